@@ -1,0 +1,3 @@
+from ecom_models.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,85 @@
+"""Command-line interface: `python -m ecom_models <command> ... --json`.
+
+Each command lives in its own module, which provides two functions:
+
+    add_arguments(parser: argparse.ArgumentParser) -> None
+    run(args: argparse.Namespace) -> dict   # JSON-serialisable document
+
+Modules are imported only when their command runs, so `ingest` never loads TensorFlow.
+Bad input raises `InputError`: printed on stderr, exit status 2, never a traceback.
+The JSON documents are a public interface: see docs/cli.md before changing a key.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from ecom_models.errors import InputError
+from ecom_models.jsonio import dumps
+
+# command -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "ingest": ("ecom_models.intake_cli", "read an export, map its columns and report data quality"),
+    "abtest": ("ecom_models.abtest_cli", "analyse an A/B test file"),
+    "forecast": ("ecom_models.forecast_cli", "forecast revenue, orders or units, with what-if scenarios"),
+    "recommend": ("ecom_models.recommend_cli", "recommend products for every customer"),
+    "sentiment": ("ecom_models.sentiment_cli", "score review sentiment and aspects"),
+    "images": ("ecom_models.vision_cli", "classify product photos, find duplicates and quality problems"),
+    "anomalies": ("ecom_models.anomaly_cli", "score orders or days for risk"),
+    "value": ("ecom_models.value_cli", "add up the business value of every model"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m ecom_models", description="Ecom Value Lab batch interface.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue  # a capability not built yet is simply not offered
+        command_parser = sub.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(command_parser)
+        command_parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+        command_parser.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        document = args._module.run(args)
+    except InputError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("error: the file is too large for this machine's memory. How to fix: split it by date and run each part.", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug of ours: still no traceback for the user, but say where to look
+        print(f"error: unexpected problem ({type(exc).__name__}: {exc}). Run with ECOM_DEBUG=1 for details.", file=sys.stderr)
+        import os
+
+        if os.environ.get("ECOM_DEBUG"):
+            raise
+        return 1
+    if getattr(args, "json", False):
+        sys.stdout.write(dumps(document) + "\n")
+    else:
+        _print_human(document)
+    return 0
+
+
+def _print_human(document: dict) -> None:
+    for key, value in document.items():
+        if isinstance(value, (list, dict)) and len(str(value)) > 200:
+            print(f"{key}: ({len(value)} entries; use --json for all)")
+        else:
+            print(f"{key}: {value}")

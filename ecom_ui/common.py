@@ -1,0 +1,146 @@
+"""What every page needs: the workspace, the active datasets (or the demo store), formatting,
+and the house style for errors, help texts and empty states.
+
+Pages call these instead of touching session state or the workspace directly, so that the
+demo fallback, caching and error display behave the same everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from ecom_models.errors import InputError
+from ecom_models.workspace import Workspace, content_hash, default_workspace_name
+
+
+@st.cache_resource(show_spinner=False)
+def _workspace(name: str, folder: str) -> Workspace:
+    return Workspace(name, folder or None)
+
+
+def workspace() -> Workspace:
+    """The workspace chosen in this browser session (default: $ECOM_WORKSPACE or 'default')."""
+    name = st.session_state.get("workspace_name") or default_workspace_name()
+    return _workspace(name, os.environ.get("ECOM_WORKSPACE_DIR", ""))
+
+
+@st.cache_resource(show_spinner="Building the demo store…")
+def demo_store():
+    from ecom_models.demo import demo_store as build
+
+    return build()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _load_dataset(workspace_name: str, dataset_id: str, content: str) -> pd.DataFrame:
+    # `content` (the stored hash) is part of the cache key, so a replaced dataset is reloaded.
+    return workspace().load_dataset(dataset_id)
+
+
+@dataclass
+class ActiveData:
+    df: pd.DataFrame
+    source: str  # a file name, or "demo store"
+    is_demo: bool
+    key: str  # content hash: use it as the cache key for results computed from df
+
+
+def active_data(kind: str) -> ActiveData | None:
+    """The merchant's active dataset of this kind, else the demo store's, else None.
+
+    kinds: orders, reviews, experiment, traffic.
+    """
+    ws = workspace()
+    info = ws.active_dataset(kind)
+    if info is not None:
+        df = _load_dataset(ws.name, info.id, info.content_hash)
+        return ActiveData(df=df, source=info.source_file or info.name, is_demo=False, key=info.content_hash)
+    if not st.session_state.get("use_demo", True):
+        return None
+    store = demo_store()
+    df = getattr(store, kind, None)
+    if df is None:
+        return None
+    return ActiveData(df=df, source="demo store", is_demo=True, key=f"demo-{kind}-{store.seed}")
+
+
+def store_currency() -> str:
+    orders = active_data("orders")
+    if orders is not None and "currency" in orders.df and orders.df["currency"].notna().any():
+        return str(orders.df["currency"].mode().iloc[0])
+    return "USD"
+
+
+_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "INR": "₹", "AUD": "A$", "CAD": "C$", "CHF": "CHF "}
+
+
+def money(value: float | None, currency: str | None = None, decimals: int | None = None) -> str:
+    """Format an amount in the store's currency: $1,234 / €12.5k / £3.2M."""
+    if value is None or pd.isna(value):
+        return "–"
+    currency = currency or store_currency()
+    symbol = _SYMBOLS.get(currency, currency + " ")
+    sign = "-" if value < 0 else ""
+    v = abs(float(value))
+    if decimals is None:
+        if v >= 1e6:
+            return f"{sign}{symbol}{v / 1e6:,.2f}M"
+        if v >= 1e4:
+            return f"{sign}{symbol}{v / 1e3:,.1f}k"
+        decimals = 0 if v >= 100 else 2
+    return f"{sign}{symbol}{v:,.{decimals}f}"
+
+
+def pct(value: float | None, decimals: int = 1, signed: bool = False) -> str:
+    if value is None or pd.isna(value):
+        return "–"
+    return f"{value * 100:+.{decimals}f}%" if signed else f"{value * 100:.{decimals}f}%"
+
+
+def number(value: float | None, decimals: int = 0) -> str:
+    if value is None or pd.isna(value):
+        return "–"
+    return f"{value:,.{decimals}f}"
+
+
+def page_header(title: str, subtitle: str) -> None:
+    st.title(title)
+    st.caption(subtitle)
+
+
+def data_source_note(data: ActiveData) -> None:
+    if data.is_demo:
+        st.info("You are looking at the **demo store**. Upload your own exports on the **Data** page to see your store.", icon="🧪")
+    else:
+        st.caption(f"Data: **{data.source}** ({len(data.df):,} rows)")
+
+
+def empty_state(kind: str, what_for: str) -> None:
+    """Say which data is needed and offer the demo store."""
+    st.warning(f"This page needs **{kind}** data {what_for}. Upload a file on the **Data** page, or use the demo store.", icon="📂")
+    if st.button("Use the demo store", key=f"use-demo-{kind}"):
+        st.session_state["use_demo"] = True
+        st.rerun()
+
+
+def show_input_error(exc: InputError) -> None:
+    st.error(exc.message, icon="⚠️")
+
+
+def guarded(fn, *args, **kwargs):
+    """Run a library call; bad input becomes a message, never a traceback."""
+    try:
+        return fn(*args, **kwargs)
+    except InputError as exc:
+        show_input_error(exc)
+        return None
+
+
+__all__ = [
+    "ActiveData", "active_data", "content_hash", "data_source_note", "demo_store", "empty_state", "guarded",
+    "money", "number", "page_header", "pct", "show_input_error", "store_currency", "workspace",
+]

@@ -1,0 +1,6 @@
+import streamlit as st
+
+from ecom_ui.common import page_header
+
+page_header("reviews", "Coming soon.")
+st.info("This page is being built.")
