@@ -478,6 +478,37 @@ def _numeric(s: pd.Series, column: str, strict: bool) -> pd.Series | None:
     return out.astype("float64")
 
 
+def prepare_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Turn text columns that hold numbers (CSV files arrive as text) into numbers.
+
+    Columns of yes/no words stay as they are (they are read as 0/1 later); ids, variant names,
+    dates and other text stay text. Whole numbers without gaps become integers.
+    """
+    from ecom_models.intake import parse_number
+
+    out = None
+    for col in df.columns:
+        s = df[col]
+        if not (pd.api.types.is_string_dtype(s) or s.dtype == object) or pd.api.types.is_bool_dtype(s):
+            continue
+        sample = s.dropna().astype("str").str.strip().head(500)
+        if sample.empty or _as_binary(s.head(2000)) is not None and set(sample.str.lower()) - {"0", "1"}:
+            continue
+        if pd.to_numeric(sample.str.replace(r"[,$€£\s()%-]", "", regex=True), errors="coerce").notna().mean() < 0.9:
+            continue
+        parsed, info = parse_number(s)
+        nonnull = int(s.notna().sum() - s.astype("str").str.strip().isin(["", "nan", "NaN", "None", "null", "NULL", "-", "N/A", "n/a", "<NA>"]).sum())
+        if nonnull == 0 or info.failed > 0.02 * nonnull:
+            continue
+        if out is None:
+            out = df.copy()
+        if parsed.notna().all() and np.allclose(parsed, np.round(parsed)) and parsed.abs().max() < 2**62:
+            out[col] = parsed.astype("int64")
+        else:
+            out[col] = parsed
+    return df if out is None else out
+
+
 def default_control(variants: list[str]) -> str:
     """A variant named like control / A / baseline / old / original, else the first sorted."""
     ordered = sorted(variants, key=str)
@@ -522,6 +553,7 @@ def detect_experiment(df: pd.DataFrame, variant_col: str | None = None, unit_col
     """Find the variant, unit, metric, covariate, segment, date and exposure columns."""
     if df is None or len(df) == 0:
         raise InputError("the experiment file has no rows.", fix="export the experiment with one row per user (or per variant).")
+    df = prepare_frame(df)
     cols = list(df.columns)
     if variant_col is None:
         cands = _variant_candidates(df)
@@ -1062,6 +1094,7 @@ def analyze(
     weights: dict | None = None,
 ) -> ABResult:
     """Full review: data quality, then every metric and variant against control."""
+    df = prepare_frame(df)
     spec = spec or detect_experiment(df)
     if len(spec.variants) < 2:
         raise InputError(
@@ -1077,8 +1110,11 @@ def analyze(
         by_name = {m.name: m for m in spec.metrics} | {str(m.column): m for m in spec.metrics}
         chosen = []
         for name in metrics:
+            num, _, den = str(name).partition("/")
             if name in by_name:
                 chosen.append(by_name[name])
+            elif den and num.strip() in df.columns and den.strip() in df.columns and not spec.aggregated:
+                chosen.append(MetricSpec(name=f"{num.strip()} per {den.strip()}", kind="ratio", column=num.strip(), denominator=den.strip()))
             elif name in df.columns and not spec.aggregated:
                 s = _numeric(df[name], str(name), strict=True)
                 kind = "conversion" if _as_binary(df[name]) is not None else "mean"
@@ -1124,6 +1160,7 @@ def analyze(
 
 def segment_results(df: pd.DataFrame, spec: ExperimentSpec, segment_col: str, metric: str, control: str, settings: Settings = Settings()) -> pd.DataFrame:
     """The metric by segment value (each slice is its own look: expect false alarms)."""
+    df = prepare_frame(df)
     m = next((x for x in spec.metrics if x.name == metric), None)
     if m is None:
         raise InputError(f"there is no metric '{metric}'.")
@@ -1150,6 +1187,7 @@ def cumulative_lift(df: pd.DataFrame, spec: ExperimentSpec, metric: str, control
 
     Columns: date, units_control, units_variant, rel_lift, ci_low, ci_high, seq_ci_low, seq_ci_high.
     """
+    df = prepare_frame(df)
     if not spec.date_col:
         raise InputError("the file has no date column, so lift over time cannot be shown.")
     m = next((x for x in spec.metrics if x.name == metric), None)
