@@ -295,15 +295,15 @@ def load_interactions(source, half_life_days: float | None = None, name: str | N
     """Read a file (order lines or a plain interactions table) into interactions."""
     from ecom_models.intake import read_table
 
-    file = name or (str(getattr(source, "name", "")) or str(source))
+    from pathlib import Path
+
+    file = name or (Path(source).name if isinstance(source, (str, Path)) else str(getattr(source, "name", "upload")))
     table = read_table(source, name=name)
     if looks_like_interactions(table):
         return interactions_from_table(table, half_life_days, file=file)
-    from ecom_models.intake import load_orders
+    from ecom_models.intake import ingest
 
-    if hasattr(source, "seek"):
-        source.seek(0)
-    orders = load_orders(source)
+    orders = ingest(table, kind="orders", name=file).df
     return interactions_from_orders(orders, half_life_days, file=file)
 
 
@@ -827,22 +827,34 @@ def build_recommender(inter: Interactions, k: int = 10, model: str = "auto", spl
         tm.sort_indices()
         train_times = tm.data - 1.0
     fit_part, val_part = split_matrix(train, 0.25, seed=seed + 1, times=train_times)
+    can_validate = int((np.diff(val_part.indptr) > 0).sum()) >= 3
     rows = []
     total = sum(len(g) for g in grid.values()) + len(grid) + 1
     done = 0
-    for name, settings in grid.items():
-        for params in settings:
-            say(done / total, f"Validating {MODEL_LABELS[name]}…")
-            m, secs = _fit_timed(name, params, fit_part)
-            ev = evaluate(m, fit_part, val_part, k=k, max_users=max_eval_users, seed=seed)
-            rows.append({"model": name, "label": MODEL_LABELS[name], "params": params, **ev.metrics, "fit_seconds": secs})
-            done += 1
-    validation = pd.DataFrame(rows)
-    best_per_model = validation.sort_values("ndcg", ascending=False).drop_duplicates("model")
-    if model == "auto":
+    if can_validate:
+        for name, settings in grid.items():
+            for params in settings:
+                say(done / total, f"Validating {MODEL_LABELS[name]}…")
+                m, secs = _fit_timed(name, params, fit_part)
+                ev = evaluate(m, fit_part, val_part, k=k, max_users=max_eval_users, seed=seed)
+                rows.append({"model": name, "label": MODEL_LABELS[name], "params": params, **ev.metrics, "fit_seconds": secs})
+                done += 1
+        validation = pd.DataFrame(rows)
+        # stable sort: on a tie the earlier (simpler) model in the grid wins, popularity first
+        best_per_model = validation.sort_values("ndcg", ascending=False, kind="stable").drop_duplicates("model")
+    else:
+        notes.append("Too few customers bought several products to carve a validation split out of the training data, "
+                     "so no model can be chosen on evidence: best sellers are used. The test figures below are shown "
+                     "for information only.")
+        validation = pd.DataFrame(columns=["model", "label", "params", "precision", "recall", "ndcg", "hit_rate",
+                                           "coverage", "novelty", "fit_seconds"])
+        best_per_model = pd.DataFrame([{"model": name, "params": g[0], "ndcg": float("nan")} for name, g in grid.items()])
+    if model != "auto":
+        chosen_row = best_per_model[best_per_model["model"] == model].iloc[0]
+    elif can_validate:
         chosen_row = best_per_model.iloc[0]
     else:
-        chosen_row = best_per_model[best_per_model["model"] == model].iloc[0]
+        chosen_row = best_per_model[best_per_model["model"] == "popularity"].iloc[0]
     chosen, chosen_params = str(chosen_row["model"]), dict(chosen_row["params"])
     # test: every model with its best validation settings, refitted on the full training part
     test_rows, test_evals = [], {}
@@ -859,10 +871,13 @@ def build_recommender(inter: Interactions, k: int = 10, model: str = "auto", spl
         row["chosen"] = name == chosen
         test_rows.append(row)
         done += 1
-    leaderboard = pd.DataFrame(test_rows).sort_values("ndcg", ascending=False).reset_index(drop=True)
+    leaderboard = pd.DataFrame(test_rows).sort_values("ndcg", ascending=False, kind="stable").reset_index(drop=True)
     say(done / total, f"Training {MODEL_LABELS[chosen]} on all purchases…")
     final = make_model(chosen, **chosen_params).fit(X)
     reason = _reason(chosen, best_per_model, leaderboard, k, model == "auto")
+    if not can_validate and model == "auto":
+        reason = ("Best sellers are shown: there are too few repeat customers to choose a model on evidence. "
+                  "Upload a longer order history to compare the models properly.")
     say(1.0, "Done")
     return RecommenderReport(inter=inter, chosen=chosen, chosen_params=chosen_params, model=final,
                              validation=validation, leaderboard=leaderboard, test_evals=test_evals, split=split, k=k,
@@ -931,7 +946,8 @@ def recommend_for_users(report: RecommenderReport, user_ids=None, k: int = 10, e
     if with_reasons:
         out["reason"] = _reasons(inter, rows, idx, known)
     out["known_customer"] = np.repeat(known, kk)
-    return out
+    # when a customer has bought almost everything, fewer than k products are left to show
+    return out[np.isfinite(out["score"])].reset_index(drop=True)
 
 
 def _reasons(inter: Interactions, rows: np.ndarray, idx: np.ndarray, known: np.ndarray) -> list[str]:
