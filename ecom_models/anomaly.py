@@ -1,0 +1,910 @@
+"""Risk and anomalies: order-level fraud scores with reasons, daily metric alerts, reviews.
+
+Order level
+-----------
+`order_features(orders)` turns canonical order lines into one row per order with features
+that are all oriented the same way (higher = more unusual for *this* store):
+
+    order_value        order total (sale lines, after discount)
+    value_vs_customer  order total / this customer's median order total (1 for guests, one-timers)
+    qty_vs_usual       largest line quantity / that product's median line quantity
+    price_below_usual  deepest unit-price cut against the product's median unit price (0..1)
+    discount_depth     discount / (discount + order total)
+    burst_1h           orders by the same customer within one hour either side (1 for guests)
+    burst_24h          the same within 24 hours
+    new_customer       1 on a customer's first day with the store, else 0 (guests: 1)
+    country_rarity     -log(share of the store's orders from this country); 0 when unknown
+    channel_rarity     -log(share of orders from this channel); 0 when unknown
+    hour_rarity        -log(share of orders placed in this hour of the day)
+    weekday_rarity     -log(share of orders placed on this weekday)
+
+Detectors (all unsupervised, fitted on the store's own orders, no labels needed):
+
+    iforest   PyOD Isolation Forest on the tail-transformed features
+    ecod      PyOD ECOD (empirical-CDF outlier detection) on the same matrix
+    tail      "rare signals": the sum of the two largest per-feature surprises, where a
+              feature's surprise is -log(share of orders at least as extreme)
+    ensemble  rank average of the three (the default score)
+    baseline  order value alone ("check the biggest orders first"), the simple rule every
+              detector is compared with
+
+`score_orders()` returns a `RiskResult`: per order the detector scores, the ensemble
+`score` in [0, 1] (the share of the store's orders that look less unusual), `flag` (the top
+`contamination` share) and up to three `reasons` in words.
+
+Day level
+---------
+`daily_anomalies(orders, traffic)` checks daily revenue, orders, average order value and
+conversion (overall and for the largest countries / channels) against a robust seasonal
+baseline: the median of the same weekday in the four weeks before and after. A day is
+flagged when it is more than `threshold` robust standard deviations off (log scale); each
+flag carries the expected value, the band and the deviation in money.
+
+Review workflow
+---------------
+Labels live in the workspace namespace `risk.labels` (order_id -> "fraud" | "fine").
+`compare_with_labels()` trains a gradient-boosting classifier on the labelled orders and
+compares it with the unsupervised score by precision at k on held-out labels (stratified
+cross-validation: every order is scored by a model that never saw its label).
+
+Heavy libraries (pyod, scikit-learn) are imported inside functions.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ecom_models.errors import InputError
+from ecom_models.value import Assumption, ValueEstimate
+
+LABEL_NAMESPACE = "risk.labels"
+LABELS = ("fraud", "fine")
+
+FEATURES: dict[str, str] = {
+    "order_value": "Order value",
+    "value_vs_customer": "Order value against this customer's usual order",
+    "qty_vs_usual": "Largest quantity against the product's usual quantity",
+    "price_below_usual": "Deepest unit-price cut against the product's usual price",
+    "discount_depth": "Discount as a share of the order",
+    "burst_1h": "Orders by the same customer within an hour",
+    "burst_24h": "Orders by the same customer within a day",
+    "new_customer": "First day of this customer with the store",
+    "country_rarity": "How rare the country is for this store",
+    "channel_rarity": "How rare the sales channel is for this store",
+    "hour_rarity": "How rare the hour of day is for this store",
+    "weekday_rarity": "How rare the weekday is for this store",
+}
+DETECTORS = ("iforest", "ecod", "tail")
+DETECTOR_NAMES = {
+    "ensemble": "Ensemble (rank average)",
+    "iforest": "Isolation Forest",
+    "ecod": "ECOD",
+    "tail": "Rare signals",
+    "baseline": "Baseline: biggest orders first",
+    "supervised": "Gradient boosting on your labels",
+}
+MIN_ORDERS = 5  # below this nothing can be scored
+RELIABLE_ORDERS = 500  # below this scores are shown with a warning
+REQUIRED = ("order_id", "order_date", "quantity", "unit_price", "revenue")
+_WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+# -------------------------------------------------------------------------------------------
+# input
+# -------------------------------------------------------------------------------------------
+def _check_orders(orders: pd.DataFrame) -> None:
+    if not isinstance(orders, pd.DataFrame):
+        raise InputError("the orders are not a table.", fix="load the file with the Data page or `ingest` first.")
+    missing = [c for c in REQUIRED if c not in orders.columns]
+    if missing:
+        raise InputError(
+            f"the orders have no {', '.join(missing)} column.",
+            column=missing[0],
+            fix="map your export's columns on the Data page (order id, date, quantity, unit price, line total).",
+        )
+
+
+def sale_lines(orders: pd.DataFrame) -> pd.DataFrame:
+    """Lines that count as sales: `line_type == 'sale'`, not duplicates, positive quantity."""
+    _check_orders(orders)
+    # same rule as ecom_models.intake.sales_lines, tolerant of frames without the flags
+    keep = pd.Series(True, index=orders.index)
+    if "line_type" in orders:
+        keep &= orders["line_type"].astype("str").fillna("sale").eq("sale")
+    if "is_duplicate" in orders:
+        keep &= ~orders["is_duplicate"].fillna(False).astype(bool)
+    lines = orders[keep]
+    lines = lines[(pd.to_numeric(lines["quantity"], errors="coerce") > 0) & lines["order_date"].notna()]
+    return lines
+
+
+def _text_col(df: pd.DataFrame, col: str) -> pd.Series:
+    if col not in df.columns:
+        return pd.Series(pd.NA, index=df.index, dtype="str")
+    s = df[col].astype("str")
+    return s.where(s.str.strip().ne("") & s.notna())
+
+
+# -------------------------------------------------------------------------------------------
+# features
+# -------------------------------------------------------------------------------------------
+def order_features(orders: pd.DataFrame) -> pd.DataFrame:
+    """One row per order (index: position, column order_id) with descriptive columns and the
+    oriented features listed in FEATURES. Vectorised: no Python loop over orders or lines."""
+    lines = sale_lines(orders)
+    if lines.empty:
+        raise InputError(
+            "there are no sale lines to score (only cancellations, returns or fees).",
+            fix="load an orders export that contains the orders themselves.",
+        )
+    qty = pd.to_numeric(lines["quantity"], errors="coerce").fillna(0).to_numpy(float)
+    price = pd.to_numeric(lines["unit_price"], errors="coerce").to_numpy(float)
+    revenue = pd.to_numeric(lines["revenue"], errors="coerce").fillna(0).to_numpy(float)
+    discount = (pd.to_numeric(lines["discount"], errors="coerce").fillna(0).clip(lower=0).to_numpy(float)
+                if "discount" in lines else np.zeros(len(lines)))
+    okey, order_ids = pd.factorize(lines["order_id"].astype("str"), sort=False)
+    if "product_id" in lines:
+        pkey, _ = pd.factorize(lines["product_id"].astype("str").fillna("?"), sort=False)
+    else:
+        pkey = np.zeros(len(lines), dtype=np.int64)
+
+    # product's usual price and quantity (median over its sale lines)
+    line_frame = pd.DataFrame({"p": pkey, "price": price, "qty": qty})
+    usual = line_frame.groupby("p", sort=False).agg(usual_price=("price", "median"), usual_qty=("qty", "median"))
+    usual_price = usual["usual_price"].reindex(pkey).to_numpy(float)
+    usual_qty = usual["usual_qty"].reindex(pkey).to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cut = np.where((usual_price > 0) & np.isfinite(price), 1.0 - price / usual_price, 0.0)
+        qty_ratio = np.where(usual_qty > 0, qty / usual_qty, 1.0)
+    cut = np.clip(np.nan_to_num(cut, nan=0.0), 0.0, 1.0)
+    qty_ratio = np.nan_to_num(qty_ratio, nan=1.0, posinf=1.0)
+
+    n_orders = len(order_ids)
+    per = pd.DataFrame({
+        "o": okey, "revenue": revenue, "discount": discount, "qty": qty, "cut": cut, "qty_ratio": qty_ratio,
+        "line": np.arange(len(lines)),
+    })
+    g = per.groupby("o", sort=True)
+    agg = g.agg(order_value=("revenue", "sum"), discount=("discount", "sum"), quantity=("qty", "sum"),
+                n_lines=("revenue", "size"), price_below_usual=("cut", "max"), qty_vs_usual=("qty_ratio", "max"),
+                first_line=("line", "min"))
+    # the lines behind the reasons: deepest cut and biggest quantity
+    cut_line = per.loc[g["cut"].idxmax().to_numpy(), "line"].to_numpy()
+    qty_line = per.loc[g["qty_ratio"].idxmax().to_numpy(), "line"].to_numpy()
+    first = agg["first_line"].to_numpy()
+
+    product_name = _text_col(lines, "product_name")
+    if product_name.isna().all() and "product_id" in lines:
+        product_name = lines["product_id"].astype("str")
+    feats = pd.DataFrame({
+        "order_id": order_ids.astype("str"),
+        "order_date": pd.to_datetime(lines["order_date"].to_numpy()[first]),
+        "customer_id": _text_col(lines, "customer_id").to_numpy()[first],
+        "country": _text_col(lines, "country").to_numpy()[first],
+        "channel": _text_col(lines, "channel").to_numpy()[first],
+        "currency": _text_col(lines, "currency").to_numpy()[first],
+        "n_lines": agg["n_lines"].to_numpy(),
+        "quantity": agg["quantity"].to_numpy(),
+        "order_value": agg["order_value"].to_numpy(),
+        "discount": agg["discount"].to_numpy(),
+        "price_below_usual": agg["price_below_usual"].to_numpy(),
+        "qty_vs_usual": agg["qty_vs_usual"].to_numpy(),
+        "cut_product": product_name.to_numpy()[cut_line],
+        "cut_price": price[cut_line],
+        "cut_usual_price": usual_price[cut_line],
+        "qty_product": product_name.to_numpy()[qty_line],
+        "qty_units": qty[qty_line],
+        "qty_usual": usual_qty[qty_line],
+    })
+    for col in ("customer_id", "country", "channel", "currency", "cut_product", "qty_product"):
+        feats[col] = feats[col].astype("str")
+    gross = feats["order_value"] + feats["discount"]
+    feats["discount_depth"] = np.where(gross > 0, feats["discount"] / gross.where(gross > 0, 1), 0.0).clip(0, 1)
+
+    # customer history: tenure, usual order value, bursts (sorted keys + searchsorted)
+    t_sec = feats["order_date"].to_numpy().astype("datetime64[s]").astype(np.int64)
+    has_cust = feats["customer_id"].notna().to_numpy()
+    ckey, _ = pd.factorize(feats["customer_id"], sort=False)  # -1 for guests
+    ckey = np.where(has_cust, ckey, -1 - np.arange(n_orders))  # every guest order is its own customer
+    cust = pd.DataFrame({"c": ckey, "t": t_sec, "v": feats["order_value"].to_numpy()})
+    cg = cust.groupby("c", sort=False)
+    first_t = cg["t"].transform("min").to_numpy()
+    n_cust_orders = cg["t"].transform("size").to_numpy()
+    median_value = cg["v"].transform("median").to_numpy()
+    feats["customer_orders"] = np.where(has_cust, n_cust_orders, 1)
+    feats["tenure_days"] = np.where(has_cust, (t_sec - first_t) / 86400.0, 0.0)
+    feats["new_customer"] = (feats["tenure_days"] < 1.0).astype(float)
+    usual_value = np.where(has_cust & (n_cust_orders >= 3), median_value, np.nan)
+    feats["customer_usual_value"] = usual_value
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(usual_value > 0, feats["order_value"].to_numpy() / usual_value, 1.0)
+    feats["value_vs_customer"] = np.nan_to_num(ratio, nan=1.0, posinf=1.0).clip(min=1.0)
+
+    span = np.int64(10 ** 10)  # > any time range in seconds we will see
+    ck = (ckey - ckey.min()).astype(np.int64)
+    tt = t_sec - t_sec.min()
+    keys = ck * span + tt
+    sorted_keys = np.sort(keys)
+
+    def window(before: int, after: int) -> np.ndarray:
+        lo = np.searchsorted(sorted_keys, keys - before, side="left")
+        hi = np.searchsorted(sorted_keys, keys + after, side="right")
+        return hi - lo
+
+    feats["burst_1h"] = window(3600, 3600).astype(float)
+    feats["burst_24h"] = window(86400, 86400).astype(float)
+    feats["orders_last_hour"] = window(3600, 0)  # this one included: "5th order within an hour"
+
+    # how common the country, channel, hour and weekday are for this store
+    def rarity(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        share = values.map(values.value_counts(normalize=True)).astype(float)
+        share = share.fillna(1.0).to_numpy()
+        return -np.log(share), share
+
+    feats["country_rarity"], feats["country_share"] = rarity(feats["country"])
+    feats["channel_rarity"], feats["channel_share"] = rarity(feats["channel"])
+    feats["hour"] = feats["order_date"].dt.hour
+    feats["hour_rarity"], feats["hour_share"] = rarity(feats["hour"])
+    feats["weekday"] = feats["order_date"].dt.weekday
+    feats["weekday_rarity"], feats["weekday_share"] = rarity(feats["weekday"])
+    return feats
+
+
+def surprise(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per value: p = share of values at least as large, and the surprise -log(p)."""
+    x = np.asarray(values, dtype=float)
+    x = np.nan_to_num(x, nan=np.nanmin(x) if np.isfinite(x).any() else 0.0)
+    ordered = np.sort(x)
+    at_least = len(x) - np.searchsorted(ordered, x, side="left")
+    p = at_least / len(x)
+    return p, -np.log(p)
+
+
+def feature_surprise(feats: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(p-values, surprises) per order and feature: how rare each value is in this store."""
+    p_cols, s_cols = {}, {}
+    for name in FEATURES:
+        p_cols[name], s_cols[name] = surprise(feats[name].to_numpy(float))
+    return pd.DataFrame(p_cols, index=feats.index), pd.DataFrame(s_cols, index=feats.index)
+
+
+# -------------------------------------------------------------------------------------------
+# detectors
+# -------------------------------------------------------------------------------------------
+def _rank01(x: np.ndarray) -> np.ndarray:
+    """Average-rank percentile in (0, 1]: the share of values at most this large."""
+    return pd.Series(np.asarray(x, float)).rank(method="average", pct=True).to_numpy()
+
+
+def detector_scores(s: pd.DataFrame, detectors=DETECTORS, random_state: int = 0) -> pd.DataFrame:
+    """Raw scores per detector (higher = more unusual) from the surprise matrix."""
+    X = s[list(FEATURES)].to_numpy(float)
+    out = {}
+    for name in detectors:
+        if name == "tail":
+            top = -np.sort(-X, axis=1)[:, :2]
+            out[name] = top.sum(axis=1)
+        elif name == "iforest":
+            from pyod.models.iforest import IForest
+
+            model = IForest(n_estimators=200, max_samples=min(512, len(X)), random_state=random_state)
+            model.fit(X)
+            out[name] = model.decision_scores_
+        elif name == "ecod":
+            from pyod.models.ecod import ECOD
+
+            model = ECOD()
+            model.fit(X)
+            out[name] = model.decision_scores_
+        else:
+            raise ValueError(f"unknown detector {name}")
+    return pd.DataFrame(out, index=s.index)
+
+
+@dataclass
+class RiskResult:
+    """Order-level risk.
+
+    `orders`: one row per order, riskiest first: order_id, order_date, customer_id, country,
+    channel, order_value, n_lines, quantity, the FEATURES, one `score_<detector>` column per
+    detector (rank percentile in [0, 1]), `score_baseline`, `score` (ensemble, in [0, 1]),
+    `rank` (1 = riskiest), `flag` and `reasons` (list of sentences; empty when not flagged).
+    """
+
+    orders: pd.DataFrame
+    contamination: float
+    detectors: tuple[str, ...]
+    reliable: bool
+    warnings: list[str] = field(default_factory=list)
+    currency: str = "USD"
+
+    @property
+    def flagged(self) -> pd.DataFrame:
+        return self.orders[self.orders["flag"]]
+
+
+def score_orders(
+    orders: pd.DataFrame,
+    contamination: float = 0.01,
+    detectors=DETECTORS,
+    random_state: int = 0,
+    reasons_for: str = "flagged",
+) -> RiskResult:
+    """Score every order (guests included) and explain the flagged ones.
+
+    contamination: share of orders flagged (0 < c < 0.5). reasons_for: "flagged" or "all".
+    """
+    if not 0 < contamination < 0.5:
+        raise InputError(f"the share of orders to flag must be between 0% and 50% (got {contamination:.1%}).",
+                         fix="choose a share such as 1%.")
+    feats = order_features(orders)
+    n = len(feats)
+    if n < MIN_ORDERS:
+        raise InputError(f"only {n} orders with sale lines: too few to tell unusual from usual.",
+                         fix=f"load at least {RELIABLE_ORDERS} orders (a few months of history).")
+    warnings = []
+    if n < RELIABLE_ORDERS:
+        warnings.append(
+            f"Only {n:,} orders: with so little history the scores are unreliable (what is 'usual' is guessed "
+            f"from very few orders). Use them as a rough ordering and load at least {RELIABLE_ORDERS:,} orders."
+        )
+    if feats["customer_id"].isna().all():
+        warnings.append("No customer ids: customer history (bursts, usual basket, new customers) could not be used.")
+    p, s = feature_surprise(feats)
+    raw = detector_scores(s, detectors, random_state)
+    out = feats.copy()
+    ranks = []
+    for name in raw.columns:
+        out[f"score_{name}"] = _rank01(raw[name].to_numpy())
+        ranks.append(out[f"score_{name}"].to_numpy())
+    out["score_baseline"] = _rank01(feats["order_value"].to_numpy())
+    # rank average on a tail-stretched scale (-log of the share of orders ranked higher), so
+    # that two detectors agreeing on "top 0.1%" outweigh three saying "top 5%"
+    stretched = [-np.log(1.0 - r + 0.5 / n) for r in ranks]
+    out["score"] = _rank01(np.mean(stretched, axis=0))
+    order = np.lexsort((-out["order_value"].to_numpy(), -out["score"].to_numpy()))
+    out = out.iloc[order].reset_index(drop=True)
+    p = p.iloc[order].reset_index(drop=True)
+    out["rank"] = np.arange(1, n + 1)
+    n_flag = max(1, int(math.ceil(contamination * n)))
+    out["flag"] = out["rank"] <= n_flag
+    currency = str(feats["currency"].mode().iloc[0]) if feats["currency"].notna().any() else "USD"
+    want = out["flag"].to_numpy() if reasons_for == "flagged" else np.ones(n, bool)
+    reasons = [[] for _ in range(n)]
+    for i in np.flatnonzero(want):
+        reasons[i] = explain(out.iloc[i], p.iloc[i], currency)
+    out["reasons"] = reasons
+    return RiskResult(orders=out, contamination=contamination, detectors=tuple(raw.columns),
+                      reliable=n >= RELIABLE_ORDERS, warnings=warnings, currency=currency)
+
+
+# -------------------------------------------------------------------------------------------
+# reasons in words
+# -------------------------------------------------------------------------------------------
+def _money(v: float, currency: str) -> str:
+    if v is None or not np.isfinite(v):
+        return "unknown"
+    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency, f"{currency} ")
+    return f"{symbol}{v:,.0f}" if abs(v) >= 100 else f"{symbol}{v:,.2f}"
+
+
+def _ordinal(k: int) -> str:
+    suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return f"{k}{suffix}"
+
+
+def _share(x: float) -> str:
+    return f"{x:.1%}" if x >= 0.001 else "under 0.1%"
+
+
+def explain(row: pd.Series, p: pd.Series, currency: str = "USD", max_reasons: int = 3,
+            rare: float = 0.01) -> list[str]:
+    """Top reasons for one scored order, most unusual first, in plain words."""
+    candidates = [(float(p[f]), f) for f in FEATURES if f != "new_customer"]
+    candidates.sort()
+    chosen = [f for pv, f in candidates if pv <= rare][:max_reasons]
+    if not chosen:
+        chosen = [f for pv, f in candidates if pv <= 0.1][:2]
+    new = bool(row["new_customer"]) and pd.notna(row["customer_id"])
+    who = "this new customer" if new else "this customer"
+    texts = []
+    for f in chosen:
+        if f == "order_value":
+            texts.append(f"order value {_money(row['order_value'], currency)} is in the top "
+                         f"{max(float(p[f]), 0.001):.1%} of this store's orders")
+        elif f == "value_vs_customer":
+            texts.append(f"{row['value_vs_customer']:.1f}× this customer's usual order value "
+                         f"({_money(row['customer_usual_value'], currency)})")
+        elif f == "qty_vs_usual":
+            texts.append(f"{row['qty_units']:,.0f} units of {row['qty_product']}, {row['qty_vs_usual']:.0f}× the usual "
+                         f"quantity for this product ({row['qty_usual']:,.0f})")
+        elif f == "price_below_usual":
+            texts.append(f"unit price {row['price_below_usual']:.0%} below this product's usual price "
+                         f"({row['cut_product']}: {_money(row['cut_price'], currency)} instead of about "
+                         f"{_money(row['cut_usual_price'], currency)})")
+        elif f == "discount_depth":
+            texts.append(f"discount of {row['discount_depth']:.0%} of the order value")
+        elif f == "burst_1h":
+            k, total = int(row["orders_last_hour"]), int(row["burst_1h"])
+            if k >= 2:
+                texts.append(f"{_ordinal(k)} order from {who} within an hour")
+            else:
+                texts.append(f"first of {total} orders from {who} within an hour")
+        elif f == "burst_24h":
+            texts.append(f"{int(row['burst_24h'])} orders from {who} within 24 hours")
+        elif f == "country_rarity":
+            texts.append(f"country {row['country']} is rare for this store ({_share(row['country_share'])} of orders)")
+        elif f == "channel_rarity":
+            texts.append(f"channel {row['channel']} is rare for this store ({_share(row['channel_share'])} of orders)")
+        elif f == "hour_rarity":
+            texts.append(f"placed at {pd.Timestamp(row['order_date']):%H:%M}, an hour with only "
+                         f"{_share(row['hour_share'])} of orders")
+        elif f == "weekday_rarity":
+            texts.append(f"placed on a {_WEEKDAYS[int(row['weekday'])]}, a day with only "
+                         f"{_share(row['weekday_share'])} of orders")
+    if not texts:
+        texts.append("an unusual combination of several ordinary-looking signals")
+    return texts
+
+
+# -------------------------------------------------------------------------------------------
+# evaluation against known answers (demo truth or the merchant's labels)
+# -------------------------------------------------------------------------------------------
+def precision_at_k(y_true: np.ndarray, score: np.ndarray, k: int) -> float:
+    y = np.asarray(y_true, bool)
+    k = int(min(k, len(y)))
+    if k <= 0:
+        return float("nan")
+    top = np.argsort(-np.asarray(score, float), kind="stable")[:k]
+    return float(y[top].mean())
+
+
+def roc_auc(y_true: np.ndarray, score: np.ndarray) -> float:
+    y = np.asarray(y_true, bool)
+    if y.all() or not y.any():
+        return float("nan")
+    r = pd.Series(np.asarray(score, float)).rank(method="average").to_numpy()
+    n_pos, n_neg = y.sum(), (~y).sum()
+    return float((r[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def wilson(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    if n <= 0:
+        return float("nan"), float("nan")
+    phat = successes / n
+    denom = 1 + z * z / n
+    centre = (phat + z * z / (2 * n)) / denom
+    half = z * math.sqrt(phat * (1 - phat) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def evaluate(result: RiskResult, fraud_ids, k: int = 50, only_ids=None) -> pd.DataFrame:
+    """Each detector and the baseline against known fraud: ROC-AUC and precision@k with a
+    95% interval. `only_ids` restricts to labelled orders (the rest are unknown).
+
+    Columns: detector, name, roc_auc, precision_at_k, precision_low, precision_high, k, n, n_fraud.
+    """
+    df = result.orders
+    if only_ids is not None:
+        df = df[df["order_id"].isin(set(map(str, only_ids)))]
+    y = df["order_id"].isin(set(map(str, fraud_ids))).to_numpy()
+    rows = []
+    k = int(min(k, len(df)))
+    for det in ("ensemble", *result.detectors, "baseline"):
+        col = "score" if det == "ensemble" else f"score_{det}"
+        prec = precision_at_k(y, df[col].to_numpy(), k)
+        lo, hi = wilson(prec * k, k) if k else (float("nan"), float("nan"))
+        rows.append({"detector": det, "name": DETECTOR_NAMES[det], "roc_auc": roc_auc(y, df[col].to_numpy()),
+                     "precision_at_k": prec, "precision_low": lo, "precision_high": hi, "k": k,
+                     "n": len(df), "n_fraud": int(y.sum())})
+    return pd.DataFrame(rows)
+
+
+# -------------------------------------------------------------------------------------------
+# labels and the supervised model
+# -------------------------------------------------------------------------------------------
+def load_labels(ws) -> dict[str, str]:
+    """order_id -> "fraud" | "fine" from the workspace."""
+    return {k: v for k, v in ws.items(LABEL_NAMESPACE).items() if v in LABELS}
+
+
+def save_label(ws, order_id: str, label: str | None) -> None:
+    """Store a reviewer's decision; label None removes it."""
+    if label is None:
+        ws.delete(LABEL_NAMESPACE, str(order_id))
+        return
+    if label not in LABELS:
+        raise InputError(f"'{label}' is not a review decision.", fix="use 'fraud' or 'fine'.")
+    ws.put(LABEL_NAMESPACE, str(order_id), label)
+
+
+MIN_LABELS = 30
+MIN_PER_CLASS = 8
+
+
+@dataclass
+class LabelComparison:
+    """Supervised model vs unsupervised score on held-out labels (out-of-fold predictions).
+
+    `table`: detector, name, precision_at_k, precision_low, precision_high, roc_auc, k.
+    `winner`: the detector with the higher precision at k ("supervised" or "ensemble").
+    """
+
+    table: pd.DataFrame
+    n_labels: int
+    n_fraud: int
+    k: int
+    winner: str
+    folds: int
+    model: object = None  # fitted on all labels, to score unlabelled orders
+
+
+def label_readiness(labels: dict[str, str]) -> tuple[bool, str]:
+    n_fraud = sum(v == "fraud" for v in labels.values())
+    n_fine = sum(v == "fine" for v in labels.values())
+    ok = len(labels) >= MIN_LABELS and n_fraud >= MIN_PER_CLASS and n_fine >= MIN_PER_CLASS
+    need = (f"{len(labels)} labelled orders ({n_fraud} fraud, {n_fine} fine); the comparison needs at least "
+            f"{MIN_LABELS}, with {MIN_PER_CLASS} of each kind.")
+    return ok, need
+
+
+def _model_matrix(df: pd.DataFrame) -> np.ndarray:
+    X = df[list(FEATURES)].to_numpy(float).copy()
+    X[:, 0] = np.log1p(np.clip(X[:, 0], 0, None))
+    return np.column_stack([X, df["score"].to_numpy(float), np.log1p(df["n_lines"].to_numpy(float))])
+
+
+def compare_with_labels(result: RiskResult, labels: dict[str, str], k: int | None = None,
+                        random_state: int = 0) -> LabelComparison:
+    """Gradient boosting trained on labels vs the unsupervised ensemble, by precision at k on
+    held-out labels (stratified k-fold: each order is scored by a model not trained on it)."""
+    ok, need = label_readiness(labels)
+    if not ok:
+        raise InputError(f"not enough review decisions yet: {need}", fix="mark more flagged orders as fraud or fine.")
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.model_selection import StratifiedKFold
+
+    df = result.orders[result.orders["order_id"].isin(labels.keys())].reset_index(drop=True)
+    if len(df) < MIN_LABELS:
+        raise InputError(f"only {len(df)} of the labelled orders are in the current data.",
+                         fix="label orders from the data currently loaded.")
+    y = df["order_id"].map(labels).eq("fraud").to_numpy()
+    X = _model_matrix(df)
+    folds = int(min(5, y.sum(), (~y).sum()))
+    oof = np.zeros(len(df))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
+
+    def make():
+        return HistGradientBoostingClassifier(max_iter=100, learning_rate=0.1, max_leaf_nodes=15,
+                                              min_samples_leaf=5, random_state=random_state)
+
+    for train, test in splitter.split(X, y):
+        oof[test] = make().fit(X[train], y[train]).predict_proba(X[test])[:, 1]
+    k = int(k or max(5, min(50, round(len(df) * 0.2))))
+    rows = []
+    for det, score in (("supervised", oof), ("ensemble", df["score"].to_numpy()),
+                       ("baseline", df["score_baseline"].to_numpy())):
+        prec = precision_at_k(y, score, k)
+        lo, hi = wilson(prec * k, k)
+        rows.append({"detector": det, "name": DETECTOR_NAMES[det], "precision_at_k": prec, "precision_low": lo,
+                     "precision_high": hi, "roc_auc": roc_auc(y, score), "k": k})
+    table = pd.DataFrame(rows)
+    winner = "supervised" if table.loc[0, "precision_at_k"] > table.loc[1, "precision_at_k"] else "ensemble"
+    model = make().fit(X, y)
+    return LabelComparison(table=table, n_labels=len(df), n_fraud=int(y.sum()), k=k, winner=winner,
+                           folds=folds, model=model)
+
+
+def supervised_scores(result: RiskResult, comparison: LabelComparison) -> np.ndarray:
+    """Fraud probability for every order from the model trained on all labels."""
+    return comparison.model.predict_proba(_model_matrix(result.orders))[:, 1]
+
+
+# -------------------------------------------------------------------------------------------
+# daily metric anomalies
+# -------------------------------------------------------------------------------------------
+METRICS = {
+    "revenue": "Revenue",
+    "orders": "Orders",
+    "aov": "Average order value",
+    "conversion": "Conversion rate",
+}
+
+
+def daily_metrics(orders: pd.DataFrame, traffic: pd.DataFrame | None = None, segment: str | None = None,
+                  top_segments: int = 4, min_daily_orders: float = 15.0) -> pd.DataFrame:
+    """Tidy daily metrics: date, segment ("all" or e.g. "country: DE"), revenue, orders, aov,
+    sessions, conversion. Days without orders are included with zeros."""
+    lines = sale_lines(orders)
+    if lines.empty:
+        raise InputError("there are no sale lines to build daily figures from.",
+                         fix="load an orders export that contains the orders themselves.")
+    frame = pd.DataFrame({
+        "date": pd.to_datetime(lines["order_date"]).dt.normalize(),
+        "order_id": lines["order_id"].astype("str"),
+        "revenue": pd.to_numeric(lines["revenue"], errors="coerce").fillna(0.0),
+    })
+    last_day = frame["date"].max()
+    if frame["date"].nunique() > 14:
+        # an export taken during the day ends with a partial day: leave it out
+        clock = pd.to_datetime(lines["order_date"])
+        clock_h = (clock - clock.dt.normalize()).dt.total_seconds().to_numpy() / 3600
+        latest = pd.Series(clock_h).groupby(frame["date"].to_numpy()).max()
+        if latest.iloc[-1] < 0.8 * float(latest.iloc[:-1].median()):
+            last_day = last_day - pd.Timedelta(days=1)
+            keep = (frame["date"] <= last_day).to_numpy()
+            frame, lines = frame[keep], lines[keep]
+    days = pd.date_range(frame["date"].min(), last_day, freq="D")
+    groups = [("all", frame)]
+    if segment and segment in lines.columns:
+        seg = _text_col(lines, segment)
+        frame["seg"] = seg.to_numpy()
+        n_days = max(1, len(days))
+        per_seg = frame.groupby("seg")["order_id"].nunique().sort_values(ascending=False)
+        for value in per_seg.index[:top_segments]:
+            if per_seg[value] / n_days >= min_daily_orders:
+                groups.append((f"{segment}: {value}", frame[frame["seg"] == value]))
+    out = []
+    for name, part in groups:
+        d = part.groupby("date").agg(revenue=("revenue", "sum"), orders=("order_id", "nunique"))
+        d = d.reindex(days, fill_value=0)
+        d.index.name = "date"
+        d = d.reset_index()
+        d["segment"] = name
+        out.append(d)
+    daily = pd.concat(out, ignore_index=True)
+    daily["aov"] = np.where(daily["orders"] > 0, daily["revenue"] / daily["orders"].where(daily["orders"] > 0, 1), np.nan)
+    daily["sessions"] = np.nan
+    if traffic is not None and {"date", "sessions"} <= set(traffic.columns):
+        t = traffic.copy()
+        if "channel" in t.columns and t["channel"].notna().any():
+            t = t.groupby("date", as_index=False)["sessions"].sum()
+        t = pd.DataFrame({"date": pd.to_datetime(t["date"]).dt.normalize(),
+                          "sessions": pd.to_numeric(t["sessions"], errors="coerce")})
+        t = t.groupby("date")["sessions"].sum()
+        is_all = daily["segment"].eq("all")
+        daily.loc[is_all, "sessions"] = daily.loc[is_all, "date"].map(t).to_numpy()
+    daily["conversion"] = np.where(daily["sessions"] > 0, daily["orders"] / daily["sessions"].where(daily["sessions"] > 0, 1), np.nan)
+    return daily[["date", "segment", "revenue", "orders", "aov", "sessions", "conversion"]]
+
+
+def _seasonal_expected(values: np.ndarray, weeks: int = 4) -> np.ndarray:
+    """Median of the same weekday `weeks` weeks before and after (the day itself excluded)."""
+    s = pd.Series(values)
+    neighbours = [s.shift(7 * k) for k in range(1, weeks + 1)] + [s.shift(-7 * k) for k in range(1, weeks + 1)]
+    stack = np.column_stack([n.to_numpy(float) for n in neighbours])
+    enough = np.isfinite(stack).sum(axis=1) >= 3
+    with np.errstate(all="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            med = np.nanmedian(stack, axis=1)
+    return np.where(enough, med, np.nan)
+
+
+def _robust_sigma(resid: np.ndarray, floor: float) -> float:
+    r = resid[np.isfinite(resid)]
+    if len(r) < 5:
+        return float("nan")
+    mad = np.median(np.abs(r - np.median(r)))
+    return max(1.4826 * float(mad), floor)
+
+
+def daily_anomalies(orders: pd.DataFrame, traffic: pd.DataFrame | None = None, segment: str | None = None,
+                    threshold: float = 4.0, weeks: int = 4, method: str = "seasonal",
+                    currency: str | None = None) -> pd.DataFrame:
+    """One row per (date, segment, metric): actual, expected, lower, upper, z, flag,
+    direction ("drop"/"spike"), deviation (in the metric's unit), deviation_money, explanation.
+
+    method "seasonal": same-weekday median of the surrounding weeks (default).
+    method "flat": the series' overall median (the simple baseline it is compared with).
+    """
+    daily = daily_metrics(orders, traffic, segment)
+    if currency is None:
+        cur = _text_col(orders, "currency").dropna()
+        currency = str(cur.mode().iloc[0]) if len(cur) else "USD"
+    rows = []
+    for seg_name, part in daily.groupby("segment", sort=False):
+        part = part.sort_values("date").reset_index(drop=True)
+        typical_aov = float(np.nanmedian(part["aov"])) if part["aov"].notna().any() else 0.0
+        for metric in METRICS:
+            x = part[metric].to_numpy(float)
+            if not np.isfinite(x).any() or (metric == "conversion" and np.isfinite(x).sum() < 21):
+                continue
+            if metric in ("aov",):
+                logx = np.log(np.where(x > 0, x, np.nan))
+            elif metric == "conversion":
+                logx = np.log(np.where(x > 0, x, np.nan))
+                logx = np.where(np.isfinite(x) & (x == 0), np.log(1e-4), logx)
+            else:
+                logx = np.log1p(np.clip(x, 0, None))
+            if method == "flat":
+                exp_log = np.full(len(x), np.nanmedian(logx))
+            else:
+                exp_log = _seasonal_expected(logx, weeks)
+            resid = logx - exp_log
+            floor = 0.02 if metric in ("revenue", "orders") else 0.01
+            sigma = _robust_sigma(resid, floor)
+            if not np.isfinite(sigma):
+                continue
+            z = resid / sigma
+            back = (lambda v: np.expm1(v)) if metric in ("revenue", "orders") else np.exp
+            expected = back(exp_log)
+            lower = back(exp_log - threshold * sigma)
+            upper = back(exp_log + threshold * sigma)
+            if metric in ("revenue", "orders"):
+                lower = np.clip(lower, 0, None)
+            deviation = x - expected
+            if metric == "revenue":
+                money = deviation
+            elif metric == "orders":
+                money = deviation * typical_aov
+            elif metric == "aov":
+                money = deviation * part["orders"].to_numpy(float)
+            else:
+                money = deviation * part["sessions"].to_numpy(float) * typical_aov
+            rows.append(pd.DataFrame({
+                "date": part["date"], "segment": seg_name, "metric": metric, "actual": x, "expected": expected,
+                "lower": lower, "upper": upper, "z": z, "deviation": deviation, "deviation_money": money,
+            }))
+    if not rows:
+        raise InputError("the order history is too short to build a daily baseline.",
+                         fix="load at least five weeks of orders.")
+    out = pd.concat(rows, ignore_index=True)
+    out["flag"] = np.abs(out["z"].fillna(0)) > threshold
+    out["direction"] = np.where(out["z"] < 0, "drop", "spike")
+    out["explanation"] = ""
+    flagged = out["flag"].to_numpy()
+    out.loc[flagged, "explanation"] = [
+        _day_text(r, currency) for r in out.loc[flagged].itertuples(index=False)
+    ]
+    return out
+
+
+def _day_text(r, currency: str = "USD") -> str:
+    name = METRICS[r.metric].lower()
+    seg = "" if r.segment == "all" else f" ({r.segment})"
+    if r.metric == "conversion":
+        a, e = f"{r.actual:.2%}", f"{r.expected:.2%}"
+    elif r.metric == "orders":
+        a, e = f"{r.actual:,.0f}", f"{r.expected:,.0f}"
+    else:
+        a, e = _money(r.actual, currency), _money(r.expected, currency)
+    word = "fell" if r.z < 0 else "rose"
+    text = f"{name}{seg} {word} to {a}, expected about {e}"
+    m = r.deviation_money
+    if np.isfinite(m) and r.metric != "revenue":
+        text += f" (about {_money(abs(m), currency)} of sales {'lost' if m < 0 else 'gained'})"
+    return text
+
+
+def daily_scores(anomalies: pd.DataFrame) -> pd.DataFrame:
+    """One row per day: date, score in [0, 1] (share of days less unusual), flag, max_abs_z,
+    deviation_money (the day's revenue minus its expected revenue, whole store),
+    reasons (one sentence per flagged metric, with the money at stake)."""
+    a = anomalies.copy()
+    a["abs_z"] = a["z"].abs()
+    per_day = a.groupby("date").agg(max_abs_z=("abs_z", "max"), flag=("flag", "any")).reset_index()
+    rev = a[(a["segment"] == "all") & (a["metric"] == "revenue")].set_index("date")["deviation_money"]
+    per_day["deviation_money"] = per_day["date"].map(rev).astype(float)
+    per_day["score"] = _rank01(per_day["max_abs_z"].fillna(0).to_numpy())
+    texts = a[a["flag"]]
+    by_day = texts.groupby("date")["explanation"].apply(list)
+    per_day["reasons"] = per_day["date"].map(by_day)
+    per_day["reasons"] = [r if isinstance(r, list) else [] for r in per_day["reasons"]]
+    return per_day[["date", "score", "flag", "max_abs_z", "deviation_money", "reasons"]]
+
+
+# -------------------------------------------------------------------------------------------
+# money
+# -------------------------------------------------------------------------------------------
+@dataclass
+class MoneyView:
+    """Value at risk among flagged orders and the loss prevented at a review capacity."""
+
+    flagged_orders: int
+    value_at_risk: float  # total value of the flagged orders
+    days: float  # days covered by the data
+    capacity_per_day: float
+    reviewed_orders: int  # capacity * days, at most the number of orders
+    reviewed_value: float
+    precision: float  # share of reviewed orders expected to be fraud
+    precision_source: str
+    loss_prevented: float  # over the whole period
+    monthly_loss_prevented: float
+
+
+def money_view(result: RiskResult, capacity_per_day: float = 5.0, precision: float | None = None,
+               precision_source: str = "assumption", loss_share: float = 1.0) -> MoneyView:
+    df = result.orders
+    dates = pd.to_datetime(df["order_date"])
+    days = max(1.0, (dates.max() - dates.min()).total_seconds() / 86400.0 + 1)
+    n_review = int(min(len(df), round(capacity_per_day * days)))
+    reviewed = df.iloc[:n_review]  # riskiest first
+    if precision is None:
+        precision, precision_source = 0.3, "assumption"
+    prevented = float(reviewed["order_value"].clip(lower=0).sum()) * precision * loss_share
+    return MoneyView(
+        flagged_orders=int(df["flag"].sum()), value_at_risk=float(df.loc[df["flag"], "order_value"].clip(lower=0).sum()),
+        days=days, capacity_per_day=capacity_per_day, reviewed_orders=n_review,
+        reviewed_value=float(reviewed["order_value"].clip(lower=0).sum()), precision=float(precision),
+        precision_source=precision_source, loss_prevented=prevented,
+        monthly_loss_prevented=prevented / days * 30.44,
+    )
+
+
+def precision_from_labels(result: RiskResult, labels: dict[str, str], top_n: int) -> tuple[float, int] | None:
+    """Share of fraud among the labelled orders within the top_n riskiest, and how many there are."""
+    top = result.orders.iloc[:top_n]
+    lab = top["order_id"].map(labels).dropna()
+    if len(lab) < 10:
+        return None
+    return float((lab == "fraud").mean()), int(len(lab))
+
+
+def business_value(
+    orders: pd.DataFrame | None = None,
+    result: RiskResult | None = None,
+    labels: dict[str, str] | None = None,
+    capacity_per_day: float = 5.0,
+    precision: float | None = None,
+    loss_share: float = 1.0,
+    currency: str | None = None,
+) -> ValueEstimate:
+    """Monthly loss prevented by reviewing the riskiest orders at a review capacity.
+
+    value = (value of the orders reviewed per month) × (share of them that are fraud) ×
+    (share of a fraud order's value that is lost: goods, chargeback fees).
+    The share that is fraud comes from the merchant's labels among the reviewed orders when
+    there are at least 10, else it is an assumption (30%, plausible 10% to 60%).
+    """
+    if result is None:
+        if orders is None:
+            raise InputError("no orders to estimate the value of fraud review from.", fix="load an orders file.")
+        result = score_orders(orders)
+    currency = currency or result.currency
+    dates = pd.to_datetime(result.orders["order_date"])
+    days = max(1.0, (dates.max() - dates.min()).total_seconds() / 86400.0 + 1)
+    n_review = int(min(len(result.orders), round(capacity_per_day * days)))
+    source = "assumption"
+    low_p, high_p = 0.1, 0.6
+    if precision is None and labels:
+        measured = precision_from_labels(result, labels, n_review)
+        if measured is not None:
+            precision, n_lab = measured
+            low_p, high_p = wilson(precision * n_lab, n_lab)
+            source = f"your labels ({n_lab} reviewed orders among the top {n_review})"
+    if precision is None:
+        precision = 0.3
+    mv = money_view(result, capacity_per_day, precision, source, loss_share)
+    monthly_reviewed_value = mv.reviewed_value / days * 30.44
+    value = monthly_reviewed_value * precision * loss_share
+    low = monthly_reviewed_value * low_p * min(loss_share, 0.7)
+    high = monthly_reviewed_value * high_p * max(loss_share, 1.0)
+    measured = source != "assumption"
+    return ValueEstimate(
+        model="risk",
+        lever="fraud losses prevented by reviewing the riskiest orders before shipping",
+        monthly_value=value,
+        monthly_low=min(low, value),
+        monthly_high=max(high, value),
+        evidence=(f"reviewing {capacity_per_day:g} riskiest orders a day ({mv.reviewed_orders:,} orders worth "
+                  f"{_money(mv.reviewed_value, currency)} over {days:.0f} days); share that is fraud: "
+                  f"{precision:.0%} from {source}"),
+        evidence_kind="offline metric" if measured else "assumption",
+        assumptions=[
+            Assumption("capacity_per_day", "Orders your team can review per day", capacity_per_day, "orders/day",
+                       "how many flagged orders someone checks before shipping", 1.0, 50.0),
+            Assumption("precision", "Share of reviewed orders that are fraud", precision, "%",
+                       "measured on your labels when you have 10 or more, else a typical figure", low_p, high_p),
+            Assumption("loss_share", "Share of a fraud order's value that would be lost", loss_share, "%",
+                       "goods shipped plus chargeback fees; 100% means the whole order value", 0.7, 1.5),
+        ],
+        currency=currency,
+        note="Only orders stopped before shipping count; fraud the review misses is not included.",
+    )
