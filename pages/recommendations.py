@@ -1,6 +1,281 @@
+"""Recommendations: which model wins on the store's own held-out purchases, what it would
+show each customer, and what that could be worth."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
-from ecom_ui.common import page_header
+from ecom_models import recommend as R
+from ecom_models.errors import InputError
+from ecom_models.jsonio import dumps
+from ecom_ui.common import (active_data, data_source_note, empty_state, guarded, money, number, page_header, pct,
+                            show_input_error, workspace)
 
-page_header("recommendations", "Coming soon.")
-st.info("This page is being built.")
+page_header("Recommendations", "What a 'you may also like' widget would show each customer, which model does it best "
+            "on your own purchase history, and what it could be worth.")
+
+
+# -- cached work ----------------------------------------------------------------------------
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _report(key: str, _df: pd.DataFrame, kind: str, k: int, split: str, half_life: float | None, deep: bool):
+    """Fitted models are objects, not data: cache_resource, keyed on the data's content hash."""
+    if kind == "table":
+        inter = R.interactions_from_table(_df, half_life_days=half_life)
+    else:
+        inter = R.interactions_from_orders(_df, half_life_days=half_life)
+    return R.build_recommender(inter, k=k, split=split, include_deep=deep)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _export_csv(key: str, k: int, split: str, half_life: float | None, deep: bool, _report_obj) -> bytes:
+    recs = R.recommend_for_users(_report_obj, None, k=k, exclude_seen=True)
+    return recs[["user_id", "rank", "item_id", "product_name", "score"]].to_csv(index=False).encode("utf-8")
+
+
+# -- data -------------------------------------------------------------------------------------
+data = active_data("orders")
+with st.expander("Use a customer-product file instead of orders (optional)"):
+    st.caption("A table with columns user_id, item_id and optionally rating, quantity, timestamp "
+               "(CSV, Excel, Parquet or JSON Lines). Ratings of any scale are accepted.")
+    upload = st.file_uploader("Interactions file", type=["csv", "tsv", "txt", "xlsx", "parquet", "jsonl", "json"],
+                              key="rec_upload")
+table = None
+if upload is not None:
+    from ecom_models.intake import read_table
+    from ecom_models.workspace import content_hash
+
+    raw = guarded(read_table, upload, name=upload.name)
+    if raw is not None:
+        if not R.looks_like_interactions(raw):
+            st.error("This file has no user_id and item_id columns (or it looks like order lines). "
+                     "Upload order exports on the Data page instead.", icon="⚠️")
+        else:
+            table = raw
+            source_key, source_kind, source_df = "table-" + content_hash(raw), "table", raw
+            st.caption(f"Using the uploaded file ({len(raw):,} rows) instead of the orders.")
+
+if table is None:
+    if data is None:
+        empty_state("orders", "(order lines with a customer id and a product id)")
+        st.stop()
+    data_source_note(data)
+    source_key, source_kind, source_df = data.key, "orders", data.df
+
+with st.sidebar:
+    st.subheader("Recommendation settings")
+    k = st.select_slider("Products shown per customer (k)", options=[3, 5, 10, 20], value=10,
+                         help="How many products the widget shows. All figures on this page are 'at k'.")
+    split_label = st.radio("How to hide purchases for testing", ["Random 25% per customer", "Latest 25% per customer"],
+                           help="Random: hide a random quarter of each customer's products. Latest: hide their most "
+                                "recent quarter, which is closer to predicting the next purchase.")
+    split = "random" if split_label.startswith("Random") else "time"
+    half_life_label = st.selectbox("Older purchases count less", ["No", "Half weight after 90 days",
+                                                                  "Half weight after 180 days", "Half weight after 1 year"],
+                                   help="Recency decay: recent purchases say more about what a customer wants now.")
+    half_life = {"No": None, "Half weight after 90 days": 90.0, "Half weight after 180 days": 180.0,
+                 "Half weight after 1 year": 365.0}[half_life_label]
+    deep = st.checkbox("Include the deep-learning model", value=True, key="rec_deep",
+                       help="Trains a small Keras neural network too (adds about 10-30 seconds). "
+                            "It stays on the leaderboard with its real figures, win or lose.")
+
+with st.spinner("Comparing models on held-out purchases (first time only)…"):
+    try:
+        report = _report(source_key, source_df, source_kind, k, split, half_life, deep)
+    except InputError as exc:
+        show_input_error(exc)
+        st.stop()
+
+inter = report.inter
+board = report.leaderboard
+chosen_eval = report.chosen_test
+base_eval = report.test_evals.get("popularity")
+for note in report.notes:
+    st.caption("ℹ️ " + note)
+
+# -- 1. which model wins ------------------------------------------------------------------------
+st.header("Which model wins")
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Customers", number(inter.n_users), help="Customers with a known id and at least one purchase.")
+c2.metric("Products", number(inter.n_items), help="Products bought at least once.")
+c3.metric("Chosen model", R.MODEL_LABELS[report.chosen].split(" (")[0],
+          help="Picked automatically: best nDCG on a validation split carved out of the training data.")
+if chosen_eval is not None and base_eval is not None:
+    gain = R.paired_gain(chosen_eval, base_eval, "hit")
+    c4.metric(f"Customers with a hit in the top {report.k}", pct(chosen_eval.metrics["hit_rate"]),
+              delta=f"{pct(chosen_eval.metrics['hit_rate'] - base_eval.metrics['hit_rate'], signed=True)} pts vs best sellers",
+              help="Share of test customers who later bought at least one of the products shown, versus showing everyone "
+                   "the best sellers. Measured on purchases the models never saw.")
+else:
+    gain = None
+st.markdown(report.reason)
+
+if not board.empty:
+    chart = go.Figure()
+    colors = ["#2e7d32" if c else ("#9e9e9e" if m == "popularity" else "#64b5f6")
+              for m, c in zip(board["model"], board["chosen"])]
+    chart.add_bar(
+        x=board["label"], y=board["precision"], marker_color=colors,
+        error_y=dict(type="data", symmetric=False, array=board["precision_high"] - board["precision"],
+                     arrayminus=board["precision"] - board["precision_low"]),
+        hovertemplate="%{x}<br>precision@k %{y:.3f}<extra></extra>",
+    )
+    chart.update_layout(title=f"Precision@{report.k} on held-out purchases (green = chosen, grey = best-seller baseline; "
+                              "bars show 95% intervals)", yaxis_title=f"precision@{report.k}", height=380,
+                        margin=dict(t=60, b=10))
+    st.plotly_chart(chart, use_container_width=True)
+    table_view = pd.DataFrame({
+        "Model": board["label"] + board["chosen"].map({True: "  ✅ chosen", False: ""}),
+        f"Precision@{report.k}": board["precision"],
+        "95% interval": [f"{lo:.3f} – {hi:.3f}" for lo, hi in zip(board["precision_low"], board["precision_high"])],
+        f"Recall@{report.k}": board["recall"],
+        f"nDCG@{report.k}": board["ndcg"],
+        f"Hit rate@{report.k}": board["hit_rate"],
+        "Catalog coverage": board["coverage"],
+        "Novelty": board["novelty"],
+        "Training time (s)": board["fit_seconds"],
+    })
+    st.dataframe(table_view, hide_index=True, use_container_width=True, column_config={
+        f"Precision@{report.k}": st.column_config.NumberColumn(format="%.3f", help=R.METRIC_HELP["precision"]),
+        f"Recall@{report.k}": st.column_config.NumberColumn(format="%.3f", help=R.METRIC_HELP["recall"]),
+        f"nDCG@{report.k}": st.column_config.NumberColumn(format="%.3f", help=R.METRIC_HELP["ndcg"]),
+        f"Hit rate@{report.k}": st.column_config.NumberColumn(format="%.3f", help=R.METRIC_HELP["hit_rate"]),
+        "Catalog coverage": st.column_config.NumberColumn(format="%.2f", help=R.METRIC_HELP["coverage"]),
+        "Novelty": st.column_config.NumberColumn(format="%.2f", help=R.METRIC_HELP["novelty"]),
+        "95% interval": st.column_config.TextColumn(help="Range the precision would likely fall in with other customers."),
+        "Training time (s)": st.column_config.NumberColumn(format="%.2f", help="Seconds to train on this machine."),
+    })
+    test_users = chosen_eval.n_users if chosen_eval else 0
+    st.caption(f"Scored on {test_users:,} customers: a {'random' if report.split == 'random' else 'most recent'} 25% of each "
+               "customer's products was hidden, the models learnt from the rest, and we checked how many hidden products "
+               "each model put in its top list (products already bought are never shown). Customers with a single "
+               "product cannot be tested and only count for training.")
+    with st.expander("What each model does"):
+        for name in board["model"]:
+            st.markdown(f"**{R.MODEL_LABELS[name]}** — {R.MODEL_EXPLAIN[name]}")
+
+# -- 2. a customer's recommendations -------------------------------------------------------------
+st.header("What a customer would see")
+counts = pd.Series((inter.matrix > 0).sum(axis=1).A1, index=inter.users).sort_values(ascending=False, kind="stable")
+top_customers = list(counts.index[:300])
+col_a, col_b = st.columns([2, 1])
+picked = col_a.selectbox("Customer (most active first)", top_customers, key="rec_customer",
+                         help="The 300 customers with the most products; type another id on the right.")
+typed = col_b.text_input("…or type a customer id", key="rec_customer_typed",
+                         help="Any id. An id we have never seen gets the new-customer list.")
+customer = typed.strip() or picked
+if customer:
+    recs = R.recommend_for_users(report, [customer], k=report.k, exclude_seen=True, with_reasons=True)
+    known = bool(recs["known_customer"].iloc[0]) if len(recs) else False
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Already bought")
+        if known:
+            row = inter.users.get_loc(customer)
+            hist_idx = inter.matrix.indices[inter.matrix.indptr[row]:inter.matrix.indptr[row + 1]]
+            hist = pd.DataFrame({"Product id": inter.items[hist_idx],
+                                 "Product": [inter.item_name(i) for i in inter.items[hist_idx]]})
+            st.dataframe(hist, hide_index=True, use_container_width=True)
+        else:
+            st.text("A new customer: no purchases yet, so best sellers are shown.")
+    with right:
+        st.subheader(f"Recommended ({R.MODEL_LABELS[report.chosen].split(' (')[0]})")
+        st.dataframe(recs.rename(columns={"rank": "#", "item_id": "Product id", "product_name": "Product",
+                                          "reason": "Why"})[["#", "Product", "Product id", "Why"]],
+                     hide_index=True, use_container_width=True)
+
+# -- 3. frequently bought together ----------------------------------------------------------------
+st.header("Frequently bought together")
+pop = pd.Series(inter.matrix.getnnz(axis=0), index=inter.items).sort_values(ascending=False, kind="stable")
+product_options = list(pop.index[:500])
+product = st.selectbox("Product", product_options, format_func=lambda i: f"{inter.item_name(i)} ({i})",
+                       key="rec_product", help="Best sellers first (top 500).")
+if product:
+    fbt = guarded(R.frequently_bought_together, inter, product, 5)
+    if fbt is not None and not fbt.empty:
+        unit = fbt["unit"].iloc[0]
+        st.dataframe(pd.DataFrame({
+            "Product": fbt["product_name"], "Product id": fbt["item_id"],
+            f"Together ({unit})": fbt["together"], "Also bought": fbt["confidence"], "Lift": fbt["lift"],
+        }), hide_index=True, use_container_width=True, column_config={
+            f"Together ({unit})": st.column_config.NumberColumn(help=f"Number of {unit} with both products."),
+            "Also bought": st.column_config.NumberColumn(format="percent",
+                                                         help=f"Share of {unit} with the chosen product that also have this one."),
+            "Lift": st.column_config.NumberColumn(format="%.1f", help="How many times more often they go together than "
+                                                                       "chance would give (above 1 = a real pairing)."),
+        })
+        if unit == "customers":
+            st.caption("This file has no order numbers, so 'together' means bought by the same customer.")
+    elif fbt is not None:
+        st.text("No other product was bought together with this one.")
+
+# -- 4. new customers --------------------------------------------------------------------------
+st.header("New customers (cold start)")
+st.caption("A visitor we know nothing about gets the best sellers of the last 90 days until their first purchase.")
+st.dataframe(R.cold_start(inter, k=report.k).rename(columns={"rank": "#", "item_id": "Product id", "product_name": "Product",
+                                                             "customers": "Customers (last 90 days)"}),
+             hide_index=True, use_container_width=True)
+
+# -- 5. business value -----------------------------------------------------------------------
+st.header("What it could be worth")
+st.caption("**An estimate to confirm with an A/B test.** It turns the offline gain in hit rate over best sellers into "
+           "extra orders through the widget. Edit the assumptions to match your store.")
+ws = workspace()
+saved = ws.get("recommend.assumptions", "default", {}) or {}
+figs = R.store_figures(data.df if (table is None and data is not None) else None)
+a1, a2, a3 = st.columns(3)
+monthly_orders = a1.number_input("Orders per month", min_value=0.0, step=100.0,
+                                 value=float(saved.get("monthly_orders") or (figs["monthly_orders"] if math.isfinite(figs["monthly_orders"]) else 1000.0)),
+                                 help="From your order history; change it if the coming months will differ.")
+order_value = a2.number_input("Average order value", min_value=0.0, step=5.0,
+                              value=float(saved.get("order_value") or (figs["order_value"] if math.isfinite(figs["order_value"]) else 50.0)),
+                              help="Revenue per order, from your order history.")
+conv = a3.number_input("Visits that end in an order (%)", min_value=0.1, max_value=50.0, step=0.1,
+                       value=float(saved.get("store_conversion", R.DEFAULT_ASSUMPTIONS["store_conversion"])) * 100,
+                       help="Your store conversion rate from your analytics; used to estimate visits.")
+b1, b2, b3, b4 = st.columns(4)
+share = b1.slider("Visits that see the widget (%)", 5, 100, int(round(float(saved.get("widget_share", R.DEFAULT_ASSUMPTIONS["widget_share"])) * 100)),
+                  help="Depends on where you place it: product pages, cart, e-mails.")
+ctr = b2.number_input("Click-through on a best-seller widget (%)", min_value=0.1, max_value=50.0, step=0.5,
+                      value=float(saved.get("widget_ctr", R.DEFAULT_ASSUMPTIONS["widget_ctr"])) * 100,
+                      help="Share of visitors who click a recommendation today; 2-6% is typical.")
+c2o = b3.number_input("Orders per widget click (%)", min_value=0.1, max_value=100.0, step=1.0,
+                      value=float(saved.get("click_to_order", R.DEFAULT_ASSUMPTIONS["click_to_order"])) * 100,
+                      help="Share of recommendation clicks that end in an order.")
+online = b4.slider("Offline gain that shows up live (%)", 10, 100, int(round(float(saved.get("online_share", R.DEFAULT_ASSUMPTIONS["online_share"])) * 100)),
+                   help="Offline tests flatter models; 50% is a cautious guess.")
+values = {"monthly_orders": monthly_orders, "order_value": order_value, "store_conversion": conv / 100,
+          "widget_share": share / 100, "widget_ctr": ctr / 100, "click_to_order": c2o / 100, "online_share": online / 100}
+if values != {key: saved.get(key) for key in values}:
+    ws.put("recommend.assumptions", "default", values)
+estimate = R.business_value(gain, monthly_orders=monthly_orders, order_value=order_value,
+                            currency=R.store_figures(data.df)["currency"] if data is not None else "USD", report=report,
+                            store_conversion=values["store_conversion"], widget_share=values["widget_share"],
+                            widget_ctr=values["widget_ctr"], click_to_order=values["click_to_order"],
+                            online_share=values["online_share"])
+v1, v2, v3 = st.columns(3)
+v1.metric("Extra revenue per month (estimate)", money(estimate.monthly_value),
+          help="Best guess: extra widget orders x average order value. Confirm with an A/B test before counting on it.")
+v2.metric("Plausible range", f"{money(estimate.monthly_low)} – {money(estimate.monthly_high)}",
+          help="From the 95% interval of the hit-rate gain over best sellers, with your assumptions held fixed.")
+v3.metric("Yearly (estimate)", money(estimate.yearly_value), help="Twelve times the monthly estimate.")
+st.caption("Evidence: " + estimate.evidence + ". " + estimate.note)
+if report.chosen == "popularity":
+    st.info("The chosen model is the best-seller list itself, so there is no gain to estimate yet.")
+details = R.value_details(estimate)
+if ws.get("recommend.value", "latest") != json.loads(dumps(details)):
+    ws.put("recommend.value", "latest", details)
+
+# -- 6. export ---------------------------------------------------------------------------------
+st.header("Export")
+st.caption(f"Top {report.k} products for each of the {inter.n_users:,} customers, from the chosen model, already-bought "
+           "products left out.")
+if st.button("Prepare the CSV", key="rec_prepare"):
+    st.session_state["rec_export_ready"] = True
+if st.session_state.get("rec_export_ready"):
+    csv = _export_csv(source_key, k, split, half_life, deep, report)
+    st.download_button("Download recommendations (CSV)", csv, file_name="recommendations.csv", mime="text/csv")
