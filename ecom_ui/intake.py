@@ -1,0 +1,34 @@
+"""Showing an intake quality report (a dict from QualityReport.to_dict())."""
+
+import pandas as pd
+import streamlit as st
+
+
+def show_report(report: dict) -> None:
+    usable, rows_in = report.get("rows_usable", 0), report.get("rows_in", 0)
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Rows read", f"{rows_in:,}", help="Data rows in the file, blank and malformed lines included.")
+    c2.metric("Rows usable", f"{usable:,}", help="Rows the app can use. Cancellations and returns are usable: they lower net revenue.")
+    c3.metric("Left out", f"{rows_in - usable:,}", help="Blank, malformed or unreadable rows; see below.")
+    mapping = report.get("mapping", {})
+    confidence = report.get("confidence", {})
+    if mapping:
+        st.markdown("**Columns used**")
+        st.dataframe(pd.DataFrame([{"field": k.replace("_", " "), "your column": v, "confidence": confidence.get(k)}
+                                   for k, v in mapping.items()]),
+                     hide_index=True, width="stretch",
+                     column_config={"confidence": st.column_config.ProgressColumn("confidence", min_value=0, max_value=1,
+                                                                                   format="percent")})
+    quirks = report.get("quirks", [])
+    if quirks:
+        st.markdown("**What we found, and what you can do**")
+        st.dataframe(pd.DataFrame([{"finding": q["label"], "rows": q["count"], "what to do": q["advice"]} for q in quirks]),
+                     hide_index=True, width="stretch")
+        for q in quirks:
+            if q.get("examples"):
+                with st.expander(f"Examples: {q['label'].lower()}"):
+                    st.dataframe(pd.DataFrame(q["examples"]).astype("str"), hide_index=True, width="stretch")
+    else:
+        st.success("No quirks found.")
+    for note in report.get("notes", []):
+        st.caption("ℹ️ " + note)

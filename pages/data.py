@@ -1,0 +1,165 @@
+"""Data & workspace: upload exports, check and correct the column mapping, read the quality
+report, choose which dataset each page uses, and manage workspaces."""
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from ecom_models import intake
+from ecom_models.errors import InputError
+from ecom_models.schemas import SYNONYM_INDEX
+from ecom_models.workspace import create_workspace, delete_workspace, import_workspace, list_workspaces
+from ecom_ui.common import number, page_header, workspace
+
+page_header("Data & workspace", "Upload your exports; they are checked, mapped and kept on this machine only.")
+
+KIND_HELP = {
+    "orders": "one row per order line (Shopify, WooCommerce, Amazon, invoice or BI exports)",
+    "reviews": "product reviews with text and, ideally, star ratings",
+    "experiment": "an A/B test: one row per user with the variant and outcomes, or one row per variant",
+    "traffic": "daily website sessions, to compute conversion",
+}
+ws = workspace()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _read(data: bytes, name: str):
+    info = intake.ReadInfo(format="")
+    return intake.read_table(data, name=name, info=info), info
+
+
+tab_upload, tab_datasets, tab_workspace = st.tabs(["Upload", "Your datasets", "Workspace"])
+
+with tab_upload:
+    st.markdown("Accepted: **CSV** (any separator; UTF-8 or Windows/Latin-1), **Excel .xlsx**, **Parquet**, "
+                "**JSON Lines**. Product photos go on the *Product images* page.")
+    files = st.file_uploader("Drop one or more exports", accept_multiple_files=True,
+                             type=["csv", "tsv", "txt", "xlsx", "parquet", "jsonl", "ndjson", "json"])
+    for upload in files or []:
+        data = upload.getvalue()
+        file_key = hashlib.sha1(data).hexdigest()[:12]
+        with st.container(border=True):
+            st.markdown(f"#### 📄 {upload.name}")
+            try:
+                raw, read_info = _read(data, upload.name)
+            except InputError as exc:
+                st.error(exc.message, icon="⚠️")
+                continue
+            try:
+                detected, _ = intake.detect_kind(raw)
+            except InputError:
+                detected = "orders"
+            kinds = list(intake.KINDS)
+            kind = st.selectbox("What does this file hold?", kinds, index=kinds.index(detected), key=f"kind-{file_key}",
+                                format_func=lambda k: f"{k} — {KIND_HELP[k]}",
+                                help="Detected from the column names; change it if it is wrong.")
+            signature = intake.header_signature(raw.columns, kind)
+            remembered = ws.get("intake.mappings", signature, {})
+            auto = intake.map_columns(raw, kind, remembered or None)
+            st.caption(f"{len(raw):,} rows, {len(raw.columns)} columns, read as {read_info.format}"
+                       + (f" ({read_info.encoding}, separator '{read_info.delimiter}')" if read_info.format == "csv" else "")
+                       + (" — using the mapping you chose for files with these columns." if remembered else ""))
+            with st.expander("Column mapping (check it; change any field)", expanded=not remembered):
+                st.caption("Each field of the app on the left; the column of your file it is read from on the right. "
+                           "The confidence says how sure the automatic match is.")
+                options = ["(none)"] + list(raw.columns)
+                override = {}
+                grid = st.columns(3)
+                for i, canonical in enumerate(SYNONYM_INDEX[kind]):
+                    current = auto.mapping.get(canonical)
+                    conf = auto.confidence.get(canonical)
+                    label = canonical.replace("_", " ") + (f" · {conf:.0%}" if conf is not None else "")
+                    choice = grid[i % 3].selectbox(label, options, index=options.index(current) if current in options else 0,
+                                                   key=f"map-{file_key}-{kind}-{canonical}")
+                    override[canonical] = "" if choice == "(none)" else choice
+                st.dataframe(raw.head(5).astype("str"), width="stretch", hide_index=True)
+            changed = {k: v for k, v in override.items() if auto.mapping.get(k, "") != v}
+            name = st.text_input("Dataset name", value=upload.name, key=f"name-{file_key}")
+            if st.button("Check and save to workspace", type="primary", key=f"save-{file_key}"):
+                try:
+                    with st.spinner("Checking every row…"):
+                        result = intake.ingest(raw, kind=kind, name=upload.name, mapping_override=override)
+                    ws.save_dataset(name, kind, result.df, source_file=upload.name, mapping=result.mapping,
+                                    report=result.report.to_dict())
+                    if changed or remembered:
+                        ws.put("intake.mappings", signature, override)
+                except InputError as exc:
+                    st.error(exc.message, icon="⚠️")
+                else:
+                    st.success(f"Saved **{name}**: {result.report.rows_usable:,} of {result.report.rows_in:,} rows usable. "
+                               f"Every page now uses it for {kind}.", icon="✅")
+                    st.session_state[f"report-{file_key}"] = result.report.to_dict()
+            report = st.session_state.get(f"report-{file_key}")
+            if report:
+                from ecom_ui.intake import show_report
+
+                show_report(report)
+
+with tab_datasets:
+    datasets = ws.datasets()
+    if not datasets:
+        st.info("No uploads yet: every page shows the **demo store**. Upload your exports in the first tab.", icon="🧪")
+    for kind in intake.KINDS:
+        of_kind = [d for d in datasets if d.kind == kind]
+        if not of_kind:
+            continue
+        st.markdown(f"**{kind.capitalize()}**")
+        active = next((d.id for d in of_kind if d.active), None)
+        labels = {d.id: f"{d.name} — {d.rows:,} rows, saved {d.created_at[:16].replace('T', ' ')}" for d in of_kind}
+        ids = [None] + [d.id for d in of_kind]
+        choice = st.radio(f"Dataset used for {kind}", ids, index=ids.index(active),
+                          format_func=lambda i: "Demo store" if i is None else labels[i], key=f"active-{kind}")
+        if choice != active:
+            ws.set_active(choice, kind)
+            st.rerun()
+        for d in of_kind:
+            with st.expander(f"Quality report: {d.name}"):
+                from ecom_ui.intake import show_report
+
+                show_report(d.report)
+                if st.button("Delete this dataset", key=f"del-{d.id}"):
+                    ws.delete_dataset(d.id)
+                    st.rerun()
+    st.toggle("Show the demo store where I have no data of my own", key="use_demo",
+              help="Off: pages without your data say which file they need instead of showing the demo store.")
+
+with tab_workspace:
+    st.markdown(f"Current workspace: **{ws.name}** (`{ws.path}`)")
+    st.caption("A workspace is one file on this machine holding your uploads, settings, labels and scenarios.")
+    names = list_workspaces() or [ws.name]
+    c1, c2 = st.columns(2)
+    switch_to = c1.selectbox("Switch to", names, index=names.index(ws.name) if ws.name in names else 0)
+    if switch_to != ws.name and c1.button("Switch"):
+        st.session_state["workspace_name"] = switch_to
+        st.rerun()
+    new_name = c2.text_input("New workspace name")
+    if c2.button("Create and switch") and new_name:
+        try:
+            create_workspace(new_name)
+            st.session_state["workspace_name"] = new_name.strip()
+            st.rerun()
+        except InputError as exc:
+            st.error(exc.message)
+    if st.button("Export this workspace", help="Makes a single file you can back up or import on another machine."):
+        st.session_state["workspace_export"] = ws.export_bytes()
+    if st.session_state.get("workspace_export"):
+        st.download_button("Download the workspace file", data=st.session_state["workspace_export"],
+                           file_name=f"{ws.name}.duckdb")
+    with st.expander("Import or delete a workspace"):
+        imported = st.file_uploader("Workspace file (.duckdb) exported from Ecom Value Lab", type=["duckdb"])
+        import_name = st.text_input("Name for the imported workspace")
+        if imported is not None and import_name and st.button("Import"):
+            try:
+                import_workspace(import_name, imported.getvalue())
+                st.success(f"Imported as '{import_name}'.")
+            except InputError as exc:
+                st.error(exc.message)
+        others = [n for n in names if n != ws.name]
+        if others:
+            victim = st.selectbox("Delete workspace", others)
+            if st.checkbox(f"Yes, delete '{victim}' and everything in it") and st.button("Delete workspace"):
+                delete_workspace(victim)
+                st.rerun()
+        else:
+            st.caption("The workspace you are in cannot be deleted; switch to another first.")

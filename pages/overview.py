@@ -1,0 +1,122 @@
+"""Overview (home): the store's KPIs against the previous period, trend, top lists, data quality.
+
+Must stay light: no model imports here (the home page never loads TensorFlow).
+"""
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from ecom_models.kpi import compute_kpis, filter_orders, revenue_trend, top_by
+from ecom_ui.common import active_data, data_source_note, empty_state, money, number, page_header, pct
+
+page_header("Your store at a glance", "Sales, customers and data quality, compared with the period before.")
+
+orders_data = active_data("orders")
+if orders_data is None:
+    empty_state("orders", "(an order-lines export from Shopify, WooCommerce, Amazon or any shop system)")
+    st.stop()
+data_source_note(orders_data)
+orders = orders_data.df
+traffic_data = active_data("traffic")
+traffic = traffic_data.df if traffic_data is not None else None
+currency = str(orders["currency"].mode().iloc[0]) if orders["currency"].notna().any() else "USD"
+
+first_day, last_day = orders["order_date"].min().date(), orders["order_date"].max().date()
+default_start = max(first_day, (pd.Timestamp(last_day) - pd.Timedelta(days=89)).date())
+with st.container(border=True):
+    c1, c2, c3, c4 = st.columns([2, 1.2, 1.2, 1.2])
+    period = c1.date_input("Period", value=(default_start, last_day), min_value=first_day, max_value=last_day,
+                           help="KPIs cover this period and compare it with the same number of days just before.")
+    segments = {}
+    for column, box in (("country", c2), ("channel", c3), ("category", c4)):
+        values = orders[column].dropna().unique()
+        if 1 < len(values) <= 200:
+            segments[column] = box.multiselect(column.capitalize(), sorted(map(str, values)), placeholder="All")
+if not isinstance(period, (tuple, list)) or len(period) != 2:
+    st.info("Pick an end date for the period.")
+    st.stop()
+start, end = pd.Timestamp(period[0]), pd.Timestamp(period[1])
+segmented = filter_orders(orders, **segments)
+filtered_traffic = traffic if not any(segments.values()) else None  # sessions are not split by segment
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _kpis(key, start, end, segments_key):
+    return compute_kpis(segmented, filtered_traffic, start, end)
+
+
+kpis = _kpis(orders_data.key, start, end, repr(sorted((k, tuple(v)) for k, v in segments.items())))
+days = (end - start).days + 1
+st.subheader(f"{start:%d %b %Y} – {end:%d %b %Y}", help=f"Changes compare with the previous {days} days.")
+cols = st.columns(4)
+for i, kpi in enumerate(kpis):
+    if kpi.kind == "money":
+        value = money(kpi.value, currency)
+    elif kpi.kind == "rate":
+        value = pct(kpi.value)
+    else:
+        value = number(kpi.value)
+    delta = None
+    if kpi.change is not None:
+        delta = f"{kpi.change * 100:+.1f}% vs previous {days} days"
+    bad_when_up = kpi.key in ("cancel_rate", "return_rate")
+    cols[i % 4].metric(kpi.label, value, delta, delta_color="inverse" if bad_when_up else "normal", help=kpi.help,
+                       border=True)
+if traffic is None:
+    st.caption("Conversion needs a traffic file (date, sessions): add one on the Data page.")
+
+period_lines = filter_orders(segmented, start, end)
+left, right = st.columns([3, 2])
+with left:
+    freq = "D" if days <= 62 else "W"
+    trend = revenue_trend(filter_orders(segmented, start - pd.Timedelta(days=days), end), freq)
+    fig = px.area(trend, x="period", y="revenue", labels={"period": "", "revenue": f"Net revenue ({currency})"},
+                  title=f"{'Daily' if freq == 'D' else 'Weekly'} net revenue (this period and the one before)")
+    fig.add_vline(x=start, line_dash="dot", line_color="grey")
+    fig.update_layout(height=340, margin=dict(l=10, r=10, t=50, b=10))
+    st.plotly_chart(fig, width="stretch")
+with right:
+    top_categories = top_by(period_lines, "category", 8)
+    if not top_categories.empty:
+        fig = px.bar(top_categories.iloc[::-1], x="revenue", y="category", orientation="h",
+                     labels={"revenue": f"Net revenue ({currency})", "category": ""}, title="Top categories")
+        fig.update_layout(height=340, margin=dict(l=10, r=10, t=50, b=10))
+        st.plotly_chart(fig, width="stretch")
+    else:
+        st.info("The file has no category column, so there is no category breakdown.")
+
+c1, c2 = st.columns(2)
+with c1:
+    st.markdown("**Top products**")
+    products = top_by(period_lines, "product_id", 10)
+    st.dataframe(products, hide_index=True, width="stretch",
+                 column_config={"revenue": st.column_config.NumberColumn("Net revenue", format="%.0f"),
+                                "share": st.column_config.ProgressColumn("Share", format="percent", min_value=0, max_value=1),
+                                "product_id": "Product", "product_name": "Name", "orders": "Orders"})
+with c2:
+    st.markdown("**Top countries**")
+    countries = top_by(period_lines, "country", 10)
+    if countries.empty:
+        st.info("The file has no country column.")
+    else:
+        st.dataframe(countries, hide_index=True, width="stretch",
+                     column_config={"revenue": st.column_config.NumberColumn("Net revenue", format="%.0f"),
+                                    "share": st.column_config.ProgressColumn("Share", format="percent", min_value=0, max_value=1),
+                                    "country": "Country", "orders": "Orders"})
+
+st.subheader("Data quality", help="What was found in the file and how it was handled. Details on the Data page.")
+counts = orders["line_type"].value_counts()
+dupes = int(orders["is_duplicate"].sum())
+q = st.columns(5)
+q[0].metric("Order lines", number(len(orders)), help="Usable lines read from the orders file.")
+q[1].metric("Cancelled lines", number(counts.get("cancellation", 0)), help="Kept as negative lines; they lower net revenue.")
+q[2].metric("Returned lines", number(counts.get("return", 0)), help="Refunds and returns; they lower net revenue.")
+q[3].metric("Non-product lines", number(counts.get("non_product", 0)), help="Postage, fees and adjustments: not product sales.")
+q[4].metric("Duplicate lines", number(dupes), help="Exact repeats of another line, counted once.")
+if not orders_data.is_demo:
+    from ecom_ui.common import workspace
+
+    info = workspace().active_dataset("orders")
+    if info is not None and info.report.get("quirks"):
+        st.caption("Quirks found: " + ", ".join(f"{qk['label'].lower()} ({qk['count']:,})" for qk in info.report["quirks"]))
