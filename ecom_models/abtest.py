@@ -526,7 +526,7 @@ def _variant_candidates(df: pd.DataFrame) -> list[str]:
     for col in df.columns:
         s = df[col]
         k = s.nunique(dropna=True)
-        if k < 2 or k > max(MAX_VARIANTS * 3, 100):
+        if k > max(MAX_VARIANTS * 3, 100) or k == 0 or (k < 2 and not _VARIANT_RE.match(str(col).strip())):
             continue
         if pd.api.types.is_float_dtype(s) or pd.api.types.is_datetime64_any_dtype(s):
             continue
