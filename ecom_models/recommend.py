@@ -64,6 +64,8 @@ MODEL_LABELS = {
     "ease": "Linear item model (EASE)",
     "ncf": "Deep learning (Keras neural collaborative filtering)",
 }
+MODEL_SHORT = {"popularity": "Best sellers", "item_knn": "Item similarity", "rp3beta": "RP3beta", "ease": "EASE",
+               "ncf": "Deep (NCF)"}
 MODEL_EXPLAIN = {
     "popularity": "Shows everyone the same best sellers. The simple baseline every model must beat.",
     "item_knn": "Recommends products often bought by the same customers as the ones this customer bought.",
@@ -995,14 +997,16 @@ def frequently_bought_together(inter: Interactions, item_id: str, k: int = 5) ->
     together[j] = 0
     support = np.asarray(M.sum(axis=0)).ravel()
     n = M.shape[0]
-    order = np.argsort(-together, kind="stable")[:k]
-    order = order[together[order] > 0]
+    lift = (together / max(n_j, 1)) / np.maximum(support / n, 1e-12)
+    # real pairings first (bought together more often than chance), then by how often
+    order = np.lexsort((-together, ~(lift > 1)))
+    order = order[together[order] > 0][:k]
     return pd.DataFrame({
         "item_id": inter.items.to_numpy()[order],
         "product_name": [inter.item_name(inter.items[o]) for o in order],
         "together": together[order].astype(int),
         "confidence": together[order] / max(n_j, 1),
-        "lift": (together[order] / max(n_j, 1)) / np.maximum(support[order] / n, 1e-12),
+        "lift": lift[order],
         "unit": unit,
     })
 
@@ -1143,3 +1147,45 @@ def value_details(estimate: ValueEstimate) -> dict[str, Any]:
     from dataclasses import asdict
 
     return asdict(estimate)
+
+
+# ---------------------------------------------------------------------------------------
+# Synthetic data (tests and benchmarks)
+# ---------------------------------------------------------------------------------------
+def synthetic_interactions(n_users: int = 943, n_items: int = 1682, n_interactions: int = 100_000, n_clusters: int = 20,
+                           affinity: float = 0.7, seed: int = 0) -> pd.DataFrame:
+    """A user_id,item_id table with power-law item popularity, heavy-tailed activity per
+    user, and latent taste: each user mostly buys within one or two product clusters.
+    Duplicated pairs are removed, so the table has slightly fewer rows than requested."""
+    rng = np.random.default_rng(seed)
+    pop = 1.0 / np.power(np.arange(1, n_items + 1), 0.9)
+    pop = pop[rng.permutation(n_items)]
+    cluster = rng.integers(0, n_clusters, n_items)
+    activity = rng.pareto(1.5, n_users) + 1.0
+    main = rng.integers(0, n_clusters, n_users)
+    second = rng.integers(0, n_clusters, n_users)
+    cdf = np.cumsum(pop) / pop.sum()
+    members_of = [np.flatnonzero(cluster == c) for c in range(n_clusters)]
+    cdfs = [np.cumsum(pop[m]) / pop[m].sum() if len(m) else None for m in members_of]
+    factor, df = 1.1, None
+    for _ in range(6):  # draw more until enough distinct pairs exist (popular items repeat)
+        per_user = np.minimum(np.maximum(2, np.round(activity / activity.sum() * n_interactions * factor)), n_items // 2)
+        users = np.repeat(np.arange(n_users), per_user.astype(int))
+        n = len(users)
+        in_taste = rng.random(n) < affinity
+        pick_cluster = np.where(rng.random(n) < 0.7, main[users], second[users])
+        items = np.searchsorted(cdf, rng.random(n))
+        for c in range(n_clusters):
+            sel = in_taste & (pick_cluster == c)
+            if cdfs[c] is not None and sel.any():
+                items[sel] = members_of[c][np.minimum(np.searchsorted(cdfs[c], rng.random(int(sel.sum()))),
+                                                      len(members_of[c]) - 1)]
+        items = np.minimum(items, n_items - 1)
+        df = pd.DataFrame({"user_id": users, "item_id": items}).drop_duplicates()
+        if len(df) >= n_interactions:
+            break
+        factor *= 1.05 * n_interactions / max(len(df), 1)
+    if len(df) > n_interactions:
+        df = df.sample(n_interactions, random_state=seed)
+    return pd.DataFrame({"user_id": df["user_id"].map(lambda u: f"U{u}").astype("str").to_numpy(),
+                         "item_id": df["item_id"].map(lambda i: f"I{i}").astype("str").to_numpy()})

@@ -102,31 +102,35 @@ st.header("Which model wins")
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Customers", number(inter.n_users), help="Customers with a known id and at least one purchase.")
 c2.metric("Products", number(inter.n_items), help="Products bought at least once.")
-c3.metric("Chosen model", R.MODEL_LABELS[report.chosen].split(" (")[0],
-          help="Picked automatically: best nDCG on a validation split carved out of the training data.")
+c3.metric("Chosen model", R.MODEL_SHORT[report.chosen],
+          help=f"{R.MODEL_LABELS[report.chosen]}. Picked automatically: best nDCG on a validation split carved out of "
+               "the training data.")
 if chosen_eval is not None and base_eval is not None:
     gain = R.paired_gain(chosen_eval, base_eval, "hit")
-    c4.metric(f"Customers with a hit in the top {report.k}", pct(chosen_eval.metrics["hit_rate"]),
-              delta=f"{pct(chosen_eval.metrics['hit_rate'] - base_eval.metrics['hit_rate'], signed=True)} pts vs best sellers",
-              help="Share of test customers who later bought at least one of the products shown, versus showing everyone "
-                   "the best sellers. Measured on purchases the models never saw.")
+    c4.metric(f"Hit rate@{report.k}", pct(chosen_eval.metrics["hit_rate"]),
+              delta=f"{(chosen_eval.metrics['hit_rate'] - base_eval.metrics['hit_rate']) * 100:+.1f} pts vs best sellers",
+              help=f"Share of test customers who later bought at least one of the {report.k} products shown, versus "
+                   "showing everyone the best sellers. Measured on purchases the models never saw.")
 else:
     gain = None
 st.markdown(report.reason)
 
 if not board.empty:
-    chart = go.Figure()
+    st.subheader(f"Precision@{report.k} on held-out purchases")
+    st.caption("Green = chosen model, grey = best-seller baseline. The black lines are 95% intervals: where two "
+               "intervals overlap, the difference may be luck.")
+    ordered = board.iloc[::-1]
     colors = ["#2e7d32" if c else ("#9e9e9e" if m == "popularity" else "#64b5f6")
-              for m, c in zip(board["model"], board["chosen"])]
+              for m, c in zip(ordered["model"], ordered["chosen"])]
+    chart = go.Figure()
     chart.add_bar(
-        x=board["label"], y=board["precision"], marker_color=colors,
-        error_y=dict(type="data", symmetric=False, array=board["precision_high"] - board["precision"],
-                     arrayminus=board["precision"] - board["precision_low"]),
-        hovertemplate="%{x}<br>precision@k %{y:.3f}<extra></extra>",
+        y=[R.MODEL_SHORT[m] for m in ordered["model"]], x=ordered["precision"], orientation="h", marker_color=colors,
+        error_x=dict(type="data", symmetric=False, array=ordered["precision_high"] - ordered["precision"],
+                     arrayminus=ordered["precision"] - ordered["precision_low"], color="black"),
+        hovertemplate="%{y}<br>precision@k %{x:.3f}<extra></extra>",
     )
-    chart.update_layout(title=f"Precision@{report.k} on held-out purchases (green = chosen, grey = best-seller baseline; "
-                              "bars show 95% intervals)", yaxis_title=f"precision@{report.k}", height=380,
-                        margin=dict(t=60, b=10))
+    chart.update_layout(xaxis_title=f"precision@{report.k}: share of the products shown that were bought later",
+                        height=90 + 45 * len(board), margin=dict(t=10, b=10, l=10, r=10))
     st.plotly_chart(chart, use_container_width=True)
     table_view = pd.DataFrame({
         "Model": board["label"] + board["chosen"].map({True: "  ✅ chosen", False: ""}),
@@ -183,7 +187,7 @@ if customer:
         else:
             st.text("A new customer: no purchases yet, so best sellers are shown.")
     with right:
-        st.subheader(f"Recommended ({R.MODEL_LABELS[report.chosen].split(' (')[0]})")
+        st.subheader(f"Recommended ({R.MODEL_SHORT[report.chosen]})")
         st.dataframe(recs.rename(columns={"rank": "#", "item_id": "Product id", "product_name": "Product",
                                           "reason": "Why"})[["#", "Product", "Product id", "Why"]],
                      hide_index=True, use_container_width=True)
@@ -229,10 +233,10 @@ saved = ws.get("recommend.assumptions", "default", {}) or {}
 figs = R.store_figures(data.df if (table is None and data is not None) else None)
 a1, a2, a3 = st.columns(3)
 monthly_orders = a1.number_input("Orders per month", min_value=0.0, step=100.0,
-                                 value=float(saved.get("monthly_orders") or (figs["monthly_orders"] if math.isfinite(figs["monthly_orders"]) else 1000.0)),
+                                 value=float(round(saved.get("monthly_orders") or (figs["monthly_orders"] if math.isfinite(figs["monthly_orders"]) else 1000.0))),
                                  help="From your order history; change it if the coming months will differ.")
 order_value = a2.number_input("Average order value", min_value=0.0, step=5.0,
-                              value=float(saved.get("order_value") or (figs["order_value"] if math.isfinite(figs["order_value"]) else 50.0)),
+                              value=float(round(saved.get("order_value") or (figs["order_value"] if math.isfinite(figs["order_value"]) else 50.0), 2)),
                               help="Revenue per order, from your order history.")
 conv = a3.number_input("Visits that end in an order (%)", min_value=0.1, max_value=50.0, step=0.1,
                        value=float(saved.get("store_conversion", R.DEFAULT_ASSUMPTIONS["store_conversion"])) * 100,
