@@ -20,10 +20,13 @@ that are all oriented the same way (higher = more unusual for *this* store):
 
 Detectors (all unsupervised, fitted on the store's own orders, no labels needed):
 
-    iforest   PyOD Isolation Forest on the tail-transformed features
+    iforest   PyOD Isolation Forest on the signal matrix (below)
     ecod      PyOD ECOD (empirical-CDF outlier detection) on the same matrix
-    tail      "rare signals": the sum of the two largest per-feature surprises, where a
-              feature's surprise is -log(share of orders at least as extreme)
+    tail      "rare signals": the sum of the two largest signal surprises
+
+A feature's surprise is -log(share of orders at least as extreme); correlated features are
+merged into one signal (SIGNALS: size, quantity, price, discount, velocity, newness,
+country, channel, hour, weekday) by taking the larger surprise, so nothing counts twice.
     ensemble  rank average of the three (the default score)
     baseline  order value alone ("check the biggest orders first"), the simple rule every
               detector is compared with
@@ -77,6 +80,20 @@ FEATURES: dict[str, str] = {
     "channel_rarity": "How rare the sales channel is for this store",
     "hour_rarity": "How rare the hour of day is for this store",
     "weekday_rarity": "How rare the weekday is for this store",
+}
+# Correlated features are grouped into one signal (its largest surprise), so that a big order
+# is not counted twice (once as "big", once as "bigger than this customer's usual").
+SIGNALS: dict[str, tuple[str, ...]] = {
+    "size": ("order_value", "value_vs_customer"),
+    "quantity": ("qty_vs_usual",),
+    "price": ("price_below_usual",),
+    "discount": ("discount_depth",),
+    "velocity": ("burst_1h", "burst_24h"),
+    "newness": ("new_customer",),
+    "country": ("country_rarity",),
+    "channel": ("channel_rarity",),
+    "hour": ("hour_rarity",),
+    "weekday": ("weekday_rarity",),
 }
 DETECTORS = ("iforest", "ecod", "tail")
 DETECTOR_NAMES = {
@@ -249,7 +266,7 @@ def order_features(orders: pd.DataFrame) -> pd.DataFrame:
     feats["channel_rarity"], feats["channel_share"] = rarity(feats["channel"])
     feats["hour"] = feats["order_date"].dt.hour
     feats["hour_rarity"], feats["hour_share"] = rarity(feats["hour"])
-    feats["weekday"] = feats["order_date"].dt.weekday
+    feats["weekday"] = feats["order_date"].dt.day_of_week
     feats["weekday_rarity"], feats["weekday_share"] = rarity(feats["weekday"])
     return feats
 
@@ -281,8 +298,9 @@ def _rank01(x: np.ndarray) -> np.ndarray:
 
 
 def detector_scores(s: pd.DataFrame, detectors=DETECTORS, random_state: int = 0) -> pd.DataFrame:
-    """Raw scores per detector (higher = more unusual) from the surprise matrix."""
-    X = s[list(FEATURES)].to_numpy(float)
+    """Raw scores per detector (higher = more unusual) from the surprise matrix, with
+    correlated features merged into SIGNALS."""
+    X = np.column_stack([s[list(cols)].to_numpy(float).max(axis=1) for cols in SIGNALS.values()])
     out = {}
     for name in detectors:
         if name == "tail":
@@ -375,9 +393,12 @@ def score_orders(
     currency = str(feats["currency"].mode().iloc[0]) if feats["currency"].notna().any() else "USD"
     want = out["flag"].to_numpy() if reasons_for == "flagged" else np.ones(n, bool)
     reasons = [[] for _ in range(n)]
+    keys = [[] for _ in range(n)]
     for i in np.flatnonzero(want):
-        reasons[i] = explain(out.iloc[i], p.iloc[i], currency)
+        keys[i] = reason_features(p.iloc[i])
+        reasons[i] = explain(out.iloc[i], p.iloc[i], currency, features=keys[i])
     out["reasons"] = reasons
+    out["reason_signals"] = [[_SIGNAL_OF[f] for f in k] for k in keys]
     return RiskResult(orders=out, contamination=contamination, detectors=tuple(raw.columns),
                       reliable=n >= RELIABLE_ORDERS, warnings=warnings, currency=currency)
 
@@ -401,14 +422,22 @@ def _share(x: float) -> str:
     return f"{x:.1%}" if x >= 0.001 else "under 0.1%"
 
 
-def explain(row: pd.Series, p: pd.Series, currency: str = "USD", max_reasons: int = 3,
-            rare: float = 0.01) -> list[str]:
-    """Top reasons for one scored order, most unusual first, in plain words."""
-    candidates = [(float(p[f]), f) for f in FEATURES if f != "new_customer"]
-    candidates.sort()
+_SIGNAL_OF = {f: sig for sig, cols in SIGNALS.items() for f in cols}
+
+
+def reason_features(p: pd.Series, max_reasons: int = 3, rare: float = 0.01) -> list[str]:
+    """The features behind an order's score: those rarer than `rare`, most unusual first."""
+    candidates = sorted((float(p[f]), f) for f in FEATURES if f != "new_customer")
     chosen = [f for pv, f in candidates if pv <= rare][:max_reasons]
     if not chosen:
         chosen = [f for pv, f in candidates if pv <= 0.1][:2]
+    return chosen
+
+
+def explain(row: pd.Series, p: pd.Series, currency: str = "USD", max_reasons: int = 3,
+            rare: float = 0.01, features: list[str] | None = None) -> list[str]:
+    """Top reasons for one scored order, most unusual first, in plain words."""
+    chosen = features if features is not None else reason_features(p, max_reasons, rare)
     new = bool(row["new_customer"]) and pd.notna(row["customer_id"])
     who = "this new customer" if new else "this customer"
     texts = []
@@ -781,6 +810,41 @@ def _day_text(r, currency: str = "USD") -> str:
     if np.isfinite(m) and r.metric != "revenue":
         text += f" (about {_money(abs(m), currency)} of sales {'lost' if m < 0 else 'gained'})"
     return text
+
+
+def compare_daily_methods(orders: pd.DataFrame, n_days: int = 20, drop: float = 0.4, threshold: float = 4.0,
+                          seed: int = 0) -> pd.DataFrame:
+    """Which daily baseline spots a breakage better, measured on this store's own history:
+    remove `drop` of the orders on `n_days` random days, then count how many of those days
+    each method flags as a drop in orders or revenue (whole store), and how many other days
+    it flags. Seasonal (same weekday in the surrounding weeks) vs flat (overall median).
+
+    Columns: method, name, found, planted, recall, other_alerts, other_days.
+    """
+    lines = sale_lines(orders)
+    day = pd.to_datetime(lines["order_date"]).dt.normalize()
+    all_days = pd.Series(day.unique()).sort_values().reset_index(drop=True)
+    if len(all_days) < 10 * 7:
+        raise InputError("the order history is too short to test the daily alerts (under ten weeks).",
+                         fix="load at least ten weeks of orders.")
+    rng = np.random.default_rng(seed)
+    inner = all_days.iloc[28:-28]
+    planted = set(pd.to_datetime(rng.choice(inner.to_numpy(), size=min(n_days, len(inner) // 4), replace=False)))
+    okey, _ = pd.factorize(lines["order_id"].astype("str"))
+    u = rng.random(int(okey.max()) + 1)[okey]
+    keep = ~(day.isin(planted).to_numpy() & (u < drop))
+    damaged = lines[keep]
+    rows = []
+    for method, name in (("seasonal", "Same weekday in the surrounding weeks (used)"),
+                         ("flat", "Baseline: overall median")):
+        a = daily_anomalies(damaged, None, threshold=threshold, method=method)
+        a = a[a["segment"].eq("all") & a["metric"].isin(["orders", "revenue"])]
+        drops = set(a.loc[a["flag"] & a["direction"].eq("drop"), "date"])
+        flagged = set(a.loc[a["flag"], "date"])
+        rows.append({"method": method, "name": name, "found": len(drops & planted), "planted": len(planted),
+                     "recall": len(drops & planted) / max(1, len(planted)),
+                     "other_alerts": len(flagged - planted), "other_days": a["date"].nunique() - len(planted)})
+    return pd.DataFrame(rows)
 
 
 def daily_scores(anomalies: pd.DataFrame) -> pd.DataFrame:
