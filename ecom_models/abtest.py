@@ -1179,6 +1179,7 @@ def segment_results(df: pd.DataFrame, spec: ExperimentSpec, segment_col: str, me
     out = pd.DataFrame(rows)
     if len(out):
         out["p_holm"] = holm(out.p_value)
+        out["significant"] = out.p_value < settings.alpha
     return out
 
 
