@@ -2,23 +2,23 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="Ecom Value Lab", page_icon="📈", layout="wide")
+st.set_page_config(page_title="Ecom Value Lab", page_icon=":material/insights:", layout="wide")
 
 PAGES = {
     "Your store": [
-        st.Page("pages/overview.py", title="Overview", icon="🏠", default=True),
-        st.Page("pages/data.py", title="Data & workspace", icon="📂"),
+        st.Page("pages/overview.py", title="Overview", icon=":material/home:", default=True),
+        st.Page("pages/data.py", title="Data & workspace", icon=":material/upload_file:"),
     ],
     "AI models": [
-        st.Page("pages/recommendations.py", title="Recommendations", icon="🛒"),
-        st.Page("pages/reviews.py", title="Reviews", icon="💬"),
-        st.Page("pages/images.py", title="Product images", icon="🖼️"),
-        st.Page("pages/risk.py", title="Risk & anomalies", icon="🛡️"),
-        st.Page("pages/forecast.py", title="Forecast & what-if", icon="🔮"),
+        st.Page("pages/recommendations.py", title="Recommendations", icon=":material/shopping_cart:"),
+        st.Page("pages/reviews.py", title="Reviews", icon=":material/reviews:"),
+        st.Page("pages/images.py", title="Product images", icon=":material/image:"),
+        st.Page("pages/risk.py", title="Risk & anomalies", icon=":material/shield:"),
+        st.Page("pages/forecast.py", title="Forecast & what-if", icon=":material/trending_up:"),
     ],
     "Decisions": [
-        st.Page("pages/ab_tests.py", title="A/B tests", icon="⚖️"),
-        st.Page("pages/business_value.py", title="Business value", icon="💰"),
+        st.Page("pages/ab_tests.py", title="A/B tests", icon=":material/science:"),
+        st.Page("pages/business_value.py", title="Business value", icon=":material/payments:"),
     ],
 }
 

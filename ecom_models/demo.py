@@ -133,7 +133,7 @@ def _daily_drivers(days: pd.DatetimeIndex, rng) -> pd.DataFrame:
     d = pd.DataFrame({"date": days})
     t = np.arange(len(days))
     weekday = np.array([0.95, 0.92, 0.95, 1.0, 1.08, 1.12, 1.0])[days.dayofweek]
-    doy = days.dayofyear.to_numpy()
+    doy = days.day_of_year.to_numpy()
     yearly = 1 + 0.12 * np.sin(2 * np.pi * (doy - 100) / 365.25) + 0.35 * np.exp(-((doy - 345) / 18.0) ** 2)
     trend = 1 + 0.25 * t / len(days)
     holiday = np.ones(len(days))

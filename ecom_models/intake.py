@@ -200,8 +200,8 @@ def _read_csv(text: str, name: str, info: ReadInfo) -> pd.DataFrame:
 def _read_json(text: str, name: str) -> pd.DataFrame:
     try:
         if text.startswith("["):
-            return pd.read_json(io.StringIO(text), dtype=False, convert_dates=False).astype("str")
-        return pd.read_json(io.StringIO(text), lines=True, dtype=False, convert_dates=False).astype("str")
+            return pd.read_json(io.StringIO(text), dtype=False).astype("str")
+        return pd.read_json(io.StringIO(text), lines=True, dtype=False).astype("str")
     except ValueError as exc:
         raise InputError(f"the JSON could not be read ({str(exc)[:120]}).", file=name,
                          fix="use JSON Lines: one JSON object per line, all with the same keys.") from None
@@ -667,7 +667,11 @@ def ingest(source, kind: str | None = None, name: str | None = None, mapping_ove
     if kind is not None and kind not in KINDS:
         raise InputError(f"unknown kind '{kind}'.", file=name, fix=f"use one of: {', '.join(KINDS)}.")
     if kind is None:
-        kind, mapping = detect_kind(raw)
+        try:
+            kind, mapping = detect_kind(raw)
+        except InputError as exc:
+            exc.file = name
+            raise InputError(exc.problem, file=name, fix=exc.fix) from None
         if mapping_override:
             mapping = map_columns(raw, kind, mapping_override)
     else:
@@ -687,7 +691,7 @@ def ingest(source, kind: str | None = None, name: str | None = None, mapping_ove
     cleaner = {"orders": _clean_orders, "reviews": _clean_reviews, "traffic": _clean_traffic,
                "experiment": _clean_experiment}[kind]
     df = cleaner(raw, mapping.mapping, report, default_currency)
-    report.rows_usable = len(df)
+    report.rows_usable = len(df) - int(df.attrs.pop("added_rows", 0))
     if report.rows_usable == 0:
         raise InputError(f"none of the {report.rows_in:,} rows could be used as {kind} data.", file=name,
                          fix="check the quirks listed: dates, numbers and ids must be readable.")
@@ -698,13 +702,15 @@ def load_orders(source, name: str | None = None) -> pd.DataFrame:
     return ingest(source, kind="orders", name=name).df
 
 
-NON_PRODUCT_CODES = {"POST", "DOT", "M", "D", "C2", "CRUK", "BANK CHARGES", "AMAZONFEE", "S", "B", "ADJUST",
+# Multi-letter codes only: one-letter codes (M, D, S, B in invoice exports) are caught by their
+# description instead, so a shop whose SKU happens to be "B" keeps its product.
+NON_PRODUCT_CODES = {"POST", "DOT", "C2", "CRUK", "BANK CHARGES", "AMAZONFEE", "ADJUST",
                      "ADJUST2", "TEST001", "TEST002", "SHIPPING", "FEE", "GIFT"}
 # Anchored at the start of the name, so "Manual Coffee Grinder" stays a product and "Manual" does not.
 _NON_PRODUCT_RE = (r"(?i)^\W*(?:dotcom postage|postage|shipping(?: fee| charge| cost)?|carriage|delivery (?:charge|fee)|"
                    r"bank charges?|amazon fee|fees?|adjust(?:ment)?(?: bad debt)?|bad debt|discount|"
                    r"cruk commission|commission|samples?|service charge|handling(?: fee)?|surcharge|gift card|tip|"
-                   r"write.?off)\W*$|^\W*(?:manual|adjust bad debt)\b")
+                   r"manual|write.?off)\W*$")
 _CANCEL_STATUS_RE = r"(?i)(?:cancel|void|declin|fail|abandon|取消)"
 _RETURN_STATUS_RE = r"(?i)(?:refund|return|退款|退货)"
 
@@ -854,19 +860,28 @@ def _clean_orders(raw: pd.DataFrame, mapping: dict, report: QualityReport, defau
     name_text = out["product_name"].fillna("")
     non_product = pid_upper.isin(NON_PRODUCT_CODES) | name_text.str.contains(_NON_PRODUCT_RE, regex=True)
     line_type = np.select(
-        [non_product, cancel_id | cancel_status, return_status | negative | (out["revenue"] < 0),
-         out["unit_price"] <= 0],
-        ["non_product", "cancellation", "return", "zero_price"], default="sale")
+        [non_product, cancel_id | (cancel_status & negative), return_status & negative,
+         cancel_status, return_status, negative | (out["revenue"] < 0), out["unit_price"] <= 0],
+        ["non_product", "cancellation", "return", "cancelled_order", "refunded_sale", "return", "zero_price"],
+        default="sale")
     out["line_type"] = pd.Series(line_type, index=raw.index, dtype="str")
-    # A cancellation or return is a negative amount whatever sign the export used.
+    # A separate cancellation or return line is a negative amount whatever sign the export used.
     refund = out["line_type"].isin(["cancellation", "return"])
     out.loc[refund, "quantity"] = -out.loc[refund, "quantity"].abs()
     out.loc[refund, "revenue"] = -out.loc[refund, "revenue"].abs()
-
+    # Status-only exports (Shopify, WooCommerce) mark the order line itself. A voided order never
+    # was a sale: it is kept as a cancellation worth nothing. A refunded line was a sale that was
+    # paid back: it becomes the sale plus a return line, so gross and net revenue both come out right.
+    voided = (out["line_type"] == "cancelled_order").to_numpy()
+    refunded = (out["line_type"] == "refunded_sale").to_numpy()
     report.add("cancellations", "Cancelled lines", usable & (out["line_type"] == "cancellation"),
                "Kept as negative lines: they reduce net revenue, not orders.", raw, rows)
+    report.add("cancelled_orders", "Orders cancelled or voided before payment (by status)", usable & voided,
+               "Not counted as sales or orders.", raw, rows)
     report.add("returns", "Returned or refunded lines", usable & (out["line_type"] == "return"),
                "Kept as negative lines: they reduce net revenue.", raw, rows)
+    report.add("refunded_by_status", "Lines refunded (by status)", usable & refunded,
+               "Counted as a sale and a return: in gross revenue, not in net revenue.", raw, rows)
     report.add("non_product_lines", "Non-product lines (postage, fees, adjustments, discounts)",
                usable & (out["line_type"] == "non_product"),
                "Kept out of product sales and models; shown separately.", raw, rows)
@@ -876,14 +891,25 @@ def _clean_orders(raw: pd.DataFrame, mapping: dict, report: QualityReport, defau
     report.add("duplicate_lines", "Exact duplicate lines", dup,
                "Counted once. If they are real repeat purchases, give each line its own id.", raw, rows)
     out["is_duplicate"] = dup.to_numpy()
-    guests = usable & out["customer_id"].isna() & (out["line_type"] == "sale")
+    guests = usable & out["customer_id"].isna() & out["line_type"].isin(["sale", "refunded_sale"])
     if "customer_id" in mapping:
         report.add("guest_checkouts", "Lines without a customer id (guest checkouts)", guests,
                    "Kept: counted in revenue and orders, not in customer figures.", raw, rows)
     else:
         report.notes.append("No customer column: customer figures (repeat rate, customers) are not available.")
 
-    out = out.loc[usable, ORDERS_FIELDS + ["line_type", "is_duplicate"]].reset_index(drop=True)
+    out.loc[voided, ["quantity", "revenue", "discount"]] = 0.0
+    out.loc[voided, "line_type"] = "cancellation"
+    out.loc[refunded, "line_type"] = "sale"
+    out = out.loc[usable]
+    refund_rows = out.loc[refunded[usable.to_numpy()]].copy()
+    if len(refund_rows):
+        refund_rows["line_type"] = "return"
+        refund_rows["quantity"] = -refund_rows["quantity"].abs()
+        refund_rows["revenue"] = -refund_rows["revenue"].abs()
+        out = pd.concat([out, refund_rows])
+    out = out[ORDERS_FIELDS + ["line_type", "is_duplicate"]].reset_index(drop=True)
+    out.attrs["added_rows"] = len(refund_rows)
     for f in ("order_id", "customer_id", "product_id", "product_name", "category", "currency", "country", "channel",
               "status", "line_type"):
         out[f] = out[f].astype("str")

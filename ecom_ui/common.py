@@ -114,21 +114,21 @@ def page_header(title: str, subtitle: str) -> None:
 
 def data_source_note(data: ActiveData) -> None:
     if data.is_demo:
-        st.info("You are looking at the **demo store**. Upload your own exports on the **Data** page to see your store.", icon="🧪")
+        st.info("You are looking at the **demo store**. Upload your own exports on the **Data** page to see your store.", icon=":material/science:")
     else:
         st.caption(f"Data: **{data.source}** ({len(data.df):,} rows)")
 
 
 def empty_state(kind: str, what_for: str) -> None:
     """Say which data is needed and offer the demo store."""
-    st.warning(f"This page needs **{kind}** data {what_for}. Upload a file on the **Data** page, or use the demo store.", icon="📂")
+    st.warning(f"This page needs **{kind}** data {what_for}. Upload a file on the **Data** page, or use the demo store.", icon=":material/upload_file:")
     if st.button("Use the demo store", key=f"use-demo-{kind}"):
         st.session_state["use_demo"] = True
         st.rerun()
 
 
 def show_input_error(exc: InputError) -> None:
-    st.error(exc.message, icon="⚠️")
+    st.error(exc.message, icon=":material/error:")
 
 
 def guarded(fn, *args, **kwargs):

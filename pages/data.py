@@ -40,11 +40,11 @@ with tab_upload:
         data = upload.getvalue()
         file_key = hashlib.sha1(data).hexdigest()[:12]
         with st.container(border=True):
-            st.markdown(f"#### 📄 {upload.name}")
+            st.markdown(f"#### {upload.name}")
             try:
                 raw, read_info = _read(data, upload.name)
             except InputError as exc:
-                st.error(exc.message, icon="⚠️")
+                st.error(exc.message, icon=":material/error:")
                 continue
             try:
                 detected, _ = intake.detect_kind(raw)
@@ -85,10 +85,10 @@ with tab_upload:
                     if changed or remembered:
                         ws.put("intake.mappings", signature, override)
                 except InputError as exc:
-                    st.error(exc.message, icon="⚠️")
+                    st.error(exc.message, icon=":material/error:")
                 else:
                     st.success(f"Saved **{name}**: {result.report.rows_usable:,} of {result.report.rows_in:,} rows usable. "
-                               f"Every page now uses it for {kind}.", icon="✅")
+                               f"Every page now uses it for {kind}.", icon=":material/check_circle:")
                     st.session_state[f"report-{file_key}"] = result.report.to_dict()
             report = st.session_state.get(f"report-{file_key}")
             if report:
@@ -99,7 +99,7 @@ with tab_upload:
 with tab_datasets:
     datasets = ws.datasets()
     if not datasets:
-        st.info("No uploads yet: every page shows the **demo store**. Upload your exports in the first tab.", icon="🧪")
+        st.info("No uploads yet: every page shows the **demo store**. Upload your exports in the first tab.", icon=":material/science:")
     for kind in intake.KINDS:
         of_kind = [d for d in datasets if d.kind == kind]
         if not of_kind:

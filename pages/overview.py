@@ -22,11 +22,14 @@ traffic_data = active_data("traffic")
 traffic = traffic_data.df if traffic_data is not None else None
 currency = str(orders["currency"].mode().iloc[0]) if orders["currency"].notna().any() else "USD"
 
-first_day, last_day = orders["order_date"].min().date(), orders["order_date"].max().date()
+# Returns trail weeks behind the last sale: the period ends with the last sale, not the last refund.
+sale_dates = orders.loc[orders["line_type"] == "sale", "order_date"]
+first_day = orders["order_date"].min().date()
+last_day = (sale_dates if len(sale_dates) else orders["order_date"]).max().date()
 default_start = max(first_day, (pd.Timestamp(last_day) - pd.Timedelta(days=89)).date())
 with st.container(border=True):
     c1, c2, c3, c4 = st.columns([2, 1.2, 1.2, 1.2])
-    period = c1.date_input("Period", value=(default_start, last_day), min_value=first_day, max_value=last_day,
+    period = c1.date_input("Period", value=(default_start, last_day), min_value=first_day, max_value=orders["order_date"].max().date(),
                            help="KPIs cover this period and compare it with the same number of days just before.")
     segments = {}
     for column, box in (("country", c2), ("channel", c3), ("category", c4)):
