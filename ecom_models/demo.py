@@ -20,8 +20,10 @@ check that the models recover it:
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -74,9 +76,43 @@ class DemoStore:
     seed: int = 42
 
 
+# The default store ships prebuilt in data/demo (Parquet + JSON) so the home page opens in well
+# under a second; tests/test_demo.py checks the files still equal what the generator makes.
+# Bump DEMO_VERSION whenever the generator changes, then run `python -m ecom_models.demo`.
+DEMO_VERSION = 1
+DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
+_TABLES = ("orders", "products", "reviews", "traffic", "experiment")
+
+
 @lru_cache(maxsize=2)
 def demo_store(seed: int = 42) -> DemoStore:
-    """Build the demo store (about 1 s). Deterministic for a seed; memoised."""
+    """The demo store for a seed: loaded from data/demo when prebuilt, else generated. Memoised."""
+    stored = _load_prebuilt(seed)
+    return stored if stored is not None else build_demo_store(seed)
+
+
+def _load_prebuilt(seed: int) -> DemoStore | None:
+    meta_path = DEMO_DIR / "truth.json"
+    if not meta_path.exists():
+        return None
+    meta = json.loads(meta_path.read_text())
+    if meta.get("seed") != seed or meta.get("version") != DEMO_VERSION:
+        return None
+    tables = {name: pd.read_parquet(DEMO_DIR / f"{name}.parquet") for name in _TABLES}
+    tables["products"]["partners"] = tables["products"]["partners"].map(list)
+    return DemoStore(**tables, truth=meta["truth"], seed=seed)
+
+
+def write_prebuilt(seed: int = 42) -> None:
+    store = build_demo_store(seed)
+    DEMO_DIR.mkdir(parents=True, exist_ok=True)
+    for name in _TABLES:
+        getattr(store, name).to_parquet(DEMO_DIR / f"{name}.parquet", index=False, compression="zstd")
+    (DEMO_DIR / "truth.json").write_text(json.dumps({"seed": seed, "version": DEMO_VERSION, "truth": store.truth}, indent=1))
+
+
+def build_demo_store(seed: int = 42) -> DemoStore:
+    """Generate the demo store (a few seconds). Deterministic for a seed."""
     rng = np.random.default_rng(seed)
     products = _products(rng)
     days = pd.date_range(END_DATE - pd.Timedelta(days=DAYS - 1), END_DATE, freq="D")
@@ -132,7 +168,7 @@ def _products(rng) -> pd.DataFrame:
 def _daily_drivers(days: pd.DatetimeIndex, rng) -> pd.DataFrame:
     d = pd.DataFrame({"date": days})
     t = np.arange(len(days))
-    weekday = np.array([0.95, 0.92, 0.95, 1.0, 1.08, 1.12, 1.0])[days.dayofweek]
+    weekday = np.array([0.95, 0.92, 0.95, 1.0, 1.08, 1.12, 1.0])[days.day_of_week]
     doy = days.day_of_year.to_numpy()
     yearly = 1 + 0.12 * np.sin(2 * np.pi * (doy - 100) / 365.25) + 0.35 * np.exp(-((doy - 345) / 18.0) ** 2)
     trend = 1 + 0.25 * t / len(days)
@@ -409,3 +445,8 @@ def _experiment(rng) -> pd.DataFrame:
     exposure = pd.Timestamp("2026-09-20") + pd.to_timedelta(rng.integers(0, 21, n), unit="D")
     return pd.DataFrame({"user_id": [f"U{i:06d}" for i in range(n)], "variant": variant, "converted": converted,
                          "revenue": revenue, "pre_revenue": pre_revenue, "device": device, "exposure_date": exposure})
+
+
+if __name__ == "__main__":
+    write_prebuilt()
+    print(f"wrote {DEMO_DIR}")
