@@ -214,6 +214,25 @@ with st.expander("Planned traffic split"):
         st.session_state["ab_weights"] = new_w
         st.rerun()
 
+TABLE_CONFIG = {
+    "units_control": st.column_config.NumberColumn("people (control)", format="localized", help="People in the control group."),
+    "units_variant": st.column_config.NumberColumn("people (variant)", format="localized", help="People in the variant."),
+    "value_control": st.column_config.NumberColumn("control", format="%.4g", help=ab.COLUMN_HELP["value_control"]),
+    "value_variant": st.column_config.NumberColumn("variant value", format="%.4g", help=ab.COLUMN_HELP["value_variant"]),
+    "abs_lift": st.column_config.NumberColumn("difference", format="%.4g", help=ab.COLUMN_HELP["abs_lift"]),
+    "rel_lift": st.column_config.NumberColumn("lift", format="percent", help=ab.COLUMN_HELP["rel_lift"]),
+    "rel_ci_low": st.column_config.NumberColumn("lift, low", format="percent", help=ab.COLUMN_HELP["rel_ci_low"]),
+    "rel_ci_high": st.column_config.NumberColumn("lift, high", format="percent", help=ab.COLUMN_HELP["rel_ci_high"]),
+    "p_value": st.column_config.NumberColumn("p-value", format="%.3g", help=ab.COLUMN_HELP["p_value"]),
+    "p_holm": st.column_config.NumberColumn("p (Holm)", format="%.3g", help=ab.COLUMN_HELP["p_holm"]),
+    "p_bh": st.column_config.NumberColumn("p (BH)", format="%.3g", help=ab.COLUMN_HELP["p_bh"]),
+    "chance_to_win": st.column_config.NumberColumn("chance better", format="percent", help=ab.COLUMN_HELP["chance_to_win"]),
+    "risk_variant": st.column_config.NumberColumn("risk if shipped", format="percent", help=ab.COLUMN_HELP["risk_variant"]),
+    "power": st.column_config.NumberColumn("power", format="percent", help=ab.COLUMN_HELP["power"]),
+    "variance_reduction": st.column_config.NumberColumn("CUPED noise removed", format="percent", help=ab.COLUMN_HELP["variance_reduction"]),
+    "capped_units": st.column_config.NumberColumn("capped people", help=ab.COLUMN_HELP["capped_units"]),
+}
+
 # -- 2. results ----------------------------------------------------------------------------------
 st.subheader("2. Results")
 t = result.table
@@ -221,25 +240,29 @@ for name in metrics:
     rows = t[t.metric == name]
     if rows.empty:
         continue
-    st.markdown(f"**{name}**" + (" (main metric)" if name == primary else ""))
     for r in rows.itertuples():
-        cc = st.columns(5)
-        cc[0].metric(f"Control: {result.control}", fmt_value(r.kind, r.value_control),
-                     help="Conversion rate (share of people who did it)" if r.kind == "conversion" else "Average per person (or ratio) in the control group.")
-        cc[1].metric(f"Variant: {r.variant}", fmt_value(r.kind, r.value_variant), delta=pct(r.rel_lift, signed=True),
+        st.markdown(f"**{name}**" + (" (main metric)" if name == primary else "") + f": {r.variant} vs {result.control}")
+        cc = st.columns([1, 1, 2])
+        cc[0].metric("Control", fmt_value(r.kind, r.value_control),
+                     help=("Conversion rate in the control group (share of people who did it)." if r.kind == "conversion"
+                           else "Average per person (or ratio) in the control group."))
+        cc[1].metric("Variant", fmt_value(r.kind, r.value_variant), delta=pct(r.rel_lift, signed=True),
                      help="The same figure in this variant; the small number is the relative lift over control.")
         cc[2].metric("Likely range of the lift", fmt_range(r.rel_ci_low, r.rel_ci_high),
                      help=f"The true relative lift lies in this range with {settings.confidence:.0%} confidence"
                           + (" (always valid, however often you look)." if settings.sequential else "."))
-        cc[3].metric("Chance the variant is better", pct(r.chance_to_win, 0),
+        cc = st.columns([1, 1, 2])
+        cc[0].metric("Chance the variant is better", pct(r.chance_to_win, 0),
                      help="Bayesian probability that the variant truly beats control, given the data"
                           + (" and a sceptical prior." if prior_sd else " (flat prior)."))
-        cc[4].metric("p-value", f"{r.p_value:.3g}",
+        cc[1].metric("p-value", f"{r.p_value:.3g}",
                      help="How surprising this difference would be if the variant changed nothing; below "
                           f"{settings.alpha:.2g} counts as a real difference. Test: {r.test}.")
+        cc[2].metric("Risk if you ship it", pct(r.risk_variant, 2),
+                     help="Expected relative loss if you ship the variant and it is in fact worse (chance it is worse × how much worse on average).")
         winner = (f"**{r.variant} wins**" if r.significant and r.rel_lift > 0 else f"**{result.control} (control) wins**" if r.significant
                   else "**no clear winner**")
-        st.caption(f"{winner}. {r.explanation} Risk if you ship it and it is worse: {pct(r.risk_variant, 2)} expected relative loss.")
+        st.caption(f"{winner}. {r.explanation}")
 if len(t) > 1:
     chart = t.assign(label=t.metric + " · " + t.variant)
     st.plotly_chart(forest_chart(chart), width="stretch")
@@ -258,8 +281,7 @@ if extra:
                    "Relative ranges: delta method. Chance to win: normal posterior on the relative lift, as GrowthBook does.")
 with st.expander("Full results table"):
     show = t.drop(columns=["explanation"])
-    st.dataframe(show, hide_index=True, width="stretch",
-                 column_config={k: st.column_config.Column(k, help=h) for k, h in ab.COLUMN_HELP.items() if k in show})
+    st.dataframe(show, hide_index=True, width="stretch", column_config=TABLE_CONFIG)
 
 # -- 3. money ------------------------------------------------------------------------------------
 st.subheader("3. What it is worth")
@@ -271,7 +293,7 @@ else:
     visitors, aov = _store_figures(traffic.key if traffic else "", traffic.df if traffic else None, orders.key if orders else "", orders.df if orders else None)
     currency = store_currency()
     cc = st.columns(3)
-    visitors = cc[0].number_input("Visitors per month", min_value=0.0, value=float(round(visitors or 100000.0)), step=1000.0,
+    visitors = cc[0].number_input("Visitors per month", min_value=0, value=int(round(visitors or 100000)), step=1000,
                                   help="From your traffic data (last 30 days of sessions), if uploaded; change it freely.")
     aov = cc[1].number_input(f"Average order value ({currency})", min_value=0.0, value=float(round(aov or 50.0, 2)), step=1.0,
                              help="From your orders of the last 90 days, if uploaded.")
@@ -347,7 +369,7 @@ if spec.segment_cols and not spec.aggregated:
         st.plotly_chart(forest_chart(sres), width="stretch")
         st.dataframe(sres[["segment", "variant", "units_control", "units_variant", "value_control", "value_variant", "rel_lift", "rel_ci_low",
                            "rel_ci_high", "p_value", "p_holm", "chance_to_win"]], hide_index=True, width="stretch",
-                     column_config={k: st.column_config.Column(k, help=h) for k, h in ab.COLUMN_HELP.items()})
+                     column_config=TABLE_CONFIG)
     else:
         st.caption("No segment has at least 20 people in every group.")
 
