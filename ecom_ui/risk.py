@@ -1,0 +1,80 @@
+"""Cached work and small drawing helpers for the Risk & anomalies page."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from ecom_models import anomaly as A
+
+SIGNAL_WORDS = {
+    "size": "Unusually large order",
+    "quantity": "Bulk quantity",
+    "price": "Price far below usual",
+    "discount": "Deep discount",
+    "velocity": "Many orders in a short time",
+    "newness": "New customer",
+    "country": "Rare country",
+    "channel": "Rare channel",
+    "hour": "Unusual hour",
+    "weekday": "Unusual weekday",
+}
+
+
+@st.cache_data(show_spinner="Scoring every order…", max_entries=6)
+def order_risk(key: str, _orders: pd.DataFrame, contamination: float) -> A.RiskResult:
+    return A.score_orders(_orders, contamination=contamination)
+
+
+@st.cache_data(show_spinner="Checking every day…", max_entries=6)
+def day_alerts(key: str, _orders: pd.DataFrame, traffic_key: str, _traffic: pd.DataFrame | None,
+               segment: str | None, threshold: float) -> pd.DataFrame:
+    return A.daily_anomalies(_orders, _traffic, segment=segment, threshold=threshold)
+
+
+@st.cache_data(show_spinner="Testing the daily alerts on your history…", max_entries=4)
+def daily_method_check(key: str, _orders: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    return A.compare_daily_methods(_orders, threshold=threshold)
+
+
+@st.cache_resource(show_spinner="Training on your review decisions…", max_entries=4)
+def label_model(key: str, contamination: float, labels_key: tuple, _result: A.RiskResult, _labels: dict):
+    return A.compare_with_labels(_result, _labels)
+
+
+def reason_counts(flagged: pd.DataFrame) -> pd.DataFrame:
+    """How often each kind of signal appears among the flagged orders' reasons."""
+    signals = [s for row in flagged["reason_signals"] for s in dict.fromkeys(row)]
+    counts = pd.Series(signals, dtype="str").value_counts()
+    return pd.DataFrame({"signal": [SIGNAL_WORDS.get(s, s) for s in counts.index], "orders": counts.to_numpy()})
+
+
+def day_chart(alerts: pd.DataFrame, metric: str, segment: str) -> go.Figure:
+    d = alerts[(alerts["metric"] == metric) & (alerts["segment"] == segment)].sort_values("date")
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=d["date"], y=d["upper"], line=dict(width=0), showlegend=False, hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=d["date"], y=d["lower"], fill="tonexty", fillcolor="rgba(100,149,237,0.2)",
+                             line=dict(width=0), name="Expected range"))
+    fig.add_trace(go.Scatter(x=d["date"], y=d["expected"], line=dict(color="cornflowerblue", dash="dot", width=1),
+                             name="Expected"))
+    fig.add_trace(go.Scatter(x=d["date"], y=d["actual"], line=dict(color="#444", width=1.2), name="Actual"))
+    f = d[d["flag"]]
+    fig.add_trace(go.Scatter(x=f["date"], y=f["actual"], mode="markers", name="Alert",
+                             marker=dict(color=np.where(f["direction"] == "drop", "crimson", "darkorange"), size=9),
+                             text=f["explanation"], hovertemplate="%{x|%a %d %b %Y}<br>%{text}<extra></extra>"))
+    fig.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=1.1),
+                      yaxis_title=A.METRICS[metric])
+    if metric == "conversion":
+        fig.update_yaxes(tickformat=".1%")
+    return fig
+
+
+def capacity_curve(result: A.RiskResult, precision: float, loss_share: float,
+                   capacities=(1, 2, 3, 5, 8, 10, 15, 20, 30, 40, 50)) -> pd.DataFrame:
+    rows = []
+    for c in capacities:
+        mv = A.money_view(result, c, precision, loss_share=loss_share)
+        rows.append({"capacity": c, "monthly": mv.monthly_loss_prevented})
+    return pd.DataFrame(rows)
