@@ -57,10 +57,13 @@ TOTAL_KEY = "All"
 MODEL_NAIVE = "Seasonal naive"
 MODEL_ETS = "ETS (exponential smoothing)"
 MODEL_PROPHET = "Prophet"
+MODEL_ENSEMBLE = "Average of ETS and Prophet"
+ALL_MODELS = (MODEL_NAIVE, MODEL_ETS, MODEL_PROPHET, MODEL_ENSEMBLE)
 MODEL_HELP = {
     MODEL_NAIVE: "Repeats the same weekday of last week (a weekly series repeats last year, or last week). The bar every model must beat.",
     MODEL_ETS: "Exponential smoothing: a weighted average that favours recent days, with a damped trend and a weekly pattern.",
     MODEL_PROPHET: "Meta's Prophet: trend with changepoints, weekly/yearly patterns, holidays, price and promotion effects.",
+    MODEL_ENSEMBLE: "The average of the ETS and Prophet forecasts: averaging two different models often cancels their errors.",
 }
 PROPHET_GRID = [
     {"changepoint_prior_scale": cps, "seasonality_prior_scale": sps, "mode": mode}
@@ -197,7 +200,7 @@ def build_series(
     # days without a single order are closures (holidays, shutdowns) or gaps in the export.
     store_orders = sales.groupby(day)["order_id"].nunique().reindex(days, fill_value=0)
     sells = store_orders > 0
-    weekday = days.dayofweek
+    weekday = days.day_of_week
     share_by_wd = sells.groupby(weekday).mean()
     closed_weekdays = [int(w) for w, s in share_by_wd.items() if s < 0.1 and len(days) >= 28]
     open_day = ~pd.Series(weekday, index=days).isin(closed_weekdays)
@@ -346,7 +349,7 @@ def _outliers(part: pd.DataFrame, country_events: bool = True) -> np.ndarray:
     if y.notna().sum() < 28:
         return flags
     # Compare each day with the same weekday in the 4 weeks before and after (robust).
-    wd = part["ds"].dt.dayofweek.to_numpy()
+    wd = part["ds"].dt.day_of_week.to_numpy()
     vals = y.to_numpy()
     med = np.full(n, np.nan)
     mad = np.full(n, np.nan)
@@ -413,7 +416,7 @@ def _filled(history: pd.DataFrame, season: int) -> np.ndarray:
 def _closed_weekday_mask(frame: pd.DataFrame) -> np.ndarray:
     if "ds" not in frame or len(frame) < 28:
         return np.zeros(len(frame), dtype=bool)
-    wd = frame["ds"].dt.dayofweek
+    wd = frame["ds"].dt.day_of_week
     share_open = frame["open"].groupby(wd).mean()
     closed = [w for w, s in share_open.items() if s < 0.1]
     return wd.isin(closed).to_numpy()
@@ -447,7 +450,8 @@ class SeasonalNaive:
 
 
 class ETSModelWrapper:
-    """Additive error, damped additive trend, additive weekly seasonality (statsmodels ETSModel)."""
+    """Exponential smoothing (statsmodels ETSModel), additive errors and weekly seasonality; the
+    trend (none, or additive damped) is chosen by AICc on the training data, as AutoETS does."""
 
     name = MODEL_ETS
 
@@ -459,16 +463,21 @@ class ETSModelWrapper:
 
         y = pd.Series(_filled(history, self.season))
         seasonal = "add" if self.season > 1 and len(y) >= 2 * self.season + 2 else None
+        best = None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            try:
-                model = ETSModel(y, error="add", trend="add", damped_trend=True, seasonal=seasonal,
-                                 seasonal_periods=self.season if seasonal else None)
-                self.res_ = model.fit(disp=False, maxiter=200)
-            except Exception:  # numerical trouble on odd series: fall back to level + season
-                model = ETSModel(y, error="add", trend=None, seasonal=seasonal,
-                                 seasonal_periods=self.season if seasonal else None)
-                self.res_ = model.fit(disp=False, maxiter=200)
+            for trend, damped in ((None, False), ("add", True)):
+                try:
+                    res = ETSModel(y, error="add", trend=trend, damped_trend=damped, seasonal=seasonal,
+                                   seasonal_periods=self.season if seasonal else None).fit(disp=False, maxiter=200)
+                except Exception:  # numerical trouble on odd series: try the other form
+                    continue
+                if best is None or (np.isfinite(res.aicc) and res.aicc < best.aicc):
+                    best = res
+        if best is None:
+            raise InputError("exponential smoothing could not be fitted to this series.", fix="use a longer history.")
+        self.res_ = best
+        self.trend_ = "damped" if best.model.trend else "none"
         self.n_ = len(y)
         return self
 
@@ -609,8 +618,34 @@ class ProphetModel:
         return out
 
 
+class EnsembleModel:
+    """The average of ETS and Prophet (forecast combination, robust in forecasting competitions)."""
+
+    name = MODEL_ENSEMBLE
+
+    def __init__(self, members):
+        self.members = members
+
+    def fit(self, history: pd.DataFrame) -> "EnsembleModel":
+        self.members_ = [m.fit(history) for m in self.members]
+        return self
+
+    def predict(self, future: pd.DataFrame) -> pd.DataFrame:
+        return average_predictions([m.predict(future) for m in self.members_])
+
+
+def average_predictions(preds: list[pd.DataFrame]) -> pd.DataFrame:
+    out = preds[0][["ds"]].copy()
+    for col in ("yhat", "yhat_lower", "yhat_upper"):
+        out[col] = np.mean([p[col].to_numpy(dtype=float) for p in preds], axis=0)
+    return out
+
+
 def make_model(name: str, season: int, freq: str, params: dict | None = None, country: str | None = None,
                regressors=("log_price", "promo")):
+    if name == MODEL_ENSEMBLE:
+        return EnsembleModel([make_model(MODEL_ETS, season, freq, params, country, regressors),
+                              make_model(MODEL_PROPHET, season, freq, params, country, regressors)])
     if name == MODEL_NAIVE:
         return SeasonalNaive(season)
     if name == MODEL_ETS:
@@ -697,6 +732,24 @@ def _fit_predict(name, train, test, season, freq, params, country, regressors):
     return _apply_closed(pred, test), model
 
 
+def _fold_predictions(models, train, test, season, freq, params, country, regressors, tick=None) -> dict:
+    """Predictions of every model for one backtest window; the ensemble reuses its members'."""
+    preds = {}
+    for name in models:
+        if name == MODEL_ENSEMBLE:
+            continue
+        preds[name], _ = _fit_predict(name, train, test, season, freq, params, country, regressors)
+        if tick:
+            tick(f"backtest {name}")
+    if MODEL_ENSEMBLE in models:
+        members = [preds.get(MODEL_ETS), preds.get(MODEL_PROPHET)]
+        if any(m is None for m in members):
+            members = [_fit_predict(n, train, test, season, freq, params, country, regressors)[0]
+                       for n in (MODEL_ETS, MODEL_PROPHET)]
+        preds[MODEL_ENSEMBLE] = average_predictions(members)
+    return {name: preds[name] for name in models}
+
+
 def _apply_closed(pred: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
     """No sales on days the store is known to be closed (closed weekdays, planned closures)."""
     closed = ~frame["open"].to_numpy(dtype=bool) if "open" in frame else np.zeros(len(pred), bool)
@@ -761,8 +814,8 @@ def future_frame(history: pd.DataFrame, horizon: int, freq: str, closed_weekdays
     if freq == "D":
         if closed_weekdays is None:
             mask = _closed_weekday_mask(history)
-            closed_weekdays = sorted(set(history.loc[mask, "ds"].dt.dayofweek))
-        fut["open"] = ~fut["ds"].dt.dayofweek.isin(closed_weekdays)
+            closed_weekdays = sorted(set(history.loc[mask, "ds"].dt.day_of_week))
+        fut["open"] = ~fut["ds"].dt.day_of_week.isin(closed_weekdays)
         # A date the store closed in every past year (e.g. 25 December) stays closed.
         if closure_dates:
             md = pd.Series([(d.month, d.day) for d in closure_dates])
@@ -782,7 +835,7 @@ def backtest_and_forecast(
     horizon: int = 28,
     key: str | None = None,
     country: str | None = None,
-    models=(MODEL_NAIVE, MODEL_ETS, MODEL_PROPHET),
+    models=ALL_MODELS,
     tune: bool = True,
     max_folds: int = 3,
     regressors=("log_price", "promo"),
@@ -797,9 +850,9 @@ def backtest_and_forecast(
     season = _season(series.freq, n, horizon)
     origins = _folds(n, horizon, series.freq, max_folds)
     notes = list(series.notes)
-    tune = tune and MODEL_PROPHET in models and len(origins) >= 2
+    tune = tune and (MODEL_PROPHET in models or MODEL_ENSEMBLE in models) and len(origins) >= 2
     tune_origins, eval_origins = (origins[:1], origins[1:]) if tune else ([], origins)
-    steps = (len(PROPHET_GRID) if tune else 0) + len(eval_origins) * len(models) + 1
+    steps = (len(PROPHET_GRID) if tune else 0) + len(eval_origins) * len([m for m in models if m != MODEL_ENSEMBLE]) + 1
     done = [0]
 
     def tick(msg):
@@ -827,11 +880,9 @@ def backtest_and_forecast(
     for fold, o in enumerate(eval_origins):
         train, test = history.iloc[:o], history.iloc[o:o + horizon]
         test_open = test["open"].to_numpy()
-        for name in models:
-            pred, _ = _fit_predict(name, train, test, season, series.freq, params, country, regressors)
-            pts = pred.assign(model=name, fold=fold, y=test["y_raw"].to_numpy(), open=test_open)
-            points.append(pts)
-            tick(f"backtest {name}")
+        preds = _fold_predictions(models, train, test, season, series.freq, params, country, regressors, tick)
+        for name, pred in preds.items():
+            points.append(pred.assign(model=name, fold=fold, y=test["y_raw"].to_numpy(), open=test_open))
     backtest = pd.concat(points, ignore_index=True)
     scale = _naive_scale(history.iloc[:eval_origins[0]], season)
     for name in models:
@@ -1193,7 +1244,7 @@ def _forecast_chunk(chunk: list[tuple[str, pd.DataFrame]], cfg: dict) -> list[di
 
 def _forecast_single(key: str, history: pd.DataFrame, cfg: dict) -> dict:
     horizon, freq = cfg["horizon"], cfg.get("freq", "D")
-    models = cfg.get("models", (MODEL_NAIVE, MODEL_ETS, MODEL_PROPHET))
+    models = cfg.get("models", ALL_MODELS)
     season = _season(freq, len(history), horizon)
     try:
         _check_series(history)
@@ -1204,11 +1255,10 @@ def _forecast_single(key: str, history: pd.DataFrame, cfg: dict) -> dict:
             train, test = history.iloc[:o], history.iloc[o:o + horizon]
             open_ = test["open"].to_numpy()
             scale = _naive_scale(train, season)
-            for name in models:
-                pred, _ = _fit_predict(name, train, test, season, freq, cfg.get("params"), cfg.get("country"),
-                                       cfg.get("regressors", ("log_price", "promo")))
-                s = score(test["y_raw"].to_numpy()[open_], pred[open_], scale)
-                board.append({"model": name, **s})
+            preds = _fold_predictions(models, train, test, season, freq, cfg.get("params"), cfg.get("country"),
+                                      cfg.get("regressors", ("log_price", "promo")))
+            for name, pred in preds.items():
+                board.append({"model": name, **score(test["y_raw"].to_numpy()[open_], pred[open_], scale)})
             chosen = min(board, key=lambda r: r["mae"])["model"]
         future = future_frame(history, horizon, freq)
         model = make_model(chosen, season, freq, cfg.get("params"), cfg.get("country"),
@@ -1237,7 +1287,7 @@ def forecast_many(
     series: SeriesData,
     horizon: int = 28,
     country: str | None = None,
-    models=(MODEL_NAIVE, MODEL_ETS, MODEL_PROPHET),
+    models=ALL_MODELS,
     n_jobs: int | None = None,
     backtest: bool = True,
     progress: Callable[[float, str], None] | None = None,
@@ -1404,3 +1454,34 @@ def business_value(result: ForecastResult, unit_value: float = 1.0, assumptions:
     return ValueEstimate("forecasting", "fewer stock-outs and less overstock than the naive plan", mid, low, high,
                          evidence, "backtest", used, currency,
                          "Error reduction x cost of one unit of error; edit the assumptions to match your margins.")
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. Saved scenarios (workspace namespace "forecast.scenarios")
+# ---------------------------------------------------------------------------------------------
+
+SCENARIO_NAMESPACE = "forecast.scenarios"
+_SCENARIO_NAME_RE = re.compile(r"^[^\x00-\x1f]{1,60}$")
+
+
+def save_scenario(ws, scenario: Scenario, totals: dict | None = None) -> None:
+    """Store a named scenario (and its last totals) in the workspace; same name replaces."""
+    name = (scenario.name or "").strip()
+    if not _SCENARIO_NAME_RE.match(name):
+        raise InputError("a scenario needs a name of 1 to 60 characters.", fix="type a short name such as '10% off in December'.")
+    scenario.name = name
+    ws.put(SCENARIO_NAMESPACE, name, {"scenario": scenario.to_dict(), "totals": totals or {}})
+
+
+def saved_scenarios(ws) -> dict[str, Scenario]:
+    out = {}
+    for name, doc in ws.items(SCENARIO_NAMESPACE).items():
+        try:
+            out[name] = Scenario.from_dict(doc.get("scenario", {}))
+        except (TypeError, ValueError, AttributeError):
+            continue  # an unreadable entry is skipped, never fatal
+    return out
+
+
+def delete_scenario(ws, name: str) -> None:
+    ws.delete(SCENARIO_NAMESPACE, name)
