@@ -301,6 +301,31 @@ def _name_score(header: str, synonyms: list[str]) -> float:
     return best
 
 
+# A header with one of these words is never that field, whatever else it says:
+# "shipping-price" is not a unit price, "Customer Note" is not a customer, "Ship Date" is not
+# the order date.
+_EXCLUDED_WORDS = {
+    "unit_price": {"shipping", "tax", "wrap", "compare", "total", "discount", "refund", "refunded", "cost of goods"},
+    "revenue": {"shipping", "tax", "wrap", "discount", "profit", "refund", "refunded", "cost", "margin"},
+    "order_date": {"ship", "shipped", "shipping", "updated", "delivery", "delivered", "fulfilled", "cancelled", "refunded"},
+    "customer_id": {"note", "notes", "name", "marketing", "phone", "address", "city"},
+    "discount": {"code", "rate code", "percent code"},
+    "quantity": {"shipped", "returned", "refunded item"},
+    "order_id": {"merchant", "line", "item"},
+    "product_name": {"vendor", "option"},
+    "country": {"state", "city"},
+}
+# Order-level amounts ("Order Total Amount", Shopify's "Total", "Cart Discount Amount") repeat an
+# order's total on its first line: used as line totals they would count shipping and tax, and
+# miss the other lines. With a line price available they are left out.
+_ORDER_LEVEL_RE = re.compile(r"\b(order|cart)\b|^(sub ?total|total|grand total)$")
+
+
+def _excluded(field_name: str, header: str) -> bool:
+    words = f" {normalise_header(header)} "
+    return any(f" {w} " in words for w in _EXCLUDED_WORDS.get(field_name, ()))
+
+
 def map_columns(df: pd.DataFrame, kind: str, override: dict[str, str] | None = None) -> ColumnMapping:
     """Map the file's columns onto the canonical fields of `kind`, with a confidence for each.
 
@@ -313,7 +338,7 @@ def map_columns(df: pd.DataFrame, kind: str, override: dict[str, str] | None = N
     for field_name, names in synonyms.items():
         for col in df.columns:
             score = _name_score(col, names)
-            if score <= 0:
+            if score <= 0 or _excluded(field_name, col):
                 continue
             score *= _content_fit(field_name, sample[col])
             if score > 0.2:
@@ -328,6 +353,11 @@ def map_columns(df: pd.DataFrame, kind: str, override: dict[str, str] | None = N
         mapping[field_name] = col
         confidence[field_name] = round(min(score, 1.0), 2)
         used.add(col)
+    if kind == "orders" and "unit_price" in mapping:
+        for field_name in ("revenue", "discount"):
+            if field_name in mapping and _ORDER_LEVEL_RE.search(normalise_header(mapping[field_name])):
+                del mapping[field_name]
+                confidence.pop(field_name, None)
     if override:
         for field_name, col in override.items():
             for k, v in list(mapping.items()):
@@ -811,6 +841,8 @@ def _clean_orders(raw: pd.DataFrame, mapping: dict, report: QualityReport, defau
     out["discount"] = discount.astype("float64")
     currency = frame_cols["currency"]
     detected = pstats.currency or rstats.currency
+    if detected == "JPY" and any(re.search(r"[\u4e00-\u9fff]", str(c)) for c in raw.columns):
+        detected = "CNY"  # ¥ under Chinese headers is the renminbi
     if currency is None:
         out["currency"] = pd.Series(detected or default_currency, index=raw.index, dtype="str")
         if not detected:

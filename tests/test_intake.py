@@ -57,6 +57,7 @@ def test_chinese_headers_bom_currency_symbol_timezone(fixtures_dir):
     assert result.report.quirk_counts["currency_symbols"] == 1
     assert result.report.quirk_counts["dates_with_timezone"] == 1
     assert result.df["order_date"].iloc[0] == pd.Timestamp("2024-03-01 10:00")  # local wall time kept
+    assert result.df["currency"].iloc[0] == "CNY"
 
 
 def test_shopify_export_fills_order_fields_and_handles_status(fixtures_dir):
@@ -187,3 +188,25 @@ def test_demo_orders_roundtrip_through_csv():
     assert b["orders"] == a["orders"]
     assert b["gross_revenue"] == pytest.approx(a["gross_revenue"], rel=1e-9)
     assert b["net_revenue"] == pytest.approx(a["net_revenue"], rel=1e-9)
+
+
+@pytest.mark.parametrize("name,orders,customers,gross,net,currency,expected_mapping", [
+    # Amazon seller report: item-price is the line total; shipping-price must not become the unit price.
+    ("amazon_orders.txt", 2, 0, 59.97, 59.97, "USD",
+     {"order_id": "amazon-order-id", "order_date": "purchase-date", "revenue": "item-price", "product_id": "sku"}),
+    # WooCommerce: order totals include shipping and must not be read as line totals; refunded and cancelled by status.
+    ("woocommerce_export.csv", 2, 2, 42.0, 30.0, "USD",
+     {"order_id": "Order ID", "customer_id": "Email (Billing)", "unit_price": "Item Cost", "product_name": "Item Name"}),
+    # Shopify: 'Total' is per order (first line only); the line price and quantity give the line totals.
+    ("shopify_full.csv", 2, 2, 135.0, 135.0, "EUR",
+     {"order_id": "Name", "order_date": "Created at", "unit_price": "Lineitem price", "customer_id": "Email"}),
+])
+def test_common_exports_are_recognised(fixtures_dir, name, orders, customers, gross, net, currency, expected_mapping):
+    result = ingest(fixtures_dir / name)
+    for field, column in expected_mapping.items():
+        assert result.mapping.get(field) == column, field
+    assert "revenue" not in result.mapping or result.mapping["revenue"] not in ("Total", "Order Total Amount")
+    s = summarise_orders(result.df)
+    assert (s["orders"], s["customers"], s["currency"]) == (orders, customers, currency)
+    assert s["gross_revenue"] == pytest.approx(gross)
+    assert s["net_revenue"] == pytest.approx(net)
