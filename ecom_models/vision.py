@@ -470,10 +470,10 @@ class QualityRules:
 
     min_longest_side: int = 1000  # pixels; marketplaces ask for 1000+ so shoppers can zoom
     max_aspect_ratio: float = 2.0  # longest side / shortest side
-    min_sharpness: float = 60.0  # variance of the Laplacian at 512 px; lower = blurry
+    min_sharpness: float = 25.0  # variance of the Laplacian at 512 px, on the product; lower = blurry
     min_brightness: float = 70.0  # mean brightness 0-255; lower = too dark
-    max_brightness: float = 250.0  # higher = washed out / almost blank
-    min_contrast: float = 20.0  # standard deviation of brightness; lower = flat, dull
+    max_brightness: float = 254.0  # higher = washed out / almost blank
+    min_contrast: float = 6.0  # standard deviation of brightness; lower = flat, almost nothing to see
     min_white_background: float = 0.60  # share of the border that is white (main image rule)
     max_file_mb: float = 10.0  # marketplaces refuse larger uploads
 
@@ -502,6 +502,12 @@ def quality_metrics(image: LoadedImage) -> dict:
     gray = rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
     # Sharpness on a fixed scale so photos of any size compare: longest side WORK_SIZE.
     lap = (gray[1:-1, :-2] + gray[1:-1, 2:] + gray[:-2, 1:-1] + gray[2:, 1:-1] - 4 * gray[1:-1, 1:-1])
+    # Measure sharpness where the product is (not on the empty white background, which would
+    # dilute it): pixels that are not near-white, widened by 3 px to include their edges.
+    busy = gray[1:-1, 1:-1] < 240
+    for _ in range(3):
+        busy = busy | np.roll(busy, 1, 0) | np.roll(busy, -1, 0) | np.roll(busy, 1, 1) | np.roll(busy, -1, 1)
+    sharp_pixels = lap[busy] if busy.mean() >= 0.02 else lap
     band = max(2, int(round(0.05 * min(gray.shape))))
     border = np.concatenate([rgb[:band].reshape(-1, 3), rgb[-band:].reshape(-1, 3),
                              rgb[:, :band].reshape(-1, 3), rgb[:, -band:].reshape(-1, 3)])
@@ -512,7 +518,7 @@ def quality_metrics(image: LoadedImage) -> dict:
         "height": image.height,
         "longest_side": max(image.width, image.height),
         "aspect_ratio": round(max(image.width, image.height) / short, 3),
-        "sharpness": round(float(lap.var()), 1),
+        "sharpness": round(float(sharp_pixels.var()), 1),
         "brightness": round(float(gray.mean()), 1),
         "contrast": round(float(gray.std()), 1),
         "white_background": round(float(white.mean()), 3),
@@ -552,7 +558,7 @@ def similarity_matrix(embeddings: np.ndarray) -> np.ndarray:
     return embeddings @ embeddings.T
 
 
-def duplicate_groups(embeddings: np.ndarray, files: list[str], threshold: float = 0.90,
+def duplicate_groups(embeddings: np.ndarray, files: list[str], threshold: float = 0.97,
                      sha1: list[str] | None = None) -> list[list[str]]:
     """Groups of near-identical photos (cosine similarity >= threshold, or identical bytes), largest first."""
     n = len(files)
@@ -613,8 +619,10 @@ def product_id_from_file(file: str, product_ids: list[str] | None = None) -> str
 class CategoryHead:
     """A small Keras classifier on image embeddings (transfer learning): fit / predict / score."""
 
-    def __init__(self, epochs: int = 150, learning_rate: float = 0.01, l2: float = 1e-3, seed: int = 0):
+    def __init__(self, epochs: int = 40, learning_rate: float = 0.005, l2: float = 1e-4, batch_size: int = 32,
+                 seed: int = 0):
         self.epochs = epochs
+        self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.l2 = l2
         self.seed = seed
@@ -639,10 +647,16 @@ class CategoryHead:
             keras.layers.Dense(len(self.classes_), activation="softmax",
                                kernel_regularizer=keras.regularizers.l2(self.l2)),
         ])
-        model.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss="sparse_categorical_crossentropy")
-        # Full-batch training: one step per epoch keeps this fast for catalogs of a few thousand photos.
-        model.fit(X.astype(np.float32), target, epochs=self.epochs, batch_size=min(len(X), 512), verbose=0,
-                  shuffle=True)
+        model.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss="sparse_categorical_crossentropy",
+                      steps_per_execution=25)
+        # One pass over a repeated, shuffled dataset: per-epoch overhead in Keras dominates on
+        # small catalogs, so all epochs run as a single Keras epoch.
+        import tensorflow as tf
+
+        data = (tf.data.Dataset.from_tensor_slices((X.astype(np.float32), target))
+                .shuffle(len(X), seed=self.seed, reshuffle_each_iteration=True)
+                .batch(self.batch_size).repeat(self.epochs))
+        model.fit(data, epochs=1, verbose=0)
         self.model_ = model
         return self
 
@@ -685,7 +699,7 @@ def wilson(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
 
 
 def evaluate_categories(embeddings: np.ndarray, listed, groups, files: list[str], taxonomy_pred=None,
-                        folds: int = 5, mismatch_confidence: float = 0.6, epochs: int = 150,
+                        folds: int = 5, mismatch_confidence: float = 0.6, epochs: int = 40,
                         seed: int = 0) -> CategoryEvaluation:
     """Grouped k-fold: photos of one product are always in the same fold, so no product is
     seen in training and test at once. Photos whose held-out prediction disagrees with the
@@ -784,7 +798,7 @@ class ImageAnalysis:
 
 
 def analyse(source, products: pd.DataFrame | None = None, rules: QualityRules | None = None,
-            threshold: float = 0.90, learn_categories: bool = True, mismatch_confidence: float = 0.6,
+            threshold: float = 0.97, learn_categories: bool = True, mismatch_confidence: float = 0.6,
             max_pixels: int = MAX_PIXELS, keep_thumbnails: bool = True) -> ImageAnalysis:
     """Read, check, embed and compare a batch of product photos.
 
@@ -818,7 +832,7 @@ def analyse(source, products: pd.DataFrame | None = None, rules: QualityRules | 
     table["listed_category"] = [listed.get(p) if listed.get(p) is not None and not pd.isna(listed.get(p)) else None
                                 for p in table["product_id"]]
     table["category"] = coarse
-    table["category_confidence"] = np.round(coarse_mass, 3)
+    table["category_confidence"] = np.round(coarse_mass.astype(float), 3)
     table["top_labels"] = top_labels(probs)
     metrics = pd.DataFrame([quality_metrics(im) for im in loaded])
     table = pd.concat([table, metrics], axis=1)

@@ -1,0 +1,111 @@
+"""`python -m ecom_models images DIR_OR_ZIP --json`: classify product photos, find duplicates and
+photo-quality problems.
+
+JSON document (see docs/vision.md):
+- images: one row per readable photo: file, product_id, category (coarse, from the bundled
+  ImageNet model), category_confidence, top_labels [{label, probability}], listed_category,
+  predicted_category and category_mismatch (when a products file gives categories),
+  quality {width, height, longest_side, aspect_ratio, sharpness, brightness, contrast,
+  white_background, file_mb}, quality_flags [problem names], passes_quality,
+  duplicate_group (-1 when none), neighbours [{file, product_id, similarity}], note.
+- duplicate_groups: list of groups, each a list of file names.
+- refused: [{file, problem}] files that could not be read; converted: [{file, note}].
+- categories: held-out accuracy of the category model vs baselines (or null).
+- rules, threshold, counts, seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ecom_models.errors import InputError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ecom_models.vision import QualityRules
+
+    parser.add_argument("source", help="a folder of photos, a zip of photos, or one photo (JPEG, PNG, WebP)")
+    parser.add_argument("--products", help="optional products file (CSV/XLSX) with product_id and category columns")
+    parser.add_argument("--threshold", type=float, default=0.97,
+                        help="similarity (0-1) at which two photos count as duplicates (default 0.97)")
+    parser.add_argument("--neighbours", type=int, default=3, help="similar photos listed per photo (default 3)")
+    parser.add_argument("--no-categories", action="store_true", help="skip learning the products file's categories")
+    defaults = QualityRules()
+    for name, value in defaults.as_dict().items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value, dest=f"rule_{name}",
+                            help=f"photo rule (default {value})")
+
+
+def _products(path: str | None):
+    if not path:
+        return None
+    try:
+        from ecom_models.intake import read_table
+    except ImportError:  # pragma: no cover - intake is part of the foundation
+        import pandas as pd
+
+        return pd.read_csv(path, dtype=str)
+    df = read_table(path)
+    columns = {c.lower().strip().replace(" ", "_"): c for c in df.columns}
+    rename = {}
+    for want, options in {"product_id": ["product_id", "sku", "stockcode", "stock_code", "id", "product"],
+                          "category": ["category", "product_type", "type", "department"]}.items():
+        for option in options:
+            if option in columns:
+                rename[columns[option]] = want
+                break
+    df = df.rename(columns=rename)
+    if "product_id" not in df:
+        raise InputError("the products file has no product id column.", file=Path(path).name,
+                         fix="name a column 'product_id' (or 'sku').")
+    df["product_id"] = df["product_id"].astype(str).str.strip()
+    return df
+
+
+def run(args: argparse.Namespace) -> dict:
+    from ecom_models.vision import QualityRules, analyse, nearest
+
+    if not 0 < args.threshold <= 1:
+        raise InputError("the duplicate threshold must be between 0 and 1.", fix="use e.g. --threshold 0.97.")
+    rules = QualityRules(**{name: getattr(args, f"rule_{name}") for name in QualityRules().as_dict()})
+    products = _products(args.products)
+    analysis = analyse(args.source, products=products, rules=rules, threshold=args.threshold,
+                       learn_categories=not args.no_categories and products is not None, keep_thumbnails=False)
+    t = analysis.table
+    files = t["file"].tolist()
+    rows = []
+    quality_cols = ["width", "height", "longest_side", "aspect_ratio", "sharpness", "brightness", "contrast",
+                    "white_background", "file_mb"]
+    for i, rec in enumerate(t.to_dict("records")):
+        neighbours = [{"file": files[j], "product_id": t["product_id"].iloc[j], "similarity": round(s, 4)}
+                      for j, s in nearest(analysis.embeddings, i, k=max(0, args.neighbours))]
+        rows.append({
+            "file": rec["file"], "product_id": rec["product_id"], "category": rec["category"],
+            "category_confidence": rec["category_confidence"], "top_labels": rec["top_labels"],
+            "listed_category": rec["listed_category"], "predicted_category": rec["predicted_category"],
+            "category_mismatch": bool(rec["category_mismatch"]),
+            "quality": {c: rec[c] for c in quality_cols}, "quality_flags": rec["problems"],
+            "passes_quality": not rec["problems"], "duplicate_group": int(rec["duplicate_group"]),
+            "neighbours": neighbours, "note": rec["note"] or None,
+        })
+    ev = analysis.categories
+    categories = None
+    if ev is not None:
+        categories = {"accuracy": ev.accuracy, "accuracy_low": ev.accuracy_low, "accuracy_high": ev.accuracy_high,
+                      "majority_accuracy": ev.majority_accuracy, "taxonomy_accuracy": ev.taxonomy_accuracy,
+                      "winner": ev.winner, "n_images": ev.n_images, "n_products": ev.n_products, "folds": ev.folds}
+    return {
+        "images": rows,
+        "duplicate_groups": analysis.duplicate_groups,
+        "refused": [{"file": p.file, "problem": p.problem} for p in analysis.problems if p.refused],
+        "converted": [{"file": p.file, "note": p.problem} for p in analysis.problems if not p.refused],
+        "categories": categories,
+        "category_note": analysis.category_note or None,
+        "rules": rules.as_dict(),
+        "threshold": args.threshold,
+        "counts": {"images": len(rows), "refused": sum(p.refused for p in analysis.problems),
+                   "failing_quality": int(sum(1 for r in rows if r["quality_flags"])),
+                   "in_duplicate_groups": int(sum(len(g) for g in analysis.duplicate_groups))},
+        "seconds": {k: round(v, 2) for k, v in analysis.seconds.items()},
+    }
