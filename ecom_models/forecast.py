@@ -1314,7 +1314,7 @@ def forecast_many(
         from distributed import Client, as_completed
 
         chunks = _chunks(items, max(1, min(len(items), 4 * 8)))
-        with Client(scheduler, set_as_default=False, timeout="20s") as client:
+        with Client(scheduler, set_as_default=True, timeout="20s") as client:
             futures = client.map(_forecast_chunk, chunks, cfg=cfg, pure=False)
             done = 0
             for fut in as_completed(futures):
@@ -1328,7 +1328,11 @@ def forecast_many(
 
         backend = f"processes ({n_jobs})"
         chunks = _chunks(items, max(1, min(len(items), n_jobs * 4)))
-        ctx = multiprocessing.get_context("forkserver")
+        import threading
+
+        # fork is fastest (workers inherit the imported libraries); from a threaded server such as
+        # Streamlit, forkserver is the safe choice.
+        ctx = multiprocessing.get_context("fork" if threading.active_count() == 1 else "forkserver")
         with ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx) as pool:
             futures = [pool.submit(_forecast_chunk, c, cfg) for c in chunks]
             done = 0
