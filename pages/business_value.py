@@ -1,6 +1,229 @@
+"""Business value: every model's effect added up into one editable, honest business case,
+with totals and intervals, a waterfall, a sensitivity chart, ROI and a report to hand on."""
+
+from __future__ import annotations
+
+import json
+
 import streamlit as st
 
-from ecom_ui.common import page_header
+from ecom_models import report as RP
+from ecom_models import value as V
+from ecom_ui import value as U
+from ecom_ui.common import active_data, data_source_note, empty_state, money, page_header, workspace
 
-page_header("business_value", "Coming soon.")
-st.info("This page is being built.")
+page_header("Business value", "What AI is worth to your store: each model's effect on your own data, added up into one "
+            "business case with honest ranges. Edit any assumption; your edits are saved in this workspace.")
+
+orders = active_data("orders")
+if orders is None:
+    empty_state("orders", "(an order-lines export) to put a money value on each model")
+    st.stop()
+data_source_note(orders)
+experiment = active_data("experiment")
+traffic = active_data("traffic")
+reviews = active_data("reviews")
+ws = workspace()
+overrides, costs, ab_choice = U.load_settings(ws)
+
+# -- each model's lever (computed once per dataset, then cached) -------------------------------
+labels = {}
+try:
+    from ecom_models.anomaly import load_labels
+
+    labels = load_labels(ws)
+except Exception:
+    labels = {}
+labels_key = str(hash(tuple(sorted(labels.items()))))
+photo_folder = U.demo_photo_folder() if orders.is_demo else None
+products = None
+if orders.is_demo:
+    from ecom_ui.common import demo_store
+
+    products = demo_store().products
+
+jobs = [
+    ("recommendations", orders.key, (orders.df,), {}),
+    ("forecasting", orders.key, (orders.df,), {}),
+    ("risk", f"{orders.key}|labels={labels_key}", (orders.df,), {"_labels": labels}),
+    ("reviews", f"{orders.key}|{reviews.key if reviews else 'none'}", (orders.df, reviews.df if reviews else None), {}),
+    ("images", f"{orders.key}|{photo_folder}", (orders.df, photo_folder, products), {}),
+    ("abtest", f"{orders.key}|{experiment.key if experiment else 'none'}|{traffic.key if traffic else 'none'}",
+     (orders.df, experiment.df if experiment else None, traffic.df if traffic else None), {}),
+]
+ready_key = "value-ready|" + "|".join(k for _, k, _, _ in jobs)
+levers: dict[str, V.Lever] = {}
+if st.session_state.get("value_ready") == ready_key:
+    for model, key, args, kw in jobs:
+        levers[model] = U.lever(model, key, *args, **kw)
+else:
+    with st.status("Putting a money value on each model (first visit only; about a minute on this machine)…",
+                   expanded=True) as status:
+        for model, key, args, kw in jobs:
+            st.write(f"{V.TITLES[model]}…")
+            levers[model] = U.lever(model, key, *args, **kw)
+        status.update(label="Every model is valued; results are cached for this data.", state="complete", expanded=False)
+    st.session_state["value_ready"] = ready_key
+
+# Estimates saved by the models' own pages fill the rows we could not compute here.
+for model, saved in V.saved_levers(ws).items():
+    if levers.get(model) is None or levers[model].estimate is None:
+        levers[model] = saved
+
+ab_guess = V.ab_lever_guess(levers.get("abtest"), experiment.source if experiment else "")
+ab_replaces = ab_guess if ab_choice == "auto" else (None if ab_choice == "none" else ab_choice)
+
+summary_key = ready_key + "|" + json.dumps([overrides, [costs.monthly_cost, costs.setup_cost, costs.gross_margin],
+                                           ab_replaces, sorted((m, lv.source) for m, lv in levers.items())], default=str)
+summary = U.summary(summary_key, levers, json.dumps(overrides), ab_replaces,
+                    (costs.monthly_cost, costs.setup_cost, costs.gross_margin))
+cur = summary.currency
+
+# -- headline ------------------------------------------------------------------------------------
+counted = [r for r in summary.rows if r.counted]
+st.subheader("The business case")
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Value per month", money(summary.monthly.mid, cur),
+          help="Extra revenue plus costs avoided per month, all counted models together. Before your margin and costs.")
+c1.caption(f"90% range {money(summary.monthly.low, cur)} to {money(summary.monthly.high, cur)}")
+c2.metric("Value per year", money(summary.yearly.mid, cur),
+          help="Twelve times the monthly value. The range is where the yearly value lands in 90% of simulated outcomes.")
+c2.caption(f"90% range {money(summary.yearly.low, cur)} to {money(summary.yearly.high, cur)}")
+c3.metric("Net gain in the first year", money(summary.first_year_net.mid, cur),
+          help="Twelve months of (value x your margin on extra sales, minus the running cost), minus the one-off setup cost.")
+c3.caption(f"90% range {money(summary.first_year_net.low, cur)} to {money(summary.first_year_net.high, cur)}")
+c4.metric("Chance the first year pays off", V.fmt_figure(summary.chance_positive, "%", cur),
+          help="Share of 20,000 simulated outcomes in which the first-year net gain is above zero.")
+c5, c6, c7, c8 = st.columns(4)
+c5.metric("Profit per month", money(summary.monthly_profit.mid, cur),
+          help="Monthly value after your gross margin on extra sales; costs avoided (forecasting, fraud) count in full.")
+c6.metric("Return on investment, first year", V.fmt_figure(summary.roi_first_year, "ratio", cur),
+          help="First-year net gain divided by what you spend in the first year (running cost x 12 + setup). "
+               "Shows '–' until you enter your costs below.")
+c7.metric("Payback time", V.fmt_figure(summary.payback_months, "months", cur),
+          help="Months of net gain needed to earn back the one-off setup cost.")
+c8.metric("Models counted", f"{len(counted)} of {len(summary.rows)}",
+          help="Models with an estimate that counts in the totals. Offline estimates replaced by a measured A/B test, "
+               "and models still missing data, are not counted.")
+st.caption("Ranges: each model's low/high is read as its own 90% range; the totals add the models up in "
+           f"{summary.n_sims:,} simulated outcomes. Estimates, not promises: each row says what its evidence is.")
+
+with st.expander("Your costs (for the net gain and the return on investment)", expanded=costs.monthly_cost == 0 and costs.setup_cost == 0):
+    with st.form("value-costs"):
+        k1, k2, k3 = st.columns(3)
+        monthly_cost = k1.number_input(f"Monthly cost of running it ({cur})", min_value=0.0, value=float(costs.monthly_cost),
+                                       step=100.0, help="Hosting, licences and staff time per month.")
+        setup_cost = k2.number_input(f"One-off setup cost ({cur})", min_value=0.0, value=float(costs.setup_cost), step=500.0,
+                                     help="Integration, design and training, paid once.")
+        margin = k3.number_input("Gross margin on extra sales (%)", min_value=0.0, max_value=100.0,
+                                 value=float(costs.gross_margin * 100), step=5.0,
+                                 help="Share of an extra sale's revenue that is profit after the cost of goods.")
+        if st.form_submit_button("Save costs"):
+            ws.put(U.NAMESPACE, "costs", {"monthly_cost": monthly_cost, "setup_cost": setup_cost, "gross_margin": margin / 100})
+            st.rerun()
+
+# -- rows --------------------------------------------------------------------------------------------
+st.subheader("Each model")
+st.dataframe(RP.rows_table(summary), hide_index=True, width="stretch",
+             column_config={"Evidence": st.column_config.TextColumn(width="large"),
+                            "What changes": st.column_config.TextColumn(width="medium")})
+st.plotly_chart(RP.rows_figure(summary), width="stretch")
+st.plotly_chart(RP.waterfall_figure(summary), width="stretch")
+st.caption("Green adds value, red takes it away: the cost of goods on extra sales (1 minus your margin) and the running cost.")
+
+# -- A/B precedence ----------------------------------------------------------------------------------
+ab_row = next(r for r in summary.rows if r.model == "abtest")
+if ab_row.estimate is not None:
+    options = ["auto", "none"] + [m for m in V.MODELS if m not in ("abtest",)]
+
+    def _label(o: str) -> str:
+        if o == "auto":
+            return f"Detect from the test's names (now: {V.TITLES[ab_guess].lower() if ab_guess else 'a change of its own'})"
+        if o == "none":
+            return "A change of its own (count it on top of the others)"
+        return V.TITLES[o]
+
+    choice = st.selectbox("What did your A/B test measure?", options, index=options.index(ab_choice) if ab_choice in options else 0,
+                          format_func=_label,
+                          help="A measured A/B result outranks an offline estimate of the same lever: that offline row is "
+                               "then shown but not counted, so nothing is counted twice.")
+    if choice != ab_choice:
+        ws.put(U.NAMESPACE, "ab_replaces", choice)
+        st.rerun()
+
+# -- assumptions -------------------------------------------------------------------------------------
+st.subheader("Assumptions behind each row")
+st.caption("Change a number and press Save: the row and the totals are recomputed with the model already fitted. "
+           "Percentages are entered as percent.")
+for row in summary.rows:
+    lever = levers.get(row.model)
+    title = f"{row.title}: " + (money(row.monthly, cur) + " per month" if row.estimate else "not computed yet")
+    with st.expander(title + (" (not counted)" if row.status == "replaced" else "")):
+        if row.estimate is None:
+            st.info(row.needs, icon="📂")
+            continue
+        e = row.estimate
+        st.markdown(f"**What changes:** {V.WHAT_IT_MEASURES[row.model]}.")
+        st.text(f"Evidence ({e.evidence_kind}): {e.evidence}")
+        if e.note:
+            st.text(e.note)
+        if row.note:
+            st.caption("ℹ️ " + row.note)
+        if lever is not None and lever.source == "saved":
+            st.caption("This estimate was saved by the model's own page; edits scale it in proportion.")
+        defaults = {a.key: a.value for a in (lever.estimate.assumptions if lever and lever.estimate else [])}
+        with st.form(f"value-assumptions-{row.model}"):
+            new = {}
+            cols = st.columns(2)
+            for i, a in enumerate(e.assumptions):
+                percent = a.unit in ("%", "share")
+                shown = float(a.value) * 100 if percent else float(a.value)
+                unit = "%" if percent else a.unit
+                rng = ""
+                if V._finite(a.low) and V._finite(a.high):
+                    rng = f" Plausible range: {V.fmt_assumption(a.low, a.unit)} to {V.fmt_assumption(a.high, a.unit)}."
+                value = cols[i % 2].number_input(f"{a.label} ({unit})" if unit else a.label, value=shown,
+                                                 format="%.4g" if abs(shown) < 1000 else "%.0f",
+                                                 help=(a.help or "An assumption of this estimate.") + rng,
+                                                 key=f"value-{row.model}-{a.key}")
+                new[a.key] = value / 100 if percent else value
+            s1, s2 = st.columns(2)
+            save = s1.form_submit_button("Save assumptions")
+            reset = s2.form_submit_button("Back to the defaults")
+        if save:
+            changed = {k: v for k, v in new.items()
+                       if k in defaults and not (V._finite(defaults[k]) and abs(v - defaults[k]) <= 1e-9 * max(1, abs(defaults[k])))}
+            overrides[row.model] = changed
+            ws.put(U.NAMESPACE, "overrides", {m: d for m, d in overrides.items() if d})
+            st.rerun()
+        if reset:
+            overrides.pop(row.model, None)
+            ws.put(U.NAMESPACE, "overrides", overrides)
+            for a in e.assumptions:
+                st.session_state.pop(f"value-{row.model}-{a.key}", None)
+            st.rerun()
+
+# -- sensitivity ---------------------------------------------------------------------------------------
+st.subheader("Which assumptions matter most")
+if len(summary.tornado):
+    st.plotly_chart(RP.tornado_figure(summary), width="stretch")
+    n_default = int(summary.tornado["default_range"].sum())
+    st.caption("Each bar: the first-year net gain with one assumption at the low (red) and high (green) end of its "
+               "plausible range, all else as it is. Check the top ones first."
+               + (f" {n_default} assumption(s) without a stated range vary by ±20%." if n_default else ""))
+else:
+    st.info("No counted row has an assumption to vary yet.")
+
+# -- report --------------------------------------------------------------------------------------------
+st.subheader("Hand it on")
+st.caption("The report holds exactly the figures on this page. The HTML works offline (charts included); "
+           "the CSV has every figure and assumption for your own spreadsheet.")
+with st.spinner("Preparing the report files…"):
+    files = U.report_files(summary_key, summary, "the demo store" if orders.is_demo else "")
+d1, d2, d3 = st.columns(3)
+d1.download_button("Download report (HTML)", files["html"], file_name="business_value_report.html", mime="text/html",
+                   help="One file with the figures, tables and interactive charts; opens in any browser, no internet needed.")
+d2.download_button("Download report (PDF)", files["pdf"], file_name="business_value_report.pdf", mime="application/pdf",
+                   help="Printable version with the same figures and charts.")
+d3.download_button("Download figures and assumptions (CSV)", files["csv"], file_name="business_value_figures.csv",
+                   mime="text/csv", help="Every figure, its 90% range and every assumption, one per line.")

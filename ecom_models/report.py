@@ -1,0 +1,326 @@
+"""The business case as files a merchant can hand on: HTML (offline), PDF and CSV.
+
+Every figure comes from one `ValueSummary` (ecom_models.value.summarise), the same object the
+Business value page draws, so the report's numbers are the page's numbers. Charts are built
+here once (`waterfall_figure`, `tornado_figure`, `rows_figure`) and used by both.
+
+Everything the merchant typed or uploaded (file names, variant names, notes) is escaped
+with html.escape before it goes into the HTML; the HTML embeds plotly.js so it works offline.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from datetime import datetime
+
+import pandas as pd
+
+from ecom_models.value import (TITLES, ValueSummary, fmt_assumption, fmt_figure, fmt_interval, fmt_money)
+
+GREEN, RED, GREY, BLUE = "#2e7d32", "#c62828", "#757575", "#1565c0"
+
+
+# --------------------------------------------------------------------------------------------
+# Tables (shared by the page, the CSV and the PDF)
+# --------------------------------------------------------------------------------------------
+def rows_table(summary: ValueSummary) -> pd.DataFrame:
+    """One line per model, formatted: Model, Status, Per month, 90% interval, Per year, Evidence."""
+    out = []
+    for r in summary.rows:
+        e = r.estimate
+        out.append({
+            "Model": r.title,
+            "Status": {"counted": "counted", "replaced": "replaced by A/B test", "not computed": "not computed yet"}[r.status],
+            "Per month": fmt_money(e.monthly_value, summary.currency) if e else "–",
+            "90% interval": fmt_interval(e.monthly_low, e.monthly_high, summary.currency, summary.currency) if e else "",
+            "Per year": fmt_money(e.yearly_value, summary.currency) if e else "–",
+            "What changes": e.lever if e else "",
+            "Evidence": ((e.evidence if e.evidence.lower().startswith(e.evidence_kind.lower())
+                          else f"{e.evidence_kind}: {e.evidence}") if e else r.needs),
+            "Note": "; ".join(x for x in (r.note, e.note if e else "") if x),
+        })
+    return pd.DataFrame(out)
+
+
+def figures_table(summary: ValueSummary) -> pd.DataFrame:
+    """The headline figures, formatted as on the page."""
+    f = summary.figures
+    f = f[~f["key"].str.startswith("row.")]
+    return pd.DataFrame({
+        "Figure": f["figure"],
+        "Value": [fmt_figure(v, u, summary.currency) for v, u in zip(f["value"], f["unit"])],
+        "90% interval": [fmt_interval(lo, hi, u, summary.currency) for lo, hi, u in zip(f["low"], f["high"], f["unit"])],
+        "What it means": f["explanation"],
+    })
+
+
+def assumptions_view(summary: ValueSummary) -> pd.DataFrame:
+    a = summary.assumptions
+    return pd.DataFrame({
+        "Model": [TITLES.get(m, "Your costs") for m in a["model"]],
+        "Assumption": a["label"],
+        "Value": [fmt_money(v, summary.currency) if u == summary.currency else fmt_assumption(v, u)
+                  for v, u in zip(a["value"], a["unit"])],
+        "Plausible range": [f"{fmt_assumption(lo, u)} to {fmt_assumption(hi, u)}" if pd.notna(lo) and pd.notna(hi) else ""
+                            for lo, hi, u in zip(a["low"], a["high"], a["unit"])],
+        "Where it comes from": a["help"],
+    })
+
+
+def report_csv(summary: ValueSummary) -> bytes:
+    """Figures and assumptions in one CSV (section, key, label, value, low, high, unit, note)."""
+    parts = []
+    f = summary.figures
+    parts.append(pd.DataFrame({"section": "figure", "model": "", "key": f["key"], "label": f["figure"], "value": f["value"],
+                               "low": f["low"], "high": f["high"], "unit": f["unit"], "note": f["explanation"]}))
+    a = summary.assumptions
+    parts.append(pd.DataFrame({"section": "assumption", "model": a["model"], "key": a["key"], "label": a["label"],
+                               "value": a["value"], "low": a["low"], "high": a["high"], "unit": a["unit"], "note": a["help"]}))
+    t = summary.tornado
+    if len(t):
+        parts.append(pd.DataFrame({"section": "sensitivity", "model": t["model"], "key": t["key"], "label": t["label"],
+                                   "value": t["swing"], "low": t["low_net"], "high": t["high_net"],
+                                   "unit": summary.currency, "note": "first-year net gain at the low and high end"}))
+    df = pd.concat(parts, ignore_index=True)
+    return df.to_csv(index=False).encode("utf-8")
+
+
+# --------------------------------------------------------------------------------------------
+# Charts (plotly; the page and the HTML report)
+# --------------------------------------------------------------------------------------------
+def waterfall_figure(summary: ValueSummary):
+    import plotly.graph_objects as go
+
+    w = summary.waterfall
+    fig = go.Figure(go.Waterfall(
+        x=list(w["step"]), y=[a if k == "relative" else 0 for a, k in zip(w["amount"], w["kind"])],
+        measure=list(w["kind"]), text=[fmt_money(a, summary.currency) for a in w["amount"]], textposition="outside",
+        increasing={"marker": {"color": GREEN}}, decreasing={"marker": {"color": RED}}, totals={"marker": {"color": BLUE}},
+        connector={"line": {"color": GREY, "width": 1}},
+    ))
+    fig.update_layout(title="Where the monthly value comes from", yaxis_title=f"{summary.currency} per month",
+                      showlegend=False, height=420, margin={"t": 50, "b": 40, "l": 60, "r": 20})
+    return fig
+
+
+def tornado_figure(summary: ValueSummary):
+    import plotly.graph_objects as go
+
+    t = summary.tornado.iloc[::-1] if len(summary.tornado) else summary.tornado
+    base = summary.first_year_net.mid
+    fig = go.Figure()
+    if len(t):
+        lows = t[["low_net", "high_net"]].min(axis=1)
+        highs = t[["low_net", "high_net"]].max(axis=1)
+        labels = [f"{lab} ({fmt_assumption(lo, u)}–{fmt_assumption(hi, u)})" if u != summary.currency
+                  else f"{lab} ({fmt_money(lo, u)}–{fmt_money(hi, u)})"
+                  for lab, lo, hi, u in zip(t["label"], t["low_input"], t["high_input"], t["unit"])]
+        fig.add_trace(go.Bar(y=labels, x=lows - base, base=base, orientation="h", name="worse end", marker_color=RED,
+                             hovertemplate="%{y}<br>first-year net %{x:,.0f}<extra></extra>"))
+        fig.add_trace(go.Bar(y=labels, x=highs - base, base=base, orientation="h", name="better end", marker_color=GREEN,
+                             hovertemplate="%{y}<br>first-year net %{x:,.0f}<extra></extra>"))
+        fig.add_vline(x=base, line_color=GREY, line_dash="dash")
+    fig.update_layout(barmode="overlay", title="Which assumptions move the first-year net gain most",
+                      xaxis_title=f"First-year net gain ({summary.currency})", height=max(300, 40 * len(t) + 120),
+                      margin={"t": 50, "b": 40, "l": 20, "r": 20}, legend={"orientation": "h", "y": -0.2})
+    return fig
+
+
+def rows_figure(summary: ValueSummary):
+    """Each counted model's monthly value with its 90% interval."""
+    import plotly.graph_objects as go
+
+    rows = [r for r in summary.rows if r.estimate is not None]
+    fig = go.Figure()
+    if rows:
+        fig.add_trace(go.Scatter(
+            x=[r.estimate.monthly_value for r in rows], y=[r.title for r in rows], mode="markers",
+            marker={"size": 12, "color": [GREEN if r.counted else GREY for r in rows]},
+            error_x={"type": "data", "symmetric": False,
+                     "array": [r.estimate.monthly_high - r.estimate.monthly_value for r in rows],
+                     "arrayminus": [r.estimate.monthly_value - r.estimate.monthly_low for r in rows]},
+            hovertemplate="%{y}: %{x:,.0f} per month<extra></extra>"))
+    fig.update_layout(title="Each model per month, with its 90% interval (grey: not counted)",
+                      xaxis_title=f"{summary.currency} per month", height=max(260, 50 * len(rows) + 120),
+                      margin={"t": 50, "b": 40, "l": 20, "r": 20})
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# HTML
+# --------------------------------------------------------------------------------------------
+def _table_html(df: pd.DataFrame) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape('' if pd.isna(v) else str(v))}</td>" for v in row) + "</tr>"
+                   for row in df.itertuples(index=False))
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def headline(summary: ValueSummary) -> list[tuple[str, str, str]]:
+    """(label, formatted value, formatted 90% interval) for the headline figures, page and report."""
+    c = summary.currency
+    return [
+        ("Value per month", fmt_money(summary.monthly.mid, c), fmt_interval(summary.monthly.low, summary.monthly.high, c, c)),
+        ("Value per year", fmt_money(summary.yearly.mid, c), fmt_interval(summary.yearly.low, summary.yearly.high, c, c)),
+        ("Net gain in the first year", fmt_money(summary.first_year_net.mid, c),
+         fmt_interval(summary.first_year_net.low, summary.first_year_net.high, c, c)),
+        ("Return on investment, first year", fmt_figure(summary.roi_first_year, "ratio", c), ""),
+        ("Payback time", fmt_figure(summary.payback_months, "months", c), ""),
+        ("Chance the first year pays off", fmt_figure(summary.chance_positive, "%", c), ""),
+    ]
+
+
+CSS = """
+body{font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
+h1{margin-bottom:.2rem} .sub{color:#666;margin-top:0}
+.cards{display:flex;flex-wrap:wrap;gap:.8rem;margin:1rem 0}
+.card{border:1px solid #ddd;border-radius:8px;padding:.7rem 1rem;min-width:200px;flex:1}
+.card .l{color:#666;font-size:.85rem}.card .v{font-size:1.6rem;font-weight:600}.card .i{color:#666;font-size:.8rem}
+table{border-collapse:collapse;width:100%;font-size:.85rem;margin:.5rem 0 1.5rem}
+th,td{border-bottom:1px solid #e5e5e5;text-align:left;padding:.35rem .5rem;vertical-align:top}
+th{background:#f6f6f6}
+.note{color:#555;font-size:.85rem}
+@media (prefers-color-scheme: dark){body{background:#111;color:#eee}th{background:#222}.card{border-color:#444}}
+"""
+
+
+def report_html(summary: ValueSummary, store_name: str = "", generated: datetime | None = None) -> str:
+    """A self-contained HTML page: works offline (plotly.js inline), every user text escaped."""
+    import plotly.io as pio
+
+    generated = generated or datetime.now()
+    c = summary.currency
+    cards = "".join(f"<div class='card'><div class='l'>{html.escape(l)}</div><div class='v'>{html.escape(v)}</div>"
+                    f"<div class='i'>{html.escape(('90% interval ' + i) if i else '')}</div></div>" for l, v, i in headline(summary))
+    first = True
+    charts = []
+    for fig in (waterfall_figure(summary), rows_figure(summary), tornado_figure(summary)):
+        charts.append(pio.to_html(fig, include_plotlyjs=True if first else False, full_html=False,
+                                  config={"displaylogo": False}))
+        first = False
+    costs = summary.costs
+    title = "What AI is worth to " + (store_name if store_name else "your store")
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        f"<p class='sub'>Ecom Value Lab business case · generated {html.escape(generated.strftime('%Y-%m-%d %H:%M'))} · "
+        f"amounts in {html.escape(c)} · computed on this machine from your own data</p>",
+        f"<div class='cards'>{cards}</div>",
+        "<p class='note'>Intervals are 90% ranges from a simulation of "
+        f"{summary.n_sims:,} outcomes, treating each model's low/high as its own 90% range. Measured A/B results replace "
+        "offline estimates of the same lever. Your costs: "
+        f"{html.escape(fmt_money(costs.monthly_cost, c))} per month to run, {html.escape(fmt_money(costs.setup_cost, c))} "
+        f"to set up, gross margin {html.escape(fmt_assumption(costs.gross_margin, '%'))} on extra sales.</p>",
+        "<h2>Headline figures</h2>", _table_html(figures_table(summary)),
+        "<h2>Each model</h2>", _table_html(rows_table(summary)),
+        "<h2>Charts</h2>", *charts,
+        "<h2>Assumptions</h2>", _table_html(assumptions_view(summary)),
+        "<p class='note'>Estimates, not promises: offline metrics and assumptions are labelled as such. Confirm the "
+        "largest ones with an A/B test before counting on them.</p>",
+        "</body></html>",
+    ]
+    return "\n".join(parts)
+
+
+# --------------------------------------------------------------------------------------------
+# PDF (matplotlib, no extra dependency)
+# --------------------------------------------------------------------------------------------
+def report_pdf(summary: ValueSummary, store_name: str = "", generated: datetime | None = None) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    generated = generated or datetime.now()
+    c = summary.currency
+    buf = io.BytesIO()
+    title = "What AI is worth to " + (store_name if store_name else "your store")
+    with PdfPages(buf) as pdf:
+        # page 1: headline and rows
+        fig = plt.figure(figsize=(11.69, 8.27))
+        fig.text(0.05, 0.94, title, fontsize=18, weight="bold")
+        fig.text(0.05, 0.91, f"Ecom Value Lab business case · {generated:%Y-%m-%d %H:%M} · amounts in {c}", fontsize=9,
+                 color="#555")
+        y = 0.85
+        for label, value, interval in headline(summary):
+            fig.text(0.05, y, label, fontsize=10, color="#555")
+            fig.text(0.40, y, value, fontsize=12, weight="bold")
+            if interval:
+                fig.text(0.58, y, "90% interval " + interval, fontsize=9, color="#555")
+            y -= 0.04
+        rt = rows_table(summary)[["Model", "Status", "Per month", "90% interval", "Per year", "Evidence"]].copy()
+        rt["Evidence"] = [e if len(e) <= 90 else e[:87] + "…" for e in rt["Evidence"]]
+        ax = fig.add_axes([0.03, 0.05, 0.94, 0.50])
+        ax.axis("off")
+        tab = ax.table(cellText=rt.values, colLabels=list(rt.columns), loc="upper center", cellLoc="left",
+                       colWidths=[0.12, 0.11, 0.08, 0.15, 0.08, 0.46])
+        tab.auto_set_font_size(False)
+        tab.set_fontsize(7)
+        tab.scale(1, 1.5)
+        pdf.savefig(fig)
+        plt.close(fig)
+
+        # page 2: waterfall and tornado
+        fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(11.69, 8.27), gridspec_kw={"height_ratios": [1, 1.2]})
+        w = summary.waterfall
+        running, bottoms, heights, colors = 0.0, [], [], []
+        for amount, kind in zip(w["amount"], w["kind"]):
+            if kind == "total":
+                bottoms.append(0.0)
+                heights.append(amount)
+                colors.append(BLUE)
+                running = amount
+            else:
+                bottoms.append(running if amount >= 0 else running + amount)
+                heights.append(abs(amount))
+                colors.append(GREEN if amount >= 0 else RED)
+                running += amount
+        ax1.bar(range(len(w)), heights, bottom=bottoms, color=colors)
+        for i, (b, h, a) in enumerate(zip(bottoms, heights, w["amount"])):
+            ax1.text(i, b + h, fmt_money(a, c), ha="center", va="bottom", fontsize=7)
+        ax1.set_xticks(range(len(w)))
+        ax1.set_xticklabels(list(w["step"]), fontsize=7, rotation=15, ha="right")
+        ax1.set_title("Where the monthly value comes from", fontsize=11)
+        ax1.set_ylabel(f"{c} per month", fontsize=8)
+        t = summary.tornado
+        base = summary.first_year_net.mid
+        if len(t):
+            t = t.iloc[::-1]
+            lows = t[["low_net", "high_net"]].min(axis=1).to_numpy()
+            highs = t[["low_net", "high_net"]].max(axis=1).to_numpy()
+            ypos = range(len(t))
+            ax2.barh(ypos, lows - base, left=base, color=RED)
+            ax2.barh(ypos, highs - base, left=base, color=GREEN)
+            ax2.axvline(base, color=GREY, linestyle="--")
+            ax2.set_yticks(list(ypos))
+            ax2.set_yticklabels([lab if len(lab) <= 70 else lab[:67] + "…" for lab in t["label"]], fontsize=7)
+        ax2.set_title("Which assumptions move the first-year net gain most (low end red, high end green)", fontsize=11)
+        ax2.set_xlabel(f"First-year net gain ({c})", fontsize=8)
+        fig.tight_layout()
+        pdf.savefig(fig)
+        plt.close(fig)
+
+        # page 3: assumptions
+        av = assumptions_view(summary)[["Model", "Assumption", "Value", "Plausible range"]]
+        per_page = 32
+        for start in range(0, max(len(av), 1), per_page):
+            fig = plt.figure(figsize=(11.69, 8.27))
+            fig.text(0.05, 0.95, "Assumptions (edit them on the Business value page)", fontsize=13, weight="bold")
+            ax = fig.add_axes([0.03, 0.03, 0.94, 0.88])
+            ax.axis("off")
+            chunk = av.iloc[start:start + per_page]
+            if len(chunk):
+                tab = ax.table(cellText=chunk.values, colLabels=list(chunk.columns), loc="upper center", cellLoc="left",
+                               colWidths=[0.14, 0.52, 0.14, 0.20])
+                tab.auto_set_font_size(False)
+                tab.set_fontsize(7)
+                tab.scale(1, 1.4)
+            pdf.savefig(fig)
+            plt.close(fig)
+        info = pdf.infodict()
+        info["Title"] = title
+        info["Creator"] = "Ecom Value Lab"
+    return buf.getvalue()

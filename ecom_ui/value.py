@@ -1,0 +1,75 @@
+"""Cached work for the Business value page: each model's lever once per dataset, the summary
+once per set of edits, the report files once per summary.
+
+Levers hold fitted models (objects, not data), so they go through st.cache_resource keyed on
+the datasets' content hashes; summaries and report bytes go through st.cache_data.
+"""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from ecom_models import value as V
+
+NAMESPACE = "value.assumptions"
+
+
+@st.cache_resource(show_spinner=False, max_entries=24)
+def lever(model: str, key: str, _orders, _other=None, _third=None, _labels=None) -> V.Lever:
+    """One model's lever. `key` must identify every input (content hashes, labels)."""
+    if model == "recommendations":
+        return V.lever_recommendations(_orders)
+    if model == "forecasting":
+        return V.lever_forecasting(_orders)
+    if model == "risk":
+        return V.lever_risk(_orders, labels=_labels)
+    if model == "abtest":
+        return V.lever_abtest(_other, _orders, _third)
+    if model == "reviews":
+        return V.lever_reviews(_other, _orders)
+    if model == "images":
+        return V.lever_images(_other, _third, _orders)
+    return V.Lever(model, problem="Unknown model.", source="missing")
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def demo_photo_folder() -> str | None:
+    """The demo store's photos (written once to the cache folder)."""
+    try:
+        from ecom_models.demo_images import default_folder, demo_images
+
+        demo_images()
+        return str(default_folder(42))
+    except Exception:
+        return None
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def summary(key: str, _levers: dict, overrides_json: str, ab_replaces: str | None, costs: tuple) -> V.ValueSummary:
+    return V.summarise(_levers, json.loads(overrides_json), ab_replaces, V.CostInputs(*costs))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def report_files(key: str, _summary: V.ValueSummary, store_name: str) -> dict[str, bytes]:
+    from ecom_models import report as RP
+
+    return {"html": RP.report_html(_summary, store_name).encode("utf-8"), "pdf": RP.report_pdf(_summary, store_name),
+            "csv": RP.report_csv(_summary)}
+
+
+def load_settings(ws) -> tuple[dict, V.CostInputs, str]:
+    """(overrides per model, costs, A/B link) from the workspace; bad saved values are ignored."""
+    overrides = ws.get(NAMESPACE, "overrides", {}) or {}
+    if not isinstance(overrides, dict):
+        overrides = {}
+    overrides = {m: {k: float(v) for k, v in d.items() if V._finite(v)} for m, d in overrides.items() if isinstance(d, dict)}
+    c = ws.get(NAMESPACE, "costs", {}) or {}
+    try:
+        costs = V.CostInputs(float(c.get("monthly_cost", 0.0)), float(c.get("setup_cost", 0.0)),
+                             float(c.get("gross_margin", 0.4)))
+    except (TypeError, ValueError, AttributeError):
+        costs = V.CostInputs()
+    ab = ws.get(NAMESPACE, "ab_replaces", "auto") or "auto"
+    return overrides, costs, str(ab)
