@@ -441,9 +441,13 @@ def _as_binary(s: pd.Series) -> pd.Series | None:
     if pd.api.types.is_bool_dtype(s):
         return s.astype("float64")
     if pd.api.types.is_numeric_dtype(s):
-        vals = pd.unique(s.dropna())
-        if len(vals) and set(np.asarray(vals, dtype=float).tolist()) <= {0.0, 1.0}:
+        x = s.to_numpy(dtype="float64", na_value=np.nan)
+        ok = ~np.isnan(x)
+        if ok.any() and np.all((x[ok] == 0) | (x[ok] == 1)):
             return s.astype("float64")
+        return None
+    head = s.head(1000).dropna().astype(str).str.strip().str.lower()
+    if not set(pd.unique(head)) <= (_TRUE | _FALSE):
         return None
     v = s.dropna().astype(str).str.strip().str.lower()
     uniq = set(pd.unique(v))
@@ -566,7 +570,7 @@ def detect_experiment(df: pd.DataFrame, variant_col: str | None = None, unit_col
     elif variant_col not in df.columns:
         raise InputError(f"there is no column '{variant_col}'.", fix=f"choose one of: {', '.join(map(str, cols))}.")
     variants_raw = df[variant_col].dropna()
-    variants = sorted({str(v) for v in variants_raw}, key=str)
+    variants = sorted({str(v) for v in pd.unique(variants_raw)}, key=str)
     if len(variants) > MAX_VARIANTS:
         raise InputError(
             f"this column has {len(variants)} different values; an A/B test rarely has more than a few variants, so it is probably the wrong column.",

@@ -450,7 +450,7 @@ def explain(row: pd.Series, p: pd.Series, currency: str = "USD", max_reasons: in
                          f"({_money(row['customer_usual_value'], currency)})")
         elif f == "qty_vs_usual":
             texts.append(f"{row['qty_units']:,.0f} units of {row['qty_product']}, {row['qty_vs_usual']:.0f}× the usual "
-                         f"quantity for this product ({row['qty_usual']:,.0f})")
+                         f"quantity for this product (usually {row['qty_usual']:,.0f})")
         elif f == "price_below_usual":
             texts.append(f"unit price {row['price_below_usual']:.0%} below this product's usual price "
                          f"({row['cut_product']}: {_money(row['cut_price'], currency)} instead of about "

@@ -425,8 +425,12 @@ def parse_number(values: pd.Series) -> tuple[pd.Series, NumberParse]:
     s = values.astype("str").str.strip()
     s = s.where(~s.isin(["", "nan", "NaN", "None", "null", "NULL", "-", "N/A", "n/a", "<NA>"]), None)
     try:  # the common case, clean numbers: Arrow's cast is many times faster than to_numeric
-        return s.astype("float64"), stats
-    except (ValueError, TypeError):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        cast = pc.cast(pa.array(s.to_numpy(dtype=object), type=pa.string(), from_pandas=True), pa.float64())
+        return pd.Series(cast.to_numpy(zero_copy_only=False), index=s.index, dtype="float64"), stats
+    except (pa.ArrowInvalid, ValueError, TypeError):
         pass
     has_symbol = s.str.contains(_SYMBOL_PRESENT_RE, na=False)
     stats.symbols = int(has_symbol.sum())
@@ -549,7 +553,7 @@ _TIME_FORMATS = ("", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p", " %H:%M
 
 
 def _to_datetime_tz(u: pd.Series, stats: DateParse, fmt: str | None, dayfirst: bool = False) -> pd.Series:
-    has_tz = u.str.contains(_TZ_PRESENT_RE, na=False)
+    has_tz = u.str.slice(-7).str.contains(_TZ_PRESENT_RE, na=False)
     stats.with_timezone = int(has_tz.sum())
     tz_part = u.str.extract(_TZ_RE, expand=False) if stats.with_timezone else None
     core = u.str.replace(_TZ_RE, "", regex=True).str.strip() if stats.with_timezone else u
@@ -562,7 +566,7 @@ def _to_datetime_tz(u: pd.Series, stats: DateParse, fmt: str | None, dayfirst: b
             todo = out.isna() & core.notna()
             if not todo.any():
                 break
-            out[todo] = pd.to_datetime(core[todo], format=fmt + tfmt, errors="coerce")
+            out[todo] = _strptime(core[todo], fmt + tfmt)
     else:
         for kwargs in ({"format": "ISO8601"}, {"format": "mixed", "dayfirst": dayfirst}):
             todo = out.isna() & core.notna()
@@ -583,6 +587,18 @@ def _to_datetime_tz(u: pd.Series, stats: DateParse, fmt: str | None, dayfirst: b
             shift = (modal.iloc[0] - offsets.fillna(modal.iloc[0])).astype(int)
             out = out + pd.to_timedelta(shift, unit="m")
     return out
+
+
+def _strptime(values: pd.Series, fmt: str) -> pd.Series:
+    """Parse with one explicit format; Arrow's C++ strptime is about ten times faster than pandas'."""
+    if "%p" in fmt or "%f" in fmt:
+        return pd.to_datetime(values, format=fmt, errors="coerce")
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    parsed = pc.strptime(arr, format=fmt, unit="us", error_is_null=True)
+    return pd.Series(parsed.to_numpy(zero_copy_only=False), index=values.index).astype("datetime64[us]")
 
 
 def _offset_minutes(tz: object) -> float:
@@ -769,20 +785,26 @@ def _clean_orders(raw: pd.DataFrame, mapping: dict, report: QualityReport, defau
 
     # Shopify-style exports put order-level fields only on an order's first line.
     order_level = ["order_date", "customer_id", "country", "channel", "status", "currency"]
+    frame_cols = {f: (text(f) if f != "order_date" else col(f)) for f in order_level}
     filled = 0
-    frame_cols = {}
-    for f in order_level:
-        s = text(f) if f != "order_date" else col(f)
-        if s is not None and f in mapping and out["order_id"].notna().all():
-            missing_before = s.isna() | (s.astype("str").str.strip() == "")
-            if missing_before.any() and (~missing_before).any():
+    date_col = frame_cols["order_date"]
+    if date_col is not None and "order_id" in mapping and out["order_id"].notna().all():
+        date_missing = date_col.isna() | (date_col.astype("str").str.strip() == "")
+        # Only Shopify-style exports leave the date blank on an order's later lines; then every
+        # order-level field is taken from the order's first line. Elsewhere a blank customer is a guest.
+        if date_missing.any() and (~date_missing).any():
+            order_key = out["order_id"]
+            for f in order_level:
+                s = frame_cols[f]
+                if s is None or f not in mapping:
+                    continue
+                missing_before = date_missing if f == "order_date" else s.isna()
                 s = s.where(~missing_before)
-                filled_s = s.groupby(out["order_id"]).transform("first")
+                filled_s = s.groupby(order_key).transform("first")
                 filled_mask = missing_before & filled_s.notna()
                 if f == "order_date":
-                    filled = max(filled, int(filled_mask.sum()))
-                s = s.where(~filled_mask, filled_s)
-        frame_cols[f] = s
+                    filled = int(filled_mask.sum())
+                frame_cols[f] = s.where(~filled_mask, filled_s)
     if filled:
         report.add("order_fields_filled", "Order-level fields filled in from the order's first line", filled,
                    "Normal for Shopify-style exports; nothing to do.")
@@ -892,9 +914,10 @@ def _clean_orders(raw: pd.DataFrame, mapping: dict, report: QualityReport, defau
     name_text = out["product_name"].fillna("")
     non_product = pid_upper.isin(NON_PRODUCT_CODES) | name_text.str.contains(_NON_PRODUCT_RE, regex=True)
     line_type = np.select(
-        [non_product, cancel_id | (cancel_status & negative), return_status & negative,
+        # Negative quantities at a zero price are stock adjustments ("damaged", "missing"), not returns.
+        [non_product, cancel_id | (cancel_status & negative), negative & (out["unit_price"] == 0), return_status & negative,
          cancel_status, return_status, negative | (out["revenue"] < 0), out["unit_price"] <= 0],
-        ["non_product", "cancellation", "return", "cancelled_order", "refunded_sale", "return", "zero_price"],
+        ["non_product", "cancellation", "zero_price", "return", "cancelled_order", "refunded_sale", "return", "zero_price"],
         default="sale")
     out["line_type"] = pd.Series(line_type, index=raw.index, dtype="str")
     # A separate cancellation or return line is a negative amount whatever sign the export used.
@@ -918,8 +941,8 @@ def _clean_orders(raw: pd.DataFrame, mapping: dict, report: QualityReport, defau
                usable & (out["line_type"] == "non_product"),
                "Kept out of product sales and models; shown separately.", raw, rows)
     report.add("zero_or_negative_price", "Zero or negative prices", usable & (out["line_type"] == "zero_price"),
-               "Kept out of sales (free items, samples or errors). Check them if they are real sales.", raw, rows)
-    dup = raw.duplicated(keep="first") & usable
+               "Kept out of sales (free items, samples, stock adjustments or errors). Check them if they are real sales.", raw, rows)
+    dup = pd.Series(pd.util.hash_pandas_object(raw, index=False).duplicated(keep="first").to_numpy(), index=raw.index) & usable
     report.add("duplicate_lines", "Exact duplicate lines", dup,
                "Counted once. If they are real repeat purchases, give each line its own id.", raw, rows)
     out["is_duplicate"] = dup.to_numpy()

@@ -708,10 +708,13 @@ def evaluate(model: Recommender, train: sp.csr_matrix, test: sp.csr_matrix, k: i
                          fix="use data where customers bought at least two different products.")
     rec, _ = model.recommend(train[users], k=k, exclude_seen=True, rows=users)
     T = test[users]
-    hits = np.zeros((len(users), k), dtype=bool)
-    for j in range(k):  # sparse lookups, column by column of the recommendation lists
-        hits[:, j] = np.asarray(T[np.arange(len(users)), rec[:, j]]).ravel() > 0
+    T.sort_indices()
+    # hit lookup: (row, item) pairs as sorted integer keys, one binary search per recommendation
     n_rel = np.diff(T.indptr)
+    test_keys = np.repeat(np.arange(len(users), dtype=np.int64), n_rel) * n_items + T.indices
+    rec_keys = np.arange(len(users), dtype=np.int64)[:, None] * n_items + rec
+    pos = np.minimum(np.searchsorted(test_keys, rec_keys), len(test_keys) - 1)
+    hits = test_keys[pos] == rec_keys
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
     dcg = (hits * discounts[None, :]).sum(axis=1)
     ideal = np.cumsum(discounts)[np.minimum(n_rel, k) - 1]
@@ -1187,5 +1190,5 @@ def synthetic_interactions(n_users: int = 943, n_items: int = 1682, n_interactio
         factor *= 1.05 * n_interactions / max(len(df), 1)
     if len(df) > n_interactions:
         df = df.sample(n_interactions, random_state=seed)
-    return pd.DataFrame({"user_id": df["user_id"].map(lambda u: f"U{u}").astype("str").to_numpy(),
-                         "item_id": df["item_id"].map(lambda i: f"I{i}").astype("str").to_numpy()})
+    return pd.DataFrame({"user_id": ("U" + df["user_id"].astype("str")).to_numpy(),
+                         "item_id": ("I" + df["item_id"].astype("str")).to_numpy()})

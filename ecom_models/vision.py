@@ -320,9 +320,11 @@ def load_image(item: ImageFile, *, max_pixels: int = MAX_PIXELS) -> LoadedImage:
     except UnidentifiedImageError:
         raise InputError("this is not a JPEG, PNG or WebP image (the content does not match, whatever the name says).",
                          file=item.name, fix="export the photo as JPEG, PNG or WebP.") from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise InputError("the image declares far more pixels than a product photo needs (a 'decompression bomb').",
-                         file=item.name, fix="resize it below 7,000 pixels a side.") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        count = f" ({int(found.group(1)) / 1e6:,.0f} million pixels)" if found else ""
+        raise InputError(f"the image declares far more pixels than a product photo needs{count}, the pattern "
+                         "of a 'decompression bomb'.", file=item.name, fix="resize it below 7,000 pixels a side.") from None
     except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
         raise InputError(f"the image is corrupt or truncated ({exc}).", file=item.name,
                          fix="export the photo again from the original.") from None
@@ -656,7 +658,7 @@ class CategoryHead:
         data = (tf.data.Dataset.from_tensor_slices((X.astype(np.float32), target))
                 .shuffle(len(X), seed=self.seed, reshuffle_each_iteration=True)
                 .batch(self.batch_size).repeat(self.epochs))
-        model.fit(data, epochs=1, verbose=0)
+        model.fit(data, epochs=1, verbose=0, shuffle=False)
         self.model_ = model
         return self
 

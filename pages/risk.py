@@ -86,7 +86,7 @@ with tab_orders:
     else:
         show = pd.DataFrame({
             "Detector": evaluation["name"],
-            "ROC-AUC": evaluation["roc_auc"].round(3),
+            "ROC-AUC": [f"{v:.3f}" for v in evaluation["roc_auc"]],
             f"Precision in top {int(evaluation['k'].iloc[0])}": [
                 f"{p:.0%} ({lo:.0%}–{hi:.0%})" for p, lo, hi in
                 zip(evaluation["precision_at_k"], evaluation["precision_low"], evaluation["precision_high"])],
@@ -94,26 +94,37 @@ with tab_orders:
         st.dataframe(show, hide_index=True, width="stretch")
         ev = evaluation.set_index("detector")
         better = ev.loc["ensemble", "roc_auc"] > ev.loc["baseline", "roc_auc"]
+        best = evaluation.iloc[evaluation["precision_at_k"].to_numpy().argmax()]
         st.markdown(
-            f"**{'The ensemble wins' if better else 'The simple baseline wins'}**: ROC-AUC "
+            f"**{'The ensemble wins against the baseline' if better else 'The simple baseline wins'}**: ROC-AUC "
             f"{ev.loc['ensemble', 'roc_auc']:.3f} against {ev.loc['baseline', 'roc_auc']:.3f} for checking the "
             "biggest orders first. ROC-AUC is the chance that a fraudulent order is ranked above a normal one "
-            "(0.5 = coin toss, 1 = perfect).")
+            f"(0.5 = coin toss, 1 = perfect). Highest precision in the top {int(best['k'])}: {best['name']} "
+            f"({best['precision_at_k']:.0%}). The ensemble is used for the flags because no single detector "
+            "wins on every store.")
         st.caption(eval_note + " Intervals: 95% (Wilson).")
 
     st.subheader("Flagged orders, riskiest first")
+    for row in flagged.head(3).itertuples(index=False):
+        with st.container(border=True):
+            who = "guest checkout" if pd.isna(row.customer_id) else f"customer {row.customer_id}"
+            st.text(f"Order {row.order_id} · {pd.Timestamp(row.order_date):%Y-%m-%d %H:%M} · {who} · "
+                    f"{money(row.order_value, currency)} · risk score {row.score:.4f}")
+            st.text("\n".join(f"• {r}" for r in row.reasons))
     table = pd.DataFrame({
         "Order": flagged["order_id"],
+        "Why": ["; ".join(r) for r in flagged["reasons"]],
+        "Value": flagged["order_value"].round(2),
+        "Risk score": flagged["score"],
         "Placed": flagged["order_date"],
         "Customer": flagged["customer_id"].fillna("guest"),
         "Country": flagged["country"],
-        "Value": flagged["order_value"].round(2),
-        "Risk score": flagged["score"].round(4),
-        "Why": ["; ".join(r) for r in flagged["reasons"]],
         "Review": flagged["order_id"].map(lambda o: labels.get(o, "—")),
     })
     st.dataframe(table, hide_index=True, width="stretch", height=380,
-                 column_config={"Value": st.column_config.NumberColumn(format="%.2f", help=f"Order value in {currency}"),
+                 column_config={"Why": st.column_config.TextColumn(width="large"),
+                                "Value": st.column_config.NumberColumn(format="%.2f", help=f"Order value in {currency}"),
+                                "Risk score": st.column_config.NumberColumn(format="%.4f"),
                                 "Placed": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
     st.download_button("Download all scores (CSV)",
                        orders_df[["order_id", "order_date", "customer_id", "country", "order_value", "score", "flag"]]
@@ -162,16 +173,19 @@ with tab_days:
         if flagged_alerts.empty:
             st.success("No day was outside its expected range.")
         else:
-            st.subheader("Alerts")
-            show = flagged_alerts.sort_values("date", ascending=False)
+            st.subheader("Days with an alert")
+            show = days[days["flag"]].sort_values("date", ascending=False)
             st.dataframe(pd.DataFrame({
-                "Day": show["date"].dt.date,
-                "Segment": show["segment"].replace({"all": "Whole store"}),
-                "What happened": show["explanation"],
-                "Money involved": show["deviation_money"].round(0),
+                "Day": show["date"].dt.strftime("%a %Y-%m-%d"),
+                "What happened": ["; ".join(r) for r in show["reasons"]],
+                "Revenue against expected": show["deviation_money"].round(0),
             }), hide_index=True, width="stretch", height=300,
-                column_config={"Money involved": st.column_config.NumberColumn(
-                    format="%.0f", help=f"In {currency}: negative = sales lost against the expected value")})
+                column_config={"What happened": st.column_config.TextColumn(width="large"),
+                               "Revenue against expected": st.column_config.NumberColumn(
+                                   format="%.0f", help=f"In {currency}: the day's revenue minus its expected revenue "
+                                                       "(whole store); negative = sales lost")})
+            st.download_button("Download all alerts (CSV)", flagged_alerts.to_csv(index=False).encode(),
+                               file_name="daily_alerts.csv", mime="text/csv")
         with st.expander("Does the seasonal baseline beat a simple one? (tested on your history)"):
             st.caption("We remove 40% of the orders on 20 random days of your history and count how many of "
                        "those days each method spots. Takes a few seconds.")
@@ -197,16 +211,19 @@ with tab_review:
     queue = orders_df[orders_df["flag"] | orders_df["order_id"].isin(labels.keys())].head(300)
     editor = pd.DataFrame({
         "Order": queue["order_id"],
-        "Value": queue["order_value"].round(2),
-        "Risk score": queue["score"].round(4),
-        "Why": ["; ".join(r) if r else "" for r in queue["reasons"]],
         "Decision": queue["order_id"].map(lambda o: labels.get(o, "")),
+        "Value": queue["order_value"].round(2),
+        "Risk score": queue["score"],
+        "Why": ["; ".join(r) if r else "" for r in queue["reasons"]],
     })
     edited = st.data_editor(
         editor, hide_index=True, width="stretch", height=380, key="risk_editor",
         disabled=["Order", "Value", "Risk score", "Why"],
         column_config={"Decision": st.column_config.SelectboxColumn(
-            options=["", "fraud", "fine"], help="Your decision for this order (empty = not reviewed)")})
+            options=["", "fraud", "fine"], help="Your decision for this order (empty = not reviewed)"),
+            "Value": st.column_config.NumberColumn(format="%.2f", help=f"Order value in {currency}"),
+            "Risk score": st.column_config.NumberColumn(format="%.4f"),
+            "Why": st.column_config.TextColumn(width="large")})
     b1, b2, b3 = st.columns(3)
     if b1.button("Save decisions", type="primary", key="risk_save"):
         ws = workspace()

@@ -23,7 +23,7 @@ def test_risk_page_demo(monkeypatch, tmp_path):
         assert expected in labels
     assert all(m.help for m in at.metric)
     # the score is compared with the baseline on the planted fraud, and the winner is named
-    assert any("ensemble wins" in md.value for md in at.markdown)
+    assert any("ensemble wins against the baseline" in md.value for md in at.markdown)
     frames = [df.value for df in at.dataframe]
     assert any("Baseline: biggest orders first" in list(f.get("Detector", [])) for f in frames)
     flagged = next(f for f in frames if "Why" in f.columns and "Customer" in f.columns)
