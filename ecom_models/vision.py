@@ -622,8 +622,9 @@ class CategoryHead:
     """A small Keras classifier on image embeddings (transfer learning): fit / predict / score."""
 
     def __init__(self, epochs: int = 40, learning_rate: float = 0.005, l2: float = 1e-4, batch_size: int = 32,
-                 seed: int = 0):
+                 min_steps: int = 200, seed: int = 0):
         self.epochs = epochs
+        self.min_steps = min_steps
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.l2 = l2
@@ -650,17 +651,22 @@ class CategoryHead:
                                kernel_regularizer=keras.regularizers.l2(self.l2)),
         ])
         model.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss="sparse_categorical_crossentropy",
-                      steps_per_execution=25)
+                      steps_per_execution=50)
         # One pass over a repeated, shuffled dataset: per-epoch overhead in Keras dominates on
         # small catalogs, so all epochs run as a single Keras epoch.
         import tensorflow as tf
 
         data = (tf.data.Dataset.from_tensor_slices((X.astype(np.float32), target))
                 .shuffle(len(X), seed=self.seed, reshuffle_each_iteration=True)
-                .batch(self.batch_size).repeat(self.epochs))
+                .batch(self.batch_size).repeat(self.epochs_for(len(X))))
         model.fit(data, epochs=1, verbose=0, shuffle=False)
         self.model_ = model
         return self
+
+    def epochs_for(self, n: int) -> int:
+        """At least `min_steps` optimiser steps, so small catalogs are not under-trained."""
+        steps_per_epoch = max(1, math.ceil(n / self.batch_size))
+        return max(self.epochs, math.ceil(self.min_steps / steps_per_epoch))
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         return np.asarray(self.model_(X.astype(np.float32), training=False))
