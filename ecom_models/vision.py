@@ -845,6 +845,7 @@ def analyse(source, products: pd.DataFrame | None = None, rules: QualityRules | 
     metrics = pd.DataFrame([quality_metrics(im) for im in loaded])
     table = pd.concat([table, metrics], axis=1)
     table["format"] = [im.format for im in loaded]
+    table["sha1"] = [im.sha1 for im in loaded]
     table["note"] = [im.note for im in loaded]
     failures = check_quality(table, rules)
     by_file = failures.groupby("file")["problem"].apply(list).to_dict() if len(failures) else {}
@@ -878,6 +879,56 @@ def analyse(source, products: pd.DataFrame | None = None, rules: QualityRules | 
     return ImageAnalysis(table=table, embeddings=emb, failures=failures, duplicate_groups=groups, problems=problems,
                          categories=evaluation, category_note=note, thumbnails=thumbs, rules=rules, threshold=threshold,
                          seconds={"read": t1 - t0, "embed": t2 - t1, "checks": t3 - t2, "categories": t4 - t3})
+
+
+def reassess(analysis: ImageAnalysis, rules: QualityRules | None = None, threshold: float | None = None) -> ImageAnalysis:
+    """The same photos under other quality rules or another duplicate threshold (cheap: no model run)."""
+    import copy
+
+    rules = rules or analysis.rules
+    threshold = analysis.threshold if threshold is None else threshold
+    out = copy.copy(analysis)
+    table = analysis.table.copy()
+    failures = check_quality(table, rules)
+    by_file = failures.groupby("file")["problem"].apply(list).to_dict() if len(failures) else {}
+    table["problems"] = [by_file.get(f, []) for f in table["file"]]
+    groups = duplicate_groups(analysis.embeddings, table["file"].tolist(), threshold, sha1=table["sha1"].tolist())
+    group_of = {f: g for g, members in enumerate(groups) for f in members}
+    table["duplicate_group"] = [group_of.get(f, -1) for f in table["file"]]
+    out.table, out.failures, out.duplicate_groups, out.rules, out.threshold = table, failures, groups, rules, threshold
+    return out
+
+
+def normalise_products(df: pd.DataFrame, file: str | None = None) -> pd.DataFrame:
+    """A merchant's products table -> product_id, category (and product_name when present)."""
+    columns = {str(c).lower().strip().replace(" ", "_"): c for c in df.columns}
+    rename = {}
+    for want, options in {"product_id": ["product_id", "sku", "stockcode", "stock_code", "item_id", "id", "product"],
+                          "category": ["category", "product_type", "type", "department", "collection"],
+                          "product_name": ["product_name", "name", "title", "description"]}.items():
+        for option in options:
+            if option in columns and columns[option] not in rename:
+                rename[columns[option]] = want
+                break
+    out = df.rename(columns=rename)
+    if "product_id" not in out:
+        raise InputError("the products file has no product id column.", file=file,
+                         fix="name a column 'product_id' (or 'sku').")
+    keep = [c for c in ("product_id", "product_name", "category") if c in out]
+    out = out[keep].copy()
+    out["product_id"] = out["product_id"].astype(str).str.strip()
+    return out.drop_duplicates("product_id")
+
+
+def products_from_orders(orders: pd.DataFrame) -> pd.DataFrame:
+    """product_id, product_name, category from canonical order lines (most frequent values)."""
+    if orders is None or not len(orders) or "product_id" not in orders:
+        return pd.DataFrame(columns=["product_id", "product_name", "category"])
+    cols = [c for c in ("product_name", "category") if c in orders]
+    part = orders.dropna(subset=["product_id"])
+    out = part.groupby(part["product_id"].astype(str))[cols].agg(
+        lambda v: v.mode().iloc[0] if v.notna().any() else None).reset_index()
+    return out
 
 
 def listing_problems(analysis: ImageAnalysis) -> pd.DataFrame:

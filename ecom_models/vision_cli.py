@@ -46,21 +46,9 @@ def _products(path: str | None):
         import pandas as pd
 
         return pd.read_csv(path, dtype=str)
-    df = read_table(path)
-    columns = {c.lower().strip().replace(" ", "_"): c for c in df.columns}
-    rename = {}
-    for want, options in {"product_id": ["product_id", "sku", "stockcode", "stock_code", "id", "product"],
-                          "category": ["category", "product_type", "type", "department"]}.items():
-        for option in options:
-            if option in columns:
-                rename[columns[option]] = want
-                break
-    df = df.rename(columns=rename)
-    if "product_id" not in df:
-        raise InputError("the products file has no product id column.", file=Path(path).name,
-                         fix="name a column 'product_id' (or 'sku').")
-    df["product_id"] = df["product_id"].astype(str).str.strip()
-    return df
+    from ecom_models.vision import normalise_products
+
+    return normalise_products(read_table(path), file=Path(path).name)
 
 
 def run(args: argparse.Namespace) -> dict:

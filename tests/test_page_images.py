@@ -1,0 +1,36 @@
+"""The Product images page runs on the demo photos without an exception and shows the checks,
+the duplicates, the category model against its baselines, similar items and the value."""
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "images.py")
+
+
+def test_images_page_demo(monkeypatch, tmp_path):
+    monkeypatch.setenv("ECOM_WORKSPACE_DIR", str(tmp_path))
+    monkeypatch.chdir(Path(PAGE).parents[1])
+    at = AppTest.from_file(PAGE, default_timeout=300)
+    at.session_state["use_demo"] = True
+    at.run()
+    assert not at.exception, at.exception
+    headers = [h.value for h in at.header]
+    for expected in ("Photos that break a rule", "Duplicate photos", "Categories", "Similar items", "Gallery",
+                     "What fixing the photos could be worth", "Export"):
+        assert expected in headers, headers
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Photos checked"] == "126"
+    assert metrics["Duplicate groups"] == "6"
+    assert "Category model, held-out accuracy" in metrics and "Baseline: most common category" in metrics
+    assert "Extra revenue per month (estimate)" in metrics
+    # a stricter duplicate threshold is applied without re-running the model
+    at.slider(key="img_threshold").set_value(1.0).run()
+    assert not at.exception, at.exception
+    assert {m.label: m.value for m in at.metric}["Duplicate groups"] == "0"
+    # click-through from the gallery to similar items
+    button = next(b for b in at.button if b.key.startswith("img_sim_3_"))
+    target = button.key.split("_", 3)[3]
+    button.click().run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="img_focus").value == target
