@@ -116,12 +116,14 @@ fc = result.forecast
 total, low, high = _total_range(fc)
 hist_tail = result.history.tail(56)
 past_total = float(result.history["y_raw"].tail(horizon).sum())
-c1, c2, c3 = st.columns(3)
+c1, c2, c3, c4 = st.columns(4)
 c1.metric(f"Next {horizon} days: {METRIC_WORDS[metric]}", _fmt(metric, total),
           help="The forecast added up over the coming days, from the model that was most accurate on past weeks.")
-c2.metric("Likely range (80%)", f"{_fmt(metric, low)} – {_fmt(metric, high)}",
-          help="In about 8 of 10 cases the real total should land in this range (daily uncertainties combined).")
-c3.metric(f"Same length just before", _fmt(metric, past_total),
+c2.metric("Likely range (80%): low", _fmt(metric, low),
+          help="In about 8 of 10 cases the real total lands between this and the high end (daily uncertainties combined).")
+c3.metric("Likely range (80%): high", _fmt(metric, high),
+          help="In about 8 of 10 cases the real total lands between the low end and this.")
+c4.metric(f"The {horizon} days just before", _fmt(metric, past_total),
           delta=pct(total / past_total - 1, signed=True) if past_total > 0 else None,
           help=f"What you actually sold in the last {horizon} days, to compare with the forecast.")
 
@@ -153,7 +155,7 @@ show = pd.DataFrame({
     "Typical daily error": [_fmt(metric, v) for v in board["mae"]],
     "Error in %": [pct(v / 2) for v in board["smape"]],
     "Error vs 'same day last week'": [f"{v:.2f}×" for v in board["mase"]],
-    "Real value inside the 80% range": [pct(v, 0) for v in board["coverage"]],
+    "Inside the 80% range": [pct(v, 0) for v in board["coverage"]],
     "What it is": [F.MODEL_HELP.get(m, "") for m in board["model"]],
 })
 st.dataframe(show, hide_index=True, use_container_width=True)
@@ -223,7 +225,13 @@ if whatif is not None:
     scenario = F.Scenario(name=name.strip() or "My plan", price_change=price / 100, promo_periods=periods,
                           spend_change=spend / 100 if use_spend else 0.0,
                           events=[str(event_day)] if event_on else [], closed=[str(closed_day)] if closed_on else [])
-    sres = guarded(whatif.run, scenario, horizon)
+    empty_plan = not (scenario.price_change or scenario.promo_periods or scenario.spend_change or scenario.events
+                      or scenario.closed)
+    sres = None
+    if empty_plan:
+        st.info("Set a price change, a promotion, a sale day or a closure above and press **Show scenario**.", icon="💡")
+    else:
+        sres = guarded(whatif.run, scenario, horizon)
     if sres is not None:
         t = sres.totals
         for w in sres.warnings:
@@ -243,35 +251,44 @@ if whatif is not None:
         d = sres.daily
         fig2 = go.Figure()
         fig2.add_trace(go.Scatter(x=d["ds"], y=d["base"], name="No change", line=dict(color="#888")))
+        fig2.add_trace(go.Scatter(x=pd.concat([d["ds"], d["ds"][::-1]]),
+                                  y=pd.concat([d["base"] + d["diff_upper"], (d["base"] + d["diff_lower"])[::-1]]),
+                                  fill="toself", fillcolor="rgba(214,39,40,0.15)", line=dict(width=0),
+                                  name="80% range of the effect", hoverinfo="skip"))
         fig2.add_trace(go.Scatter(x=d["ds"], y=d["scenario"], name=scenario.name, line=dict(color="#d62728")))
         fig2.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), yaxis_title="Units per day",
                            legend=dict(orientation="h", y=1.1))
         st.plotly_chart(fig2, use_container_width=True)
         ws = workspace()
         if st.button("Save this scenario", key="fc_save"):
-            if guarded(F.save_scenario, ws, scenario, t) is not None or True:
+            try:
+                F.save_scenario(ws, scenario, t)
                 st.success(f"Saved '{scenario.name}'.")
-        saved = F.saved_scenarios(ws)
-        if saved:
-            st.subheader("Saved scenarios side by side")
-            runs = [r for r in (guarded(whatif.run, s, horizon) for s in saved.values()) if r is not None]
-            if runs:
-                cmp = F.compare_scenarios(runs)
-                st.dataframe(pd.DataFrame({
-                    "Scenario": cmp["scenario"],
-                    "Units": cmp["units"].map(lambda v: f"{v:,.0f}"),
-                    "Units vs no change (80% range)": [f"{a:+,.0f} ({b:+,.0f} to {c:+,.0f})" for a, b, c in
-                                                       zip(cmp["units_vs_baseline"], cmp["units_low"], cmp["units_high"])],
-                    "Revenue": cmp["revenue"].map(money),
-                    "Revenue vs no change (80% range)": [f"{money(a)} ({money(b)} to {money(c)})" for a, b, c in
-                                                         zip(cmp["revenue_vs_baseline"], cmp["revenue_low"], cmp["revenue_high"])],
-                }), hide_index=True, use_container_width=True)
-            drop = st.selectbox("Delete a saved scenario", ["(keep all)"] + list(saved), key="fc_delete_pick")
-            if drop != "(keep all)" and st.button("Delete", key="fc_delete"):
-                F.delete_scenario(ws, drop)
-                st.rerun()
+            except InputError as exc:
+                show_input_error(exc)
         st.download_button("Download this scenario (CSV)", d.to_csv(index=False).encode("utf-8"),
                            file_name="scenario.csv", mime="text/csv", key="fc_dl_scenario")
+    ws = workspace()
+    saved = F.saved_scenarios(ws)
+    if saved:
+        st.subheader("Saved scenarios side by side")
+        st.caption(f"Each saved plan applied to the current forecast ({horizon} days from {start}).")
+        runs = [r for r in (guarded(whatif.run, sc, horizon) for sc in saved.values()) if r is not None]
+        if runs:
+            cmp = F.compare_scenarios(runs)
+            st.dataframe(pd.DataFrame({
+                "Scenario": cmp["scenario"],
+                "Units": cmp["units"].map(lambda v: f"{v:,.0f}"),
+                "Units vs no change (80% range)": [f"{a:+,.0f} ({b:+,.0f} to {c:+,.0f})" for a, b, c in
+                                                   zip(cmp["units_vs_baseline"], cmp["units_low"], cmp["units_high"])],
+                "Revenue": cmp["revenue"].map(money),
+                "Revenue vs no change (80% range)": [f"{money(a)} ({money(b)} to {money(c)})" for a, b, c in
+                                                     zip(cmp["revenue_vs_baseline"], cmp["revenue_low"], cmp["revenue_high"])],
+            }), hide_index=True, use_container_width=True)
+        drop = st.selectbox("Delete a saved scenario", ["(keep all)"] + list(saved), key="fc_delete_pick")
+        if drop != "(keep all)" and st.button("Delete", key="fc_delete"):
+            F.delete_scenario(ws, drop)
+            st.rerun()
 
 # -- many series --------------------------------------------------------------------------------
 st.header("Every product or category at once")
@@ -319,7 +336,12 @@ if "product_id" in orders.columns:
     prod_series = guarded(_series, data.key, orders, "units", "product_id", traffic_key, traffic, 50)
     if prod_series is not None:
         i1, i2, i3 = st.columns(3)
-        product = i1.selectbox("Product", prod_series.keys, key="fc_inv_product", help="Best sellers first.")
+        names = {}
+        if "product_name" in orders.columns:
+            pn = orders[["product_id", "product_name"]].dropna().drop_duplicates("product_id")
+            names = dict(zip(pn["product_id"].astype(str), pn["product_name"].astype(str)))
+        product = i1.selectbox("Product", prod_series.keys, key="fc_inv_product", help="Best sellers first.",
+                               format_func=lambda k: f"{names[k]} ({k})" if k in names else k)
         lead = i2.slider("Delivery time from your supplier (days)", 1, 60, 14, key="fc_inv_lead",
                          help="Days between placing an order with your supplier and the stock arriving.")
         service = i3.select_slider("How often you want to avoid running out", [0.8, 0.9, 0.95, 0.98, 0.99], value=0.95,

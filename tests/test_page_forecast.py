@@ -20,7 +20,7 @@ def test_forecast_page_demo(monkeypatch, tmp_path):
                      "Stock: when to reorder", "What it could be worth", "Export"):
         assert expected in headers, headers
     labels = [m.label for m in at.metric]
-    for expected in ("Likely range (80%)", "Price elasticity", "Promotion lift", "Reorder point",
+    for expected in ("Likely range (80%): low", "Price elasticity", "Promotion lift", "Reorder point",
                      "Stock costs avoided per month (estimate)"):
         assert expected in labels, labels
     assert all(m.help for m in at.metric)
