@@ -482,6 +482,27 @@ def _numeric(s: pd.Series, column: str, strict: bool) -> pd.Series | None:
     return out.astype("float64")
 
 
+_BLANKS = ["", "nan", "NaN", "None", "null", "NULL", "-", "N/A", "n/a", "<NA>"]
+
+
+def _fast_numbers(s: pd.Series) -> tuple[pd.Series | None, int]:
+    """Plain numbers in a text column, parsed by Arrow in one pass: (floats or None, non-blank count)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arr = pa.array(s.to_numpy(dtype=object, na_value=None), type=pa.string()) if s.dtype == object else pa.Array.from_pandas(s)
+        if arr.type != pa.string() and arr.type != pa.large_string():
+            arr = arr.cast(pa.string())
+        trimmed = pc.utf8_trim_whitespace(arr)
+        blank = pc.fill_null(pc.is_in(trimmed, value_set=pa.array(_BLANKS)), True)
+        nonnull = len(arr) - pc.sum(blank).as_py() if len(arr) else 0
+        values = pc.if_else(blank, pa.scalar(None, pa.string()), trimmed).cast(pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, TypeError, ValueError):
+        return None, int(s.notna().sum())
+    return pd.Series(values.to_numpy(zero_copy_only=False), index=s.index, dtype="float64"), int(nonnull)
+
+
 def prepare_frame(df: pd.DataFrame) -> pd.DataFrame:
     """Turn text columns that hold numbers (CSV files arrive as text) into numbers.
 
@@ -498,11 +519,14 @@ def prepare_frame(df: pd.DataFrame) -> pd.DataFrame:
         sample = s.dropna().astype("str").str.strip().head(500)
         if sample.empty or _as_binary(s.head(2000)) is not None and set(sample.str.lower()) - {"0", "1"}:
             continue
-        if pd.to_numeric(sample.str.replace(r"[,$€£\s()%-]", "", regex=True), errors="coerce").notna().mean() < 0.9:
+        if pd.to_numeric(sample.str.replace(r"[,$€£\s()%]", "", regex=True).str.replace(r"-$", "", regex=True), errors="coerce").notna().mean() < 0.9:
             continue
-        parsed, info = parse_number(s)
-        nonnull = int(s.notna().sum() - s.astype("str").str.strip().isin(["", "nan", "NaN", "None", "null", "NULL", "-", "N/A", "n/a", "<NA>"]).sum())
-        if nonnull == 0 or info.failed > 0.02 * nonnull:
+        parsed, nonnull = _fast_numbers(s)
+        failed = 0
+        if parsed is None:
+            parsed, info = parse_number(s)  # money formats, decimal commas, thousands separators
+            failed = info.failed
+        if nonnull == 0 or failed > 0.02 * nonnull:
             continue
         if out is None:
             out = df.copy()
@@ -1294,6 +1318,8 @@ def business_value(
     conv = t[t.kind == "conversion"]
     if metric:
         conv = t[t.metric == metric]
+    elif len(conv):
+        conv = conv[conv.metric == conv.metric.iloc[0]]  # the first (main) conversion metric
     if conv.empty:
         raise InputError("money impact needs a conversion metric (0/1 per person).", fix="add a conversion column such as 'converted'.")
     if variant:
@@ -1325,6 +1351,8 @@ def business_value(
 def monthly_extra_conversions(result: ABResult, monthly_visitors: float, metric: str | None = None, variant: str | None = None) -> tuple[float, float, float]:
     t = result.table
     conv = t[t.kind == "conversion"] if metric is None else t[t.metric == metric]
+    if metric is None and len(conv):
+        conv = conv[conv.metric == conv.metric.iloc[0]]
     if variant:
         conv = conv[conv.variant == variant]
     r = conv.sort_values("rel_lift", ascending=False).iloc[0]

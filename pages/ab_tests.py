@@ -252,7 +252,7 @@ for name in metrics:
                      help=f"The true relative lift lies in this range with {settings.confidence:.0%} confidence"
                           + (" (always valid, however often you look)." if settings.sequential else "."))
         cc = st.columns([1, 1, 2])
-        cc[0].metric("Chance the variant is better", pct(r.chance_to_win, 0),
+        cc[0].metric("Chance it is better", pct(r.chance_to_win, 0),
                      help="Bayesian probability that the variant truly beats control, given the data"
                           + (" and a sceptical prior." if prior_sd else " (flat prior)."))
         cc[1].metric("p-value", f"{r.p_value:.3g}",
@@ -267,18 +267,21 @@ if len(t) > 1:
     chart = t.assign(label=t.metric + " · " + t.variant)
     st.plotly_chart(forest_chart(chart), width="stretch")
     st.caption("Each dot is a lift; the bar is its likely range. Green: a real gain, red: a real loss, grey: could be chance.")
-extra = []
-for r in t.itertuples():
-    if r.variance_reduction is not None and not pd.isna(r.variance_reduction):
-        extra.append(f"CUPED with '{spec.covariate_col}' removed {r.variance_reduction:.1%} of the noise on {r.metric} ({r.variant}).")
-for n in result.notes:
-    extra.append(n)
-if extra:
-    with st.expander("How these figures were computed"):
-        for line in extra:
-            st.text(line)
-        st.caption("Conversion metrics: two-proportion z-test. Averages: Welch's t-test. Ratios: delta method. "
-                   "Relative ranges: delta method. Chance to win: normal posterior on the relative lift, as GrowthBook does.")
+cuped_rows = t[t.variance_reduction.notna()] if "variance_reduction" in t else t.iloc[0:0]
+if len(cuped_rows):
+    vr = cuped_rows.groupby("metric", sort=False).variance_reduction.mean()
+    st.caption("CUPED (plain estimate as the baseline): using the pre-test column removed "
+               + ", ".join(f"{x:.1%} of the noise on {m}" for m, x in vr.items())
+               + ". " + ("CUPED wins: sharper ranges." if vr.max() >= 0.02 else "Little gain here: the pre-test figures barely predict the results."))
+with st.expander("How these figures were computed"):
+    for line in result.notes:
+        st.text(line)
+    st.caption("Conversion metrics: two-proportion z-test. Averages: Welch's t-test. Ratios: delta method. "
+               "Relative ranges: delta method. Chance to win: normal posterior on the relative lift, as GrowthBook does. "
+               "Sequential mode: asymptotic confidence sequences (Waudby-Smith et al.), as GrowthBook does.")
+capped = t[t.capped_units.fillna(0) > 0]
+if len(capped):
+    st.caption("Extreme values capped: " + ", ".join(f"{int(n):,} people on {m}" for m, n in capped.groupby("metric", sort=False).capped_units.first().items()) + ".")
 with st.expander("Full results table"):
     show = t.drop(columns=["explanation"])
     st.dataframe(show, hide_index=True, width="stretch", column_config=TABLE_CONFIG)
@@ -308,10 +311,6 @@ else:
     m[1].metric("Extra revenue per month", money(est.monthly_value, currency), help="Extra conversions × average order value. Negative means the variant loses money.")
     st.caption(f"Likely range: {money(est.monthly_low, currency)} to {money(est.monthly_high, currency)} per month "
                f"({number(conv_lo)} to {number(conv_hi)} conversions). Assumes every visitor would see the change, and each extra conversion is one average order.")
-    try:
-        workspace().put("abtest.value", "latest", asdict(est))
-    except Exception:  # the value page simply will not see it; never break this page
-        pass
 
 # -- 4. planning ---------------------------------------------------------------------------------
 st.subheader("4. Planning")

@@ -26,7 +26,7 @@ def test_ab_page_demo():
                      "6. Lift over time", "7. Export"):
         assert expected in subheaders
     labels = [m.label for m in at.metric]
-    for expected in ("Traffic split check (p)", "Likely range of the lift", "Chance the variant is better", "p-value",
+    for expected in ("Traffic split check (p)", "Likely range of the lift", "Chance it is better", "p-value",
                      "Extra revenue per month", "Power reached", "People per group"):
         assert expected in labels
     assert all(m.proto.help for m in at.metric), [m.label for m in at.metric if not m.proto.help]
