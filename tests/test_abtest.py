@@ -356,3 +356,16 @@ def test_conversions_above_units():
 def test_unknown_control():
     with pytest.raises(InputError, match="no variant called"):
         ab.analyze(_frame(300), control="nope")
+
+
+def test_demo_store_planted_lift_inside_interval():
+    from ecom_models.demo import demo_store
+
+    store = demo_store()
+    res = ab.analyze(store.experiment)
+    assert res.spec.variant_col == "variant" and res.spec.covariate_col == "pre_revenue"
+    truth = store.truth["ab_true_rel_lift"]
+    for cuped in (True, False):
+        r = ab.analyze(store.experiment, settings=ab.Settings(cuped=cuped)).row("converted")
+        assert r.rel_ci_low < truth < r.rel_ci_high
+        assert r.value_control == pytest.approx(store.truth["ab_control_rate"], abs=0.01)
