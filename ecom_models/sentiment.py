@@ -1,0 +1,1035 @@
+"""Review sentiment and aspects with a bundled sentence encoder, fine-tuned on the merchant's ratings.
+
+    analysis = analyse_reviews(reviews)          # canonical reviews frame (docs/CONTRACTS.md)
+    analysis.scored                              # one row per review, input order
+    analysis.aspects                             # one row per (review, aspect) mention
+    analysis.comparison                          # held-out accuracy: fine-tuned vs bundled vs VADER
+    product_summary(analysis.scored, analysis.aspects)
+
+Models
+- Encoder: all-MiniLM-L6-v2 exported to int8 ONNX (data/models/minilm, 23 MB), run with
+  onnxruntime + tokenizers (no torch). Texts are cut at 256 tokens (flagged `truncated`).
+- Bundled head: logistic regression on the embedding, trained on 2,000 labelled review sentences
+  (scripts/train_sentiment_head.py). score = 2 * P(positive) - 1, in [-1, 1].
+- Baseline: VADER (lexicon), always computed beside the model; it also scores emoji-only reviews.
+- Fine-tuned head: when reviews carry star ratings, a small Keras network on the embedding
+  (plus the bundled score) learns the merchant's 3 classes (1-2 negative, 3 neutral, 4-5 positive).
+  Its held-out balanced accuracy is compared with the bundled head's on the same reviews; the
+  better one scores the reviews. After training, its weights run in numpy (no TensorFlow needed).
+
+Labels: `positive`, `negative`, `neutral`. For the bundled head and VADER, neutral means the
+model is close to undecided (|score| < NEUTRAL_BAND for the head, |compound| < 0.05 for VADER); the
+sign of `score` is the binary decision. Reviews that cannot be scored (empty, other language)
+get label None and a `status` that says why.
+
+Heavy imports (onnxruntime, tokenizers, tensorflow, vaderSentiment) happen inside functions.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+from ecom_models.errors import InputError
+from ecom_models.value import Assumption, ValueEstimate
+
+MODEL_DIR = Path(__file__).resolve().parents[1] / "data" / "models" / "minilm"
+MODEL_FILE = "model_int8.onnx"
+HEAD_FILE = "head.npz"
+MAX_TOKENS = 256
+EMBED_DIM = 384
+NEUTRAL_BAND = 0.2  # bundled head: |score| below this is "neutral"
+VADER_NEUTRAL = 0.05  # VADER's own convention
+MODEL_VERSION = "minilm-int8-v1"
+ASPECTS = ("shipping", "quality", "size/fit", "price", "service")
+LABELS = ("negative", "neutral", "positive")
+
+Progress = Callable[[float, str], None] | None
+
+
+# ---------------------------------------------------------------------------------------
+# Text preparation: empty, emoji-only, HTML, other languages
+# ---------------------------------------------------------------------------------------
+_SCRIPT_RE = re.compile(r"<\s*(script|style)\b.*?<\s*/\s*\1\s*>", re.IGNORECASE | re.DOTALL)
+_TAG_RE = re.compile(r"<\s*/?\s*[a-zA-Z][^<>]{0,200}>")
+_WORD_RE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
+_SENT_RE = re.compile(r"(?<=[.!?…])\s+|[\r\n]+")
+
+_STOPWORDS = {
+    "en": set("the and is it to a of for was this i my not but with very in on that you are have they be so too no "
+              "all at as would its it's one were just great good bad like product would after after had did does "
+              "don't didn't doesn't me we our your what when will can could than then there been has".split()),
+    "fr": set("le la les et est un une des du pas très tres je il elle pour avec que qui ce cette mais trop bien "
+              "mon ma mes sur dans au aux produit été était n'est c'est j'ai".split()),
+    "de": set("der die das und ist nicht ein eine ich sehr mit für auf es zu aber gut war sie wir den dem des "
+              "nach auch noch wie kein keine habe hat produkt".split()),
+    "es": set("el la los las y es un una muy no que de para con por pero lo producto bueno llegó mi se del al "
+              "es está esta este más muy nada".split()),
+    "it": set("il la e è un una molto non che di per con ma sono prodotto buono del della gli le mi ho".split()),
+    "pt": set("o a os e é um uma muito não que de para com mas produto bom do da em chegou".split()),
+    "nl": set("de het een en is niet zeer heel met voor maar ik goed dat van te op zijn was".split()),
+}
+_LANGUAGE_NAMES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
+                   "pt": "Portuguese", "nl": "Dutch", "other": "another language"}
+
+
+def strip_html(text: str) -> tuple[str, bool]:
+    """Remove HTML tags and decode entities for the model. Returns (clean text, had_html)."""
+    had = bool(_TAG_RE.search(text)) or bool(re.search(r"&(#\d+|[a-z]+);", text))
+    if not had:
+        return text, False
+    clean = _SCRIPT_RE.sub(" ", text)
+    clean = _TAG_RE.sub(" ", clean)
+    clean = html.unescape(clean)
+    clean = re.sub(r"\s+", " ", clean)
+    return re.sub(r"\s+([,.;:!?])", r"\1", clean).strip(), True
+
+
+def detect_language(text: str) -> str:
+    """'en', another language code, or 'other' (non-Latin script). A small stop-word heuristic.
+
+    Short texts (under 4 words) are taken as English: there is too little to tell.
+    """
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return "en"
+    latin = sum(1 for c in letters if "LATIN" in unicodedata.name(c, ""))
+    if latin / len(letters) < 0.5:
+        return "other"
+    words = [w.lower() for w in _WORD_RE.findall(text)]
+    if len(words) < 4:
+        return "en"
+    hits = {lang: sum(w in stop for w in words) for lang, stop in _STOPWORDS.items()}
+    best = max(hits, key=lambda k: (hits[k], k == "en"))
+    if best != "en" and hits[best] >= 2 and hits[best] > 1.5 * hits["en"]:
+        return best
+    return "en"
+
+
+def _is_emoji_only(text: str) -> bool:
+    return not any(c.isalnum() for c in text) and any(unicodedata.category(c) in ("So", "Sk") for c in text)
+
+
+def prepare_texts(texts: Iterable) -> pd.DataFrame:
+    """One row per input text: `clean` (what the model reads), `status`, `language`, `had_html`.
+
+    status: ok | empty | emoji_only | other_language
+    """
+    rows = []
+    for raw in texts:
+        if raw is None or (isinstance(raw, float) and np.isnan(raw)) or raw is pd.NA:
+            rows.append(("", "empty", "", False))
+            continue
+        text = str(raw)
+        clean, had_html = strip_html(text)
+        clean = clean.strip()
+        if not clean:
+            rows.append(("", "empty", "", had_html))
+        elif _is_emoji_only(clean):
+            rows.append((clean, "emoji_only", "", had_html))
+        elif not any(c.isalnum() for c in clean):
+            rows.append(("", "empty", "", had_html))  # punctuation only
+        else:
+            lang = detect_language(clean)
+            rows.append((clean, "ok" if lang == "en" else "other_language", lang, had_html))
+    return pd.DataFrame(rows, columns=["clean", "status", "language", "had_html"])
+
+
+def split_sentences(text: str) -> list[str]:
+    parts = [p.strip() for p in _SENT_RE.split(text or "")]
+    return [p for p in parts if p and any(c.isalnum() for c in p)]
+
+
+# ---------------------------------------------------------------------------------------
+# Aspects: which part of the experience a sentence talks about
+# ---------------------------------------------------------------------------------------
+_ASPECT_PATTERNS = {
+    "shipping": r"ship(?:ping|ped|ment)?|deliver(?:y|ed|ies)?|arriv(?:e|ed|al|es)|late|delay(?:ed)?|courier|parcel|"
+                r"dispatch(?:ed)?|tracking|postage|post(?:man)?|box was|packag(?:e|ing|ed)|packed|got here|"
+                r"came (?:quickly|fast|late|early)|took (?:\w+ )?(?:days|weeks)|sooner than promised|on time",
+    "quality": r"quality|broke|broken|break(?:s)?|flimsy|defect(?:ive)?|faulty|stopped working|fell apart|"
+               r"tore|torn|rip(?:ped)?|leak(?:s|ed|ing|y)?|cheap materials?|feels? cheap|knock-?off|scratch(?:ed|es)?|durable|sturdy|solid|well made|"
+               r"cheaply made|feels cheap|material(?:s)?|stitching|crack(?:ed|s)?|built to last|finish(?:ed)?|"
+               r"falling apart|poorly made|works (?:great|perfectly|well)|doesn't work|does not work",
+    "size/fit": r"size(?:s|d)?|sizing|fit(?:s|ted|ting)?|too (?:small|big|large|tight|loose|short|long)|"
+                r"(?:runs|run|ran|came up) (?:very |a bit |really |quite )?(?:small|large|big|narrow)|narrow|"
+                r"(?:far |way )?too tight|tight (?:around|on|fit)|loose|sleeves|length|size chart",
+    "price": r"price(?:d|s)?|pric(?:ey|y)|expensive|overpriced|cheaper|cheapest|cheap (?:price|deal)|value|money|"
+             r"worth|cost(?:s|ly)?|bargain|deal|penny|pennies|afford(?:able)?|rip-?off|paid",
+    "service": r"service|support|customer care|seller|refund(?:ed)?|respon(?:d|ded|se|sive)|repl(?:y|ied|ies)|"
+               r"rude|helpful|staff|contact(?:ed)?|e-?mail(?:ed|s)?|exchange|returns? (?:process|policy)|"
+               r"answer(?:ed)?|sorted my|team|call centre|call center|on hold",
+}
+_ASPECT_RES = {a: re.compile(r"\b(?:" + p + r")\b", re.IGNORECASE) for a, p in _ASPECT_PATTERNS.items()}
+# "want my money back" is about the service/refund rather than the price
+_NOT_PRICE = re.compile(r"money back", re.IGNORECASE)
+
+
+_PRICE_FOR_QUALITY = re.compile(r"(?:expensive|overpriced|price|worth|cost|money)\b.*\bfor (?:this|the|that|such) (?:poor |low )?quality",
+                                re.IGNORECASE)
+
+
+def find_aspects(sentence: str) -> list[str]:
+    """Aspects a sentence talks about (keyword rules, see _ASPECT_PATTERNS)."""
+    found = [a for a, rx in _ASPECT_RES.items() if rx.search(sentence)]
+    if "quality" in found and "price" in found and _PRICE_FOR_QUALITY.search(sentence):
+        found.remove("quality")  # "too expensive for this quality" is a price complaint
+    if "price" in found and _NOT_PRICE.search(sentence) and not re.search(
+            r"price|expensive|overpriced|worth|value|cost|cheap", sentence, re.IGNORECASE):
+        found.remove("price")
+    return found
+
+
+# ---------------------------------------------------------------------------------------
+# The encoder (ONNX MiniLM)
+# ---------------------------------------------------------------------------------------
+class Encoder:
+    """Sentence embeddings (384 numbers, unit length) from the bundled int8 ONNX MiniLM."""
+
+    def __init__(self, model_dir: str | Path = MODEL_DIR, model_file: str = MODEL_FILE, threads: int | None = None):
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        model_dir = Path(model_dir)
+        path = model_dir / model_file
+        if not path.exists():
+            raise InputError(f"the bundled text model is missing ({path}).",
+                             fix="reinstall the project; the model file ships with it in data/models/minilm.")
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads or min(2, os.cpu_count() or 1)
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        self._lock = threading.Lock()
+
+    def tokenize(self, texts: list[str]):
+        return self.tokenizer.encode_batch([t if t else " " for t in texts])
+
+    def token_counts(self, texts: list[str]) -> np.ndarray:
+        """Tokens per text before truncation (at least MAX_TOKENS+1 means it was cut)."""
+        enc = self.tokenize(texts)
+        return np.array([len(e.ids) + (1 if e.overflowing else 0) for e in enc])
+
+    def encode(self, texts: list[str], batch_size: int = 64, progress: Progress = None) -> tuple[np.ndarray, np.ndarray]:
+        """Embeddings (n, 384) float32 and a boolean array: True where the text was cut at 256 tokens.
+
+        Texts are sorted by length so each batch pads little (about 2x faster on short reviews).
+        """
+        n = len(texts)
+        out = np.zeros((n, EMBED_DIM), dtype=np.float32)
+        truncated = np.zeros(n, dtype=bool)
+        if n == 0:
+            return out, truncated
+        enc = self.tokenize(list(texts))
+        lengths = np.array([len(e.ids) for e in enc])
+        truncated = np.array([bool(e.overflowing) for e in enc])
+        order = np.argsort(lengths, kind="stable")
+        done = 0
+        for start in range(0, n, batch_size):
+            idx = order[start:start + batch_size]
+            width = int(lengths[idx].max())
+            ids = np.zeros((len(idx), width), dtype=np.int64)
+            mask = np.zeros((len(idx), width), dtype=np.int64)
+            for row, j in enumerate(idx):
+                ids[row, :lengths[j]] = enc[j].ids
+                mask[row, :lengths[j]] = 1
+            with self._lock:
+                out[idx] = self.session.run(["embedding"], {"input_ids": ids, "attention_mask": mask})[0]
+            done += len(idx)
+            if progress:
+                progress(done / n, f"Reading reviews: {done:,} of {n:,}")
+        return out, truncated
+
+
+@lru_cache(maxsize=2)
+def get_encoder(model_file: str = MODEL_FILE) -> Encoder:
+    return Encoder(model_file=model_file)
+
+
+def encode_unique(texts: list[str], encoder: Encoder | None = None, progress: Progress = None,
+                  batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """Encode each distinct text once (reviews repeat sentences a lot)."""
+    encoder = encoder or get_encoder()
+    uniq, inverse = np.unique(np.array(texts, dtype=object), return_inverse=True)
+    emb, trunc = encoder.encode([str(u) for u in uniq], batch_size=batch_size, progress=progress)
+    return emb[inverse], trunc[inverse]
+
+
+# ---------------------------------------------------------------------------------------
+# Heads
+# ---------------------------------------------------------------------------------------
+def _label_from_score(score: np.ndarray, band: float) -> np.ndarray:
+    return np.where(score >= band, "positive", np.where(score <= -band, "negative", "neutral"))
+
+
+class BundledHead:
+    """Logistic regression on the embedding: P(positive) = sigmoid(x . coef + intercept)."""
+
+    name = "bundled"
+
+    def __init__(self, coef: np.ndarray | None = None, intercept: float = 0.0, neutral_band: float = NEUTRAL_BAND):
+        self.coef_ = None if coef is None else np.asarray(coef, dtype=np.float64)
+        self.intercept_ = float(intercept)
+        self.neutral_band = neutral_band
+
+    @classmethod
+    def load(cls, path: str | Path = MODEL_DIR / HEAD_FILE) -> "BundledHead":
+        path = Path(path)
+        if not path.exists():
+            raise InputError(f"the bundled sentiment head is missing ({path}).",
+                             fix="run scripts/train_sentiment_head.py or reinstall the project.")
+        with np.load(path, allow_pickle=False) as data:
+            return cls(data["coef"], float(data["intercept"]))
+
+    def save(self, path: str | Path) -> None:
+        np.savez(path, coef=self.coef_, intercept=np.array(self.intercept_))
+
+    def fit(self, X: np.ndarray, y: np.ndarray, C: float = 1.0) -> "BundledHead":
+        from sklearn.linear_model import LogisticRegression
+
+        lr = LogisticRegression(C=C, max_iter=2000)
+        lr.fit(X, y)
+        self.coef_ = lr.coef_[0].astype(np.float64)
+        self.intercept_ = float(lr.intercept_[0])
+        return self
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        z = np.asarray(X, dtype=np.float64) @ self.coef_ + self.intercept_
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def predict_score(self, X: np.ndarray) -> np.ndarray:
+        return 2.0 * self.predict_proba(X) - 1.0
+
+    def predict_label(self, X: np.ndarray) -> np.ndarray:
+        return _label_from_score(self.predict_score(X), self.neutral_band)
+
+
+@lru_cache(maxsize=1)
+def get_bundled_head() -> BundledHead:
+    return BundledHead.load()
+
+
+class KerasHead:
+    """A small Keras network fine-tuned on the merchant's rated reviews (3 classes).
+
+    Input: the embedding plus the bundled head's score. Output: P(negative), P(neutral), P(positive).
+    Trained with TensorFlow; the fitted weights are kept as numpy arrays (`weights_`), so predicting,
+    saving and loading never need TensorFlow.
+    """
+
+    name = "fine_tuned"
+
+    def __init__(self, hidden: int = 64, epochs: int = 40, seed: int = 0, dropout: float = 0.2):
+        self.hidden = hidden
+        self.epochs = epochs
+        self.seed = seed
+        self.dropout = dropout
+        self.weights_: list[np.ndarray] | None = None
+
+    @staticmethod
+    def features(emb: np.ndarray, bundled_score: np.ndarray) -> np.ndarray:
+        return np.hstack([emb.astype(np.float32), bundled_score.reshape(-1, 1).astype(np.float32)])
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> "KerasHead":
+        """y: 0 negative, 1 neutral, 2 positive."""
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        import keras
+        import tensorflow as tf
+
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(2)
+            tf.config.threading.set_inter_op_parallelism_threads(1)
+        except RuntimeError:
+            pass  # already initialised in this process
+        keras.utils.set_random_seed(self.seed)
+        y = np.asarray(y, dtype=np.int64)
+        counts = np.bincount(y, minlength=3).astype(float)
+        weights = {k: (len(y) / (3 * counts[k]) if counts[k] else 0.0) for k in range(3)}
+        model = keras.Sequential([
+            keras.Input(shape=(X.shape[1],)),
+            keras.layers.Dense(self.hidden, activation="relu", kernel_regularizer=keras.regularizers.l2(1e-4)),
+            keras.layers.Dropout(self.dropout),
+            keras.layers.Dense(3, activation="softmax"),
+        ])
+        model.compile(optimizer=keras.optimizers.Adam(2e-3), loss="sparse_categorical_crossentropy")
+        stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)
+        model.fit(X.astype(np.float32), y, epochs=self.epochs, batch_size=32, validation_split=0.15, verbose=0,
+                  class_weight=weights, callbacks=[stop], shuffle=True)
+        self.weights_ = [np.asarray(w, dtype=np.float32) for w in model.get_weights()]
+        keras.backend.clear_session()
+        return self
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        w1, b1, w2, b2 = self.weights_
+        h = np.maximum(np.asarray(X, dtype=np.float32) @ w1 + b1, 0.0)
+        z = h @ w2 + b2
+        z = z - z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def predict_score(self, X: np.ndarray) -> np.ndarray:
+        p = self.predict_proba(X)
+        return p[:, 2] - p[:, 0]
+
+    def predict_label(self, X: np.ndarray) -> np.ndarray:
+        return np.array(LABELS)[self.predict_proba(X).argmax(axis=1)]
+
+    def to_dict(self) -> dict:
+        return {"hidden": self.hidden, "weights": [w.tolist() for w in self.weights_]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "KerasHead":
+        head = cls(hidden=int(data["hidden"]))
+        head.weights_ = [np.asarray(w, dtype=np.float32) for w in data["weights"]]
+        return head
+
+
+@lru_cache(maxsize=1)
+def _vader():
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()
+
+
+def vader_scores(texts: Iterable[str]) -> np.ndarray:
+    """VADER compound score in [-1, 1] (the lexicon baseline)."""
+    analyzer = _vader()
+    return np.array([analyzer.polarity_scores(t)["compound"] if t else 0.0 for t in texts], dtype=np.float64)
+
+
+def vader_labels(scores: np.ndarray) -> np.ndarray:
+    return _label_from_score(np.asarray(scores), VADER_NEUTRAL)
+
+
+def rating_to_class(rating) -> np.ndarray:
+    """1-2 stars -> 0 (negative), 3 -> 1 (neutral), 4-5 -> 2 (positive); NaN stays -1."""
+    r = pd.to_numeric(pd.Series(rating), errors="coerce").to_numpy(dtype=float)
+    out = np.full(len(r), -1, dtype=np.int64)
+    out[r <= 2.5] = 0
+    out[(r > 2.5) & (r < 3.5)] = 1
+    out[r >= 3.5] = 2
+    out[np.isnan(r)] = -1
+    return out
+
+
+def _label_to_class(labels: np.ndarray) -> np.ndarray:
+    return np.array([LABELS.index(str(x)) if x in LABELS else -1 for x in labels], dtype=np.int64)
+
+
+def balanced_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Mean of per-class recall over the classes present in y_true."""
+    y_true = np.asarray(y_true)
+    y_pred = np.asarray(y_pred)
+    recalls = [np.mean(y_pred[y_true == k] == k) for k in np.unique(y_true)]
+    return float(np.mean(recalls)) if recalls else float("nan")
+
+
+def _bootstrap_interval(y_true, preds: dict[str, np.ndarray], n: int = 300, seed: int = 0) -> dict:
+    """90% bootstrap intervals of balanced accuracy per model and of the paired difference."""
+    rng = np.random.default_rng(seed)
+    m = len(y_true)
+    names = list(preds)
+    samples = {k: [] for k in names}
+    diff = []
+    for _ in range(n):
+        idx = rng.integers(0, m, m)
+        vals = {k: balanced_accuracy(y_true[idx], preds[k][idx]) for k in names}
+        for k in names:
+            samples[k].append(vals[k])
+        if len(names) >= 2:
+            diff.append(vals[names[0]] - vals[names[1]])
+    out = {k: (float(np.nanpercentile(v, 5)), float(np.nanpercentile(v, 95))) for k, v in samples.items()}
+    if diff:
+        out["difference"] = (float(np.nanpercentile(diff, 5)), float(np.nanpercentile(diff, 95)))
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Fine-tuning on the merchant's ratings
+# ---------------------------------------------------------------------------------------
+MIN_RATED = 60
+
+
+@dataclass
+class FineTuneResult:
+    """Held-out comparison on the merchant's rated reviews (stars hidden from the models)."""
+
+    trained: bool
+    reason: str  # why it was not trained, or a one-line summary
+    n_train: int = 0
+    n_test: int = 0
+    balanced_accuracy: dict = field(default_factory=dict)  # model -> 3-class balanced accuracy on held-out
+    interval: dict = field(default_factory=dict)  # model -> (low, high) 90% bootstrap
+    binary_accuracy: dict = field(default_factory=dict)  # model -> balanced accuracy on 1-2 vs 4-5 stars
+    winner: str = "bundled"
+    confident: bool = False  # the 90% interval of the difference excludes 0
+    head: KerasHead | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "trained": self.trained, "reason": self.reason, "n_train": self.n_train, "n_test": self.n_test,
+            "balanced_accuracy": self.balanced_accuracy, "interval_90": self.interval,
+            "binary_balanced_accuracy": self.binary_accuracy, "winner": self.winner, "confident": self.confident,
+        }
+
+
+def fine_tune(emb: np.ndarray, bundled_score: np.ndarray, vader: np.ndarray, rating, seed: int = 0,
+              test_share: float = 0.25, epochs: int = 40) -> FineTuneResult:
+    """Train the Keras head on rated reviews; compare it with the bundled head and VADER on held-out reviews."""
+    y = rating_to_class(rating)
+    usable = np.flatnonzero(y >= 0)
+    if len(usable) < MIN_RATED:
+        return FineTuneResult(False, f"only {len(usable)} reviews with text and stars; fine-tuning needs {MIN_RATED}.")
+    counts = np.bincount(y[usable], minlength=3)
+    if (counts >= 5).sum() < 2:
+        return FineTuneResult(False, "almost all rated reviews have the same stars; nothing to learn from.")
+    rng = np.random.default_rng(seed)
+    test = []
+    for k in range(3):  # stratified split
+        members = usable[y[usable] == k]
+        rng.shuffle(members)
+        test.extend(members[: int(round(len(members) * test_share))])
+    test = np.array(sorted(test))
+    train = np.setdiff1d(usable, test)
+    X = KerasHead.features(emb, bundled_score)
+    head = KerasHead(epochs=epochs, seed=seed).fit(X[train], y[train])
+    y_test = y[test]
+    preds = {
+        "fine_tuned": head.predict_proba(X[test]).argmax(axis=1),
+        "bundled": _label_to_class(_label_from_score(bundled_score[test], NEUTRAL_BAND)),
+        "vader": _label_to_class(vader_labels(vader[test])),
+    }
+    bal = {k: balanced_accuracy(y_test, p) for k, p in preds.items()}
+    interval = _bootstrap_interval(y_test, preds, seed=seed)
+    binary = {}
+    pol = y_test != 1
+    if pol.sum() and len(np.unique(y_test[pol])) == 2:
+        scores = {"fine_tuned": head.predict_score(X[test]), "bundled": bundled_score[test], "vader": vader[test]}
+        for k, s in scores.items():
+            binary[k] = balanced_accuracy(y_test[pol], np.where(s[pol] >= 0, 2, 0))
+    winner = "fine_tuned" if bal["fine_tuned"] > bal["bundled"] else "bundled"
+    lo, hi = interval.get("difference", (0.0, 0.0))
+    confident = lo > 0 if winner == "fine_tuned" else hi < 0
+    reason = (f"fine-tuned {bal['fine_tuned']:.2f} vs bundled {bal['bundled']:.2f} vs VADER {bal['vader']:.2f} "
+              f"balanced accuracy on {len(test)} held-out rated reviews")
+    return FineTuneResult(True, reason, len(train), len(test), bal, interval, binary, winner, confident, head)
+
+
+# ---------------------------------------------------------------------------------------
+# The analysis
+# ---------------------------------------------------------------------------------------
+@dataclass
+class ReviewAnalysis:
+    """Everything the page and the CLI show.
+
+    scored (one row per review, input order): review_id, product_id, date, rating, title, text (original,
+      never rendered as HTML), status (ok | empty | emoji_only | other_language), language, had_html,
+      truncated, score ([-1, 1], NaN when not scored), label (positive | negative | neutral | None),
+      model (fine_tuned | bundled | vader), bundled_score, vader_score, vader_label, aspects
+      (comma-separated), negative_aspects (comma-separated).
+    aspects (one row per review x aspect): review_id, product_id, date, rating, aspect, sentence, score, label.
+    embeddings: (n, 384) float32, zeros for reviews not scored (used by semantic search).
+    """
+
+    scored: pd.DataFrame
+    aspects: pd.DataFrame
+    embeddings: np.ndarray
+    comparison: FineTuneResult
+    text_column: str
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def model_used(self) -> str:
+        return self.comparison.winner if self.comparison.trained else "bundled"
+
+
+def _text_series(reviews: pd.DataFrame, text_col: str | None) -> tuple[pd.Series, str]:
+    if text_col:
+        if text_col not in reviews.columns:
+            raise InputError(f"there is no column named '{text_col}'.", column=text_col,
+                             fix=f"pick one of: {', '.join(map(str, reviews.columns[:15]))}.")
+        return reviews[text_col], text_col
+    if "text" in reviews.columns:
+        text = reviews["text"]
+        if "title" in reviews.columns:  # a review with only a title is scored on its title
+            text = text.where(text.notna() & (text.astype("str").str.strip() != ""), reviews["title"])
+        return text, "text"
+    candidates = [c for c in reviews.columns if reviews[c].dtype == object or str(reviews[c].dtype) in ("str", "string")]
+    if not candidates:
+        raise InputError("no column with review text was found.", fix="name the text column with --text-col, or call it 'text'.")
+    best = max(candidates, key=lambda c: reviews[c].astype("str").str.len().median())
+    return reviews[best], str(best)
+
+
+def analyse_reviews(reviews: pd.DataFrame, text_col: str | None = None, *, fine_tune_on_ratings: bool = True,
+                    progress: Progress = None, encoder: Encoder | None = None, seed: int = 0,
+                    epochs: int = 40) -> ReviewAnalysis:
+    """Score every review, find aspects, and (with ratings) fine-tune and compare on held-out reviews."""
+    if reviews is None or len(reviews) == 0:
+        raise InputError("the reviews file has no rows.", fix="export the reviews again, including their text.")
+    texts, used_col = _text_series(reviews, text_col)
+    n = len(reviews)
+    prep = prepare_texts(texts.tolist())
+    if (prep["status"] == "empty").all():
+        raise InputError("every review text is empty.", column=used_col,
+                         fix="check that the column with the review body is mapped as 'text'.")
+    base = pd.DataFrame({
+        "review_id": reviews["review_id"].astype("str").to_numpy() if "review_id" in reviews else [f"row-{i + 2}" for i in range(n)],
+        "product_id": reviews["product_id"].to_numpy() if "product_id" in reviews else pd.array([pd.NA] * n, dtype="str"),
+        "date": pd.to_datetime(reviews["date"], errors="coerce").to_numpy() if "date" in reviews else pd.NaT,
+        "rating": pd.to_numeric(reviews["rating"], errors="coerce").to_numpy(dtype=float) if "rating" in reviews else np.nan,
+        "title": reviews["title"].to_numpy() if "title" in reviews else pd.array([pd.NA] * n, dtype="str"),
+        "text": texts.to_numpy(),
+    })
+    for col in ("status", "language", "had_html"):
+        base[col] = prep[col].to_numpy()
+    ok = (prep["status"] == "ok").to_numpy()
+    emoji = (prep["status"] == "emoji_only").to_numpy()
+    clean = prep["clean"].tolist()
+
+    # 1. whole reviews
+    emb = np.zeros((n, EMBED_DIM), dtype=np.float32)
+    truncated = np.zeros(n, dtype=bool)
+    idx_ok = np.flatnonzero(ok)
+
+    def stage(lo, hi):
+        if progress is None:
+            return None
+        return lambda f, msg: progress(lo + (hi - lo) * f, msg)
+
+    if len(idx_ok):
+        e, t = encode_unique([clean[i] for i in idx_ok], encoder, stage(0.0, 0.6))
+        emb[idx_ok], truncated[idx_ok] = e, t
+    head = get_bundled_head()
+    bundled = np.full(n, np.nan)
+    bundled[idx_ok] = head.predict_score(emb[idx_ok])
+    vader = np.full(n, np.nan)
+    vidx = np.flatnonzero(ok | emoji)
+    vader[vidx] = vader_scores([clean[i] for i in vidx])
+
+    # 2. fine-tune on rated reviews (held-out comparison), then pick the better model
+    if fine_tune_on_ratings and "rating" in reviews and base["rating"].notna().any():
+        rated = idx_ok[~np.isnan(base["rating"].to_numpy()[idx_ok])]
+        if progress:
+            progress(0.62, "Learning from your star ratings…")
+        comp = fine_tune(emb[rated], bundled[rated], vader[rated], base["rating"].to_numpy()[rated], seed=seed, epochs=epochs)
+    else:
+        comp = FineTuneResult(False, "no star ratings, so the bundled model is used.")
+    score = bundled.copy()
+    label = np.full(n, None, dtype=object)
+    model = np.full(n, None, dtype=object)
+    if comp.trained and comp.winner == "fine_tuned":
+        X = KerasHead.features(emb[idx_ok], bundled[idx_ok])
+        score[idx_ok] = comp.head.predict_score(X)
+        label[idx_ok] = comp.head.predict_label(X)
+        model[idx_ok] = "fine_tuned"
+    else:
+        label[idx_ok] = _label_from_score(bundled[idx_ok], NEUTRAL_BAND)
+        model[idx_ok] = "bundled"
+    eidx = np.flatnonzero(emoji)
+    score[eidx] = vader[eidx]
+    label[eidx] = vader_labels(vader[eidx])
+    model[eidx] = "vader"
+    base["truncated"] = truncated
+    base["score"] = score
+    base["label"] = label
+    base["model"] = model
+    base["bundled_score"] = bundled
+    base["vader_score"] = vader
+    vl = np.full(n, None, dtype=object)
+    vl[vidx] = vader_labels(vader[vidx])
+    base["vader_label"] = vl
+
+    # 3. aspects, sentence by sentence
+    if progress:
+        progress(0.7, "Finding what customers talk about…")
+    rows = []
+    for i in idx_ok:
+        for sent in split_sentences(clean[i]):
+            for aspect in find_aspects(sent):
+                rows.append((i, aspect, sent))
+    if rows:
+        sents = [r[2] for r in rows]
+        s_emb, _ = encode_unique(sents, encoder, stage(0.7, 0.98))
+        s_score = head.predict_score(s_emb)
+        aspects = pd.DataFrame({
+            "row": [r[0] for r in rows], "aspect": [r[1] for r in rows], "sentence": sents, "score": s_score,
+        })
+        aspects["label"] = _label_from_score(aspects["score"].to_numpy(), NEUTRAL_BAND)
+        # one row per review x aspect: keep the most negative sentence about it
+        aspects = aspects.sort_values("score").drop_duplicates(["row", "aspect"]).sort_values(["row", "aspect"])
+        for col in ("review_id", "product_id", "date", "rating"):
+            aspects[col] = base[col].to_numpy()[aspects["row"].to_numpy()]
+        aspects = aspects[["row", "review_id", "product_id", "date", "rating", "aspect", "sentence", "score", "label"]]
+        aspects = aspects.reset_index(drop=True)
+    else:
+        aspects = pd.DataFrame(columns=["row", "review_id", "product_id", "date", "rating", "aspect", "sentence", "score", "label"])
+    by_row = aspects.groupby("row")["aspect"].agg(lambda s: ", ".join(sorted(s))) if len(aspects) else pd.Series(dtype=str)
+    neg = aspects[aspects["label"] == "negative"]
+    neg_by_row = neg.groupby("row")["aspect"].agg(lambda s: ", ".join(sorted(s))) if len(neg) else pd.Series(dtype=str)
+    base["aspects"] = [by_row.get(i, "") for i in range(n)]
+    base["negative_aspects"] = [neg_by_row.get(i, "") for i in range(n)]
+
+    notes = []
+    counts = base["status"].value_counts()
+
+    def reviews_word(k: int) -> str:
+        return f"{k:,} review" + ("" if k == 1 else "s")
+
+    if truncated.any():
+        notes.append(f"{reviews_word(int(truncated.sum()))} were cut to their first {MAX_TOKENS} tokens (about 190 words) for the model.")
+    if counts.get("empty", 0):
+        notes.append(f"{reviews_word(int(counts['empty']))} without text: not scored.")
+    if counts.get("emoji_only", 0):
+        notes.append(f"{reviews_word(int(counts['emoji_only']))} with only emoji: scored by the VADER lexicon, which reads emoji.")
+    if counts.get("other_language", 0):
+        langs = base.loc[base["status"] == "other_language", "language"].map(_LANGUAGE_NAMES).value_counts()
+        notes.append(f"{reviews_word(int(counts['other_language']))} in another language ("
+                     + ", ".join(f"{k}: {v}" for k, v in langs.items()) + "): labelled as such, not guessed.")
+    if base["had_html"].any():
+        notes.append(f"{reviews_word(int(base['had_html'].sum()))} with HTML: tags were removed for the model and are shown as plain text.")
+    if progress:
+        progress(1.0, "Done")
+    return ReviewAnalysis(base, aspects, emb, comp, used_col, notes)
+
+
+# ---------------------------------------------------------------------------------------
+# Views
+# ---------------------------------------------------------------------------------------
+def _wilson(k: float, n: float, z: float = 1.645) -> tuple[float, float]:
+    if n <= 0:
+        return (float("nan"), float("nan"))
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def product_summary(scored: pd.DataFrame, aspects: pd.DataFrame, min_reviews: int = 1) -> pd.DataFrame:
+    """Per product: reviews, mean_rating, mean_score, share_negative (+ 90% interval), top_complaint, example.
+
+    Sorted from the worst (lowest mean rating, then most negative text) to the best.
+    """
+    s = scored[scored["label"].notna() & scored["product_id"].notna()]
+    if s.empty:
+        return pd.DataFrame(columns=["product_id", "reviews", "mean_rating", "mean_score", "share_negative",
+                                     "share_negative_low", "share_negative_high", "top_complaint", "complaint_example"])
+    g = s.groupby("product_id")
+    out = pd.DataFrame({
+        "reviews": g.size(),
+        "mean_rating": g["rating"].mean(),
+        "mean_score": g["score"].mean(),
+        "negatives": g["label"].apply(lambda x: int((x == "negative").sum())),
+    })
+    out["share_negative"] = out["negatives"] / out["reviews"]
+    ci = [_wilson(k, n) for k, n in zip(out["negatives"], out["reviews"])]
+    out["share_negative_low"] = [c[0] for c in ci]
+    out["share_negative_high"] = [c[1] for c in ci]
+    neg = aspects[(aspects["label"] == "negative") & aspects["product_id"].notna()] if len(aspects) else aspects
+    top, example = {}, {}
+    if len(neg):
+        for pid, grp in neg.groupby("product_id"):
+            counts = grp["aspect"].value_counts()
+            top[pid] = f"{counts.index[0]} ({counts.iloc[0]})"
+            example[pid] = grp[grp["aspect"] == counts.index[0]].sort_values("score")["sentence"].iloc[0]
+    out["top_complaint"] = [top.get(p, "") for p in out.index]
+    out["complaint_example"] = [example.get(p, "") for p in out.index]
+    out = out[out["reviews"] >= min_reviews].reset_index()
+    sort_rating = out["mean_rating"].fillna(out["mean_score"] * 2 + 3)
+    return out.assign(_k=sort_rating).sort_values(["_k", "mean_score"]).drop(columns=["_k", "negatives"]).reset_index(drop=True)
+
+
+def aspect_summary(scored: pd.DataFrame, aspects: pd.DataFrame) -> pd.DataFrame:
+    """Per aspect: mentions, negative_mentions, share_of_negative_reviews, mean_score, example (most negative)."""
+    neg_reviews = int((scored["label"] == "negative").sum())
+    rows = []
+    for aspect in ASPECTS:
+        a = aspects[aspects["aspect"] == aspect] if len(aspects) else aspects
+        negs = a[a["label"] == "negative"] if len(a) else a
+        neg_in_negative_reviews = 0
+        if len(negs):
+            neg_rows = set(negs["row"])
+            neg_in_negative_reviews = int(scored.iloc[sorted(neg_rows)]["label"].eq("negative").sum())
+        rows.append({
+            "aspect": aspect,
+            "mentions": int(len(a)),
+            "negative_mentions": int(len(negs)),
+            "share_of_negative_reviews": (neg_in_negative_reviews / neg_reviews) if neg_reviews else float("nan"),
+            "mean_score": float(a["score"].mean()) if len(a) else float("nan"),
+            "example": str(negs.sort_values("score")["sentence"].iloc[0]) if len(negs) else "",
+        })
+    return pd.DataFrame(rows).sort_values("negative_mentions", ascending=False).reset_index(drop=True)
+
+
+def sentiment_over_time(scored: pd.DataFrame, freq: str = "MS", by_aspect: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per period (month by default): reviews, mean_score, share_negative, mean_rating."""
+    s = scored[scored["label"].notna() & scored["date"].notna()]
+    if s.empty:
+        return pd.DataFrame(columns=["period", "reviews", "mean_score", "share_negative", "mean_rating"])
+    g = s.groupby(pd.Grouper(key="date", freq=freq))
+    out = pd.DataFrame({
+        "reviews": g.size(), "mean_score": g["score"].mean(),
+        "share_negative": g["label"].apply(lambda x: float((x == "negative").mean()) if len(x) else np.nan),
+        "mean_rating": g["rating"].mean(),
+    }).reset_index().rename(columns={"date": "period"})
+    return out[out["reviews"] > 0].reset_index(drop=True)
+
+
+def aspect_over_time(aspects: pd.DataFrame, freq: str = "MS") -> pd.DataFrame:
+    """Per period and aspect: negative mentions."""
+    a = aspects[(aspects["label"] == "negative") & aspects["date"].notna()] if len(aspects) else aspects
+    if len(a) == 0:
+        return pd.DataFrame(columns=["period", "aspect", "negative_mentions"])
+    out = a.groupby([pd.Grouper(key="date", freq=freq), "aspect"]).size().rename("negative_mentions").reset_index()
+    return out.rename(columns={"date": "period"})
+
+
+def answer_queue(scored: pd.DataFrame, limit: int = 50, now: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Negative reviews to answer first: the most negative and most recent first.
+
+    priority = negativity (0..1) x recency weight (halves every 30 days), plus 0.2 for 1-star reviews.
+    """
+    neg = scored[(scored["label"] == "negative") | (scored["rating"] <= 2)].copy()
+    if neg.empty:
+        return neg.assign(priority=pd.Series(dtype=float))
+    now = now if now is not None else (scored["date"].max() if scored["date"].notna().any() else pd.Timestamp.now())
+    age = (now - neg["date"]).dt.days.fillna(365).clip(lower=0)
+    negativity = (-neg["score"].fillna(0)).clip(0, 1)
+    neg["priority"] = negativity * 0.5 ** (age / 30) + 0.2 * (neg["rating"] <= 1)
+    neg["age_days"] = age
+    cols = ["priority", "review_id", "product_id", "date", "age_days", "rating", "score", "negative_aspects", "title", "text"]
+    return neg.sort_values("priority", ascending=False)[cols].head(limit).reset_index(drop=True)
+
+
+def disagreements(scored: pd.DataFrame) -> pd.DataFrame:
+    """Reviews whose words and stars disagree, judged by the bundled model (it never saw the stars).
+
+    kind: 'happy stars, unhappy words' (4-5 stars, negative text) or 'low stars, happy words' (1-2 stars,
+    positive text). Strongest disagreement first.
+    """
+    s = scored[scored["rating"].notna() & scored["bundled_score"].notna()].copy()
+    hi = (s["rating"] >= 4) & (s["bundled_score"] <= -0.5)
+    lo = (s["rating"] <= 2) & (s["bundled_score"] >= 0.5)
+    s = s[hi | lo].copy()
+    s["kind"] = np.where(s["rating"] >= 4, "high stars, unhappy words", "low stars, happy words")
+    s["gap"] = (s["rating"] - 3) / 2 - s["bundled_score"]
+    s = s.reindex(s["gap"].abs().sort_values(ascending=False).index)
+    return s[["kind", "review_id", "product_id", "date", "rating", "bundled_score", "title", "text"]].reset_index(drop=True)
+
+
+def early_warnings(scored: pd.DataFrame, orders: pd.DataFrame | None, min_reviews: int = 5,
+                   drop: float = 0.3, sales_drop: float = 0.2) -> pd.DataFrame:
+    """Products whose review sentiment fell before their sales fell.
+
+    Monthly per product: sentiment month = first month whose mean score is `drop` below the average of
+    the 3 months before (with at least `min_reviews` reviews in those 4 months); sales month = first
+    later month (within 4) whose share of the store's units is `sales_drop` below its average share in the
+    3 months before the sentiment drop (shares, so seasonal dips of the whole store do not count).
+    Columns: product_id, sentiment_drop_month, score_before, score_after, sales_drop_month,
+    share_before, share_after (share of store units), lead_months.
+    """
+    cols = ["product_id", "sentiment_drop_month", "score_before", "score_after", "sales_drop_month",
+            "share_before", "share_after", "lead_months"]
+    if orders is None or len(orders) == 0:
+        return pd.DataFrame(columns=cols)
+    o = orders
+    if "line_type" in o:
+        o = o[(o["line_type"] == "sale") & ~o.get("is_duplicate", pd.Series(False, index=o.index)).astype(bool)]
+    o = o.assign(month=o["order_date"].dt.to_period("M"))
+    store_units = o.groupby("month")["quantity"].sum()
+    # each product's share of the store's units: a store-wide dip (after the holidays) is not a warning
+    units = o.groupby(["product_id", "month"])["quantity"].sum() / store_units.reindex(
+        o.groupby(["product_id", "month"])["quantity"].sum().index.get_level_values(1)).to_numpy()
+    s = scored[scored["label"].notna() & scored["date"].notna() & scored["product_id"].notna()]
+    s = s.assign(month=s["date"].dt.to_period("M"))
+    rows = []
+    for pid, grp in s.groupby("product_id"):
+        monthly = grp.groupby("month")["score"].agg(["mean", "size"])
+        if pid not in units.index.get_level_values(0):
+            continue
+        u = units.loc[pid]
+        months = pd.period_range(monthly.index.min(), monthly.index.max(), freq="M")
+        monthly = monthly.reindex(months)
+        for i in range(3, len(months)):
+            prev = monthly.iloc[i - 3:i]
+            cur = monthly.iloc[i]
+            if pd.isna(cur["mean"]) or cur["size"] < 3 or prev["size"].sum() + cur["size"] < min_reviews or prev["size"].sum() == 0:
+                continue
+            before = float(np.average(prev["mean"].dropna(), weights=prev["size"].dropna()))
+            if cur["mean"] > before - drop:
+                continue
+            m0 = months[i]
+            base_units = float(np.mean([u.get(m0 - k, 0.0) for k in (1, 2, 3)]))
+            if base_units <= 0:
+                continue
+            for lag in range(1, 5):
+                m = m0 + lag
+                after = float(u.get(m, 0.0))
+                if m > u.index.max():
+                    break
+                if after < base_units * (1 - sales_drop):
+                    rows.append((pid, str(m0), before, float(cur["mean"]), str(m), base_units, after, lag))
+                    break
+            else:
+                continue
+            break
+    return pd.DataFrame(rows, columns=cols).sort_values("lead_months", ascending=False).reset_index(drop=True)
+
+
+def semantic_search(query: str, analysis: ReviewAnalysis, top: int = 10, encoder: Encoder | None = None,
+                    min_similarity: float = 0.25) -> pd.DataFrame:
+    """Reviews closest in meaning to `query` (cosine similarity of MiniLM embeddings)."""
+    query = (query or "").strip()
+    if not query:
+        raise InputError("the search box is empty.", fix="type a few words, e.g. 'leaking bottle' or 'arrived late'.")
+    q, _ = (encoder or get_encoder()).encode([strip_html(query)[0][:1000]])
+    sims = analysis.embeddings @ q[0]
+    scored = analysis.scored.assign(similarity=sims)
+    scored = scored[scored["status"] == "ok"]
+    hits = scored[scored["similarity"] >= min_similarity].sort_values("similarity", ascending=False).head(top)
+    return hits[["similarity", "review_id", "product_id", "date", "rating", "label", "score", "title", "text"]].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------
+# Saving results in the workspace
+# ---------------------------------------------------------------------------------------
+def save_analysis(ws, key: str, analysis: ReviewAnalysis) -> None:
+    """Store results in the workspace (namespace `sentiment.results`) so a restart re-uses them."""
+    scored = analysis.scored.copy()
+    scored["text"] = scored["text"].astype("str")
+    scored["title"] = scored["title"].astype("str")
+    emb = pd.DataFrame(analysis.embeddings, columns=[f"e{i}" for i in range(EMBED_DIM)])
+    ws.put_frame("sentiment.results", f"{key}:scored", scored)
+    ws.put_frame("sentiment.results", f"{key}:aspects", analysis.aspects)
+    ws.put_frame("sentiment.results", f"{key}:embeddings", emb)
+    meta = {"comparison": analysis.comparison.to_dict(), "text_column": analysis.text_column, "notes": analysis.notes,
+            "model_version": MODEL_VERSION,
+            "head": analysis.comparison.head.to_dict() if analysis.comparison.head is not None else None}
+    ws.put("sentiment.results", key, meta)
+
+
+def load_analysis(ws, key: str, original: pd.DataFrame | None = None) -> ReviewAnalysis | None:
+    meta = ws.get("sentiment.results", key)
+    if not meta or meta.get("model_version") != MODEL_VERSION:
+        return None
+    scored = ws.get_frame("sentiment.results", f"{key}:scored")
+    aspects = ws.get_frame("sentiment.results", f"{key}:aspects")
+    emb = ws.get_frame("sentiment.results", f"{key}:embeddings")
+    if scored is None or aspects is None or emb is None:
+        return None
+    if original is not None and len(original) == len(scored):  # keep the original text values (NA stays NA)
+        texts, _ = _text_series(original, meta.get("text_column") if meta.get("text_column") in original else None)
+        scored["text"] = texts.to_numpy()
+        if "title" in original:
+            scored["title"] = original["title"].to_numpy()
+    c = meta["comparison"]
+    comp = FineTuneResult(c["trained"], c["reason"], c["n_train"], c["n_test"], c["balanced_accuracy"],
+                          {k: tuple(v) for k, v in c["interval_90"].items()}, c["binary_balanced_accuracy"],
+                          c["winner"], c["confident"], KerasHead.from_dict(meta["head"]) if meta.get("head") else None)
+    return ReviewAnalysis(scored, aspects, emb.to_numpy(dtype=np.float32), comp, meta["text_column"], meta["notes"])
+
+
+# ---------------------------------------------------------------------------------------
+# Business value
+# ---------------------------------------------------------------------------------------
+DEFAULT_ASSUMPTIONS = {
+    "fix_share": Assumption("fix_share", "Share of the top complaints you manage to fix", 0.5, "%",
+                            "Half of the complaints about the top aspects stop after a fix.", 0.25, 0.75),
+    "revenue_per_star": Assumption("revenue_per_star", "Revenue change per extra star of average rating", 0.05, "%",
+                                   "Studies of online ratings find +5% to +9% revenue per star (Luca 2016, Yelp).", 0.02, 0.09),
+    "fixable_return_share": Assumption("fixable_return_share", "Share of returns caused by the complained-about problems",
+                                       0.3, "%", "Size/fit and quality cause most returns in apparel and goods.", 0.15, 0.5),
+}
+
+
+def business_value(analysis: ReviewAnalysis | None = None, orders: pd.DataFrame | None = None,
+                   assumptions: dict[str, float] | None = None, top_n: int = 2, currency: str = "USD") -> ValueEstimate:
+    """Monthly revenue from fixing the top complaint aspects: higher rating + fewer returns.
+
+    rating gain = (negative reviews mentioning the top aspects x fix_share) / all scored reviews x
+                  (mean rating of positive reviews - mean rating of those negative reviews);
+    revenue = monthly sales x rating gain x revenue_per_star
+            + monthly returned revenue x fixable_return_share x fix_share x (share of negative aspect
+              mentions that are size/fit or quality).
+    """
+    values = {k: a.value for k, a in DEFAULT_ASSUMPTIONS.items()}
+    values.update({k: float(v) for k, v in (assumptions or {}).items() if k in values})
+    used = [Assumption(a.key, a.label, values[a.key], a.unit, a.help, a.low, a.high) for a in DEFAULT_ASSUMPTIONS.values()]
+    if analysis is None or orders is None or len(orders) == 0:
+        return ValueEstimate("reviews", "higher rating and fewer returns from fixing top complaints", 0.0, 0.0, 0.0,
+                             "needs reviews and orders", "assumption", used, currency,
+                             "Load reviews and orders to estimate this.")
+    scored, aspects = analysis.scored, analysis.aspects
+    summary = aspect_summary(scored, aspects)
+    top = summary[summary["negative_mentions"] > 0].head(top_n)
+    n_scored = int(scored["label"].notna().sum())
+    negs = aspects[(aspects["label"] == "negative") & aspects["aspect"].isin(top["aspect"])] if len(aspects) else aspects
+    affected_rows = sorted(set(negs["row"])) if len(negs) else []
+    affected = scored.iloc[affected_rows]
+    pos_rating = scored.loc[scored["label"] == "positive", "rating"].mean()
+    neg_rating = affected["rating"].mean()
+    if np.isnan(pos_rating) or np.isnan(neg_rating):  # no stars: assume 4.5 vs 2
+        pos_rating, neg_rating = 4.5, 2.0
+    def star_gain(fix):
+        return len(affected_rows) * fix / max(n_scored, 1) * max(pos_rating - neg_rating, 0.0)
+
+    o = orders
+    months = max((o["order_date"].max() - o["order_date"].min()).days / 30.44, 1.0) if o["order_date"].notna().any() else 1.0
+    last = o[o["order_date"] >= o["order_date"].max() - pd.Timedelta(days=90)] if o["order_date"].notna().any() else o
+    last_months = max(min(months, 90 / 30.44), 1.0)
+    sales = last.loc[last["line_type"] == "sale", "revenue"].sum() / last_months if "line_type" in last else last["revenue"].clip(lower=0).sum() / last_months
+    returned = -last.loc[last["line_type"].isin(["return", "cancellation"]), "revenue"].sum() / last_months if "line_type" in last else 0.0
+    neg_all = aspects[aspects["label"] == "negative"] if len(aspects) else aspects
+    product_share = float(neg_all["aspect"].isin(["size/fit", "quality"]).mean()) if len(neg_all) else 0.0
+
+    def value(fix, per_star, ret_share):
+        return sales * star_gain(fix) * per_star + max(returned, 0.0) * ret_share * fix * product_share
+
+    a = DEFAULT_ASSUMPTIONS
+    mid = value(values["fix_share"], values["revenue_per_star"], values["fixable_return_share"])
+    low = value(a["fix_share"].low * values["fix_share"] / a["fix_share"].value, a["revenue_per_star"].low, a["fixable_return_share"].low)
+    high = value(a["fix_share"].high * values["fix_share"] / a["fix_share"].value, a["revenue_per_star"].high, a["fixable_return_share"].high)
+    evidence = (f"top complaints: {', '.join(top['aspect'])}; {len(affected_rows)} of {n_scored} reviews; "
+                f"rating +{star_gain(values['fix_share']):.2f} stars if {values['fix_share']:.0%} are fixed; "
+                f"sentiment model: {analysis.comparison.reason}")
+    return ValueEstimate("reviews", "higher rating and fewer returns from fixing top complaints", float(mid),
+                         float(min(low, mid)), float(max(high, mid)), evidence, "offline metric", used, currency,
+                         "An estimate from your reviews and orders and published rating studies, not a measured test.")
+
+
+def to_json_rows(scored: pd.DataFrame) -> list[dict]:
+    """The CLI's per-review rows."""
+    rows = []
+    for r in scored.itertuples(index=False):
+        rows.append({
+            "review_id": r.review_id, "product_id": None if pd.isna(r.product_id) else r.product_id,
+            "label": r.label, "score": None if pd.isna(r.score) else round(float(r.score), 4),
+            "status": r.status, "language": r.language or None, "truncated": bool(r.truncated),
+            "model": r.model, "vader_score": None if pd.isna(r.vader_score) else round(float(r.vader_score), 4),
+            "aspects": [a for a in r.aspects.split(", ") if a], "negative_aspects": [a for a in r.negative_aspects.split(", ") if a],
+        })
+    return rows
+
+
+__all__ = [
+    "ASPECTS", "BundledHead", "Encoder", "FineTuneResult", "KerasHead", "ReviewAnalysis", "analyse_reviews",
+    "answer_queue", "aspect_over_time", "aspect_summary", "balanced_accuracy", "business_value", "detect_language",
+    "disagreements", "early_warnings", "find_aspects", "fine_tune", "get_bundled_head", "get_encoder",
+    "load_analysis", "prepare_texts", "product_summary", "rating_to_class", "save_analysis", "semantic_search",
+    "sentiment_over_time", "split_sentences", "strip_html", "to_json_rows", "vader_labels", "vader_scores",
+]
