@@ -93,13 +93,24 @@ def compute_kpis(orders: pd.DataFrame, traffic: pd.DataFrame | None = None, star
             if not (k == "conversion" and now.get(k) is None)]
 
 
-def revenue_trend(orders: pd.DataFrame, freq: str = "W") -> pd.DataFrame:
-    """Net product revenue and orders per period: columns period, revenue, orders."""
+def revenue_trend(orders: pd.DataFrame, freq: str = "W", end=None) -> pd.DataFrame:
+    """Net product revenue and orders per day ("D") or per 7 days ("W"): columns period, revenue, orders.
+
+    Weeks are counted back from `end` (default: the last line), so the last point is a whole
+    week rather than a partial one that looks like a collapse.
+    """
     lines = orders[~orders["is_duplicate"] & orders["line_type"].isin(["sale", "cancellation", "return"])]
-    period = lines["order_date"].dt.to_period(freq).dt.start_time
+    day = lines["order_date"].dt.normalize()
+    if freq == "D":
+        period = day
+    else:
+        end = pd.Timestamp(end).normalize() if end is not None else day.max()
+        lines = lines[day <= end]
+        day = day[day <= end]
+        period = end - pd.to_timedelta(((end - day).dt.days // 7) * 7 + 6, unit="D")
     revenue = lines.groupby(period)["revenue"].sum()
-    sales = lines[lines["line_type"] == "sale"]
-    order_count = sales.groupby(sales["order_date"].dt.to_period(freq).dt.start_time)["order_id"].nunique()
+    sale = lines["line_type"] == "sale"
+    order_count = lines[sale].groupby(period[sale])["order_id"].nunique()
     out = pd.DataFrame({"revenue": revenue, "orders": order_count}).fillna(0).reset_index(names="period")
     return out
 

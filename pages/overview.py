@@ -61,7 +61,9 @@ for i, kpi in enumerate(kpis):
     else:
         value = number(kpi.value)
     delta = None
-    if kpi.change is not None:
+    if kpi.kind == "rate" and kpi.value is not None and kpi.previous is not None and not pd.isna(kpi.previous):
+        delta = f"{(kpi.value - kpi.previous) * 100:+.1f} pts vs previous {days} days"  # rates move in points
+    elif kpi.change is not None:
         delta = f"{kpi.change * 100:+.1f}% vs previous {days} days"
     bad_when_up = kpi.key in ("cancel_rate", "return_rate")
     cols[i % 4].metric(kpi.label, value, delta, delta_color="inverse" if bad_when_up else "normal", help=kpi.help,
@@ -73,7 +75,7 @@ period_lines = filter_orders(segmented, start, end)
 left, right = st.columns([3, 2])
 with left:
     freq = "D" if days <= 62 else "W"
-    trend = revenue_trend(filter_orders(segmented, start - pd.Timedelta(days=days), end), freq)
+    trend = revenue_trend(filter_orders(segmented, start - pd.Timedelta(days=days), end), freq, end=end)
     fig = px.area(trend, x="period", y="revenue", labels={"period": "", "revenue": f"Net revenue ({currency})"},
                   title=f"{'Daily' if freq == 'D' else 'Weekly'} net revenue (this period and the one before)")
     fig.add_vline(x=start, line_dash="dot", line_color="grey")
