@@ -210,3 +210,33 @@ def test_common_exports_are_recognised(fixtures_dir, name, orders, customers, gr
     assert (s["orders"], s["customers"], s["currency"]) == (orders, customers, currency)
     assert s["gross_revenue"] == pytest.approx(gross)
     assert s["net_revenue"] == pytest.approx(net)
+
+
+def test_utf16_export_is_read():
+    text = "Order ID\tOrder Date\tSKU\tQuantity\tPrice\n1\t2024-01-01\tA\t2\t3.50\n"
+    result = ingest(text.encode("utf-16"), name="excel-unicode.txt")
+    assert result.df["revenue"].iloc[0] == pytest.approx(7.0)
+
+
+def test_xlsx_zip_bomb_is_refused(tmp_path):
+    import zipfile
+
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as f:
+            chunk = b"\0" * (1 << 20)
+            for _ in range(260):
+                f.write(chunk)
+    with pytest.raises(InputError, match="zip bomb"):
+        ingest(path)
+
+
+def test_text_renamed_to_xlsx_and_garbage_parquet(tmp_path):
+    fake = tmp_path / "orders.xlsx"
+    fake.write_text("order_id,order_date\n1,2024-01-01\n")
+    with pytest.raises(InputError, match="orders.xlsx"):
+        ingest(fake)
+    bad = tmp_path / "orders.parquet"
+    bad.write_bytes(b"PAR1" + b"\x00garbage" * 10)
+    with pytest.raises(InputError, match="Parquet"):
+        ingest(bad)
