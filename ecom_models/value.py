@@ -536,7 +536,7 @@ def fmt_figure(value, unit: str, currency: str = "USD") -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if unit == "months":
-        return "never at this net gain" if value == float("inf") else ("now" if value <= 0 else f"{value:,.1f} months")
+        return "never at this net gain" if value == float("inf") else ("immediately" if value <= 0 else f"{value:,.1f} months")
     if unit == "ratio":
         return f"{value * 100:+,.0f}%"
     if unit == "%":
@@ -662,12 +662,16 @@ def lever_forecasting(orders, fast: bool = False) -> Lever:
     return _run("forecasting", work)
 
 
-def lever_risk(orders, labels: dict | None = None) -> Lever:
+def lever_risk(orders, labels: dict | None = None, result=None) -> Lever:
+    """`result`: a RiskResult already computed (e.g. by the Risk page), to avoid scoring twice."""
+
     def work():
         from ecom_models import anomaly as A
 
-        _need(orders, "orders", "upload your orders on the Data page.")
-        result = A.score_orders(orders)
+        nonlocal result
+        if result is None:
+            _need(orders, "orders", "upload your orders on the Data page.")
+            result = A.score_orders(orders)
         kwargs = dict(result=result, labels=labels or None)
         fn = A.business_value
         return Lever("risk", fn(**kwargs), lambda ov: call_with_overrides(fn, kwargs, ov))
@@ -715,31 +719,21 @@ def lever_images(folder, products=None, orders=None) -> Lever:
     return _run("images", work)
 
 
-def lever_reviews(reviews, orders=None) -> Lever:
+def lever_reviews(reviews, orders=None, analysis=None) -> Lever:
+    """`analysis`: a ReviewAnalysis already computed (e.g. saved by the Reviews page); else the
+    reviews are scored here with the bundled model (no fine-tuning, to stay quick)."""
+
     def work():
-        import importlib
+        from ecom_models import sentiment as S
 
-        from ecom_models.errors import InputError
-
-        _need(reviews, "reviews", "upload your product reviews on the Data page.")
-        module = importlib.import_module("ecom_models.sentiment")
-        fn = getattr(module, "business_value", None)
-        if fn is None:
-            raise ImportError("no business_value")
-        params = inspect.signature(fn).parameters
-        kwargs = {}
-        for name, value in (("reviews", reviews), ("orders", orders)):
-            if name in params:
-                kwargs[name] = value
-        missing = [p.name for p in params.values() if p.default is inspect.Parameter.empty
-                   and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in kwargs]
-        if missing:
-            if len(missing) == 1 and not kwargs:
-                kwargs[missing[0]] = reviews
-            else:
-                raise InputError("the reviews model needs its own page first.", fix="open the Reviews page.")
-        est = fn(**kwargs)
-        return Lever("reviews", est, lambda ov: call_with_overrides(fn, kwargs, ov))
+        nonlocal analysis
+        if analysis is None:
+            _need(reviews, "reviews", "upload your product reviews on the Data page.")
+            analysis = S.analyse_reviews(reviews, fine_tune_on_ratings=False)
+        _need(orders, "orders", "upload your orders on the Data page.")
+        kwargs = dict(analysis=analysis, orders=orders, currency=store_figures(orders)["currency"])
+        fn = S.business_value
+        return Lever("reviews", fn(**kwargs), lambda ov: call_with_overrides(fn, kwargs, ov))
 
     return _run("reviews", work)
 

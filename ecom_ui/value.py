@@ -24,11 +24,19 @@ def lever(model: str, key: str, _orders, _other=None, _third=None, _labels=None)
     if model == "forecasting":
         return V.lever_forecasting(_orders)
     if model == "risk":
-        return V.lever_risk(_orders, labels=_labels)
+        result = None
+        try:  # the Risk page's cached scores, when it has run on the same data
+            from ecom_ui.risk import order_risk
+
+            result = order_risk(key.split("|")[0], _orders, 0.01)
+        except Exception:
+            result = None
+        return V.lever_risk(_orders, labels=_labels, result=result)
     if model == "abtest":
         return V.lever_abtest(_other, _orders, _third)
     if model == "reviews":
-        return V.lever_reviews(_other, _orders)
+        analysis = _third() if callable(_third) else _third  # loaded lazily: only when not cached
+        return V.lever_reviews(_other, _orders, analysis=analysis)
     if model == "images":
         return V.lever_images(_other, _third, _orders)
     return V.Lever(model, problem="Unknown model.", source="missing")
@@ -57,6 +65,18 @@ def report_files(key: str, _summary: V.ValueSummary, store_name: str) -> dict[st
 
     return {"html": RP.report_html(_summary, store_name).encode("utf-8"), "pdf": RP.report_pdf(_summary, store_name),
             "csv": RP.report_csv(_summary)}
+
+
+def saved_review_analysis(ws, reviews):
+    """The Reviews page's stored analysis of these reviews, if any (saved under the data key)."""
+    if reviews is None:
+        return None
+    try:
+        from ecom_models.sentiment import load_analysis
+
+        return load_analysis(ws, reviews.key, reviews.df)
+    except Exception:
+        return None
 
 
 def load_settings(ws) -> tuple[dict, V.CostInputs, str]:

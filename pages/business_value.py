@@ -46,7 +46,8 @@ jobs = [
     ("recommendations", orders.key, (orders.df,), {}),
     ("forecasting", orders.key, (orders.df,), {}),
     ("risk", f"{orders.key}|labels={labels_key}", (orders.df,), {"_labels": labels}),
-    ("reviews", f"{orders.key}|{reviews.key if reviews else 'none'}", (orders.df, reviews.df if reviews else None), {}),
+    ("reviews", f"{orders.key}|{reviews.key if reviews else 'none'}",
+     (orders.df, reviews.df if reviews else None, lambda: U.saved_review_analysis(ws, reviews)), {}),
     ("images", f"{orders.key}|{photo_folder}", (orders.df, photo_folder, products), {}),
     ("abtest", f"{orders.key}|{experiment.key if experiment else 'none'}|{traffic.key if traffic else 'none'}",
      (orders.df, experiment.df if experiment else None, traffic.df if traffic else None), {}),
@@ -57,12 +58,17 @@ if st.session_state.get("value_ready") == ready_key:
     for model, key, args, kw in jobs:
         levers[model] = U.lever(model, key, *args, **kw)
 else:
-    with st.status("Putting a money value on each model (first visit only; about a minute on this machine)…",
+    with st.status("Putting a money value on each model (first visit only: one to two minutes)…",
                    expanded=True) as status:
         for model, key, args, kw in jobs:
-            st.write(f"{V.TITLES[model]}…")
+            line = st.empty()
+            line.markdown(f"⏳ {V.TITLES[model]}: {V.WHAT_IT_MEASURES[model]}…")
             levers[model] = U.lever(model, key, *args, **kw)
-        status.update(label="Every model is valued; results are cached for this data.", state="complete", expanded=False)
+            done = levers[model]
+            line.markdown(f"{'✅' if done.estimate is not None else '➖'} {V.TITLES[model]}"
+                          + (f" ({done.seconds:.0f} s)" if done.seconds >= 1 else ""))
+        status.update(label="Every model is valued; results are kept for this data, so the next visit is instant.",
+                      state="complete", expanded=False)
     st.session_state["value_ready"] = ready_key
 
 # Estimates saved by the models' own pages fill the rows we could not compute here.

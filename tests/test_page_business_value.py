@@ -1,0 +1,129 @@
+"""The Business value page: runs on the demo store without an exception, shows the report's
+figures, lists missing models with what they need, and keeps edits in the workspace.
+
+The capability models are replaced by quick stand-ins with hand-checkable formulas (the real
+ones have their own tests and are exercised by bench/value.py); everything else is real.
+"""
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from ecom_models import report as RP
+from ecom_models import value as V
+from ecom_models.value import Assumption, CostInputs, Lever, ValueEstimate
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "business_value.py")
+
+
+def _reco(rate: float = 0.1, visitors: float = 10000.0):
+    v = visitors * rate * 5.0
+    return ValueEstimate("recommendations", "better widget", v, 0.5 * v, 1.5 * v, "offline hit rate 0.3 vs 0.2",
+                         "offline metric", [Assumption("rate", "Click rate", rate, "%", "a guess", 0.05, 0.2),
+                                            Assumption("visitors", "Visitors per month", visitors, "visitors/month")])
+
+
+def _levers():
+    return {
+        "recommendations": Lever("recommendations", _reco(), lambda ov: V.call_with_overrides(_reco, {}, ov)),
+        "forecasting": Lever("forecasting", ValueEstimate("forecasting", "fewer stock-outs", 2000, 1000, 3000,
+                                                          "held-out MAE 10 vs 12", "backtest", [])),
+        "risk": Lever("risk", problem="no orders with risk scores yet.", source="missing"),
+        "reviews": Lever("reviews", problem="This model is not available in this version yet.", source="missing"),
+        "images": Lever("images", problem="no product photos analysed yet.", source="missing"),
+        "abtest": Lever("abtest", ValueEstimate("abtest", "ship 'treatment' (converted)", 3000, -1000, 7000,
+                                                "measured A/B test: converted 5.5% vs 5.0%", "measured A/B test", []),
+                        context="control treatment converted"),
+    }
+
+
+@pytest.fixture
+def stubbed(monkeypatch):
+    levers = _levers()
+    monkeypatch.setattr(V, "lever_recommendations", lambda *a, **k: levers["recommendations"])
+    monkeypatch.setattr(V, "lever_forecasting", lambda *a, **k: levers["forecasting"])
+    monkeypatch.setattr(V, "lever_risk", lambda *a, **k: levers["risk"])
+    monkeypatch.setattr(V, "lever_reviews", lambda *a, **k: levers["reviews"])
+    monkeypatch.setattr(V, "lever_images", lambda *a, **k: levers["images"])
+    monkeypatch.setattr(V, "lever_abtest", lambda *a, **k: levers["abtest"])
+    from ecom_ui import value as U
+
+    monkeypatch.setattr(U, "demo_photo_folder", lambda: None)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield levers
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def _run() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state["use_demo"] = True
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_page_shows_the_reports_figures(stubbed):
+    at = _run()
+    expected = V.summarise(stubbed, {}, None, CostInputs())
+    head = {label: value for label, value, _ in RP.headline(expected)}
+    assert _metric(at, "Value per month") == head["Value per month"] == "$10.0k"  # 5000 + 2000 + 3000
+    assert _metric(at, "Value per year") == head["Value per year"]
+    assert _metric(at, "Net gain in the first year") == head["Net gain in the first year"]
+    assert _metric(at, "Models counted") == "3 of 6"
+    assert _metric(at, "Return on investment, first year") == "–"  # no costs entered yet
+    captions = " ".join(c.value for c in at.caption)
+    lo, hi = expected.monthly.low, expected.monthly.high
+    assert f"90% range {V.fmt_money(lo)} to {V.fmt_money(hi)}" in captions
+    # every metric explains itself
+    assert all(m.help for m in at.metric)
+    # the rows table lists missing models with what they need
+    rows = at.dataframe[0].value
+    assert list(rows["Model"]) == [V.TITLES[m] for m in V.MODELS]
+    images = rows[rows["Model"] == "Product images"].iloc[0]
+    assert images["Status"] == "not computed yet" and "Product images page" in images["Evidence"]
+    subheaders = [s.value for s in at.subheader]
+    for s in ("The business case", "Each model", "Assumptions behind each row", "Which assumptions matter most", "Hand it on"):
+        assert s in subheaders
+
+
+def test_edits_costs_and_ab_link_are_saved_and_survive_a_reload(stubbed):
+    at = _run()
+    # costs
+    boxes = {n.label: n for n in at.number_input}
+    boxes["Monthly cost of running it (USD)"].set_value(500.0)
+    boxes["One-off setup cost (USD)"].set_value(3000.0)
+    boxes["Gross margin on extra sales (%)"].set_value(50.0)
+    next(b for b in at.button if b.label == "Save costs").click()
+    at.run()
+    assert not at.exception, at.exception
+    # 5000 x 0.5 + 2000 + 3000 x 0.5 - 500 = 5500 net a month -> 66,000 - 3,000 = 63,000 first year
+    assert _metric(at, "Net gain in the first year") == "$63.0k"
+    assert _metric(at, "Payback time") == "0.5 months"  # 3000 / 5500
+    # an assumption: click rate 10% -> 20% doubles the recommendations row (through the model function)
+    at.number_input(key="value-recommendations-rate").set_value(20.0)
+    save = [b for b in at.button if b.label == "Save assumptions"]
+    save[0].click()
+    at.run()
+    assert not at.exception, at.exception
+    assert _metric(at, "Value per month") == "$15.0k"
+    # the A/B test measured the recommendations: the offline row stops counting
+    at.selectbox[0].select("recommendations")
+    at.run()
+    assert not at.exception, at.exception
+    assert _metric(at, "Value per month") == "$5,000"
+    assert _metric(at, "Models counted") == "2 of 6"
+    # a new browser session (reload) keeps all of it
+    again = _run()
+    assert _metric(again, "Value per month") == "$5,000"
+    assert _metric(again, "Payback time") != "immediately"
+    rows = again.dataframe[0].value
+    assert rows[rows["Model"] == "Recommendations"].iloc[0]["Status"] == "replaced by A/B test"
+    assert rows[rows["Model"] == "Recommendations"].iloc[0]["Per month"] == "$10.0k"

@@ -1,0 +1,140 @@
+"""The report: same figures as the summary (and so the page), offline HTML, user text escaped,
+a real PDF, a CSV of figures and assumptions, and the CLI that writes them."""
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ecom_models import report as RP
+from ecom_models import value as V
+from ecom_models.value import Assumption, CostInputs, Lever, ValueEstimate
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _levers(evidence="offline hit rate 0.3 vs 0.2") -> dict:
+    def est(model, v, lo, hi, ev=evidence):
+        return ValueEstimate(model, f"{model} <b>lever</b>", v, lo, hi, ev, "offline metric",
+                             [Assumption("share", "Share <i>seeing</i> it", 0.5, "%", "guess", 0.2, 0.8)], "GBP")
+
+    return {"recommendations": Lever("recommendations", est("recommendations", 12000, 8000, 16000)),
+            "forecasting": Lever("forecasting", est("forecasting", 3000, 1000, 5000)),
+            "abtest": Lever("abtest", est("abtest", 2500, -500, 5500, "<script>alert('x')</script> from variant <img src=x>"))}
+
+
+@pytest.fixture(scope="module")
+def summary():
+    return V.summarise(_levers(), {"recommendations": {"share": 0.4}}, None,
+                       CostInputs(monthly_cost=1000, setup_cost=5000, gross_margin=0.35), n_sims=5000, seed=1)
+
+
+def test_csv_figures_are_the_summary_figures(summary):
+    df = pd.read_csv(io.BytesIO(RP.report_csv(summary)))
+    figs = df[df["section"] == "figure"].set_index("key")
+    assert figs.loc["monthly_value", "value"] == pytest.approx(summary.monthly.mid)
+    assert figs.loc["monthly_value", "low"] == pytest.approx(summary.monthly.low)
+    assert figs.loc["yearly_value", "high"] == pytest.approx(summary.yearly.high)
+    assert figs.loc["first_year_net", "value"] == pytest.approx(summary.first_year_net.mid)
+    assert figs.loc["roi_first_year", "value"] == pytest.approx(summary.roi_first_year)
+    # the edit is in the figures (12000 x 0.4/0.5) and in the assumptions
+    assert figs.loc["row.recommendations", "value"] == pytest.approx(9600)
+    ass = df[df["section"] == "assumption"]
+    assert ass[(ass["model"] == "recommendations") & (ass["key"] == "share")]["value"].iloc[0] == pytest.approx(0.4)
+    assert set(ass[ass["model"] == "costs"]["key"]) == {"monthly_cost", "setup_cost", "gross_margin"}
+    assert (df["section"] == "sensitivity").any()
+
+
+def test_html_is_offline_escaped_and_shows_the_headline(summary):
+    page = RP.report_html(summary, store_name="Bob's <shop>")
+    assert "<script>alert" not in page and "<img src=x>" not in page
+    assert "&lt;script&gt;alert" in page and "Bob&#x27;s &lt;shop&gt;" in page
+    import re
+
+    assert not re.search(r"<script[^>]*\bsrc=", page)  # plotly.js is inline: no external script
+    assert len(page) > 1_000_000
+    assert page.count("Plotly.newPlot") >= 3  # waterfall, rows, tornado
+    for label, value, interval in RP.headline(summary):
+        assert value in page and label in page
+        if interval:
+            assert interval in page
+    assert V.fmt_money(summary.monthly.mid, "GBP").startswith("£")
+
+
+def test_pdf_is_a_real_pdf_with_pages(summary):
+    pdf = RP.report_pdf(summary)
+    assert pdf.startswith(b"%PDF") and pdf.rstrip().endswith(b"%%EOF")
+    assert pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") + pdf.count(b"/Type/Page") >= 1
+    assert len(pdf) > 10_000
+
+
+def test_rows_table_lists_missing_models_with_what_they_need(summary):
+    t = RP.rows_table(summary)
+    assert list(t["Model"]) == [V.TITLES[m] for m in V.MODELS]
+    risk = t[t["Model"] == "Risk & fraud"].iloc[0]
+    assert risk["Status"] == "not computed yet" and "Needs" in risk["Evidence"]
+
+
+def test_money_format_matches_the_pages():
+    from ecom_ui.common import money
+
+    for v in (0.5, 12.345, 999, 12_345, -56_789, 2_500_000, float("nan"), None):
+        for cur in ("USD", "EUR", "SEK"):
+            assert V.fmt_money(v, cur) == money(v, cur)
+
+
+def _write_inputs(tmp_path: Path) -> tuple[Path, Path]:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(300):
+        day = pd.Timestamp("2026-01-01") + pd.Timedelta(days=int(i // 3))
+        rows.append({"Order ID": f"O{i}", "Order Date": day.strftime("%Y-%m-%d"), "Customer ID": f"C{i % 40}",
+                     "SKU": f"P{rng.integers(0, 15)}", "Product": "thing", "Quantity": 1, "Unit Price": 20.0 + i % 7,
+                     "Currency": "EUR"})
+    orders = tmp_path / "orders.csv"
+    pd.DataFrame(rows).to_csv(orders, index=False)
+    n = 4000
+    variant = np.where(rng.random(n) < 0.5, "control", "treatment")
+    converted = (rng.random(n) < np.where(variant == "treatment", 0.13, 0.10)).astype(int)
+    exp = tmp_path / "photo_test.csv"
+    pd.DataFrame({"user_id": [f"u{i}" for i in range(n)], "variant": variant, "converted": converted}).to_csv(exp, index=False)
+    return orders, exp
+
+
+def test_cli_json_and_report_files(tmp_path):
+    orders, exp = _write_inputs(tmp_path)
+    html_out, csv_out = tmp_path / "r.html", tmp_path / "r.csv"
+    cmd = [sys.executable, "-m", "ecom_models", "value", str(orders), "--experiment", str(exp), "--only", "abtest,reviews",
+           "--monthly-cost", "100", "--setup-cost", "1000", "--set", "abtest.exposed_share=50%",
+           "--html", str(html_out), "--csv", str(csv_out), "--simulations", "2000", "--json"]
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    for key in ("source", "currency", "monthly_value", "yearly_value", "monthly_profit", "monthly_net", "first_year_net",
+                "roi_first_year", "payback_months", "chance_positive", "costs", "ab_replaces", "rows", "sensitivity",
+                "waterfall", "simulations", "written"):
+        assert key in doc
+    assert doc["currency"] == "EUR" and doc["ab_replaces"] == "images"  # "photo" in the file name
+    rows = {r["model"]: r for r in doc["rows"]}
+    assert rows["abtest"]["counted"] and rows["abtest"]["estimate"]["evidence_kind"] == "measured A/B test"
+    exposed = {a["key"]: a["value"] for a in rows["abtest"]["estimate"]["assumptions"]}["exposed_share"]
+    assert exposed == pytest.approx(0.5)
+    assert not rows["recommendations"]["counted"] and rows["recommendations"]["status"] == "not computed"
+    assert doc["monthly_value"]["value"] == pytest.approx(rows["abtest"]["estimate"]["monthly_value"])
+    figs = pd.read_csv(csv_out).query("section == 'figure'").set_index("key")
+    assert figs.loc["monthly_value", "value"] == pytest.approx(doc["monthly_value"]["value"])
+    assert html_out.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_cli_bad_input_is_a_message_not_a_traceback(tmp_path):
+    for args in (["--set", "nonsense"], ["--margin", "3"], ["--only", "magic"]):
+        out = subprocess.run([sys.executable, "-m", "ecom_models", "value", str(tmp_path / "missing.csv"), *args, "--json"],
+                             cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert out.returncode == 2, out.stderr
+        assert out.stderr.startswith("error:") and "Traceback" not in out.stderr
