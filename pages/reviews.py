@@ -1,6 +1,244 @@
+"""Reviews: sentiment per product and aspect, over time, the reviews to answer, stars that disagree with
+words, early warnings before sales fall, and semantic search. Scored offline by a bundled text model."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import pandas as pd
 import streamlit as st
 
-from ecom_ui.common import page_header
+from ecom_models import sentiment as S
+from ecom_ui import reviews as R
+from ecom_ui.common import (active_data, data_source_note, empty_state, guarded, money, number, page_header, pct,
+                            store_currency, workspace)
 
-page_header("reviews", "Coming soon.")
-st.info("This page is being built.")
+page_header("Reviews", "What your customers praise and complain about, per product and per topic (shipping, quality, "
+            "size and fit, price, service). Read offline by a text model shipped with the app, checked against your "
+            "own star ratings.")
+
+data = active_data("reviews")
+if data is None:
+    empty_state("reviews", "(review text, ideally with stars, product and date)")
+    st.stop()
+data_source_note(data)
+ws = workspace()
+
+analysis = guarded(R.analysis, data.key, data.df, ws)
+if analysis is None:
+    st.stop()
+scored, aspects, comp = analysis.scored, analysis.aspects, analysis.comparison
+for note in analysis.notes:
+    st.info(note, icon="ℹ️")
+
+# -- headline --------------------------------------------------------------------------------------
+scored_mask = scored["label"].notna()
+n_scored = int(scored_mask.sum())
+share_neg = float((scored["label"] == "negative").sum() / n_scored) if n_scored else float("nan")
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Reviews read", number(n_scored),
+          help="Reviews with text the model could read. Empty reviews and reviews in other languages are not scored.")
+c2.metric("Negative reviews", pct(share_neg),
+          help="Share of the read reviews whose text is negative, whatever their stars.")
+c3.metric("Average stars", "–" if scored["rating"].isna().all() else f"{scored['rating'].mean():.2f} ★",
+          help="Average star rating of all reviews that have one.")
+used = analysis.model_used
+c4.metric("Model reading your reviews", R.MODEL_NAMES.get(used, used),
+          help="The model with the higher accuracy on your held-out rated reviews (see below). Without star ratings, "
+               "the bundled model is used.")
+
+# -- which model ----------------------------------------------------------------------------------
+with st.expander("How accurate is it? The models compared on your own reviews", expanded=comp.trained):
+    if comp.trained:
+        st.markdown(
+            f"Your reviews with stars were split: **{comp.n_train:,}** to learn from and **{comp.n_test:,}** kept aside. "
+            "The models guessed the stars' verdict (1–2 ★ negative, 3 ★ neutral, 4–5 ★ positive) on the kept-aside "
+            "reviews **without seeing the stars**. *Balanced accuracy* is the average hit rate over the three "
+            "verdicts (0.33 is a coin toss, 1.0 is perfect).")
+        st.dataframe(R.comparison_table(comp), hide_index=True, width="stretch",
+                     column_config={
+                         "Balanced accuracy (3 classes)": st.column_config.NumberColumn(format="%.2f"),
+                         "Positive vs negative only": st.column_config.NumberColumn(
+                             format="%.2f", help="Balanced accuracy on 1–2 ★ versus 4–5 ★ reviews only."),
+                     })
+        winner = R.MODEL_NAMES[comp.winner]
+        sure = ("the difference is clear (its 90% interval excludes zero)" if comp.confident
+                else "but the difference is within the noise of this sample")
+        st.markdown(f"**{winner} wins** on held-out reviews, {sure}. It scores your reviews; "
+                    "the VADER word list is the simple baseline.")
+    else:
+        st.markdown(f"No fine-tuning: {comp.reason}")
+    rep = R.bundled_report().get("int8", {})
+    if rep:
+        st.caption(
+            f"The bundled model (MiniLM sentence encoder + a sentiment layer trained on 2,177 labelled review "
+            f"sentences) scored {rep['held_out_accuracy']:.0%} on {rep['held_out_n']} sentences it never saw, versus "
+            f"{rep['vader_held_out_accuracy']:.0%} for VADER.")
+
+tabs = st.tabs(["Products", "Complaints by topic", "Over time", "Answer these", "Stars vs words",
+                "Early warnings", "Search", "Money"])
+
+# -- products -------------------------------------------------------------------------------------
+with tabs[0]:
+    st.header("Products with the lowest ratings")
+    products = R.product_table(data.key, analysis)
+    if products.empty:
+        st.info("No product ids in these reviews, so there is no per-product view.")
+    else:
+        st.caption("Worst first. The bar is the share of negative reviews; the whisker is its 90% interval — "
+                   "wide whiskers mean few reviews, so judge with care.")
+        st.plotly_chart(R.product_chart(products), width="stretch")
+        st.dataframe(
+            products.rename(columns={
+                "product_id": "Product", "reviews": "Reviews", "mean_rating": "Avg stars", "mean_score": "Text sentiment",
+                "share_negative": "Negative", "top_complaint": "Top complaint (mentions)", "complaint_example": "Example"}
+            ).drop(columns=["share_negative_low", "share_negative_high"]),
+            hide_index=True, width="stretch",
+            column_config={
+                "Avg stars": st.column_config.NumberColumn(format="%.2f"),
+                "Text sentiment": st.column_config.NumberColumn(format="%.2f", help="−1 very negative, +1 very positive"),
+                "Negative": st.column_config.NumberColumn(format="percent"),
+            })
+
+# -- aspects --------------------------------------------------------------------------------------
+with tabs[1]:
+    st.header("What the complaints are about")
+    asp = R.aspect_table(data.key, analysis)
+    if asp["mentions"].sum() == 0:
+        st.info("No review mentions shipping, quality, size and fit, price or service.")
+    else:
+        top = asp.iloc[0]
+        m1, m2 = st.columns(2)
+        m1.metric("Top complaint", str(top["aspect"]),
+                  help="The topic with the most negative sentences about it.")
+        m2.metric(f"Negative reviews mentioning {top['aspect']}", pct(top["share_of_negative_reviews"]),
+                  help="Of all negative reviews, the share with a negative sentence about this topic.")
+        st.plotly_chart(R.aspect_bar(asp), width="stretch")
+        st.dataframe(asp.rename(columns={
+            "aspect": "Topic", "mentions": "Mentions", "negative_mentions": "Negative mentions",
+            "share_of_negative_reviews": "Share of negative reviews", "mean_score": "Average sentiment",
+            "example": "Worst example"}), hide_index=True, width="stretch",
+            column_config={"Share of negative reviews": st.column_config.NumberColumn(format="percent"),
+                           "Average sentiment": st.column_config.NumberColumn(format="%.2f")})
+        pick = st.selectbox("Show complaints about", list(S.ASPECTS), key="reviews_aspect")
+        ex = aspects[(aspects["aspect"] == pick) & (aspects["label"] == "negative")].sort_values("date", ascending=False)
+        st.dataframe(ex[["date", "product_id", "rating", "sentence", "score"]].head(50).rename(columns={
+            "date": "Date", "product_id": "Product", "rating": "Stars", "sentence": "What they said", "score": "Sentiment"}),
+            hide_index=True, width="stretch",
+            column_config={"Sentiment": st.column_config.NumberColumn(format="%.2f"),
+                           "Date": st.column_config.DateColumn(format="YYYY-MM-DD")})
+        st.caption("Topics are found with keyword rules per sentence; the sentence's sentiment comes from the bundled model.")
+
+# -- over time ------------------------------------------------------------------------------------
+with tabs[2]:
+    st.header("Sentiment over time")
+    monthly = S.sentiment_over_time(scored)
+    if monthly.empty:
+        st.info("The reviews have no dates, so there is no timeline.")
+    else:
+        st.plotly_chart(R.over_time_chart(monthly), width="stretch")
+        st.caption("Monthly average of the text sentiment (−1 to +1) next to the average stars; grey bars are the "
+                   "number of reviews. Months with few reviews move a lot.")
+        st.plotly_chart(R.aspect_time_chart(S.aspect_over_time(aspects)), width="stretch")
+        st.caption("Negative mentions per topic and month: a growing colour is a problem getting worse.")
+
+# -- answer queue ---------------------------------------------------------------------------------
+with tabs[3]:
+    st.header("Negative reviews to answer first")
+    queue = S.answer_queue(scored, limit=100)
+    st.metric("Negative reviews in the last 30 days",
+              number(int((queue["age_days"] <= 30).sum()) if len(queue) else 0),
+              help="Negative reviews written in the 30 days before the newest review (at most 100 are listed).")
+    st.caption("Most negative and most recent first; 1-star reviews get a push. Answering quickly and publicly "
+               "shows future buyers that you care.")
+    st.dataframe(queue.rename(columns={
+        "priority": "Priority", "review_id": "Review id", "product_id": "Product", "date": "Date", "age_days": "Days ago",
+        "rating": "Stars", "score": "Sentiment", "negative_aspects": "Complaints", "title": "Title", "text": "Review"}),
+        hide_index=True, width="stretch",
+        column_config={"Priority": st.column_config.ProgressColumn(min_value=0, max_value=1.2, format="%.2f"),
+                       "Sentiment": st.column_config.NumberColumn(format="%.2f"),
+                       "Date": st.column_config.DateColumn(format="YYYY-MM-DD")})
+
+# -- disagreements --------------------------------------------------------------------------------
+with tabs[4]:
+    st.header("Stars and words that disagree")
+    dis = S.disagreements(scored)
+    st.metric("Reviews where stars and words disagree", number(len(dis)),
+              help="4–5 stars with clearly negative words, or 1–2 stars with clearly positive words, judged by the "
+                   "bundled model, which never saw the stars.")
+    st.caption("High stars with unhappy words often hide a real problem (\"love it, but it arrived broken\"); "
+               "low stars with happy words are often a mis-click or a complaint about something else.")
+    st.dataframe(dis.head(200).rename(columns={
+        "kind": "Kind", "review_id": "Review id", "product_id": "Product", "date": "Date", "rating": "Stars",
+        "bundled_score": "Text sentiment", "title": "Title", "text": "Review"}), hide_index=True, width="stretch",
+        column_config={"Text sentiment": st.column_config.NumberColumn(format="%.2f"),
+                       "Date": st.column_config.DateColumn(format="YYYY-MM-DD")})
+
+# -- early warnings -------------------------------------------------------------------------------
+with tabs[5]:
+    st.header("Sentiment fell before sales fell")
+    orders = active_data("orders")
+    if orders is None:
+        st.info("Upload your orders on the Data page to compare review sentiment with sales.")
+    else:
+        warn = R.warnings_table(data.key, orders.key, analysis, orders.df)
+        st.metric("Products where sentiment dropped before sales", number(len(warn)),
+                  help="A month whose review sentiment was 0.3 below the 3 months before, followed within 4 months "
+                       "by a 20% drop in the product's share of your units sold.")
+        st.caption("Past cases where reviews warned before sales did: watch the sentiment of these products "
+                   "— next time, you can act when reviews turn, before the sales drop.")
+        st.dataframe(warn.rename(columns={
+            "product_id": "Product", "sentiment_drop_month": "Sentiment fell in", "score_before": "Sentiment before",
+            "score_after": "Sentiment after", "sales_drop_month": "Sales fell in", "share_before": "Share of units before",
+            "share_after": "Share of units after", "lead_months": "Months of warning"}), hide_index=True, width="stretch",
+            column_config={"Sentiment before": st.column_config.NumberColumn(format="%.2f"),
+                           "Sentiment after": st.column_config.NumberColumn(format="%.2f"),
+                           "Share of units before": st.column_config.NumberColumn(format="percent"),
+                           "Share of units after": st.column_config.NumberColumn(format="percent")})
+
+# -- search ---------------------------------------------------------------------------------------
+with tabs[6]:
+    st.header("Search reviews by meaning")
+    st.caption("Finds reviews that mean the same thing even with other words: \"arrived late\" also finds "
+               "\"took three weeks to get here\".")
+    query = st.text_input("Search", value="", placeholder="e.g. leaking bottle, arrived late, too small",
+                          key="reviews_query", max_chars=200)
+    if query.strip():
+        hits = guarded(R.search, data.key, query.strip(), analysis, 20)
+        if hits is not None:
+            if hits.empty:
+                st.info("No review is close in meaning to this search. Try other words.")
+            else:
+                st.dataframe(hits.rename(columns={
+                    "similarity": "Match", "review_id": "Review id", "product_id": "Product", "date": "Date", "rating": "Stars",
+                    "label": "Sentiment", "score": "Score", "title": "Title", "text": "Review"}),
+                    hide_index=True, width="stretch",
+                    column_config={"Match": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.2f"),
+                                   "Score": st.column_config.NumberColumn(format="%.2f"),
+                                   "Date": st.column_config.DateColumn(format="YYYY-MM-DD")})
+
+# -- money ----------------------------------------------------------------------------------------
+with tabs[7]:
+    st.header("What fixing the top complaints is worth")
+    orders = active_data("orders")
+    currency = store_currency()
+    saved = ws.get("sentiment.assumptions", "current", {}) or {}
+    with st.form("reviews_value_form"):
+        cols = st.columns(3)
+        values = {}
+        for col, a in zip(cols, S.DEFAULT_ASSUMPTIONS.values()):
+            values[a.key] = col.number_input(
+                a.label + " (%)", min_value=0.0, max_value=100.0, step=1.0,
+                value=float(saved.get(a.key, a.value)) * 100, help=a.help, key=f"reviews_assume_{a.key}") / 100
+        if st.form_submit_button("Save assumptions"):
+            ws.put("sentiment.assumptions", "current", values)
+    est = guarded(S.business_value, analysis, orders.df if orders is not None else None, values, currency=currency)
+    if est is not None:
+        v1, v2 = st.columns(2)
+        v1.metric("Extra revenue per month (estimate)", money(est.monthly_value, currency),
+                  help="From a higher average rating and fewer returns if the top complaints are fixed.")
+        v2.metric("Plausible range per month", f"{money(est.monthly_low, currency)} – {money(est.monthly_high, currency)}",
+                  help="Low and high ends of the assumptions above.")
+        st.caption(est.evidence)
+        st.caption(est.note)
+        ws.put("sentiment.value", "latest", asdict(est))
