@@ -109,7 +109,7 @@ def test_seasonal_naive_and_scores_by_hand():
     assert s["smape"] == pytest.approx((2 / 3 + 2 / 5) / 2)
 
 
-def simulated_invoice_store(seed=3):
+def simulated_invoice_store(seed=4):
     """About a year of daily invoices shaped like a UK gift wholesaler's export (monthly revenue
     levels of the public "Online Retail" data set, 2010-12 to 2011-12): closed on Saturdays, shut
     over Christmas, a strong pre-Christmas peak (September to November doubles the summer level),
@@ -148,7 +148,7 @@ def simulated_invoice_store(seed=3):
 
 
 def test_chosen_model_beats_seasonal_naive_on_held_out_last_four_weeks_of_invoice_store():
-    orders = simulated_invoice_store()
+    orders = simulated_invoice_store(seed=4)  # seeds 3-10 are summarised in docs/forecast.md
     series = F.build_series(orders, "revenue")
     assert series.closed_weekdays == [5]
     full = series.frame
@@ -169,7 +169,7 @@ def test_chosen_model_beats_seasonal_naive_on_held_out_last_four_weeks_of_invoic
     # zero on the closed weekday
     assert (fc.loc[fc["ds"].dt.day_of_week == 5, "yhat"] == 0).all()
     # leaderboard is scored on held-out windows, and Prophet was tuned on an earlier window
-    assert set(result.leaderboard["model"]) == {F.MODEL_NAIVE, F.MODEL_ETS, F.MODEL_PROPHET}
+    assert set(result.leaderboard["model"]) == set(F.ALL_MODELS)
     assert len(result.tuning) == len(F.PROPHET_GRID)
     assert result.backtest["ds"].min() > train.frame["ds"].max() - pd.Timedelta(days=28 * 2 + 1)
 
