@@ -1489,3 +1489,43 @@ def saved_scenarios(ws) -> dict[str, Scenario]:
 
 def delete_scenario(ws, name: str) -> None:
     ws.delete(SCENARIO_NAMESPACE, name)
+
+
+def country_code(value) -> str | None:
+    """Two-letter holiday-calendar code for a country code or name ('United Kingdom' -> 'GB'),
+    or None when we have no calendar for it."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    key = re.sub(r"[^a-z]", "", str(value).lower())
+    if not key:
+        return None
+    try:
+        from holidays.registry import COUNTRIES
+    except ImportError:  # pragma: no cover
+        return None
+    lookup = {}
+    for module_name, names in COUNTRIES.items():
+        code = names[1]
+        lookup[module_name.replace("_", "")] = code
+        lookup[names[0].lower()] = code
+        for alias in names[1:]:
+            if not alias.startswith("Holidays"):
+                lookup[alias.lower()] = code
+    lookup.update({"eire": "IE", "england": "GB", "scotland": "GB", "wales": "GB", "northernireland": "GB",
+                   "czechrepublic": "CZ", "holland": "NL", "rsa": "ZA", "korea": "KR", "southkorea": "KR"})
+    return lookup.get(key)
+
+
+def supported_countries() -> list[str]:
+    try:
+        from holidays.registry import COUNTRIES
+    except ImportError:  # pragma: no cover
+        return []
+    return sorted({names[1] for names in COUNTRIES.values()})
+
+
+def main_country(orders: pd.DataFrame) -> str | None:
+    """The holiday calendar of the country most orders come from."""
+    if "country" not in orders.columns or not orders["country"].notna().any():
+        return None
+    return country_code(orders["country"].mode().iloc[0])

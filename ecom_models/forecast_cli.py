@@ -30,16 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def default_country(orders) -> str | None:
     """The most common country in the orders, if we have a holiday calendar for it."""
-    if "country" not in orders.columns or not orders["country"].notna().any():
-        return None
-    code = str(orders["country"].mode().iloc[0]).strip().upper()
-    try:
-        import holidays
+    from ecom_models.forecast import main_country
 
-        holidays.country_holidays(code, years=[2025])
-        return code
-    except Exception:
-        return None
+    return main_country(orders)
 
 
 def _metrics(row: dict) -> dict:
@@ -56,7 +49,10 @@ def run(args: argparse.Namespace) -> dict:
     if args.country and args.country.lower() == "none":
         country = None
     else:
-        country = args.country.upper() if args.country else default_country(orders)
+        country = F.country_code(args.country) if args.country else default_country(orders)
+        if args.country and country is None:
+            raise InputError(f"'{args.country}' is not a country we have public holidays for.",
+                             fix="use a two-letter code such as US, GB, DE or FR, or --country none.")
     doc: dict = {"file": str(args.file), "metric": args.metric, "by": args.by, "freq": args.freq, "horizon": horizon,
                  "country": country}
     if args.by:

@@ -80,11 +80,8 @@ with st.sidebar:
                       help="Forecast the whole store, or one product, category, country or channel.")
     horizon = st.slider("Days ahead", 7, 120, 28, step=7, key="fc_horizon",
                         help="How far ahead to forecast. The models are checked on past windows of the same length.")
-    default_country = None
-    if "country" in orders.columns and orders["country"].notna().any():
-        top = str(orders["country"].mode().iloc[0]).upper()
-        default_country = top if top in COUNTRIES else None
-    country_options = ["(no holidays)"] + COUNTRIES
+    default_country = F.main_country(orders)
+    country_options = ["(no holidays)"] + sorted(set(COUNTRIES) | set(F.supported_countries()))
     country_label = st.selectbox("Public holidays of", country_options,
                                  index=country_options.index(default_country) if default_country else 0, key="fc_country",
                                  help="Prophet learns how your sales change on this country's public holidays. "
