@@ -694,12 +694,27 @@ def lever_abtest(experiment, orders=None, traffic=None) -> Lever:
             raise InputError("the A/B test needs your orders to put a money value on the lift (average order value).",
                              fix="upload your orders on the Data page.")
         kwargs = dict(result=result, monthly_visitors=visitors, average_order_value=aov, currency=figs["currency"])
-        fn = AB.business_value
-        est = fn(**kwargs)
-        est = replace(est, note=(est.note + f" Visitors per month: {source}.").strip())
+        # The measured *relative* lift applies to the store's own conversion, not to the test
+        # group's (a test run on engaged visitors converts better than the store as a whole).
+        store_rate = figs["monthly_orders"] / visitors if _finite(visitors) and visitors > 0 else float("nan")
+
+        def bv(control_rate=None, **kw):
+            est = AB.business_value(**kw)
+            target = control_rate if control_rate is not None else store_rate
+            test_rate = next((a.value for a in est.assumptions if a.key == "control_rate"), float("nan"))
+            if not _finite(target):
+                return est
+            est, _ = apply_overrides(est, {"control_rate": target})
+            help_ = (f"your store's orders per month / visitors per month; the test's control group converted at "
+                     f"{test_rate:.2%}")
+            return replace(est, assumptions=[replace(a, help=help_, low=None, high=None) if a.key == "control_rate" else a
+                                             for a in est.assumptions])
+
+        est = bv(**kwargs)
+        est = replace(est, note=(est.note + f" Visitors per month: {source}. Today's conversion rate: your store's.").strip())
         words = [str(v) for v in (getattr(result.spec, "variants", None) or [])]
         words += [str(m) for m in result.table.get("metric", [])]
-        return Lever("abtest", est, lambda ov: call_with_overrides(fn, kwargs, ov), context=" ".join(words))
+        return Lever("abtest", est, lambda ov: call_with_overrides(bv, kwargs, ov), context=" ".join(words))
 
     return _run("abtest", work)
 
