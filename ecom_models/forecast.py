@@ -320,8 +320,26 @@ def build_series(
         frame = _weekly(frame)
     currency = str(sales["currency"].mode().iloc[0]) if "currency" in sales and sales["currency"].notna().any() else "USD"
     return SeriesData(frame=frame, metric=metric, by=by, freq=freq, closed_weekdays=closed_weekdays,
-                      closure_dates=list(days[closure.to_numpy()]), notes=notes, currency=currency,
+                      closure_dates=_closure_calendar(days, closure, open_day), notes=notes, currency=currency,
                       unit_value=unit_value, price_per_unit=price_per_unit, promo_discount=promo_discount)
+
+
+def _closure_calendar(days: pd.DatetimeIndex, closure: pd.Series, open_day: pd.Series) -> list[pd.Timestamp]:
+    """Closure days, plus closed weekdays that fall inside a closure (a Saturday in the middle of
+    a Christmas shutdown is part of it, so next year's same date is closed too)."""
+    closed = closure.to_numpy().copy()
+    is_open_wd = open_day.to_numpy()
+    n = len(days)
+    for i in np.flatnonzero(~is_open_wd):
+        j = i - 1
+        while j >= 0 and not is_open_wd[j]:
+            j -= 1
+        k = i + 1
+        while k < n and not is_open_wd[k]:
+            k += 1
+        if j >= 0 and k < n and closed[j] and closed[k]:
+            closed[i] = True
+    return list(days[closed])
 
 
 def _retail_event_dates(years) -> dict[str, list[pd.Timestamp]]:
