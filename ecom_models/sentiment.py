@@ -691,7 +691,7 @@ def analyse_reviews(reviews: pd.DataFrame, text_col: str | None = None, *, fine_
         return f"{k:,} review" + ("" if k == 1 else "s")
 
     if truncated.any():
-        notes.append(f"{reviews_word(int(truncated.sum()))} were cut to their first {MAX_TOKENS} tokens (about 190 words) for the model.")
+        notes.append(f"{reviews_word(int(truncated.sum()))} longer than {MAX_TOKENS} tokens (about 190 words): the model read the beginning only.")
     if counts.get("empty", 0):
         notes.append(f"{reviews_word(int(counts['empty']))} without text: not scored.")
     if counts.get("emoji_only", 0):

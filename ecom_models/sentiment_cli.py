@@ -68,12 +68,39 @@ def reviews_frame(raw: pd.DataFrame, text_col: str | None = None, file: str | No
     return out
 
 
+def _read_one_column(path: str) -> pd.DataFrame | None:
+    """A plain list of reviews (a header line, then one review per line) is a valid reviews file here."""
+    import csv
+    import io
+    from pathlib import Path
+
+    p = Path(path)
+    if p.suffix.lower() not in (".csv", ".txt", ".tsv", "") or not p.is_file():
+        return None
+    data = p.read_bytes()
+    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    rows = [",".join(r) for r in csv.reader(io.StringIO(text, newline=""))]
+    if len(rows) < 2:
+        return None
+    return pd.DataFrame({rows[0].strip() or "text": [r if r.strip() else None for r in rows[1:]]})
+
+
 def run(args: argparse.Namespace) -> dict:
     from ecom_models import sentiment as S
     from ecom_models.intake import read_table
 
     started = time.perf_counter()
-    raw = read_table(args.file)
+    try:
+        raw = read_table(args.file)
+    except InputError as exc:
+        raw = _read_one_column(args.file) if "one field" in exc.message else None
+        if raw is None:
+            raise
     frame = reviews_frame(raw, args.text_col, file=str(args.file))
     analysis = S.analyse_reviews(frame, "text", fine_tune_on_ratings=not args.no_fine_tune)
     scored = analysis.scored

@@ -1,0 +1,48 @@
+"""The Reviews page runs on the merchant's own reviews: it compares the models on held-out rated reviews,
+names the winner, draws every view, searches by meaning, and never renders review text as HTML."""
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = str(ROOT / "pages" / "reviews.py")
+
+
+def test_reviews_page(monkeypatch, tmp_path):
+    monkeypatch.setenv("ECOM_WORKSPACE_DIR", str(tmp_path))
+    monkeypatch.chdir(ROOT)
+    from ecom_models.demo import demo_store
+    from ecom_models.workspace import Workspace
+
+    reviews = demo_store().reviews.sample(240, random_state=5).reset_index(drop=True)
+    reviews.loc[0, "text"] = "<img src=x onerror=alert(1)> <b>Terrible</b>, it broke."
+    ws = Workspace("test", tmp_path)
+    ws.save_dataset("my reviews", "reviews", reviews.drop(columns=["true_complaints"]), source_file="reviews.csv")
+
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state["use_demo"] = True
+    at.run()
+    assert not at.exception, at.exception
+    headers = [h.value for h in at.header]
+    for expected in ("Products with the lowest ratings", "What the complaints are about", "Sentiment over time",
+                     "Negative reviews to answer first", "Stars and words that disagree", "Sentiment fell before sales fell",
+                     "Search reviews by meaning", "What fixing the top complaints is worth"):
+        assert expected in headers
+    labels = [m.label for m in at.metric]
+    for expected in ("Reviews read", "Negative reviews", "Model reading your reviews", "Top complaint",
+                     "Extra revenue per month (estimate)"):
+        assert expected in labels
+    assert all(m.help for m in at.metric)
+    assert any("wins** on held-out reviews" in md.value for md in at.markdown)
+    frames = [df.value for df in at.dataframe]
+    comparison = next(f for f in frames if "Model" in f.columns)
+    assert set(comparison["Model"]) == {"Fine-tuned on your stars", "Bundled text model", "VADER word list (baseline)"}
+    assert any("1 review with HTML" in i.value for i in at.info)
+    # user text is only ever in data frames, never in markdown
+    assert not any("onerror" in md.value for md in at.markdown)
+
+    at.text_input(key="reviews_query").input("arrived late").run()
+    assert not at.exception, at.exception
+    hits = next(df.value for df in at.dataframe if "Match" in df.value.columns)
+    assert len(hits) > 0 and hits["Match"].is_monotonic_decreasing
