@@ -234,3 +234,18 @@ def test_scenarios_saved_in_workspace(tmp_path):
     with pytest.raises(InputError):
         F.save_scenario(ws, F.Scenario(name="  "))
     ws.close()
+
+
+def test_shutdown_closes_the_same_dates_next_year():
+    # closed on Sundays, and shut from 23 Dec to 3 Jan (which includes Sundays)
+    orders = make_orders(start="2024-06-01", days=560, closed_weekday=6, seed=5, base=20)
+    day = orders["order_date"].dt.normalize()
+    orders = orders[~((day >= "2024-12-23") & (day <= "2025-01-03"))]
+    s = F.build_series(orders, "units")
+    assert pd.Timestamp("2024-12-29") in s.closure_dates  # a Sunday inside the shutdown
+    hist = s.one()
+    hist = hist[hist["ds"] <= "2025-12-10"]
+    fut = F.future_frame(hist, 30, "D", s.closed_weekdays, s.closure_dates)
+    closed = set(fut.loc[~fut["open"], "ds"].dt.strftime("%m-%d"))
+    assert {"12-23", "12-24", "12-25", "12-28", "12-31"} <= closed
+    assert "12-22" not in closed and "12-19" not in closed
