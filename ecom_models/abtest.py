@@ -763,11 +763,11 @@ class DataQuality:
         out = []
         split = ", ".join(f"{k}: {v:,}" for k, v in self.units_per_variant.items())
         if self.srm_status == "warning":
-            out.append(("error", f"Traffic split is off ({split}; p = {self.srm_p_value:.2g}). Something in the set-up sends the wrong share of people to a variant; results may be biased until the cause is found."))
+            out.append(("error", f"Traffic split is off ({split}; p {_fmt_p(self.srm_p_value)}). Something in the set-up sends the wrong share of people to a variant; results may be biased until the cause is found."))
         elif self.srm_status == "caution":
-            out.append(("warning", f"Traffic split looks a little uneven ({split}; p = {self.srm_p_value:.2g}). Worth checking the set-up."))
+            out.append(("warning", f"Traffic split looks a little uneven ({split}; p {_fmt_p(self.srm_p_value)}). Worth checking the set-up."))
         else:
-            out.append(("ok", f"Traffic split matches the plan ({split}; p = {self.srm_p_value:.2g})."))
+            out.append(("ok", f"Traffic split matches the plan ({split}; p {_fmt_p(self.srm_p_value)})."))
         if self.multi_variant_units:
             out.append(("warning", f"{self.multi_variant_units:,} people were seen in more than one variant."))
         if self.repeated_units:
@@ -775,6 +775,10 @@ class DataQuality:
         if self.exposure_mismatch_rows:
             out.append(("warning", f"{self.exposure_mismatch_rows:,} rows have a '{self.exposure_col}' that contradicts their variant."))
         return out
+
+
+def _fmt_p(p: float) -> str:
+    return "< 0.001" if p < 0.001 else f"= {p:.3f}" if p < 0.1 else f"= {p:.2f}"
 
 
 def _srm_status(p: float) -> str:

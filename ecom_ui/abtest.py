@@ -23,6 +23,13 @@ def fmt_value(kind: str, x: float) -> str:
     return f"{x:,.2f}" if abs(x) < 1e5 else f"{x:,.0f}"
 
 
+def fmt_p(p: float) -> str:
+    """p-values as merchants read them: '< 0.001' instead of 3.9e-15."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "–"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}" if p < 0.1 else f"{p:.2f}"
+
+
 def fmt_range(lo: float, hi: float) -> str:
     hi_s = "no upper limit" if not math.isfinite(hi) else f"{hi:+.1%}"
     return f"{lo:+.1%} to {hi_s}"

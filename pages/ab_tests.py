@@ -10,7 +10,7 @@ import streamlit as st
 
 from ecom_models import abtest as ab
 from ecom_models.errors import InputError
-from ecom_ui.abtest import VERDICT_STYLE, cumulative_chart, fmt_range, fmt_value, forest_chart
+from ecom_ui.abtest import VERDICT_STYLE, cumulative_chart, fmt_p, fmt_range, fmt_value, forest_chart
 from ecom_ui.common import (active_data, data_source_note, empty_state, guarded, money, number, page_header, pct,
                             show_input_error, store_currency, workspace)
 
@@ -145,8 +145,8 @@ with st.sidebar:
     correction = st.radio("Correction for many comparisons", ["none", "holm", "bh"],
                           format_func={"none": "None", "holm": "Holm (strict)", "bh": "Benjamini-Hochberg (balanced)"}.get,
                           help="Testing many metrics and variants raises the chance of a false win. A correction makes 'significant' harder to reach.")
-    mde = st.slider("Smallest lift worth detecting", 0.01, 0.30, 0.05, 0.01, format="%.2f",
-                    help="Relative lift (0.05 = 5%) below which the change is not worth it; used for power and 'keep running'.")
+    mde = st.slider("Smallest lift worth detecting", 1, 30, 5, 1, format="%d%%",
+                    help="Relative lift below which the change is not worth it (5% = 5% more conversions); used for power and 'keep running'.") / 100
 
 settings = ab.Settings(confidence=confidence, two_sided=sided.startswith("Is the variant different"), sequential=mode.startswith("Any time"),
                        cuped=cuped, cap_percentile=cap, prior_sd=prior_sd, correction=correction, mde=mde)
@@ -176,14 +176,18 @@ st.caption(f"{mode_text} Control: **{result.control}**. {settings.confidence:.0%
            f"{'two' if settings.two_sided else 'one'}-sided. Prior: {'flat' if not prior_sd else f'normal, spread {prior_sd:.2f}'}.")
 
 # -- 1. data quality -----------------------------------------------------------------------------
-st.subheader("1. Can you trust the data?")
+_section = iter(range(1, 20))
+st.subheader(f"{next(_section)}. Can you trust the data?")
 q = result.quality_raw or result.quality
 c = st.columns(4)
-c[0].metric("Traffic split check (p)", f"{q.srm_p_value:.3g}",
+c[0].metric("Traffic split check (p)", fmt_p(q.srm_p_value),
             help="Chance of a split at least this uneven if the set-up worked. Below 0.001 the set-up is probably broken (sample-ratio mismatch).")
-c[1].metric("People in several variants", number(q.multi_variant_units), help="People who saw more than one version; they blur the comparison.")
-c[2].metric("Repeated people", number(q.repeated_units), help="People who appear on more than one row of the file.")
-c[3].metric("Rows contradicting the variant", number(q.exposure_mismatch_rows),
+if spec.aggregated:
+    st.caption("This file has one row per variant, so repeated or mixed-up people cannot be checked; only the traffic split can.")
+else:
+    c[1].metric("People in several variants", number(q.multi_variant_units), help="People who saw more than one version; they blur the comparison.")
+    c[2].metric("Repeated people", number(q.repeated_units), help="People who appear on more than one row of the file.")
+    c[3].metric("Rows contradicting the variant", number(q.exposure_mismatch_rows),
             help=(f"Rows whose '{q.exposure_col}' does not match the variant they were assigned (e.g. a control user shown the new page)."
                   if q.exposure_col else "No column was found that should agree with the variant (such as a landing page)."))
 for level, text in q.messages():
@@ -196,10 +200,10 @@ if not spec.aggregated and (q.multi_variant_units or q.repeated_units or q.expos
         both = pd.DataFrame([
             {"data": "as given", "people": int(a.row(primary).units_control + a.row(primary).units_variant),
              "lift": pct(a.row(primary).rel_lift, signed=True), "likely range": fmt_range(a.row(primary).rel_ci_low, a.row(primary).rel_ci_high),
-             "p-value": f"{a.row(primary).p_value:.3g}"},
+             "p-value": fmt_p(a.row(primary).p_value)},
             {"data": "affected people left out", "people": int(b.row(primary).units_control + b.row(primary).units_variant),
              "lift": pct(b.row(primary).rel_lift, signed=True), "likely range": fmt_range(b.row(primary).rel_ci_low, b.row(primary).rel_ci_high),
-             "p-value": f"{b.row(primary).p_value:.3g}"},
+             "p-value": fmt_p(b.row(primary).p_value)},
         ])
         st.caption(f"The main metric both ways (first variant, {primary}):")
         st.dataframe(both, hide_index=True, width="stretch")
@@ -234,7 +238,7 @@ TABLE_CONFIG = {
 }
 
 # -- 2. results ----------------------------------------------------------------------------------
-st.subheader("2. Results")
+st.subheader(f"{next(_section)}. Results")
 t = result.table
 for name in metrics:
     rows = t[t.metric == name]
@@ -255,7 +259,7 @@ for name in metrics:
         cc[0].metric("Chance it is better", pct(r.chance_to_win, 0),
                      help="Bayesian probability that the variant truly beats control, given the data"
                           + (" and a sceptical prior." if prior_sd else " (flat prior)."))
-        cc[1].metric("p-value", f"{r.p_value:.3g}",
+        cc[1].metric("p-value", fmt_p(r.p_value),
                      help="How surprising this difference would be if the variant changed nothing; below "
                           f"{settings.alpha:.2g} counts as a real difference. Test: {r.test}.")
         cc[2].metric("Risk if you ship it", pct(r.risk_variant, 2),
@@ -287,7 +291,7 @@ with st.expander("Full results table"):
     st.dataframe(show, hide_index=True, width="stretch", column_config=TABLE_CONFIG)
 
 # -- 3. money ------------------------------------------------------------------------------------
-st.subheader("3. What it is worth")
+st.subheader(f"{next(_section)}. What it is worth")
 conv_rows = t[t.kind == "conversion"]
 if conv_rows.empty:
     st.info("Money impact needs a conversion metric (0/1 per person, such as 'converted').")
@@ -295,6 +299,10 @@ else:
     traffic, orders = active_data("traffic"), active_data("orders")
     visitors, aov = _store_figures(traffic.key if traffic else "", traffic.df if traffic else None, orders.key if orders else "", orders.df if orders else None)
     currency = store_currency()
+    experiment_is_demo = data is not None and data.is_demo and source_key == data.key
+    if not experiment_is_demo and ((traffic is not None and traffic.is_demo) or (orders is not None and orders.is_demo)):
+        st.caption("Visitors and order value below come from the **demo store**, not your shop: enter your own figures, "
+                   "or upload your traffic and orders on the Data page.")
     cc = st.columns(3)
     visitors = cc[0].number_input("Visitors per month", min_value=0, value=int(round(visitors or 100000)), step=1000,
                                   help="From your traffic data (last 30 days of sessions), if uploaded; change it freely.")
@@ -313,7 +321,7 @@ else:
                f"({number(conv_lo)} to {number(conv_hi)} conversions). Assumes every visitor would see the change, and each extra conversion is one average order.")
 
 # -- 4. planning ---------------------------------------------------------------------------------
-st.subheader("4. Planning")
+st.subheader(f"{next(_section)}. Planning")
 tab_now, tab_new = st.tabs(["This test so far", "Plan a new test"])
 with tab_now:
     r = t[t.metric == primary].iloc[0]
@@ -357,7 +365,7 @@ with tab_new:
 
 # -- 5. slices -----------------------------------------------------------------------------------
 if spec.segment_cols and not spec.aggregated:
-    st.subheader("5. By segment")
+    st.subheader(f"{next(_section)}. By segment")
     seg = st.selectbox("Segment column", spec.segment_cols, help="Look at the main metric within groups such as device or country.")
     sres = guarded(_segments, source_key, df, spec, spec_key, seg, primary, control, settings_t, exclude)
     if sres is not None and len(sres):
@@ -374,7 +382,7 @@ if spec.segment_cols and not spec.aggregated:
 
 # -- 6. over time --------------------------------------------------------------------------------
 if spec.date_col and not spec.aggregated and t[t.metric == primary].kind.iloc[0] != "ratio":
-    st.subheader("6. Lift over time")
+    st.subheader(f"{next(_section)}. Lift over time")
     var_choice = st.selectbox("Variant", [x for x in spec.variants if x != control], help="Which variant to follow.") if len(spec.variants) > 2 else \
         [x for x in spec.variants if x != control][0]
     cum = guarded(_cumulative, source_key, df, spec, spec_key, primary, control, var_choice, settings_t, exclude)
@@ -385,7 +393,7 @@ if spec.date_col and not spec.aggregated and t[t.metric == primary].kind.iloc[0]
                       ". Early days swing a lot; in fixed-horizon mode only the last day's range is valid."))
 
 # -- 7. export -----------------------------------------------------------------------------------
-st.subheader("7. Export")
+st.subheader(f"{next(_section)}. Export")
 cc = st.columns(2)
 cc[0].download_button("Results table (CSV)", ab.results_csv(result).encode("utf-8"), file_name="ab_test_results.csv", mime="text/csv",
                       help="One row per metric and variant, with every figure on this page.")
