@@ -35,6 +35,7 @@ def rows_table(summary: ValueSummary) -> pd.DataFrame:
             "Per month": fmt_money(e.monthly_value, summary.currency) if e else "–",
             "90% interval": fmt_interval(e.monthly_low, e.monthly_high, summary.currency, summary.currency) if e else "",
             "Per year": fmt_money(e.yearly_value, summary.currency) if e else "–",
+            "Based on": e.evidence_kind if e else "",
             "What changes": e.lever if e else "",
             "Evidence": ((e.evidence if e.evidence.lower().startswith(e.evidence_kind.lower())
                           else f"{e.evidence_kind}: {e.evidence}") if e else r.needs),
@@ -227,100 +228,108 @@ def report_html(summary: ValueSummary, store_name: str = "", generated: datetime
 # --------------------------------------------------------------------------------------------
 # PDF (matplotlib, no extra dependency)
 # --------------------------------------------------------------------------------------------
-def report_pdf(summary: ValueSummary, store_name: str = "", generated: datetime | None = None) -> bytes:
-    import matplotlib
+def pdf_figures(summary: ValueSummary, store_name: str = "", generated: datetime | None = None) -> list:
+    """The PDF's pages as matplotlib figures (A4 landscape); `report_pdf` writes them.
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-    from matplotlib.backends.backend_pdf import PdfPages
+    Built with `matplotlib.figure.Figure`, not pyplot, so concurrent page sessions are safe."""
+    from matplotlib.figure import Figure
 
     generated = generated or datetime.now()
     c = summary.currency
-    buf = io.BytesIO()
     title = "What AI is worth to " + (store_name if store_name else "your store")
-    with PdfPages(buf) as pdf:
-        # page 1: headline and rows
-        fig = plt.figure(figsize=(11.69, 8.27))
-        fig.text(0.05, 0.94, title, fontsize=18, weight="bold")
-        fig.text(0.05, 0.91, f"Ecom Value Lab business case · {generated:%Y-%m-%d %H:%M} · amounts in {c}", fontsize=9,
-                 color="#555")
-        y = 0.85
-        for label, value, interval in headline(summary):
-            fig.text(0.05, y, label, fontsize=10, color="#555")
-            fig.text(0.40, y, value, fontsize=12, weight="bold")
-            if interval:
-                fig.text(0.58, y, "90% interval " + interval, fontsize=9, color="#555")
-            y -= 0.04
-        rt = rows_table(summary)[["Model", "Status", "Per month", "90% interval", "Per year", "Evidence"]].copy()
-        rt["Evidence"] = [e if len(e) <= 90 else e[:87] + "…" for e in rt["Evidence"]]
-        ax = fig.add_axes([0.03, 0.05, 0.94, 0.50])
+    pages = []
+    # page 1: headline and rows
+    fig = Figure(figsize=(11.69, 8.27))
+    fig.text(0.05, 0.94, title, fontsize=18, weight="bold")
+    fig.text(0.05, 0.91, f"Ecom Value Lab business case · {generated:%Y-%m-%d %H:%M} · amounts in {c}", fontsize=9,
+             color="#555")
+    y = 0.85
+    for label, value, interval in headline(summary):
+        fig.text(0.05, y, label, fontsize=10, color="#555")
+        fig.text(0.40, y, value, fontsize=12, weight="bold")
+        if interval:
+            fig.text(0.58, y, "90% interval " + interval, fontsize=9, color="#555")
+        y -= 0.04
+    rt = rows_table(summary)[["Model", "Status", "Per month", "90% interval", "Per year", "Evidence"]].copy()
+    rt["Status"] = rt["Status"].str.replace("replaced by A/B test", "replaced (A/B)")
+    rt["Evidence"] = [e if len(e) <= 90 else e[:87] + "…" for e in rt["Evidence"]]
+    ax = fig.add_axes([0.03, 0.05, 0.94, 0.50])
+    ax.axis("off")
+    tab = ax.table(cellText=rt.values, colLabels=list(rt.columns), loc="upper center", cellLoc="left",
+                   colWidths=[0.19, 0.10, 0.07, 0.14, 0.07, 0.43])
+    tab.auto_set_font_size(False)
+    tab.set_fontsize(7)
+    tab.scale(1, 1.5)
+    pages.append(fig)
+
+    # page 2: waterfall and tornado
+    fig = Figure(figsize=(11.69, 8.27))
+    ax1, ax2 = fig.subplots(2, 1, gridspec_kw={"height_ratios": [1, 1.2]})
+    w = summary.waterfall
+    running, bottoms, heights, colors = 0.0, [], [], []
+    for amount, kind in zip(w["amount"], w["kind"]):
+        if kind == "total":
+            bottoms.append(0.0)
+            heights.append(amount)
+            colors.append(BLUE)
+            running = amount
+        else:
+            bottoms.append(running if amount >= 0 else running + amount)
+            heights.append(abs(amount))
+            colors.append(GREEN if amount >= 0 else RED)
+            running += amount
+    ax1.bar(range(len(w)), heights, bottom=bottoms, color=colors)
+    for i, (b, h, a) in enumerate(zip(bottoms, heights, w["amount"])):
+        ax1.text(i, b + h, fmt_money(a, c), ha="center", va="bottom", fontsize=7)
+    ax1.set_xticks(range(len(w)))
+    ax1.set_xticklabels(list(w["step"]), fontsize=7, rotation=15, ha="right")
+    ax1.set_title("Where the monthly value comes from", fontsize=11)
+    ax1.set_ylabel(f"{c} per month", fontsize=8)
+    t = summary.tornado
+    base = summary.first_year_net.mid
+    if len(t):
+        t = t.iloc[::-1]
+        lows = t[["low_net", "high_net"]].min(axis=1).to_numpy()
+        highs = t[["low_net", "high_net"]].max(axis=1).to_numpy()
+        ypos = range(len(t))
+        ax2.barh(ypos, lows - base, left=base, color=RED)
+        ax2.barh(ypos, highs - base, left=base, color=GREEN)
+        ax2.axvline(base, color=GREY, linestyle="--")
+        ax2.set_yticks(list(ypos))
+        ax2.set_yticklabels([lab if len(lab) <= 70 else lab[:67] + "…" for lab in t["label"]], fontsize=7)
+    ax2.set_title("Which assumptions move the first-year net gain most (red: the worse end of the range, green: the better end)", fontsize=11)
+    ax2.set_xlabel(f"First-year net gain ({c})", fontsize=8)
+    fig.tight_layout()
+    pages.append(fig)
+
+    # page 3: assumptions
+    av = assumptions_view(summary)[["Model", "Assumption", "Value", "Plausible range"]]
+    per_page = 32
+    for start in range(0, max(len(av), 1), per_page):
+        fig = Figure(figsize=(11.69, 8.27))
+        fig.text(0.05, 0.95, "Assumptions (edit them on the Business value page)", fontsize=13, weight="bold")
+        ax = fig.add_axes([0.03, 0.03, 0.94, 0.88])
         ax.axis("off")
-        tab = ax.table(cellText=rt.values, colLabels=list(rt.columns), loc="upper center", cellLoc="left",
-                       colWidths=[0.12, 0.11, 0.08, 0.15, 0.08, 0.46])
-        tab.auto_set_font_size(False)
-        tab.set_fontsize(7)
-        tab.scale(1, 1.5)
-        pdf.savefig(fig)
-        plt.close(fig)
+        chunk = av.iloc[start:start + per_page]
+        if len(chunk):
+            tab = ax.table(cellText=chunk.values, colLabels=list(chunk.columns), loc="upper center", cellLoc="left",
+                           colWidths=[0.14, 0.52, 0.14, 0.20])
+            tab.auto_set_font_size(False)
+            tab.set_fontsize(7)
+            tab.scale(1, 1.4)
+        pages.append(fig)
+    return pages
 
-        # page 2: waterfall and tornado
-        fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(11.69, 8.27), gridspec_kw={"height_ratios": [1, 1.2]})
-        w = summary.waterfall
-        running, bottoms, heights, colors = 0.0, [], [], []
-        for amount, kind in zip(w["amount"], w["kind"]):
-            if kind == "total":
-                bottoms.append(0.0)
-                heights.append(amount)
-                colors.append(BLUE)
-                running = amount
-            else:
-                bottoms.append(running if amount >= 0 else running + amount)
-                heights.append(abs(amount))
-                colors.append(GREEN if amount >= 0 else RED)
-                running += amount
-        ax1.bar(range(len(w)), heights, bottom=bottoms, color=colors)
-        for i, (b, h, a) in enumerate(zip(bottoms, heights, w["amount"])):
-            ax1.text(i, b + h, fmt_money(a, c), ha="center", va="bottom", fontsize=7)
-        ax1.set_xticks(range(len(w)))
-        ax1.set_xticklabels(list(w["step"]), fontsize=7, rotation=15, ha="right")
-        ax1.set_title("Where the monthly value comes from", fontsize=11)
-        ax1.set_ylabel(f"{c} per month", fontsize=8)
-        t = summary.tornado
-        base = summary.first_year_net.mid
-        if len(t):
-            t = t.iloc[::-1]
-            lows = t[["low_net", "high_net"]].min(axis=1).to_numpy()
-            highs = t[["low_net", "high_net"]].max(axis=1).to_numpy()
-            ypos = range(len(t))
-            ax2.barh(ypos, lows - base, left=base, color=RED)
-            ax2.barh(ypos, highs - base, left=base, color=GREEN)
-            ax2.axvline(base, color=GREY, linestyle="--")
-            ax2.set_yticks(list(ypos))
-            ax2.set_yticklabels([lab if len(lab) <= 70 else lab[:67] + "…" for lab in t["label"]], fontsize=7)
-        ax2.set_title("Which assumptions move the first-year net gain most (low end red, high end green)", fontsize=11)
-        ax2.set_xlabel(f"First-year net gain ({c})", fontsize=8)
-        fig.tight_layout()
-        pdf.savefig(fig)
-        plt.close(fig)
 
-        # page 3: assumptions
-        av = assumptions_view(summary)[["Model", "Assumption", "Value", "Plausible range"]]
-        per_page = 32
-        for start in range(0, max(len(av), 1), per_page):
-            fig = plt.figure(figsize=(11.69, 8.27))
-            fig.text(0.05, 0.95, "Assumptions (edit them on the Business value page)", fontsize=13, weight="bold")
-            ax = fig.add_axes([0.03, 0.03, 0.94, 0.88])
-            ax.axis("off")
-            chunk = av.iloc[start:start + per_page]
-            if len(chunk):
-                tab = ax.table(cellText=chunk.values, colLabels=list(chunk.columns), loc="upper center", cellLoc="left",
-                               colWidths=[0.14, 0.52, 0.14, 0.20])
-                tab.auto_set_font_size(False)
-                tab.set_fontsize(7)
-                tab.scale(1, 1.4)
+def report_pdf(summary: ValueSummary, store_name: str = "", generated: datetime | None = None) -> bytes:
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    buf = io.BytesIO()
+    pages = pdf_figures(summary, store_name, generated)
+    with PdfPages(buf) as pdf:
+        for fig in pages:
             pdf.savefig(fig)
-            plt.close(fig)
         info = pdf.infodict()
-        info["Title"] = title
+        info["Title"] = "What AI is worth to " + (store_name if store_name else "your store")
         info["Creator"] = "Ecom Value Lab"
     return buf.getvalue()

@@ -536,7 +536,7 @@ def fmt_figure(value, unit: str, currency: str = "USD") -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if unit == "months":
-        return "never at this net gain" if value == float("inf") else ("immediately" if value <= 0 else f"{value:,.1f} months")
+        return "never at this net gain" if value == float("inf") else ("0 months" if value <= 0 else f"{value:,.1f} months")
     if unit == "ratio":
         return f"{value * 100:+,.0f}%"
     if unit == "%":
@@ -555,7 +555,9 @@ def fmt_assumption(value, unit: str) -> str:
         return "–"
     if unit in ("%", "share"):
         return f"{float(value) * 100:.3g}%"
-    return f"{float(value):,.4g}" + (f" {unit}" if unit else "")
+    v = float(value)
+    text = f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.4g}"
+    return text + (f" {unit}" if unit else "")
 
 
 # --------------------------------------------------------------------------------------------

@@ -98,16 +98,16 @@ c2.caption(f"90% range {money(summary.yearly.low, cur)} to {money(summary.yearly
 c3.metric("Net gain in the first year", money(summary.first_year_net.mid, cur),
           help="Twelve months of (value x your margin on extra sales, minus the running cost), minus the one-off setup cost.")
 c3.caption(f"90% range {money(summary.first_year_net.low, cur)} to {money(summary.first_year_net.high, cur)}")
-c4.metric("Chance the first year pays off", V.fmt_figure(summary.chance_positive, "%", cur),
-          help="Share of 20,000 simulated outcomes in which the first-year net gain is above zero.")
+c4.metric("Chance it pays off", V.fmt_figure(summary.chance_positive, "%", cur),
+          help="Share of 20,000 simulated outcomes in which the first-year net gain (after your costs) is above zero.")
 c5, c6, c7, c8 = st.columns(4)
 c5.metric("Profit per month", money(summary.monthly_profit.mid, cur),
           help="Monthly value after your gross margin on extra sales; costs avoided (forecasting, fraud) count in full.")
-c6.metric("Return on investment, first year", V.fmt_figure(summary.roi_first_year, "ratio", cur),
+c6.metric("First-year ROI", V.fmt_figure(summary.roi_first_year, "ratio", cur),
           help="First-year net gain divided by what you spend in the first year (running cost x 12 + setup). "
                "Shows '–' until you enter your costs below.")
 c7.metric("Payback time", V.fmt_figure(summary.payback_months, "months", cur),
-          help="Months of net gain needed to earn back the one-off setup cost.")
+          help="Months of net gain needed to earn back the one-off setup cost (0 without a setup cost).")
 c8.metric("Models counted", f"{len(counted)} of {len(summary.rows)}",
           help="Models with an estimate that counts in the totals. Offline estimates replaced by a measured A/B test, "
                "and models still missing data, are not counted.")
@@ -214,8 +214,8 @@ st.subheader("Which assumptions matter most")
 if len(summary.tornado):
     st.plotly_chart(RP.tornado_figure(summary), width="stretch")
     n_default = int(summary.tornado["default_range"].sum())
-    st.caption("Each bar: the first-year net gain with one assumption at the low (red) and high (green) end of its "
-               "plausible range, all else as it is. Check the top ones first."
+    st.caption("Each bar: the first-year net gain with one assumption at the worse (red) and the better (green) end of "
+               "its plausible range, all else as it is; the dashed line is today's figure. Check the top ones first."
                + (f" {n_default} assumption(s) without a stated range vary by ±20%." if n_default else ""))
 else:
     st.info("No counted row has an assumption to vary yet.")

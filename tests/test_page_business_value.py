@@ -78,7 +78,10 @@ def test_page_shows_the_reports_figures(stubbed):
     assert _metric(at, "Value per year") == head["Value per year"]
     assert _metric(at, "Net gain in the first year") == head["Net gain in the first year"]
     assert _metric(at, "Models counted") == "3 of 6"
-    assert _metric(at, "Return on investment, first year") == "–"  # no costs entered yet
+    assert _metric(at, "First-year ROI") == head["Return on investment, first year"] == "–"  # no costs yet
+    assert _metric(at, "Chance it pays off") == head["Chance the first year pays off"]
+    assert _metric(at, "Payback time") == head["Payback time"] == "0 months"
+    assert _metric(at, "Profit per month") == V.fmt_money(expected.monthly_profit.mid)
     captions = " ".join(c.value for c in at.caption)
     lo, hi = expected.monthly.low, expected.monthly.high
     assert f"90% range {V.fmt_money(lo)} to {V.fmt_money(hi)}" in captions
@@ -123,7 +126,7 @@ def test_edits_costs_and_ab_link_are_saved_and_survive_a_reload(stubbed):
     # a new browser session (reload) keeps all of it
     again = _run()
     assert _metric(again, "Value per month") == "$5,000"
-    assert _metric(again, "Payback time") != "immediately"
+    assert _metric(again, "Payback time") != "0 months"
     rows = again.dataframe[0].value
     assert rows[rows["Model"] == "Recommendations"].iloc[0]["Status"] == "replaced by A/B test"
     assert rows[rows["Model"] == "Recommendations"].iloc[0]["Per month"] == "$10.0k"
