@@ -20,9 +20,19 @@ if orders is None:
     empty_state("orders", "(an order-lines export) to put a money value on each model")
     st.stop()
 data_source_note(orders)
-experiment = active_data("experiment")
-traffic = active_data("traffic")
-reviews = active_data("reviews")
+
+
+def _companion(kind: str):
+    """Another dataset to go with the orders: never the demo store's next to the merchant's own orders."""
+    found = active_data(kind)
+    if found is not None and found.is_demo and not orders.is_demo:
+        return None
+    return found
+
+
+experiment = _companion("experiment")
+traffic = _companion("traffic")
+reviews = _companion("reviews")
 ws = workspace()
 overrides, costs, ab_choice = U.load_settings(ws)
 

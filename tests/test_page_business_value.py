@@ -130,3 +130,33 @@ def test_edits_costs_and_ab_link_are_saved_and_survive_a_reload(stubbed):
     rows = again.dataframe[0].value
     assert rows[rows["Model"] == "Recommendations"].iloc[0]["Status"] == "replaced by A/B test"
     assert rows[rows["Model"] == "Recommendations"].iloc[0]["Per month"] == "$10.0k"
+
+
+def test_merchant_orders_are_never_mixed_with_the_demo_test(stubbed, monkeypatch):
+    import os
+
+    import pandas as pd
+
+    from ecom_ui.common import _workspace
+
+    seen = {}
+
+    def abtest_lever(experiment, orders=None, traffic=None):
+        seen["experiment"], seen["orders"], seen["traffic"] = experiment, orders, traffic
+        return Lever("abtest", problem="no A/B test yet.", source="missing")
+
+    monkeypatch.setattr(V, "lever_abtest", abtest_lever)
+    ws = _workspace(os.environ["ECOM_WORKSPACE"], os.environ["ECOM_WORKSPACE_DIR"])
+    orders = pd.DataFrame({"order_id": ["A1", "A2"], "order_date": pd.to_datetime(["2026-01-02", "2026-01-05"]),
+                           "customer_id": ["c1", "c2"], "product_id": ["p1", "p2"], "quantity": [1.0, 2.0],
+                           "unit_price": [10.0, 5.0], "revenue": [10.0, 10.0], "currency": ["EUR", "EUR"],
+                           "line_type": ["sale", "sale"], "is_duplicate": [False, False]})
+    ws.save_dataset("my orders", "orders", orders, source_file="shop_export.csv")
+    at = _run()
+    assert seen["experiment"] is None and seen["traffic"] is None  # not the demo store's
+    assert list(seen["orders"]["order_id"]) == ["A1", "A2"]
+    assert any("shop_export.csv" in c.value for c in at.caption)
+    rows = at.dataframe[0].value
+    ab = rows[rows["Model"] == "A/B test"].iloc[0]
+    assert ab["Status"] == "not computed yet" and "A/B test file" in ab["Evidence"]
+    assert _metric(at, "Models counted") == "2 of 6"
