@@ -26,7 +26,7 @@ def run_cli(capsys, *argv):
 
 def test_cli_rows_in_order(tmp_path, capsys):
     path = tmp_path / "reviews.csv"
-    path.write_text(CSV.replace("{long}", "Really good value and it works well. " * 60), encoding="utf-8")
+    path.write_text(CSV.replace("{long}", "Really good value and it works well. " * 70), encoding="utf-8")
     code, out, err = run_cli(capsys, "sentiment", str(path), "--json")
     assert code == 0, err
     doc = json.loads(out)

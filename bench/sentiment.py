@@ -1,0 +1,83 @@
+"""Bench the review-sentiment model: throughput on short reviews, model size, memory, full analysis time.
+
+    .venv/bin/python bench/sentiment.py [--n 1500] [--full]
+
+Short reviews: distinct sentences of up to 30 words (the UCI labelled sentences, plus the shop sentences),
+so no repeat is encoded only once. Timing includes tokenisation, length-sorted batching, the ONNX
+encoder and the head. --full also times the whole analysis of the demo store's reviews (aspects and
+fine-tuning included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from ecom_models import sentiment as S  # noqa: E402
+
+DATA = Path("/work/shared/data/sentiment_labelled_sentences")
+
+
+def short_reviews(n: int) -> list[str]:
+    texts = []
+    for name in ("yelp_labelled.txt", "imdb_labelled.txt"):
+        path = DATA / name
+        if path.exists():
+            texts += [line.rsplit("\t", 1)[0].strip() for line in path.read_text(encoding="utf-8").split("\n") if "\t" in line]
+    shop = S.MODEL_DIR / "product_sentences.tsv"
+    texts += [line.rsplit("\t", 1)[0] for line in shop.read_text(encoding="utf-8").split("\n") if "\t" in line and not line.startswith("#")]
+    texts = list(dict.fromkeys(t for t in texts if 0 < len(t.split()) <= 30))
+    return texts[:n]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=1500)
+    parser.add_argument("--full", action="store_true", help="also time the full analysis of the demo reviews")
+    args = parser.parse_args()
+    print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f} (other work on the machine slows this down)")
+    size = sum(p.stat().st_size for p in S.MODEL_DIR.iterdir() if p.is_file())
+    print(f"model files in data/models/minilm: {size / 1e6:.1f} MB (limit 100 MB)")
+
+    t0 = time.perf_counter()
+    enc = S.get_encoder()
+    head = S.get_bundled_head()
+    print(f"model load: {time.perf_counter() - t0:.2f} s")
+    texts = short_reviews(args.n)
+    words = np.mean([len(t.split()) for t in texts])
+    enc.encode(texts[:64])  # warm-up
+    for batch in (32, 64, 128):
+        t0, c0 = time.perf_counter(), time.process_time()
+        emb, _ = enc.encode(texts, batch_size=batch)
+        head.predict_score(emb)
+        secs, cpu = time.perf_counter() - t0, time.process_time() - c0
+        print(f"short reviews (n={len(texts)}, mean {words:.1f} words), batch {batch}: {len(texts) / secs:,.0f} reviews/s "
+              f"wall clock; CPU time {cpu:.1f} s = {len(texts) / (cpu / 2):,.0f} reviews/s if 2 cores were free")
+    t0 = time.perf_counter()
+    S.vader_scores(texts)
+    print(f"VADER baseline: {len(texts) / (time.perf_counter() - t0):,.0f} reviews/s")
+
+    if args.full:
+        from ecom_models.demo import demo_store
+
+        reviews = demo_store().reviews
+        t0 = time.perf_counter()
+        a = S.analyse_reviews(reviews)
+        secs = time.perf_counter() - t0
+        print(f"full analysis of the demo store's {len(reviews):,} reviews (distinct texts encoded once, aspects, "
+              f"Keras fine-tuning): {secs:.1f} s; {a.comparison.reason}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory (RSS): {peak:,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
