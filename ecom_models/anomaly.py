@@ -560,7 +560,7 @@ class LabelComparison:
     """Supervised model vs unsupervised score on held-out labels (out-of-fold predictions).
 
     `table`: detector, name, precision_at_k, precision_low, precision_high, roc_auc, k.
-    `winner`: the detector with the higher precision at k ("supervised" or "ensemble").
+    `winner`: "supervised" or "ensemble": the higher precision at k, then the higher ROC-AUC.
     """
 
     table: pd.DataFrame
@@ -611,8 +611,13 @@ def compare_with_labels(result: RiskResult, labels: dict[str, str], k: int | Non
         return HistGradientBoostingClassifier(max_iter=100, learning_rate=0.1, max_leaf_nodes=15,
                                               min_samples_leaf=5, random_state=random_state)
 
-    for train, test in splitter.split(X, y):
-        oof[test] = make().fit(X[train], y[train]).predict_proba(X[test])[:, 1]
+    from threadpoolctl import threadpool_limits
+
+    # one thread: OpenMP spinning on a busy 2-core machine is 20x slower than a single thread
+    with threadpool_limits(1):
+        for train, test in splitter.split(X, y):
+            oof[test] = make().fit(X[train], y[train]).predict_proba(X[test])[:, 1]
+        model = make().fit(X, y)
     k = int(k or max(5, min(50, round(len(df) * 0.2))))
     rows = []
     for det, score in (("supervised", oof), ("ensemble", df["score"].to_numpy()),
@@ -622,15 +627,20 @@ def compare_with_labels(result: RiskResult, labels: dict[str, str], k: int | Non
         rows.append({"detector": det, "name": DETECTOR_NAMES[det], "precision_at_k": prec, "precision_low": lo,
                      "precision_high": hi, "roc_auc": roc_auc(y, score), "k": k})
     table = pd.DataFrame(rows)
-    winner = "supervised" if table.loc[0, "precision_at_k"] > table.loc[1, "precision_at_k"] else "ensemble"
-    model = make().fit(X, y)
+    sup, ens = table.iloc[0], table.iloc[1]
+    # higher precision at k wins; on a tie, the higher ROC-AUC; on a full tie the simpler score
+    better = (sup["precision_at_k"], sup["roc_auc"]) > (ens["precision_at_k"], ens["roc_auc"])
+    winner = "supervised" if better else "ensemble"
     return LabelComparison(table=table, n_labels=len(df), n_fraud=int(y.sum()), k=k, winner=winner,
                            folds=folds, model=model)
 
 
 def supervised_scores(result: RiskResult, comparison: LabelComparison) -> np.ndarray:
     """Fraud probability for every order from the model trained on all labels."""
-    return comparison.model.predict_proba(_model_matrix(result.orders))[:, 1]
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        return comparison.model.predict_proba(_model_matrix(result.orders))[:, 1]
 
 
 # -------------------------------------------------------------------------------------------
@@ -869,7 +879,12 @@ def daily_scores(anomalies: pd.DataFrame) -> pd.DataFrame:
 # -------------------------------------------------------------------------------------------
 @dataclass
 class MoneyView:
-    """Value at risk among flagged orders and the loss prevented at a review capacity."""
+    """Value at risk among flagged orders and the loss prevented at a review capacity.
+
+    Loss prevented over the period = loss_share × (value of the reviewed orders you marked
+    as fraud + value of the reviewed orders not yet marked × `precision`), where the
+    reviewed orders are the `capacity_per_day × days` riskiest. Orders marked "fine" count 0.
+    """
 
     flagged_orders: int
     value_at_risk: float  # total value of the flagged orders
@@ -877,38 +892,81 @@ class MoneyView:
     capacity_per_day: float
     reviewed_orders: int  # capacity * days, at most the number of orders
     reviewed_value: float
-    precision: float  # share of reviewed orders expected to be fraud
+    labelled_orders: int  # reviewed orders that carry a decision
+    labelled_fraud_value: float
+    precision: float  # share of fraud assumed among reviewed orders without a decision
     precision_source: str
     loss_prevented: float  # over the whole period
-    monthly_loss_prevented: float
+    loss_low: float
+    loss_high: float
+
+    @property
+    def monthly_loss_prevented(self) -> float:
+        return self.loss_prevented / self.days * 30.44
+
+    @property
+    def monthly_low(self) -> float:
+        return self.loss_low / self.days * 30.44
+
+    @property
+    def monthly_high(self) -> float:
+        return self.loss_high / self.days * 30.44
+
+
+DEFAULT_PRECISION = (0.3, 0.1, 0.6)  # assumed share of fraud among reviewed orders: value, low, high
+
+
+def _period_days(result: RiskResult) -> float:
+    dates = pd.to_datetime(result.orders["order_date"])
+    return max(1.0, (dates.max() - dates.min()).total_seconds() / 86400.0 + 1)
+
+
+def unlabelled_precision(result: RiskResult, labels: dict[str, str] | None, edge: int = 20
+                         ) -> tuple[float, float, float, str]:
+    """Share of fraud to expect among reviewed orders without a decision: (value, low, high, source).
+
+    With at least `edge` decisions, the fraud share among the `edge` lowest-ranked decided
+    orders (unreviewed orders mostly rank below them, so the share there is the best guide),
+    with a Wilson interval. Else the typical figure DEFAULT_PRECISION."""
+    if labels:
+        decided = result.orders[result.orders["order_id"].isin(labels.keys())]
+        if len(decided) >= edge:
+            tail = decided.iloc[-edge:]["order_id"].map(labels).eq("fraud")
+            p = float(tail.mean())
+            lo, hi = wilson(float(tail.sum()), edge)
+            return p, lo, hi, f"your decisions (fraud share among the {edge} lowest-ranked orders you reviewed)"
+    v, lo, hi = DEFAULT_PRECISION
+    return v, lo, hi, "assumption (a typical share; mark orders to measure it)"
 
 
 def money_view(result: RiskResult, capacity_per_day: float = 5.0, precision: float | None = None,
-               precision_source: str = "assumption", loss_share: float = 1.0) -> MoneyView:
+               precision_source: str | None = None, loss_share: float = 1.0,
+               labels: dict[str, str] | None = None) -> MoneyView:
     df = result.orders
-    dates = pd.to_datetime(df["order_date"])
-    days = max(1.0, (dates.max() - dates.min()).total_seconds() / 86400.0 + 1)
+    days = _period_days(result)
     n_review = int(min(len(df), round(capacity_per_day * days)))
     reviewed = df.iloc[:n_review]  # riskiest first
+    p_auto, lo, hi, source = unlabelled_precision(result, labels)
     if precision is None:
-        precision, precision_source = 0.3, "assumption"
-    prevented = float(reviewed["order_value"].clip(lower=0).sum()) * precision * loss_share
+        precision = p_auto
+    else:
+        lo, hi = min(lo, precision), max(hi, precision)
+        source = precision_source or "your setting"
+    value = reviewed["order_value"].clip(lower=0).to_numpy(float)
+    decision = reviewed["order_id"].map(labels or {}).to_numpy(object)
+    is_fraud = np.array([d == "fraud" for d in decision])
+    undecided = np.array([d not in LABELS for d in decision])
+    fraud_value = float(value[is_fraud].sum())
+    open_value = float(value[undecided].sum())
     return MoneyView(
         flagged_orders=int(df["flag"].sum()), value_at_risk=float(df.loc[df["flag"], "order_value"].clip(lower=0).sum()),
-        days=days, capacity_per_day=capacity_per_day, reviewed_orders=n_review,
-        reviewed_value=float(reviewed["order_value"].clip(lower=0).sum()), precision=float(precision),
-        precision_source=precision_source, loss_prevented=prevented,
-        monthly_loss_prevented=prevented / days * 30.44,
+        days=days, capacity_per_day=capacity_per_day, reviewed_orders=n_review, reviewed_value=float(value.sum()),
+        labelled_orders=int((~undecided).sum()), labelled_fraud_value=fraud_value, precision=float(precision),
+        precision_source=source,
+        loss_prevented=loss_share * (fraud_value + open_value * precision),
+        loss_low=min(loss_share, 0.7) * (fraud_value + open_value * lo),
+        loss_high=max(loss_share, 1.0) * (fraud_value + open_value * hi),
     )
-
-
-def precision_from_labels(result: RiskResult, labels: dict[str, str], top_n: int) -> tuple[float, int] | None:
-    """Share of fraud among the labelled orders within the top_n riskiest, and how many there are."""
-    top = result.orders.iloc[:top_n]
-    lab = top["order_id"].map(labels).dropna()
-    if len(lab) < 10:
-        return None
-    return float((lab == "fraud").mean()), int(len(lab))
 
 
 def business_value(
@@ -920,52 +978,36 @@ def business_value(
     loss_share: float = 1.0,
     currency: str | None = None,
 ) -> ValueEstimate:
-    """Monthly loss prevented by reviewing the riskiest orders at a review capacity.
+    """Monthly loss prevented by reviewing the riskiest orders before shipping.
 
-    value = (value of the orders reviewed per month) × (share of them that are fraud) ×
-    (share of a fraud order's value that is lost: goods, chargeback fees).
-    The share that is fraud comes from the merchant's labels among the reviewed orders when
-    there are at least 10, else it is an assumption (30%, plausible 10% to 60%).
+    value = loss_share × (value of reviewed orders marked fraud + value of reviewed orders
+    without a decision × share of fraud expected among them), per month. See MoneyView.
+    Without decisions the share is an assumption (30%, plausible 10% to 60%).
     """
     if result is None:
         if orders is None:
             raise InputError("no orders to estimate the value of fraud review from.", fix="load an orders file.")
         result = score_orders(orders)
     currency = currency or result.currency
-    dates = pd.to_datetime(result.orders["order_date"])
-    days = max(1.0, (dates.max() - dates.min()).total_seconds() / 86400.0 + 1)
-    n_review = int(min(len(result.orders), round(capacity_per_day * days)))
-    source = "assumption"
-    low_p, high_p = 0.1, 0.6
-    if precision is None and labels:
-        measured = precision_from_labels(result, labels, n_review)
-        if measured is not None:
-            precision, n_lab = measured
-            low_p, high_p = wilson(precision * n_lab, n_lab)
-            source = f"your labels ({n_lab} reviewed orders among the top {n_review})"
-    if precision is None:
-        precision = 0.3
-    mv = money_view(result, capacity_per_day, precision, source, loss_share)
-    monthly_reviewed_value = mv.reviewed_value / days * 30.44
-    value = monthly_reviewed_value * precision * loss_share
-    low = monthly_reviewed_value * low_p * min(loss_share, 0.7)
-    high = monthly_reviewed_value * high_p * max(loss_share, 1.0)
-    measured = source != "assumption"
+    mv = money_view(result, capacity_per_day, precision, None, loss_share, labels)
+    measured = mv.labelled_orders > 0 and precision is None and mv.precision_source.startswith("your decisions")
     return ValueEstimate(
         model="risk",
         lever="fraud losses prevented by reviewing the riskiest orders before shipping",
-        monthly_value=value,
-        monthly_low=min(low, value),
-        monthly_high=max(high, value),
-        evidence=(f"reviewing {capacity_per_day:g} riskiest orders a day ({mv.reviewed_orders:,} orders worth "
-                  f"{_money(mv.reviewed_value, currency)} over {days:.0f} days); share that is fraud: "
-                  f"{precision:.0%} from {source}"),
+        monthly_value=mv.monthly_loss_prevented,
+        monthly_low=min(mv.monthly_low, mv.monthly_loss_prevented),
+        monthly_high=max(mv.monthly_high, mv.monthly_loss_prevented),
+        evidence=(f"reviewing the {capacity_per_day:g} riskiest orders a day ({mv.reviewed_orders:,} orders worth "
+                  f"{_money(mv.reviewed_value, currency)} over {mv.days:.0f} days); {mv.labelled_orders:,} of them "
+                  f"reviewed, fraud among them worth {_money(mv.labelled_fraud_value, currency)}; share of fraud among "
+                  f"the rest: {mv.precision:.0%} from {mv.precision_source}"),
         evidence_kind="offline metric" if measured else "assumption",
         assumptions=[
             Assumption("capacity_per_day", "Orders your team can review per day", capacity_per_day, "orders/day",
-                       "how many flagged orders someone checks before shipping", 1.0, 50.0),
-            Assumption("precision", "Share of reviewed orders that are fraud", precision, "%",
-                       "measured on your labels when you have 10 or more, else a typical figure", low_p, high_p),
+                       "how many of the riskiest orders someone checks before shipping", 1.0, 50.0),
+            Assumption("precision", "Share of fraud among reviewed orders without a decision", mv.precision, "%",
+                       "measured on your decisions when you have 20 or more, else a typical figure",
+                       min(DEFAULT_PRECISION[1], mv.precision), max(DEFAULT_PRECISION[2], mv.precision)),
             Assumption("loss_share", "Share of a fraud order's value that would be lost", loss_share, "%",
                        "goods shipped plus chargeback fees; 100% means the whole order value", 0.7, 1.5),
         ],

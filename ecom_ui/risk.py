@@ -71,10 +71,12 @@ def day_chart(alerts: pd.DataFrame, metric: str, segment: str) -> go.Figure:
     return fig
 
 
-def capacity_curve(result: A.RiskResult, precision: float, loss_share: float,
+def capacity_curve(result: A.RiskResult, loss_share: float, labels: dict | None = None,
                    capacities=(1, 2, 3, 5, 8, 10, 15, 20, 30, 40, 50)) -> pd.DataFrame:
+    """Loss prevented per month (with its range) by review capacity."""
     rows = []
     for c in capacities:
-        mv = A.money_view(result, c, precision, loss_share=loss_share)
-        rows.append({"capacity": c, "monthly": mv.monthly_loss_prevented})
+        mv = A.money_view(result, c, loss_share=loss_share, labels=labels)
+        rows.append({"capacity": c, "monthly": mv.monthly_loss_prevented, "low": mv.monthly_low,
+                     "high": mv.monthly_high})
     return pd.DataFrame(rows)

@@ -265,10 +265,12 @@ with tab_review:
                 "Score": t["name"],
                 f"Precision in top {comp.k}": [f"{p:.0%} ({lo:.0%}–{hi:.0%})" for p, lo, hi in
                                                zip(t["precision_at_k"], t["precision_low"], t["precision_high"])],
-                "ROC-AUC": t["roc_auc"].round(3),
+                "ROC-AUC": [f"{v:.3f}" for v in t["roc_auc"]],
             }), hide_index=True, width="stretch")
             winner = A.DETECTOR_NAMES[comp.winner]
-            st.markdown(f"**{winner} wins** on held-out decisions: each order is scored by a model trained on the "
+            tie = t.iloc[0]["precision_at_k"] == t.iloc[1]["precision_at_k"]
+            st.markdown(f"**{winner} wins** on held-out decisions"
+                        f"{' (same precision; decided by ROC-AUC)' if tie else ''}: each order is scored by a model trained on the "
                         f"other {comp.folds - 1} of {comp.folds} parts of your decisions ({comp.n_labels} orders, "
                         f"{comp.n_fraud} fraud). Precision in top {comp.k}: of the {comp.k} orders each score ranks "
                         "riskiest, the share you marked as fraud. Intervals: 95%.")
@@ -279,27 +281,33 @@ with tab_money:
     m1, m2 = st.columns(2)
     capacity = m1.slider("Orders your team can review per day", 1, 50, 5,
                          help="How many of the riskiest orders someone checks before shipping each day.")
-    loss_share = m2.slider("Share of a fraud order's value you would lose", 0.5, 1.5, 1.0, 0.05,
-                           help="Goods shipped plus chargeback fees. 100% = the whole order value.")
-    estimate = A.business_value(result=result, labels=labels, capacity_per_day=capacity, loss_share=loss_share,
-                                currency=currency)
-    precision = next(a.value for a in estimate.assumptions if a.key == "precision")
-    mv = A.money_view(result, capacity, precision, loss_share=loss_share)
+    loss_share = m2.slider("Share of a fraud order's value you would lose", 50, 150, 100, 5, format="%d%%",
+                           help="Goods shipped plus chargeback fees. 100% = the whole order value.") / 100
+    mv = A.money_view(result, capacity, loss_share=loss_share, labels=labels)
     k1, k2, k3 = st.columns(3)
     k1.metric("Value at risk among flagged orders", money(mv.value_at_risk, currency),
               help="Total value of the orders flagged in the Risky orders tab.")
     k2.metric("Orders reviewed per month", number(capacity * 30.44),
               help="Your review capacity over an average month, riskiest orders first.")
-    k3.metric("Loss prevented per month (estimate)", money(estimate.monthly_value, currency),
-              help=f"Range {money(estimate.monthly_low, currency)} to {money(estimate.monthly_high, currency)}. "
-                   "Value of the reviewed orders × share that is fraud × share of value lost.")
-    st.caption(f"Share of reviewed orders that is fraud: {pct(precision, 0)}, from "
-               f"{'your decisions' if estimate.evidence_kind != 'assumption' else 'a typical figure (no decisions yet)'}. "
-               f"{estimate.note}")
-    curve = R.capacity_curve(result, precision, loss_share)
-    fig = go.Figure(go.Scatter(x=curve["capacity"], y=curve["monthly"], mode="lines+markers", line=dict(color="seagreen")))
+    k3.metric("Loss prevented per month (estimate)", money(mv.monthly_loss_prevented, currency),
+              help=f"Range {money(mv.monthly_low, currency)} to {money(mv.monthly_high, currency)}. Value of the "
+                   "reviewed orders you marked as fraud, plus the value of the reviewed orders without a decision × "
+                   "the share of fraud expected among them, × the share of value lost.")
+    st.caption(f"Share of fraud expected among reviewed orders without a decision: {pct(mv.precision, 0)}, from "
+               f"{mv.precision_source}. {mv.labelled_orders:,} of the {mv.reviewed_orders:,} orders reviewed over "
+               f"{mv.days:.0f} days carry a decision. Only orders stopped before shipping count; fraud the review "
+               "misses is not included.")
+    curve = R.capacity_curve(result, loss_share, labels)
+    fig = go.Figure([
+        go.Scatter(x=curve["capacity"], y=curve["high"], line=dict(width=0), showlegend=False, hoverinfo="skip"),
+        go.Scatter(x=curve["capacity"], y=curve["low"], fill="tonexty", fillcolor="rgba(46,139,87,0.15)",
+                   line=dict(width=0), name="Plausible range"),
+        go.Scatter(x=curve["capacity"], y=curve["monthly"], mode="lines+markers", line=dict(color="seagreen"),
+                   name="Estimate"),
+    ])
     fig.add_vline(x=capacity, line_dash="dot", line_color="grey")
     fig.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="Orders reviewed per day",
-                      yaxis_title=f"Loss prevented per month ({currency})")
+                      yaxis_title=f"Loss prevented per month ({currency})", legend=dict(orientation="h", y=1.1))
     st.plotly_chart(fig, width="stretch")
-    st.caption("Each extra reviewer hour catches less: the riskiest orders are checked first.")
+    st.caption("Reviewing deeper down the list adds orders that are less and less likely to be fraud; the estimate "
+               "only knows that once you have marked orders there.")
