@@ -30,9 +30,12 @@ Models (one interface: `fit(X)`, `score(X_rows)`, `recommend(X_rows, k, exclude_
 - `ease` — linear item autoencoder (Steck 2019), closed form. Needs a dense
   items x items matrix, so it is only offered up to `EASE_MAX_ITEMS` products
   (5,000 -> 100 MB in float32 and a few seconds to invert).
+- `deep_ae` — Keras denoising autoencoder over the basket: history (multi-hot, half of it
+  dropped at random) -> item-embedding layer -> sigmoid score per product. The deep model
+  of the automatic comparison (offered while users x items stays under `NCF_MAX_PAIRS`).
 - `ncf` — neural collaborative filtering in Keras: user and item embeddings into dense
-  layers with a sigmoid output, trained on bought vs sampled not-bought products. Offered
-  while users x items stays under `NCF_MAX_PAIRS`.
+  layers with a sigmoid output, trained on bought vs sampled not-bought products. On
+  request only (`--model ncf`): slower and weaker than `deep_ae` on our benchmarks.
 
 Memory bound: no dense items x items matrix beyond 5,000 items; similarity graphs are
 sparse and pruned to the top neighbours of each item; scoring runs in batches of users.
@@ -63,15 +66,17 @@ MODEL_LABELS = {
     "rp3beta": "Product graph walk (RP3beta)",
     "ease": "Linear item model (EASE)",
     "ncf": "Deep learning (Keras neural collaborative filtering)",
+    "deep_ae": "Deep learning (Keras basket autoencoder)",
 }
 MODEL_SHORT = {"popularity": "Best sellers", "item_knn": "Item similarity", "rp3beta": "RP3beta", "ease": "EASE",
-               "ncf": "Deep (NCF)"}
+               "ncf": "Deep (NCF)", "deep_ae": "Deep (autoencoder)"}
 MODEL_EXPLAIN = {
     "popularity": "Shows everyone the same best sellers. The simple baseline every model must beat.",
     "item_knn": "Recommends products often bought by the same customers as the ones this customer bought.",
     "rp3beta": "Walks from the customer's products to similar customers and back, favouring less obvious products.",
     "ease": "Learns, for every product, how much buying each other product predicts it (a regularised linear model).",
     "ncf": "A small neural network that learns a profile for every customer and product from who bought what.",
+    "deep_ae": "A neural network that reads a customer's basket with some products hidden and learns to fill them back in.",
 }
 
 
@@ -707,8 +712,61 @@ class NCF(Recommender):
         return out
 
 
+class DeepAutoencoder(Recommender):
+    """Keras denoising autoencoder over a customer's basket (Mult-DAE family): the history
+    (multi-hot, some products randomly dropped) goes through an item-embedding layer and a
+    dense layer to a sigmoid score for every product. A customer is represented by their
+    products, so new and one-purchase customers get personal scores too."""
+
+    name = "deep_ae"
+
+    def __init__(self, hidden: int = 400, steps: int = 300, dropout: float = 0.5, batch_size: int = 128,
+                 learning_rate: float = 3e-3, max_users: int = 100_000, seed: int = 0):
+        self.hidden, self.steps, self.dropout, self.batch_size = hidden, steps, dropout, batch_size
+        self.learning_rate, self.max_users, self.seed = learning_rate, max_users, seed
+        self.params = {"hidden": hidden, "steps": steps, "dropout": dropout}
+
+    def fit(self, X):
+        if X.shape[0] * X.shape[1] > NCF_MAX_PAIRS:
+            raise InputError("the deep model is not run on catalogs this large on one machine.",
+                             fix="use the similarity or EASE models.")
+        import os
+
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        import keras
+
+        self._set_tiebreak(X)
+        keras.utils.set_random_seed(self.seed)
+        B = _binary(X)
+        active = np.flatnonzero(np.diff(B.indptr) > 0)
+        cap = int(min(self.max_users, max(1000, 5e7 // X.shape[1])))  # the dense batch matrix stays under 200 MB
+        if len(active) > cap:
+            active = np.sort(np.random.default_rng(self.seed).choice(active, cap, replace=False))
+        dense = B[active].toarray()
+        n_items = X.shape[1]
+        inp = keras.Input(shape=(n_items,), name="basket")
+        h = keras.layers.Dropout(self.dropout)(inp)
+        h = keras.layers.Dense(self.hidden, activation="tanh", name="item_emb",
+                               kernel_regularizer=keras.regularizers.l2(1e-5))(h)
+        out = keras.layers.Dense(n_items, activation="sigmoid", name="out")(h)
+        model = keras.Model(inp, out)
+        model.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss="binary_crossentropy")
+        # about `steps` gradient steps whatever the number of customers (3 to 40 passes over the data)
+        per_epoch = max(1, math.ceil(len(active) / self.batch_size))
+        self.epochs_ = int(np.clip(math.ceil(self.steps / per_epoch), 3, 40))
+        model.fit(dense, dense, epochs=self.epochs_, batch_size=self.batch_size, shuffle=True, verbose=0)
+        self.W1_, self.b1_ = model.get_layer("item_emb").get_weights()
+        self.W2_, self.b2_ = model.get_layer("out").get_weights()
+        return self
+
+    def score(self, X_rows, rows=None):
+        h = np.tanh(np.asarray(_binary(X_rows) @ self.W1_) + self.b1_)
+        return h @ self.W2_ + self.b2_  # logits: same order as the sigmoid
+
+
 def make_model(name: str, **params) -> Recommender:
-    classes = {"popularity": Popularity, "item_knn": ItemKNN, "rp3beta": RP3Beta, "ease": EASE, "ncf": NCF}
+    classes = {"popularity": Popularity, "item_knn": ItemKNN, "rp3beta": RP3Beta, "ease": EASE, "ncf": NCF,
+               "deep_ae": DeepAutoencoder}
     if name not in classes:
         raise InputError(f"there is no model called '{name}'.", fix=f"choose one of: auto, {', '.join(classes)}.")
     return classes[name](**params)
@@ -724,7 +782,7 @@ def candidate_grid(n_users: int, n_items: int, include_deep: bool = True) -> dic
     if n_items <= EASE_MAX_ITEMS:
         grid["ease"] = [{"l2": l2} for l2 in (50.0, 200.0, 500.0, 1500.0)]
     if include_deep and n_users * n_items <= NCF_MAX_PAIRS:
-        grid["ncf"] = [{}]
+        grid["deep_ae"] = [{}]
     return grid
 
 
@@ -893,6 +951,8 @@ def build_recommender(inter: Interactions, k: int = 10, model: str = "auto", spl
     grid = candidate_grid(*X.shape, include_deep=include_deep)
     if model != "auto":
         make_model(model)  # validates the name
+        if model == "ncf" and X.shape[0] * X.shape[1] <= NCF_MAX_PAIRS:
+            grid["ncf"] = [{}]  # neural collaborative filtering: on request only (slower, weaker than deep_ae here)
         if model not in grid:
             raise InputError(f"the model '{model}' is not available for a catalog of {X.shape[1]:,} products.",
                              fix="use --model auto, item_knn or rp3beta.")

@@ -12,7 +12,7 @@ import argparse
 
 from ecom_models.errors import InputError
 
-MODEL_CHOICES = ["auto", "popularity", "item_knn", "rp3beta", "ease", "ncf"]
+MODEL_CHOICES = ["auto", "popularity", "item_knn", "rp3beta", "ease", "deep_ae", "ncf"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> dict:
     if args.half_life_days is not None and args.half_life_days <= 0:
         raise InputError("--half-life-days must be a positive number of days.", fix="use e.g. --half-life-days 180.")
     inter = R.load_interactions(args.file, half_life_days=args.half_life_days)
-    include_deep = not args.no_deep or args.model == "ncf"
+    include_deep = not args.no_deep or args.model in ("ncf", "deep_ae")
     report = R.build_recommender(inter, k=args.top, model=args.model, split=args.split, include_deep=include_deep)
     user_ids = None
     if args.users:

@@ -189,7 +189,7 @@ if customer:
     with right:
         st.subheader(f"Recommended ({R.MODEL_SHORT[report.chosen]})")
         st.dataframe(recs.rename(columns={"rank": "#", "item_id": "Product id", "product_name": "Product",
-                                          "reason": "Why"})[["#", "Product", "Product id", "Why"]],
+                                          "reason": "Why"})[["#", "Product", "Why", "Product id"]],
                      hide_index=True, use_container_width=True)
 
 # -- 3. frequently bought together ----------------------------------------------------------------
@@ -261,12 +261,12 @@ estimate = R.business_value(gain, monthly_orders=monthly_orders, order_value=ord
                             store_conversion=values["store_conversion"], widget_share=values["widget_share"],
                             widget_ctr=values["widget_ctr"], click_to_order=values["click_to_order"],
                             online_share=values["online_share"])
-v1, v2, v3 = st.columns(3)
-v1.metric("Extra revenue per month (estimate)", money(estimate.monthly_value),
-          help="Best guess: extra widget orders x average order value. Confirm with an A/B test before counting on it.")
-v2.metric("Plausible range", f"{money(estimate.monthly_low)} – {money(estimate.monthly_high)}",
+v1, v2, v3 = st.columns([1, 1.6, 1])
+v1.metric("Extra revenue / month", money(estimate.monthly_value),
+          help="Estimate: extra widget orders x average order value. Confirm with an A/B test before counting on it.")
+v2.metric("Plausible range / month", f"{money(estimate.monthly_low)} – {money(estimate.monthly_high)}",
           help="From the 95% interval of the hit-rate gain over best sellers, with your assumptions held fixed.")
-v3.metric("Yearly (estimate)", money(estimate.yearly_value), help="Twelve times the monthly estimate.")
+v3.metric("Per year", money(estimate.yearly_value), help="Twelve times the monthly estimate.")
 st.caption("Evidence: " + estimate.evidence + ". " + estimate.note)
 if report.chosen == "popularity":
     st.info("The chosen model is the best-seller list itself, so there is no gain to estimate yet.")

@@ -21,7 +21,7 @@ def test_recommendations_page_demo(monkeypatch, tmp_path):
                      "New customers (cold start)", "What it could be worth", "Export"):
         assert expected in headers
     labels = [m.label for m in at.metric]
-    assert "Chosen model" in labels and "Extra revenue per month (estimate)" in labels
+    assert "Chosen model" in labels and "Extra revenue / month" in labels
     assert any("best-seller baseline" in md.value for md in at.markdown)
     # the leaderboard lists the baseline and the chosen model
     frames = [df.value for df in at.dataframe]
