@@ -798,7 +798,9 @@ def check_quality(df: pd.DataFrame, spec: ExperimentSpec, weights: dict | None =
     if spec.aggregated:
         counts = df.groupby(var)[spec.units_col].sum()
     elif spec.unit_col:
-        counts = df.assign(_v=var).drop_duplicates([spec.unit_col, "_v"]).groupby("_v").size()
+        has_id = df[spec.unit_col].notna()
+        counts = df[has_id].assign(_v=var[has_id]).drop_duplicates([spec.unit_col, "_v"]).groupby("_v").size()
+        counts = counts.add(var[~has_id].value_counts(), fill_value=0)  # rows without an id count one each
     else:
         counts = var.value_counts()
     counts = counts.reindex(spec.variants, fill_value=0)
@@ -833,8 +835,9 @@ def exclude_problems(df: pd.DataFrame, spec: ExperimentSpec) -> pd.DataFrame:
     if spec.unit_col:
         var = out[spec.variant_col].astype(str)
         nvar = var.groupby(out[spec.unit_col]).transform("nunique")
-        out = out[nvar <= 1]
-        out = out.drop_duplicates(spec.unit_col, keep="first")
+        out = out[nvar.isna() | (nvar <= 1)]
+        has_id = out[spec.unit_col].notna()
+        out = pd.concat([out[has_id].drop_duplicates(spec.unit_col, keep="first"), out[~has_id]]).sort_index()
     return out
 
 
