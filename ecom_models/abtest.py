@@ -769,9 +769,9 @@ class DataQuality:
         else:
             out.append(("ok", f"Traffic split matches the plan ({split}; p {_fmt_p(self.srm_p_value)})."))
         if self.multi_variant_units:
-            out.append(("warning", f"{self.multi_variant_units:,} people were seen in more than one variant."))
+            out.append(("warning", f"{self.multi_variant_units:,} {'person was' if self.multi_variant_units == 1 else 'people were'} seen in more than one variant."))
         if self.repeated_units:
-            out.append(("warning", f"{self.repeated_units:,} people appear on more than one row ({self.repeated_rows:,} extra rows)."))
+            out.append(("warning", f"{self.repeated_units:,} {'person appears' if self.repeated_units == 1 else 'people appear'} on more than one row ({self.repeated_rows:,} extra {'row' if self.repeated_rows == 1 else 'rows'})."))
         if self.exposure_mismatch_rows:
             out.append(("warning", f"{self.exposure_mismatch_rows:,} rows have a '{self.exposure_col}' that contradicts their variant."))
         return out
@@ -1390,7 +1390,7 @@ def html_summary(result: ABResult, title: str = "A/B test summary", source: str 
         rows.append(
             "<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in [
                 r["metric"], r["variant"], f"{r['units_control']:,} / {r['units_variant']:,}", fmt(r["value_control"]), fmt(r["value_variant"]),
-                f"{r['rel_lift']:+.1%}", f"{r['rel_ci_low']:+.1%} to {hi}", f"{r['p_value']:.3g}", f"{r['chance_to_win']:.0%}",
+                f"{r['rel_lift']:+.1%}", f"{r['rel_ci_low']:+.1%} to {hi}", _fmt_p(r["p_value"]).lstrip("= "), f"{r['chance_to_win']:.0%}",
                 "yes" if r["significant"] else "no",
             ]) + "</tr>"
         )
