@@ -123,6 +123,14 @@ with st.sidebar:
         st.stop()
     primary = st.selectbox("Main metric (decides the verdict)", metrics, help="The one number the decision rests on; the others are guardrails.")
     metrics = [primary] + [m for m in metrics if m != primary]
+    numeric_cols = [str(c) for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and c not in (spec.unit_col, spec.variant_col)]
+    if not spec.aggregated and len(numeric_cols) >= 2:
+        with st.expander("Add a ratio metric (optional)"):
+            st.caption("For example revenue per order: the total of one column divided by the total of another, per group.")
+            num = st.selectbox("Numerator", ["–"] + numeric_cols, key="ab_ratio_num", help="What is counted, e.g. revenue.")
+            den = st.selectbox("Denominator", ["–"] + numeric_cols, key="ab_ratio_den", help="What it is divided by, e.g. orders or sessions.")
+            if num != "–" and den != "–" and num != den and f"{num} per {den}" not in metrics:
+                metrics.append(f"{num}/{den}")
     confidence = st.select_slider("Confidence level", options=[0.80, 0.90, 0.95, 0.99], value=0.95, format_func=lambda x: f"{x:.0%}",
                                   help="How sure you want to be before calling a difference real. 95% is the usual choice.")
     sided = st.radio("Question asked", ["Is the variant different? (two-sided)", "Is the variant better? (one-sided)"],
@@ -241,6 +249,7 @@ TABLE_CONFIG = {
 st.subheader(f"{next(_section)}. Results")
 t = result.table
 for name in metrics:
+    name = name.replace("/", " per ") if name not in set(t.metric) else name
     rows = t[t.metric == name]
     if rows.empty:
         continue

@@ -78,3 +78,22 @@ def test_ab_page_bad_file_shows_message():
     at.run()
     assert not at.exception, at.exception
     assert any("only one variant" in e.value for e in at.error)
+
+
+def test_ab_page_ratio_metric():
+    from ecom_models.workspace import Workspace, default_workspace_name
+
+    rng = np.random.default_rng(3)
+    n = 2000
+    orders = rng.poisson(1.5, n) + 1
+    df = pd.DataFrame({"user_id": range(n), "variant": rng.choice(["A", "B"], n), "orders": orders,
+                       "basket_value": orders * rng.gamma(3, 10, n)}).astype(str)
+    Workspace(default_workspace_name()).save_dataset("ratio", "experiment", df)
+    at = _app()
+    at.run()
+    assert not at.exception, at.exception
+    at.sidebar.selectbox(key="ab_ratio_num").set_value("basket_value")
+    at.sidebar.selectbox(key="ab_ratio_den").set_value("orders")
+    at.run()
+    assert not at.exception, at.exception
+    assert any("basket_value per orders" in m.value for m in at.markdown)
