@@ -25,7 +25,7 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=1_000_000)
     args = parser.parse_args()
     t = time.perf_counter()
-    n_orders = max(200, int(args.lines / 10.5))
+    n_orders = max(200, int(args.lines / 9.9))
     orders = make_store(n_orders=n_orders, n_customers=max(100, n_orders // 7), n_products=3000, seed=3)
     orders, ids = inject_fraud(orders, n_each=20, seed=5)
     if len(orders) > args.lines:

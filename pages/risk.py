@@ -143,8 +143,8 @@ with tab_orders:
 with tab_days:
     st.header("Daily alerts")
     st.markdown("Each day's revenue, orders, average order value and conversion are compared with what was "
-                "expected: the median of the same weekday in the four weeks before and after. A day far outside "
-                "that range raises an alert, with the money involved.")
+                "expected: the typical level of the two weeks before and after, adjusted for the day of the week. "
+                "A day far outside that range raises an alert, with the money involved.")
     seg_choice = st.radio("Also check", ["Whole store only", "Largest countries", "Largest channels"],
                           horizontal=True, help="Segments with at least 15 orders a day on average are checked too.")
     segment = {"Whole store only": None, "Largest countries": "country", "Largest channels": "channel"}[seg_choice]
