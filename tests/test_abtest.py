@@ -369,3 +369,19 @@ def test_demo_store_planted_lift_inside_interval():
         r = ab.analyze(store.experiment, settings=ab.Settings(cuped=cuped)).row("converted")
         assert r.rel_ci_low < truth < r.rel_ci_high
         assert r.value_control == pytest.approx(store.truth["ab_control_rate"], abs=0.01)
+
+
+def test_sequential_matches_gbstats_when_significant():
+    # gbstats 0.8.0: SequentialTwoSidedTTest(ProportionStatistic(20000, 2000), ProportionStatistic(20000, 2250))
+    sc, st = ab.MeanStats(20000, 2000, 2000, True), ab.MeanStats(20000, 2250, 2250, True)
+    row = ab.compare(sc, st, "conversion", ab.Settings(sequential=True))
+    assert row["rel_lift"] == pytest.approx(0.125, abs=1e-12)
+    assert row["rel_ci_low"] == pytest.approx(0.01998896471492996, abs=1e-6)
+    assert row["rel_ci_high"] == pytest.approx(0.23001103528507, abs=1e-6)
+    assert row["p_value"] == pytest.approx(0.006015949965084741, abs=1e-6)
+    # alpha 0.1 and tuning 10,000 units
+    row = ab.compare(sc, st, "conversion", ab.Settings(confidence=0.9, sequential=True, tuning=10000))
+    assert row["rel_ci_low"] == pytest.approx(0.03146268235297467, abs=1e-6)
+    assert row["p_value"] == pytest.approx(0.004529778905095078, abs=1e-6)
+    fixed = ab.compare(sc, st, "conversion")
+    assert fixed["rel_ci_high"] - fixed["rel_ci_low"] < row["rel_ci_high"] - row["rel_ci_low"]
