@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-VERSION = 3
+VERSION = 4
 SIZE = 1000
 
 PLANTED = {
@@ -42,9 +42,10 @@ DUPLICATED = ["SKU-0101", "SKU-0302", "SKU-0406", "SKU-0503", "SKU-0804", "SKU-1
 
 
 def default_folder(seed: int = 42) -> Path:
-    from ecom_models.workspace import workspace_dir
-
-    return workspace_dir() / "cache" / f"demo_images_v{VERSION}_seed{seed}"
+    """$ECOM_CACHE_DIR (default ~/.cache/ecom_value_lab)/demo_images_v<version>_seed<seed>: shared by
+    every workspace, since the photos depend only on the seed."""
+    base = Path(os.environ.get("ECOM_CACHE_DIR") or Path.home() / ".cache" / "ecom_value_lab").expanduser()
+    return base / f"demo_images_v{VERSION}_seed{seed}"
 
 
 def demo_images(folder: str | Path | None = None, seed: int = 42) -> pd.DataFrame:
@@ -183,18 +184,20 @@ def _render(product_name: str, colour, angle: float, scale: float, offset: tuple
     DRAWINGS.get(product_name, _box)(d, colour)
     bbox = layer.getbbox() or (0, 0, SIZE, SIZE)
     obj = layer.crop(bbox)
-    if angle:
-        obj = obj.rotate(angle, expand=True, resample=Image.Resampling.BICUBIC)
     w, h = obj.size
     k = scale * SIZE / max(w, h)
-    obj = obj.resize((max(1, int(w * k)), max(1, int(h * k))), Image.Resampling.LANCZOS)
+    obj = obj.resize((max(1, int(w * k)), max(1, int(h * k))), Image.Resampling.BICUBIC, reducing_gap=2.0)
+    if angle:
+        obj = obj.rotate(angle, expand=True, resample=Image.Resampling.BICUBIC)
     w, h = obj.size
     x = (SIZE - w) // 2 + offset[0]
     y = (SIZE - h) // 2 + offset[1]
     canvas = Image.new("RGB", (SIZE, SIZE), (255, 255, 255))
-    shadow = Image.new("L", (SIZE, SIZE), 0)
-    ImageDraw.Draw(shadow).ellipse([x + w * 0.1, y + h * 0.93, x + w * 0.9, y + h * 1.03], fill=70)
-    shadow = shadow.filter(ImageFilter.GaussianBlur(18))
+    q = 4  # the soft shadow is drawn and blurred at quarter size: same look, 16x less work
+    shadow = Image.new("L", (SIZE // q, SIZE // q), 0)
+    ImageDraw.Draw(shadow).ellipse([(x + w * 0.1) / q, (y + h * 0.93) / q, (x + w * 0.9) / q, (y + h * 1.03) / q],
+                                   fill=70)
+    shadow = shadow.filter(ImageFilter.GaussianBlur(18 / q)).resize((SIZE, SIZE), Image.Resampling.BILINEAR)
     canvas.paste((200, 200, 200), (0, 0), shadow)
     canvas.paste(obj, (x, y), obj)
     return canvas

@@ -146,11 +146,11 @@ converted = [p for p in analysis.problems if not p.refused]
 # -- summary -------------------------------------------------------------------------------------------------
 c1, c2, c3, c4, c5 = st.columns(5)
 c1.metric("Photos checked", number(len(table)), help="Readable JPEG, PNG and WebP photos in this batch.")
-c2.metric("Photos breaking a rule", number(int((table["problems"].str.len() > 0).sum())),
+c2.metric("Failing photos", number(int((table["problems"].str.len() > 0).sum())),
           help="Photos that fail at least one of the photo rules in the sidebar.")
 c3.metric("Duplicate groups", number(len(analysis.duplicate_groups)),
           help="Sets of photos that are the same picture (resized or re-encoded copies count).")
-c4.metric("Listings with a problem", f"{len(listings)} of {table['product_id'].nunique()}",
+c4.metric("Listings to fix", f"{len(listings)} of {table['product_id'].nunique()}",
           help="Products with at least one photo that breaks a rule, is a duplicate, or disagrees with its category.")
 c5.metric("Files refused", number(len(refused)),
           help="Files that could not be read safely: not an image, corrupt, too large, or unsafe inside a zip.")
@@ -198,8 +198,8 @@ with tabs[0]:
                 st.dataframe(pd.DataFrame({
                     "Problem": part["problem"], "Rule": part["rule_text"],
                     "Measured": [f"{v:,.3g}" if isinstance(v, float) else f"{v:,}" for v in part["measured"]],
-                    "What it means": [PROBLEM_HELP.get(p, "") for p in part["problem"]],
                 }), hide_index=True, use_container_width=True)
+                st.caption(" ".join(PROBLEM_HELP.get(p, "") for p in part["problem"].unique()))
         if shown["file"].nunique() > 60:
             st.caption(f"Showing 60 of {shown['file'].nunique()} photos; download them all on the Export tab.")
 
@@ -233,13 +233,15 @@ with tabs[2]:
         st.info(analysis.category_note or "No categories to learn from.", icon="ℹ️")
     else:
         a1, a2, a3, a4 = st.columns(4)
-        a1.metric("Category model, held-out accuracy", pct(ev.accuracy),
+        st.caption("**Held-out accuracy**: share of photos put in the right category by a model that never saw "
+                   "their product.")
+        a1.metric("Category model", pct(ev.accuracy),
                   help=f"Share of photos whose category the model got right, each predicted by a model that never saw "
                        f"that product ({ev.folds}-fold test over {ev.n_products} products). 95% interval "
                        f"{pct(ev.accuracy_low)} – {pct(ev.accuracy_high)}.")
-        a2.metric("Baseline: most common category", pct(ev.majority_accuracy),
-                  help="Always guessing the category that is most common in the training products.")
-        a3.metric("Baseline: built-in ImageNet mapping", pct(ev.taxonomy_accuracy) if ev.taxonomy_accuracy is not None
+        a2.metric("Baseline: guess the top category", pct(ev.majority_accuracy),
+                  help="Always guessing your most common category: right this often.")
+        a3.metric("Baseline: built-in model", pct(ev.taxonomy_accuracy) if ev.taxonomy_accuracy is not None
                   else "n/a", help="The bundled model's own guess, mapped to shop categories. Only possible when your "
                                    "category names match ours (apparel, shoes, bags, …).")
         a4.metric("Photos flagged", number(int(table["category_mismatch"].sum())),
@@ -252,7 +254,7 @@ with tabs[2]:
         else:
             st.warning(f"The baseline wins ({ev.winner}); the category model reaches {pct(ev.accuracy)}. With few "
                        "products per category the model cannot learn much: treat its flags as hints only.", icon="⚖️")
-        names = ["Category model", "Most common category", "ImageNet mapping"]
+        names = ["Category model", "Guess the top category", "Built-in model (ImageNet)"]
         values = [ev.accuracy, ev.majority_accuracy, ev.taxonomy_accuracy]
         fig = go.Figure(go.Bar(
             x=[n for n, v in zip(names, values) if v is not None], y=[v for v in values if v is not None],

@@ -22,7 +22,7 @@ def test_images_page_demo(monkeypatch, tmp_path):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Photos checked"] == "126"
     assert metrics["Duplicate groups"] == "6"
-    assert "Category model, held-out accuracy" in metrics and "Baseline: most common category" in metrics
+    assert "Category model" in metrics and "Baseline: guess the top category" in metrics
     assert "Extra revenue per month (estimate)" in metrics
     # a stricter duplicate threshold is applied without re-running the model
     at.slider(key="img_threshold").set_value(1.0).run()
