@@ -1142,7 +1142,7 @@ def analyze(
         raise InputError(f"there is no variant called '{control}'.", column=str(spec.variant_col), fix=f"choose one of: {', '.join(spec.variants)}.")
     chosen = spec.metrics
     if metrics:
-        by_name = {m.name: m for m in spec.metrics} | {str(m.column): m for m in spec.metrics}
+        by_name = {str(m.column): m for m in spec.metrics if m.kind != "ratio"} | {m.name: m for m in spec.metrics}
         chosen = []
         for name in metrics:
             num, _, den = str(name).partition("/")

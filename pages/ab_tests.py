@@ -294,7 +294,7 @@ with st.expander("How these figures were computed"):
                "Sequential mode: asymptotic confidence sequences (Waudby-Smith et al.), as GrowthBook does.")
 capped = t[t.capped_units.fillna(0) > 0]
 if len(capped):
-    st.caption("Extreme values capped: " + ", ".join(f"{int(n):,} people on {m}" for m, n in capped.groupby("metric", sort=False).capped_units.first().items()) + ".")
+    st.caption("Extreme values capped: " + ", ".join(f"{int(n):,} {'person' if int(n) == 1 else 'people'} on {m}" for m, n in capped.groupby("metric", sort=False).capped_units.first().items()) + ".")
 with st.expander("Full results table"):
     show = t.drop(columns=["explanation"])
     st.dataframe(show, hide_index=True, width="stretch", column_config=TABLE_CONFIG)

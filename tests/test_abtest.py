@@ -385,3 +385,16 @@ def test_sequential_matches_gbstats_when_significant():
     assert row["p_value"] == pytest.approx(0.004529778905095078, abs=1e-6)
     fixed = ab.compare(sc, st, "conversion")
     assert fixed["rel_ci_high"] - fixed["rel_ci_low"] < row["rel_ci_high"] - row["rel_ci_low"]
+
+
+def test_metric_names_do_not_collide_with_ratio_numerators():
+    rng = np.random.default_rng(4)
+    n = 1000
+    df = pd.DataFrame({"customer_id": range(n), "bucket": rng.choice(["old", "new"], n), "spend": rng.gamma(2, 5, n),
+                       "orders": rng.poisson(2, n) + 1})
+    spec = ab.detect_experiment(df)
+    assert [(m.name, m.kind) for m in spec.metrics] == [("spend", "mean"), ("orders", "mean"), ("spend per orders", "ratio")]
+    res = ab.analyze(df, spec, metrics=["spend", "orders", "spend per orders"])
+    assert res.table.metric.tolist() == ["spend", "orders", "spend per orders"]
+    assert res.control == "old"
+    assert res.row("spend").value_control == pytest.approx(df[df.bucket == "old"].spend.mean())
