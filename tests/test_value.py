@@ -221,3 +221,44 @@ def test_abtest_lever_on_a_planted_lift():
     # no experiment: a message, not an exception
     missing = V.lever_abtest(None, orders, None)
     assert missing.estimate is None and "A/B test" in missing.problem
+
+
+def _synthetic_orders(n_days: int = 200, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    oid = 0
+    for d in range(n_days):
+        day = pd.Timestamp("2025-06-01") + pd.Timedelta(days=d)
+        for _ in range(int(rng.poisson(6 + 3 * (day.dayofweek >= 5)))):
+            oid += 1
+            cust = f"C{rng.integers(0, 120)}"
+            for p in rng.choice(30, size=rng.integers(1, 4), replace=False):
+                price = 10.0 + p
+                rows.append({"order_id": f"O{oid}", "order_date": day + pd.Timedelta(hours=int(rng.integers(8, 22))),
+                             "customer_id": cust, "product_id": f"P{p}", "product_name": f"Product {p}",
+                             "category": f"cat{p % 3}", "quantity": 1.0, "unit_price": price, "revenue": price,
+                             "discount": 0.0, "currency": "EUR", "country": "DE", "channel": "web", "status": "paid",
+                             "line_type": "sale", "is_duplicate": False})
+    return pd.DataFrame(rows)
+
+
+def test_real_levers_on_a_small_store_and_a_summary_of_them():
+    """The real capability functions, through our adapters: each gives an estimate (or says why
+    not), edits go through their own business_value, and the summary adds them up."""
+    orders = _synthetic_orders()
+    levers = {"recommendations": V.lever_recommendations(orders), "risk": V.lever_risk(orders)}
+    for model, lv in levers.items():
+        assert lv.estimate is not None or lv.problem, model
+        if lv.estimate is not None:
+            e = lv.estimate
+            assert e.model == model and e.currency == "EUR"
+            assert e.monthly_low <= e.monthly_value <= e.monthly_high
+    risk = levers["risk"]
+    assert risk.estimate is not None, risk.problem
+    doubled, note = V.apply_overrides(risk.estimate, {"loss_share": 2 * risk.estimate.assumptions[2].value}, risk.recompute)
+    assert doubled.monthly_value == pytest.approx(2 * risk.estimate.monthly_value, rel=1e-6)
+    assert note == ""  # anomaly.business_value took loss_share itself
+    s = V.summarise(levers, n_sims=2000)
+    counted = sum(r.estimate.monthly_value for r in s.rows if r.counted)
+    assert s.monthly.mid == pytest.approx(counted)
+    assert s.currency == "EUR"
