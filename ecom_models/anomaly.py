@@ -362,7 +362,7 @@ def score_orders(
     feats = order_features(orders)
     n = len(feats)
     if n < MIN_ORDERS:
-        raise InputError(f"only {n} orders with sale lines: too few to tell unusual from usual.",
+        raise InputError(f"only {n} order{'s' if n != 1 else ''} with sale lines: too few to tell unusual from usual.",
                          fix=f"load at least {RELIABLE_ORDERS} orders (a few months of history).")
     warnings = []
     if n < RELIABLE_ORDERS:
