@@ -30,11 +30,14 @@ Prophet and statsmodels are imported inside functions only.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
 import re
+import sys
 import time
+import types
 import warnings
 from dataclasses import dataclass, field
 from typing import Callable
@@ -1351,8 +1354,12 @@ def forecast_many(
         # fork is fastest (workers inherit the imported libraries); from a threaded server such as
         # Streamlit, forkserver is the safe choice.
         ctx = multiprocessing.get_context("fork" if threading.active_count() == 1 else "forkserver")
+        if ctx.get_start_method() == "forkserver":
+            # preload our libraries, not __main__ (which may be a test runner or a Streamlit script)
+            ctx.set_forkserver_preload(["ecom_models.forecast", "prophet", "statsmodels.tsa.exponential_smoothing.ets"])
         with ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx) as pool:
-            futures = [pool.submit(_forecast_chunk, c, cfg) for c in chunks]
+            with _neutral_main(ctx.get_start_method() != "fork"):
+                futures = [pool.submit(_forecast_chunk, c, cfg) for c in chunks]
             done = 0
             for fut in cf_completed(futures):
                 part = fut.result()
@@ -1378,6 +1385,22 @@ def forecast_many(
                         "mae_seasonal_naive": b.get(MODEL_NAIVE, float("nan")), "error": r["error"]})
     return ManyResult(forecast=forecast, summary=pd.DataFrame(summary), backend=backend,
                       seconds=time.perf_counter() - started)
+
+
+@contextlib.contextmanager
+def _neutral_main(active: bool):
+    """While worker processes start, hide the __main__ module: spawn/forkserver children would
+    otherwise re-run it (under Streamlit or AppTest that is the page script itself)."""
+    if not active:
+        yield
+        return
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
 
 
 def _chunks(items: list, n: int) -> list[list]:

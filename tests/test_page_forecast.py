@@ -42,3 +42,12 @@ def test_forecast_page_demo(monkeypatch, tmp_path):
     at.run()
     assert not at.exception, at.exception
     assert "Saved scenarios side by side" in [s.value for s in at.subheader]
+
+    # every category at once, over local processes, stored in the workspace
+    at.slider(key="fc_many_max").set_value(5)
+    at.button(key="fc_many_go").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("beat 'same weekday last week'" in md.value for md in at.markdown)
+    many = next(df.value for df in at.dataframe if "Model used" in df.value.columns)
+    assert len(many) == 5
