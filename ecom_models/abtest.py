@@ -605,7 +605,8 @@ def detect_experiment(df: pd.DataFrame, variant_col: str | None = None, unit_col
 
     # aggregated?  one or few rows per variant and a units column
     units_col = next((c for c in rest if _UNITS_RE.match(str(c).strip()) and pd.api.types.is_numeric_dtype(df[c])), None)
-    aggregated = units_col is not None and len(df) <= 50 * len(variants) and df[units_col].max() > 1
+    has_unit_id = unit_col is not None or any(_UNIT_RE.search(str(c).strip()) and df[c].nunique() > 0.9 * len(df) > 20 for c in rest)
+    aggregated = units_col is not None and not has_unit_id and len(df) <= 50 * len(variants) and df[units_col].max() > 1
     if aggregated:
         metrics: list[MetricSpec] = []
         sums = {}

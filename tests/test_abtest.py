@@ -398,3 +398,17 @@ def test_metric_names_do_not_collide_with_ratio_numerators():
     assert res.table.metric.tolist() == ["spend", "orders", "spend per orders"]
     assert res.control == "old"
     assert res.row("spend").value_control == pytest.approx(df[df.bucket == "old"].spend.mean())
+
+
+def test_aggregated_by_day_and_small_per_user_files():
+    rng = np.random.default_rng(0)
+    agg = pd.DataFrame({"date": pd.date_range("2026-01-01", periods=30).repeat(2), "variant": ["A", "B"] * 30,
+                        "users": rng.integers(900, 1100, 60), "conversions": rng.integers(80, 120, 60)})
+    res = ab.analyze(agg)
+    assert res.spec.aggregated
+    a = agg[agg.variant == "A"]
+    assert res.row().units_control == a.users.sum()
+    assert res.row().value_control == pytest.approx(a.conversions.sum() / a.users.sum())
+    # a small per-user file with a 'sessions' count is not mistaken for an aggregated one
+    small = pd.DataFrame({"user_id": range(60), "variant": ["A", "B"] * 30, "sessions": rng.integers(1, 5, 60), "bought": rng.integers(0, 2, 60)})
+    assert not ab.detect_experiment(small).aggregated
