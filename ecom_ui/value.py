@@ -79,6 +79,37 @@ def saved_review_analysis(ws, reviews):
         return None
 
 
+# Assumptions the models' own pages save: the Business value page starts from them, so a number
+# the merchant set on the Recommendations page is the same here. Our own edits win.
+PAGE_ASSUMPTIONS = {
+    "recommendations": ("recommend.assumptions", "default"),
+    "reviews": ("sentiment.assumptions", "current"),
+    "images": ("images.assumptions", "default"),
+}
+
+
+def page_assumptions(ws) -> dict[str, dict[str, float]]:
+    out = {}
+    for model, (namespace, key) in PAGE_ASSUMPTIONS.items():
+        try:
+            saved = ws.get(namespace, key, {}) or {}
+        except Exception:
+            saved = {}
+        if isinstance(saved, dict):
+            values = {k: float(v) for k, v in saved.items() if V._finite(v)}
+            if values:
+                out[model] = values
+    return out
+
+
+def effective_overrides(ws, own: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """The models' own pages' assumptions, updated with the edits made on this page."""
+    merged = page_assumptions(ws)
+    for model, values in own.items():
+        merged[model] = {**merged.get(model, {}), **values}
+    return merged
+
+
 def load_settings(ws) -> tuple[dict, V.CostInputs, str]:
     """(overrides per model, costs, A/B link) from the workspace; bad saved values are ignored."""
     overrides = ws.get(NAMESPACE, "overrides", {}) or {}

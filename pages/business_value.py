@@ -34,7 +34,9 @@ experiment = _companion("experiment")
 traffic = _companion("traffic")
 reviews = _companion("reviews")
 ws = workspace()
-overrides, costs, ab_choice = U.load_settings(ws)
+overrides, costs, ab_choice = U.load_settings(ws)  # overrides: the edits made on this page
+page_values = U.page_assumptions(ws)  # numbers set on the models' own pages
+effective = U.effective_overrides(ws, overrides)  # ... updated with the edits made here
 
 # -- each model's lever (computed once per dataset, then cached) -------------------------------
 labels = {}
@@ -89,9 +91,9 @@ for model, saved in V.saved_levers(ws).items():
 ab_guess = V.ab_lever_guess(levers.get("abtest"), experiment.source if experiment else "")
 ab_replaces = ab_guess if ab_choice == "auto" else (None if ab_choice == "none" else ab_choice)
 
-summary_key = ready_key + "|" + json.dumps([overrides, [costs.monthly_cost, costs.setup_cost, costs.gross_margin],
+summary_key = ready_key + "|" + json.dumps([effective, [costs.monthly_cost, costs.setup_cost, costs.gross_margin],
                                            ab_replaces, sorted((m, lv.source) for m, lv in levers.items())], default=str)
-summary = U.summary(summary_key, levers, json.dumps(overrides), ab_replaces,
+summary = U.summary(summary_key, levers, json.dumps(effective), ab_replaces,
                     (costs.monthly_cost, costs.setup_cost, costs.gross_margin))
 cur = summary.currency
 
@@ -188,6 +190,7 @@ for row in summary.rows:
         if lever is not None and lever.source == "saved":
             st.caption("This estimate was saved by the model's own page; edits scale it in proportion.")
         defaults = {a.key: a.value for a in (lever.estimate.assumptions if lever and lever.estimate else [])}
+        defaults.update(page_values.get(row.model, {}))  # the model page's numbers are the defaults here
         with st.form(f"value-assumptions-{row.model}"):
             new = {}
             cols = st.columns(2)
@@ -205,7 +208,8 @@ for row in summary.rows:
                 new[a.key] = value / 100 if percent else value
             s1, s2 = st.columns(2)
             save = s1.form_submit_button("Save assumptions")
-            reset = s2.form_submit_button("Back to the defaults")
+            reset = s2.form_submit_button("Back to the defaults", help="The model's own figures, or the numbers "
+                                          "set on its own page.")
         if save:
             changed = {k: v for k, v in new.items()
                        if k in defaults and not (V._finite(defaults[k]) and abs(v - defaults[k]) <= 1e-9 * max(1, abs(defaults[k])))}

@@ -160,3 +160,15 @@ def test_merchant_orders_are_never_mixed_with_the_demo_test(stubbed, monkeypatch
     ab = rows[rows["Model"] == "A/B test"].iloc[0]
     assert ab["Status"] == "not computed yet" and "A/B test file" in ab["Evidence"]
     assert _metric(at, "Models counted") == "2 of 6"
+
+
+def test_numbers_set_on_a_models_own_page_carry_over(stubbed):
+    import os
+
+    from ecom_ui.common import _workspace
+
+    ws = _workspace(os.environ["ECOM_WORKSPACE"], os.environ["ECOM_WORKSPACE_DIR"])
+    ws.put("recommend.assumptions", "default", {"rate": 0.2, "visitors": 10000.0})  # set on the Recommendations page
+    at = _run()
+    assert _metric(at, "Value per month") == "$15.0k"  # 10000 x 20% x 5 + 2000 + 3000
+    assert at.number_input(key="value-recommendations-rate").value == pytest.approx(20.0)
