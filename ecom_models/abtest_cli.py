@@ -33,6 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prior-sd", type=float, default=None, help="proper normal prior N(0, sd²) on the relative lift (default: flat)")
     parser.add_argument("--correction", choices=["none", "holm", "bh"], default="none", help="multiple-testing correction deciding 'significant'")
     parser.add_argument("--exclude-problems", action="store_true", help="drop mismatched, duplicated and multi-variant units first")
+    parser.add_argument("--split", help="planned traffic split in sorted variant order, e.g. 50,50 or 20,40,40 (default: equal)")
     parser.add_argument("--mde", type=float, default=0.05, help="smallest relative lift worth detecting, for power (default 0.05)")
 
 
@@ -58,7 +59,17 @@ def run(args: argparse.Namespace) -> dict:
         confidence=args.confidence, two_sided=not args.one_sided, sequential=args.sequential, cuped=not args.no_cuped,
         cap_percentile=cap, prior_sd=args.prior_sd, correction=args.correction, mde=args.mde,
     )
-    result = ab.analyze(df, spec, control=args.control, metrics=metrics, settings=settings, exclude=args.exclude_problems)
+    weights = None
+    if getattr(args, "split", None):
+        try:
+            parts = [float(x) for x in str(args.split).replace(";", ",").split(",") if x.strip()]
+        except ValueError:
+            parts = []
+        if len(parts) != len(spec.variants) or any(p <= 0 for p in parts):
+            raise InputError(f"--split needs {len(spec.variants)} positive numbers, one per variant in this order: {', '.join(spec.variants)}.",
+                             fix="e.g. --split " + ",".join(["50"] * len(spec.variants)))
+        weights = dict(zip(spec.variants, parts))
+    result = ab.analyze(df, spec, control=args.control, metrics=metrics, settings=settings, exclude=args.exclude_problems, weights=weights)
     return result_document(result, file=path.name)
 
 
@@ -82,6 +93,7 @@ def result_document(result, file: str = "") -> dict:
                      "cuped": s.cuped, "cap_percentile": s.cap_percentile, "prior": "flat" if not s.prior_sd else f"normal(0, {s.prior_sd}^2)",
                      "correction": s.correction, "mde": s.mde},
         "srm_p_value": q.srm_p_value,
+        "expected_share": q.expected_share,
         "srm_status": q.srm_status,
         "units_per_variant": q.units_per_variant,
         "multi_variant_units": (result.quality_raw or q).multi_variant_units,

@@ -353,24 +353,47 @@ with tab_now:
         st.caption(f"The test has run {result.days:.0f} days with about {number(result.units_per_day)} people per day.")
 with tab_new:
     first_conv = conv_rows[conv_rows.metric == conv_metric].iloc[0] if not conv_rows.empty else None
+    mean_rows = t[t.kind == "mean"]
+    kind_choice = st.radio("What will the test measure?", ["A conversion rate", "An average per person (e.g. revenue)"], horizontal=True,
+                           index=0 if first_conv is not None or mean_rows.empty else 1,
+                           help="Conversion: did each person buy (yes/no). Average: a number per person, such as revenue.")
     cc = st.columns(4)
-    base = cc[0].number_input("Conversion rate today (%)", 0.01, 99.0, float(round(100 * (first_conv.value_control if first_conv is not None else 0.03), 2)),
-                              help="Share of visitors who convert today.") / 100
-    lift = cc[1].number_input("Smallest lift worth detecting (%)", 0.5, 200.0, float(mde * 100), help="Relative: 5 means 5% more conversions.") / 100
+    if kind_choice == "A conversion rate":
+        base = cc[0].number_input("Conversion rate today (%)", 0.01, 99.0, float(round(100 * (first_conv.value_control if first_conv is not None else 0.03), 2)),
+                                  help="Share of visitors who convert today.") / 100
+    else:
+        mr = mean_rows.iloc[0] if len(mean_rows) else None
+        avg = cc[0].number_input("Average per person today", 0.01, 1e9, float(round(mr.value_control, 2)) if mr is not None else 10.0,
+                                 help="E.g. revenue per visitor in the control group.")
+        sd_default = 2.0 * avg
+        if mr is not None and mr.metric in {m.name for m in spec.metrics if m.kind == "mean"} and not spec.aggregated:
+            col = next(m.column for m in spec.metrics if m.name == mr.metric)
+            vals = pd.to_numeric(df.loc[df[spec.variant_col].astype(str) == result.control, col], errors="coerce").dropna()
+            if len(vals) > 1 and vals.std() > 0:
+                sd_default = float(vals.std())
+        sd = st.number_input("Spread between people (standard deviation)", 0.01, 1e9, float(round(sd_default, 2)),
+                             help="How much the figure varies from person to person; taken from your test's control group when available.")
+    lift = cc[1].number_input("Smallest lift worth detecting (%)", 0.5, 200.0, float(mde * 100), help="Relative: 5 means 5% more.") / 100
     power = cc[2].select_slider("Power", [0.7, 0.8, 0.9, 0.95], value=0.8, format_func=lambda x: f"{x:.0%}",
                                 help="Chance of detecting the lift if it is real.")
     per_day = cc[3].number_input("Visitors per day in the test", 1.0, 1e8, float(round(result.units_per_day or 1000.0)),
                                  help="How many people would enter the test each day.")
-    n = guarded(ab.sample_size_per_arm, base, lift, 1 - confidence, power, settings.two_sided)
+    if kind_choice == "A conversion rate":
+        n = guarded(ab.sample_size_per_arm, base, lift, 1 - confidence, power, settings.two_sided)
+    else:
+        n = guarded(ab.sample_size_mean, avg, sd, lift, 1 - confidence, power, settings.two_sided)
     if n:
         arms = len(spec.variants)
         m = st.columns(3)
         m[0].metric("People per group", number(n), help="Each variant and control need this many people.")
         m[1].metric("People in total", number(n * arms), help=f"For {arms} groups.")
         m[2].metric("Days to run", number(math.ceil(n * arms / per_day)), help="Total people ÷ visitors per day; run whole weeks to cover weekday patterns.")
-        st.caption(f"With {number(n)} people per group, a {lift:.0%} lift on a {base:.2%} rate is detected {power:.0%} of the time; "
-                   f"the smallest lift detectable with the current test's size is "
-                   f"{pct(ab.mde_two_proportions(base, min(r.units_control, r.units_variant), 1 - confidence, power, settings.two_sided))}.")
+        if kind_choice == "A conversion rate":
+            st.caption(f"With {number(n)} people per group, a {lift:.0%} lift on a {base:.2%} rate is detected {power:.0%} of the time; "
+                       f"the smallest lift detectable with the current test's size is "
+                       f"{pct(ab.mde_two_proportions(base, min(r.units_control, r.units_variant), 1 - confidence, power, settings.two_sided))}.")
+        else:
+            st.caption(f"With {number(n)} people per group, a {lift:.0%} lift on an average of {avg:,.2f} is detected {power:.0%} of the time.")
 
 # -- 5. slices -----------------------------------------------------------------------------------
 if spec.segment_cols and not spec.aggregated:

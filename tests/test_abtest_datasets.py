@@ -34,7 +34,7 @@ from ecom_models import abtest_cli
 
 def _cli(path, **kw):
     ns = argparse.Namespace(file=str(path), control=None, metric=None, variant_column=None, confidence=0.95, one_sided=False,
-                            sequential=False, no_cuped=False, cap=None, prior_sd=None, correction="none", exclude_problems=False, mde=0.05)
+                            sequential=False, no_cuped=False, cap=None, prior_sd=None, correction="none", exclude_problems=False, mde=0.05, split=None)
     for k, v in kw.items():
         setattr(ns, k, v)
     return abtest_cli.run(ns)
@@ -161,3 +161,14 @@ def test_units_in_both_variants_are_flagged_and_excluded(tmp_path):
     clean = _cli(path, exclude_problems=True)
     assert clean["excluded_rows"] > 0
     assert sum(clean["units_per_variant"].values()) < sum(doc["units_per_variant"].values())
+
+
+def test_planned_split_changes_the_srm_check(tmp_path):
+    df = pd.DataFrame({"user_id": range(1000), "group": ["control"] * 300 + ["treatment"] * 700, "converted": [0, 1] * 500})
+    path = tmp_path / "split.csv"
+    df.to_csv(path, index=False)
+    equal = _cli(path)
+    assert equal["srm_status"] == "warning" and equal["verdict"]["call"] == "inconclusive"
+    planned = _cli(path, split="30,70")
+    assert planned["srm_status"] == "ok" and planned["srm_p_value"] == pytest.approx(1.0)
+    assert planned["expected_share"] == {"control": 0.3, "treatment": 0.7}
