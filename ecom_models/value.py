@@ -291,6 +291,11 @@ def resolve_rows(levers: dict[str, Lever], overrides: dict[str, dict] | None = N
                                     source=lever.source if lever else "missing"))
             continue
         est, note = apply_overrides(lever.estimate, overrides.get(model), lever.recompute)
+        if not _finite(est.monthly_value):
+            rows.append(EstimateRow(model, TITLES[model], "not computed", None, False,
+                                    needs=f"The estimate is missing a figure ({est.evidence}). Needs: {NEEDS[model]}.",
+                                    source=lever.source))
+            continue
         rows.append(EstimateRow(model, TITLES[model], "counted", est, True, note=note, source=lever.source))
     by_model = {r.model: r for r in rows}
     ab = by_model.get("abtest")

@@ -262,3 +262,12 @@ def test_real_levers_on_a_small_store_and_a_summary_of_them():
     counted = sum(r.estimate.monthly_value for r in s.rows if r.counted)
     assert s.monthly.mid == pytest.approx(counted)
     assert s.currency == "EUR"
+
+
+def test_an_estimate_without_a_number_is_not_counted():
+    nan = float("nan")
+    levers = {"recommendations": fixed("recommendations", nan, nan, nan), "risk": fixed("risk", 100, 50, 150)}
+    s = V.summarise(levers, n_sims=1000)
+    assert s.monthly.mid == pytest.approx(100) and math.isfinite(s.monthly.high)
+    reco = next(r for r in s.rows if r.model == "recommendations")
+    assert reco.status == "not computed" and "missing a figure" in reco.needs
