@@ -14,6 +14,8 @@ that are all oriented the same way (higher = more unusual for *this* store):
     burst_24h          the same within 24 hours
     new_customer       1 on a customer's first day with the store, else 0 (guests: 1)
     country_rarity     -log(share of the store's orders from this country); 0 when unknown
+    country_change     1 - share of this customer's orders from this order's country
+                       (0 for guests and customers whose orders all come from one country)
     channel_rarity     -log(share of orders from this channel); 0 when unknown
     hour_rarity        -log(share of orders placed in this hour of the day)
     weekday_rarity     -log(share of orders placed on this weekday)
@@ -77,6 +79,7 @@ FEATURES: dict[str, str] = {
     "burst_24h": "Orders by the same customer within a day",
     "new_customer": "First day of this customer with the store",
     "country_rarity": "How rare the country is for this store",
+    "country_change": "Country different from this customer's usual one",
     "channel_rarity": "How rare the sales channel is for this store",
     "hour_rarity": "How rare the hour of day is for this store",
     "weekday_rarity": "How rare the weekday is for this store",
@@ -90,7 +93,7 @@ SIGNALS: dict[str, tuple[str, ...]] = {
     "discount": ("discount_depth",),
     "velocity": ("burst_1h", "burst_24h"),
     "newness": ("new_customer",),
-    "country": ("country_rarity",),
+    "country": ("country_rarity", "country_change"),
     "channel": ("channel_rarity",),
     "hour": ("hour_rarity",),
     "weekday": ("weekday_rarity",),
@@ -263,6 +266,14 @@ def order_features(orders: pd.DataFrame) -> pd.DataFrame:
         return -np.log(share), share
 
     feats["country_rarity"], feats["country_share"] = rarity(feats["country"])
+    # a customer suddenly ordering from another country (account take-over, reshipping)
+    cc = pd.DataFrame({"c": ckey, "k": feats["country"].fillna("?").to_numpy()})
+    same = cc.groupby(["c", "k"], sort=False)["c"].transform("size").to_numpy()
+    usual_country = (cc.assign(n=same).sort_values("n", ascending=False, kind="stable")
+                     .drop_duplicates("c").set_index("c")["k"])
+    feats["usual_country"] = usual_country.reindex(ckey).to_numpy()
+    known = has_cust & feats["country"].notna().to_numpy()
+    feats["country_change"] = np.where(known, 1.0 - same / n_cust_orders, 0.0)
     feats["channel_rarity"], feats["channel_share"] = rarity(feats["channel"])
     feats["hour"] = feats["order_date"].dt.hour
     feats["hour_rarity"], feats["hour_share"] = rarity(feats["hour"])
@@ -465,7 +476,14 @@ def explain(row: pd.Series, p: pd.Series, currency: str = "USD", max_reasons: in
                 texts.append(f"first of {total} orders from {who} within an hour")
         elif f == "burst_24h":
             texts.append(f"{int(row['burst_24h'])} orders from {who} within 24 hours")
+        elif f == "country_change":
+            share = (f" ({_share(row['country_share'])} of this store's orders)"
+                     if "country_rarity" in chosen else "")
+            texts.append(f"country {row['country']}{share}, while this customer usually orders from "
+                         f"{row['usual_country']}")
         elif f == "country_rarity":
+            if "country_change" in chosen:
+                continue  # said together with the change of country
             texts.append(f"country {row['country']} is rare for this store ({_share(row['country_share'])} of orders)")
         elif f == "channel_rarity":
             texts.append(f"channel {row['channel']} is rare for this store ({_share(row['channel_share'])} of orders)")

@@ -147,6 +147,18 @@ def test_burst_reason_counts_orders():
     assert "5th order from this new customer within an hour" in row["reasons"]
 
 
+def test_country_change_of_a_repeat_customer():
+    df = small_orders(300, seed=3)
+    moved = df[df["order_id"] == "O1"].assign(order_id="MOVED", country="PL",
+                                               order_date=pd.Timestamp("2025-03-01 12:00"))
+    result = A.score_orders(pd.concat([df, moved], ignore_index=True), reasons_for="all")
+    row = result.orders.set_index("order_id").loc["MOVED"]
+    assert row["country_change"] > 0.9
+    assert any("while this customer usually orders from DE" in r for r in row["reasons"])
+    assert sum("PL" in r for r in row["reasons"]) == 1  # rarity and change said once, together
+    assert row["score"] > 0.9
+
+
 # --- labels and the supervised comparison --------------------------------------------------------
 def test_labels_roundtrip(tmp_path):
     from ecom_models.workspace import Workspace
