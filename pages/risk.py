@@ -278,11 +278,18 @@ with tab_review:
 # ------------------------------------------------------------------------------------------------
 with tab_money:
     st.header("Money at stake")
+    saved = workspace().get("risk.assumptions", "default", {}) or {}
     m1, m2 = st.columns(2)
-    capacity = m1.slider("Orders your team can review per day", 1, 50, 5,
+    capacity = m1.slider("Orders your team can review per day", 1, 50,
+                         int(min(50, max(1, saved.get("capacity_per_day", 5)))),
                          help="How many of the riskiest orders someone checks before shipping each day.")
-    loss_share = m2.slider("Share of a fraud order's value you would lose", 50, 150, 100, 5, format="%d%%",
+    loss_share = m2.slider("Share of a fraud order's value you would lose", 50, 150,
+                           int(min(150, max(50, round(100 * saved.get("loss_share", 1.0)) // 5 * 5))), 5,
+                           format="%d%%",
                            help="Goods shipped plus chargeback fees. 100% = the whole order value.") / 100
+    chosen = {"capacity_per_day": float(capacity), "loss_share": float(loss_share)}
+    if {k: saved.get(k) for k in chosen} != chosen:  # remembered for the Business value page
+        workspace().put("risk.assumptions", "default", chosen)
     mv = A.money_view(result, capacity, loss_share=loss_share, labels=labels)
     k1, k2, k3 = st.columns(3)
     k1.metric("Value at risk among flagged orders", money(mv.value_at_risk, currency),
