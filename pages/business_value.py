@@ -79,8 +79,9 @@ else:
             done = levers[model]
             line.markdown(f"{'✅' if done.estimate is not None else '➖'} {V.TITLES[model]}"
                           + (f" ({done.seconds:.0f} s)" if done.seconds >= 1 else ""))
-        status.update(label="Every model is valued; results are kept for this data, so the next visit is instant.",
-                      state="complete", expanded=False)
+        n_done = sum(1 for lv in levers.values() if lv.estimate is not None)
+        status.update(label=f"{n_done} of {len(levers)} models valued on this data; the results are kept, so the next "
+                            "visit is instant.", state="complete", expanded=False)
     st.session_state["value_ready"] = ready_key
 
 # Estimates saved by the models' own pages fill the rows we could not compute here.
