@@ -33,3 +33,28 @@ def test_risk_page_demo(monkeypatch, tmp_path):
     at.button(key="risk_simulate").click().run()
     assert not at.exception, at.exception
     assert any("wins** on held-out decisions" in md.value for md in at.markdown)
+
+
+def test_risk_page_own_small_store(monkeypatch, tmp_path):
+    """A merchant's own small file: scores are marked unreliable, nothing can be checked yet."""
+    import sys
+
+    sys.path.insert(0, str(Path(PAGE).parents[1] / "tests"))
+    from test_anomaly_synth import make_store
+
+    from ecom_models.workspace import Workspace
+
+    monkeypatch.setenv("ECOM_WORKSPACE_DIR", str(tmp_path))
+    monkeypatch.setenv("ECOM_WORKSPACE", "merchant")
+    monkeypatch.chdir(Path(PAGE).parents[1])
+    ws = Workspace("merchant", tmp_path)
+    ws.save_dataset("shop", "orders", make_store(n_orders=400, n_customers=120, seed=5), source_file="shop.csv")
+    ws.close()
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state["use_demo"] = False
+    at.run()
+    assert not at.exception, at.exception
+    assert any("unreliable" in w.value for w in at.warning)
+    assert any("No known answers yet" in i.value for i in at.info)
+    assert any("conversion is not checked" in c.value for c in at.caption)
+    assert not any(b.key == "risk_simulate" for b in at.button)
