@@ -372,8 +372,6 @@ def _outliers(part: pd.DataFrame, country_events: bool = True) -> np.ndarray:
     # Compare each day with the same weekday in the 4 weeks before and after (robust).
     wd = part["ds"].dt.day_of_week.to_numpy()
     vals = y.to_numpy()
-    med = np.full(n, np.nan)
-    mad = np.full(n, np.nan)
     by_wd = pd.Series(vals).groupby(wd)
     rolled_med = by_wd.transform(lambda s: s.rolling(9, center=True, min_periods=4).median())
     rolled_mad = by_wd.transform(lambda s: (s - s.rolling(9, center=True, min_periods=4).median()).abs()
@@ -422,7 +420,6 @@ def _filled(history: pd.DataFrame, season: int) -> np.ndarray:
     """A regular series for models that need one: closed weekdays stay 0, closures and outliers
     take the value of the same weekday before them (or after, at the start)."""
     y = history["y"].to_numpy(dtype=float).copy()
-    closed_wd = ~history["open"].to_numpy() & (history["y_raw"].to_numpy() == 0)
     s = pd.Series(y)
     idx = np.arange(len(y)) % max(season, 1)
     filled = s.groupby(idx).transform(lambda v: v.ffill().bfill()).to_numpy()
@@ -430,7 +427,6 @@ def _filled(history: pd.DataFrame, season: int) -> np.ndarray:
     # A weekday the store never opens stays zero (it is not a gap).
     weekday_closed = _closed_weekday_mask(history)
     filled[weekday_closed] = 0.0
-    del closed_wd
     return filled
 
 
@@ -582,7 +578,7 @@ class ProphetModel:
             pos = y[y > 0]
             self.offset_ = max(float(np.median(pos)) * 0.01 if len(pos) else 1.0, 1e-6)
             y = np.log(y + self.offset_)
-        self.yearly_ = span >= 700 if self.freq == "D" else span >= 700
+        self.yearly_ = span >= 700  # about two years: one year cannot tell a yearly pattern from trend
         years = sorted(set(history["ds"].dt.year))
         hol = holiday_frame(self.country, years) if self.freq == "D" else None
         self.model_ = Prophet(

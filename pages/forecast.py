@@ -134,7 +134,7 @@ fig.add_trace(go.Scatter(x=fc["ds"], y=fc["yhat"], name=f"Forecast ({result.chos
                          line=dict(color="#1f77b4")))
 fig.update_layout(height=380, margin=dict(l=10, r=10, t=30, b=10), yaxis_title=METRIC_WORDS[metric].capitalize(),
                   legend=dict(orientation="h", y=1.1))
-st.plotly_chart(fig, use_container_width=True)
+st.plotly_chart(fig, width="stretch")
 with st.expander("How we prepared your data"):
     for note in result.notes or ["Nothing unusual: every day was used as it is."]:
         st.text("• " + note)
@@ -155,7 +155,7 @@ show = pd.DataFrame({
     "Inside the 80% range": [pct(v, 0) for v in board["coverage"]],
     "What it is": [F.MODEL_HELP.get(m, "") for m in board["model"]],
 })
-st.dataframe(show, hide_index=True, use_container_width=True)
+st.dataframe(show, hide_index=True, width="stretch")
 st.caption("Typical daily error = mean absolute error (MAE). Error in % = symmetric percentage error (sMAPE/2). "
            "Error vs 'same day last week' = MASE: below 1 beats the naive rule on its own history. The 80% range "
            "should hold the real value about 80% of the time.")
@@ -164,7 +164,7 @@ if len(result.tuning):
         t = result.tuning.rename(columns={"changepoint_prior_scale": "trend flexibility",
                                           "seasonality_prior_scale": "pattern strength", "mode": "effects",
                                           "mae": "typical daily error"})
-        st.dataframe(t, hide_index=True, use_container_width=True)
+        st.dataframe(t, hide_index=True, width="stretch")
 
 # -- what-if ------------------------------------------------------------------------------------
 st.header("What if…")
@@ -255,7 +255,7 @@ if whatif is not None:
         fig2.add_trace(go.Scatter(x=d["ds"], y=d["scenario"], name=scenario.name, line=dict(color="#d62728")))
         fig2.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), yaxis_title="Units per day",
                            legend=dict(orientation="h", y=1.1))
-        st.plotly_chart(fig2, use_container_width=True)
+        st.plotly_chart(fig2, width="stretch")
         ws = workspace()
         if st.button("Save this scenario", key="fc_save"):
             try:
@@ -281,7 +281,7 @@ if whatif is not None:
                 "Revenue": cmp["revenue"].map(money),
                 "Revenue vs no change (80% range)": [f"{money(a)} ({money(b)} to {money(c)})" for a, b, c in
                                                      zip(cmp["revenue_vs_baseline"], cmp["revenue_low"], cmp["revenue_high"])],
-            }), hide_index=True, use_container_width=True)
+            }), hide_index=True, width="stretch")
         drop = st.selectbox("Delete a saved scenario", ["(keep all)"] + list(saved), key="fc_delete_pick")
         if drop != "(keep all)" and st.button("Delete", key="fc_delete"):
             F.delete_scenario(ws, drop)
@@ -323,7 +323,7 @@ if many_cols:
             "Typical daily error": view["mae_chosen"].map(lambda v: _fmt(metric, v)),
             "Error of 'same day last week'": view["mae_seasonal_naive"].map(lambda v: _fmt(metric, v)),
             "Problem": view["error"].fillna(""),
-        }), hide_index=True, use_container_width=True)
+        }), hide_index=True, width="stretch")
         st.download_button("Download all forecasts (CSV)", stored_fc.to_csv(index=False).encode("utf-8"),
                            file_name="forecasts_by_series.csv", mime="text/csv", key="fc_dl_many")
 
@@ -379,6 +379,19 @@ v1.metric("Stock costs avoided per month (estimate)", money(est.monthly_value),
 v2.metric("Range (80%)", f"{money(est.monthly_low)} – {money(est.monthly_high)}",
           help="Resampling the held-out days: how much the estimate could move.")
 st.caption(f"Evidence: {est.evidence}. {est.note}")
+if by is None:
+    # the Business value page adds this up with the other models' estimates
+    try:
+        from dataclasses import asdict
+
+        from ecom_models.jsonio import dumps
+
+        doc = asdict(est)
+        saved_doc = workspace().get("forecast.value", "latest")
+        if (not data.is_demo or saved_doc is None) and (saved_doc is None or dumps(saved_doc) != dumps(doc)):
+            workspace().put("forecast.value", "latest", doc)
+    except Exception:  # the estimate is still shown; saving it is a convenience
+        pass
 
 # -- export -------------------------------------------------------------------------------------
 st.header("Export")

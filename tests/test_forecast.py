@@ -249,3 +249,25 @@ def test_shutdown_closes_the_same_dates_next_year():
     closed = set(fut.loc[~fut["open"], "ds"].dt.strftime("%m-%d"))
     assert {"12-23", "12-24", "12-25", "12-28", "12-31"} <= closed
     assert "12-22" not in closed and "12-19" not in closed
+
+
+def test_country_names_map_to_holiday_calendars():
+    assert F.country_code("United Kingdom") == "GB" and F.country_code("USA") == "US" and F.country_code("de") == "DE"
+    assert F.country_code("EIRE") == "IE" and F.country_code("Unspecified") is None and F.country_code(None) is None
+    orders = make_orders(days=30)
+    orders["country"] = ["United Kingdom"] * (len(orders) - 3) + ["France"] * 3
+    assert F.main_country(orders) == "GB"
+    with pytest.raises(InputError, match="country"):
+        F.holiday_frame("XX", [2025])
+
+
+def test_weekly_series_and_forecast():
+    orders = make_orders(days=420, seed=9)
+    s = F.build_series(orders, "units", freq="W")
+    h = s.one()
+    assert (h["ds"].dt.day_of_week == 6).all()  # weeks end on Sunday
+    assert len(h) == 59  # only complete weeks
+    res = F.backtest_and_forecast(s, horizon=4, models=(F.MODEL_NAIVE, F.MODEL_ETS), tune=False)
+    assert len(res.forecast) == 4 and (res.forecast["ds"].diff().dropna() == pd.Timedelta(days=7)).all()
+    with pytest.raises(InputError, match="weeks"):
+        F.backtest_and_forecast(s, horizon=60, models=(F.MODEL_NAIVE,))

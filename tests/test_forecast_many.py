@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pandas as pd
-import pytest
 
 from ecom_models import forecast as F
 from tests.test_forecast import make_orders
