@@ -403,9 +403,12 @@ def tornado(levers: dict[str, Lever], overrides: dict[str, dict] | None, ab_repl
             if rng_ is None:
                 continue
             nets = []
-            for x in rng_:
-                ov = {**overrides, r.model: {**overrides.get(r.model, {}), a.key: x}}
-                nets.append(point_totals(resolve_rows(levers, ov, ab_replaces), costs)["first_year_net"])
+            lever = levers[r.model]
+            for x in rng_:  # only this row changes: recompute it alone, keep the others
+                ov = {**overrides.get(r.model, {}), a.key: x}
+                est, _ = apply_overrides(lever.estimate, ov, lever.recompute)
+                changed = [replace(o, estimate=est) if o is r else o for o in rows]
+                nets.append(point_totals(changed, costs)["first_year_net"])
             out.append({"model": r.model, "key": a.key, "label": f"{TITLES[r.model]}: {a.label}", "value": a.value,
                         "unit": a.unit, "low_input": rng_[0], "high_input": rng_[1], "low_net": nets[0], "high_net": nets[1],
                         "swing": abs(nets[1] - nets[0]),
