@@ -94,6 +94,11 @@ def run(args: argparse.Namespace) -> dict:
         store = demo_store()
         orders, experiment, traffic, reviews, products = store.orders, store.experiment, store.traffic, store.reviews, store.products
         source = "demo store"
+        if images is None and "images" in (set(args.only.split(",")) if args.only else {"images"}):
+            from ecom_models.demo_images import default_folder, demo_images
+
+            demo_images()
+            images = str(default_folder(store.seed))
         if args.experiment:
             from ecom_models.intake import ingest
 
