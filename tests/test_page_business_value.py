@@ -172,3 +172,13 @@ def test_numbers_set_on_a_models_own_page_carry_over(stubbed):
     at = _run()
     assert _metric(at, "Value per month") == "$15.0k"  # 10000 x 20% x 5 + 2000 + 3000
     assert at.number_input(key="value-recommendations-rate").value == pytest.approx(20.0)
+
+
+def test_without_data_the_page_says_what_it_needs_and_offers_the_demo(stubbed):
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["use_demo"] = False
+    at.run()
+    assert not at.exception, at.exception
+    assert any("orders" in w.value for w in at.warning)
+    assert any(b.label == "Use the demo store" for b in at.button)
+    assert not at.metric  # nothing made up
