@@ -17,6 +17,7 @@ import streamlit as st
 from ecom_models import sentiment as S
 
 LABEL_COLORS = {"positive": "#2e7d32", "neutral": "#9e9e9e", "negative": "#c62828"}
+SHORT_NAMES = {"fine_tuned": "Fine-tuned", "bundled": "Bundled", "vader": "VADER"}
 MODEL_NAMES = {"fine_tuned": "Fine-tuned on your stars", "bundled": "Bundled text model", "vader": "VADER word list (baseline)"}
 
 

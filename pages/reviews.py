@@ -35,7 +35,7 @@ for note in analysis.notes:
 scored_mask = scored["label"].notna()
 n_scored = int(scored_mask.sum())
 share_neg = float((scored["label"] == "negative").sum() / n_scored) if n_scored else float("nan")
-c1, c2, c3, c4 = st.columns(4)
+c1, c2, c3 = st.columns(3)
 c1.metric("Reviews read", number(n_scored),
           help="Reviews with text the model could read. Empty reviews and reviews in other languages are not scored.")
 c2.metric("Negative reviews", pct(share_neg),
@@ -43,12 +43,10 @@ c2.metric("Negative reviews", pct(share_neg),
 c3.metric("Average stars", "–" if scored["rating"].isna().all() else f"{scored['rating'].mean():.2f} ★",
           help="Average star rating of all reviews that have one.")
 used = analysis.model_used
-c4.metric("Model reading your reviews", R.MODEL_NAMES.get(used, used),
-          help="The model with the higher accuracy on your held-out rated reviews (see below). Without star ratings, "
-               "the bundled model is used.")
 
 # -- which model ----------------------------------------------------------------------------------
-with st.expander("How accurate is it? The models compared on your own reviews", expanded=comp.trained):
+with st.expander(f"Model used: {R.MODEL_NAMES.get(used, used).lower()} — how accurate is it on your reviews?",
+                 expanded=comp.trained):
     if comp.trained:
         st.markdown(
             f"Your reviews with stars were split: **{comp.n_train:,}** to learn from and **{comp.n_test:,}** kept aside. "
@@ -89,7 +87,7 @@ with tabs[0]:
                    "wide whiskers mean few reviews, so judge with care.")
         st.plotly_chart(R.product_chart(products), width="stretch")
         st.dataframe(
-            products.rename(columns={
+            products.assign(share_negative=products["share_negative"] * 100).rename(columns={
                 "product_id": "Product", "reviews": "Reviews", "mean_rating": "Avg stars", "mean_score": "Text sentiment",
                 "share_negative": "Negative", "top_complaint": "Top complaint (mentions)", "complaint_example": "Example"}
             ).drop(columns=["share_negative_low", "share_negative_high"]),
@@ -97,7 +95,7 @@ with tabs[0]:
             column_config={
                 "Avg stars": st.column_config.NumberColumn(format="%.2f"),
                 "Text sentiment": st.column_config.NumberColumn(format="%.2f", help="−1 very negative, +1 very positive"),
-                "Negative": st.column_config.NumberColumn(format="percent"),
+                "Negative": st.column_config.NumberColumn(format="%.0f%%", help="Share of this product's reviews with negative text"),
             })
 
 # -- aspects --------------------------------------------------------------------------------------
@@ -114,11 +112,11 @@ with tabs[1]:
         m2.metric(f"Negative reviews mentioning {top['aspect']}", pct(top["share_of_negative_reviews"]),
                   help="Of all negative reviews, the share with a negative sentence about this topic.")
         st.plotly_chart(R.aspect_bar(asp), width="stretch")
-        st.dataframe(asp.rename(columns={
+        st.dataframe(asp.assign(share_of_negative_reviews=asp["share_of_negative_reviews"] * 100).rename(columns={
             "aspect": "Topic", "mentions": "Mentions", "negative_mentions": "Negative mentions",
             "share_of_negative_reviews": "Share of negative reviews", "mean_score": "Average sentiment",
             "example": "Worst example"}), hide_index=True, width="stretch",
-            column_config={"Share of negative reviews": st.column_config.NumberColumn(format="percent"),
+            column_config={"Share of negative reviews": st.column_config.NumberColumn(format="%.0f%%"),
                            "Average sentiment": st.column_config.NumberColumn(format="%.2f")})
         pick = st.selectbox("Show complaints about", list(S.ASPECTS), key="reviews_aspect")
         ex = aspects[(aspects["aspect"] == pick) & (aspects["label"] == "negative")].sort_values("date", ascending=False)
@@ -187,14 +185,14 @@ with tabs[5]:
                        "by a 20% drop in the product's share of your units sold.")
         st.caption("Past cases where reviews warned before sales did: watch the sentiment of these products "
                    "— next time, you can act when reviews turn, before the sales drop.")
-        st.dataframe(warn.rename(columns={
+        st.dataframe(warn.assign(share_before=warn["share_before"] * 100, share_after=warn["share_after"] * 100).rename(columns={
             "product_id": "Product", "sentiment_drop_month": "Sentiment fell in", "score_before": "Sentiment before",
             "score_after": "Sentiment after", "sales_drop_month": "Sales fell in", "share_before": "Share of units before",
             "share_after": "Share of units after", "lead_months": "Months of warning"}), hide_index=True, width="stretch",
             column_config={"Sentiment before": st.column_config.NumberColumn(format="%.2f"),
                            "Sentiment after": st.column_config.NumberColumn(format="%.2f"),
-                           "Share of units before": st.column_config.NumberColumn(format="percent"),
-                           "Share of units after": st.column_config.NumberColumn(format="percent")})
+                           "Share of units before": st.column_config.NumberColumn(format="%.1f%%"),
+                           "Share of units after": st.column_config.NumberColumn(format="%.1f%%")})
 
 # -- search ---------------------------------------------------------------------------------------
 with tabs[6]:

@@ -30,11 +30,12 @@ def test_reviews_page(monkeypatch, tmp_path):
                      "Search reviews by meaning", "What fixing the top complaints is worth"):
         assert expected in headers
     labels = [m.label for m in at.metric]
-    for expected in ("Reviews read", "Negative reviews", "Model reading your reviews", "Top complaint",
+    for expected in ("Reviews read", "Negative reviews", "Top complaint",
                      "Extra revenue per month (estimate)"):
         assert expected in labels
     assert all(m.help for m in at.metric)
     assert any("wins** on held-out reviews" in md.value for md in at.markdown)
+    assert any(e.label.startswith("Model used:") for e in at.expander)
     frames = [df.value for df in at.dataframe]
     comparison = next(f for f in frames if "Model" in f.columns)
     assert set(comparison["Model"]) == {"Fine-tuned on your stars", "Bundled text model", "VADER word list (baseline)"}
