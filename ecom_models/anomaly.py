@@ -350,10 +350,33 @@ class RiskResult:
     reliable: bool
     warnings: list[str] = field(default_factory=list)
     currency: str = "USD"
+    pvalues: pd.DataFrame | None = None  # per order (same row order) and feature: share at least as extreme
 
     @property
     def flagged(self) -> pd.DataFrame:
         return self.orders[self.orders["flag"]]
+
+
+def reflag(result: RiskResult, contamination: float, reasons_for: str = "flagged") -> RiskResult:
+    """The same scores with another flag share: new flags and reasons, no re-scoring."""
+    if not 0 < contamination < 0.5:
+        raise InputError(f"the share of orders to flag must be between 0% and 50% (got {contamination:.1%}).",
+                         fix="choose a share such as 1%.")
+    out = result.orders.copy()
+    p = result.pvalues
+    n = len(out)
+    n_flag = max(1, int(math.ceil(contamination * n)))
+    out["flag"] = out["rank"].to_numpy() <= n_flag
+    want = out["flag"].to_numpy() if reasons_for == "flagged" else np.ones(n, bool)
+    reasons = [[] for _ in range(n)]
+    keys = [[] for _ in range(n)]
+    for i in np.flatnonzero(want):
+        keys[i] = reason_features(p.iloc[i])
+        reasons[i] = explain(out.iloc[i], p.iloc[i], result.currency, features=keys[i])
+    out["reasons"] = reasons
+    out["reason_signals"] = [[_SIGNAL_OF[f] for f in k] for k in keys]
+    return RiskResult(orders=out, contamination=contamination, detectors=result.detectors, reliable=result.reliable,
+                      warnings=list(result.warnings), currency=result.currency, pvalues=p)
 
 
 def score_orders(
@@ -399,19 +422,11 @@ def score_orders(
     out = out.iloc[order].reset_index(drop=True)
     p = p.iloc[order].reset_index(drop=True)
     out["rank"] = np.arange(1, n + 1)
-    n_flag = max(1, int(math.ceil(contamination * n)))
-    out["flag"] = out["rank"] <= n_flag
+    out["flag"] = False
     currency = str(feats["currency"].mode().iloc[0]) if feats["currency"].notna().any() else "USD"
-    want = out["flag"].to_numpy() if reasons_for == "flagged" else np.ones(n, bool)
-    reasons = [[] for _ in range(n)]
-    keys = [[] for _ in range(n)]
-    for i in np.flatnonzero(want):
-        keys[i] = reason_features(p.iloc[i])
-        reasons[i] = explain(out.iloc[i], p.iloc[i], currency, features=keys[i])
-    out["reasons"] = reasons
-    out["reason_signals"] = [[_SIGNAL_OF[f] for f in k] for k in keys]
-    return RiskResult(orders=out, contamination=contamination, detectors=tuple(raw.columns),
-                      reliable=n >= RELIABLE_ORDERS, warnings=warnings, currency=currency)
+    base = RiskResult(orders=out, contamination=contamination, detectors=tuple(raw.columns),
+                      reliable=n >= RELIABLE_ORDERS, warnings=warnings, currency=currency, pvalues=p)
+    return reflag(base, contamination, reasons_for)
 
 
 # -------------------------------------------------------------------------------------------

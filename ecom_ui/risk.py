@@ -23,9 +23,15 @@ SIGNAL_WORDS = {
 }
 
 
-@st.cache_data(show_spinner="Scoring every order…", max_entries=6)
+@st.cache_data(show_spinner="Scoring every order…", max_entries=4)
+def _scored(key: str, _orders: pd.DataFrame) -> A.RiskResult:
+    return A.score_orders(_orders)
+
+
+@st.cache_data(show_spinner=False, max_entries=12)
 def order_risk(key: str, _orders: pd.DataFrame, contamination: float) -> A.RiskResult:
-    return A.score_orders(_orders, contamination=contamination)
+    """Scores are computed once per dataset; a new flag share only redoes flags and reasons."""
+    return A.reflag(_scored(key, _orders), contamination)
 
 
 @st.cache_data(show_spinner="Checking every day…", max_entries=6)

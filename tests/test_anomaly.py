@@ -65,6 +65,14 @@ def test_demo_scores_shape(demo_result):
     assert all(len(r) == 0 for r in df.loc[~df["flag"], "reasons"])
 
 
+def test_reflag_changes_flags_not_scores(demo_result):
+    wider = A.reflag(demo_result, 0.05)
+    assert wider.orders["flag"].sum() == int(np.ceil(0.05 * len(wider.orders)))
+    assert (wider.orders["score"].to_numpy() == demo_result.orders["score"].to_numpy()).all()
+    assert all(len(r) >= 1 for r in wider.flagged["reasons"])
+    assert demo_result.orders["flag"].sum() < wider.orders["flag"].sum()
+
+
 def test_demo_broken_days_flagged(demo):
     anomalies = A.daily_anomalies(demo.orders, demo.traffic)
     flagged = anomalies[anomalies["flag"] & anomalies["segment"].eq("all") & anomalies["metric"].eq("orders")]
