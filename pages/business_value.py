@@ -93,7 +93,8 @@ ab_guess = V.ab_lever_guess(levers.get("abtest"), experiment.source if experimen
 ab_replaces = ab_guess if ab_choice == "auto" else (None if ab_choice == "none" else ab_choice)
 
 summary_key = ready_key + "|" + json.dumps([effective, [costs.monthly_cost, costs.setup_cost, costs.gross_margin],
-                                           ab_replaces, sorted((m, lv.source) for m, lv in levers.items())], default=str)
+                                           ab_replaces, sorted((m, lv.source, lv.estimate.monthly_value if lv.source == "saved" else None)
+                                                        for m, lv in levers.items())], default=str)
 summary = U.summary(summary_key, levers, json.dumps(effective), ab_replaces,
                     (costs.monthly_cost, costs.setup_cost, costs.gross_margin))
 cur = summary.currency
