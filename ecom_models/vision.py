@@ -562,9 +562,50 @@ def similarity_matrix(embeddings: np.ndarray) -> np.ndarray:
     return embeddings @ embeddings.T
 
 
+def perceptual_hash(img) -> int:
+    """64-bit DCT perceptual hash (pHash) of a PIL image: unchanged by resizing and re-encoding."""
+    from PIL import Image
+    from scipy.fft import dctn
+
+    gray = np.asarray(img.convert("L").resize((32, 32), Image.Resampling.BILINEAR), dtype=np.float64)
+    low = dctn(gray, norm="ortho")[:8, :8].flatten()[1:]  # drop the DC term (overall brightness)
+    bits = low > np.median(low)
+    return int("".join("1" if b else "0" for b in bits), 2)
+
+
+def colour_signature(img) -> str:
+    """The photo shrunk to 8 x 8 colour pixels (hex): copies keep it, a recoloured product does not."""
+    from PIL import Image
+
+    return np.asarray(img.convert("RGB").resize((8, 8), Image.Resampling.BOX), dtype=np.uint8).tobytes().hex()
+
+
+def colour_distance(a: str, b: str) -> float:
+    """Mean absolute difference (0-255) between two colour signatures."""
+    x = np.frombuffer(bytes.fromhex(a), dtype=np.uint8).astype(np.int16)
+    y = np.frombuffer(bytes.fromhex(b), dtype=np.uint8).astype(np.int16)
+    return float(np.abs(x - y).mean())
+
+
+def hash_distance(a: int, b: int) -> int:
+    return int(bin(int(a) ^ int(b)).count("1"))
+
+
+HASH_MAX_DISTANCE = 8  # of 63 bits: copies of one photo stay within a few bits
+HASH_MIN_SIMILARITY = 0.80  # ...and the model must agree the two photos look alike
+COLOUR_MAX_DISTANCE = 10.0  # ...and the colours must match (the same shirt in red and blue is no duplicate)
+
+
 def duplicate_groups(embeddings: np.ndarray, files: list[str], threshold: float = 0.97,
-                     sha1: list[str] | None = None) -> list[list[str]]:
-    """Groups of near-identical photos (cosine similarity >= threshold, or identical bytes), largest first."""
+                     sha1: list[str] | None = None, hashes: list[int] | None = None,
+                     colours: list[str] | None = None) -> list[list[str]]:
+    """Groups of near-identical photos, largest first.
+
+    Two photos are duplicates when their embeddings' cosine similarity reaches `threshold`, or
+    their perceptual hashes differ in at most HASH_MAX_DISTANCE bits while the similarity is at
+    least HASH_MIN_SIMILARITY and their colour signatures match (small, heavily re-compressed
+    copies, which the model alone sees as merely similar), or their bytes are identical.
+    """
     n = len(files)
     parent = list(range(n))
 
@@ -579,6 +620,12 @@ def duplicate_groups(embeddings: np.ndarray, files: list[str], threshold: float 
         ii, jj = np.where(np.triu(sim >= threshold, k=1))
         for i, j in zip(ii, jj):
             parent[find(i)] = find(j)
+        if hashes is not None and threshold > HASH_MIN_SIMILARITY:
+            ii, jj = np.where(np.triu(sim >= HASH_MIN_SIMILARITY, k=1))
+            for i, j in zip(ii, jj):
+                if hash_distance(hashes[i], hashes[j]) <= HASH_MAX_DISTANCE and (
+                        colours is None or colour_distance(colours[i], colours[j]) <= COLOUR_MAX_DISTANCE):
+                    parent[find(i)] = find(j)
     if sha1 is not None:
         first: dict[str, int] = {}
         for i, h in enumerate(sha1):
@@ -861,11 +908,14 @@ def analyse(source, products: pd.DataFrame | None = None, rules: QualityRules | 
     table = pd.concat([table, metrics], axis=1)
     table["format"] = [im.format for im in loaded]
     table["sha1"] = [im.sha1 for im in loaded]
+    table["phash"] = [f"{perceptual_hash(im.work):016x}" for im in loaded]
+    table["colour_signature"] = [colour_signature(im.work) for im in loaded]
     table["note"] = [im.note for im in loaded]
     failures = check_quality(table, rules)
     by_file = failures.groupby("file")["problem"].apply(list).to_dict() if len(failures) else {}
     table["problems"] = [by_file.get(f, []) for f in names]
-    groups = duplicate_groups(emb, names, threshold, sha1=[im.sha1 for im in loaded])
+    groups = duplicate_groups(emb, names, threshold, sha1=table["sha1"].tolist(),
+                              hashes=[int(h, 16) for h in table["phash"]], colours=table["colour_signature"].tolist())
     group_of = {f: g for g, members in enumerate(groups) for f in members}
     table["duplicate_group"] = [group_of.get(f, -1) for f in names]
     t3 = time.perf_counter()
@@ -896,7 +946,8 @@ def analyse(source, products: pd.DataFrame | None = None, rules: QualityRules | 
                          seconds={"read": t1 - t0, "embed": t2 - t1, "checks": t3 - t2, "categories": t4 - t3})
 
 
-def reassess(analysis: ImageAnalysis, rules: QualityRules | None = None, threshold: float | None = None) -> ImageAnalysis:
+def reassess(analysis: ImageAnalysis, rules: QualityRules | None = None, threshold: float | None = None,
+             use_hash: bool = True) -> ImageAnalysis:
     """The same photos under other quality rules or another duplicate threshold (cheap: no model run)."""
     import copy
 
@@ -907,7 +958,9 @@ def reassess(analysis: ImageAnalysis, rules: QualityRules | None = None, thresho
     failures = check_quality(table, rules)
     by_file = failures.groupby("file")["problem"].apply(list).to_dict() if len(failures) else {}
     table["problems"] = [by_file.get(f, []) for f in table["file"]]
-    groups = duplicate_groups(analysis.embeddings, table["file"].tolist(), threshold, sha1=table["sha1"].tolist())
+    groups = duplicate_groups(analysis.embeddings, table["file"].tolist(), threshold, sha1=table["sha1"].tolist(),
+                              hashes=[int(h, 16) for h in table["phash"]] if use_hash else None,
+                              colours=table["colour_signature"].tolist())
     group_of = {f: g for g, members in enumerate(groups) for f in members}
     table["duplicate_group"] = [group_of.get(f, -1) for f in table["file"]]
     out.table, out.failures, out.duplicate_groups, out.rules, out.threshold = table, failures, groups, rules, threshold

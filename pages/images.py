@@ -131,13 +131,16 @@ with st.sidebar:
                           float(ws.get("images.settings", "threshold", 0.97) or 0.97), 0.005, key="img_threshold",
                           help="Cosine similarity of the model's description of two photos (1 = identical). "
                                "0.97 finds resized and re-encoded copies; lower it to also catch re-shoots.")
+    use_hash = st.checkbox("Also catch small, re-compressed copies", value=True, key="img_hash",
+                           help="Adds a pixel fingerprint (perceptual hash) check: a copy shrunk to half size and "
+                                "saved at low quality looks only 'similar' to the model, but its fingerprint matches.")
 rules = V.QualityRules(**r)
 if rules.as_dict() != {k: saved_rules.get(k) for k in rules.as_dict()}:
     ws.put("images.rules", "default", rules.as_dict())
 if threshold != ws.get("images.settings", "threshold", None):
     ws.put("images.settings", "threshold", threshold)
 
-analysis = V.reassess(base, rules=rules, threshold=threshold)
+analysis = V.reassess(base, rules=rules, threshold=threshold, use_hash=use_hash)
 table = analysis.table
 listings = V.listing_problems(analysis)
 refused = [p for p in analysis.problems if p.refused]
@@ -157,11 +160,11 @@ c5.metric("Files refused", number(len(refused)),
 if refused:
     with st.expander(f"{len(refused)} file(s) refused: why"):
         st.dataframe(pd.DataFrame([{"File": p.file, "Why": p.problem} for p in refused]), hide_index=True,
-                     use_container_width=True)
+                     width="stretch")
 if converted:
     with st.expander(f"{len(converted)} file(s) converted while reading"):
         st.dataframe(pd.DataFrame([{"File": p.file, "Note": p.problem} for p in converted]), hide_index=True,
-                     use_container_width=True)
+                     width="stretch")
 
 tabs = st.tabs(["Photos to fix", "Duplicates", "Categories", "Gallery & similar items", "Business value", "Export"])
 
@@ -184,7 +187,7 @@ with tabs[0]:
                                hovertemplate="%{y}: %{x} photos<extra></extra>"))
         bar.update_layout(height=80 + 30 * len(counts), margin=dict(t=10, b=10, l=10, r=10),
                           xaxis_title="photos breaking the rule")
-        st.plotly_chart(bar, use_container_width=True)
+        st.plotly_chart(bar, width="stretch")
         problem_filter = st.multiselect("Show problems", list(counts.index[::-1]), key="img_problem_filter",
                                         help="Leave empty to show every failing photo.")
         shown = analysis.failures if not problem_filter else analysis.failures[analysis.failures["problem"].isin(problem_filter)]
@@ -198,7 +201,7 @@ with tabs[0]:
                 st.dataframe(pd.DataFrame({
                     "Problem": part["problem"], "Rule": part["rule_text"],
                     "Measured": [f"{v:,.3g}" if isinstance(v, float) else f"{v:,}" for v in part["measured"]],
-                }), hide_index=True, use_container_width=True)
+                }), hide_index=True, width="stretch")
                 st.caption(" ".join(PROBLEM_HELP.get(p, "") for p in part["problem"].unique()))
         if shown["file"].nunique() > 60:
             st.caption(f"Showing 60 of {shown['file'].nunique()} photos; download them all on the Export tab.")
@@ -206,8 +209,9 @@ with tabs[0]:
 # -- 2. duplicates ----------------------------------------------------------------------------------------------
 with tabs[1]:
     st.header("Duplicate photos")
-    st.caption(f"Photos whose model descriptions are at least {threshold:.3f} similar (or byte-identical). Keep one "
-               "photo per listing; two listings with one photo are often one product listed twice.")
+    st.caption(f"Photos whose model descriptions are at least {threshold:.3f} similar, byte-identical files"
+               + (", or small re-compressed copies with the same pixel fingerprint and colours" if use_hash else "")
+               + ". Keep one photo per listing; two listings with one photo are often one product listed twice.")
     if not analysis.duplicate_groups:
         st.success("No duplicates at this threshold.", icon="✅")
     for g, members in enumerate(analysis.duplicate_groups[:30]):
@@ -264,7 +268,7 @@ with tabs[2]:
             hovertemplate="%{x}: %{y:.1%}<extra></extra>"))
         fig.update_layout(yaxis_tickformat=".0%", yaxis_title="held-out accuracy", height=280,
                           margin=dict(t=10, b=10, l=10, r=10))
-        st.plotly_chart(fig, use_container_width=True)
+        st.plotly_chart(fig, width="stretch")
         st.caption("Accuracy per category (held out):")
         st.dataframe(ev.per_category.rename(columns={"category": "Category", "photos": "Photos",
                                                      "accuracy": "Accuracy"}), hide_index=True,
@@ -288,7 +292,7 @@ with tabs[2]:
                               for labels in table["top_labels"]]
         st.dataframe(view.rename(columns={"file": "File", "product_id": "Product", "category": "Built-in category",
                                           "category_confidence": "Confidence", "listed_category": "Your category"}),
-                     hide_index=True, use_container_width=True,
+                     hide_index=True, width="stretch",
                      column_config={"Confidence": st.column_config.NumberColumn(
                          format="percent", help="Probability the model gives to all objects of this category together.")})
 
@@ -388,12 +392,12 @@ with tabs[4]:
                f"{money(estimate.monthly_high, estimate.currency)} a month. Evidence: {estimate.evidence}.")
     if not listings.empty:
         st.dataframe(listings.rename(columns={"product_id": "Product", "photos": "Photos", "problems": "Problems"}),
-                     hide_index=True, use_container_width=True)
+                     hide_index=True, width="stretch")
 
 # -- 6. export ---------------------------------------------------------------------------------------------------
 with tabs[5]:
     st.header("Export")
-    out = table.drop(columns=["top_labels", "sha1"]).copy()
+    out = table.drop(columns=["top_labels", "sha1", "phash", "colour_signature"]).copy()
     out["top_labels"] = ["; ".join(f"{x['label']} ({x['probability']:.2f})" for x in labels)
                          for labels in table["top_labels"]]
     out["problems"] = [", ".join(p) for p in table["problems"]]

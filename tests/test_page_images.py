@@ -24,10 +24,17 @@ def test_images_page_demo(monkeypatch, tmp_path):
     assert metrics["Duplicate groups"] == "6"
     assert "Category model" in metrics and "Baseline: guess the top category" in metrics
     assert "Extra revenue per month (estimate)" in metrics
-    # a stricter duplicate threshold is applied without re-running the model
+    # settings apply without re-running the model: a looser threshold also groups re-shoots of one
+    # product; without the fingerprint check and at 1.0 nothing is left
+    at.slider(key="img_threshold").set_value(0.9).run()
+    assert not at.exception, at.exception
+    assert int({m.label: m.value for m in at.metric}["Duplicate groups"]) > 6
     at.slider(key="img_threshold").set_value(1.0).run()
+    at.checkbox(key="img_hash").uncheck().run()
     assert not at.exception, at.exception
     assert {m.label: m.value for m in at.metric}["Duplicate groups"] == "0"
+    at.slider(key="img_threshold").set_value(0.97).run()
+    at.checkbox(key="img_hash").check().run()
     # click-through from the gallery to similar items
     button = next(b for b in at.button if b.key.startswith("img_sim_3_"))
     target = button.key.split("_", 3)[3]

@@ -296,3 +296,18 @@ def test_cli_json_document(tmp_path, capsys):
     assert [r["file"] for r in doc["refused"]] == ["broken.jpg"]
     assert main(["images", str(tmp_path / "missing"), "--json"]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_small_recompressed_copy_of_a_real_photo_is_a_duplicate_and_a_recolour_is_not(tmp_path):
+    import matplotlib
+
+    photo = Image.open(Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg").convert("RGB")
+    photo.save(tmp_path / "hopper.png")
+    photo.resize((photo.width * 45 // 100, photo.height * 45 // 100)).save(tmp_path / "hopper-small.jpg", quality=60)
+    shirt = product_photo("bars", colour=(200, 40, 50))
+    shirt.save(tmp_path / "red.jpg")
+    product_photo("bars", colour=(30, 60, 200)).save(tmp_path / "blue.jpg")
+    analysis = vision.analyse(tmp_path, learn_categories=False)
+    assert analysis.duplicate_groups == [["hopper-small.jpg", "hopper.png"]]
+    t = analysis.table.set_index("file")
+    assert vision.colour_distance(t.loc["red.jpg", "colour_signature"], t.loc["blue.jpg", "colour_signature"]) > 10
