@@ -379,6 +379,12 @@ with tabs[4]:
     estimate = V.business_value(analysis, order_df, conversion_gain=gain,
                                 gain_low=min(0.01, gain), gain_high=max(0.10, gain))
     at_stake = next(a.value for a in estimate.assumptions if a.key == "monthly_revenue_at_stake")
+    if order_df is not None:
+        from dataclasses import asdict
+
+        document = asdict(estimate)
+        if ws.get("images.value", "latest") != document:  # read by the Business value page
+            ws.put("images.value", "latest", document)
     v1, v2, v3 = st.columns(3)
     v1.metric("Listings with photo problems", f"{len(listings)} of {table['product_id'].nunique()}",
               help="Products with a photo that breaks a rule, a duplicate photo, or a photo that disagrees with the "
