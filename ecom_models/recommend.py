@@ -388,20 +388,33 @@ def _binary(X: sp.csr_matrix) -> sp.csr_matrix:
 
 
 def _top_k_sparse(W: sp.csr_matrix, k: int) -> sp.csr_matrix:
-    """Keep the k largest entries of every row of a sparse matrix."""
+    """Keep the k largest entries of every row of a sparse matrix (vectorised)."""
     W = W.tocsr()
     W.eliminate_zeros()
     counts = np.diff(W.indptr)
     if counts.max(initial=0) <= k:
         return W
-    keep = np.ones(W.nnz, dtype=bool)
-    for r in np.flatnonzero(counts > k):
-        start, end = W.indptr[r], W.indptr[r + 1]
-        row = W.data[start:end]
-        drop = np.argpartition(-row, k)[k:]
-        keep[start + drop] = False
-    coo = W.tocoo()
-    return sp.csr_matrix((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=W.shape)
+    row_of = np.repeat(np.arange(W.shape[0]), counts)
+    order = np.lexsort((-W.data, row_of))  # by row, then value descending
+    rank = np.arange(W.nnz) - W.indptr[row_of[order]]
+    keep = order[rank < k]
+    return sp.csr_matrix((W.data[keep], (row_of[keep], W.indices[keep])), shape=W.shape)
+
+
+MAX_HISTORY_FOR_SIMILARITY = 300
+
+
+def _cap_history(B: sp.csr_matrix, cap: int = MAX_HISTORY_FOR_SIMILARITY, seed: int = 0) -> sp.csr_matrix:
+    """Co-occurrence costs the square of each customer's history; customers with more than
+    `cap` products (resellers, bots, heavy raters) contribute a random `cap` of them."""
+    counts = np.diff(B.indptr)
+    if counts.max(initial=0) <= cap:
+        return B
+    keys = np.random.default_rng(seed).random(B.nnz)
+    ranks = _rank_within_rows(B.indptr, keys)
+    keep = ranks < cap
+    row_of = np.repeat(np.arange(B.shape[0]), counts)
+    return sp.csr_matrix((B.data[keep], (row_of[keep], B.indices[keep])), shape=B.shape)
 
 
 def _top_k_unordered(scores: np.ndarray, k: int) -> np.ndarray:
@@ -545,7 +558,7 @@ class ItemKNN(Recommender):
 
     def fit(self, X):
         self._set_tiebreak(X)
-        B = _binary(X)
+        B = _cap_history(_binary(X))
         C = (B.T @ B).tocsr().astype(np.float32)
         diag = C.diagonal().astype(np.float64)
         C.setdiag(0)
@@ -583,7 +596,7 @@ class RP3Beta(Recommender):
 
     def fit(self, X):
         self._set_tiebreak(X)
-        B = _binary(X)
+        B = _cap_history(_binary(X))
         user_deg = np.asarray(B.sum(axis=1)).ravel()
         item_deg = np.asarray(B.sum(axis=0)).ravel()
         Pui = sp.diags(1.0 / np.maximum(user_deg, 1)).astype(np.float32) @ B

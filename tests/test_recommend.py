@@ -250,3 +250,29 @@ def test_neural_collaborative_filtering_learns_something(synthetic):
     # unknown customers (row -1) get best sellers from the deep model too
     idx, _ = ncf.recommend(train[:1], k=3, exclude_seen=False, rows=np.array([-1]))
     assert list(idx[0]) == list(np.argsort(-ncf.popularity_, kind="stable")[:3])
+
+
+def test_catalog_of_200k_products_runs_sparse():
+    rng = np.random.default_rng(0)
+    tail = pd.DataFrame({"user_id": rng.integers(0, 20_000, 200_000), "item_id": rng.permutation(200_000)})
+    head = pd.DataFrame({"user_id": rng.integers(0, 20_000, 10_000), "item_id": rng.integers(0, 50, 10_000)})
+    inter = R.interactions_from_table(pd.concat([head, tail], ignore_index=True))  # best sellers give some signal
+    assert inter.n_items == 200_000
+    report = R.build_recommender(inter, k=10, include_deep=True, max_eval_users=300)
+    assert "ease" not in set(report.leaderboard["model"]) and "deep_ae" not in set(report.leaderboard["model"])
+    assert report.chosen in {"popularity", "item_knn", "rp3beta"}
+    recs = R.recommend_for_users(report, [inter.users[0]], k=10)
+    assert len(recs) == 10
+
+
+def test_time_split_and_single_purchase_customers():
+    df = R.synthetic_interactions(300, 80, 5_000, n_clusters=6, seed=2)
+    df["timestamp"] = pd.date_range("2025-01-01", periods=len(df), freq="h").to_numpy()[np.random.default_rng(0).permutation(len(df))]
+    extra = pd.DataFrame({"user_id": ["solo"], "item_id": [df["item_id"].iloc[0]], "timestamp": [pd.Timestamp("2026-01-01")]})
+    inter = R.interactions_from_table(pd.concat([df, extra], ignore_index=True))
+    report = R.build_recommender(inter, k=5, split="time", include_deep=False)
+    assert report.split == "time" and not report.leaderboard.empty
+    solo_row = inter.users.get_loc("solo")
+    assert solo_row not in set(report.chosen_test.per_user["row"])  # one purchase: training only
+    recs = R.recommend_for_users(report, ["solo"], k=5)
+    assert len(recs) == 5 and recs["known_customer"].all()
