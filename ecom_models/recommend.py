@@ -1236,7 +1236,13 @@ def business_value(gain: dict[str, float] | None = None, *, monthly_orders: floa
     widget x click-through (with best sellers) x purchase after a click x relative hit-rate
     gain over best sellers x share of the offline gain that shows up online. The interval
     comes from the bootstrap interval of the hit-rate gain. Estimate only: confirm with an
-    A/B test (its size per arm is in `note`)."""
+    A/B test (its size per arm is in `note`).
+
+    `business_value(orders)` alone also works: the comparison is then run on those orders."""
+    if isinstance(gain, pd.DataFrame):  # called as business_value(orders)
+        orders, gain = gain, None
+    if report is None and gain is None and orders is not None:  # run the comparison (no deep model)
+        report = build_recommender(interactions_from_frame(orders), k=10, include_deep=False)
     if report is not None and gain is None:
         te = report.test_evals
         if report.chosen in te and "popularity" in te and report.chosen != "popularity":

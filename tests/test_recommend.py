@@ -276,3 +276,18 @@ def test_time_split_and_single_purchase_customers():
     assert solo_row not in set(report.chosen_test.per_user["row"])  # one purchase: training only
     recs = R.recommend_for_users(report, ["solo"], k=5)
     assert len(recs) == 5 and recs["known_customer"].all()
+
+
+def test_business_value_from_orders_alone():
+    rows, oid = [], 0
+    for c in range(90):
+        for _ in range(2):
+            oid += 1
+            a, b = [("A", "B"), ("C", "D"), ("E", "F")][c % 3]
+            rows += [(f"o{oid}", f"c{c}", a, "sale"), (f"o{oid}", f"c{c}", b, "sale")]
+        oid += 1
+        rows.append((f"o{oid}", f"c{c}", "G", "sale"))
+    est = R.business_value(_orders(rows))
+    assert est.model == "recommendations" and est.currency == "EUR"
+    assert est.monthly_low <= est.monthly_value <= est.monthly_high
+    assert any(a.key == "monthly_orders" and a.value > 0 for a in est.assumptions)
