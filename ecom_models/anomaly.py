@@ -292,11 +292,20 @@ def surprise(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return p, -np.log(p)
 
 
+# Values up to these are ordinary whatever their rarity (sales, quantity tiers, price changes,
+# a customer's bigger-than-usual basket): they count as no surprise at all.
+ORDINARY_UP_TO = {"price_below_usual": 0.25, "discount_depth": 0.30, "qty_vs_usual": 3.0, "value_vs_customer": 2.0}
+
+
 def feature_surprise(feats: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(p-values, surprises) per order and feature: how rare each value is in this store."""
+    """(p-values, surprises) per order and feature: how rare each value is in this store.
+    Values within ORDINARY_UP_TO get p = 1 (no surprise)."""
     p_cols, s_cols = {}, {}
     for name in FEATURES:
-        p_cols[name], s_cols[name] = surprise(feats[name].to_numpy(float))
+        x = feats[name].to_numpy(float)
+        if name in ORDINARY_UP_TO:
+            x = np.where(x <= ORDINARY_UP_TO[name], 0.0, x)
+        p_cols[name], s_cols[name] = surprise(x)
     return pd.DataFrame(p_cols, index=feats.index), pd.DataFrame(s_cols, index=feats.index)
 
 
@@ -508,6 +517,11 @@ def explain(row: pd.Series, p: pd.Series, currency: str = "USD", max_reasons: in
         elif f == "weekday_rarity":
             texts.append(f"placed on a {_WEEKDAYS[int(row['weekday'])]}, a day with only "
                          f"{_share(row['weekday_share'])} of orders")
+    # reasons from the fallback (not rarer than `rare`) are said to be mild
+    mild = [float(p[f]) > rare for f in chosen if not (f == "country_rarity" and "country_change" in chosen)]
+    texts = [t + (" (mildly unusual)" if m else "")
+             for t, m, f in zip(texts, mild, [f for f in chosen
+                                            if not (f == "country_rarity" and "country_change" in chosen)])]
     if not texts:
         texts.append("an unusual combination of several ordinary-looking signals")
     return texts
