@@ -59,12 +59,16 @@ def summary(key: str, _levers: dict, overrides_json: str, ab_replaces: str | Non
     return V.summarise(_levers, json.loads(overrides_json), ab_replaces, V.CostInputs(*costs))
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def report_files(key: str, _summary: V.ValueSummary, store_name: str) -> dict[str, bytes]:
+@st.cache_data(show_spinner=False, max_entries=8)
+def report_file(key: str, _summary: V.ValueSummary, store_name: str, kind: str) -> bytes:
+    """One report file (html | pdf | csv), made when the merchant clicks its download button."""
     from ecom_models import report as RP
 
-    return {"html": RP.report_html(_summary, store_name).encode("utf-8"), "pdf": RP.report_pdf(_summary, store_name),
-            "csv": RP.report_csv(_summary)}
+    if kind == "html":
+        return RP.report_html(_summary, store_name).encode("utf-8")
+    if kind == "pdf":
+        return RP.report_pdf(_summary, store_name)
+    return RP.report_csv(_summary)
 
 
 def saved_review_analysis(ws, reviews):

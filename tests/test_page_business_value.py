@@ -8,7 +8,6 @@ ones have their own tests and are exercised by bench/value.py); everything else 
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from ecom_models import report as RP
@@ -51,11 +50,15 @@ def stubbed(monkeypatch):
     from ecom_ui import value as U
 
     monkeypatch.setattr(U, "demo_photo_folder", lambda: None)
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    _clear(U)
     yield levers
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    _clear(U)
+
+
+def _clear(U):
+    # only this page's caches: the demo store and the workspaces stay cached between tests
+    for fn in (U.lever, U.summary, U.report_file):
+        fn.clear()
 
 
 def _run() -> AppTest:
