@@ -196,6 +196,11 @@ if whatif is not None:
             elif row["driver"] == "promotion lift":
                 col.metric("Promotion lift", pct(row["estimate"], signed=True),
                            help=f"{row['meaning']}. 80% range {pct(row['low'], signed=True)} to {pct(row['high'], signed=True)}.")
+        words = [row["meaning"] + f" (80% range {row['low']:.2f} to {row['high']:.2f})" if row["driver"] == "price elasticity"
+                 else row["meaning"] + f" (80% range {pct(row['low'], signed=True)} to {pct(row['high'], signed=True)})"
+                 for row in effects.to_dict("records") if row["driver"] in ("price elasticity", "promotion lift")]
+        if words:
+            st.caption("In plain words: " + "; ".join(words) + ".")
     start = fc["ds"].min().date()
     end = fc["ds"].max().date()
     with st.form("fc_scenario_form"):
