@@ -884,7 +884,10 @@ def analyse(source, products: pd.DataFrame | None = None, rules: QualityRules | 
     problems += more
     t1 = time.perf_counter()
     if not loaded:
-        detail = f" {len(problems)} file(s) were refused: see the list." if problems else ""
+        detail = ""
+        if problems:
+            detail = f" {len(problems)} file(s) were refused: " + "; ".join(
+                f"{p.file}: {p.problem}" for p in problems[:3]) + (" …" if len(problems) > 3 else "")
         raise InputError("no readable JPEG, PNG or WebP photos were found." + detail,
                          fix="upload product photos (or a zip of them) named after their product id, e.g. SKU-123.jpg.")
     probs, emb = embed([im.work for im in loaded])

@@ -371,9 +371,11 @@ with tabs[4]:
                                 "digits; 5% is a cautious default. The range shown below uses 1% to 10%.") / 100
     if gain != saved_value.get("conversion_gain"):
         ws.put("images.assumptions", "default", {"conversion_gain": gain})
-    order_df = orders.df if orders is not None else None
-    if choice == "Upload my photos" and orders is not None and orders.is_demo:
-        order_df = None  # the demo store's orders say nothing about uploaded photos
+    if choice == "Demo store photos":
+        order_df = demo_store().orders  # demo photos belong to the demo store's listings
+    else:
+        order_df = orders.df if orders is not None and not orders.is_demo else None
+        # (the demo store's orders say nothing about uploaded photos)
     if order_df is None:
         st.info("Upload your orders on the **Data** page to put a revenue figure on these listings.", icon="📂")
     estimate = V.business_value(analysis, order_df, conversion_gain=gain,
