@@ -110,9 +110,11 @@ def detect_language(text: str) -> str:
     letters = [c for c in text if c.isalpha()]
     if not letters:
         return "en"
-    latin = sum(1 for c in letters if "LATIN" in unicodedata.name(c, ""))
-    if latin / len(letters) < 0.5:
-        return "other"
+    non_ascii = [c for c in letters if ord(c) > 127]
+    if non_ascii:
+        latin = len(letters) - len(non_ascii) + sum(1 for c in non_ascii if "LATIN" in unicodedata.name(c, ""))
+        if latin / len(letters) < 0.5:
+            return "other"
     words = [w.lower() for w in _WORD_RE.findall(text)]
     if len(words) < 4:
         return "en"
@@ -127,6 +129,9 @@ def _is_emoji_only(text: str) -> bool:
     return not any(c.isalnum() for c in text) and any(unicodedata.category(c) in ("So", "Sk") for c in text)
 
 
+_MISSING_STRINGS = {"<NA>", "nan", "NaN", "None", "null", "NULL", "N/A", "n/a"}
+
+
 def prepare_texts(texts: Iterable) -> pd.DataFrame:
     """One row per input text: `clean` (what the model reads), `status`, `language`, `had_html`.
 
@@ -138,6 +143,9 @@ def prepare_texts(texts: Iterable) -> pd.DataFrame:
             rows.append(("", "empty", "", False))
             continue
         text = str(raw)
+        if text.strip() in _MISSING_STRINGS:  # a missing value written out as text by an export
+            rows.append(("", "empty", "", False))
+            continue
         clean, had_html = strip_html(text)
         clean = clean.strip()
         if not clean:
@@ -597,7 +605,9 @@ def analyse_reviews(reviews: pd.DataFrame, text_col: str | None = None, *, fine_
                          fix="check that the column with the review body is mapped as 'text'.")
     base = pd.DataFrame({
         "review_id": reviews["review_id"].astype("str").to_numpy() if "review_id" in reviews else [f"row-{i + 2}" for i in range(n)],
-        "product_id": reviews["product_id"].to_numpy() if "product_id" in reviews else pd.array([pd.NA] * n, dtype="str"),
+        "product_id": (reviews["product_id"].astype("str").where(reviews["product_id"].notna()
+                                                                 & ~reviews["product_id"].astype("str").isin(_MISSING_STRINGS))
+                       .to_numpy() if "product_id" in reviews else pd.array([pd.NA] * n, dtype="str")),
         "date": pd.to_datetime(reviews["date"], errors="coerce").to_numpy() if "date" in reviews else pd.NaT,
         "rating": pd.to_numeric(reviews["rating"], errors="coerce").to_numpy(dtype=float) if "rating" in reviews else np.nan,
         "title": reviews["title"].to_numpy() if "title" in reviews else pd.array([pd.NA] * n, dtype="str"),

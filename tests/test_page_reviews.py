@@ -47,3 +47,26 @@ def test_reviews_page(monkeypatch, tmp_path):
     assert not at.exception, at.exception
     hits = next(df.value for df in at.dataframe if "Match" in df.value.columns)
     assert len(hits) > 0 and hits["Match"].is_monotonic_decreasing
+
+
+def test_reviews_page_text_only(monkeypatch, tmp_path):
+    """Reviews with text only (no stars, product or date): the page explains what is missing instead of failing."""
+    import pandas as pd
+
+    monkeypatch.setenv("ECOM_WORKSPACE_DIR", str(tmp_path))
+    monkeypatch.chdir(ROOT)
+    from ecom_models.workspace import Workspace
+
+    texts = ["Arrived late and the box was crushed.", "Love it, fits perfectly!", "😡😡", "",
+             "Das Produkt ist leider nicht gut und sehr teuer.", "Customer service never replied to my emails.",
+             "Great value for the money."]
+    reviews = pd.DataFrame({"review_id": [f"r{i}" for i in range(len(texts))], "product_id": pd.NA, "date": pd.NaT,
+                            "rating": float("nan"), "title": pd.NA, "text": texts})
+    Workspace("test", tmp_path).save_dataset("plain", "reviews", reviews, source_file="plain.csv")
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    assert any("No fine-tuning" in md.value for md in at.markdown)
+    infos = " ".join(i.value for i in at.info)
+    assert "No product ids" in infos and "no dates" in infos and "another language (German: 1)" in infos
+    assert [m.value for m in at.metric if m.label == "Reviews read"] == ["5"]
