@@ -75,6 +75,14 @@ def saved_review_analysis(ws, reviews):
     """The Reviews page's stored analysis of these reviews, if any (saved under the data key)."""
     if reviews is None:
         return None
+    try:  # the Reviews page's in-memory result first (same data key), then its saved one
+        from ecom_ui.reviews import _memory
+
+        found = _memory().get(reviews.key)
+        if found is not None:
+            return found
+    except Exception:
+        pass
     try:
         from ecom_models.sentiment import load_analysis
 
