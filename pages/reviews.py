@@ -231,7 +231,9 @@ with tabs[7]:
         if st.form_submit_button("Save assumptions"):
             ws.put("sentiment.assumptions", "current", values)
     est = guarded(S.business_value, analysis, orders.df if orders is not None else None, values, currency=currency)
-    if est is not None:
+    if orders is None:
+        st.info("Upload your orders on the Data page: the estimate needs your monthly sales and returns.")
+    elif est is not None:
         v1, v2 = st.columns(2)
         v1.metric("Extra revenue per month (estimate)", money(est.monthly_value, currency),
                   help="From a higher average rating and fewer returns if the top complaints are fixed.")
