@@ -280,6 +280,52 @@ def read_zip(source, *, name: str = "upload.zip", max_files: int = MAX_ZIP_FILES
     return files, problems
 
 
+def safe_file_name(name: str) -> str:
+    """A merchant's file name reduced to a safe base name (no folders, no odd characters)."""
+    base = PurePosixPath(str(name).replace("\\", "/")).name
+    base = re.sub(r"[^A-Za-z0-9._ -]", "_", base).strip(" .") or "photo"
+    stem, dot, suffix = base.rpartition(".")
+    if dot and len(suffix) <= 5:
+        return stem[:100] + "." + suffix.lower()
+    return base[:100]
+
+
+def save_uploads(files: list[ImageFile], folder: str | Path) -> list[Path]:
+    """Keep uploaded photos (or zips) in the workspace folder so a reload loses nothing.
+
+    The folder's previous content is replaced. Names are reduced with safe_file_name; the bytes
+    are stored as they came (they are only ever opened as images, never executed)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.iterdir():
+        if old.is_file():
+            old.unlink()
+    paths, used = [], set()
+    for item in files:
+        name = safe_file_name(item.name)
+        stem, dot, suffix = name.rpartition(".")
+        k = 2
+        while name.lower() in used:
+            name = f"{stem or name}_{k}{dot}{suffix}" if dot else f"{name}_{k}"
+            k += 1
+        used.add(name.lower())
+        path = folder / name
+        tmp = folder / f".{name}.part"
+        tmp.write_bytes(item.data)
+        tmp.replace(path)
+        paths.append(path)
+    return paths
+
+
+def stored_uploads(folder: str | Path) -> list[ImageFile]:
+    """Photos and zips saved by save_uploads, as ImageFile objects (zips stay zipped)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return [ImageFile(p.name, p.read_bytes()) for p in sorted(folder.iterdir())
+            if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES + (".zip",)]
+
+
 def load_image(item: ImageFile, *, max_pixels: int = MAX_PIXELS) -> LoadedImage:
     """Decode one image safely; raises InputError with the merchant-facing reason."""
     from PIL import Image, ImageOps, UnidentifiedImageError

@@ -38,22 +38,34 @@ def _analysis(key: str, _source, _products: pd.DataFrame | None) -> V.ImageAnaly
 
 # -- which photos --------------------------------------------------------------------------------------
 orders = active_data("orders")
+ws = workspace()
+photo_dir = ws.folder / "photos" / ws.name  # the merchant's uploaded photos survive a reload
+stored = V.stored_uploads(photo_dir)
 with st.sidebar:
     st.subheader("Photos")
-    choice = st.radio("Photos to check", ["Demo store photos", "Upload my photos"], key="img_source",
+    choice = st.radio("Photos to check", ["Demo store photos", "My photos"], key="img_source",
+                      index=1 if stored else 0,
                       help="The demo store has 126 drawn product photos with planted problems. Upload your own "
                            "JPEG, PNG or WebP photos, or one zip file of them.")
 uploads, products_upload = None, None
-if choice == "Upload my photos":
+if choice == "My photos":
     uploads = st.file_uploader("Product photos (JPEG, PNG, WebP) or a zip of them", accept_multiple_files=True,
                                type=["jpg", "jpeg", "png", "webp", "zip"], key="img_upload",
                                help="Name each photo after its product id (SKU-123.jpg, SKU-123_2.jpg) so it is linked "
-                                    "to its listing, its category and its sales.")
+                                    "to its listing, its category and its sales. New uploads replace the photos "
+                                    "kept from last time.")
     products_upload = st.file_uploader("Products file with categories (optional: CSV or Excel with product_id and "
                                        "category)", type=["csv", "tsv", "txt", "xlsx"], key="img_products",
                                        help="Lets the page learn your own categories. Without it, the categories of "
                                             "your uploaded orders are used.")
-    if not uploads:
+    if uploads:
+        files = [V.ImageFile(f.name, f.getvalue()) for f in uploads]
+        batch = hashlib.sha1(b"".join(f.name.encode() + hashlib.sha1(f.data).digest() for f in files)).hexdigest()
+        if ws.get("images.upload", "batch") != batch:
+            V.save_uploads(files, photo_dir)
+            ws.put("images.upload", "batch", batch)
+        stored = V.stored_uploads(photo_dir)
+    if not stored:
         st.info("Upload photos to check them, or switch to the demo store photos in the sidebar.", icon="📷")
         st.stop()
 
@@ -64,7 +76,7 @@ if choice == "Demo store photos":
     source_note = ("You are looking at the **demo store's** photos: drawn products with planted problems "
                    "(small, blurry, dark, cluttered, a wrong photo, duplicates).")
 else:
-    files = [V.ImageFile(f.name, f.getvalue()) for f in uploads]
+    files = stored
     digest = hashlib.sha1()
     for f in files:
         digest.update(f.name.encode() + b"\0" + hashlib.sha1(f.data).digest())
@@ -75,12 +87,17 @@ else:
         raw = guarded(read_table, products_upload, name=products_upload.name)
         if raw is not None:
             products = guarded(V.normalise_products, raw, file=products_upload.name)
+            if products is not None:
+                ws.put_frame("images.products", "latest", products)
+    if products is None:
+        products = ws.get_frame("images.products", "latest")
     if products is None and orders is not None and not orders.is_demo:
         products = V.products_from_orders(orders.df)
     if products is not None:
         digest.update(pd.util.hash_pandas_object(products.astype(str), index=False).values.tobytes())
     source, key = files, "upload-" + digest.hexdigest()[:20]
-    source_note = f"Checking **{len(files)}** uploaded file(s)."
+    source_note = (f"Checking **{len(files)}** file(s) you uploaded" + ("" if uploads else " earlier (kept in your "
+                   "workspace; upload new ones to replace them)") + ".")
 
 st.info(source_note, icon="🧪" if choice == "Demo store photos" else "📷")
 with st.spinner("Reading the photos and running the image model (about 10 photos a second on this machine)…"):
@@ -91,7 +108,6 @@ with st.spinner("Reading the photos and running the image model (about 10 photos
         st.stop()
 
 # -- settings the merchant can change --------------------------------------------------------------------
-ws = workspace()
 saved_rules = ws.get("images.rules", "default", {}) or {}
 defaults = V.QualityRules()
 with st.sidebar:

@@ -41,3 +41,29 @@ def test_images_page_demo(monkeypatch, tmp_path):
     button.click().run()
     assert not at.exception, at.exception
     assert at.selectbox(key="img_focus").value == target
+
+
+def test_images_page_with_photos_kept_from_an_earlier_upload(monkeypatch, tmp_path):
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from ecom_models.vision import ImageFile, save_uploads
+
+    monkeypatch.setenv("ECOM_WORKSPACE_DIR", str(tmp_path))
+    monkeypatch.chdir(Path(PAGE).parents[1])
+    photos = []
+    for name, colour in (("SKU-1.jpg", (200, 30, 30)), ("SKU-2.png", (30, 30, 200))):
+        img = Image.new("RGB", (1200, 1200), "white")
+        ImageDraw.Draw(img).ellipse([300, 300, 900, 900], fill=colour)
+        buf = io.BytesIO()
+        img.save(buf, "JPEG" if name.endswith("jpg") else "PNG")
+        photos.append(ImageFile(name, buf.getvalue()))
+    photos.append(ImageFile("../notes [1].jpg", b"not a photo"))
+    save_uploads(photos, tmp_path / "photos" / "test")
+    at = AppTest.from_file(PAGE, default_timeout=300)
+    at.run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Photos checked"] == "2" and metrics["Files refused"] == "1"
+    assert any("uploaded earlier" in i.value for i in at.info)

@@ -311,3 +311,14 @@ def test_small_recompressed_copy_of_a_real_photo_is_a_duplicate_and_a_recolour_i
     assert analysis.duplicate_groups == [["hopper-small.jpg", "hopper.png"]]
     t = analysis.table.set_index("file")
     assert vision.colour_distance(t.loc["red.jpg", "colour_signature"], t.loc["blue.jpg", "colour_signature"]) > 10
+
+
+def test_uploads_are_kept_under_safe_names(tmp_path):
+    files = [ImageFile("../../etc/passwd.jpg", b"a"), ImageFile("C:\\shop\\SKU 1.JPG", b"b"),
+             ImageFile("SKU 1.jpg", b"c"), ImageFile("<script>.png", b"d")]
+    paths = vision.save_uploads(files, tmp_path / "photos")
+    assert all(p.parent == tmp_path / "photos" for p in paths)
+    assert [p.name for p in paths] == ["passwd.jpg", "SKU 1.jpg", "SKU 1_2.jpg", "_script_.png"]
+    assert [f.data for f in vision.stored_uploads(tmp_path / "photos")] == [b"b", b"c", b"d", b"a"]  # by name
+    vision.save_uploads(files[:1], tmp_path / "photos")  # a new upload replaces the old one
+    assert [f.name for f in vision.stored_uploads(tmp_path / "photos")] == ["passwd.jpg"]
