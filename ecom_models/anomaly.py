@@ -746,14 +746,18 @@ def daily_metrics(orders: pd.DataFrame, traffic: pd.DataFrame | None = None, seg
     daily["aov"] = np.where(daily["orders"] > 0, daily["revenue"] / daily["orders"].where(daily["orders"] > 0, 1), np.nan)
     daily["sessions"] = np.nan
     if traffic is not None and {"date", "sessions"} <= set(traffic.columns):
-        t = traffic.copy()
-        if "channel" in t.columns and t["channel"].notna().any():
-            t = t.groupby("date", as_index=False)["sessions"].sum()
-        t = pd.DataFrame({"date": pd.to_datetime(t["date"]).dt.normalize(),
-                          "sessions": pd.to_numeric(t["sessions"], errors="coerce")})
-        t = t.groupby("date")["sessions"].sum()
+        t = pd.DataFrame({"date": pd.to_datetime(traffic["date"], errors="coerce").dt.normalize(),
+                          "sessions": pd.to_numeric(traffic["sessions"], errors="coerce")})
         is_all = daily["segment"].eq("all")
-        daily.loc[is_all, "sessions"] = daily.loc[is_all, "date"].map(t).to_numpy()
+        daily.loc[is_all, "sessions"] = daily.loc[is_all, "date"].map(t.groupby("date")["sessions"].sum()).to_numpy()
+        if segment == "channel" and "channel" in traffic.columns and traffic["channel"].notna().any():
+            # conversion per channel when the traffic file has sessions per channel
+            t["seg"] = "channel: " + traffic["channel"].astype("str").to_numpy()
+            per = t.groupby(["seg", "date"])["sessions"].sum()
+            keys = pd.MultiIndex.from_arrays([daily["segment"], daily["date"]])
+            found = per.reindex(keys).to_numpy()
+            seg_rows = ~is_all.to_numpy() & np.isfinite(found)
+            daily.loc[seg_rows, "sessions"] = found[seg_rows]
     daily["conversion"] = np.where(daily["sessions"] > 0, daily["orders"] / daily["sessions"].where(daily["sessions"] > 0, 1), np.nan)
     return daily[["date", "segment", "revenue", "orders", "aov", "sessions", "conversion"]]
 

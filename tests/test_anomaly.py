@@ -94,6 +94,15 @@ def test_daily_segments_and_conversion(demo):
     anomalies = A.daily_anomalies(demo.orders, demo.traffic, segment="country")
     assert "conversion" in set(anomalies["metric"])
     assert any(s.startswith("country: ") for s in anomalies["segment"].unique())
+    # traffic with sessions per channel gives conversion per channel too
+    split = pd.concat([demo.traffic.assign(channel=c, sessions=(demo.traffic["sessions"] * w).round())
+                       for c, w in (("web", 0.7), ("app", 0.3))], ignore_index=True)
+    per_channel = A.daily_anomalies(demo.orders, split, segment="channel")
+    conv = per_channel[per_channel["metric"] == "conversion"]
+    assert {"all", "channel: web", "channel: app"} <= set(conv["segment"])
+    broken = pd.to_datetime(demo.truth["broken_days"])
+    web = conv[(conv["segment"] == "channel: web") & conv["date"].isin(broken)]
+    assert web["flag"].all() and (web["direction"] == "drop").all()
 
 
 # --- bad input -----------------------------------------------------------------------------------
