@@ -50,6 +50,28 @@ def label_model(key: str, contamination: float, labels_key: tuple, _result: A.Ri
     return A.compare_with_labels(_result, _labels)
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def _usual(key: str, _orders: pd.DataFrame) -> pd.DataFrame:
+    lines = A.sale_lines(_orders)
+    return lines.groupby("product_id").agg(usual_price=("unit_price", "median"), usual_quantity=("quantity", "median"))
+
+
+def order_lines(orders: pd.DataFrame, order_id: str, key: str = "") -> pd.DataFrame:
+    """The order's lines (all line types) with each product's usual price and quantity."""
+    lines = orders[orders["order_id"].astype("str") == str(order_id)]
+    usual = _usual(key or str(len(orders)), orders)
+    out = pd.DataFrame({
+        "Product": lines["product_name"].fillna(lines["product_id"]),
+        "Line": lines["line_type"],
+        "Quantity": lines["quantity"],
+        "Usual quantity": lines["product_id"].map(usual["usual_quantity"]),
+        "Unit price": lines["unit_price"],
+        "Usual price": lines["product_id"].map(usual["usual_price"]).round(2),
+        "Line total": lines["revenue"],
+    })
+    return out.reset_index(drop=True)
+
+
 def reason_counts(flagged: pd.DataFrame) -> pd.DataFrame:
     """How often each kind of signal appears among the flagged orders' reasons."""
     signals = [s for row in flagged["reason_signals"] for s in dict.fromkeys(row)]

@@ -249,6 +249,14 @@ with tab_review:
             A.save_label(ws, oid, None)
         st.rerun()
 
+    with st.expander("Look inside an order"):
+        pick = st.selectbox("Order", queue["order_id"].tolist(), key="risk_inspect",
+                            help="The lines of a flagged order, with each product's usual price and quantity.")
+        if pick is not None:
+            st.dataframe(R.order_lines(data.df, pick, data.key), hide_index=True, width="stretch")
+            row = orders_df.loc[orders_df["order_id"] == pick].iloc[0]
+            st.text("\n".join(f"• {r}" for r in row["reasons"]) or "No reason listed (not flagged).")
+
     st.subheader("Model trained on your decisions")
     ready, need = A.label_readiness({o: v for o, v in labels.items() if o in set(orders_df["order_id"])})
     r1, r2 = st.columns(2)

@@ -28,6 +28,8 @@ def test_risk_page_demo(monkeypatch, tmp_path):
     assert any("Baseline: biggest orders first" in list(f.get("Detector", [])) for f in frames)
     flagged = next(f for f in frames if "Why" in f.columns and "Customer" in f.columns)
     assert len(flagged) > 0 and all(flagged["Why"].str.len() > 0)
+    inside = next(f for f in frames if "Usual price" in f.columns)
+    assert len(inside) >= 1 and inside["Usual price"].notna().all()
 
     # simulate a reviewer: the supervised model is trained and compared on held-out labels
     at.button(key="risk_simulate").click().run()
