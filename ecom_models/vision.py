@@ -875,6 +875,17 @@ def evaluate_categories(embeddings: np.ndarray, listed, groups, files: list[str]
                               per_category=per_category)
 
 
+def suggest_categories(labelled: np.ndarray, labels, unlabelled: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Categories for photos whose product has none: a head trained on every labelled photo.
+
+    Returns (suggested category, confidence) per unlabelled photo."""
+    if len(unlabelled) == 0:
+        return np.array([], dtype=object), np.array([])
+    head = CategoryHead(seed=seed).fit(labelled, labels)
+    proba = head.predict_proba(unlabelled)
+    return head.classes_[proba.argmax(axis=1)], proba.max(axis=1)
+
+
 # -- one call for everything ----------------------------------------------------------------------
 @dataclass
 class ImageAnalysis:
@@ -883,7 +894,8 @@ class ImageAnalysis:
     table: one row per readable photo: file, product_id, listed_category, category (coarse, from
       the ImageNet model), category_confidence, top_labels (list of {label, probability}),
       the QUALITY_COLUMNS, problems (list of quality problem names), duplicate_group (int or -1),
-      predicted_category / category_mismatch (when categories were learned).
+      predicted_category / category_mismatch (when categories were learned; for photos of
+      products without a category, predicted_category is a suggestion with suggested_confidence).
     embeddings: (n, 1280) L2-normalised, rows aligned with table.
     failures: check_quality output.  problems: files refused or converted while reading.
     """
@@ -984,10 +996,16 @@ def analyse(source, products: pd.DataFrame | None = None, rules: QualityRules | 
                 note = exc.message
     table["predicted_category"] = None
     table["category_mismatch"] = False
+    table["suggested_confidence"] = np.nan
     if evaluation is not None:
         pred = evaluation.predictions.set_index("file")
         table["predicted_category"] = table["file"].map(pred["predicted"])
         table["category_mismatch"] = table["file"].map(pred["mismatch"]).fillna(False).astype(bool)
+        if (~labelled).any():
+            suggested, confidence = suggest_categories(emb[labelled], table.loc[labelled, "listed_category"].tolist(),
+                                                       emb[~labelled])
+            table.loc[~labelled, "predicted_category"] = suggested
+            table.loc[~labelled, "suggested_confidence"] = np.round(confidence, 3)
     t4 = time.perf_counter()
     thumbs = {im.file: im.work for im in loaded} if keep_thumbnails else {}
     return ImageAnalysis(table=table, embeddings=emb, failures=failures, duplicate_groups=groups, problems=problems,

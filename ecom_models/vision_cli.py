@@ -4,7 +4,8 @@ photo-quality problems.
 JSON document (see docs/vision.md):
 - images: one row per readable photo: file, product_id, category (coarse, from the bundled
   ImageNet model), category_confidence, top_labels [{label, probability}], listed_category,
-  predicted_category and category_mismatch (when a products file gives categories),
+  predicted_category and category_mismatch (when a products file gives categories; for photos
+  of products without a category, predicted_category is a suggestion with suggested_confidence),
   quality {width, height, longest_side, aspect_ratio, sharpness, brightness, contrast,
   white_background, file_mb}, quality_flags [problem names], passes_quality,
   duplicate_group (-1 when none), neighbours [{file, product_id, similarity}], note.
@@ -73,6 +74,7 @@ def run(args: argparse.Namespace) -> dict:
             "category_confidence": rec["category_confidence"], "top_labels": rec["top_labels"],
             "listed_category": rec["listed_category"], "predicted_category": rec["predicted_category"],
             "category_mismatch": bool(rec["category_mismatch"]),
+            "suggested_confidence": rec["suggested_confidence"],
             "quality": {c: rec[c] for c in quality_cols}, "quality_flags": rec["problems"],
             "passes_quality": not rec["problems"], "duplicate_group": int(rec["duplicate_group"]),
             "neighbours": neighbours, "note": rec["note"] or None,

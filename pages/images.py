@@ -302,6 +302,15 @@ with tabs[2]:
                 cols[i % 4].image(thumb(analysis.thumbnails[row["file"]], 200), width="stretch", caption=_caption(
                     row, f"listed: {md_escape(row['listed_category'])} → looks like "
                          f"**{md_escape(row['predicted_category'])}** ({conf.get(row['file'], 0):.0%} sure)"))
+        missing = table[table["listed_category"].isna() & table["predicted_category"].notna()]
+        if not missing.empty:
+            st.subheader("Suggested categories for products without one")
+            st.caption("Learned from your categorised products; check them before using them.")
+            st.dataframe(pd.DataFrame({"File": missing["file"], "Product": missing["product_id"],
+                                       "Suggested category": missing["predicted_category"],
+                                       "Confidence": missing["suggested_confidence"]}),
+                         hide_index=True, width="stretch", column_config={"Confidence": st.column_config.NumberColumn(
+                             format="percent", help="How sure the category model is (its probability).")})
     with st.expander("Built-in categories for every photo (ImageNet model)"):
         view = table[["file", "product_id", "category", "category_confidence", "listed_category"]].copy()
         view["top labels"] = [", ".join(f"{x['label']} {x['probability']:.0%}" for x in labels)

@@ -253,6 +253,11 @@ def test_category_head_beats_majority_on_held_out_products():
     assert ev.predictions.loc[0, "predicted"] == "bags" and bool(ev.predictions.loc[0, "mismatch"])
     with pytest.raises(InputError):
         vision.evaluate_categories(X[:4], ["a"] * 4, ["p1", "p2", "p3", "p4"], ["f"] * 4)
+    # products without a category get a suggestion from a head trained on all labelled photos
+    new = centres[[2, 0]] + 0.1 * rng.normal(size=(2, 64))
+    new /= np.linalg.norm(new, axis=1, keepdims=True)
+    suggested, confidence = vision.suggest_categories(X[1:], y[1:], new.astype(np.float32))
+    assert list(suggested) == ["toys", "bags"] and (confidence > 0.5).all()
 
 
 # -- business value -------------------------------------------------------------------------------------------
