@@ -84,7 +84,7 @@ NEEDS: dict[str, str] = {
     "recommendations": "orders with customer ids (upload them on the Data page)",
     "forecasting": "at least a few months of orders (upload them on the Data page)",
     "risk": "orders (upload them on the Data page)",
-    "reviews": "product reviews (upload them on the Data page) and the reviews model",
+    "reviews": "product reviews (upload them on the Data page)",
     "images": "product photos analysed on the Product images page",
     "abtest": "an A/B test file (upload it on the Data page or the A/B tests page)",
 }
@@ -92,14 +92,17 @@ NEEDS: dict[str, str] = {
 # (forecasting, risk) are already costs or losses avoided.
 REVENUE_MODELS = frozenset({"recommendations", "reviews", "images", "abtest"})
 # Words that tie an A/B test to an offline lever (file name, variant names, metric, lever).
+# A word matches when it starts with the keyword ("photos" matches "photo"); "reco" and "recs"
+# must be whole words (so "record" does not count); keywords with a space match as phrases.
 AB_KEYWORDS: dict[str, tuple[str, ...]] = {
-    "recommendations": ("recommend", "reco", "widget", "also like", "also-like", "cross-sell", "crosssell", "upsell",
+    "recommendations": ("recommend", "reco", "recs", "widget", "also like", "crosssell", "cross sell", "upsell",
                         "similar product", "personali"),
     "images": ("photo", "image", "picture", "gallery", "thumbnail"),
     "reviews": ("review", "rating", "complaint"),
     "risk": ("fraud", "risk"),
-    "forecasting": ("forecast", "stock", "inventory"),
+    "forecasting": ("forecast", "inventory", "replenish"),
 }
+WHOLE_WORDS = frozenset({"reco", "recs"})
 Z90 = 1.6448536269514722  # a ~90% interval spans +-1.645 standard deviations
 DEFAULT_RANGE = 0.2  # assumptions without a plausible range vary by +-20% in the sensitivity chart
 MARGIN_LOW, MARGIN_HIGH = 0.2, 0.6
@@ -263,10 +266,21 @@ def apply_overrides(estimate: ValueEstimate, overrides: dict | None,
 # --------------------------------------------------------------------------------------------
 def match_ab_lever(*texts: str) -> str | None:
     """Which offline lever an A/B test measured, from its file name, variant names or lever."""
+    import re
+
     text = " ".join(str(t) for t in texts if t).lower()
+    words = [w for w in re.split(r"[^a-z0-9]+", text) if w]
+    phrase = " " + " ".join(words) + " "
     best, hits = None, 0
-    for model, words in AB_KEYWORDS.items():
-        n = sum(text.count(w) for w in words)
+    for model, keywords in AB_KEYWORDS.items():
+        n = 0
+        for kw in keywords:
+            if " " in kw:
+                n += phrase.count(" " + kw)
+            elif kw in WHOLE_WORDS:
+                n += sum(w == kw for w in words)
+            else:
+                n += sum(w.startswith(kw) for w in words)
         if n > hits:
             best, hits = model, n
     return best

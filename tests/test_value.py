@@ -101,6 +101,9 @@ def test_match_ab_lever_from_names():
     assert V.match_ab_lever("reco_widget_test.csv", "control treatment") == "recommendations"
     assert V.match_ab_lever("new product photos", "") == "images"
     assert V.match_ab_lever("checkout_button_colour.csv", "control treatment converted") is None
+    assert V.match_ab_lever("record_checkout_v2.csv") is None  # "reco" only as a whole word
+    assert V.match_ab_lever("reco-test.xlsx", "A B") == "recommendations"
+    assert V.match_ab_lever("you-may-also-like carousel") == "recommendations"
 
 
 def test_missing_rows_say_what_is_needed_and_do_not_count():
