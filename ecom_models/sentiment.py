@@ -57,7 +57,7 @@ EMBED_DIM = 384
 NEUTRAL_BAND = 0.05  # bundled head, whole reviews: |score| below this is "neutral" (the model is undecided)
 ASPECT_NEUTRAL_BAND = 0.2  # aspect sentences: only clear complaints count as negative
 VADER_NEUTRAL = 0.05  # VADER's own convention
-MODEL_VERSION = "minilm-int8-v3"
+MODEL_VERSION = "minilm-int8-v4"
 ASPECTS = ("shipping", "quality", "size/fit", "price", "service")
 LABELS = ("negative", "neutral", "positive")
 
@@ -277,11 +277,17 @@ def get_encoder(model_file: str = MODEL_FILE) -> Encoder:
 
 
 def encode_unique(texts: list[str], encoder: Encoder | None = None, progress: Progress = None,
-                  batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
-    """Encode each distinct text once (reviews repeat sentences a lot)."""
+                  batch_size: int = 64, return_unique: bool = False):
+    """Encode each distinct text once (reviews repeat sentences a lot).
+
+    Returns (embeddings, truncated) per input text; with return_unique, (unique embeddings, truncated per
+    input, inverse) where unique_embeddings[inverse] are the per-input embeddings.
+    """
     encoder = encoder or get_encoder()
     uniq, inverse = np.unique(np.array(texts, dtype=object), return_inverse=True)
     emb, trunc = encoder.encode([str(u) for u in uniq], batch_size=batch_size, progress=progress)
+    if return_unique:
+        return emb, trunc[inverse], inverse
     return emb[inverse], trunc[inverse]
 
 
@@ -558,7 +564,9 @@ class ReviewAnalysis:
       model (fine_tuned | bundled | vader), bundled_score, vader_score, vader_label, aspects
       (comma-separated), negative_aspects (comma-separated).
     aspects (one row per review x aspect): review_id, product_id, date, rating, aspect, sentence, score, label.
-    embeddings: (n, 384) float32, zeros for reviews not scored (used by semantic search).
+    embeddings: (n, 384) float32, a review's normalised mean sentence embedding; zeros when not scored.
+    sentences: one row per sentence read: row (review), sentence_id (row of sentence_embeddings).
+    sentence_embeddings: (distinct sentences, 384) float32. Search ranks a review by its best sentence.
     """
 
     scored: pd.DataFrame
@@ -567,6 +575,8 @@ class ReviewAnalysis:
     comparison: FineTuneResult
     text_column: str
     notes: list[str] = field(default_factory=list)
+    sentences: pd.DataFrame | None = None
+    sentence_embeddings: np.ndarray | None = None
 
     @property
     def model_used(self) -> str:
@@ -641,9 +651,11 @@ def analyse_reviews(reviews: pd.DataFrame, text_col: str | None = None, *, fine_
     sent_row = np.array(sent_row, dtype=np.int64)
     head = get_bundled_head()
     if len(sent_text):
-        s_emb, s_trunc = encode_unique(sent_text, encoder, stage(0.0, 0.75))
+        u_emb, s_trunc, s_inverse = encode_unique(sent_text, encoder, stage(0.0, 0.75), return_unique=True)
+        s_emb = u_emb[s_inverse]
     else:
-        s_emb, s_trunc = np.zeros((0, EMBED_DIM), dtype=np.float32), np.zeros(0, dtype=bool)
+        u_emb, s_emb = np.zeros((0, EMBED_DIM), dtype=np.float32), np.zeros((0, EMBED_DIM), dtype=np.float32)
+        s_trunc, s_inverse = np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64)
     s_score = head.predict_score(s_emb)
     bundled = np.full(n, np.nan)
     if len(sent_row):
@@ -736,7 +748,8 @@ def analyse_reviews(reviews: pd.DataFrame, text_col: str | None = None, *, fine_
         notes.append(f"{reviews_word(int(base['had_html'].sum()))} with HTML: tags were removed for the model and are shown as plain text.")
     if progress:
         progress(1.0, "Done")
-    return ReviewAnalysis(base, aspects, emb, comp, used_col, notes)
+    sentences = pd.DataFrame({"row": sent_row, "sentence_id": np.asarray(s_inverse, dtype=np.int64)})
+    return ReviewAnalysis(base, aspects, emb, comp, used_col, notes, sentences, u_emb)
 
 
 # ---------------------------------------------------------------------------------------
@@ -925,16 +938,50 @@ def early_warnings(scored: pd.DataFrame, orders: pd.DataFrame | None, min_review
 
 def semantic_search(query: str, analysis: ReviewAnalysis, top: int = 10, encoder: Encoder | None = None,
                     min_similarity: float = 0.25) -> pd.DataFrame:
-    """Reviews closest in meaning to `query` (cosine similarity of MiniLM embeddings)."""
+    """Reviews closest in meaning to `query`: cosine similarity of MiniLM embeddings.
+
+    A review's similarity is that of its closest sentence, so one sentence about a leaking bottle in a
+    long review is found. Columns: similarity, review_id, product_id, date, rating, label, score,
+    title, text, matched_sentence.
+    """
     query = (query or "").strip()
     if not query:
         raise InputError("the search box is empty.", fix="type a few words, e.g. 'leaking bottle' or 'arrived late'.")
     q, _ = (encoder or get_encoder()).encode([strip_html(query)[0][:1000]])
-    sims = analysis.embeddings @ q[0]
-    scored = analysis.scored.assign(similarity=sims)
-    scored = scored[scored["status"] == "ok"]
-    hits = scored[scored["similarity"] >= min_similarity].sort_values("similarity", ascending=False).head(top)
-    return hits[["similarity", "review_id", "product_id", "date", "rating", "label", "score", "title", "text"]].reset_index(drop=True)
+    scored = analysis.scored
+    n = len(scored)
+    best = np.full(n, -1.0)
+    best_sentence = np.full(n, "", dtype=object)
+    sents = analysis.sentences
+    if sents is not None and analysis.sentence_embeddings is not None and len(sents):
+        sims_u = analysis.sentence_embeddings @ q[0]
+        sims = sims_u[sents["sentence_id"].to_numpy()]
+        rows = sents["row"].to_numpy()
+        order = np.lexsort((sims, rows))  # per row, the last one is the best sentence
+        last = np.r_[rows[order][1:] != rows[order][:-1], True]
+        pick = order[last]
+        best[rows[pick]] = sims[pick]
+        texts = _sentence_texts(analysis)
+        if texts is not None:
+            best_sentence[rows[pick]] = [texts[i] for i in pick]
+    else:
+        best = analysis.embeddings @ q[0]
+    out = scored.assign(similarity=best, matched_sentence=best_sentence)
+    out = out[(out["status"] == "ok") & (out["similarity"] >= min_similarity)]
+    out = out.sort_values("similarity", ascending=False).head(top)
+    return out[["similarity", "review_id", "product_id", "date", "rating", "label", "score", "title", "text",
+                "matched_sentence"]].reset_index(drop=True)
+
+
+def _sentence_texts(analysis: ReviewAnalysis) -> list[str] | None:
+    """The text of each sentence read, in the order of `analysis.sentences` (rebuilt from the reviews)."""
+    sents = analysis.sentences
+    prep = prepare_texts(analysis.scored["text"].tolist())
+    out = []
+    for i in pd.unique(sents["row"]):
+        parts = split_sentences(prep["clean"].iat[int(i)]) or [prep["clean"].iat[int(i)]]
+        out.extend(parts[:MAX_SENTENCES])
+    return out if len(out) == len(sents) else None
 
 
 # ---------------------------------------------------------------------------------------
@@ -949,6 +996,10 @@ def save_analysis(ws, key: str, analysis: ReviewAnalysis) -> None:
     ws.put_frame("sentiment.results", f"{key}:scored", scored)
     ws.put_frame("sentiment.results", f"{key}:aspects", analysis.aspects)
     ws.put_frame("sentiment.results", f"{key}:embeddings", emb)
+    if analysis.sentences is not None and analysis.sentence_embeddings is not None:
+        ws.put_frame("sentiment.results", f"{key}:sentences", analysis.sentences)
+        ws.put_frame("sentiment.results", f"{key}:sentence_embeddings",
+                     pd.DataFrame(analysis.sentence_embeddings, columns=[f"e{i}" for i in range(EMBED_DIM)]))
     meta = {"comparison": analysis.comparison.to_dict(), "text_column": analysis.text_column, "notes": analysis.notes,
             "model_version": MODEL_VERSION,
             "head": analysis.comparison.head.to_dict() if analysis.comparison.head is not None else None}
@@ -973,7 +1024,10 @@ def load_analysis(ws, key: str, original: pd.DataFrame | None = None) -> ReviewA
     comp = FineTuneResult(c["trained"], c["reason"], c["n_train"], c["n_test"], c["balanced_accuracy"],
                           {k: tuple(v) for k, v in c["interval_90"].items()}, c["binary_balanced_accuracy"],
                           c["winner"], c["confident"], KerasHead.from_dict(meta["head"]) if meta.get("head") else None)
-    return ReviewAnalysis(scored, aspects, emb.to_numpy(dtype=np.float32), comp, meta["text_column"], meta["notes"])
+    sentences = ws.get_frame("sentiment.results", f"{key}:sentences")
+    s_emb = ws.get_frame("sentiment.results", f"{key}:sentence_embeddings")
+    return ReviewAnalysis(scored, aspects, emb.to_numpy(dtype=np.float32), comp, meta["text_column"], meta["notes"],
+                          sentences, None if s_emb is None else s_emb.to_numpy(dtype=np.float32))
 
 
 # ---------------------------------------------------------------------------------------

@@ -198,7 +198,7 @@ with tabs[5]:
 with tabs[6]:
     st.header("Search reviews by meaning")
     st.caption("Finds reviews that mean the same thing even with other words: \"arrived late\" also finds "
-               "\"took three weeks to get here\".")
+               "\"took three weeks to get here\". A review is ranked by its closest sentence.")
     query = st.text_input("Search", value="", placeholder="e.g. leaking bottle, arrived late, too small",
                           key="reviews_query", max_chars=200)
     if query.strip():
@@ -209,7 +209,9 @@ with tabs[6]:
             else:
                 st.dataframe(hits.rename(columns={
                     "similarity": "Match", "review_id": "Review id", "product_id": "Product", "date": "Date", "rating": "Stars",
-                    "label": "Sentiment", "score": "Score", "title": "Title", "text": "Review"}),
+                    "label": "Sentiment", "score": "Score", "title": "Title", "text": "Review",
+                    "matched_sentence": "Closest sentence"})[["Match", "Closest sentence", "Review id", "Product", "Date",
+                                                              "Stars", "Sentiment", "Score", "Title", "Review"]],
                     hide_index=True, width="stretch",
                     column_config={"Match": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.2f"),
                                    "Score": st.column_config.NumberColumn(format="%.2f"),

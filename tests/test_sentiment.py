@@ -140,6 +140,11 @@ def test_views(demo_analysis):
 
 
 def test_semantic_search(demo_analysis):
+    long = pd.DataFrame({"text": ["I love the colour and the shape. Sadly the bottle leaks all over my bag, so I had to "
+                                  "throw it away. Otherwise it is fine.", "Great shoes, fast delivery.", "Nice mug."]})
+    found = S.semantic_search("leaking bottle", S.analyse_reviews(long), top=3)
+    assert found["text"].iloc[0].startswith("I love the colour")  # found by its one relevant sentence
+    assert found["matched_sentence"].iloc[0].startswith("Sadly the bottle leaks")
     hits = S.semantic_search("the delivery was very late", demo_analysis, top=5)
     assert len(hits) == 5
     assert hits["similarity"].is_monotonic_decreasing
@@ -191,6 +196,10 @@ def test_save_and_load_analysis(tmp_path, demo_reviews, demo_analysis):
     assert back.scored["label"].tolist() == demo_analysis.scored["label"].tolist()
     assert np.allclose(back.embeddings, demo_analysis.embeddings)
     assert back.comparison.winner == demo_analysis.comparison.winner
+    a = S.semantic_search("arrived late", demo_analysis, top=5)
+    b = S.semantic_search("arrived late", back, top=5)
+    assert a["review_id"].tolist() == b["review_id"].tolist()
+    assert (b["matched_sentence"].str.len() > 0).all()
     assert S.load_analysis(ws, "missing") is None
 
 
