@@ -77,11 +77,11 @@ _STOPWORDS = {
               "all at as would its it's one were just great good bad like product would after after had did does "
               "don't didn't doesn't me we our your what when will can could than then there been has".split()),
     "fr": set("le la les et est un une des du pas très tres je il elle pour avec que qui ce cette mais trop bien "
-              "mon ma mes sur dans au aux produit été était n'est c'est j'ai".split()),
+              "mon ma mes sur dans au aux produit été était n'est c'est j'ai bon bonne super génial nul parfait".split()),
     "de": set("der die das und ist nicht ein eine ich sehr mit für auf es zu aber gut war sie wir den dem des "
-              "nach auch noch wie kein keine habe hat produkt".split()),
+              "nach auch noch wie kein keine habe hat produkt schlecht toll prima leider".split()),
     "es": set("el la los las y es un una muy no que de para con por pero lo producto bueno llegó mi se del al "
-              "es está esta este más muy nada".split()),
+              "es está esta este más muy nada buena malo mala excelente".split()),
     "it": set("il la e è un una molto non che di per con ma sono prodotto buono del della gli le mi ho".split()),
     "pt": set("o a os e é um uma muito não que de para com mas produto bom do da em chegou".split()),
     "nl": set("de het een en is niet zeer heel met voor maar ik goed dat van te op zijn was".split()),
@@ -105,7 +105,8 @@ def strip_html(text: str) -> tuple[str, bool]:
 def detect_language(text: str) -> str:
     """'en', another language code, or 'other' (non-Latin script). A small stop-word heuristic.
 
-    Short texts (under 4 words) are taken as English: there is too little to tell.
+    Short texts (under 4 words) are taken as English unless every word is a common word of one other
+    language and none is English ("Sehr gut", "Très bien").
     """
     letters = [c for c in text if c.isalpha()]
     if not letters:
@@ -116,10 +117,12 @@ def detect_language(text: str) -> str:
         if latin / len(letters) < 0.5:
             return "other"
     words = [w.lower() for w in _WORD_RE.findall(text)]
-    if len(words) < 4:
-        return "en"
     hits = {lang: sum(w in stop for w in words) for lang, stop in _STOPWORDS.items()}
     best = max(hits, key=lambda k: (hits[k], k == "en"))
+    if len(words) < 4:  # "Sehr gut", "Muy bueno": only when every word is another language's and none English
+        if best != "en" and hits["en"] == 0 and hits[best] == len(words) >= 2:
+            return best
+        return "en"
     if best != "en" and hits[best] >= 2 and hits[best] > 1.5 * hits["en"]:
         return best
     return "en"

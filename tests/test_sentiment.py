@@ -57,6 +57,8 @@ def test_prepare_texts_statuses():
                                        "other_language", "ok", "empty"]
     assert prep.loc[3, "clean"] == "Great mug" and bool(prep.loc[3, "had_html"])
     assert prep.loc[4, "language"] == "fr" and prep.loc[5, "language"] == "de" and prep.loc[6, "language"] == "other"
+    short = S.prepare_texts(["Sehr gut", "Muy bueno", "Love it", "No good", "Not bad at all", "de facto the best"])
+    assert short["language"].tolist() == ["de", "es", "en", "en", "en", "en"]
 
 
 def test_find_aspects():
