@@ -211,7 +211,7 @@ with tab_review:
     queue = orders_df[orders_df["flag"] | orders_df["order_id"].isin(labels.keys())].head(300)
     editor = pd.DataFrame({
         "Order": queue["order_id"],
-        "Decision": queue["order_id"].map(lambda o: labels.get(o, "")),
+        "Decision": queue["order_id"].map(lambda o: labels.get(o, "not reviewed")),
         "Value": queue["order_value"].round(2),
         "Risk score": queue["score"],
         "Why": ["; ".join(r) if r else "" for r in queue["reasons"]],
@@ -220,7 +220,7 @@ with tab_review:
         editor, hide_index=True, width="stretch", height=380, key="risk_editor",
         disabled=["Order", "Value", "Risk score", "Why"],
         column_config={"Decision": st.column_config.SelectboxColumn(
-            options=["", "fraud", "fine"], help="Your decision for this order (empty = not reviewed)"),
+            options=["not reviewed", "fraud", "fine"], required=True, help="Your decision for this order"),
             "Value": st.column_config.NumberColumn(format="%.2f", help=f"Order value in {currency}"),
             "Risk score": st.column_config.NumberColumn(format="%.4f"),
             "Why": st.column_config.TextColumn(width="large")})
