@@ -131,9 +131,9 @@ if not board.empty:
     )
     chart.update_layout(xaxis_title=f"precision@{report.k}: share of the products shown that were bought later",
                         height=90 + 45 * len(board), margin=dict(t=10, b=10, l=10, r=10))
-    st.plotly_chart(chart, use_container_width=True)
+    st.plotly_chart(chart, width="stretch")
     table_view = pd.DataFrame({
-        "Model": board["label"] + board["chosen"].map({True: "  ✅ chosen", False: ""}),
+        "Model": board["label"] + board["chosen"].map({True: "  (chosen)", False: ""}),
         f"Precision@{report.k}": board["precision"],
         "95% interval": [f"{lo:.3f} – {hi:.3f}" for lo, hi in zip(board["precision_low"], board["precision_high"])],
         f"Recall@{report.k}": board["recall"],
@@ -143,7 +143,7 @@ if not board.empty:
         "Novelty": board["novelty"],
         "Training time (s)": board["fit_seconds"],
     })
-    st.dataframe(table_view, hide_index=True, use_container_width=True, column_config={
+    st.dataframe(table_view, hide_index=True, width="stretch", column_config={
         f"Precision@{report.k}": st.column_config.NumberColumn(format="%.3f", help=R.METRIC_HELP["precision"]),
         f"Recall@{report.k}": st.column_config.NumberColumn(format="%.3f", help=R.METRIC_HELP["recall"]),
         f"nDCG@{report.k}": st.column_config.NumberColumn(format="%.3f", help=R.METRIC_HELP["ndcg"]),
@@ -183,21 +183,21 @@ if customer:
             hist_idx = inter.matrix.indices[inter.matrix.indptr[row]:inter.matrix.indptr[row + 1]]
             hist = pd.DataFrame({"Product id": inter.items[hist_idx],
                                  "Product": [inter.item_name(i) for i in inter.items[hist_idx]]})
-            st.dataframe(hist, hide_index=True, use_container_width=True)
+            st.dataframe(hist, hide_index=True, width="stretch")
         else:
             st.text("A new customer: no purchases yet, so best sellers are shown.")
     with right:
         st.subheader(f"Recommended ({R.MODEL_SHORT[report.chosen]})")
         st.dataframe(recs.rename(columns={"rank": "#", "item_id": "Product id", "product_name": "Product",
                                           "reason": "Why"})[["#", "Product", "Why", "Product id"]],
-                     hide_index=True, use_container_width=True)
+                     hide_index=True, width="stretch")
 
 # -- 3. frequently bought together ----------------------------------------------------------------
 st.header("Frequently bought together")
 pop = pd.Series(inter.matrix.getnnz(axis=0), index=inter.items).sort_values(ascending=False, kind="stable")
-product_options = list(pop.index[:500])
-product = st.selectbox("Product", product_options, format_func=lambda i: f"{inter.item_name(i)} ({i})",
-                       key="rec_product", help="Best sellers first (top 500).")
+product_labels = {f"{inter.item_name(i)} ({i})": i for i in pop.index[:500]}
+product_label = st.selectbox("Product", list(product_labels), key="rec_product", help="Best sellers first (top 500).")
+product = product_labels.get(product_label)
 if product:
     fbt = guarded(R.frequently_bought_together, inter, product, 5)
     if fbt is not None and not fbt.empty:
@@ -205,7 +205,7 @@ if product:
         st.dataframe(pd.DataFrame({
             "Product": fbt["product_name"], "Product id": fbt["item_id"],
             f"Together ({unit})": fbt["together"], "Also bought": fbt["confidence"], "Lift": fbt["lift"],
-        }), hide_index=True, use_container_width=True, column_config={
+        }), hide_index=True, width="stretch", column_config={
             f"Together ({unit})": st.column_config.NumberColumn(help=f"Number of {unit} with both products."),
             "Also bought": st.column_config.NumberColumn(format="percent",
                                                          help=f"Share of {unit} with the chosen product that also have this one."),
@@ -222,7 +222,7 @@ st.header("New customers (cold start)")
 st.caption("A visitor we know nothing about gets the best sellers of the last 90 days until their first purchase.")
 st.dataframe(R.cold_start(inter, k=report.k).rename(columns={"rank": "#", "item_id": "Product id", "product_name": "Product",
                                                              "customers": "Customers (last 90 days)"}),
-             hide_index=True, use_container_width=True)
+             hide_index=True, width="stretch")
 
 # -- 5. business value -----------------------------------------------------------------------
 st.header("What it could be worth")

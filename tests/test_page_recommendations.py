@@ -31,3 +31,24 @@ def test_recommendations_page_demo(monkeypatch, tmp_path):
     at.text_input(key="rec_customer_typed").set_value("NEVER-SEEN-42").run()
     assert not at.exception, at.exception
     assert any("new customer" in t.value.lower() for t in at.text)
+
+
+def test_recommendations_page_time_split_and_product(monkeypatch, tmp_path):
+    monkeypatch.setenv("ECOM_WORKSPACE_DIR", str(tmp_path))
+    monkeypatch.chdir(Path(PAGE).parents[1])
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state["use_demo"] = True
+    at.session_state["rec_deep"] = False
+    at.run()
+    at.sidebar.radio[0].set_value("Latest 25% per customer").run()
+    assert not at.exception, at.exception
+    assert any("most recent" in c.value for c in at.caption)
+    # pick another product for "frequently bought together"
+    box = at.selectbox(key="rec_product")
+    box.select_index(3).run()
+    assert not at.exception, at.exception
+    # the value estimate is saved for the Business value page
+    from ecom_models.workspace import Workspace
+
+    saved = Workspace().get("recommend.value", "latest")
+    assert saved and saved["model"] == "recommendations"
