@@ -1055,7 +1055,7 @@ def _reason(chosen: str, val_best: pd.DataFrame, board: pd.DataFrame, k: int, au
                  f"{p_model:.3f} vs {p_base:.3f}.")
     best_test = t["ndcg"].idxmax()
     if best_test != chosen:
-        text += (f" On the test split {MODEL_LABELS[best_test]} scored slightly higher "
+        text += (f" On the test split {MODEL_LABELS[best_test]} scored higher "
                  f"(nDCG {t.at[best_test, 'ndcg']:.3f} vs {t.at[chosen, 'ndcg']:.3f}); the choice is not changed after the fact.")
     return text
 

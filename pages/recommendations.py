@@ -158,6 +158,20 @@ if not board.empty:
                "customer's products was hidden, the models learnt from the rest, and we checked how many hidden products "
                "each model put in its top list (products already bought are never shown). Customers with a single "
                "product cannot be tested and only count for training.")
+    if not report.validation.empty:
+        with st.expander("How the model was chosen (validation split)"):
+            st.caption("Each model and setting was trained on part of the training data and scored on the rest of it. "
+                       "The highest nDCG wins; the test figures above were computed afterwards, once.")
+            val = report.validation.sort_values("ndcg", ascending=False, kind="stable")
+            st.dataframe(pd.DataFrame({
+                "Model": val["label"], "Setting": [", ".join(f"{a}={b}" for a, b in p.items()) or "–" for p in val["params"]],
+                f"nDCG@{report.k}": val["ndcg"], f"Precision@{report.k}": val["precision"],
+                "Training time (s)": val["fit_seconds"],
+            }), hide_index=True, width="stretch", column_config={
+                f"nDCG@{report.k}": st.column_config.NumberColumn(format="%.3f", help=R.METRIC_HELP["ndcg"]),
+                f"Precision@{report.k}": st.column_config.NumberColumn(format="%.3f", help=R.METRIC_HELP["precision"]),
+                "Training time (s)": st.column_config.NumberColumn(format="%.2f", help="Seconds to train on this machine."),
+            })
     with st.expander("What each model does"):
         for name in board["model"]:
             st.markdown(f"**{R.MODEL_LABELS[name]}** — {R.MODEL_EXPLAIN[name]}")
