@@ -548,6 +548,16 @@ def roc_auc(y_true: np.ndarray, score: np.ndarray) -> float:
     return float((r[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
+def auc_interval(auc: float, n_pos: int, n_neg: int, z: float = 1.96) -> tuple[float, float]:
+    """95% interval for a ROC-AUC (Hanley & McNeil 1982 standard error)."""
+    if not np.isfinite(auc) or n_pos < 1 or n_neg < 1:
+        return float("nan"), float("nan")
+    q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
+    var = (auc * (1 - auc) + (n_pos - 1) * (q1 - auc * auc) + (n_neg - 1) * (q2 - auc * auc)) / (n_pos * n_neg)
+    se = math.sqrt(max(var, 0.0))
+    return max(0.0, auc - z * se), min(1.0, auc + z * se)
+
+
 def wilson(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
     if n <= 0:
         return float("nan"), float("nan")
@@ -562,7 +572,8 @@ def evaluate(result: RiskResult, fraud_ids, k: int = 50, only_ids=None) -> pd.Da
     """Each detector and the baseline against known fraud: ROC-AUC and precision@k with a
     95% interval. `only_ids` restricts to labelled orders (the rest are unknown).
 
-    Columns: detector, name, roc_auc, precision_at_k, precision_low, precision_high, k, n, n_fraud.
+    Columns: detector, name, roc_auc, roc_auc_low, roc_auc_high, precision_at_k, precision_low,
+    precision_high, k, n, n_fraud (intervals: 95%, Hanley-McNeil for ROC-AUC, Wilson for precision).
     """
     df = result.orders
     if only_ids is not None:
@@ -574,9 +585,11 @@ def evaluate(result: RiskResult, fraud_ids, k: int = 50, only_ids=None) -> pd.Da
         col = "score" if det == "ensemble" else f"score_{det}"
         prec = precision_at_k(y, df[col].to_numpy(), k)
         lo, hi = wilson(prec * k, k) if k else (float("nan"), float("nan"))
-        rows.append({"detector": det, "name": DETECTOR_NAMES[det], "roc_auc": roc_auc(y, df[col].to_numpy()),
-                     "precision_at_k": prec, "precision_low": lo, "precision_high": hi, "k": k,
-                     "n": len(df), "n_fraud": int(y.sum())})
+        auc = roc_auc(y, df[col].to_numpy())
+        auc_lo, auc_hi = auc_interval(auc, int(y.sum()), int((~y).sum()))
+        rows.append({"detector": det, "name": DETECTOR_NAMES[det], "roc_auc": auc, "roc_auc_low": auc_lo,
+                     "roc_auc_high": auc_hi, "precision_at_k": prec, "precision_low": lo, "precision_high": hi,
+                     "k": k, "n": len(df), "n_fraud": int(y.sum())})
     return pd.DataFrame(rows)
 
 

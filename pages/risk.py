@@ -86,7 +86,8 @@ with tab_orders:
     else:
         show = pd.DataFrame({
             "Detector": evaluation["name"],
-            "ROC-AUC": [f"{v:.3f}" for v in evaluation["roc_auc"]],
+            "ROC-AUC": [f"{v:.3f} ({lo:.3f}–{hi:.3f})" for v, lo, hi in
+                        zip(evaluation["roc_auc"], evaluation["roc_auc_low"], evaluation["roc_auc_high"])],
             f"Precision in top {int(evaluation['k'].iloc[0])}": [
                 f"{p:.0%} ({lo:.0%}–{hi:.0%})" for p, lo, hi in
                 zip(evaluation["precision_at_k"], evaluation["precision_low"], evaluation["precision_high"])],
@@ -102,7 +103,7 @@ with tab_orders:
             f"(0.5 = coin toss, 1 = perfect). Highest precision in the top {int(best['k'])}: {best['name']} "
             f"({best['precision_at_k']:.0%}). The ensemble is used for the flags because no single detector "
             "wins on every store.")
-        st.caption(eval_note + " Intervals: 95% (Wilson).")
+        st.caption(eval_note + " Intervals: 95%.")
 
     st.subheader("Flagged orders, riskiest first")
     for row in flagged.head(3).itertuples(index=False):

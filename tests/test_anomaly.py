@@ -52,6 +52,16 @@ def test_demo_fraud_ranked(demo, demo_result):
     assert table.loc["ensemble", "roc_auc"] > table.loc["baseline", "roc_auc"]
     for det in ("iforest", "ecod", "tail"):
         assert 0.5 < table.loc[det, "roc_auc"] <= 1.0
+    base = table.loc["baseline"]
+    assert base["roc_auc_low"] < base["roc_auc"] < base["roc_auc_high"]
+    assert table.loc["ensemble", "roc_auc_low"] > base["roc_auc_high"]  # the ensemble wins beyond noise
+
+
+def test_auc_interval_matches_hanley_mcneil():
+    lo, hi = A.auc_interval(0.8, 50, 50)
+    assert (lo + hi) / 2 == pytest.approx(0.8)
+    # by hand: Q1 = 0.8/1.2, Q2 = 1.28/1.8, var = (0.16 + 49(Q1 - 0.64) + 49(Q2 - 0.64)) / 2500, SE 0.0445
+    assert hi - lo == pytest.approx(2 * 1.96 * 0.0445, abs=0.001)
 
 
 def test_demo_scores_shape(demo_result):
