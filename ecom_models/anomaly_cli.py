@@ -6,7 +6,8 @@ order, riskiest first, with `order_id`, `score` (0..1: the share of the store's 
 look less unusual), `flag`, `reasons` (sentences; empty for orders not flagged),
 `order_date`, `customer_id`, `order_value`, `score_iforest`, `score_ecod`, `score_tail`,
 `score_baseline`. With `--truth IDS_FILE` (one fraudulent order id per line) it adds
-`evaluation`: per detector `roc_auc` and `precision_at_k`.
+`evaluation`: per detector `roc_auc` (with `roc_auc_low`, `roc_auc_high`), `precision_at_k`,
+`k`, `n_fraud`.
 
 Daily level prints `level` ("daily"), `file`, `days`, `flagged`, `threshold`, and `rows`:
 one row per day with `date`, `score` (0..1: share of days less unusual), `flag`,
@@ -105,5 +106,6 @@ def run(args: argparse.Namespace) -> dict:
     if args.truth:
         ids = [line.strip() for line in _path(args.truth).read_text(encoding="utf-8").splitlines() if line.strip()]
         ev = A.evaluate(result, ids, k=50)
-        document["evaluation"] = ev[["detector", "roc_auc", "precision_at_k", "k", "n_fraud"]].to_dict("records")
+        document["evaluation"] = ev[["detector", "roc_auc", "roc_auc_low", "roc_auc_high", "precision_at_k", "k",
+                                     "n_fraud"]].to_dict("records")
     return document
