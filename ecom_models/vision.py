@@ -149,10 +149,19 @@ def taxonomy_of(category) -> str | None:
 # -- reading images safely ---------------------------------------------------------------------
 @dataclass
 class ImageFile:
-    """An uploaded file's bytes, not yet decoded. `name` is what the merchant sees."""
+    """An uploaded file, not yet decoded. `name` is what the merchant sees.
+
+    Either `data` holds the bytes, or `path` points at a file read only when needed (so a folder
+    of thousands of photos is never held in memory at once)."""
 
     name: str
-    data: bytes
+    data: bytes = b""
+    path: Path | None = None
+
+    def content(self) -> bytes:
+        if self.path is not None and not self.data:
+            return Path(self.path).read_bytes()
+        return self.data
 
 
 @dataclass
@@ -191,7 +200,7 @@ def collect_images(source, *, max_files: int = MAX_ZIP_FILES) -> tuple[list[Imag
         return files, problems
     if isinstance(source, ImageFile):
         if source.name.lower().endswith(".zip"):
-            return read_zip(source.data, name=source.name, max_files=max_files)
+            return read_zip(source.content(), name=source.name, max_files=max_files)
         return [source], []
     if isinstance(source, (bytes, bytearray)):
         return read_zip(bytes(source), name="upload.zip", max_files=max_files)
@@ -209,7 +218,7 @@ def collect_images(source, *, max_files: int = MAX_ZIP_FILES) -> tuple[list[Imag
                 problems.append(Problem(name, f"the file is {p.stat().st_size / 1e6:.0f} MB; the limit is "
                                               f"{MAX_FILE_BYTES / 1e6:.0f} MB. Save a smaller copy."))
                 continue
-            files.append(ImageFile(name, p.read_bytes()))
+            files.append(ImageFile(name, path=p))
         return files, problems
     if path.is_file():
         if path.suffix.lower() == ".zip" or zipfile.is_zipfile(path):
@@ -218,7 +227,7 @@ def collect_images(source, *, max_files: int = MAX_ZIP_FILES) -> tuple[list[Imag
         if path.stat().st_size > MAX_FILE_BYTES:
             return [], [Problem(path.name, f"the file is {path.stat().st_size / 1e6:.0f} MB; the limit is "
                                            f"{MAX_FILE_BYTES / 1e6:.0f} MB. Save a smaller copy.")]
-        return [ImageFile(path.name, path.read_bytes())], []
+        return [ImageFile(path.name, path=path)], []
     raise InputError("no such file or folder.", file=str(source), fix="check the path.")
 
 
@@ -311,7 +320,7 @@ def save_uploads(files: list[ImageFile], folder: str | Path) -> list[Path]:
         used.add(name.lower())
         path = folder / name
         tmp = folder / f".{name}.part"
-        tmp.write_bytes(item.data)
+        tmp.write_bytes(item.content())
         tmp.replace(path)
         paths.append(path)
     return paths
@@ -322,7 +331,7 @@ def stored_uploads(folder: str | Path) -> list[ImageFile]:
     folder = Path(folder)
     if not folder.is_dir():
         return []
-    return [ImageFile(p.name, p.read_bytes()) for p in sorted(folder.iterdir())
+    return [ImageFile(p.name, path=p) for p in sorted(folder.iterdir())
             if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES + (".zip",)]
 
 
@@ -330,16 +339,20 @@ def load_image(item: ImageFile, *, max_pixels: int = MAX_PIXELS) -> LoadedImage:
     """Decode one image safely; raises InputError with the merchant-facing reason."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
-    if not item.data:
+    if item.path is not None and not item.data and Path(item.path).stat().st_size > MAX_FILE_BYTES:
+        raise InputError(f"the file is {Path(item.path).stat().st_size / 1e6:.0f} MB; the limit is "
+                         f"{MAX_FILE_BYTES / 1e6:.0f} MB.", file=item.name, fix="save a smaller copy.")
+    data = item.content()
+    if not data:
         raise InputError("the file is empty.", file=item.name, fix="export the photo again.")
-    if len(item.data) > MAX_FILE_BYTES:
-        raise InputError(f"the file is {len(item.data) / 1e6:.0f} MB; the limit is {MAX_FILE_BYTES / 1e6:.0f} MB.",
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(f"the file is {len(data) / 1e6:.0f} MB; the limit is {MAX_FILE_BYTES / 1e6:.0f} MB.",
                          file=item.name, fix="save a smaller copy.")
     notes = []
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(item.data), formats=list(ALLOWED_FORMATS))
+            img = Image.open(io.BytesIO(data), formats=list(ALLOWED_FORMATS))
             width, height = img.size
             if width * height > max_pixels:
                 raise InputError(f"the image is {width:,} x {height:,} pixels, more than the {max_pixels / 1e6:.0f} "
@@ -375,7 +388,7 @@ def load_image(item: ImageFile, *, max_pixels: int = MAX_PIXELS) -> LoadedImage:
         raise InputError(f"the image is corrupt or truncated ({exc}).", file=item.name,
                          fix="export the photo again from the original.") from None
     return LoadedImage(file=item.name, width=int(width), height=int(height), format=fmt,
-                       file_bytes=len(item.data), sha1=hashlib.sha1(item.data).hexdigest(), work=img,
+                       file_bytes=len(data), sha1=hashlib.sha1(data).hexdigest(), work=img,
                        note="; ".join(notes))
 
 
@@ -544,6 +557,18 @@ RULE_TEXT = {
 
 QUALITY_COLUMNS = ["width", "height", "longest_side", "aspect_ratio", "sharpness", "brightness", "contrast",
                    "white_background", "file_mb"]
+
+
+THUMB_SIZE = 256
+
+
+def thumbnail_bytes(img, size: int = THUMB_SIZE) -> bytes:
+    """A small JPEG of the photo for galleries (about 10 kB)."""
+    small = img.copy()
+    small.thumbnail((size, size))
+    buf = io.BytesIO()
+    small.save(buf, "JPEG", quality=85)
+    return buf.getvalue()
 
 
 def quality_metrics(image: LoadedImage) -> dict:
@@ -907,7 +932,7 @@ class ImageAnalysis:
     problems: list[Problem]
     categories: CategoryEvaluation | None
     category_note: str
-    thumbnails: dict  # file -> PIL image (longest side <= WORK_SIZE)
+    thumbnails: dict  # file -> JPEG bytes, longest side <= THUMB_SIZE (st.image shows them as they are)
     rules: QualityRules
     threshold: float
     seconds: dict = field(default_factory=dict)
@@ -927,7 +952,7 @@ class ImageAnalysis:
 
 def analyse(source, products: pd.DataFrame | None = None, rules: QualityRules | None = None,
             threshold: float = 0.97, learn_categories: bool = True, mismatch_confidence: float = 0.6,
-            max_pixels: int = MAX_PIXELS, keep_thumbnails: bool = True) -> ImageAnalysis:
+            max_pixels: int = MAX_PIXELS, keep_thumbnails: bool = True, chunk_size: int = 64) -> ImageAnalysis:
     """Read, check, embed and compare a batch of product photos.
 
     source: anything collect_images accepts. products (optional): product_id and category
@@ -938,19 +963,43 @@ def analyse(source, products: pd.DataFrame | None = None, rules: QualityRules | 
     rules = rules or QualityRules()
     t0 = time.perf_counter()
     files, problems = collect_images(source)
-    loaded, more = load_images(files, max_pixels=max_pixels)
-    problems += more
-    t1 = time.perf_counter()
-    if not loaded:
+    # Photos are decoded, measured and embedded in chunks; only small results are kept (a
+    # thumbnail as JPEG bytes, numbers, the embedding), so memory does not grow with the
+    # decoded size of the whole catalog.
+    records, probs_parts, emb_parts, thumbs = [], [], [], {}
+    seconds = {"read": 0.0, "embed": 0.0, "checks": 0.0}
+    for start in range(0, len(files), chunk_size):
+        c0 = time.perf_counter()
+        loaded, more = load_images(files[start:start + chunk_size], max_pixels=max_pixels)
+        problems += more
+        c1 = time.perf_counter()
+        if not loaded:
+            seconds["read"] += c1 - c0
+            continue
+        p, e = embed([im.work for im in loaded])
+        c2 = time.perf_counter()
+        probs_parts.append(p)
+        emb_parts.append(e)
+        for im in loaded:
+            records.append({"file": im.file, **quality_metrics(im), "format": im.format, "sha1": im.sha1,
+                            "phash": f"{perceptual_hash(im.work):016x}", "colour_signature": colour_signature(im.work),
+                            "note": im.note})
+            if keep_thumbnails:
+                thumbs[im.file] = thumbnail_bytes(im.work)
+        c3 = time.perf_counter()
+        seconds["read"] += c1 - c0
+        seconds["embed"] += c2 - c1
+        seconds["checks"] += c3 - c2
+    if not records:
         detail = ""
         if problems:
             detail = f" {len(problems)} file(s) were refused: " + "; ".join(
                 f"{p.file}: {p.problem}" for p in problems[:3]) + (" …" if len(problems) > 3 else "")
         raise InputError("no readable JPEG, PNG or WebP photos were found." + detail,
                          fix="upload product photos (or a zip of them) named after their product id, e.g. SKU-123.jpg.")
-    probs, emb = embed([im.work for im in loaded])
-    t2 = time.perf_counter()
-    names = [im.file for im in loaded]
+    probs, emb = np.concatenate(probs_parts), np.concatenate(emb_parts)
+    t3 = time.perf_counter()
+    names = [r["file"] for r in records]
     product_ids = None
     listed = {}
     if products is not None and len(products) and "product_id" in products:
@@ -965,13 +1014,7 @@ def analyse(source, products: pd.DataFrame | None = None, rules: QualityRules | 
     table["category"] = coarse
     table["category_confidence"] = np.round(coarse_mass.astype(float), 3)
     table["top_labels"] = top_labels(probs)
-    metrics = pd.DataFrame([quality_metrics(im) for im in loaded])
-    table = pd.concat([table, metrics], axis=1)
-    table["format"] = [im.format for im in loaded]
-    table["sha1"] = [im.sha1 for im in loaded]
-    table["phash"] = [f"{perceptual_hash(im.work):016x}" for im in loaded]
-    table["colour_signature"] = [colour_signature(im.work) for im in loaded]
-    table["note"] = [im.note for im in loaded]
+    table = pd.concat([table, pd.DataFrame(records).drop(columns=["file"])], axis=1)
     failures = check_quality(table, rules)
     by_file = failures.groupby("file")["problem"].apply(list).to_dict() if len(failures) else {}
     table["problems"] = [by_file.get(f, []) for f in names]
@@ -979,6 +1022,7 @@ def analyse(source, products: pd.DataFrame | None = None, rules: QualityRules | 
                               hashes=[int(h, 16) for h in table["phash"]], colours=table["colour_signature"].tolist())
     group_of = {f: g for g, members in enumerate(groups) for f in members}
     table["duplicate_group"] = [group_of.get(f, -1) for f in names]
+    seconds["checks"] += time.perf_counter() - t3
     t3 = time.perf_counter()
 
     evaluation, note = None, ""
@@ -1006,11 +1050,11 @@ def analyse(source, products: pd.DataFrame | None = None, rules: QualityRules | 
                                                        emb[~labelled])
             table.loc[~labelled, "predicted_category"] = suggested
             table.loc[~labelled, "suggested_confidence"] = np.round(confidence, 3)
-    t4 = time.perf_counter()
-    thumbs = {im.file: im.work for im in loaded} if keep_thumbnails else {}
+    seconds["categories"] = time.perf_counter() - t3
+    seconds["total"] = time.perf_counter() - t0
     return ImageAnalysis(table=table, embeddings=emb, failures=failures, duplicate_groups=groups, problems=problems,
                          categories=evaluation, category_note=note, thumbnails=thumbs, rules=rules, threshold=threshold,
-                         seconds={"read": t1 - t0, "embed": t2 - t1, "checks": t3 - t2, "categories": t4 - t3})
+                         seconds=seconds)
 
 
 def reassess(analysis: ImageAnalysis, rules: QualityRules | None = None, threshold: float | None = None,

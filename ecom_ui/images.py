@@ -13,7 +13,9 @@ def md_escape(text) -> str:
 
 
 def thumb(img, size: int = 240):
-    """A small copy of a PIL image (the page never sends full-size photos to the browser)."""
+    """A thumbnail for st.image: JPEG bytes pass through (already small), a PIL image is shrunk."""
+    if isinstance(img, (bytes, bytearray)):
+        return bytes(img)
     copy = img.copy()
     copy.thumbnail((size, size))
     return copy

@@ -61,6 +61,7 @@ if choice == "My photos":
     if uploads:
         files = [V.ImageFile(f.name, f.getvalue()) for f in uploads]
         batch = hashlib.sha1(b"".join(f.name.encode() + hashlib.sha1(f.data).digest() for f in files)).hexdigest()
+        del files
         if ws.get("images.upload", "batch") != batch:
             V.save_uploads(files, photo_dir)
             ws.put("images.upload", "batch", batch)
@@ -78,8 +79,9 @@ if choice == "Demo store photos":
 else:
     files = stored
     digest = hashlib.sha1()
-    for f in files:
-        digest.update(f.name.encode() + b"\0" + hashlib.sha1(f.data).digest())
+    for f in files:  # names, sizes and times: cheap, and enough to notice a new upload
+        st_ = f.path.stat()
+        digest.update(f"{f.name}|{st_.st_size}|{st_.st_mtime_ns}".encode())
     products = None
     if products_upload is not None:
         from ecom_models.intake import read_table

@@ -324,6 +324,6 @@ def test_uploads_are_kept_under_safe_names(tmp_path):
     paths = vision.save_uploads(files, tmp_path / "photos")
     assert all(p.parent == tmp_path / "photos" for p in paths)
     assert [p.name for p in paths] == ["passwd.jpg", "SKU 1.jpg", "SKU 1_2.jpg", "_script_.png"]
-    assert [f.data for f in vision.stored_uploads(tmp_path / "photos")] == [b"b", b"c", b"d", b"a"]  # by name
+    assert [f.content() for f in vision.stored_uploads(tmp_path / "photos")] == [b"b", b"c", b"d", b"a"]  # by name
     vision.save_uploads(files[:1], tmp_path / "photos")  # a new upload replaces the old one
     assert [f.name for f in vision.stored_uploads(tmp_path / "photos")] == ["passwd.jpg"]
