@@ -348,6 +348,35 @@ def get_bundled_head() -> BundledHead:
     return BundledHead.load()
 
 
+def _import_tensorflow():
+    """Import TensorFlow without its start-up chatter on stderr (it ignores TF_CPP_MIN_LOG_LEVEL for some)."""
+    import sys
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "tensorflow" in sys.modules:
+        import keras
+        import tensorflow as tf
+
+        return tf, keras
+    saved = None
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+    except OSError:
+        saved = None
+    try:
+        import keras
+        import tensorflow as tf
+    finally:
+        if saved is not None:
+            os.dup2(saved, 2)
+            os.close(saved)
+    return tf, keras
+
+
 class KerasHead:
     """A small Keras network fine-tuned on the merchant's rated reviews (3 classes).
 
@@ -371,9 +400,7 @@ class KerasHead:
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> "KerasHead":
         """y: 0 negative, 1 neutral, 2 positive."""
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        import keras
-        import tensorflow as tf
+        tf, keras = _import_tensorflow()
 
         try:
             tf.config.threading.set_intra_op_parallelism_threads(2)
