@@ -60,3 +60,13 @@ def test_risk_page_own_small_store(monkeypatch, tmp_path):
     assert any("No known answers yet" in i.value for i in at.info)
     assert any("conversion is not checked" in c.value for c in at.caption)
     assert not any(b.key == "risk_simulate" for b in at.button)
+
+
+def test_risk_page_without_data(monkeypatch, tmp_path):
+    monkeypatch.setenv("ECOM_WORKSPACE_DIR", str(tmp_path))
+    monkeypatch.chdir(Path(PAGE).parents[1])
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["use_demo"] = False
+    at.run()
+    assert not at.exception, at.exception
+    assert any("needs **orders** data" in w.value for w in at.warning)
