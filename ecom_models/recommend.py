@@ -1125,10 +1125,11 @@ def _reasons(inter: Interactions, rows: np.ndarray, idx: np.ndarray, known: np.n
     return reasons
 
 
-def frequently_bought_together(inter: Interactions, item_id: str, k: int = 5) -> pd.DataFrame:
+def frequently_bought_together(inter: Interactions, item_id: str, k: int = 5, min_lift: float = 1.0) -> pd.DataFrame:
     """Products most often in the same order (or, for plain tables, bought by the same
-    customer) as `item_id`. Columns: item_id, product_name, together (count),
-    confidence (share of baskets with the product that also have this one), lift."""
+    customer) as `item_id`, among those paired more often than chance (lift > min_lift).
+    Columns: item_id, product_name, together (count), confidence (share of baskets with
+    the product that also have this one), lift, unit ("orders" or "customers")."""
     item_id = str(normalise_ids(pd.Series([item_id], dtype=object)).iloc[0])
     if inter.baskets is not None and not inter.baskets.empty:
         b = inter.baskets
@@ -1151,9 +1152,9 @@ def frequently_bought_together(inter: Interactions, item_id: str, k: int = 5) ->
     support = np.asarray(M.sum(axis=0)).ravel()
     n = M.shape[0]
     lift = (together / max(n_j, 1)) / np.maximum(support / n, 1e-12)
-    # real pairings first (bought together more often than chance), then by how often
-    order = np.lexsort((-together, ~(lift > 1)))
-    order = order[together[order] > 0][:k]
+    # only real pairings (bought together more often than chance would give), most frequent first
+    order = np.argsort(-together, kind="stable")
+    order = order[(together[order] > 0) & (lift[order] > min_lift)][:k]
     return pd.DataFrame({
         "item_id": inter.items.to_numpy()[order],
         "product_name": [inter.item_name(inter.items[o]) for o in order],

@@ -229,7 +229,9 @@ if product:
         if unit == "customers":
             st.caption("This file has no order numbers, so 'together' means bought by the same customer.")
     elif fbt is not None:
-        st.text("No other product was bought together with this one.")
+        st.text("No product is bought together with this one more often than chance would give.")
+    st.caption("Only real pairings are listed: products that go together more often than their popularity "
+               "alone would explain (lift above 1).")
 
 # -- 4. new customers --------------------------------------------------------------------------
 st.header("New customers (cold start)")

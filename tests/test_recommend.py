@@ -203,7 +203,8 @@ def test_outputs_reasons_cold_start_and_bought_together():
     inter = R.interactions_from_orders(_orders(rows))
     report = R.build_recommender(inter, k=2, include_deep=False)
     fbt = R.frequently_bought_together(inter, "A", k=3)
-    assert fbt.iloc[0]["item_id"] == "B" and fbt.iloc[0]["lift"] > 1 and fbt.iloc[0]["unit"] == "orders"
+    assert fbt.iloc[0]["item_id"] == "B" and fbt.iloc[0]["unit"] == "orders"
+    assert (fbt["lift"] > 1).all() and not {"C", "D", "E", "F"} & set(fbt["item_id"])  # never bought with A
     recs = R.recommend_for_users(report, ["c0", "nobody"], k=2, with_reasons=True)
     new = recs[recs["user_id"] == "nobody"]
     assert not new["known_customer"].any() and new["reason"].str.contains("best seller").all()
