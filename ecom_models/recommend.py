@@ -1276,9 +1276,19 @@ def business_value(gain: dict[str, float] | None = None, *, monthly_orders: floa
     weeks = None
     if n_arm and math.isfinite(visits) and visits > 0:
         weeks = 2 * n_arm / (visits * 12 / 52)
-    note = ("Estimate from offline results, to confirm with an A/B test"
-            + (f": about {n_arm:,} visitors per arm are needed to detect a {conv_lift:.2%} relative conversion lift"
-               + (f" (about {weeks:,.0f} weeks of all your traffic)." if weeks else ".") if n_arm else "."))
+    # the same test measured on the widget's click-through needs far fewer visitors
+    ctr_lift = max(g["gain"], 0.0) * a["online_share"] if math.isfinite(g["gain"]) else 0.0
+    n_ctr = _sample_size(a["widget_ctr"], ctr_lift) if ctr_lift > 0 else None
+    weeks_ctr = None
+    if n_ctr and math.isfinite(visits) and visits * a["widget_share"] > 0:
+        weeks_ctr = 2 * n_ctr / (visits * a["widget_share"] * 12 / 52)
+    note = "Estimate from offline results, to confirm with an A/B test."
+    if n_arm:
+        note += (f" Measured on store conversion it needs about {n_arm:,} visitors per arm to detect the "
+                 f"{conv_lift:.2%} relative lift" + (f" (about {weeks:,.0f} weeks of all your traffic)." if weeks else "."))
+    if n_ctr:
+        note += (f" Measured on the widget's click-through (+{ctr_lift:.0%} expected) it needs about {n_ctr:,} "
+                 f"widget viewers per arm" + (f" (about {weeks_ctr:,.1f} weeks)." if weeks_ctr else "."))
     return ValueEstimate(
         model="recommendations",
         lever=f"conversion lift from '{model_label}' instead of best sellers in the 'you may also like' widget",
