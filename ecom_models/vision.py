@@ -1128,6 +1128,32 @@ def listing_problems(analysis: ImageAnalysis) -> pd.DataFrame:
 
 
 # -- business value ----------------------------------------------------------------------------------
+def revenue_at_stake(orders: pd.DataFrame | None, product_ids) -> dict:
+    """Monthly sales of these products over the last 90 days of orders and their share of all sales.
+
+    Returns {monthly, share (NaN without orders), currency (None when unknown)}."""
+    monthly, share, currency = 0.0, float("nan"), None
+    if orders is not None and len(orders):
+        sales = orders
+        if "line_type" in sales:
+            keep = sales["line_type"] == "sale"
+            if "is_duplicate" in sales:
+                keep &= ~sales["is_duplicate"].fillna(False).astype(bool)
+            sales = sales[keep]
+        if len(sales):
+            dates = pd.to_datetime(sales["order_date"])
+            end = dates.max()
+            recent = sales[dates > end - pd.Timedelta(days=90)]
+            days = max(1.0, (end - pd.to_datetime(recent["order_date"]).min()).days + 1)
+            revenue = recent.groupby(recent["product_id"].astype(str))["revenue"].sum()
+            hit = revenue[revenue.index.isin([str(p) for p in product_ids])]
+            monthly = float(hit.sum() / (days / 30.44))
+            share = float(hit.sum() / revenue.sum()) if revenue.sum() > 0 else float("nan")
+        if "currency" in orders and orders["currency"].notna().any():
+            currency = str(orders["currency"].mode().iloc[0])
+    return {"monthly": monthly, "share": share, "currency": currency}
+
+
 def business_value(analysis: ImageAnalysis | None = None, orders: pd.DataFrame | None = None, *,
                    problem_products: list[str] | None = None, conversion_gain: float = 0.05,
                    gain_low: float = 0.01, gain_high: float = 0.10, currency: str | None = None) -> ValueEstimate:
@@ -1141,25 +1167,9 @@ def business_value(analysis: ImageAnalysis | None = None, orders: pd.DataFrame |
     if problem_products is None:
         problem_products = listing_problems(analysis)["product_id"].tolist() if analysis is not None else []
     n_listings = int(analysis.table["product_id"].nunique()) if analysis is not None else None
-    monthly, share = 0.0, float("nan")
-    if orders is not None and len(orders):
-        sales = orders
-        if "line_type" in sales:
-            keep = sales["line_type"] == "sale"
-            if "is_duplicate" in sales:
-                keep &= ~sales["is_duplicate"].fillna(False).astype(bool)
-            sales = sales[keep]
-        if len(sales):
-            end = pd.to_datetime(sales["order_date"]).max()
-            recent = sales[pd.to_datetime(sales["order_date"]) > end - pd.Timedelta(days=90)]
-            days = max(1.0, (end - pd.to_datetime(recent["order_date"]).min()).days + 1)
-            months = days / 30.44
-            revenue = recent.groupby(recent["product_id"].astype(str))["revenue"].sum()
-            hit = revenue[revenue.index.isin([str(p) for p in problem_products])]
-            monthly = float(hit.sum() / months)
-            share = float(hit.sum() / revenue.sum()) if revenue.sum() > 0 else float("nan")
-        if currency is None and "currency" in orders and orders["currency"].notna().any():
-            currency = str(orders["currency"].mode().iloc[0])
+    stake = revenue_at_stake(orders, problem_products)
+    monthly, share = stake["monthly"], stake["share"]
+    currency = currency or stake["currency"]
     value = monthly * conversion_gain
     evidence = (f"{len(problem_products)} listing(s)" + (f" of {n_listings}" if n_listings else "")
                 + " have photo problems (quality rules, duplicates or a photo that disagrees with the category)")

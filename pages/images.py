@@ -414,12 +414,15 @@ with tabs[4]:
         document = asdict(estimate)
         if ws.get("images.value", "latest") != document:  # read by the Business value page
             ws.put("images.value", "latest", document)
-    v1, v2, v3 = st.columns(3)
+    share = V.revenue_at_stake(order_df, listings["product_id"].tolist())["share"] if order_df is not None else None
+    v1, v2, v3, v4 = st.columns(4)
     v1.metric("Listings with photo problems", f"{len(listings)} of {table['product_id'].nunique()}",
               help="Products with a photo that breaks a rule, a duplicate photo, or a photo that disagrees with the "
                    "category.")
     v2.metric("Their revenue per month", money(at_stake, estimate.currency),
               help="Sales of these listings over the last 90 days of orders, per month.")
+    v4.metric("Their share of revenue", pct(share),
+              help="Share of all sales in the last 90 days that come from listings with photo problems.")
     v3.metric("Extra revenue per month (estimate)", money(estimate.monthly_value, estimate.currency),
               help=f"Their revenue × {gain:.1%}. Range {money(estimate.monthly_low, estimate.currency)} – "
                    f"{money(estimate.monthly_high, estimate.currency)} for a gain of 1% to 10%.")

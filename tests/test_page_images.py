@@ -23,7 +23,7 @@ def test_images_page_demo(monkeypatch, tmp_path):
     assert metrics["Photos checked"] == "126"
     assert metrics["Duplicate groups"] == "6"
     assert "Category model" in metrics and "Baseline: guess the top category" in metrics
-    assert "Extra revenue per month (estimate)" in metrics
+    assert "Extra revenue per month (estimate)" in metrics and metrics["Their share of revenue"].endswith("%")
     # settings apply without re-running the model: a looser threshold also groups re-shoots of one
     # product; without the fingerprint check and at 1.0 nothing is left
     at.slider(key="img_threshold").set_value(0.9).run()
