@@ -197,13 +197,16 @@ if customer:
             hist_idx = inter.matrix.indices[inter.matrix.indptr[row]:inter.matrix.indptr[row + 1]]
             hist = pd.DataFrame({"Product id": inter.items[hist_idx],
                                  "Product": [inter.item_name(i) for i in inter.items[hist_idx]]})
+            if (hist["Product"] == hist["Product id"]).all():  # no product names in the file
+                hist = hist[["Product id"]]
             st.dataframe(hist, hide_index=True, width="stretch")
         else:
             st.text("A new customer: no purchases yet, so best sellers are shown.")
     with right:
         st.subheader(f"Recommended ({R.MODEL_SHORT[report.chosen]})")
+        shown = ["#", "Product", "Why", "Product id"] if (recs["product_name"] != recs["item_id"]).any() else ["#", "Product id", "Why"]
         st.dataframe(recs.rename(columns={"rank": "#", "item_id": "Product id", "product_name": "Product",
-                                          "reason": "Why"})[["#", "Product", "Why", "Product id"]],
+                                          "reason": "Why"})[shown],
                      hide_index=True, width="stretch")
 
 # -- 3. frequently bought together ----------------------------------------------------------------
