@@ -49,6 +49,12 @@ def synthetic(n_series: int, days: int, seed: int = 0) -> F.SeriesData:
     return F.SeriesData(frame=pd.concat(frames, ignore_index=True), metric="units", by="product_id", freq="D")
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and of every finished child (workers, Stan runs)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def peak_mb() -> tuple[float, float]:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -76,28 +82,37 @@ def main() -> None:
     # the same series and add the rounds up, so that both see the same conditions.
     keys = series.keys
     rounds = max(1, min(args.rounds, len(keys)))
-    t_seq = t_par = 0.0
+    t_seq = t_par = c_seq = c_par = 0.0
     seq_parts, par_parts = [], []
     for r in range(rounds):
         part_keys = keys[r::rounds]
         part = F.SeriesData(frame=series.frame[series.frame["key"].isin(part_keys)], metric="units", by="x", freq="D")
-        t = time.perf_counter()
+        t, c = time.perf_counter(), cpu_seconds()
         seq = F.forecast_many(part, args.horizon, models=(F.MODEL_PROPHET,), backtest=False, n_jobs=1, scheduler="")
         t_seq += time.perf_counter() - t
-        t = time.perf_counter()
+        c_seq += cpu_seconds() - c
+        t, c = time.perf_counter(), cpu_seconds()
         par = F.forecast_many(part, args.horizon, models=(F.MODEL_PROPHET,), backtest=False, n_jobs=args.jobs)
         t_par += time.perf_counter() - t
+        c_par += cpu_seconds() - c
         seq_parts.append(seq.forecast)
         par_parts.append(par.forecast)
         print(f"  round {r + 1}/{rounds}: {len(part_keys)} series, sequential {t_seq:.0f} s, parallel {t_par:.0f} s so far",
               flush=True)
     same = np.allclose(pd.concat(seq_parts)["yhat"].to_numpy(), pd.concat(par_parts)["yhat"].to_numpy(),
                        rtol=1e-6, atol=1e-6)
+    autogroup = Path("/proc/sys/kernel/sched_autogroup_enabled")
+    if autogroup.exists() and autogroup.read_text().strip() == "1" and os.getloadavg()[0] > (os.cpu_count() or 1):
+        print("note: this machine is busy and the kernel shares CPU per session (autogroup), so the worker "
+              "processes together get no more CPU than the single sequential process; the wall-clock "
+              f"speed-up then understates the parallel path. From CPU per series, an idle {args.jobs}-core "
+              f"machine would give about {args.jobs * c_seq / c_par:.2f}x (an estimate, not a measurement).")
     own, kids = peak_mb()
-    print(f"{'path':<28}{'seconds':>10}{'series/s':>10}")
-    print(f"{'sequential Prophet loop':<28}{t_seq:>10.1f}{args.series / t_seq:>10.2f}")
-    print(f"{par.backend:<28}{t_par:>10.1f}{args.series / t_par:>10.2f}")
-    print(f"speed-up: {t_seq / t_par:.2f}x   identical forecasts: {same}")
+    print(f"{'path':<28}{'seconds':>10}{'series/s':>10}{'CPU s/series':>14}")
+    print(f"{'sequential Prophet loop':<28}{t_seq:>10.1f}{args.series / t_seq:>10.2f}{c_seq / args.series:>14.3f}")
+    print(f"{par.backend:<28}{t_par:>10.1f}{args.series / t_par:>10.2f}{c_par / args.series:>14.3f}")
+    print(f"speed-up: {t_seq / t_par:.2f}x (wall clock)   CPU per series parallel/sequential: {c_par / c_seq:.2f}   "
+          f"identical forecasts: {same}   load average now {os.getloadavg()[0]:.1f}")
     print(f"peak memory: main process {own:.0f} MB, largest worker {kids:.0f} MB")
 
     if not args.skip_demo:
