@@ -254,14 +254,14 @@ with tabs[2]:
     if ev is None:
         st.info(analysis.category_note or "No categories to learn from.", icon="ℹ️")
     else:
-        a1, a2, a3, a4 = st.columns(4)
         st.caption("**Held-out accuracy**: share of photos put in the right category by a model that never saw "
                    "their product.")
+        a1, a2, a3, a4 = st.columns(4)
         a1.metric("Category model", pct(ev.accuracy),
                   help=f"Share of photos whose category the model got right, each predicted by a model that never saw "
                        f"that product ({ev.folds}-fold test over {ev.n_products} products). 95% interval "
                        f"{pct(ev.accuracy_low)} – {pct(ev.accuracy_high)}.")
-        a2.metric("Baseline: guess the top category", pct(ev.majority_accuracy),
+        a2.metric("Baseline: top category", pct(ev.majority_accuracy),
                   help="Always guessing your most common category: right this often.")
         a3.metric("Baseline: built-in model", pct(ev.taxonomy_accuracy) if ev.taxonomy_accuracy is not None
                   else "n/a", help="The bundled model's own guess, mapped to shop categories. Only possible when your "
@@ -415,22 +415,26 @@ with tabs[4]:
         if ws.get("images.value", "latest") != document:  # read by the Business value page
             ws.put("images.value", "latest", document)
     share = V.revenue_at_stake(order_df, listings["product_id"].tolist())["share"] if order_df is not None else None
-    v1, v2, v3, v4 = st.columns(4)
-    v1.metric("Listings with photo problems", f"{len(listings)} of {table['product_id'].nunique()}",
+    v1, v2, v4, v3 = st.columns(4)
+    v1.metric("Listings to fix", f"{len(listings)} of {table['product_id'].nunique()}",
               help="Products with a photo that breaks a rule, a duplicate photo, or a photo that disagrees with the "
                    "category.")
-    v2.metric("Their revenue per month", money(at_stake, estimate.currency),
+    v2.metric("Their monthly revenue", money(at_stake, estimate.currency),
               help="Sales of these listings over the last 90 days of orders, per month.")
-    v4.metric("Their share of revenue", pct(share),
+    v4.metric("Share of revenue", pct(share),
               help="Share of all sales in the last 90 days that come from listings with photo problems.")
-    v3.metric("Extra revenue per month (estimate)", money(estimate.monthly_value, estimate.currency),
+    v3.metric("Extra revenue / month (est.)", money(estimate.monthly_value, estimate.currency),
               help=f"Their revenue × {gain:.1%}. Range {money(estimate.monthly_low, estimate.currency)} – "
                    f"{money(estimate.monthly_high, estimate.currency)} for a gain of 1% to 10%.")
     st.caption(f"Range: {money(estimate.monthly_low, estimate.currency)} – "
                f"{money(estimate.monthly_high, estimate.currency)} a month. Evidence: {estimate.evidence}.")
     if not listings.empty:
-        st.dataframe(listings.rename(columns={"product_id": "Product", "photos": "Photos", "problems": "Problems"}),
-                     hide_index=True, width="stretch")
+        view = listings.copy()
+        if products is not None and "product_name" in products:
+            names = dict(zip(products["product_id"].astype(str), products["product_name"]))
+            view.insert(1, "product_name", view["product_id"].map(names))
+        st.dataframe(view.rename(columns={"product_id": "Product", "product_name": "Name", "photos": "Photos",
+                                          "problems": "Problems"}), hide_index=True, width="stretch")
 
 # -- 6. export ---------------------------------------------------------------------------------------------------
 with tabs[5]:

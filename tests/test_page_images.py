@@ -22,8 +22,8 @@ def test_images_page_demo(monkeypatch, tmp_path):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Photos checked"] == "126"
     assert metrics["Duplicate groups"] == "6"
-    assert "Category model" in metrics and "Baseline: guess the top category" in metrics
-    assert "Extra revenue per month (estimate)" in metrics and metrics["Their share of revenue"].endswith("%")
+    assert "Category model" in metrics and "Baseline: top category" in metrics
+    assert "Extra revenue / month (est.)" in metrics and metrics["Share of revenue"].endswith("%")
     # settings apply without re-running the model: a looser threshold also groups re-shoots of one
     # product; without the fingerprint check and at 1.0 nothing is left
     at.slider(key="img_threshold").set_value(0.9).run()
