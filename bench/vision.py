@@ -90,8 +90,20 @@ def main() -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory so far: {peak:.0f} MB")
 
-    # -- duplicates on real photos ------------------------------------------------------------------
+    # -- coarse category on the few real photos available offline -------------------------------------
     photos = real_photos()
+    expected = {"grace_hopper": "apparel", "f3": "electronics", "china": "other", "flower": "other"}
+    right = []
+    for p in photos:
+        im = V.load_image(V.ImageFile(p.name, path=p))
+        probs, _ = V.embed([im.work])
+        got = V.coarse_categories(probs)[0][0]
+        right.append(got == expected.get(p.stem))
+        print(f"real photo {p.name}: {got} (expected {expected.get(p.stem)}; top label "
+              f"{V.top_labels(probs, 1)[0][0]['label']})")
+    print(f"coarse category right on {sum(right)} of {len(right)} real photos (far too few to measure accuracy)")
+
+    # -- duplicates on real photos ------------------------------------------------------------------
     for label, low, high in (("copies at 60-90% size", 0.6, 0.9), ("copies at 40-60% size", 0.4, 0.6)):
         rng = np.random.default_rng(0)
         with tempfile.TemporaryDirectory() as tmp:
