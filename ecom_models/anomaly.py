@@ -715,7 +715,7 @@ METRICS = {
 
 
 def daily_metrics(orders: pd.DataFrame, traffic: pd.DataFrame | None = None, segment: str | None = None,
-                  top_segments: int = 4, min_daily_orders: float = 15.0) -> pd.DataFrame:
+                  top_segments: int = 4, min_daily_orders: float = 25.0) -> pd.DataFrame:
     """Tidy daily metrics: date, segment ("all" or e.g. "country: DE"), revenue, orders, aov,
     sessions, conversion. Days without orders are included with zeros."""
     lines = sale_lines(orders)

@@ -147,7 +147,9 @@ with tab_days:
                 "expected: the typical level of the two weeks before and after, adjusted for the day of the week. "
                 "A day far outside that range raises an alert, with the money involved.")
     seg_choice = st.radio("Also check", ["Whole store only", "Largest countries", "Largest channels"],
-                          horizontal=True, help="Segments with at least 15 orders a day on average are checked too.")
+                          horizontal=True,
+                          help="Segments with at least 25 orders a day on average are checked too; smaller ones "
+                               "are too noisy.")
     segment = {"Whole store only": None, "Largest countries": "country", "Largest channels": "channel"}[seg_choice]
     traffic_df = traffic.df if traffic is not None else None
     alerts = guarded(R.day_alerts, data.key, data.df, traffic.key if traffic is not None else "",
