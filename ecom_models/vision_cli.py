@@ -27,7 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ecom_models.vision import QualityRules
 
     parser.add_argument("source", help="a folder of photos, a zip of photos, or one photo (JPEG, PNG, WebP)")
-    parser.add_argument("--products", help="optional products file (CSV/XLSX) with product_id and category columns")
+    parser.add_argument("--products", help="optional products file (CSV/XLSX) with product_id and category columns; "
+                                           "a products.csv inside the photo folder is used when this is not given")
     parser.add_argument("--threshold", type=float, default=0.97,
                         help="similarity (0-1) at which two photos count as duplicates (default 0.97)")
     parser.add_argument("--neighbours", type=int, default=3, help="similar photos listed per photo (default 3)")
@@ -58,9 +59,18 @@ def run(args: argparse.Namespace) -> dict:
     if not 0 < args.threshold <= 1:
         raise InputError("the duplicate threshold must be between 0 and 1.", fix="use e.g. --threshold 0.97.")
     rules = QualityRules(**{name: getattr(args, f"rule_{name}") for name in QualityRules().as_dict()})
-    products = _products(args.products)
+    products_path = args.products
+    if not products_path and Path(args.source).is_dir():  # a products file next to the photos is used too
+        for name in ("products.csv", "products.xlsx"):
+            if (Path(args.source) / name).is_file():
+                products_path = str(Path(args.source) / name)
+                break
+    products = _products(products_path)
     analysis = analyse(args.source, products=products, rules=rules, threshold=args.threshold,
                        learn_categories=not args.no_categories and products is not None, keep_thumbnails=False)
+    note = analysis.category_note or None
+    if products_path and products_path != args.products:
+        note = (note + " " if note else "") + f"Products and categories read from {Path(products_path).name}."
     t = analysis.table
     files = t["file"].tolist()
     rows = []
@@ -91,7 +101,7 @@ def run(args: argparse.Namespace) -> dict:
         "refused": [{"file": p.file, "problem": p.problem} for p in analysis.problems if p.refused],
         "converted": [{"file": p.file, "note": p.problem} for p in analysis.problems if not p.refused],
         "categories": categories,
-        "category_note": analysis.category_note or None,
+        "category_note": note,
         "rules": rules.as_dict(),
         "threshold": args.threshold,
         "counts": {"images": len(rows), "refused": sum(p.refused for p in analysis.problems),

@@ -301,6 +301,13 @@ def test_cli_json_document(tmp_path, capsys):
     assert [r["file"] for r in doc["refused"]] == ["broken.jpg"]
     assert main(["images", str(tmp_path / "missing"), "--json"]) == 2
     assert "no such file" in capsys.readouterr().err
+    # a products.csv next to the photos links them to their listings' categories
+    (folder / "products.csv").write_text("SKU,Category\nSKU-1,Watches\nSKU-2,Bags\n")
+    assert main(["images", str(folder), "--json", "--no-categories"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    listed = {r["file"]: r["listed_category"] for r in doc["images"]}
+    assert listed["SKU-1.jpg"] == "Watches" and listed["SKU-2.png"] == "Bags"
+    assert "products.csv" in doc["category_note"]
 
 
 def test_small_recompressed_copy_of_a_real_photo_is_a_duplicate_and_a_recolour_is_not(tmp_path):
