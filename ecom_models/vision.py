@@ -638,7 +638,7 @@ def perceptual_hash(img) -> int:
     from PIL import Image
     from scipy.fft import dctn
 
-    gray = np.asarray(img.convert("L").resize((32, 32), Image.Resampling.BILINEAR), dtype=np.float64)
+    gray = np.asarray(img.convert("L").resize((32, 32), Image.Resampling.BOX), dtype=np.float64)
     low = dctn(gray, norm="ortho")[:8, :8].flatten()[1:]  # drop the DC term (overall brightness)
     bits = low > np.median(low)
     return int("".join("1" if b else "0" for b in bits), 2)
