@@ -61,6 +61,17 @@ def search(key: str, query: str, _a: S.ReviewAnalysis, top: int) -> pd.DataFrame
     return S.semantic_search(query, _a, top=top)
 
 
+def group_hits(hits: pd.DataFrame) -> pd.DataFrame:
+    """Search hits grouped by their closest sentence: matched_sentence, similarity, reviews, mean_rating, products."""
+    key = hits["matched_sentence"].where(hits["matched_sentence"].astype(str).str.len() > 0, hits["text"].astype(str))
+    g = hits.assign(_k=key).groupby("_k", sort=False)
+    out = pd.DataFrame({
+        "similarity": g["similarity"].max(), "reviews": g.size(), "mean_rating": g["rating"].mean(),
+        "products": g["product_id"].nunique(),
+    }).reset_index().rename(columns={"_k": "matched_sentence"})
+    return out.sort_values(["similarity", "reviews"], ascending=False).reset_index(drop=True)
+
+
 @st.cache_data(show_spinner=False)
 def bundled_report() -> dict:
     path = S.MODEL_DIR / "head_report.json"

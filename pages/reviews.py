@@ -199,19 +199,30 @@ with tabs[6]:
     st.header("Search reviews by meaning")
     st.caption("Finds reviews that mean the same thing even with other words: \"arrived late\" also finds "
                "\"took three weeks to get here\". A review is ranked by its closest sentence.")
-    query = st.text_input("Search", value="", placeholder="e.g. leaking bottle, arrived late, too small",
+    query = st.text_input("What are you looking for?", value="", placeholder="e.g. leaking bottle, arrived late, too small",
                           key="reviews_query", max_chars=200)
     if query.strip():
-        hits = guarded(R.search, data.key, query.strip(), analysis, 20)
+        hits = guarded(R.search, data.key, query.strip(), analysis, 500)
         if hits is not None:
             if hits.empty:
                 st.info("No review is close in meaning to this search. Try other words.")
             else:
-                st.dataframe(hits.rename(columns={
+                groups = R.group_hits(hits).head(10)
+                st.metric("Reviews about this", number(len(hits)) + ("+" if len(hits) >= 500 else ""),
+                          help="Reviews with at least one sentence close in meaning to your search (match 0.25 or more).")
+                st.caption("What customers say, grouped by the closest sentence — how many reviews say it and their "
+                           "average stars. The search finds the topic, so opposites can match (\"arrived early\" for "
+                           "\"arrived late\"): the stars tell them apart. The reviews themselves are below.")
+                st.dataframe(groups.rename(columns={
+                    "matched_sentence": "Closest sentence", "similarity": "Match", "reviews": "Reviews",
+                    "mean_rating": "Avg stars", "products": "Products"}), hide_index=True, width="stretch",
+                    column_config={"Match": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.2f"),
+                                   "Avg stars": st.column_config.NumberColumn(format="%.1f")})
+                st.dataframe(hits.head(50).rename(columns={
                     "similarity": "Match", "review_id": "Review id", "product_id": "Product", "date": "Date", "rating": "Stars",
                     "label": "Sentiment", "score": "Score", "title": "Title", "text": "Review",
-                    "matched_sentence": "Closest sentence"})[["Match", "Closest sentence", "Review id", "Product", "Date",
-                                                              "Stars", "Sentiment", "Score", "Title", "Review"]],
+                    "matched_sentence": "Closest sentence"})[["Match", "Review", "Closest sentence", "Review id", "Product",
+                                                              "Date", "Stars", "Sentiment", "Score", "Title"]],
                     hide_index=True, width="stretch",
                     column_config={"Match": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.2f"),
                                    "Score": st.column_config.NumberColumn(format="%.2f"),

@@ -45,8 +45,11 @@ def test_reviews_page(monkeypatch, tmp_path):
 
     at.text_input(key="reviews_query").input("arrived late").run()
     assert not at.exception, at.exception
-    hits = next(df.value for df in at.dataframe if "Match" in df.value.columns)
-    assert len(hits) > 0 and hits["Match"].is_monotonic_decreasing
+    groups = next(df.value for df in at.dataframe if "Match" in df.value.columns and "Reviews" in df.value.columns)
+    assert len(groups) > 0 and groups["Match"].is_monotonic_decreasing
+    assert groups["Closest sentence"].is_unique
+    hits = next(df.value for df in at.dataframe if "Match" in df.value.columns and "Review id" in df.value.columns)
+    assert len(hits) >= len(groups) and hits["Match"].is_monotonic_decreasing
 
 
 def test_reviews_page_text_only(monkeypatch, tmp_path):
