@@ -25,6 +25,8 @@ Detectors (all unsupervised, fitted on the store's own orders, no labels needed)
     iforest   PyOD Isolation Forest on the signal matrix (below)
     ecod      PyOD ECOD (empirical-CDF outlier detection) on the same matrix
     tail      "rare signals": the sum of the two largest signal surprises
+    copod     PyOD COPOD, scored and evaluated for comparison but not averaged in (it did not
+              improve the ensemble on the demo or the synthetic stores)
 
 A feature's surprise is -log(share of orders at least as extreme); correlated features are
 merged into one signal (SIGNALS: size, quantity, price, discount, velocity, newness,
@@ -98,12 +100,14 @@ SIGNALS: dict[str, tuple[str, ...]] = {
     "hour": ("hour_rarity",),
     "weekday": ("weekday_rarity",),
 }
-DETECTORS = ("iforest", "ecod", "tail")
+DETECTORS = ("iforest", "ecod", "tail")  # averaged into the ensemble
+SHOWN_ONLY = ("copod",)  # scored and evaluated for comparison, not in the ensemble
 DETECTOR_NAMES = {
     "ensemble": "Ensemble (rank average)",
     "iforest": "Isolation Forest",
     "ecod": "ECOD",
     "tail": "Rare signals",
+    "copod": "COPOD (shown, not in the ensemble)",
     "baseline": "Baseline: biggest orders first",
     "supervised": "Gradient boosting on your labels",
 }
@@ -338,6 +342,12 @@ def detector_scores(s: pd.DataFrame, detectors=DETECTORS, random_state: int = 0)
             model = ECOD()
             model.fit(X)
             out[name] = model.decision_scores_
+        elif name == "copod":
+            from pyod.models.copod import COPOD
+
+            model = COPOD()
+            model.fit(X)
+            out[name] = model.decision_scores_
         else:
             raise ValueError(f"unknown detector {name}")
     return pd.DataFrame(out, index=s.index)
@@ -360,6 +370,7 @@ class RiskResult:
     warnings: list[str] = field(default_factory=list)
     currency: str = "USD"
     pvalues: pd.DataFrame | None = None  # per order (same row order) and feature: share at least as extreme
+    ensemble_of: tuple[str, ...] = DETECTORS  # the detectors averaged into `score`
 
     @property
     def flagged(self) -> pd.DataFrame:
@@ -385,7 +396,8 @@ def reflag(result: RiskResult, contamination: float, reasons_for: str = "flagged
     out["reasons"] = reasons
     out["reason_signals"] = [[_SIGNAL_OF[f] for f in k] for k in keys]
     return RiskResult(orders=out, contamination=contamination, detectors=result.detectors, reliable=result.reliable,
-                      warnings=list(result.warnings), currency=result.currency, pvalues=p)
+                      warnings=list(result.warnings), currency=result.currency, pvalues=p,
+                      ensemble_of=result.ensemble_of)
 
 
 def score_orders(
@@ -416,12 +428,13 @@ def score_orders(
     if feats["customer_id"].isna().all():
         warnings.append("No customer ids: customer history (bursts, usual basket, new customers) could not be used.")
     p, s = feature_surprise(feats)
-    raw = detector_scores(s, detectors, random_state)
+    raw = detector_scores(s, tuple(detectors) + tuple(d for d in SHOWN_ONLY if d not in detectors), random_state)
     out = feats.copy()
     ranks = []
     for name in raw.columns:
         out[f"score_{name}"] = _rank01(raw[name].to_numpy())
-        ranks.append(out[f"score_{name}"].to_numpy())
+        if name in detectors:
+            ranks.append(out[f"score_{name}"].to_numpy())
     out["score_baseline"] = _rank01(feats["order_value"].to_numpy())
     # rank average on a tail-stretched scale (-log of the share of orders ranked higher), so
     # that two detectors agreeing on "top 0.1%" outweigh three saying "top 5%"
@@ -434,7 +447,8 @@ def score_orders(
     out["flag"] = False
     currency = str(feats["currency"].mode().iloc[0]) if feats["currency"].notna().any() else "USD"
     base = RiskResult(orders=out, contamination=contamination, detectors=tuple(raw.columns),
-                      reliable=n >= RELIABLE_ORDERS, warnings=warnings, currency=currency, pvalues=p)
+                      reliable=n >= RELIABLE_ORDERS, warnings=warnings, currency=currency, pvalues=p,
+                      ensemble_of=tuple(detectors))
     return reflag(base, contamination, reasons_for)
 
 

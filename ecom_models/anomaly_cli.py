@@ -1,13 +1,13 @@
 """`python -m ecom_models anomalies FILE [--level order|daily] [--contamination 0.01] --json`
 
 Order level prints one document with `level` ("order"), `file`, `orders`, `flagged`,
-`contamination`, `reliable`, `warnings`, `detectors`, `currency`, and `rows`: one row per
-order, riskiest first, with `order_id`, `score` (0..1: the share of the store's orders that
-look less unusual), `flag`, `reasons` (sentences; empty for orders not flagged),
-`order_date`, `customer_id`, `order_value`, `score_iforest`, `score_ecod`, `score_tail`,
-`score_baseline`. With `--truth IDS_FILE` (one fraudulent order id per line) it adds
-`evaluation`: per detector `roc_auc` (with `roc_auc_low`, `roc_auc_high`), `precision_at_k`,
-`k`, `n_fraud`.
+`contamination`, `reliable`, `warnings`, `detectors`, `ensemble_of` (the detectors averaged
+into `score`), `currency`, and `rows`: one row per order, riskiest first, with `order_id`,
+`score` (0..1: the share of the store's orders that look less unusual), `flag`, `reasons`
+(sentences; empty for orders not flagged), `order_date`, `customer_id`, `order_value`,
+`score_iforest`, `score_ecod`, `score_tail`, `score_copod`, `score_baseline`. With
+`--truth IDS_FILE` (one fraudulent order id per line) it adds `evaluation`: per detector
+`roc_auc` (with `roc_auc_low`, `roc_auc_high`), `precision_at_k`, `k`, `n_fraud`.
 
 Daily level prints `level` ("daily"), `file`, `days`, `flagged`, `threshold`, and `rows`:
 one row per day with `date`, `score` (0..1: share of days less unusual), `flag`,
@@ -100,6 +100,7 @@ def run(args: argparse.Namespace) -> dict:
         "reliable": result.reliable,
         "warnings": result.warnings,
         "detectors": ["ensemble", *result.detectors],
+        "ensemble_of": list(result.ensemble_of),
         "currency": result.currency,
         "rows": out.astype(object).where(out.notna(), None).to_dict("records"),
     }
