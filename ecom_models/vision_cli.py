@@ -33,6 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="similarity (0-1) at which two photos count as duplicates (default 0.97)")
     parser.add_argument("--neighbours", type=int, default=3, help="similar photos listed per photo (default 3)")
     parser.add_argument("--no-categories", action="store_true", help="skip learning the products file's categories")
+    parser.add_argument("--embeddings", metavar="FILE.npy",
+                        help="also save the image embeddings (one 1,280-number row per image, in the order of "
+                             "'images') as a NumPy .npy file")
     defaults = QualityRules()
     for name, value in defaults.as_dict().items():
         parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value, dest=f"rule_{name}",
@@ -89,6 +92,13 @@ def run(args: argparse.Namespace) -> dict:
             "passes_quality": not rec["problems"], "duplicate_group": int(rec["duplicate_group"]),
             "neighbours": neighbours, "note": rec["note"] or None,
         })
+    if args.embeddings:
+        import numpy as np
+
+        target = Path(args.embeddings)
+        if target.suffix.lower() != ".npy":
+            raise InputError("the embeddings file must end in .npy.", file=str(target), fix="e.g. --embeddings emb.npy")
+        np.save(target, analysis.embeddings.astype(np.float32), allow_pickle=False)
     ev = analysis.categories
     categories = None
     if ev is not None:
@@ -107,5 +117,6 @@ def run(args: argparse.Namespace) -> dict:
         "counts": {"images": len(rows), "refused": sum(p.refused for p in analysis.problems),
                    "failing_quality": int(sum(1 for r in rows if r["quality_flags"])),
                    "in_duplicate_groups": int(sum(len(g) for g in analysis.duplicate_groups))},
+        "embeddings_file": str(args.embeddings) if args.embeddings else None,
         "seconds": {k: round(v, 2) for k, v in analysis.seconds.items()},
     }

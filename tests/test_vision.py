@@ -303,11 +303,14 @@ def test_cli_json_document(tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
     # a products.csv next to the photos links them to their listings' categories
     (folder / "products.csv").write_text("SKU,Category\nSKU-1,Watches\nSKU-2,Bags\n")
-    assert main(["images", str(folder), "--json", "--no-categories"]) == 0
+    emb_file = tmp_path / "emb.npy"
+    assert main(["images", str(folder), "--json", "--no-categories", "--embeddings", str(emb_file)]) == 0
     doc = json.loads(capsys.readouterr().out)
     listed = {r["file"]: r["listed_category"] for r in doc["images"]}
     assert listed["SKU-1.jpg"] == "Watches" and listed["SKU-2.png"] == "Bags"
     assert "products.csv" in doc["category_note"]
+    emb = np.load(emb_file, allow_pickle=False)
+    assert emb.shape == (len(doc["images"]), 1280) and doc["embeddings_file"] == str(emb_file)
 
 
 def test_small_recompressed_copy_of_a_real_photo_is_a_duplicate_and_a_recolour_is_not(tmp_path):
