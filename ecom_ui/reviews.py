@@ -37,6 +37,8 @@ def analysis(key: str, df: pd.DataFrame, ws) -> S.ReviewAnalysis:
         result = S.analyse_reviews(df, progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
         bar.empty()
         S.save_analysis(ws, key, result)
+    while len(mem) >= 4:  # keep the last few datasets only
+        mem.pop(next(iter(mem)))
     mem[key] = result
     return result
 
