@@ -337,3 +337,18 @@ def test_uploads_are_kept_under_safe_names(tmp_path):
     assert [f.content() for f in vision.stored_uploads(tmp_path / "photos")] == [b"b", b"c", b"d", b"a"]  # by name
     vision.save_uploads(files[:1], tmp_path / "photos")  # a new upload replaces the old one
     assert [f.name for f in vision.stored_uploads(tmp_path / "photos")] == ["passwd.jpg"]
+
+
+def test_16bit_rgb_png_is_read_with_correct_brightness():
+    h, w = 64, 80
+    arr = np.full((h, w, 3), 50000, dtype=">u2")  # about 76% brightness
+    raw = b"".join(b"\x00" + arr[y].tobytes() for y in range(h))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    loaded = vision.load_image(ImageFile("rgb16.png", png))
+    assert loaded.work.mode == "RGB"
+    assert abs(np.asarray(loaded.work).mean() - 50000 / 65535 * 255) < 2
