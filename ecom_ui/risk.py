@@ -23,14 +23,18 @@ SIGNAL_WORDS = {
 }
 
 
-@st.cache_data(show_spinner="Scoring every order…", max_entries=4)
+# Order scores are cached with cache_resource, not cache_data: a result is about 40 MB for 80k
+# orders and cache_data would unpickle a copy on every rerun (0.5 s each). Nothing here
+# mutates a result (reflag works on a copy), so sharing one object is safe.
+@st.cache_resource(show_spinner="Scoring every order…", max_entries=4)
 def _scored(key: str, _orders: pd.DataFrame) -> A.RiskResult:
     return A.score_orders(_orders)
 
 
-@st.cache_data(show_spinner=False, max_entries=12)
+@st.cache_resource(show_spinner=False, max_entries=12)
 def order_risk(key: str, _orders: pd.DataFrame, contamination: float) -> A.RiskResult:
-    """Scores are computed once per dataset; a new flag share only redoes flags and reasons."""
+    """Scores are computed once per dataset (keyed on its content hash); a new flag share only
+    redoes flags and reasons."""
     return A.reflag(_scored(key, _orders), contamination)
 
 
