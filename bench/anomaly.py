@@ -47,7 +47,7 @@ def main() -> None:
     ev = A.evaluate(result, ids, k=len(ids)).set_index("detector")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"feature engineering alone: {t_feat:.1f} s ({len(feats):,} orders)")
-    print(f"order scoring end to end (features + IForest + ECOD + rare signals + reasons): {t_score:.1f} s "
+    print(f"order scoring end to end (features + IForest + ECOD + rare signals + COPOD + reasons): {t_score:.1f} s "
           f"= {len(orders) / t_score:,.0f} lines/s")
     print(f"daily alerts: {t_days:.2f} s for {days['date'].nunique()} days")
     print(f"peak memory (max RSS): {peak:,.0f} MB")
