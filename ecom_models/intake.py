@@ -171,8 +171,8 @@ def _read_csv(text: str, name: str, info: ReadInfo, utf8: bytes | None = None) -
     info.delimiter = delimiter
     header_line = next((ln for ln in text[:65536].splitlines() if ln.strip()), "")
     header = next(csv.reader([header_line], delimiter=delimiter), [])
-    if len(header) < 2:
-        raise InputError("could not find columns: the first line has only one field.", file=name,
+    if not header or not header[0].strip():
+        raise InputError("could not find column names in the first line.", file=name,
                          fix="make sure the first row holds the column names, separated by commas, semicolons or tabs.")
     bad = []
 

@@ -400,8 +400,15 @@ def _storable(df: pd.DataFrame) -> pd.DataFrame:
     frame.columns = [str(c) for c in frame.columns]
     for col in frame.columns:
         if frame[col].dtype == object:
-            frame[col] = frame[col].map(lambda v: None if v is None or (isinstance(v, float) and v != v) else str(v))
+            frame[col] = frame[col].map(_text_or_none)
     return frame.reset_index(drop=True)
+
+
+def _text_or_none(value):
+    """Missing stays missing (pd.NA, NaN, NaT, None), never the text '<NA>'."""
+    if value is None or (not isinstance(value, (str, bytes, list, dict)) and pd.isna(value)):
+        return None
+    return str(value)
 
 
 def _restored(df: pd.DataFrame) -> pd.DataFrame:

@@ -123,7 +123,8 @@ def test_numbers_with_symbols_and_separators():
 @pytest.mark.parametrize("content,expected", [
     (b"", "empty"),
     (b"\x00\x01\x02binary\x00" * 50, "binary"),
-    (b"just one field\nvalue\n", "only one field"),
+    (b"just one field\nvalue\n", "could not tell"),
+    (b"\n\n,,\n", "column names"),
     (b"PK\x03\x04truncated zip", "damaged"),
     (b"colour,shape\nred,round\nblue,square\n", "could not tell"),
     (b"order_id,order_date,sku,price\n", "no data rows"),
@@ -240,3 +241,18 @@ def test_text_renamed_to_xlsx_and_garbage_parquet(tmp_path):
     bad.write_bytes(b"PAR1" + b"\x00garbage" * 10)
     with pytest.raises(InputError, match="Parquet"):
         ingest(bad)
+
+
+def test_single_column_review_file():
+    result = ingest(b"review\nGreat mug\nArrived broken\n", name="reviews.csv")
+    assert result.kind == "reviews" and result.df["text"].tolist() == ["Great mug", "Arrived broken"]
+
+
+def test_missing_values_survive_the_workspace(tmp_path):
+    from ecom_models.workspace import Workspace
+
+    ws = Workspace("w", tmp_path)
+    df = pd.DataFrame({"a": pd.Series(["x", pd.NA], dtype=object), "b": pd.Series([pd.NA, pd.NA], dtype=object)})
+    info = ws.save_dataset("d", "reviews", df)
+    back = ws.load_dataset(info.id)
+    assert back["a"].isna().tolist() == [False, True] and back["b"].isna().all()
