@@ -95,14 +95,15 @@ with tab_orders:
         st.dataframe(show, hide_index=True, width="stretch")
         ev = evaluation.set_index("detector")
         better = ev.loc["ensemble", "roc_auc"] > ev.loc["baseline", "roc_auc"]
-        best = evaluation.iloc[evaluation["precision_at_k"].to_numpy().argmax()]
+        top_precision = evaluation["precision_at_k"].max()
+        leaders = evaluation.loc[evaluation["precision_at_k"] == top_precision, "name"].tolist()
         st.markdown(
             f"**{'The ensemble wins against the baseline' if better else 'The simple baseline wins'}**: ROC-AUC "
             f"{ev.loc['ensemble', 'roc_auc']:.3f} against {ev.loc['baseline', 'roc_auc']:.3f} for checking the "
             "biggest orders first. ROC-AUC is the chance that a fraudulent order is ranked above a normal one "
-            f"(0.5 = coin toss, 1 = perfect). Highest precision in the top {int(best['k'])}: {best['name']} "
-            f"({best['precision_at_k']:.0%}). The ensemble is used for the flags because no single detector "
-            "wins on every store.")
+            f"(0.5 = coin toss, 1 = perfect). Highest precision in the top {int(evaluation['k'].iloc[0])}: "
+            f"{top_precision:.0%}, reached by {', '.join(leaders)}. The ensemble is used for the flags because no "
+            "single detector wins on every store.")
         st.caption(eval_note + " Intervals: 95%.")
 
     st.subheader("Flagged orders, riskiest first")
