@@ -1260,6 +1260,14 @@ def compare_scenarios(results: list[ScenarioResult]) -> pd.DataFrame:
 def _forecast_chunk(chunk: list[tuple[str, pd.DataFrame]], cfg: dict) -> list[dict]:
     """Worker: forecast each series of a chunk. Returns plain dicts (cheap to send back)."""
     quiet_prophet()
+    if cfg.get("single_thread_blas"):
+        # two worker processes on two cores: numpy's BLAS threads would only fight each other
+        try:
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(1)
+        except ImportError:  # pragma: no cover
+            pass
     out = []
     for key, history in chunk:
         out.append(_forecast_single(key, history, cfg))
@@ -1362,8 +1370,9 @@ def forecast_many(
             # preload our libraries, not __main__ (which may be a test runner or a Streamlit script)
             ctx.set_forkserver_preload(["ecom_models.forecast", "prophet", "statsmodels.tsa.exponential_smoothing.ets"])
         with ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx) as pool:
+            worker_cfg = dict(cfg, single_thread_blas=True)
             with _neutral_main(ctx.get_start_method() != "fork"):
-                futures = [pool.submit(_forecast_chunk, c, cfg) for c in chunks]
+                futures = [pool.submit(_forecast_chunk, c, worker_cfg) for c in chunks]
             done = 0
             for fut in cf_completed(futures):
                 part = fut.result()
