@@ -12,6 +12,7 @@ that are all oriented the same way (higher = more unusual for *this* store):
     discount_depth     discount / (discount + order total)
     burst_1h           orders by the same customer within one hour either side (1 for guests)
     burst_24h          the same within 24 hours
+    new_customer_burst burst_24h for a customer on their first day with the store, else 0
     new_customer       1 on a customer's first day with the store, else 0 (guests: 1)
     country_rarity     -log(share of the store's orders from this country); 0 when unknown
     country_change     1 - share of this customer's orders from this order's country
@@ -79,6 +80,7 @@ FEATURES: dict[str, str] = {
     "discount_depth": "Discount as a share of the order",
     "burst_1h": "Orders by the same customer within an hour",
     "burst_24h": "Orders by the same customer within a day",
+    "new_customer_burst": "Orders by a new customer on their first day",
     "new_customer": "First day of this customer with the store",
     "country_rarity": "How rare the country is for this store",
     "country_change": "Country different from this customer's usual one",
@@ -93,7 +95,7 @@ SIGNALS: dict[str, tuple[str, ...]] = {
     "quantity": ("qty_vs_usual",),
     "price": ("price_below_usual",),
     "discount": ("discount_depth",),
-    "velocity": ("burst_1h", "burst_24h"),
+    "velocity": ("burst_1h", "burst_24h", "new_customer_burst"),
     "newness": ("new_customer",),
     "country": ("country_rarity", "country_change"),
     "channel": ("channel_rarity",),
@@ -262,6 +264,9 @@ def order_features(orders: pd.DataFrame) -> pd.DataFrame:
     feats["burst_1h"] = window(3600, 3600).astype(float)
     feats["burst_24h"] = window(86400, 86400).astype(float)
     feats["orders_last_hour"] = window(3600, 0)  # this one included: "5th order within an hour"
+    # several orders on a customer's very first day (card testing) weigh more than a regular's
+    feats["new_customer_burst"] = np.where(has_cust & (feats["new_customer"].to_numpy() > 0),
+                                           feats["burst_24h"].to_numpy(), 0.0)
 
     # how common the country, channel, hour and weekday are for this store
     def rarity(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -477,10 +482,23 @@ _SIGNAL_OF = {f: sig for sig, cols in SIGNALS.items() for f in cols}
 def reason_features(p: pd.Series, max_reasons: int = 3, rare: float = 0.01) -> list[str]:
     """The features behind an order's score: those rarer than `rare`, most unusual first."""
     candidates = sorted((float(p[f]), f) for f in FEATURES if f != "new_customer")
-    chosen = [f for pv, f in candidates if pv <= rare][:max_reasons]
-    if not chosen:
-        chosen = [f for pv, f in candidates if pv <= 0.1][:2]
-    return chosen
+
+    def pick(limit: float, most: int) -> list[str]:
+        pool = [f for pv, f in candidates if pv <= limit]
+        if {"burst_1h", "burst_24h"} & set(pool):  # their sentences already say "new customer"
+            pool = [f for f in pool if f != "new_customer_burst"]
+        chosen, slots = [], 0
+        for f in pool:
+            merges = f in ("country_rarity", "country_change") and (
+                {"country_rarity", "country_change"} & set(chosen))  # said in one sentence
+            if not merges:
+                if slots == most:
+                    continue
+                slots += 1
+            chosen.append(f)
+        return chosen
+
+    return pick(rare, max_reasons) or pick(0.1, 2)
 
 
 def explain(row: pd.Series, p: pd.Series, currency: str = "USD", max_reasons: int = 3,
@@ -489,53 +507,58 @@ def explain(row: pd.Series, p: pd.Series, currency: str = "USD", max_reasons: in
     chosen = features if features is not None else reason_features(p, max_reasons, rare)
     new = bool(row["new_customer"]) and pd.notna(row["customer_id"])
     who = "this new customer" if new else "this customer"
-    texts = []
+    texts, used = [], []
     for f in chosen:
+        def say(text: str, f: str = f) -> None:
+            texts.append(text)
+            used.append(f)
+
         if f == "order_value":
-            texts.append(f"order value {_money(row['order_value'], currency)} is in the top "
+            say(f"order value {_money(row['order_value'], currency)} is in the top "
                          f"{max(float(p[f]), 0.001):.1%} of this store's orders")
         elif f == "value_vs_customer":
-            texts.append(f"{row['value_vs_customer']:.1f}× this customer's usual order value "
+            say(f"{row['value_vs_customer']:.1f}× this customer's usual order value "
                          f"({_money(row['customer_usual_value'], currency)})")
         elif f == "qty_vs_usual":
-            texts.append(f"{row['qty_units']:,.0f} units of {row['qty_product']}, {row['qty_vs_usual']:.0f}× the usual "
+            say(f"{row['qty_units']:,.0f} units of {row['qty_product']}, {row['qty_vs_usual']:.0f}× the usual "
                          f"quantity for this product (usually {row['qty_usual']:,.0f})")
         elif f == "price_below_usual":
-            texts.append(f"unit price {row['price_below_usual']:.0%} below this product's usual price "
+            say(f"unit price {row['price_below_usual']:.0%} below this product's usual price "
                          f"({row['cut_product']}: {_money(row['cut_price'], currency)} instead of about "
                          f"{_money(row['cut_usual_price'], currency)})")
         elif f == "discount_depth":
-            texts.append(f"discount of {row['discount_depth']:.0%} of the order value")
+            say(f"discount of {row['discount_depth']:.0%} of the order value")
         elif f == "burst_1h":
             k, total = int(row["orders_last_hour"]), int(row["burst_1h"])
             if k >= 2:
-                texts.append(f"{_ordinal(k)} order from {who} within an hour")
+                say(f"{_ordinal(k)} order from {who} within an hour")
             else:
-                texts.append(f"first of {total} orders from {who} within an hour")
+                say(f"first of {total} orders from {who} within an hour")
+        elif f == "new_customer_burst":
+            if "burst_1h" in chosen or "burst_24h" in chosen:
+                continue  # the burst sentence already says "new customer"
+            say(f"{int(row['burst_24h'])} orders from this new customer on their first day")
         elif f == "burst_24h":
-            texts.append(f"{int(row['burst_24h'])} orders from {who} within 24 hours")
+            say(f"{int(row['burst_24h'])} orders from {who} within 24 hours")
         elif f == "country_change":
             share = (f" ({_share(row['country_share'])} of this store's orders)"
                      if "country_rarity" in chosen else "")
-            texts.append(f"country {row['country']}{share}, while this customer usually orders from "
+            say(f"country {row['country']}{share}, while this customer usually orders from "
                          f"{row['usual_country']}")
         elif f == "country_rarity":
             if "country_change" in chosen:
                 continue  # said together with the change of country
-            texts.append(f"country {row['country']} is rare for this store ({_share(row['country_share'])} of orders)")
+            say(f"country {row['country']} is rare for this store ({_share(row['country_share'])} of orders)")
         elif f == "channel_rarity":
-            texts.append(f"channel {row['channel']} is rare for this store ({_share(row['channel_share'])} of orders)")
+            say(f"channel {row['channel']} is rare for this store ({_share(row['channel_share'])} of orders)")
         elif f == "hour_rarity":
-            texts.append(f"placed at {pd.Timestamp(row['order_date']):%H:%M}, an hour with only "
+            say(f"placed at {pd.Timestamp(row['order_date']):%H:%M}, an hour with only "
                          f"{_share(row['hour_share'])} of orders")
         elif f == "weekday_rarity":
-            texts.append(f"placed on a {_WEEKDAYS[int(row['weekday'])]}, a day with only "
+            say(f"placed on a {_WEEKDAYS[int(row['weekday'])]}, a day with only "
                          f"{_share(row['weekday_share'])} of orders")
     # reasons from the fallback (not rarer than `rare`) are said to be mild
-    mild = [float(p[f]) > rare for f in chosen if not (f == "country_rarity" and "country_change" in chosen)]
-    texts = [t + (" (mildly unusual)" if m else "")
-             for t, m, f in zip(texts, mild, [f for f in chosen
-                                            if not (f == "country_rarity" and "country_change" in chosen)])]
+    texts = [t + (" (mildly unusual)" if float(p[f]) > rare else "") for t, f in zip(texts, used)]
     if not texts:
         texts.append("an unusual combination of several ordinary-looking signals")
     return texts
