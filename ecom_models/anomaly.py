@@ -994,8 +994,9 @@ class MoneyView:
     """Value at risk among flagged orders and the loss prevented at a review capacity.
 
     Loss prevented over the period = loss_share × (value of the reviewed orders you marked
-    as fraud + value of the reviewed orders not yet marked × `precision`), where the
+    as fraud + expected fraud value among the reviewed orders not yet marked), where the
     reviewed orders are the `capacity_per_day × days` riskiest. Orders marked "fine" count 0.
+    `precision`: the average chance of fraud assumed or estimated for the unmarked ones.
     """
 
     flagged_orders: int
@@ -1006,7 +1007,7 @@ class MoneyView:
     reviewed_value: float
     labelled_orders: int  # reviewed orders that carry a decision
     labelled_fraud_value: float
-    precision: float  # share of fraud assumed among reviewed orders without a decision
+    precision: float  # average chance of fraud among reviewed orders without a decision
     precision_source: str
     loss_prevented: float  # over the whole period
     loss_low: float
@@ -1033,51 +1034,78 @@ def _period_days(result: RiskResult) -> float:
     return max(1.0, (dates.max() - dates.min()).total_seconds() / 86400.0 + 1)
 
 
-def unlabelled_precision(result: RiskResult, labels: dict[str, str] | None, edge: int = 20
-                         ) -> tuple[float, float, float, str]:
-    """Share of fraud to expect among reviewed orders without a decision: (value, low, high, source).
+def fraud_probability(result: RiskResult, labels: dict[str, str] | None, min_decisions: int = 20
+                      ) -> np.ndarray | None:
+    """Per order (result row order), the chance of fraud given its score, learnt from the
+    decisions: a one-variable logistic regression on the tail-stretched score
+    -log(1 - score). It lets the fraud share fall further down the list instead of
+    copying the share seen among the reviewed orders. None without at least
+    `min_decisions` decisions, 2 of each kind."""
+    if not labels:
+        return None
+    df = result.orders
+    decided = df["order_id"].map(labels)
+    known = decided.isin(LABELS).to_numpy()
+    y = decided[known].eq("fraud").to_numpy()
+    if known.sum() < min_decisions or y.sum() < 2 or (~y).sum() < 2:
+        return None
+    from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits
 
-    With at least `edge` decisions, the fraud share among the `edge` lowest-ranked decided
-    orders (unreviewed orders mostly rank below them, so the share there is the best guide),
-    with a Wilson interval. Else the typical figure DEFAULT_PRECISION."""
-    if labels:
-        decided = result.orders[result.orders["order_id"].isin(labels.keys())]
-        if len(decided) >= edge:
-            tail = decided.iloc[-edge:]["order_id"].map(labels).eq("fraud")
-            p = float(tail.mean())
-            lo, hi = wilson(float(tail.sum()), edge)
-            return p, lo, hi, f"your decisions (fraud share among the {edge} lowest-ranked orders you reviewed)"
-    v, lo, hi = DEFAULT_PRECISION
-    return v, lo, hi, "assumption (a typical share; mark orders to measure it)"
+    n = len(df)
+    x = -np.log(1.0 - df["score"].to_numpy(float) + 0.5 / n).reshape(-1, 1)
+    with threadpool_limits(1):
+        model = LogisticRegression(C=1.0).fit(x[known], y)
+        return model.predict_proba(x)[:, 1]
 
 
 def money_view(result: RiskResult, capacity_per_day: float = 5.0, precision: float | None = None,
                precision_source: str | None = None, loss_share: float = 1.0,
-               labels: dict[str, str] | None = None) -> MoneyView:
+               labels: dict[str, str] | None = None, edge: int = 20) -> MoneyView:
+    """See MoneyView. The share of fraud among reviewed orders without a decision:
+    - `precision` when given (the merchant's own figure), with the typical range around it;
+    - else, with 20+ decisions: the estimate from `fraud_probability` (falls with the rank);
+      range from 0 (only confirmed fraud counts) to the fraud share among the `edge`
+      lowest-ranked decided orders applied to all of them (generous: the share keeps falling);
+    - else the typical figure DEFAULT_PRECISION (30%, 10% to 60%).
+    """
     df = result.orders
     days = _period_days(result)
     n_review = int(min(len(df), round(capacity_per_day * days)))
     reviewed = df.iloc[:n_review]  # riskiest first
-    p_auto, lo, hi, source = unlabelled_precision(result, labels)
-    if precision is None:
-        precision = p_auto
-    else:
-        lo, hi = min(lo, precision), max(hi, precision)
-        source = precision_source or "your setting"
     value = reviewed["order_value"].clip(lower=0).to_numpy(float)
     decision = reviewed["order_id"].map(labels or {}).to_numpy(object)
-    is_fraud = np.array([d == "fraud" for d in decision])
-    undecided = np.array([d not in LABELS for d in decision])
+    is_fraud = np.array([d == "fraud" for d in decision], dtype=bool)
+    undecided = np.array([d not in LABELS for d in decision], dtype=bool)
     fraud_value = float(value[is_fraud].sum())
     open_value = float(value[undecided].sum())
+    prob = None if precision is not None else fraud_probability(result, labels)
+    if precision is not None:
+        _, lo, hi = DEFAULT_PRECISION
+        lo, hi = min(lo, precision), max(hi, precision)
+        source = precision_source or "your setting"
+        expected, low, high = open_value * precision, open_value * lo, open_value * hi
+    elif prob is not None:
+        p_open = prob[:n_review][undecided]
+        precision = float(p_open.mean()) if len(p_open) else 0.0
+        decided = df[df["order_id"].isin((labels or {}).keys())]
+        tail = decided.iloc[-edge:]["order_id"].map(labels).eq("fraud")
+        hi = wilson(float(tail.sum()), len(tail))[1]
+        source = "your decisions (chance of fraud by risk score, learnt from the orders you reviewed)"
+        expected = float((value[undecided] * p_open).sum())
+        low, high = 0.0, max(open_value * hi, expected)
+    else:
+        precision, lo, hi = DEFAULT_PRECISION
+        source = "assumption (a typical share; mark orders to measure it)"
+        expected, low, high = open_value * precision, open_value * lo, open_value * hi
     return MoneyView(
         flagged_orders=int(df["flag"].sum()), value_at_risk=float(df.loc[df["flag"], "order_value"].clip(lower=0).sum()),
         days=days, capacity_per_day=capacity_per_day, reviewed_orders=n_review, reviewed_value=float(value.sum()),
         labelled_orders=int((~undecided).sum()), labelled_fraud_value=fraud_value, precision=float(precision),
         precision_source=source,
-        loss_prevented=loss_share * (fraud_value + open_value * precision),
-        loss_low=min(loss_share, 0.7) * (fraud_value + open_value * lo),
-        loss_high=max(loss_share, 1.0) * (fraud_value + open_value * hi),
+        loss_prevented=loss_share * (fraud_value + expected),
+        loss_low=min(loss_share, 0.7) * (fraud_value + low),
+        loss_high=max(loss_share, 1.0) * (fraud_value + high),
     )
 
 
@@ -1092,9 +1120,9 @@ def business_value(
 ) -> ValueEstimate:
     """Monthly loss prevented by reviewing the riskiest orders before shipping.
 
-    value = loss_share × (value of reviewed orders marked fraud + value of reviewed orders
-    without a decision × share of fraud expected among them), per month. See MoneyView.
-    Without decisions the share is an assumption (30%, plausible 10% to 60%).
+    value = loss_share × (value of reviewed orders marked fraud + expected fraud value among
+    the reviewed orders without a decision), per month. See money_view for how the chance of
+    fraud of undecided orders is estimated (from 20+ decisions) or assumed (30%, 10% to 60%).
     """
     if result is None:
         if orders is None:
@@ -1118,7 +1146,7 @@ def business_value(
             Assumption("capacity_per_day", "Orders your team can review per day", capacity_per_day, "orders/day",
                        "how many of the riskiest orders someone checks before shipping", 1.0, 50.0),
             Assumption("precision", "Share of fraud among reviewed orders without a decision", mv.precision, "%",
-                       "measured on your decisions when you have 20 or more, else a typical figure",
+                       "estimated from your decisions when you have 20 or more, else a typical figure",
                        min(DEFAULT_PRECISION[1], mv.precision), max(DEFAULT_PRECISION[2], mv.precision)),
             Assumption("loss_share", "Share of a fraud order's value that would be lost", loss_share, "%",
                        "goods shipped plus chargeback fees; 100% means the whole order value", 0.7, 1.5),

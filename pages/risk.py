@@ -312,7 +312,7 @@ with tab_money:
               help=f"Range {money(mv.monthly_low, currency)} to {money(mv.monthly_high, currency)}. Value of the "
                    "reviewed orders you marked as fraud, plus the value of the reviewed orders without a decision × "
                    "the share of fraud expected among them, × the share of value lost.")
-    st.caption(f"Share of fraud expected among reviewed orders without a decision: {pct(mv.precision, 0)}, from "
+    st.caption(f"Average chance of fraud among reviewed orders without a decision: {pct(mv.precision, 1)}, from "
                f"{mv.precision_source}. {mv.labelled_orders:,} of the {mv.reviewed_orders:,} orders reviewed over "
                f"{mv.days:.0f} days carry a decision. Only orders stopped before shipping count; fraud the review "
                "misses is not included.")
@@ -328,5 +328,10 @@ with tab_money:
     fig.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="Orders reviewed per day",
                       yaxis_title=f"Loss prevented per month ({currency})", legend=dict(orientation="h", y=1.1))
     st.plotly_chart(fig, width="stretch")
-    st.caption("Reviewing deeper down the list adds orders that are less and less likely to be fraud; the estimate "
-               "only knows that once you have marked orders there.")
+    if mv.precision_source.startswith("your decisions"):
+        st.caption("The chance of fraud falls with the risk score, as learnt from your decisions, so each extra "
+                   "review adds less. The range runs from the fraud you confirmed alone to a generous case where "
+                   "unreviewed orders are as often fraud as the lowest-ranked orders you reviewed.")
+    else:
+        st.caption("Without review decisions the same share of fraud is assumed at every capacity. In practice it "
+                   "falls as you review deeper down the list, so the right end of the curve is optimistic.")
