@@ -86,9 +86,10 @@ def reason_counts(flagged: pd.DataFrame) -> pd.DataFrame:
 def day_chart(alerts: pd.DataFrame, metric: str, segment: str) -> go.Figure:
     d = alerts[(alerts["metric"] == metric) & (alerts["segment"] == segment)].sort_values("date")
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=d["date"], y=d["upper"], line=dict(width=0), showlegend=False, hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=d["date"], y=d["lower"], fill="tonexty", fillcolor="rgba(100,149,237,0.2)",
-                             line=dict(width=0), name="Expected range"))
+    fig.add_trace(go.Scatter(x=d["date"], y=d["upper"], mode="lines", line=dict(width=0), showlegend=False,
+                             hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=d["date"], y=d["lower"], mode="lines", fill="tonexty",
+                             fillcolor="rgba(100,149,237,0.2)", line=dict(width=0), name="Expected range"))
     fig.add_trace(go.Scatter(x=d["date"], y=d["expected"], line=dict(color="cornflowerblue", dash="dot", width=1),
                              name="Expected"))
     fig.add_trace(go.Scatter(x=d["date"], y=d["actual"], line=dict(color="#444", width=1.2), name="Actual"))

@@ -318,9 +318,10 @@ with tab_money:
                "misses is not included.")
     curve = R.capacity_curve(result, loss_share, labels)
     fig = go.Figure([
-        go.Scatter(x=curve["capacity"], y=curve["high"], line=dict(width=0), showlegend=False, hoverinfo="skip"),
-        go.Scatter(x=curve["capacity"], y=curve["low"], fill="tonexty", fillcolor="rgba(46,139,87,0.15)",
-                   line=dict(width=0), name="Plausible range"),
+        go.Scatter(x=curve["capacity"], y=curve["high"], mode="lines", line=dict(width=0), showlegend=False,
+                   hoverinfo="skip"),
+        go.Scatter(x=curve["capacity"], y=curve["low"], mode="lines", fill="tonexty",
+                   fillcolor="rgba(46,139,87,0.15)", line=dict(width=0), name="Plausible range"),
         go.Scatter(x=curve["capacity"], y=curve["monthly"], mode="lines+markers", line=dict(color="seagreen"),
                    name="Estimate"),
     ])
