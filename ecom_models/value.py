@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ecom_models.formatting import format_money
+
 
 @dataclass(frozen=True)
 class Assumption:
@@ -536,21 +538,8 @@ def summarise(levers: dict[str, Lever], overrides: dict[str, dict] | None = None
 # --------------------------------------------------------------------------------------------
 # Formatting shared by the page and the report (same output as ecom_ui.common.money)
 # --------------------------------------------------------------------------------------------
-_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "INR": "₹", "AUD": "A$", "CAD": "C$", "CHF": "CHF "}
-
-
 def fmt_money(value, currency: str = "USD") -> str:
-    if value is None or not _finite(value):
-        return "–"
-    symbol = _SYMBOLS.get(currency, currency + " ")
-    sign = "-" if value < 0 else ""
-    v = abs(float(value))
-    if v >= 1e6:
-        return f"{sign}{symbol}{v / 1e6:,.2f}M"
-    if v >= 1e4:
-        return f"{sign}{symbol}{v / 1e3:,.1f}k"
-    decimals = 0 if v >= 100 else 2
-    return f"{sign}{symbol}{v:,.{decimals}f}"
+    return format_money(value, currency)
 
 
 def fmt_figure(value, unit: str, currency: str = "USD") -> str:

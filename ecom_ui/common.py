@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from ecom_models.errors import InputError
+from ecom_models.formatting import format_money
 from ecom_models.workspace import Workspace, content_hash, default_workspace_name
 
 
@@ -75,24 +76,9 @@ def store_currency() -> str:
     return "USD"
 
 
-_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "INR": "₹", "AUD": "A$", "CAD": "C$", "CHF": "CHF "}
-
-
 def money(value: float | None, currency: str | None = None, decimals: int | None = None) -> str:
     """Format an amount in the store's currency: $1,234 / €12.5k / £3.2M."""
-    if value is None or pd.isna(value):
-        return "–"
-    currency = currency or store_currency()
-    symbol = _SYMBOLS.get(currency, currency + " ")
-    sign = "-" if value < 0 else ""
-    v = abs(float(value))
-    if decimals is None:
-        if v >= 1e6:
-            return f"{sign}{symbol}{v / 1e6:,.2f}M"
-        if v >= 1e4:
-            return f"{sign}{symbol}{v / 1e3:,.1f}k"
-        decimals = 0 if v >= 100 else 2
-    return f"{sign}{symbol}{v:,.{decimals}f}"
+    return format_money(value, currency or store_currency(), decimals)
 
 
 def pct(value: float | None, decimals: int = 1, signed: bool = False) -> str:
