@@ -97,6 +97,7 @@ PAGE_ASSUMPTIONS = {
     "recommendations": ("recommend.assumptions", "default"),
     "reviews": ("sentiment.assumptions", "current"),
     "images": ("images.assumptions", "default"),
+    "risk": ("risk.assumptions", "default"),
 }
 
 
