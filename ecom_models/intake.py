@@ -170,6 +170,10 @@ def _read_csv(text: str, name: str, info: ReadInfo, utf8: bytes | None = None) -
     delimiter = _sniff_delimiter(text)
     info.delimiter = delimiter
     header_line = next((ln for ln in text[:65536].splitlines() if ln.strip()), "")
+    if _count_outside_quotes(header_line, delimiter) == 0:
+        # One column (a plain list of reviews, say): no separator, so commas inside values stay.
+        delimiter = "\x1f"
+        info.delimiter = "none (one column)"
     header = next(csv.reader([header_line], delimiter=delimiter), [])
     if not header or not header[0].strip():
         raise InputError("could not find column names in the first line.", file=name,

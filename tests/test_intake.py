@@ -244,8 +244,9 @@ def test_text_renamed_to_xlsx_and_garbage_parquet(tmp_path):
 
 
 def test_single_column_review_file():
-    result = ingest(b"review\nGreat mug\nArrived broken\n", name="reviews.csv")
-    assert result.kind == "reviews" and result.df["text"].tolist() == ["Great mug", "Arrived broken"]
+    result = ingest(b'review\nGreat mug\nArrived broken, sadly\n"Fast, ""great"" service"\n', name="reviews.csv")
+    assert result.kind == "reviews"
+    assert result.df["text"].tolist() == ["Great mug", "Arrived broken, sadly", 'Fast, "great" service']
 
 
 def test_missing_values_survive_the_workspace(tmp_path):
