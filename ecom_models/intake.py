@@ -707,12 +707,16 @@ def _has_required(m: ColumnMapping, kind: str) -> bool:
 
 
 def ingest(source, kind: str | None = None, name: str | None = None, mapping_override: dict | None = None,
-           default_currency: str = "USD") -> IngestResult:
-    """Read, map, clean and check one file. Raises InputError when it cannot be used at all."""
+           default_currency: str = "USD", read_info: ReadInfo | None = None) -> IngestResult:
+    """Read, map, clean and check one file. Raises InputError when it cannot be used at all.
+
+    `source` may be a frame already read by `read_table`; pass its `read_info` so the blank and
+    malformed lines dropped while reading are still counted in the report.
+    """
     info = ReadInfo(format="")
     if isinstance(source, pd.DataFrame):
         raw, name = source.reset_index(drop=True), name or "table"
-        info.format = "dataframe"
+        info = read_info or ReadInfo(format="dataframe")
     else:
         raw = read_table(source, name=name, info=info)
         name = name or (Path(source).name if isinstance(source, (str, Path)) else getattr(source, "name", "upload"))

@@ -79,7 +79,8 @@ with tab_upload:
             if st.button("Check and save to workspace", type="primary", key=f"save-{file_key}"):
                 try:
                     with st.spinner("Checking every row…"):
-                        result = intake.ingest(raw, kind=kind, name=upload.name, mapping_override=override)
+                        result = intake.ingest(raw, kind=kind, name=upload.name, mapping_override=override,
+                                               read_info=read_info)
                     ws.save_dataset(name, kind, result.df, source_file=upload.name, mapping=result.mapping,
                                     report=result.report.to_dict())
                     if changed or remembered:

@@ -44,6 +44,7 @@ def test_home_then_upload_orders(browser, tmp_path, fixtures_dir):
         page.screenshot(path=str(SCREENSHOTS / "data-upload.png"), full_page=True)
         assert page.locator('[data-testid="stException"]').count() == 0
         assert page.get_by_text("Cancelled lines").count() >= 1
+        assert page.get_by_text("13 of 15 rows usable").count() >= 1  # two blank trailing rows left out
 
         page.goto(url)
         wait_until_idle(page)

@@ -257,3 +257,10 @@ def test_missing_values_survive_the_workspace(tmp_path):
     info = ws.save_dataset("d", "reviews", df)
     back = ws.load_dataset(info.id)
     assert back["a"].isna().tolist() == [False, True] and back["b"].isna().all()
+
+
+def test_counts_survive_reading_first(fixtures_dir):
+    info = intake.ReadInfo(format="")
+    raw = intake.read_table(fixtures_dir / "invoice_style.csv", info=info)
+    result = ingest(raw, kind="orders", name="invoice_style.csv", read_info=info)
+    assert result.report.rows_in == 15 and result.report.quirk_counts["blank_rows"] == 2
