@@ -111,8 +111,11 @@ def revenue_trend(orders: pd.DataFrame, freq: str = "W", end=None) -> pd.DataFra
     revenue = lines.groupby(period)["revenue"].sum()
     sale = lines["line_type"] == "sale"
     order_count = lines[sale].groupby(period[sale])["order_id"].nunique()
-    out = pd.DataFrame({"revenue": revenue, "orders": order_count}).fillna(0).reset_index(names="period")
-    return out
+    out = pd.DataFrame({"revenue": revenue, "orders": order_count}).fillna(0)
+    if freq == "D" and len(out):
+        # Days without sales are zero, not a straight line drawn across the gap.
+        out = out.reindex(pd.date_range(out.index.min(), out.index.max(), freq="D"), fill_value=0)
+    return out.rename_axis("period").reset_index()
 
 
 def top_by(orders: pd.DataFrame, column: str, n: int = 10) -> pd.DataFrame:

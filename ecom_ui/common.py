@@ -84,6 +84,7 @@ def money(value: float | None, currency: str | None = None, decimals: int | None
 def pct(value: float | None, decimals: int = 1, signed: bool = False) -> str:
     if value is None or pd.isna(value):
         return "–"
+    value = float(value) + 0.0  # -0.0 + 0.0 is +0.0: no "-0.0%" on the page
     return f"{value * 100:+.{decimals}f}%" if signed else f"{value * 100:.{decimals}f}%"
 
 

@@ -48,3 +48,9 @@ def test_trend_weeks_end_on_the_last_day_and_top_lists():
     assert trend["revenue"].sum() == pytest.approx(50 + 120)
     top = top_by(lines(), "country")
     assert top.iloc[0]["country"] == "US"
+
+
+def test_daily_trend_fills_days_without_sales():
+    trend = revenue_trend(lines(), "D")
+    assert len(trend) == (pd.Timestamp("2024-01-07") - pd.Timestamp("2023-12-25")).days + 1
+    assert trend.loc[trend["period"] == pd.Timestamp("2023-12-30"), "revenue"].item() == 0
