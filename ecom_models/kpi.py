@@ -108,6 +108,7 @@ def revenue_trend(orders: pd.DataFrame, freq: str = "W", end=None) -> pd.DataFra
         lines = lines[day <= end]
         day = day[day <= end]
         period = end - pd.to_timedelta(((end - day).dt.days // 7) * 7 + 6, unit="D")
+        first_day = day.min()
     revenue = lines.groupby(period)["revenue"].sum()
     sale = lines["line_type"] == "sale"
     order_count = lines[sale].groupby(period[sale])["order_id"].nunique()
@@ -115,7 +116,10 @@ def revenue_trend(orders: pd.DataFrame, freq: str = "W", end=None) -> pd.DataFra
     if freq == "D" and len(out):
         # Days without sales are zero, not a straight line drawn across the gap.
         out = out.reindex(pd.date_range(out.index.min(), out.index.max(), freq="D"), fill_value=0)
-    return out.rename_axis("period").reset_index()
+    out = out.rename_axis("period").reset_index()
+    if freq != "D" and len(out):
+        out = out[out["period"] >= first_day]  # a week cut by the start of the data would look like a drop
+    return out.reset_index(drop=True)
 
 
 def top_by(orders: pd.DataFrame, column: str, n: int = 10) -> pd.DataFrame:

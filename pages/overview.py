@@ -4,7 +4,6 @@ Must stay light: no model imports here (the home page never loads TensorFlow).
 """
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from ecom_models.kpi import compute_kpis, filter_orders, revenue_trend, top_by
@@ -76,18 +75,18 @@ left, right = st.columns([3, 2])
 with left:
     freq = "D" if days <= 62 else "W"
     trend = revenue_trend(filter_orders(segmented, start - pd.Timedelta(days=days), end), freq, end=end)
-    fig = px.area(trend, x="period", y="revenue", labels={"period": "", "revenue": f"Net revenue ({currency})"},
-                  title=f"{'Daily' if freq == 'D' else 'Weekly'} net revenue (this period and the one before)")
-    fig.add_vline(x=start, line_dash="dot", line_color="grey")
-    fig.update_layout(height=340, margin=dict(l=10, r=10, t=50, b=10))
-    st.plotly_chart(fig, width="stretch")
+    # Streamlit's built-in (Vega-Lite) charts: the home page then never loads Plotly's large bundle.
+    st.markdown(f"**{'Daily' if freq == 'D' else 'Weekly'} net revenue** (this period and the one before; "
+                f"the period starts {start:%d %b})")
+    st.area_chart(trend.set_index("period")[["revenue"]].rename(columns={"revenue": f"Net revenue ({currency})"}),
+                  height=300, x_label="", y_label=f"Net revenue ({currency})")
 with right:
     top_categories = top_by(period_lines, "category", 8)
     if not top_categories.empty:
-        fig = px.bar(top_categories.iloc[::-1], x="revenue", y="category", orientation="h",
-                     labels={"revenue": f"Net revenue ({currency})", "category": ""}, title="Top categories")
-        fig.update_layout(height=340, margin=dict(l=10, r=10, t=50, b=10))
-        st.plotly_chart(fig, width="stretch")
+        st.markdown("**Top categories**")
+        # horizontal: x_label names the category axis (drawn vertically), y_label the values
+        st.bar_chart(top_categories.set_index("category")[["revenue"]], horizontal=True, height=300,
+                     x_label="", y_label=f"Net revenue ({currency})", sort="-revenue")
     else:
         st.info("The file has no category column, so there is no category breakdown.")
 
