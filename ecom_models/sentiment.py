@@ -32,7 +32,6 @@ Heavy imports (onnxruntime, tokenizers, tensorflow, vaderSentiment) happen insid
 from __future__ import annotations
 
 import html
-import json
 import os
 import re
 import threading

@@ -114,6 +114,17 @@ def empty_state(kind: str, what_for: str) -> None:
         st.rerun()
 
 
+def require_data(kind: str, what_for: str) -> ActiveData:
+    """The page's data of this kind, with the note saying where it comes from; without it, an
+    empty state naming the file needed, and the page stops there."""
+    data = active_data(kind)
+    if data is None:
+        empty_state(kind, what_for)
+        st.stop()
+    data_source_note(data)
+    return data
+
+
 def show_input_error(exc: InputError) -> None:
     st.error(exc.message, icon=":material/error:")
 
@@ -129,5 +140,5 @@ def guarded(fn, *args, **kwargs):
 
 __all__ = [
     "ActiveData", "active_data", "content_hash", "data_source_note", "demo_store", "empty_state", "guarded",
-    "money", "number", "page_header", "pct", "show_input_error", "store_currency", "workspace",
+    "money", "number", "page_header", "pct", "require_data", "show_input_error", "store_currency", "workspace",
 ]

@@ -12,7 +12,7 @@ from ecom_models import abtest as ab
 from ecom_models.errors import InputError
 from ecom_ui.abtest import VERDICT_STYLE, cumulative_chart, fmt_p, fmt_range, fmt_value, forest_chart
 from ecom_ui.common import (active_data, data_source_note, empty_state, guarded, money, number, page_header, pct,
-                            show_input_error, store_currency, workspace)
+                            show_input_error, store_currency)
 
 page_header("A/B tests", "Did the change work, how sure can you be, what is it worth per month, and how long to keep the test "
             "running. Each variant is compared with the control group, the version you have today.")

@@ -10,16 +10,18 @@ import streamlit as st
 from ecom_models import report as RP
 from ecom_models import value as V
 from ecom_ui import value as U
-from ecom_ui.common import active_data, data_source_note, empty_state, money, page_header, workspace
+from ecom_ui.common import (
+    active_data,
+    money,
+    page_header,
+    require_data,
+    workspace,
+)
 
 page_header("Business value", "What AI is worth to your store: each model's effect on your own data, added up into one "
             "business case with honest ranges. Edit any assumption; your edits are saved in this workspace.")
 
-orders = active_data("orders")
-if orders is None:
-    empty_state("orders", "(an order-lines export) to put a money value on each model")
-    st.stop()
-data_source_note(orders)
+orders = require_data("orders", "(an order-lines export) to put a money value on each model")
 
 
 def _companion(kind: str):

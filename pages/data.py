@@ -3,14 +3,13 @@ report, choose which dataset each page uses, and manage workspaces."""
 
 import hashlib
 
-import pandas as pd
 import streamlit as st
 
 from ecom_models import intake
 from ecom_models.errors import InputError
 from ecom_models.schemas import SYNONYM_INDEX
 from ecom_models.workspace import create_workspace, delete_workspace, import_workspace, list_workspaces
-from ecom_ui.common import number, page_header, workspace
+from ecom_ui.common import page_header, workspace
 
 page_header("Data & workspace", "Upload your exports; they are checked, mapped and kept on this machine only.")
 

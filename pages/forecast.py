@@ -12,8 +12,17 @@ import streamlit as st
 
 from ecom_models import forecast as F
 from ecom_models.errors import InputError
-from ecom_ui.common import (active_data, data_source_note, empty_state, guarded, money, number, page_header, pct,
-                            show_input_error, workspace)
+from ecom_ui.common import (
+    active_data,
+    guarded,
+    money,
+    number,
+    page_header,
+    pct,
+    require_data,
+    show_input_error,
+    workspace,
+)
 
 page_header("Forecast & what-if", "How much you will sell in the coming weeks, how sure we are, and what a price "
             "change, a promotion or a sale day would change. Every model is checked on past weeks it did not see.")
@@ -59,11 +68,7 @@ def _total_range(fc: pd.DataFrame) -> tuple[float, float, float]:
 
 
 # -- data ---------------------------------------------------------------------------------------
-data = active_data("orders")
-if data is None:
-    empty_state("orders", "(order lines with a date, and quantity or revenue)")
-    st.stop()
-data_source_note(data)
+data = require_data("orders", "(order lines with a date, and quantity or revenue)")
 orders = data.df
 traffic_data = active_data("traffic")
 traffic = traffic_data.df if traffic_data is not None else None

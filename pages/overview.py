@@ -7,19 +7,23 @@ import pandas as pd
 import streamlit as st
 
 from ecom_models.kpi import compute_kpis, filter_orders, revenue_trend, top_by
-from ecom_ui.common import active_data, data_source_note, empty_state, money, number, page_header, pct
+from ecom_ui.common import (
+    active_data,
+    money,
+    number,
+    page_header,
+    pct,
+    require_data,
+    store_currency,
+)
 
 page_header("Your store at a glance", "Sales, customers and data quality, compared with the period before.")
 
-orders_data = active_data("orders")
-if orders_data is None:
-    empty_state("orders", "(an order-lines export from Shopify, WooCommerce, Amazon or any shop system)")
-    st.stop()
-data_source_note(orders_data)
+orders_data = require_data("orders", "(an order-lines export from Shopify, WooCommerce, Amazon or any shop system)")
 orders = orders_data.df
 traffic_data = active_data("traffic")
 traffic = traffic_data.df if traffic_data is not None else None
-currency = str(orders["currency"].mode().iloc[0]) if orders["currency"].notna().any() else "USD"
+currency = store_currency()
 
 # Returns trail weeks behind the last sale: the period ends with the last sale, not the last refund.
 sale_dates = orders.loc[orders["line_type"] == "sale", "order_date"]

@@ -5,23 +5,27 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-import pandas as pd
 import streamlit as st
 
 from ecom_models import sentiment as S
 from ecom_ui import reviews as R
-from ecom_ui.common import (active_data, data_source_note, empty_state, guarded, money, number, page_header, pct,
-                            store_currency, workspace)
+from ecom_ui.common import (
+    active_data,
+    guarded,
+    money,
+    number,
+    page_header,
+    pct,
+    require_data,
+    store_currency,
+    workspace,
+)
 
 page_header("Reviews", "What your customers praise and complain about, per product and per topic (shipping, quality, "
             "size and fit, price, service). Read offline by a text model shipped with the app, checked against your "
             "own star ratings.")
 
-data = active_data("reviews")
-if data is None:
-    empty_state("reviews", "(review text, ideally with stars, product and date)")
-    st.stop()
-data_source_note(data)
+data = require_data("reviews", "(review text, ideally with stars, product and date)")
 ws = workspace()
 
 analysis = guarded(R.analysis, data.key, data.df, ws)

@@ -9,17 +9,22 @@ import streamlit as st
 
 from ecom_models import anomaly as A
 from ecom_ui import risk as R
-from ecom_ui.common import (active_data, data_source_note, demo_store, empty_state, guarded, money, number,
-                            page_header, pct, workspace)
+from ecom_ui.common import (
+    active_data,
+    demo_store,
+    guarded,
+    money,
+    number,
+    page_header,
+    pct,
+    require_data,
+    workspace,
+)
 
 page_header("Risk & anomalies", "Orders that look like fraud or abuse, each with its reasons in words; days when "
             "sales broke down; and what reviewing the riskiest orders is worth. Computed on your own orders, offline.")
 
-data = active_data("orders")
-if data is None:
-    empty_state("orders", "(order lines with order id, date, quantity and price)")
-    st.stop()
-data_source_note(data)
+data = require_data("orders", "(order lines with order id, date, quantity and price)")
 traffic = active_data("traffic")
 
 with st.sidebar:
