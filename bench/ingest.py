@@ -72,7 +72,7 @@ def main() -> None:
     print(f"parse     {t1 - t0:6.2f} s")
     print(f"map       {t2 - t1:6.2f} s  ({len(mapping.mapping)} columns mapped)")
     print(f"validate  {t3 - t2:6.2f} s  (clean + quirks; {result.report.rows_usable:,} usable of {result.report.rows_in:,})")
-    print(f"kpis      {t4 - t3:6.2f} s  (orders {summary['orders']:,}, net revenue {summary['net_revenue']:,.0f})")
+    print(f"kpis      {t4 - t3:6.2f} s  ({len(kpis)} KPIs; orders {summary['orders']:,}, net revenue {summary['net_revenue']:,.0f})")
     print(f"total     {t4 - t0:6.2f} s")
     print(f"peak RSS  {peak:,.0f} MB (process; {base_rss:,.0f} MB before ingest)")
 

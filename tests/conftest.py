@@ -1,6 +1,5 @@
 """Shared test setup: every test gets its own workspace folder, never the user's."""
 
-import os
 import sys
 from pathlib import Path
 
