@@ -21,6 +21,8 @@ Storage layout (all tables created on open):
 - `kv`: JSON documents by (namespace, key): mappings remembered by header, assumptions,
   scenarios, labels, small results.
 - `frames`: DataFrames by (namespace, key), data in table `frame_<id>`.
+- `results` + `result_blobs`: model results by key with their Parquet/npy parts, under a
+  size cap with least-recently-used eviction (see ecom_models/results.py).
 """
 
 from __future__ import annotations
@@ -379,6 +381,13 @@ def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.execute(
         "CREATE TABLE IF NOT EXISTS frames (namespace VARCHAR, key VARCHAR, id VARCHAR, updated_at VARCHAR, PRIMARY KEY (namespace, key))"
+    )
+    # model results by key, with their Parquet/npy parts (ecom_models.results)
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS results (kind VARCHAR, key VARCHAR, doc VARCHAR, bytes BIGINT, created_at DOUBLE, used_at DOUBLE, PRIMARY KEY (kind, key))"
+    )
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS result_blobs (kind VARCHAR, key VARCHAR, name VARCHAR, fmt VARCHAR, data BLOB, PRIMARY KEY (kind, key, name))"
     )
 
 

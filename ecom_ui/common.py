@@ -29,6 +29,13 @@ def workspace() -> Workspace:
     return _workspace(name, os.environ.get("ECOM_WORKSPACE_DIR", ""))
 
 
+def results():
+    """The results store of this session's workspace (model results kept across restarts)."""
+    from ecom_models.results import ResultsStore
+
+    return ResultsStore(workspace())
+
+
 @st.cache_resource(show_spinner="Building the demo store…")
 def demo_store():
     from ecom_models.demo import demo_store as build
@@ -140,5 +147,5 @@ def guarded(fn, *args, **kwargs):
 
 __all__ = [
     "ActiveData", "active_data", "content_hash", "data_source_note", "demo_store", "empty_state", "guarded",
-    "money", "number", "page_header", "pct", "require_data", "show_input_error", "store_currency", "workspace",
+    "money", "number", "page_header", "pct", "require_data", "results", "show_input_error", "store_currency", "workspace",
 ]

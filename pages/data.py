@@ -127,6 +127,18 @@ with tab_datasets:
 with tab_workspace:
     st.markdown(f"Current workspace: **{ws.name}** (`{ws.path}`)")
     st.caption("A workspace is one file on this machine holding your uploads, settings, labels and scenarios.")
+    from ecom_models.results import format_size
+    from ecom_ui.common import results
+
+    usage = results().usage()
+    r1, r2 = st.columns([3, 1])
+    r1.caption(f"Kept model results: **{format_size(usage['bytes'])}** in {usage['entries']:,} results "
+               f"(limit {format_size(usage['max_bytes'])}; the least recently used are dropped first and "
+               "recomputed when needed).")
+    if usage["entries"] and r2.button("Clear kept results", help="Frees the space; every page fits its models again "
+                                                                 "on its next visit."):
+        results().clear()
+        st.rerun()
     names = list_workspaces() or [ws.name]
     c1, c2 = st.columns(2)
     switch_to = c1.selectbox("Switch to", names, index=names.index(ws.name) if ws.name in names else 0)

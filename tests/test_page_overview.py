@@ -58,3 +58,4 @@ def test_data_page_renders_and_lists_workspace():
     at = AppTest.from_file("../pages/data.py", default_timeout=120).run()
     assert not at.exception
     assert any("demo store" in i.value for i in at.info)
+    assert any("Kept model results" in c.value for c in at.caption)
