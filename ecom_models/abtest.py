@@ -1182,6 +1182,9 @@ def analyze(
     days = upd = None
     if spec.date_col and not spec.aggregated:
         d = pd.to_datetime(data[spec.date_col], errors="coerce", format="mixed") if not pd.api.types.is_datetime64_any_dtype(data[spec.date_col]) else data[spec.date_col]
+        from ecom_models.dates import guard_daily
+
+        d = d.where(guard_daily(d, "the test duration")[0])
         if d.notna().any():
             days = float((d.max().normalize() - d.min().normalize()).days + 1)
             upd = len(data) / days
@@ -1231,7 +1234,11 @@ def cumulative_lift(df: pd.DataFrame, spec: ExperimentSpec, metric: str, control
     if m is None or m.kind == "ratio":
         raise InputError(f"lift over time is available for conversion and average metrics, not '{metric}'.")
     y = _metric_values(df, m, m.column)
-    d = pd.to_datetime(df[spec.date_col], errors="coerce", format="mixed").dt.normalize()
+    from ecom_models.dates import guard_daily
+
+    d = pd.to_datetime(df[spec.date_col], errors="coerce", format="mixed")
+    plausible, _ = guard_daily(d, "lift over time")
+    d = d.where(plausible).dt.normalize()
     v = df[spec.variant_col].astype(str)
     keep = v.isin([control, variant]) & d.notna() & y.notna()
     frame = pd.DataFrame({"d": d[keep], "v": v[keep], "y": y[keep]})

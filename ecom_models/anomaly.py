@@ -758,6 +758,10 @@ def daily_metrics(orders: pd.DataFrame, traffic: pd.DataFrame | None = None, seg
     """Tidy daily metrics: date, segment ("all" or e.g. "country: DE"), revenue, orders, aov,
     sessions, conversion. Days without orders are included with zeros."""
     lines = sale_lines(orders)
+    if len(lines):
+        from ecom_models.dates import guard_daily
+
+        lines = lines[guard_daily(lines["order_date"], "the daily alerts")[0].to_numpy()]
     if lines.empty:
         raise InputError("there are no sale lines to build daily figures from.",
                          fix="load an orders export that contains the orders themselves.")
@@ -945,7 +949,10 @@ def compare_daily_methods(orders: pd.DataFrame, n_days: int = 20, drop: float = 
 
     Columns: method, name, found, planted, recall, other_alerts, other_days.
     """
+    from ecom_models.dates import guard_daily
+
     lines = sale_lines(orders)
+    lines = lines[guard_daily(lines["order_date"], "the alert test")[0].to_numpy()]
     day = pd.to_datetime(lines["order_date"]).dt.normalize()
     all_days = pd.Series(day.unique()).sort_values().reset_index(drop=True)
     if len(all_days) < 10 * 7:

@@ -178,10 +178,14 @@ def build_series(
                          fix=f"use one of: {', '.join(c for c in BY_COLUMNS if c in orders.columns)}.")
     sales, cancels = _lines(orders)
     sales = sales[sales["order_date"].notna()]
+    from ecom_models.dates import guard_daily
+
+    plausible, date_notes = guard_daily(sales["order_date"], "the forecast")
+    sales = sales[plausible.to_numpy()]
     if sales.empty:
         raise InputError("there are no sales lines with a date in the orders.", column="order_date",
                          fix="check that the date column is mapped and the file contains sales, not only returns.")
-    notes: list[str] = []
+    notes: list[str] = list(date_notes)
     day = sales["order_date"].dt.normalize()
     first, last = day.min(), day.max()
 

@@ -22,9 +22,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ecom_models.dates import implausible_dates
 from ecom_models.errors import InputError
 from ecom_models.schemas import ORDERS_FIELDS, REQUIRED, REQUIRED_ANY, SYNONYM_INDEX, normalise_header
 
+IMPLAUSIBLE_LABEL = "Implausible dates (before 1995, in the future, or years away from the rest)"
+IMPLAUSIBLE_ADVICE = "Left out of sales and time series. Correct the year in your export (a typo, 0001-01-01 or 1900-01-01 placeholder)."
 KINDS = ("orders", "reviews", "experiment", "traffic")
 DEFAULT_MAX_MB = 500
 
@@ -72,6 +75,8 @@ class ReadInfo:
     delimiter: str = ""
     bad_lines: int = 0
     blank_rows: int = 0
+    dropped: list = field(default_factory=list)  # first few dropped lines: {line, reason, text}
+    removed_lines: list = field(default_factory=list)  # line numbers dropped before parsing (broken bytes)
 
 
 def read_table(source, name: str | None = None, info: ReadInfo | None = None) -> pd.DataFrame:
@@ -96,16 +101,16 @@ def read_table(source, name: str | None = None, info: ReadInfo | None = None) ->
     elif suffix in (".xls",) or head.startswith(b"\xd0\xcf\x11\xe0"):
         raise InputError("old Excel .xls files are not supported.", file=name, fix="save it as .xlsx or CSV and upload again.")
     else:
-        text, encoding = _decode(data, name)
+        text, encoding = _decode(data, name, info)
         info.encoding = encoding
         stripped = text.lstrip()
         if suffix in (".jsonl", ".ndjson", ".json") or stripped.startswith("{") or stripped.startswith("["):
             info.format = "jsonl"
-            df = _read_json(stripped, name)
+            df = _read_json(stripped, name, info)
         else:
             info.format = "csv"
             # Arrow reads UTF-8 bytes directly; only other encodings need re-encoding.
-            utf8 = data[3:] if encoding == "utf-8-sig" else data if encoding == "utf-8" else text.encode("utf-8")
+            utf8 = data[3:] if encoding == "utf-8-sig" else data if encoding == "utf-8" and not info.bad_lines else text.encode("utf-8")
             df = _read_csv(text, name, info, utf8)
     df = _drop_blank_rows(df, info)
     if df.empty or len(df.columns) == 0:
@@ -114,7 +119,7 @@ def read_table(source, name: str | None = None, info: ReadInfo | None = None) ->
     return df
 
 
-def _decode(data: bytes, name: str) -> tuple[str, str]:
+def _decode(data: bytes, name: str, info: ReadInfo | None = None) -> tuple[str, str]:
     sample = data[:65536]
     if b"\x00" in sample:
         if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -130,6 +135,16 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    from ecom_models.lenient import decode_utf8_lenient
+
+    lenient = decode_utf8_lenient(data)
+    if lenient is not None:  # UTF-8 with a few damaged lines: those lines go, the rest stays readable
+        text, examples, removed = lenient
+        if info is not None:
+            info.bad_lines += len(removed)
+            info.dropped.extend(examples)
+            info.removed_lines = removed
+        return text, "utf-8"
     try:
         return data.decode("cp1252"), "cp1252"
     except UnicodeDecodeError:
@@ -177,37 +192,56 @@ def _read_csv(text: str, name: str, info: ReadInfo, utf8: bytes | None = None) -
     if not header or not header[0].strip():
         raise InputError("could not find column names in the first line.", file=name,
                          fix="make sure the first row holds the column names, separated by commas, semicolons or tabs.")
-    bad = []
+    from ecom_models.lenient import BadRows, read_csv_repairing, restore_line_numbers
 
-    def on_bad_line(row):
-        bad.append(row.number)
-        return "skip"
+    payload = utf8 if utf8 is not None else text.encode("utf-8")
 
-    try:
+    def read(payload: bytes, block_size: int = 1 << 24):
+        bad = BadRows()
         table = pacsv.read_csv(
-            io.BytesIO(utf8 if utf8 is not None else text.encode("utf-8")),
-            read_options=pacsv.ReadOptions(block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_bad_line),
+            io.BytesIO(payload),
+            read_options=pacsv.ReadOptions(block_size=block_size),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=bad),
             convert_options=pacsv.ConvertOptions(
                 column_types={c: pa.string() for c in _unique_headers([h.strip() for h in header])},
                 strings_can_be_null=False, quoted_strings_can_be_null=False,
             ),
         )
+        return table, bad
+
+    def read_any_block(payload: bytes):
+        try:
+            return read(payload)
+        except pa.ArrowInvalid as exc:
+            if "straddl" not in str(exc) and "block" not in str(exc):
+                raise
+            return read(payload, block_size=len(payload) + 1)  # one field longer than a block
+
+    try:
+        table, bad_count, examples = read_csv_repairing(read_any_block, payload, delimiter=delimiter)
     except pa.ArrowInvalid as exc:
         raise InputError(f"the CSV could not be read ({str(exc).splitlines()[0]}).", file=name,
                          fix="open it in a spreadsheet and export it again as CSV.") from None
-    info.bad_lines = len(bad)
+    info.bad_lines += bad_count
+    info.dropped = sorted(info.dropped + restore_line_numbers(examples, info.removed_lines), key=lambda d: d["line"] or 0)
     df = table.to_pandas()
     df.columns = [c.strip() for c in df.columns]
     return df
 
 
-def _read_json(text: str, name: str) -> pd.DataFrame:
+def _read_json(text: str, name: str, info: ReadInfo | None = None) -> pd.DataFrame:
     try:
         if text.startswith("["):
             return pd.read_json(io.StringIO(text), dtype=False).astype("str")
         return pd.read_json(io.StringIO(text), lines=True, dtype=False).astype("str")
     except ValueError as exc:
+        from ecom_models.lenient import read_jsonl_lenient
+
+        df, examples, count = read_jsonl_lenient(text) if not text.startswith("[") else (pd.DataFrame(), [], 0)
+        if len(df.columns) and info is not None:  # damaged lines dropped, the others kept
+            info.bad_lines += count
+            info.dropped.extend(examples)
+            return df
         raise InputError(f"the JSON could not be read ({str(exc)[:120]}).", file=name,
                          fix="use JSON Lines: one JSON object per line, all with the same keys.") from None
 
@@ -739,10 +773,12 @@ def ingest(source, kind: str | None = None, name: str | None = None, mapping_ove
             file=name, fix="rename the column in the file, or map it by hand on the Data page.")
     report = QualityReport(file=name, kind=kind, rows_in=len(raw) + info.blank_rows + info.bad_lines, rows_usable=0,
                            mapping=dict(mapping.mapping), confidence=dict(mapping.confidence),
-                           read={k: v for k, v in asdict(info).items() if v not in ("", 0)})
+                           read={k: v for k, v in asdict(info).items() if k not in ("dropped", "removed_lines") and v not in ("", 0)})
     report.add("blank_rows", "Blank rows", info.blank_rows, "Left out. Nothing to do.")
-    report.add("malformed_lines", "Lines with the wrong number of fields", info.bad_lines,
-               "Left out. Check the export for stray separators or line breaks inside values.")
+    report.add("malformed_lines", "Malformed lines (wrong number of fields, broken characters, damaged JSON)",
+               info.bad_lines, "Left out. Check the export for stray separators, quotes or line breaks inside values.")
+    if info.bad_lines and info.dropped:
+        report.quirks[-1].examples = [dict(d) for d in info.dropped[:5]]
     cleaner = {"orders": _clean_orders, "reviews": _clean_reviews, "traffic": _clean_traffic,
                "experiment": _clean_experiment}[kind]
     df = cleaner(raw, mapping.mapping, report, default_currency)
@@ -923,6 +959,9 @@ def _clean_orders(raw: pd.DataFrame, mapping: dict, report: QualityReport, defau
     bad_date = out["order_date"].isna()
     report.add("unreadable_dates", "Dates that could not be read", bad_date,
                "Left out. Use one date format in the column, e.g. 2024-03-31.", raw, rows)
+    odd_date = implausible_dates(out["order_date"]) & ~bad_date
+    report.add("implausible_dates", IMPLAUSIBLE_LABEL, odd_date, IMPLAUSIBLE_ADVICE, raw, rows)
+    bad_date = bad_date | odd_date
     no_product = out["product_id"].isna() & out["product_name"].isna()
     if "product_id" in mapping or "product_name" in mapping:
         report.add("missing_product", "Lines without a product", no_product & ~bad_date,
@@ -1038,6 +1077,9 @@ def _clean_reviews(raw, mapping, report, default_currency) -> pd.DataFrame:
     if "review_id" not in mapping:
         out["review_id"] = pd.Series([f"row-{i}" for i in rows], index=raw.index, dtype="str")
     out["date"] = parse_dates(raw[mapping["date"]])[0] if "date" in mapping else pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
+    odd_date = implausible_dates(out["date"])
+    report.add("implausible_dates", IMPLAUSIBLE_LABEL, odd_date, "The review is kept without its date.", raw, rows)
+    out["date"] = out["date"].where(~odd_date)
     if "rating" in mapping:
         rating, _ = parse_number(raw[mapping["rating"]].astype("str").str.extract(r"([\d.,]+)", expand=False))
         top = rating.max()
@@ -1073,7 +1115,9 @@ def _clean_traffic(raw, mapping, report, default_currency) -> pd.DataFrame:
         out["channel"] = raw[mapping["channel"]].astype("str")
     if "ad_spend" in mapping:
         out["ad_spend"], _ = parse_number(raw[mapping["ad_spend"]])
-    bad = out["date"].isna() | out["sessions"].isna() | (out["sessions"] < 0)
+    odd_date = implausible_dates(out["date"])
+    report.add("implausible_dates", IMPLAUSIBLE_LABEL, odd_date, IMPLAUSIBLE_ADVICE, raw, rows)
+    bad = out["date"].isna() | odd_date | out["sessions"].isna() | (out["sessions"] < 0)
     report.add("unreadable_rows", "Rows with an unreadable date or session count", bad,
                "Left out. Dates like 2024-03-31 and whole numbers of sessions.", raw, rows)
     return out.loc[~bad].reset_index(drop=True)

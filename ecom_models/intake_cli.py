@@ -24,6 +24,7 @@ def run(args) -> dict:
         "quirks": report.quirk_counts,
         "notes": report.notes,
         "read": report.read,
+        "dropped_lines": next((q.examples for q in report.quirks if q.key == "malformed_lines"), []),
     }
     if result.kind == "orders":
         document.update(summarise_orders(result.df))

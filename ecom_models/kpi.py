@@ -99,7 +99,10 @@ def revenue_trend(orders: pd.DataFrame, freq: str = "W", end=None) -> pd.DataFra
     Weeks are counted back from `end` (default: the last line), so the last point is a whole
     week rather than a partial one that looks like a collapse.
     """
+    from ecom_models.dates import guard_daily
+
     lines = orders[~orders["is_duplicate"] & orders["line_type"].isin(["sale", "cancellation", "return"])]
+    lines = lines[guard_daily(lines["order_date"], "the trend")[0].to_numpy()]
     day = lines["order_date"].dt.normalize()
     if freq == "D":
         period = day

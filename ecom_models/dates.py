@@ -1,0 +1,88 @@
+"""Plausible dates and bounded daily series.
+
+Merchants' exports carry impossible dates: a flipped digit (5010), placeholders
+(0001-01-01), Excel's 1900 epoch, a clock reset to 1970. One such date stretches a daily
+series over thousands of years and a model fitted on it never finishes. So:
+
+- `implausible_dates(s)` marks dates before 1995 (before online shops), after today plus a
+  small margin, or far from the bulk of the file's dates (more than a year, or the file's
+  own span, beyond its 1st-99th percentile range). Intake leaves these rows out of time
+  series and counts them as the quirk "implausible dates".
+- `guard_daily(dates)` is what every time-index builder (forecast, daily alerts, A/B lift
+  over time, overview trend) calls before `pd.date_range`: it drops implausible dates and
+  caps the series at `MAX_DAILY_DAYS` recent days, returning a note the page can show.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+EARLIEST = pd.Timestamp("1995-01-01")
+FUTURE_MARGIN_DAYS = 31
+# Ten years of days: enough for any seasonal model, small enough to fit in seconds.
+MAX_DAILY_DAYS = 3660
+_MIN_FOR_BULK = 20
+
+
+def latest_plausible(today: pd.Timestamp | None = None) -> pd.Timestamp:
+    today = pd.Timestamp.today().normalize() if today is None else pd.Timestamp(today).normalize()
+    return today + pd.Timedelta(days=FUTURE_MARGIN_DAYS)
+
+
+def implausible_dates(dates: pd.Series, today: pd.Timestamp | None = None) -> pd.Series:
+    """Boolean mask (same index) of dates that cannot be real order, review or visit dates.
+
+    Missing dates are not implausible (they are unreadable, a different quirk).
+    """
+    d = _as_datetime(dates)
+    present = d.notna()
+    bad = present & ((d < EARLIEST) | (d > latest_plausible(today)))
+    ok = d[present & ~bad]
+    if len(ok) >= _MIN_FOR_BULK:
+        lo, hi = ok.quantile(0.01), ok.quantile(0.99)
+        margin = max(hi - lo, pd.Timedelta(days=365))
+        bad |= present & ((d < lo - margin) | (d > hi + margin))
+    return bad.astype(bool)
+
+
+def examples(dates: pd.Series, mask: pd.Series, raw: pd.Series | None = None, n: int = 3) -> list[str]:
+    """A few of the offending values as the merchant wrote them (or as read)."""
+    source = raw if raw is not None else dates
+    picked = source[np.asarray(mask, dtype=bool)].head(n)
+    return [str(v) for v in picked]
+
+
+def guard_daily(dates: pd.Series, what: str = "the series", max_days: int = MAX_DAILY_DAYS,
+                today: pd.Timestamp | None = None) -> tuple[pd.Series, list[str]]:
+    """Mask of dates a daily index may use, and notes saying what was left out and why.
+
+    Implausible dates are dropped; of the rest, only the last `max_days` days are kept.
+    """
+    d = _as_datetime(dates)
+    notes: list[str] = []
+    bad = implausible_dates(d, today)
+    keep = d.notna() & ~bad
+    if bad.any():
+        shown = ", ".join(str(x.date()) if hasattr(x, "date") else str(x) for x in d[bad].drop_duplicates().head(3))
+        notes.append(f"{int(bad.sum()):,} row(s) with implausible dates ({shown}) were left out of {what}.")
+    if keep.any():
+        day = d.where(keep).dt.normalize()
+        last = day.max()
+        start = last - pd.Timedelta(days=max_days - 1)
+        too_old = keep & (day < start)
+        if too_old.any():
+            keep &= ~too_old
+            notes.append(f"The data spans more than {max_days // 366} years; {what} uses the last {max_days:,} days "
+                         f"(from {start.date()}); {int(too_old.sum()):,} older row(s) were left out.")
+    return keep.astype(bool), notes
+
+
+def _as_datetime(dates) -> pd.Series:
+    s = dates if isinstance(dates, pd.Series) else pd.Series(dates)
+    if pd.api.types.is_datetime64_any_dtype(s):
+        if getattr(s.dt, "tz", None) is not None:
+            s = s.dt.tz_localize(None)
+        # microseconds hold years 1 to 9999; nanoseconds stop at 2262
+        return s.astype("datetime64[us]")
+    return pd.to_datetime(s, errors="coerce", format="mixed").astype("datetime64[us]")
