@@ -1,0 +1,199 @@
+"""Bench: big exports with bounded memory, and risk scoring on a Dask LocalCluster.
+
+1. Generates an invoice-style export of N lines (InvoiceNo / StockCode / Description /
+   Quantity / InvoiceDate / UnitPrice / CustomerID / Country, with cancellations, postage
+   lines and guest checkouts), then ingests it in chunks into DuckDB (ecom_models.intake_big)
+   in a fresh process and prints rows/s and the peak RSS of ingest and of the KPIs.
+2. Times risk scoring (`anomalies`) of the same lines on a LocalCluster of 1 worker and of
+   2 workers (processes, one thread each), prints the ratio and checks that both give the
+   same flagged orders as one process without Dask.
+
+Usage: python bench/scale.py [--rows 200000] [--skip-dask] [--skip-ingest] [--keep DIR]
+       python bench/scale.py --rows 5000000      (the figures quoted in docs/scale.md)
+The machine is shared: `uptime` load is printed with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+_COUNTRIES = ["United Kingdom", "Germany", "France", "EIRE", "Spain", "Netherlands", "Belgium", "Switzerland",
+              "Portugal", "Australia", "Norway", "Italy"]
+_COUNTRY_P = np.array([0.89, 0.02, 0.02, 0.015, 0.01, 0.01, 0.008, 0.007, 0.006, 0.005, 0.004, 0.005])
+
+
+def make_export(path: str, rows: int, seed: int = 1, chunk: int = 1_000_000, invoice_offset: int = 0) -> None:
+    """Write an invoice-style CSV of `rows` lines (about 20 lines per invoice, two years of
+    dates as m/d/Y H:M, 2% cancellation lines prefixed C, 1% postage, 25% guest lines).
+    Written in chunks, so 20M lines need no more memory than 1M."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    rng = np.random.default_rng(seed)
+    n_products = 4000
+    base_price = np.round(rng.lognormal(1.0, 0.8, n_products), 2) + 0.15
+    stock_codes = np.array([str(20000 + i) for i in range(n_products)])
+    descriptions = np.array([f"ITEM {i} {w}" for i, w in zip(range(n_products), rng.choice(
+        ["MUG", "LANTERN", "CANDLE", "BAG", "CARD", "FRAME", "SIGN", "BOX"], n_products))])
+    n_customers = max(50, rows // 120)
+    minutes_span = 2 * 365 * 24 * 60
+    written, invoice_next = 0, 536365 + invoice_offset
+    writer = None
+    try:
+        while written < rows:
+            n = min(chunk, rows - written)
+            n_inv = max(1, n // 20)
+            inv_of_line = np.sort(rng.integers(0, n_inv, n))
+            invoice = (invoice_next + inv_of_line).astype(str)
+            cancelled_inv = rng.random(n_inv) < 0.02
+            cancel = cancelled_inv[inv_of_line]
+            invoice = np.where(cancel, np.char.add("C", invoice), invoice)
+            # time moves forward with the invoice number, within a working day's hours
+            start_minute = int(written / rows * minutes_span)
+            end_minute = int((written + n) / rows * minutes_span)
+            t_inv = np.sort(rng.integers(start_minute, max(start_minute + 1, end_minute), n_inv))
+            day = t_inv // 1440
+            minute_of_day = 8 * 60 + (t_inv % 1440) * (10 * 60) // 1440  # 08:00 to 18:00
+            stamp = (np.datetime64("2010-12-01T00:00") + (day * 1440 + minute_of_day).astype("timedelta64[m]"))
+            dates = _us_dates(stamp)[inv_of_line]
+            product = rng.zipf(1.3, n) % n_products
+            postage = rng.random(n) < 0.01
+            stock = np.where(postage, "POST", stock_codes[product])
+            desc = np.where(postage, "POSTAGE", descriptions[product])
+            quantity = np.maximum(1, rng.geometric(0.15, n))
+            quantity = np.where(cancel, -quantity, quantity)
+            price = np.where(postage, 18.0, base_price[product] * np.where(rng.random(n) < 0.05, 0.8, 1.0)).round(2)
+            cust_of_inv = rng.integers(12346, 12346 + n_customers, n_inv).astype(str)
+            cust_of_inv[rng.random(n_inv) < 0.25] = ""
+            country_of_inv = rng.choice(_COUNTRIES, n_inv, p=_COUNTRY_P / _COUNTRY_P.sum())
+            table = pa.table({
+                "InvoiceNo": invoice, "StockCode": stock, "Description": desc, "Quantity": quantity,
+                "InvoiceDate": dates, "UnitPrice": price, "CustomerID": cust_of_inv[inv_of_line],
+                "Country": country_of_inv[inv_of_line],
+            })
+            if writer is None:
+                writer = pacsv.CSVWriter(path, table.schema, write_options=pacsv.WriteOptions(quoting_style="needed"))
+            writer.write_table(table)
+            written += n
+            invoice_next += n_inv
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def _us_dates(stamp: np.ndarray) -> np.ndarray:
+    """'12/1/2010 8:26' (month/day/year, no leading zeros), as the real invoice export writes them."""
+    import pandas as pd
+
+    ts = pd.DatetimeIndex(stamp)
+    return (ts.month.astype(str) + "/" + ts.day.astype(str) + "/" + ts.year.astype(str) + " "
+            + ts.hour.astype(str) + ":" + pd.Index(ts.minute).map("{:02d}".format)).to_numpy()
+
+
+def _load() -> str:
+    try:
+        return open("/proc/loadavg").read().split()[:3].__str__()
+    except OSError:
+        return "unknown"
+
+
+_INGEST_CHILD = r"""
+import json, resource, sys, time
+sys.path.insert(0, {root!r})
+from ecom_models import intake_big
+t0 = time.perf_counter()
+res = intake_big.ingest_big({path!r}, kind="orders")
+t1 = time.perf_counter()
+kpis = res.summary()
+t2 = time.perf_counter()
+res.close()
+print(json.dumps({{"rows_in": res.report.rows_in, "rows_usable": res.report.rows_usable, "ingest_s": t1 - t0,
+                  "kpi_s": t2 - t1, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "gross_revenue": kpis["gross_revenue"], "orders": kpis["orders"]}}))
+"""
+
+
+def bench_ingest(path: str) -> dict:
+    """Ingest in a fresh process, so its peak RSS is the ingest's own, not the generator's."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = _INGEST_CHILD.format(root=root, path=path)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def bench_dask(path: str, contamination: float = 0.01) -> dict:
+    import pandas as pd
+    from distributed import Client, LocalCluster
+
+    from ecom_models import anomaly, distributed, intake_big
+
+    res = intake_big.ingest_big(path, kind="orders")
+    orders = res.to_frame()
+    res.close()
+    t = time.perf_counter()
+    single = anomaly.score_orders(orders, contamination=contamination)
+    single_s = time.perf_counter() - t
+    timings = {}
+    flagged = {}
+    for n_workers in (1, 2):
+        with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                          worker_class="distributed.Nanny") as cluster, Client(cluster) as client:
+            distributed.warm_up(client)
+            t = time.perf_counter()
+            result = distributed.score_orders(orders, client, contamination=contamination)
+            timings[n_workers] = time.perf_counter() - t
+            flagged[n_workers] = set(result.flagged["order_id"])
+            same_scores = bool(np.allclose(result.orders["score"].to_numpy(),
+                                           single.orders["score"].to_numpy(), rtol=0, atol=1e-12))
+    base = set(single.flagged["order_id"])
+    return {"orders": len(single.orders), "lines": len(orders), "single_process_s": single_s,
+            "one_worker_s": timings[1], "two_workers_s": timings[2], "ratio": timings[1] / timings[2],
+            "same_flagged_1": flagged[1] == base, "same_flagged_2": flagged[2] == base, "same_scores": same_scores,
+            "flagged": len(base), "pandas": pd.__version__}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=200_000, help="lines to generate (e.g. 1000000, 5000000, 20000000)")
+    parser.add_argument("--skip-dask", action="store_true")
+    parser.add_argument("--skip-ingest", action="store_true")
+    parser.add_argument("--keep", help="folder to write the generated export to (kept)")
+    args = parser.parse_args()
+    folder = args.keep or tempfile.mkdtemp(prefix="ecom-scale-")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, f"invoices_{args.rows}.csv")
+    print(f"load before: {_load()} (2 cores shared with other jobs)")
+    if not os.path.exists(path):
+        t = time.perf_counter()
+        make_export(path, args.rows)
+        print(f"generated {args.rows:,} lines ({os.path.getsize(path) / 1e6:,.0f} MB) in {time.perf_counter() - t:.1f} s")
+    if not args.skip_ingest:
+        r = bench_ingest(path)
+        print(f"ingest    {r['ingest_s']:7.1f} s  {r['rows_in'] / r['ingest_s']:>10,.0f} rows/s  "
+              f"({r['rows_usable']:,} usable of {r['rows_in']:,})")
+        print(f"kpis      {r['kpi_s']:7.2f} s  {r['rows_usable'] / max(r['kpi_s'], 1e-9):>10,.0f} rows/s  "
+              f"(orders {r['orders']:,}, gross revenue {r['gross_revenue']:,.2f})")
+        print(f"peak RSS  {r['peak_mb']:7,.0f} MB (ingest + KPIs, fresh process)")
+    if not args.skip_dask:
+        r = bench_dask(path)
+        print(f"anomalies {r['orders']:,} orders from {r['lines']:,} lines")
+        print(f"  one process, no Dask  {r['single_process_s']:7.1f} s")
+        print(f"  LocalCluster 1 worker {r['one_worker_s']:7.1f} s")
+        print(f"  LocalCluster 2 workers{r['two_workers_s']:7.1f} s  ratio 1w/2w = {r['ratio']:.2f}x")
+        print(f"  same flagged orders as one process: 1 worker {r['same_flagged_1']}, 2 workers {r['same_flagged_2']} "
+              f"({r['flagged']:,} flagged); same scores: {r['same_scores']}")
+    print(f"load after: {_load()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,772 @@
+"""Big exports with bounded memory: one big file, a folder or a zip of daily exports.
+
+    res = ingest_big("exports/")          # folder of CSV/Parquet files with the same columns
+    res.report.to_dict()                  # the quality report of intake.ingest, over every file
+    res.summary()                         # intake.summarise_orders' KPIs, computed in DuckDB
+    res.to_frame()                        # the canonical lines, when they fit in memory
+    res.close()                           # removes the temporary DuckDB file
+
+How memory stays bounded as the input grows:
+- The kind and the column mapping are decided once, on a sample (the first rows of the first
+  file), by intake.detect_kind / intake.map_columns, then forced on every chunk (a remembered
+  or hand-made mapping can be passed as `mapping_override`, as for one file).
+- CSVs go through Arrow's streaming reader, Parquet row group by row group, in chunks of
+  about `chunk_rows` lines. Each chunk is cleaned by intake.ingest exactly as a small file
+  is, then appended to a table in a DuckDB file on disk. Peak memory is one chunk's worth
+  plus DuckDB's `memory_limit`, whatever the number of lines; DuckDB spills to disk.
+- KPIs are SQL over the stored lines (`summary()`): the definitions of
+  intake.summarise_orders (README), with Kahan summation for the money.
+
+Where chunking could change an answer, it is made not to:
+- An order never straddles two chunks: the lines of a chunk's last order are carried into
+  the next chunk, so order-level fields filled from an order's first line (Shopify) and
+  duplicate lines within an order are found as in one file (orders must be contiguous, as
+  every export we know writes them).
+- The date format is decided from the whole column, not per chunk: a first pass reads the
+  date column alone and looks for a day above 12 in either position; a chunk (or a daily
+  file) whose own dates all fit both day-first and month-first is read the way the whole
+  column settles it.
+- Exact duplicate lines across chunks or files (the same daily export twice, overlapping
+  exports) are marked in DuckDB: lines equal on every mapped field and on the line type.
+  Within a chunk the duplicate test is intake's (the whole raw row).
+
+Zip uploads (`extract_zip`) are unpacked member by member into a private folder under
+generated names: a member's path is never used as a path (no traversal), links and
+encrypted members are skipped, and sizes are checked against ECOM_MAX_UNZIPPED_MB while
+the bytes are read (a zip bomb stops at the limit, whatever its headers claim).
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+import pandas as pd
+
+from ecom_models import intake
+from ecom_models.errors import InputError
+from ecom_models.schemas import ORDERS_FIELDS, SYNONYM_INDEX
+
+SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".jsonl", ".ndjson", ".json", ".xlsx")
+STREAMED = (".csv", ".tsv", ".txt", ".parquet")  # read in chunks; the others are read whole, file by file
+DEFAULT_CHUNK_ROWS = 250_000
+SAMPLE_ROWS = 20_000
+DEFAULT_BIG_MB = 100  # single files above this go through the chunked path in the CLI
+DEFAULT_MAX_UNZIPPED_MB = 5000
+MAX_ZIP_MEMBERS = 5000
+_DATE_FIELD = {"orders": "order_date", "reviews": "date", "traffic": "date"}
+
+
+def big_file_bytes() -> int:
+    return int(float(os.environ.get("ECOM_BIG_FILE_MB", DEFAULT_BIG_MB)) * 1024 * 1024)
+
+
+def max_unzipped_bytes() -> int:
+    return int(float(os.environ.get("ECOM_MAX_UNZIPPED_MB", DEFAULT_MAX_UNZIPPED_MB)) * 1024 * 1024)
+
+
+def wants_big(path: str | Path) -> bool:
+    """A folder, a zip, or a file too big to read whole: the chunked path."""
+    p = Path(path)
+    if p.is_dir() or p.suffix.lower() == ".zip":
+        return True
+    return p.is_file() and p.suffix.lower() in STREAMED and p.stat().st_size > big_file_bytes()
+
+
+# ---------------------------------------------------------------------------------------
+# Files
+# ---------------------------------------------------------------------------------------
+def list_files(path: str | Path) -> list[Path]:
+    """The exports in a folder (not recursing; hidden files skipped), sorted by name, or the one file."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError("the file or folder does not exist.", file=str(path), fix="check the path.")
+    if p.is_file():
+        return [p]
+    files = sorted(f for f in p.iterdir() if f.is_file() and not f.name.startswith(".")
+                   and f.suffix.lower() in SUFFIXES)
+    if not files:
+        raise InputError("the folder holds no CSV, Parquet, Excel or JSON Lines export.", file=p.name,
+                         fix="put the daily exports (same columns in every file) in the folder.")
+    return files
+
+
+@dataclass
+class _FileFormat:
+    format: str
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    header: list[str] = field(default_factory=list)
+
+
+def _detect_encoding(path: Path, name: str) -> str:
+    """UTF-8 (with or without BOM) when every byte of the file decodes, else Windows-1252/Latin-1.
+    Checked over the whole file in blocks: a single accented name deep in a file decides it."""
+    with path.open("rb") as fh:
+        head = fh.read(65536)
+        if b"\x00" in head:
+            if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+                return "utf-16"
+            raise InputError("this looks like a binary file, not a table.", file=name,
+                             fix="upload a CSV, Excel (.xlsx), Parquet or JSON Lines export.")
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        fh.seek(0)
+        try:
+            while block := fh.read(1 << 24):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            fh.seek(0)
+            try:
+                dec = codecs.getincrementaldecoder("cp1252")()
+                while block := fh.read(1 << 24):
+                    dec.decode(block)
+                return "cp1252"
+            except UnicodeDecodeError:
+                return "latin-1"
+    return "utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else "utf-8"
+
+
+def _csv_format(path: Path, name: str) -> _FileFormat:
+    import csv
+
+    encoding = _detect_encoding(path, name)
+    with path.open("rb") as fh:
+        head = fh.read(65536)
+    text = head.decode(encoding if encoding != "utf-16" else "utf-16", errors="replace").lstrip("\ufeff")
+    if not text.strip():
+        raise InputError("the file is empty.", file=name, fix="export the data again; the file has no rows.")
+    delimiter = intake._sniff_delimiter(text)
+    header_line = next((ln for ln in text.splitlines() if ln.strip()), "")
+    if intake._count_outside_quotes(header_line, delimiter) == 0:
+        delimiter = "\x1f"  # one column: commas inside values stay (as intake does)
+    header = next(csv.reader([header_line], delimiter=delimiter), [])
+    if not header or not header[0].strip():
+        raise InputError("could not find column names in the first line.", file=name,
+                         fix="make sure the first row holds the column names, separated by commas, semicolons or tabs.")
+    return _FileFormat("csv", encoding, delimiter, header)
+
+
+def _file_format(path: Path) -> _FileFormat:
+    suffix = path.suffix.lower()
+    with path.open("rb") as fh:
+        magic = fh.read(4)
+    if magic == b"PAR1" or suffix == ".parquet":
+        return _FileFormat("parquet", "", "")
+    if suffix in STREAMED:
+        return _csv_format(path, path.name)
+    return _FileFormat("whole")
+
+
+def _iter_chunks(path: Path, fmt: _FileFormat, chunk_rows: int, columns: list[str] | None = None):
+    """Yield (frame, malformed lines skipped in it). CSV values stay strings, as in intake."""
+    if fmt.format == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            pf = pq.ParquetFile(str(path))
+            for batch in pf.iter_batches(batch_size=chunk_rows, columns=columns):
+                yield batch.to_pandas(), 0
+        except OSError as exc:
+            raise InputError(f"the Parquet file could not be read ({str(exc)[:100]}).", file=path.name,
+                             fix="write it again, or export as CSV.") from None
+        return
+    if fmt.format == "whole":
+        df = intake.read_table(str(path), name=path.name)
+        if columns is not None:
+            df = df[[c for c in columns if c in df.columns]]
+        for start in range(0, len(df), chunk_rows):
+            yield df.iloc[start:start + chunk_rows].reset_index(drop=True), 0
+        return
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    names = intake._unique_headers([h.strip() for h in fmt.header])
+    bad = [0]
+
+    def on_bad_line(row):
+        bad[0] += 1
+        return "skip"
+
+    try:
+        reader = pacsv.open_csv(
+            str(path),
+            read_options=pacsv.ReadOptions(block_size=1 << 23, encoding=fmt.encoding.replace("-sig", ""),
+                                           column_names=names, skip_rows=1),
+            parse_options=pacsv.ParseOptions(delimiter=fmt.delimiter, newlines_in_values=True,
+                                             invalid_row_handler=on_bad_line),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in names}, strings_can_be_null=False,
+                quoted_strings_can_be_null=False, include_columns=columns),
+        )
+        pending, n_pending = [], 0
+        for batch in reader:
+            pending.append(batch)
+            n_pending += batch.num_rows
+            if n_pending >= chunk_rows:
+                yield pa.Table.from_batches(pending).to_pandas(), bad[0]
+                bad[0], pending, n_pending = 0, [], 0
+        if pending or bad[0]:
+            schema = reader.schema
+            yield pa.Table.from_batches(pending, schema=schema).to_pandas(), bad[0]
+    except pa.ArrowInvalid as exc:
+        raise InputError(f"the CSV could not be read ({str(exc).splitlines()[0]}).", file=path.name,
+                         fix="open it in a spreadsheet and export it again as CSV.") from None
+
+
+# ---------------------------------------------------------------------------------------
+# The date format, from the whole column
+# ---------------------------------------------------------------------------------------
+@dataclass
+class _DateEvidence:
+    dmy_values: int = 0
+    values: int = 0
+    first_over_12: bool = False
+    second_over_12: bool = False
+    separators: dict = field(default_factory=dict)
+    two_digit_years: int = 0
+
+    def add(self, values: pd.Series) -> None:
+        u = pd.Series(pd.unique(values.dropna().astype("str").str.strip()), dtype="str")
+        u = u[u != ""]
+        if u.empty:
+            return
+        dmy = intake._extract(u, intake._DMY_RE)
+        hit = dmy["a"].notna()
+        self.values += len(u)
+        self.dmy_values += int(hit.sum())
+        if hit.any():
+            self.first_over_12 |= bool((pd.to_numeric(dmy.loc[hit, "a"]) > 12).any())
+            self.second_over_12 |= bool((pd.to_numeric(dmy.loc[hit, "b"]) > 12).any())
+            for sep, n in dmy.loc[hit, "sep"].value_counts().items():
+                self.separators[sep] = self.separators.get(sep, 0) + int(n)
+            self.two_digit_years += int((dmy.loc[hit, "year"].str.len() == 2).sum())
+
+    @property
+    def dayfirst(self) -> bool | None:
+        """True/False when the whole column settles it, None when every value fits both."""
+        if self.first_over_12 and not self.second_over_12:
+            return True
+        if self.second_over_12 and not self.first_over_12:
+            return False
+        return None
+
+    def witness(self) -> str | None:
+        """A date that settles the order the way the whole column does ('13/01/2000')."""
+        if self.dayfirst is None or not self.separators:
+            return None
+        sep = max(self.separators, key=self.separators.get)
+        year = "00" if self.two_digit_years > self.dmy_values / 2 else "2000"
+        return f"13{sep}01{sep}{year}" if self.dayfirst else f"01{sep}13{sep}{year}"
+
+
+def _force_dates(raw: pd.DataFrame, col: str, evidence: _DateEvidence) -> int:
+    """When a chunk's own dates fit both orders but the whole column settles it, parse the
+    chunk's dates the column's way (one settling value added, then dropped). Returns the
+    number of dates with a time zone, which the cleaner no longer sees."""
+    if col not in raw.columns or pd.api.types.is_datetime64_any_dtype(raw[col]) or evidence.dayfirst is None:
+        return 0
+    mine = _DateEvidence()
+    mine.add(raw[col])
+    if mine.dmy_values == 0 or mine.dmy_values <= mine.values / 2 or mine.dayfirst is not None:
+        return 0
+    default_dayfirst = max(mine.separators, key=mine.separators.get) in ".-"
+    if default_dayfirst == evidence.dayfirst:
+        return 0
+    values = raw[col].astype("str")
+    parsed, stats = intake.parse_dates(pd.concat([values, pd.Series([evidence.witness()], dtype="str")],
+                                                 ignore_index=True))
+    raw[col] = parsed.iloc[:-1].to_numpy()
+    return stats.with_timezone
+
+
+# ---------------------------------------------------------------------------------------
+# Ingest
+# ---------------------------------------------------------------------------------------
+@dataclass
+class BigIngestResult:
+    kind: str
+    mapping: dict[str, str]
+    report: intake.QualityReport
+    raw_columns: list[str]
+    files: list[str]
+    db_path: Path
+    table: str = "lines"
+    _con: object = None
+    _owned_dir: Path | None = None
+
+    @property
+    def con(self):
+        return self._con
+
+    def summary(self) -> dict:
+        """intake.summarise_orders' figures, computed in DuckDB from the stored lines."""
+        if self.kind != "orders":
+            raise ValueError("summary() is for orders")
+        return summarise_table(self._con, self.table)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The canonical frame intake.ingest would return (loaded into memory)."""
+        cols = [c for c in self._columns() if not c.startswith("_")]
+        df = self._con.execute(f"SELECT {', '.join(_q(c) for c in cols)} FROM {self.table} ORDER BY _chunk, _seq").df()
+        if self.kind == "orders":
+            for f in ("order_id", "customer_id", "product_id", "product_name", "category", "currency", "country",
+                      "channel", "status", "line_type"):
+                df[f] = df[f].astype("str")
+            df["order_date"] = df["order_date"].astype("datetime64[us]")
+            df["is_duplicate"] = df["is_duplicate"].astype(bool)
+        return df
+
+    def _columns(self) -> list[str]:
+        return [r[0] for r in self._con.execute(f"DESCRIBE {self.table}").fetchall()]
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+        if self._owned_dir is not None:
+            shutil.rmtree(self._owned_dir, ignore_errors=True)
+            self._owned_dir = None
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def summarise_table(con, table: str = "lines") -> dict:
+    """The figures of intake.summarise_orders over a DuckDB table of canonical order lines."""
+    row = con.execute(f"""
+        SELECT
+          count(DISTINCT order_id) FILTER (WHERE line_type = 'sale'),
+          count(DISTINCT customer_id) FILTER (WHERE line_type = 'sale'),
+          count(DISTINCT product_id) FILTER (WHERE line_type = 'sale'),
+          coalesce(fsum(revenue) FILTER (WHERE line_type = 'sale'), 0),
+          coalesce(fsum(revenue) FILTER (WHERE line_type IN ('cancellation', 'return')), 0),
+          coalesce(fsum(revenue) FILTER (WHERE line_type = 'cancellation'), 0),
+          coalesce(fsum(revenue) FILTER (WHERE line_type = 'return'), 0),
+          coalesce(fsum(revenue) FILTER (WHERE line_type = 'non_product'), 0),
+          coalesce(fsum(quantity) FILTER (WHERE line_type = 'sale'), 0)
+        FROM {table} WHERE NOT is_duplicate""").fetchone()
+    currency = con.execute(f"""SELECT currency FROM {table} WHERE currency IS NOT NULL
+                               GROUP BY currency ORDER BY count(*) DESC, currency LIMIT 1""").fetchone()
+    dmin, dmax = con.execute(f"SELECT min(order_date), max(order_date) FROM {table}").fetchone()
+    gross = float(row[3])
+    return {
+        "orders": int(row[0]),
+        "customers": int(row[1]),
+        "products": int(row[2]),
+        "gross_revenue": round(gross, 2),
+        "net_revenue": round(gross + float(row[4]), 2),
+        "cancelled_revenue": round(float(row[5]), 2),
+        "returned_revenue": round(float(row[6]), 2),
+        "non_product_revenue": round(float(row[7]), 2),
+        "units": float(row[8]),
+        "currency": currency[0] if currency else None,
+        "date_min": pd.Timestamp(dmin).isoformat() if dmin is not None else None,
+        "date_max": pd.Timestamp(dmax).isoformat() if dmax is not None else None,
+    }
+
+
+def _connect(db_path: Path, memory_limit: str):
+    import duckdb
+
+    con = duckdb.connect(str(db_path))
+    spill = db_path.parent / (db_path.stem + ".spill")
+    con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute(f"SET temp_directory = '{spill.as_posix()}'")
+    con.execute("SET preserve_insertion_order = false")
+    return con
+
+
+def _merge_quirk(quirks: dict[str, intake.Quirk], q: intake.Quirk, row_offset: int, file: str | None) -> None:
+    examples = []
+    for ex in q.examples:
+        ex = dict(ex)
+        if "row" in ex:
+            ex["row"] = int(ex["row"]) + row_offset
+        if file:
+            ex = {"file": file, **ex}
+        examples.append(ex)
+    if q.key in quirks:
+        old = quirks[q.key]
+        old.count += q.count
+        old.examples = (old.examples + examples)[:3]
+    else:
+        quirks[q.key] = intake.Quirk(q.key, q.label, q.count, q.advice, examples[:3])
+
+
+def ingest_big(
+    source: str | Path | list,
+    kind: str | None = None,
+    *,
+    mapping_override: dict | None = None,
+    default_currency: str = "USD",
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    db_path: str | Path | None = None,
+    memory_limit: str = "1GB",
+    name: str | None = None,
+    progress=None,
+) -> BigIngestResult:
+    """Read a big file, a folder of exports with the same columns, or a list of files, in
+    chunks into a DuckDB table. See the module docstring. `db_path`: where to keep the DuckDB
+    file (default: a temporary folder removed by `close()`). `progress(done_files, total, name)`.
+    """
+    if isinstance(source, (list, tuple)):
+        files = [Path(f) for f in source]
+        label = name or (files[0].parent.name if len(files) > 1 else files[0].name)
+    else:
+        files = list_files(source)
+        label = name or Path(source).name
+    if not files:
+        raise InputError("no files to read.", file=label, fix="give a file or a folder of exports.")
+    if kind is not None and kind not in intake.KINDS:
+        raise InputError(f"unknown kind '{kind}'.", file=label, fix=f"use one of: {', '.join(intake.KINDS)}.")
+    many = len(files) > 1
+    formats = {f: _file_format(f) for f in files}
+
+    # 1. kind and mapping from a sample of the first file
+    first = files[0]
+    sample, _ = next(_iter_chunks(first, formats[first], SAMPLE_ROWS), (pd.DataFrame(), 0))
+    sample.columns = intake._unique_headers([str(c).strip() for c in sample.columns])
+    sample = sample.head(SAMPLE_ROWS)
+    if sample.empty:
+        raise InputError("the file has a header but no data rows.", file=first.name,
+                         fix="export the data again with its rows.")
+    if kind is None:
+        try:
+            kind, mapping = intake.detect_kind(sample)
+        except InputError as exc:
+            raise InputError(exc.problem, file=first.name, fix=exc.fix) from None
+        if mapping_override:
+            mapping = intake.map_columns(sample, kind, mapping_override)
+    else:
+        mapping = intake.map_columns(sample, kind, mapping_override)
+    missing = [f for f in intake.REQUIRED[kind] if f not in mapping.mapping]
+    missing += ["/".join(g) for g in intake.REQUIRED_ANY[kind] if not any(f in mapping.mapping for f in g)]
+    if missing:
+        raise InputError(
+            f"this {kind} file has no column for: {', '.join(missing)}. Columns seen: {', '.join(map(str, sample.columns[:15]))}.",
+            file=first.name, fix="rename the column in the file, or map it by hand on the Data page.")
+    columns = list(sample.columns)
+    # every field named, unmapped ones as "": each chunk gets exactly the sample's mapping
+    forced = {f: mapping.mapping.get(f, "") for f in SYNONYM_INDEX[kind]}
+    for f in files[1:]:
+        _check_same_columns(f, formats[f], columns)
+
+    # 2. the date format from the whole column (only text dates of the d/m, m/d family)
+    evidence = _DateEvidence()
+    date_col = mapping.mapping.get(_DATE_FIELD.get(kind, ""), None)
+    if date_col and not pd.api.types.is_datetime64_any_dtype(sample[date_col]):
+        probe = _DateEvidence()
+        probe.add(sample[date_col])
+        if probe.dmy_values > probe.values / 2:
+            for f in files:
+                raw_name = _raw_name(formats[f], date_col)
+                for chunk, _ in _iter_chunks(f, formats[f], chunk_rows * 4, columns=[raw_name]):
+                    evidence.add(chunk.iloc[:, 0])
+
+    # 3. clean chunk by chunk into DuckDB
+    owned = None
+    if db_path is None:
+        owned = Path(tempfile.mkdtemp(prefix="ecom-big-"))
+        db = owned / "ingest.duckdb"
+    else:
+        db = Path(db_path)
+        db.parent.mkdir(parents=True, exist_ok=True)
+    con = _connect(db, memory_limit)
+    con.execute("DROP TABLE IF EXISTS lines")
+    quirks: dict[str, intake.Quirk] = {}
+    notes: list[str] = []
+    read: dict = {}
+    rows_in = rows_usable = 0
+    global_row = 0  # rows before the current chunk, over all files (for generated ids)
+    chunk_no = 0
+    tz_extra = 0
+    order_col = mapping.mapping.get("order_id") if kind == "orders" else None
+    created = False
+    try:
+        for i_file, f in enumerate(files):
+            fmt = formats[f]
+            file_label = f.name if many else None
+            carry: pd.DataFrame | None = None
+            row_in_file = 0  # data rows of this file before the current chunk
+            chunks = _iter_chunks(f, fmt, chunk_rows)
+            done = False
+            while not done:
+                try:
+                    raw, bad = next(chunks)
+                except StopIteration:
+                    raw, bad, done = None, 0, True
+                if raw is None:
+                    if carry is None or carry.empty:
+                        break
+                    raw, carry = carry, None
+                else:
+                    raw.columns = intake._unique_headers([str(c).strip() for c in raw.columns])
+                    if carry is not None and not carry.empty:
+                        raw = pd.concat([carry, raw], ignore_index=True)
+                        carry = None
+                    if order_col and not done and len(raw):
+                        # keep the last order whole: its lines may continue in the next chunk
+                        ids = raw[order_col].astype("str")
+                        tail = ids.iloc[-1]
+                        cut = len(raw)
+                        while cut > 0 and ids.iloc[cut - 1] == tail:
+                            cut -= 1
+                        if 0 < cut < len(raw):
+                            raw, carry = raw.iloc[:cut].reset_index(drop=True), raw.iloc[cut:].reset_index(drop=True)
+                info = intake.ReadInfo(format=fmt.format if fmt.format != "whole" else "", bad_lines=bad)
+                if fmt.format == "csv":
+                    info.encoding, info.delimiter = fmt.encoding, (fmt.delimiter if fmt.delimiter != "\x1f" else "none (one column)")
+                n_before_blank = len(raw)
+                raw = intake._drop_blank_rows(raw, info).reset_index(drop=True)
+                offset = row_in_file
+                row_in_file += n_before_blank
+                if raw.empty:
+                    rows_in += info.blank_rows + info.bad_lines
+                    _merge_quirk(quirks, intake.Quirk("blank_rows", "Blank rows", info.blank_rows, "Left out. Nothing to do."), 0, None) if info.blank_rows else None
+                    continue
+                if date_col:
+                    tz_extra += _force_dates(raw, date_col, evidence)
+                try:
+                    res = intake.ingest(raw, kind=kind, name=f.name, mapping_override=forced,
+                                        default_currency=default_currency, read_info=info)
+                except InputError:
+                    # nothing usable in this chunk (say, a day of cancellations only): its rows still count
+                    rows_in += len(raw) + info.blank_rows + info.bad_lines
+                    global_row += len(raw)
+                    continue
+                rep = res.report
+                if not read:
+                    read = dict(rep.read)
+                elif rep.read.get("format") and rep.read["format"] not in str(read.get("format", "")).split(", "):
+                    read["format"] = f"{read.get('format')}, {rep.read['format']}"
+                for q in rep.quirks:
+                    _merge_quirk(quirks, q, offset, file_label)
+                for note in rep.notes:
+                    if note not in notes:
+                        notes.append(note)
+                rows_in += rep.rows_in
+                rows_usable += rep.rows_usable
+                df = res.df
+                df = _global_ids(df, kind, mapping.mapping, global_row)
+                global_row += len(raw)
+                df["_chunk"] = np.int32(chunk_no)
+                df["_seq"] = np.arange(len(df), dtype=np.int64)
+                chunk_no += 1
+                con.register("chunk_frame", df)
+                if not created:
+                    con.execute("CREATE TABLE lines AS SELECT * FROM chunk_frame")
+                    created = True
+                else:
+                    con.execute("INSERT INTO lines BY NAME SELECT * FROM chunk_frame")
+                con.unregister("chunk_frame")
+                del res, df, raw
+            if progress:
+                progress(i_file + 1, len(files), f.name)
+        if not created:
+            raise InputError(f"none of the {rows_in:,} rows could be used as {kind} data.", file=label,
+                             fix="check the quirks listed: dates, numbers and ids must be readable.")
+        if kind == "orders":
+            extra = _mark_cross_chunk_duplicates(con)
+            if extra:
+                _merge_quirk(quirks, intake.Quirk(
+                    "duplicate_lines", "Exact duplicate lines", extra,
+                    "Counted once. If they are real repeat purchases, give each line its own id."), 0, None)
+    except BaseException:
+        con.close()
+        if owned is not None:
+            shutil.rmtree(owned, ignore_errors=True)
+        raise
+    if tz_extra:
+        _merge_quirk(quirks, intake.Quirk("dates_with_timezone", "Dates with a time zone", tz_extra,
+                                          "Shown in the store's most common time zone."), 0, None)
+    if evidence.dayfirst is not None:
+        read["date_format"] = _style(evidence)
+    elif evidence.dmy_values and "date_format" in read:
+        note = (f"Every date fits both day-first and month-first; read as {read['date_format']}. "
+                "If that is wrong, change the date format in the export to year-month-day.")
+        if note not in notes:
+            notes.append(note)
+    read = {k: v for k, v in read.items() if k not in ("bad_lines", "blank_rows")}
+    read["bad_lines"] = quirks["malformed_lines"].count if "malformed_lines" in quirks else 0
+    read["blank_rows"] = quirks["blank_rows"].count if "blank_rows" in quirks else 0
+    read = {k: v for k, v in read.items() if v not in ("", 0)}
+    if many:
+        read["files"] = len(files)
+    report = intake.QualityReport(file=label, kind=kind, rows_in=rows_in, rows_usable=rows_usable,
+                                  mapping=dict(mapping.mapping), confidence=dict(mapping.confidence), read=read,
+                                  quirks=list(quirks.values()), notes=notes)
+    return BigIngestResult(kind=kind, mapping=dict(mapping.mapping), report=report, raw_columns=columns,
+                           files=[f.name for f in files], db_path=db, _con=con, _owned_dir=owned)
+
+
+def _style(evidence: _DateEvidence) -> str:
+    sep = max(evidence.separators, key=evidence.separators.get)
+    two = evidence.two_digit_years > evidence.dmy_values / 2
+    return (("day/month/year" if evidence.dayfirst else "month/day/year").replace("/", sep)
+            + (" (2-digit year)" if two else ""))
+
+
+def _raw_name(fmt: _FileFormat, column: str) -> str:
+    """The column's name as the reader sees it (CSV headers are read unstripped, then renamed)."""
+    return column
+
+
+def _check_same_columns(path: Path, fmt: _FileFormat, columns: list[str]) -> None:
+    if fmt.format == "csv":
+        cols = intake._unique_headers([h.strip() for h in fmt.header])
+    elif fmt.format == "parquet":
+        import pyarrow.parquet as pq
+
+        cols = intake._unique_headers([str(c).strip() for c in pq.ParquetFile(str(path)).schema_arrow.names])
+    else:
+        return  # read whole later; a mismatch shows up as unmapped columns
+    missing = [c for c in columns if c not in cols]
+    extra = [c for c in cols if c not in columns]
+    if missing:
+        raise InputError(
+            f"its columns differ from the first file's: missing {', '.join(missing[:8])}"
+            + (f"; extra {', '.join(extra[:8])}" if extra else "") + ".",
+            file=path.name, fix="export every day with the same columns, or load this file on its own.")
+
+
+def _global_ids(df: pd.DataFrame, kind: str, mapping: dict, offset: int) -> pd.DataFrame:
+    """Ids intake generates from row numbers restart in every chunk; make them unique over the whole input."""
+    if offset == 0:
+        return df
+    if kind == "orders" and "order_id" not in mapping:
+        df["order_id"] = (pd.to_numeric(df["order_id"]) + offset).astype("int64").astype("str")
+    if kind == "reviews" and "review_id" not in mapping:
+        n = pd.to_numeric(df["review_id"].str.slice(4), errors="coerce")
+        df["review_id"] = ("row-" + (n + offset).astype("int64").astype("str")).astype("str")
+    return df
+
+
+def _mark_cross_chunk_duplicates(con) -> int:
+    """Lines repeated in another chunk or file (equal on every canonical field and the line
+    type) are duplicates after their first appearance. Only (order, product) pairs seen in two
+    chunks are compared, so the usual case costs one aggregation."""
+    keys = ", ".join(_q(c) for c in ORDERS_FIELDS + ["line_type"])
+    con.execute("""CREATE OR REPLACE TEMP TABLE multi AS SELECT order_id, product_id FROM lines
+                   GROUP BY order_id, product_id HAVING count(DISTINCT _chunk) > 1""")
+    if con.execute("SELECT count(*) FROM multi").fetchone()[0] == 0:
+        return 0
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE dup AS
+        SELECT _chunk, _seq FROM (
+          SELECT _chunk, _seq, row_number() OVER (PARTITION BY {keys} ORDER BY _chunk, _seq) AS rn
+          FROM lines SEMI JOIN multi USING (order_id, product_id) WHERE NOT is_duplicate)
+        WHERE rn > 1""")
+    n = con.execute("SELECT count(*) FROM dup").fetchone()[0]
+    if n:
+        con.execute("UPDATE lines SET is_duplicate = TRUE FROM dup WHERE lines._chunk = dup._chunk AND lines._seq = dup._seq")
+    return int(n)
+
+
+# ---------------------------------------------------------------------------------------
+# The CLI document and zip uploads
+# ---------------------------------------------------------------------------------------
+def cli_document(path: str | Path, kind: str | None = None, default_currency: str = "USD") -> dict:
+    """The `ingest --json` document (the same keys as for one file) for a folder, zip or big file."""
+    p = Path(path)
+    tmp = None
+    try:
+        if p.is_file() and p.suffix.lower() == ".zip":
+            tmp = Path(tempfile.mkdtemp(prefix="ecom-zip-"))
+            extracted = extract_zip(p, tmp)
+            source = [e for _, e in extracted]
+        else:
+            source = p
+        res = ingest_big(source, kind=kind, default_currency=default_currency, name=p.name)
+        try:
+            report = res.report
+            document = {
+                "file": report.file, "kind": res.kind, "rows_in": report.rows_in, "rows_usable": report.rows_usable,
+                "mapping": res.mapping, "confidence": report.confidence, "quirks": report.quirk_counts,
+                "notes": report.notes, "read": report.read,
+            }
+            if res.kind == "orders":
+                document.update(res.summary())
+            return document
+        finally:
+            res.close()
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+_SAFE_NAME_RE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def extract_zip(source, dest: str | Path, max_bytes: int | None = None,
+                max_members: int = MAX_ZIP_MEMBERS) -> list[tuple[str, Path]]:
+    """Unpack the exports of a zip into `dest`, safely. Returns (name in the zip, file on disk)
+    in name order. Members are written under generated names (never their own paths), links,
+    folders, hidden files and other formats are skipped, and the bytes actually read are
+    counted against `max_bytes` (a zip bomb's headers may lie)."""
+    import io
+
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    limit = max_unzipped_bytes() if max_bytes is None else max_bytes
+    label = Path(source).name if isinstance(source, (str, Path)) else getattr(source, "name", "upload.zip")
+    opened = source if isinstance(source, (str, Path)) else io.BytesIO(
+        source if isinstance(source, (bytes, bytearray)) else source.getvalue())
+    try:
+        zf = zipfile.ZipFile(opened)
+    except (zipfile.BadZipFile, OSError):
+        raise InputError("this is not a readable zip file.", file=label,
+                         fix="zip the exports again (a plain .zip, no password).") from None
+    out: list[tuple[str, Path]] = []
+    total = 0
+    with zf:
+        members = zf.infolist()
+        if len(members) > max_members:
+            raise InputError(f"the zip holds {len(members):,} entries, more than {max_members:,}.", file=label,
+                             fix="zip fewer files at a time, e.g. one month of daily exports.")
+        declared = sum(m.file_size for m in members)
+        if declared > limit:
+            raise InputError(f"the zip unpacks to {declared / 1e6:,.0f} MB, above the {limit / 1e6:,.0f} MB limit.",
+                             file=label, fix="zip fewer files at a time, or raise ECOM_MAX_UNZIPPED_MB.")
+        picked = []
+        for m in members:
+            inner = PurePosixPath(m.filename.replace("\\", "/"))
+            is_link = (m.external_attr >> 16) & 0o170000 == 0o120000
+            if (m.is_dir() or is_link or inner.name.startswith(".") or "__MACOSX" in inner.parts
+                    or inner.suffix.lower() not in SUFFIXES):
+                continue
+            if m.flag_bits & 0x1:
+                raise InputError(f"'{inner.name}' in the zip is password-protected.", file=label,
+                                 fix="zip the exports again without a password.")
+            picked.append((str(inner), m))
+        if not picked:
+            raise InputError("the zip holds no CSV, Parquet, Excel or JSON Lines export.", file=label,
+                             fix="zip the export files themselves (not a folder of shortcuts).")
+        picked.sort(key=lambda t: t[0])
+        for i, (inner_name, m) in enumerate(picked):
+            safe = _SAFE_NAME_RE.sub("_", PurePosixPath(inner_name).name)[-80:].lstrip(".") or "export"
+            target = dest / f"{i:05d}_{safe}"
+            written = 0
+            try:
+                with zf.open(m) as src, target.open("wb") as dst:
+                    while block := src.read(1 << 20):
+                        written += len(block)
+                        total += len(block)
+                        if written > m.file_size or total > limit:
+                            raise InputError(
+                                f"the zip unpacks to more than its entries declare or above the "
+                                f"{limit / 1e6:,.0f} MB limit (a zip bomb?).", file=label,
+                                fix="zip the exports again, or raise ECOM_MAX_UNZIPPED_MB for a real large archive.")
+                        dst.write(block)
+            except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError) as exc:
+                raise InputError(f"'{inner_name}' in the zip could not be unpacked ({type(exc).__name__}).",
+                                 file=label, fix="zip the exports again.") from None
+            out.append((inner_name, target))
+    return out
