@@ -3,6 +3,7 @@ with totals and intervals, a waterfall, a sensitivity chart, ROI and a report to
 
 from __future__ import annotations
 
+import ecom_ui  # noqa: F401  (first: a deep link before any other page runs app.py's navigation)
 import json
 
 import streamlit as st

@@ -1,6 +1,7 @@
 """Data & workspace: upload exports, check and correct the column mapping, read the quality
 report, choose which dataset each page uses, and manage workspaces."""
 
+import ecom_ui  # noqa: F401  (first: a deep link before any other page runs app.py's navigation)
 import hashlib
 
 import streamlit as st

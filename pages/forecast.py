@@ -3,6 +3,7 @@ weeks, what a price change or promotion would do, every product at once, and reo
 
 from __future__ import annotations
 
+import ecom_ui  # noqa: F401  (first: a deep link before any other page runs app.py's navigation)
 import datetime as dt
 import math
 

@@ -3,6 +3,7 @@ with a bundled pretrained model (EfficientNet-Lite0)."""
 
 from __future__ import annotations
 
+import ecom_ui  # noqa: F401  (first: a deep link before any other page runs app.py's navigation)
 import hashlib
 
 import pandas as pd

@@ -3,6 +3,7 @@
 Must stay light: no model imports here (the home page never loads TensorFlow).
 """
 
+import ecom_ui  # noqa: F401  (first: a deep link before any other page runs app.py's navigation)
 import pandas as pd
 import streamlit as st
 

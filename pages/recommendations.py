@@ -3,6 +3,7 @@ show each customer, and what that could be worth."""
 
 from __future__ import annotations
 
+import ecom_ui  # noqa: F401  (first: a deep link before any other page runs app.py's navigation)
 import json
 import math
 

@@ -3,6 +3,7 @@ words, early warnings before sales fall, and semantic search. Scored offline by 
 
 from __future__ import annotations
 
+import ecom_ui  # noqa: F401  (first: a deep link before any other page runs app.py's navigation)
 from dataclasses import asdict
 
 import streamlit as st

@@ -3,6 +3,7 @@ broke, a review queue whose decisions train a model, and the money at stake."""
 
 from __future__ import annotations
 
+import ecom_ui  # noqa: F401  (first: a deep link before any other page runs app.py's navigation)
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
