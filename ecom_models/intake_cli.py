@@ -1,7 +1,12 @@
-"""`python -m ecom_models ingest FILE [--kind K] --json`: read, map and check one export."""
+"""`python -m ecom_models ingest FILE [--kind K] [--save [--as NAME] [--workspace NAME]] --json`:
+read, map and check one export; with --save, store it in the workspace as the Data page's
+"Check and save" does (same remembered mapping, same report) and add `saved`."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from ecom_models.errors import InputError
 from ecom_models.intake import KINDS, ingest, summarise_orders
 
 
@@ -10,16 +15,17 @@ def add_arguments(parser) -> None:
                                      "daily exports with the same columns (read in chunks, bounded memory)")
     parser.add_argument("--kind", choices=KINDS, help="what the file holds (detected from its columns when left out)")
     parser.add_argument("--currency", default="USD", help="currency to assume when the file names none (default USD)")
+    parser.add_argument("--save", action="store_true",
+                        help="save it to the workspace as the active dataset of its kind (like 'Check and save')")
+    parser.add_argument("--as", dest="dataset_name", default=None,
+                        help="with --save: dataset name (default: the file name; the same name replaces it)")
+    parser.add_argument("--workspace", default=None,
+                        help="with --save: workspace name (default: $ECOM_WORKSPACE or 'default', in $ECOM_WORKSPACE_DIR)")
 
 
-def run(args) -> dict:
-    from ecom_models import intake_big
-
-    if intake_big.wants_big(args.file):  # a folder, a zip or a file too big to read whole
-        return intake_big.cli_document(args.file, kind=args.kind, default_currency=args.currency)
-    result = ingest(args.file, kind=args.kind, default_currency=args.currency)
+def document(result) -> dict:
     report = result.report
-    document = {
+    doc = {
         "file": report.file,
         "kind": result.kind,
         "rows_in": report.rows_in,
@@ -32,5 +38,29 @@ def run(args) -> dict:
         "dropped_lines": next((q.examples for q in report.quirks if q.key == "malformed_lines"), []),
     }
     if result.kind == "orders":
-        document.update(summarise_orders(result.df))
-    return document
+        doc.update(summarise_orders(result.df))
+    return doc
+
+
+def run(args) -> dict:
+    from ecom_models import intake_big
+
+    if intake_big.wants_big(args.file):  # a folder, a zip or a file too big to read whole
+        if args.save:
+            raise InputError("--save takes one file that fits in memory; folders, zips and very big files are "
+                             "checked but not saved from the command line.", file=str(args.file),
+                             fix="save one daily file at a time, or upload it on the Data page.")
+        return intake_big.cli_document(args.file, kind=args.kind, default_currency=args.currency)
+    if not args.save:
+        if args.dataset_name or args.workspace:
+            raise InputError("--as and --workspace only apply with --save.", fix="add --save, or leave them out.")
+        return document(ingest(args.file, kind=args.kind, default_currency=args.currency))
+    from ecom_models.intake_save import check_file, save_result
+    from ecom_models.workspace import Workspace
+
+    ws = Workspace(args.workspace)
+    result = check_file(ws, args.file, kind=args.kind, default_currency=args.currency)
+    info = save_result(ws, result, args.dataset_name or Path(args.file).name)
+    doc = document(result)
+    doc["saved"] = {"workspace": ws.name, "name": info.name, "rows": info.rows}
+    return doc

@@ -8,12 +8,12 @@ Location: the folder named by ECOM_WORKSPACE_DIR (default `~/.ecom_value_lab`), 
 
 Safety:
 - Every write is one DuckDB transaction: a write interrupted half-way (crash, kill,
-  exception) rolls back and leaves the previous state intact.
-- The Streamlit server is one process with a thread per browser session; all sessions
-  share one connection per file and a lock per file, so two sessions writing at once are
-  serialised instead of corrupting anything.
-- A second process (say the CLI while the app runs) gets a clear message instead of a
-  lock error.
+  exception, SIGKILL) rolls back and leaves the previous state intact; a dataset's rows
+  and its catalogue entry are written in the same transaction, so it is listed only whole.
+- Processes take turns (ecom_models/workspace_lock.py): each operation takes an OS lock
+  on `<name>.duckdb.lock`, opens the file, works and closes it, so the app and a scheduled
+  CLI import share one workspace. A process kept waiting longer than
+  ECOM_WORKSPACE_TIMEOUT seconds gets a clear "workspace busy" error (CLI exit 2).
 
 Storage layout (all tables created on open):
 - `datasets`: one row per uploaded dataset (name, kind, source file, rows, content hash,
@@ -27,6 +27,7 @@ Storage layout (all tables created on open):
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
@@ -44,13 +45,23 @@ import pandas as pd
 
 from ecom_models.errors import InputError
 from ecom_models.jsonio import dumps
+from ecom_models.workspace_lock import FileGate, WorkspaceBusy  # noqa: F401 - WorkspaceBusy is re-exported
 
 DEFAULT_DIR = Path.home() / ".ecom_value_lab"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
 
-_connections: dict[str, duckdb.DuckDBPyConnection] = {}
-_locks: dict[str, threading.RLock] = {}
+_gates: dict[str, FileGate] = {}
 _registry_lock = threading.Lock()
+
+
+@atexit.register
+def _release_all() -> None:
+    """Close lingering connections at exit, so the file is checkpointed and free at once."""
+    for gate in list(_gates.values()):
+        try:
+            gate.release()
+        except Exception:  # noqa: BLE001 - exiting anyway
+            pass
 
 
 def workspace_dir() -> Path:
@@ -114,36 +125,27 @@ class Workspace:
     # -- connection handling -------------------------------------------------------------
     def _connect(self) -> None:
         with _registry_lock:
-            if self._key not in _connections:
-                try:
-                    con = duckdb.connect(str(self.path))
-                except duckdb.IOException as exc:
-                    raise InputError(
-                        f"the workspace file '{self.path}' is in use by another program ({exc}).",
-                        fix="close the other Ecom Value Lab window or command, or set ECOM_WORKSPACE to another name.",
-                    ) from None
-                _connections[self._key] = con
-                _locks[self._key] = threading.RLock()
-                _create_schema(con)
+            if self._key not in _gates:
+                _gates[self._key] = FileGate(self.path, on_first_open=_create_schema)
+        with self._gate.connection():
+            pass  # creates the file and its tables now, and says "busy" now rather than later
 
     @property
-    def _lock(self) -> threading.RLock:
-        return _locks[self._key]
-
-    def _cursor(self) -> duckdb.DuckDBPyConnection:
-        return _connections[self._key].cursor()
+    def _gate(self) -> FileGate:
+        with _registry_lock:
+            return _gates.setdefault(self._key, FileGate(self.path, on_first_open=_create_schema))
 
     def close(self) -> None:
+        """Nothing stays open between operations; kept so callers can say they are done."""
         with _registry_lock:
-            con = _connections.pop(self._key, None)
-            _locks.pop(self._key, None)
-        if con is not None:
-            con.close()
+            gate = _gates.pop(self._key, None)
+        if gate is not None:
+            gate.release()
 
     def _transaction(self, work):
         """Run `work(cursor)` in one transaction; on any failure nothing is changed."""
-        with self._lock:
-            cur = self._cursor()
+        with self._gate.connection() as con:
+            cur = con.cursor()
             cur.execute("BEGIN TRANSACTION")
             try:
                 result = work(cur)
@@ -156,8 +158,8 @@ class Workspace:
                 cur.close()
 
     def _read(self, sql: str, params: list | None = None) -> pd.DataFrame:
-        with self._lock:
-            cur = self._cursor()
+        with self._gate.connection() as con:
+            cur = con.cursor()
             try:
                 return cur.execute(sql, params or []).df()
             finally:
@@ -303,8 +305,8 @@ class Workspace:
     def export(self, destination: str | Path) -> Path:
         """Write a consistent single-file copy of this workspace."""
         destination = Path(destination)
-        with self._lock:
-            cur = self._cursor()
+        with self._gate.connection() as con:
+            cur = con.cursor()
             try:
                 cur.execute("CHECKPOINT")
             finally:
@@ -333,12 +335,11 @@ def delete_workspace(name: str, folder: str | Path | None = None) -> None:
     ws_path = (Path(folder).expanduser() if folder else workspace_dir()) / f"{_check_name(name)}.duckdb"
     key = str(ws_path.resolve())
     with _registry_lock:
-        con = _connections.pop(key, None)
-        _locks.pop(key, None)
-    if con is not None:
-        con.close()
-    ws_path.unlink(missing_ok=True)
-    Path(str(ws_path) + ".wal").unlink(missing_ok=True)
+        gate = _gates.pop(key, None) or FileGate(ws_path)
+    with gate.exclusive():
+        ws_path.unlink(missing_ok=True)
+        Path(str(ws_path) + ".wal").unlink(missing_ok=True)
+    Path(str(ws_path) + ".lock").unlink(missing_ok=True)
 
 
 def import_workspace(name: str, data: bytes, folder: str | Path | None = None) -> Workspace:

@@ -8,6 +8,7 @@ import streamlit as st
 
 from ecom_models import intake
 from ecom_models.errors import InputError
+from ecom_models.intake_save import remember_mapping, remembered_mapping, save_result
 from ecom_models.schemas import SYNONYM_INDEX
 from ecom_models.workspace import create_workspace, delete_workspace, import_workspace, list_workspaces
 from ecom_ui.common import page_header, workspace
@@ -54,8 +55,7 @@ with tab_upload:
             kind = st.selectbox("What does this file hold?", kinds, index=kinds.index(detected), key=f"kind-{file_key}",
                                 format_func=lambda k: f"{k} — {KIND_HELP[k]}",
                                 help="Detected from the column names; change it if it is wrong.")
-            signature = intake.header_signature(raw.columns, kind)
-            remembered = ws.get("intake.mappings", signature, {})
+            remembered = remembered_mapping(ws, raw.columns, kind)
             auto = intake.map_columns(raw, kind, remembered or None)
             st.caption(f"{len(raw):,} rows, {len(raw.columns)} columns, read as {read_info.format}"
                        + (f" ({read_info.encoding}, separator '{read_info.delimiter}')" if read_info.format == "csv" else "")
@@ -81,10 +81,10 @@ with tab_upload:
                     with st.spinner("Checking every row…"):
                         result = intake.ingest(raw, kind=kind, name=upload.name, mapping_override=override,
                                                read_info=read_info)
-                    ws.save_dataset(name, kind, result.df, source_file=upload.name, mapping=result.mapping,
-                                    report=result.report.to_dict())
+                    # the same save as `python -m ecom_models ingest FILE --save`
+                    save_result(ws, result, name, source_file=upload.name)
                     if changed or remembered:
-                        ws.put("intake.mappings", signature, override)
+                        remember_mapping(ws, raw.columns, kind, override)
                 except InputError as exc:
                     st.error(exc.message, icon=":material/error:")
                 else:
