@@ -24,6 +24,7 @@ import pandas as pd
 
 from ecom_models.dates import implausible_dates
 from ecom_models.errors import InputError
+from ecom_models import review_columns
 from ecom_models.schemas import ORDERS_FIELDS, REQUIRED, REQUIRED_ANY, SYNONYM_INDEX, normalise_header
 
 IMPLAUSIBLE_LABEL = "Implausible dates (before 1995, in the future, or years away from the rest)"
@@ -392,6 +393,13 @@ def map_columns(df: pd.DataFrame, kind: str, override: dict[str, str] | None = N
         mapping[field_name] = col
         confidence[field_name] = round(min(score, 1.0), 2)
         used.add(col)
+    if kind == "reviews" and "text" not in mapping and not (override and "text" in override):
+        # No header names the text (评论内容 in a file we have no word for, "verified_reviews"):
+        # the longest, most varied free-text column is it.
+        col = review_columns.text_column_by_content(df, exclude=used)
+        if col is not None:
+            mapping["text"], confidence["text"] = col, 0.6
+            used.add(col)
     if kind == "orders" and "unit_price" in mapping:
         for field_name in ("revenue", "discount"):
             if field_name in mapping and _ORDER_LEVEL_RE.search(normalise_header(mapping[field_name])):
@@ -432,7 +440,10 @@ def _content_fit(field_name: str, values: pd.Series) -> float:
         parsed = parse_dates(s.astype("str"))[0]
         share = parsed.notna().mean()
         return 1.0 if share > 0.9 else (0.5 if share > 0.5 else 0.05)
-    if field_name in ("product_name", "text", "title"):
+    if field_name == "text":
+        # An id or a colour is never the review text, whatever its header says ("评论ID").
+        return 0.1 + 0.9 * min(review_columns.text_score(s) / 0.6, 1.0)
+    if field_name in ("product_name", "title"):
         return 1.0 if not pd.api.types.is_numeric_dtype(s) else 0.3
     return 1.0
 
@@ -561,6 +572,10 @@ def _parse_unique_dates(u: pd.Series, stats: DateParse) -> pd.Series:
         return pd.to_datetime(numeric, unit="s", errors="coerce")
     iso = u.str.match(r"^\d{4}-\d{1,2}-\d{1,2}", na=False)
     dmy = _extract(u, _DMY_RE)
+    dmony = u.str.match(r"^\d{1,2}-[A-Za-z]{3}-\d{2}$", na=False)
+    if dmony.mean() > 0.5:  # Amazon review exports: 31-Jul-18
+        stats.style = "day-month name-year (2-digit year)"
+        return _to_datetime_tz(u, stats, "%d-%b-%y")
     if iso.mean() > 0.5:
         stats.style = "ISO (year-month-day)"
         return _to_datetime_tz(u, stats, None)
@@ -719,9 +734,17 @@ def detect_kind(df: pd.DataFrame) -> tuple[str, ColumnMapping]:
         m = map_columns(df, kind)
         if not _has_required(m, kind):
             continue
+        # A variant-like column ("variation": a product's colour) is an experiment only with
+        # per-unit outcomes to compare (review_columns.has_experiment_outcomes).
+        if kind == "experiment" and not review_columns.has_experiment_outcomes(df, m.mapping):
+            continue
         score = m.score / len(SYNONYM_INDEX[kind]) + 0.1 * len(m.mapping)
         if kind == "experiment":
             score *= 0.8
+        if kind == "reviews" and not (best is not None and best[1] == "orders"):
+            # Free text with 1-5 stars is a review file, unless it also holds order lines (product
+            # names are free text too, quantities are small whole numbers).
+            score += review_columns.review_evidence(df)
         if best is None or score > best[0]:
             best = (score, kind, m)
     if best is None:
