@@ -1382,7 +1382,9 @@ def monthly_extra_conversions(result: ABResult, monthly_visitors: float, metric:
 
 
 def results_csv(result: ABResult) -> str:
-    return result.table.to_csv(index=False)
+    from ecom_models.safe_export import csv_text
+
+    return csv_text(result.table)
 
 
 def html_summary(result: ABResult, title: str = "A/B test summary", source: str = "") -> str:

@@ -84,7 +84,9 @@ def report_csv(summary: ValueSummary) -> bytes:
                                    "value": t["swing"], "low": t["low_net"], "high": t["high_net"],
                                    "unit": summary.currency, "note": "first-year net gain at the low and high end"}))
     df = pd.concat(parts, ignore_index=True)
-    return df.to_csv(index=False).encode("utf-8")
+    from ecom_models.safe_export import csv_bytes
+
+    return csv_bytes(df)
 
 
 # --------------------------------------------------------------------------------------------

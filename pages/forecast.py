@@ -13,6 +13,7 @@ import streamlit as st
 
 from ecom_models import forecast as F
 from ecom_models.errors import InputError
+from ecom_models.safe_export import csv_bytes
 from ecom_ui.common import (
     active_data,
     guarded,
@@ -274,7 +275,7 @@ if whatif is not None:
                 st.success(f"Saved '{scenario.name}'.")
             except InputError as exc:
                 show_input_error(exc)
-        st.download_button("Download this scenario (CSV)", d.to_csv(index=False).encode("utf-8"),
+        st.download_button("Download this scenario (CSV)", csv_bytes(d),
                            file_name="scenario.csv", mime="text/csv", key="fc_dl_scenario")
     ws = workspace()
     saved = F.saved_scenarios(ws)
@@ -335,7 +336,7 @@ if many_cols:
             "Error of 'same day last week'": view["mae_seasonal_naive"].map(lambda v: _fmt(metric, v)),
             "Problem": view["error"].fillna(""),
         }), hide_index=True, width="stretch")
-        st.download_button("Download all forecasts (CSV)", stored_fc.to_csv(index=False).encode("utf-8"),
+        st.download_button("Download all forecasts (CSV)", csv_bytes(stored_fc),
                            file_name="forecasts_by_series.csv", mime="text/csv", key="fc_dl_many")
 
 # -- inventory ----------------------------------------------------------------------------------
@@ -407,5 +408,5 @@ if by is None:
 # -- export -------------------------------------------------------------------------------------
 st.header("Export")
 out = fc.rename(columns={"ds": "date"}).assign(model=result.chosen, metric=metric)
-st.download_button("Download the forecast (CSV)", out.to_csv(index=False).encode("utf-8"), file_name="forecast.csv",
+st.download_button("Download the forecast (CSV)", csv_bytes(out), file_name="forecast.csv",
                    mime="text/csv", key="fc_dl_forecast")

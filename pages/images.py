@@ -12,6 +12,7 @@ import streamlit as st
 
 from ecom_models import vision as V
 from ecom_models.errors import InputError
+from ecom_models.safe_export import csv_bytes
 from ecom_ui.common import (active_data, demo_store, guarded, money, number, page_header, pct, show_input_error,
                             workspace)
 from ecom_ui.images import PROBLEM_HELP, md_escape, thumb
@@ -444,7 +445,7 @@ with tabs[5]:
     out["top_labels"] = ["; ".join(f"{x['label']} ({x['probability']:.2f})" for x in labels)
                          for labels in table["top_labels"]]
     out["problems"] = [", ".join(p) for p in table["problems"]]
-    st.download_button("Download the results per photo (CSV)", out.to_csv(index=False).encode("utf-8"),
+    st.download_button("Download the results per photo (CSV)", csv_bytes(out),
                        file_name="product_images.csv", mime="text/csv",
                        help="One row per photo: product, categories, every measurement and problem, duplicate group.")
     st.caption(f"Model: EfficientNet-Lite0 (ImageNet, Apache-2.0), run with onnxruntime. Timing for this batch: "

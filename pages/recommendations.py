@@ -14,6 +14,7 @@ import streamlit as st
 from ecom_models import recommend as R
 from ecom_models.errors import InputError
 from ecom_models.jsonio import dumps
+from ecom_models.safe_export import csv_bytes
 from ecom_ui.common import (active_data, data_source_note, empty_state, guarded, money, number, page_header, pct,
                             show_input_error, workspace)
 
@@ -35,7 +36,7 @@ def _report(key: str, _df: pd.DataFrame, kind: str, k: int, split: str, half_lif
 @st.cache_data(show_spinner=False, max_entries=4)
 def _export_csv(key: str, k: int, split: str, half_life: float | None, deep: bool, _report_obj) -> bytes:
     recs = R.recommend_for_users(_report_obj, None, k=k, exclude_seen=True)
-    return recs[["user_id", "rank", "item_id", "product_name", "score"]].to_csv(index=False).encode("utf-8")
+    return csv_bytes(recs[["user_id", "rank", "item_id", "product_name", "score"]])
 
 
 # -- data -------------------------------------------------------------------------------------

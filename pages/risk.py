@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ecom_models import anomaly as A
+from ecom_models.safe_export import csv_bytes
 from ecom_ui import risk as R
 from ecom_ui.common import (
     active_data,
@@ -135,8 +136,8 @@ with tab_orders:
                                 "Risk score": st.column_config.NumberColumn(format="%.4f"),
                                 "Placed": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
     st.download_button("Download all scores (CSV)",
-                       orders_df[["order_id", "order_date", "customer_id", "country", "order_value", "score", "flag"]]
-                       .assign(reasons=["; ".join(r) for r in orders_df["reasons"]]).to_csv(index=False).encode(),
+                       csv_bytes(orders_df[["order_id", "order_date", "customer_id", "country", "order_value", "score", "flag"]]
+                                 .assign(reasons=["; ".join(r) for r in orders_df["reasons"]])),
                        file_name="order_risk_scores.csv", mime="text/csv")
 
     counts = R.reason_counts(flagged)
@@ -194,7 +195,7 @@ with tab_days:
                                "Revenue against expected": st.column_config.NumberColumn(
                                    format="%.0f", help=f"In {currency}: the day's revenue minus its expected revenue "
                                                        "(whole store); negative = sales lost")})
-            st.download_button("Download all alerts (CSV)", flagged_alerts.to_csv(index=False).encode(),
+            st.download_button("Download all alerts (CSV)", csv_bytes(flagged_alerts),
                                file_name="daily_alerts.csv", mime="text/csv")
         with st.expander("Does the seasonal baseline beat a simple one? (tested on your history)"):
             st.caption("We remove 40% of the orders on 20 random days of your history and count how many of "
