@@ -1313,56 +1313,6 @@ def verdict(result: ABResult, metric: str | None = None) -> Verdict:
     return Verdict("inconclusive", f"The test is large enough to spot a {mde:.0%} lift and found none on {metric}. Keep whichever version is simpler or cheaper.", metric=metric)
 
 
-def business_value(
-    result: ABResult,
-    monthly_visitors: float,
-    average_order_value: float,
-    metric: str | None = None,
-    variant: str | None = None,
-    exposed_share: float = 1.0,
-    currency: str = "USD",
-):
-    """Monthly value of shipping the variant, from the measured relative conversion lift.
-
-    extra conversions / month = visitors × exposed share × control rate × relative lift;
-    revenue = extra conversions × average order value. Low/high from the lift's interval.
-    """
-    from ecom_models.value import Assumption, ValueEstimate
-
-    t = result.table
-    conv = t[t.kind == "conversion"]
-    if metric:
-        conv = t[t.metric == metric]
-    elif len(conv):
-        conv = conv[conv.metric == conv.metric.iloc[0]]  # the first (main) conversion metric
-    if conv.empty:
-        raise InputError("money impact needs a conversion metric (0/1 per person).", fix="add a conversion column such as 'converted'.")
-    if variant:
-        conv = conv[conv.variant == variant]
-    r = conv.sort_values("rel_lift", ascending=False).iloc[0]
-    base = monthly_visitors * exposed_share * float(r.value_control)
-    hi_rel = float(r.rel_ci_high) if math.isfinite(r.rel_ci_high) else float(r.rel_lift + (r.rel_lift - r.rel_ci_low))
-    val = base * float(r.rel_lift) * average_order_value
-    low = base * float(r.rel_ci_low) * average_order_value
-    high = base * hi_rel * average_order_value
-    return ValueEstimate(
-        model="abtest",
-        lever=f"ship '{r.variant}' ({r.metric})",
-        monthly_value=val, monthly_low=min(low, high), monthly_high=max(low, high),
-        evidence=f"measured A/B test: {r.metric} {r.value_variant:.2%} vs {r.value_control:.2%} ({r.rel_lift:+.1%}, "
-                 f"{result.settings.confidence:.0%} interval {r.rel_ci_low:+.1%} to {hi_rel:+.1%}), {int(r.units_control + r.units_variant):,} people",
-        evidence_kind="measured A/B test",
-        assumptions=[
-            Assumption("monthly_visitors", "Visitors per month", float(monthly_visitors), "visitors/month", "from the store's traffic (sessions over the last 30 days)"),
-            Assumption("exposed_share", "Share of visitors who would see the change", float(exposed_share), "share", "1 = everyone", 0.0, 1.0),
-            Assumption("average_order_value", "Average order value", float(average_order_value), currency, "from the store's orders"),
-            Assumption("control_rate", "Conversion rate today", float(r.value_control), "share", "control group of the test"),
-        ],
-        currency=currency,
-        note="Extra conversions = visitors × share exposed × today's rate × measured lift; each worth one average order.",
-    )
-
-
 def monthly_extra_conversions(result: ABResult, monthly_visitors: float, metric: str | None = None, variant: str | None = None) -> tuple[float, float, float]:
     t = result.table
     conv = t[t.kind == "conversion"] if metric is None else t[t.metric == metric]

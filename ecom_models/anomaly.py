@@ -67,7 +67,6 @@ import numpy as np
 import pandas as pd
 
 from ecom_models.errors import InputError
-from ecom_models.value import Assumption, ValueEstimate
 
 LABEL_NAMESPACE = "risk.labels"
 LABELS = ("fraud", "fine")
@@ -1118,48 +1117,3 @@ def money_view(result: RiskResult, capacity_per_day: float = 5.0, precision: flo
     )
 
 
-def business_value(
-    orders: pd.DataFrame | None = None,
-    result: RiskResult | None = None,
-    labels: dict[str, str] | None = None,
-    capacity_per_day: float = 5.0,
-    precision: float | None = None,
-    loss_share: float = 1.0,
-    currency: str | None = None,
-) -> ValueEstimate:
-    """Monthly loss prevented by reviewing the riskiest orders before shipping.
-
-    value = loss_share × (value of reviewed orders marked fraud + expected fraud value among
-    the reviewed orders without a decision), per month. See money_view for how the chance of
-    fraud of undecided orders is estimated (from 20+ decisions) or assumed (30%, 10% to 60%).
-    """
-    if result is None:
-        if orders is None:
-            raise InputError("no orders to estimate the value of fraud review from.", fix="load an orders file.")
-        result = score_orders(orders)
-    currency = currency or result.currency
-    mv = money_view(result, capacity_per_day, precision, None, loss_share, labels)
-    measured = mv.labelled_orders > 0 and precision is None and mv.precision_source.startswith("your decisions")
-    return ValueEstimate(
-        model="risk",
-        lever="fraud losses prevented by reviewing the riskiest orders before shipping",
-        monthly_value=mv.monthly_loss_prevented,
-        monthly_low=min(mv.monthly_low, mv.monthly_loss_prevented),
-        monthly_high=max(mv.monthly_high, mv.monthly_loss_prevented),
-        evidence=(f"reviewing the {capacity_per_day:g} riskiest orders a day ({mv.reviewed_orders:,} orders worth "
-                  f"{_money(mv.reviewed_value, currency)} over {mv.days:.0f} days); {mv.labelled_orders:,} of them "
-                  f"reviewed, fraud among them worth {_money(mv.labelled_fraud_value, currency)}; share of fraud among "
-                  f"the rest: {mv.precision:.0%} from {mv.precision_source}"),
-        evidence_kind="offline metric" if measured else "assumption",
-        assumptions=[
-            Assumption("capacity_per_day", "Orders your team can review per day", capacity_per_day, "orders/day",
-                       "how many of the riskiest orders someone checks before shipping", 1.0, 50.0),
-            Assumption("precision", "Share of fraud among reviewed orders without a decision", mv.precision, "%",
-                       "estimated from your decisions when you have 20 or more, else a typical figure",
-                       min(DEFAULT_PRECISION[1], mv.precision), max(DEFAULT_PRECISION[2], mv.precision)),
-            Assumption("loss_share", "Share of a fraud order's value that would be lost", loss_share, "%",
-                       "goods shipped plus chargeback fees; 100% means the whole order value", 0.7, 1.5),
-        ],
-        currency=currency,
-        note="Only orders stopped before shipping count; fraud the review misses is not included.",
-    )

@@ -23,7 +23,8 @@ Pipeline (each step is a plain function on tidy frames, so pages, the CLI and te
 5. `forecast_many` forecasts every product/category in parallel over local processes, or on a
    Dask cluster when ECOM_DASK_SCHEDULER names a scheduler address.
 6. `inventory_plan` turns a forecast into lead-time demand, safety stock and reorder point;
-   `business_value` prices the error reduction against the seasonal-naive plan.
+   `stock_evidence` gives the error spreads a safety-stock policy is priced from
+   (the money is in ecom_models.valuation).
 
 Prophet and statsmodels are imported inside functions only.
 """
@@ -46,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from ecom_models.errors import InputError
-from ecom_models.value import Assumption, ValueEstimate
+from ecom_models.evidence import StockEvidence
 
 METRICS = ("revenue", "orders", "units")
 BY_COLUMNS = ("product_id", "product_name", "category", "country", "channel")
@@ -1469,53 +1470,36 @@ def inventory_plan(result: ForecastResult, lead_time_days: int = 14, service_lev
     return InventoryPlan(lead_time_days, service_level, demand, sd, ss, demand + ss, calibration)
 
 
-def value_assumptions() -> list[Assumption]:
-    return [
-        Assumption("gross_margin", "Gross margin on lost sales", 0.40, "%",
-                   "Share of a lost sale's revenue that would have been profit.", 0.2, 0.6),
-        Assumption("stockout_share", "Share of forecast errors that cause stock-outs", 0.5, "%",
-                   "The rest cause overstock. Half and half if you order to the forecast.", 0.3, 0.7),
-        Assumption("overstock_cost", "Cost of excess stock, per unit of its value", 0.10, "%",
-                   "Holding, markdown and write-off cost of stock left over.", 0.05, 0.25),
-        Assumption("plan_share", "Share of stock decisions that follow the forecast", 1.0, "%",
-                   "Lower it if buyers override the forecast.", 0.5, 1.0),
-    ]
+def stock_evidence(result: ForecastResult, n_boot: int = 1000, seed: int = 0) -> StockEvidence:
+    """Forecast error spread of the chosen model and of seasonal naive on the same held-out days,
+    the figures a safety-stock policy is priced from (ecom_models.valuation.forecasting_value).
 
-
-def business_value(result: ForecastResult, unit_value: float = 1.0, assumptions: dict[str, float] | None = None,
-                   currency: str = "USD", seed: int = 0) -> ValueEstimate:
-    """Stock-out and overstock cost avoided per month by planning with the chosen model instead
-    of seasonal naive: (naive error - model error) per day x 30.4 days x cost per unit of error.
-
-    unit_value converts the metric to money (1 for revenue, price per unit for units, order value
-    for orders). The interval is a paired bootstrap over the held-out days.
-    """
-    base = value_assumptions()
-    vals = {a.key: a.value for a in base}
-    vals.update(assumptions or {})
-    used = [Assumption(a.key, a.label, float(vals[a.key]), a.unit, a.help, a.low, a.high) for a in base]
-    cost_per_error = (vals["stockout_share"] * vals["gross_margin"]
-                      + (1 - vals["stockout_share"]) * vals["overstock_cost"]) * vals["plan_share"] * unit_value
+    sd = root mean square daily error; interval: paired bootstrap over the held-out days of
+    sd_naive - sd_model (5th and 95th percentiles)."""
     bt = result.backtest[result.backtest["open"]]
     chosen = bt[bt["model"] == result.chosen].sort_values(["fold", "ds"])
     naive = bt[bt["model"] == MODEL_NAIVE].sort_values(["fold", "ds"])
     open_per_day = float(result.history["open"].mean()) if len(result.history) else 1.0
-    days_per_month = 30.4 * open_per_day if result.freq == "D" else 30.4 / 7
-    if len(naive) == 0 or result.chosen == MODEL_NAIVE:
-        return ValueEstimate("forecasting", "fewer stock-outs and less overstock than the naive plan", 0.0, 0.0, 0.0,
-                             "no model beat seasonal naive on held-out days", "backtest", used, currency,
-                             "The simple rule is already the best plan on this data.")
-    d = np.abs(naive["y"].to_numpy() - naive["yhat"].to_numpy()) - np.abs(chosen["y"].to_numpy() - chosen["yhat"].to_numpy())
-    rng = np.random.default_rng(seed)
-    boots = rng.choice(d, size=(1000, len(d)), replace=True).mean(axis=1)
-    factor = days_per_month * cost_per_error
-    mid, low, high = float(d.mean()) * factor, float(np.quantile(boots, 0.1)) * factor, float(np.quantile(boots, 0.9)) * factor
+    per_month = 30.4 * open_per_day if result.freq == "D" else 30.4 / 7
     lb = result.leaderboard.set_index("model")
-    evidence = (f"held-out MAE {lb.loc[result.chosen, 'mae']:,.1f} for {result.chosen} vs "
-                f"{lb.loc[MODEL_NAIVE, 'mae']:,.1f} for seasonal naive ({len(d)} days, {result.metric})")
-    return ValueEstimate("forecasting", "fewer stock-outs and less overstock than the naive plan", mid, low, high,
-                         evidence, "backtest", used, currency,
-                         "Error reduction x cost of one unit of error; edit the assumptions to match your margins.")
+    mae_model = float(lb.loc[result.chosen, "mae"]) if result.chosen in lb.index else float("nan")
+    mae_naive = float(lb.loc[MODEL_NAIVE, "mae"]) if MODEL_NAIVE in lb.index else float("nan")
+    if len(naive) == 0 or len(chosen) != len(naive):
+        e_n = e_m = np.zeros(0)
+    else:
+        e_n = naive["y"].to_numpy(float) - naive["yhat"].to_numpy(float)
+        e_m = chosen["y"].to_numpy(float) - chosen["yhat"].to_numpy(float)
+    if len(e_n) == 0:
+        sd = float(np.sqrt(np.mean(np.square(e_m)))) if len(e_m) else float("nan")
+        return StockEvidence(result.chosen, MODEL_NAIVE, sd, sd, 0.0, 0.0, mae_model, mae_naive, len(e_m),
+                             float(bt["y"].mean()) if len(bt) else float("nan"), result.metric, per_month)
+    sd_n, sd_m = float(np.sqrt(np.mean(e_n ** 2))), float(np.sqrt(np.mean(e_m ** 2)))
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(e_n), (n_boot, len(e_n)))
+    diffs = np.sqrt(np.mean(e_n[idx] ** 2, axis=1)) - np.sqrt(np.mean(e_m[idx] ** 2, axis=1))
+    lo, hi = (float(x) for x in np.quantile(diffs, [0.05, 0.95]))
+    return StockEvidence(result.chosen, MODEL_NAIVE, sd_m, sd_n, lo, hi, mae_model, mae_naive, len(e_n),
+                         float(naive["y"].mean()), result.metric, per_month)
 
 
 # ---------------------------------------------------------------------------------------------

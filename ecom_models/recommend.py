@@ -46,14 +46,12 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from ecom_models.errors import InputError
-from ecom_models.value import Assumption, ValueEstimate
 
 EASE_MAX_ITEMS = 5_000
 NCF_MAX_PAIRS = 2e8  # users x items scored by the deep model
@@ -1182,28 +1180,6 @@ def cold_start(inter: Interactions, k: int = 10, recent_days: int | None = 90) -
 # ---------------------------------------------------------------------------------------
 # Business value
 # ---------------------------------------------------------------------------------------
-def _sample_size(baseline_rate: float, relative_mde: float) -> int | None:
-    if not (0 < baseline_rate < 1) or not relative_mde or not math.isfinite(relative_mde):
-        return None
-    try:
-        from ecom_models.abtest import sample_size_per_arm
-
-        return int(sample_size_per_arm(baseline_rate, relative_mde))
-    except ImportError:
-        pass
-    except InputError:
-        return None
-    from scipy.stats import norm
-
-    p1, p2 = baseline_rate, baseline_rate * (1 + relative_mde)
-    if not 0 < p2 < 1:
-        return None
-    za, zb = norm.ppf(0.975), norm.ppf(0.8)
-    pbar = (p1 + p2) / 2
-    num = (za * math.sqrt(2 * pbar * (1 - pbar)) + zb * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))) ** 2
-    return int(math.ceil(num / (p2 - p1) ** 2))
-
-
 def store_figures(orders: pd.DataFrame | None) -> dict[str, float]:
     """Monthly orders and average order value from canonical orders (sales only)."""
     if orders is None or "order_id" not in orders:
@@ -1221,102 +1197,6 @@ def store_figures(orders: pd.DataFrame | None) -> dict[str, float]:
     revenue = float(pd.to_numeric(sales.get("revenue"), errors="coerce").sum()) if "revenue" in sales else float("nan")
     currency = str(sales["currency"].mode().iloc[0]) if "currency" in sales and sales["currency"].notna().any() else "USD"
     return {"monthly_orders": n_orders / months, "order_value": revenue / max(n_orders, 1), "currency": currency}
-
-
-DEFAULT_ASSUMPTIONS = {
-    "store_conversion": 0.02,
-    "widget_share": 0.5,
-    "widget_ctr": 0.04,
-    "click_to_order": 0.08,
-    "online_share": 0.5,
-}
-
-
-def business_value(gain: dict[str, float] | None = None, *, monthly_orders: float = float("nan"),
-                   order_value: float = float("nan"), currency: str = "USD", report: RecommenderReport | None = None,
-                   orders: pd.DataFrame | None = None, **assumptions) -> ValueEstimate:
-    """Extra revenue per month from replacing a best-seller widget with the chosen model.
-
-    Visits = monthly orders / store conversion. Extra orders = visits x share seeing the
-    widget x click-through (with best sellers) x purchase after a click x relative hit-rate
-    gain over best sellers x share of the offline gain that shows up online. The interval
-    comes from the bootstrap interval of the hit-rate gain. Estimate only: confirm with an
-    A/B test (its size per arm is in `note`).
-
-    `business_value(orders)` alone also works: the comparison is then run on those orders."""
-    if isinstance(gain, pd.DataFrame):  # called as business_value(orders)
-        orders, gain = gain, None
-    if report is None and gain is None and orders is not None:  # run the comparison (no deep model)
-        report = build_recommender(interactions_from_frame(orders), k=10, include_deep=False)
-    if report is not None and gain is None:
-        te = report.test_evals
-        if report.chosen in te and "popularity" in te and report.chosen != "popularity":
-            gain = paired_gain(te[report.chosen], te["popularity"], "hit")
-    if orders is not None:
-        figs = store_figures(orders)
-        monthly_orders = figs["monthly_orders"] if not math.isfinite(monthly_orders) else monthly_orders
-        order_value = figs["order_value"] if not math.isfinite(order_value) else order_value
-        currency = figs["currency"]
-    a = {**DEFAULT_ASSUMPTIONS, **{k: float(v) for k, v in assumptions.items() if v is not None}}
-    g = gain or {"gain": 0.0, "low": 0.0, "high": 0.0, "model": float("nan"), "baseline": float("nan")}
-    visits = monthly_orders / a["store_conversion"] if a["store_conversion"] > 0 else float("nan")
-    base_orders = visits * a["widget_share"] * a["widget_ctr"] * a["click_to_order"]
-
-    def extra(rel):
-        return base_orders * max(rel, 0.0) * a["online_share"] * order_value if math.isfinite(rel) else 0.0
-
-    value, low, high = extra(g["gain"]), extra(g["low"]), extra(g["high"])
-    lift_orders = base_orders * max(g["gain"], 0.0) * a["online_share"] if math.isfinite(g["gain"]) else 0.0
-    conv_lift = lift_orders / monthly_orders if monthly_orders and math.isfinite(monthly_orders) else float("nan")
-    n_arm = _sample_size(a["store_conversion"], conv_lift) if conv_lift and math.isfinite(conv_lift) and conv_lift > 0 else None
-    model_label = MODEL_LABELS.get(report.chosen, report.chosen) if report else "the recommender"
-    evidence = (f"offline hit rate@{report.k if report else 10} {g['model']:.3f} vs {g['baseline']:.3f} for best sellers "
-                f"on held-out purchases ({g['gain']:+.0%}, 95% interval {g['low']:+.0%} to {g['high']:+.0%})"
-                if math.isfinite(g.get("model", float("nan"))) else "no offline comparison available")
-    weeks = None
-    if n_arm and math.isfinite(visits) and visits > 0:
-        weeks = 2 * n_arm / (visits * 12 / 52)
-    # the same test measured on the widget's click-through needs far fewer visitors
-    ctr_lift = max(g["gain"], 0.0) * a["online_share"] if math.isfinite(g["gain"]) else 0.0
-    n_ctr = _sample_size(a["widget_ctr"], ctr_lift) if ctr_lift > 0 else None
-    weeks_ctr = None
-    if n_ctr and math.isfinite(visits) and visits * a["widget_share"] > 0:
-        weeks_ctr = 2 * n_ctr / (visits * a["widget_share"] * 12 / 52)
-    note = "Estimate from offline results, to confirm with an A/B test."
-    if n_arm:
-        note += (f" Measured on store conversion it needs about {n_arm:,} visitors per arm to detect the "
-                 f"{conv_lift:.2%} relative lift" + (f" (about {weeks:,.0f} weeks of all your traffic)." if weeks else "."))
-    if n_ctr:
-        note += (f" Measured on the widget's click-through (+{ctr_lift:.0%} expected) it needs about {n_ctr:,} "
-                 f"widget viewers per arm" + (f" (about {weeks_ctr:,.1f} weeks)." if weeks_ctr else "."))
-    return ValueEstimate(
-        model="recommendations",
-        lever=f"conversion lift from '{model_label}' instead of best sellers in the 'you may also like' widget",
-        monthly_value=float(value), monthly_low=float(min(low, value)), monthly_high=float(max(high, value)),
-        evidence=evidence, evidence_kind="offline metric", currency=currency, note=note,
-        assumptions=[
-            Assumption("monthly_orders", "Orders per month", float(monthly_orders), "orders/month",
-                       "from your order history", None, None),
-            Assumption("order_value", "Average order value", float(order_value), currency, "from your order history"),
-            Assumption("store_conversion", "Share of visits that end in an order", a["store_conversion"], "%",
-                       "typical online stores: 1-3%; use your analytics figure", 0.01, 0.04),
-            Assumption("widget_share", "Share of visits that see the recommendation widget", a["widget_share"], "%",
-                       "product and cart pages; depends on where you place it", 0.2, 0.8),
-            Assumption("widget_ctr", "Click-through on a best-seller widget", a["widget_ctr"], "%",
-                       "typical 2-6% for product-page widgets", 0.02, 0.06),
-            Assumption("click_to_order", "Orders per widget click", a["click_to_order"], "%",
-                       "a visitor who clicks a recommendation buys it or something else", 0.04, 0.15),
-            Assumption("online_share", "Share of the offline gain that shows up in the live store", a["online_share"], "%",
-                       "offline gains usually shrink online; 50% is a cautious guess", 0.25, 1.0),
-        ],
-    )
-
-
-def value_details(estimate: ValueEstimate) -> dict[str, Any]:
-    """The estimate as a plain dict (for the CLI and the workspace)."""
-    from dataclasses import asdict
-
-    return asdict(estimate)
 
 
 # ---------------------------------------------------------------------------------------

@@ -16,7 +16,8 @@ from datetime import datetime
 
 import pandas as pd
 
-from ecom_models.value import (TITLES, ValueSummary, fmt_assumption, fmt_figure, fmt_interval, fmt_money)
+from ecom_models.value import (KIND_COLOURS, KIND_LABELS, TITLES, ValueSummary, fmt_assumption, fmt_figure, fmt_interval,
+                               fmt_money)
 
 GREEN, RED, GREY, BLUE = "#2e7d32", "#c62828", "#757575", "#1565c0"
 
@@ -24,24 +25,41 @@ GREEN, RED, GREY, BLUE = "#2e7d32", "#c62828", "#757575", "#1565c0"
 # --------------------------------------------------------------------------------------------
 # Tables (shared by the page, the CSV and the PDF)
 # --------------------------------------------------------------------------------------------
+def fmt_share(share) -> str:
+    """A share of revenue as the page and the report print it."""
+    if share is None or not pd.notna(share):
+        return "–"
+    return f"{share:.2%}" if abs(share) < 0.001 else f"{share:.1%}"
+
+
+KIND_MARKS = {"measured": "🟢", "backtest": "🟢", "labels": "🟢", "offline": "🟠", "assumption": "🔴"}
+
+
 def rows_table(summary: ValueSummary) -> pd.DataFrame:
-    """One line per model, formatted: Model, Status, Per month, 90% interval, Per year, Evidence."""
+    """One line per row, ordered by evidence: Model, Based on, Status, Per month, Share of revenue,
+    90% interval, Per year, What changes, Evidence, Note, Flag."""
     out = []
     for r in summary.rows:
         e = r.estimate
         out.append({
             "Model": r.title,
+            "Based on": f"{KIND_MARKS.get(e.evidence_kind, '')} {KIND_LABELS.get(e.evidence_kind, e.evidence_kind)}" if e else "",
             "Status": {"counted": "counted", "replaced": "replaced by A/B test", "not computed": "not computed yet"}[r.status],
             "Per month": fmt_money(e.monthly_value, summary.currency) if e else "–",
+            "Share of revenue": fmt_share(r.share_of_revenue) if e else "–",
             "90% interval": fmt_interval(e.monthly_low, e.monthly_high, summary.currency, summary.currency) if e else "",
             "Per year": fmt_money(e.yearly_value, summary.currency) if e else "–",
-            "Based on": e.evidence_kind if e else "",
             "What changes": e.lever if e else "",
-            "Evidence": ((e.evidence if e.evidence.lower().startswith(e.evidence_kind.lower())
-                          else f"{e.evidence_kind}: {e.evidence}") if e else r.needs),
+            "Evidence": e.evidence if e else r.needs,
             "Note": "; ".join(x for x in (r.note, e.note if e else "") if x),
+            "Flag": ("⚠ " + r.flag) if r.flag else "",
         })
     return pd.DataFrame(out)
+
+
+def row_colours(summary: ValueSummary) -> list[str]:
+    """The evidence colour of each row of `rows_table` (grey when not computed)."""
+    return [KIND_COLOURS.get(r.evidence_kind, GREY) if r.estimate is not None else GREY for r in summary.rows]
 
 
 def figures_table(summary: ValueSummary) -> pd.DataFrame:
@@ -50,6 +68,7 @@ def figures_table(summary: ValueSummary) -> pd.DataFrame:
     f = f[~f["key"].str.startswith("row.")]
     return pd.DataFrame({
         "Figure": f["figure"],
+        "Share of revenue": [fmt_share(x) for x in f["share_of_revenue"]],
         "Value": [fmt_figure(v, u, summary.currency) for v, u in zip(f["value"], f["unit"])],
         "90% interval": [fmt_interval(lo, hi, u, summary.currency) for lo, hi, u in zip(f["low"], f["high"], f["unit"])],
         "What it means": f["explanation"],
@@ -74,7 +93,8 @@ def report_csv(summary: ValueSummary) -> bytes:
     parts = []
     f = summary.figures
     parts.append(pd.DataFrame({"section": "figure", "model": "", "key": f["key"], "label": f["figure"], "value": f["value"],
-                               "low": f["low"], "high": f["high"], "unit": f["unit"], "note": f["explanation"]}))
+                               "low": f["low"], "high": f["high"], "unit": f["unit"], "note": f["explanation"],
+                               "evidence_kind": f["evidence_kind"], "share_of_revenue": f["share_of_revenue"]}))
     a = summary.assumptions
     parts.append(pd.DataFrame({"section": "assumption", "model": a["model"], "key": a["key"], "label": a["label"],
                                "value": a["value"], "low": a["low"], "high": a["high"], "unit": a["unit"], "note": a["help"]}))
@@ -83,6 +103,9 @@ def report_csv(summary: ValueSummary) -> bytes:
         parts.append(pd.DataFrame({"section": "sensitivity", "model": t["model"], "key": t["key"], "label": t["label"],
                                    "value": t["swing"], "low": t["low_net"], "high": t["high_net"],
                                    "unit": summary.currency, "note": "first-year net gain at the low and high end"}))
+    for flag in summary.flags:
+        parts.append(pd.DataFrame({"section": ["flag"], "model": [""], "key": ["flag"], "label": ["above a plausibility bound"],
+                                   "value": [None], "low": [None], "high": [None], "unit": [""], "note": [flag]}))
     df = pd.concat(parts, ignore_index=True)
     from ecom_models.safe_export import csv_bytes
 
@@ -139,12 +162,13 @@ def rows_figure(summary: ValueSummary):
     if rows:
         fig.add_trace(go.Scatter(
             x=[r.estimate.monthly_value for r in rows], y=[r.title for r in rows], mode="markers",
-            marker={"size": 12, "color": [GREEN if r.counted else GREY for r in rows]},
+            marker={"size": 12, "color": [KIND_COLOURS.get(r.evidence_kind, GREY) if r.counted else GREY for r in rows]},
             error_x={"type": "data", "symmetric": False,
                      "array": [r.estimate.monthly_high - r.estimate.monthly_value for r in rows],
                      "arrayminus": [r.estimate.monthly_value - r.estimate.monthly_low for r in rows]},
             hovertemplate="%{y}: %{x:,.0f} per month<extra></extra>"))
-    fig.update_layout(title="Each model per month, with its 90% interval (grey: not counted)",
+    fig.update_layout(title="Each row per month, with its 90% interval (green: your data, orange: offline + prior, "
+                            "red: assumption, grey: not counted)",
                       xaxis_title=f"{summary.currency} per month", height=max(260, 50 * len(rows) + 120),
                       margin={"t": 50, "b": 40, "l": 20, "r": 20})
     return fig
@@ -160,18 +184,30 @@ def _table_html(df: pd.DataFrame) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def share_text(summary: ValueSummary, amount: float) -> str:
+    s = summary.share(amount)
+    return f"{fmt_share(s)} of your net revenue" if pd.notna(s) else ""
+
+
 def headline(summary: ValueSummary) -> list[tuple[str, str, str]]:
-    """(label, formatted value, formatted 90% interval) for the headline figures, page and report."""
+    """(label, formatted value, formatted 90% interval) for the headline figures, page and report.
+
+    The two totals come first and side by side; "chance it pays off" only once costs are in."""
     c = summary.currency
-    return [
-        ("Value per month", fmt_money(summary.monthly.mid, c), fmt_interval(summary.monthly.low, summary.monthly.high, c, c)),
-        ("Value per year", fmt_money(summary.yearly.mid, c), fmt_interval(summary.yearly.low, summary.yearly.high, c, c)),
+    m, a = summary.measured, summary.assumed
+    out = [
+        ("Shown by your data, per month", fmt_money(m.mid, c), fmt_interval(m.low, m.high, c, c)),
+        ("If the assumptions hold, per month", fmt_money(a.mid, c), fmt_interval(a.low, a.high, c, c)),
         ("Net gain in the first year", fmt_money(summary.first_year_net.mid, c),
          fmt_interval(summary.first_year_net.low, summary.first_year_net.high, c, c)),
         ("Return on investment, first year", fmt_figure(summary.roi_first_year, "ratio", c), ""),
         ("Payback time", fmt_figure(summary.payback_months, "months", c), ""),
-        ("Chance the first year pays off", fmt_figure(summary.chance_positive, "%", c), ""),
     ]
+    if summary.costs_entered:
+        out.append(("Chance the first year pays off", fmt_figure(summary.chance_positive, "%", c), ""))
+    else:
+        out.append(("Chance the first year pays off", "enter your costs", ""))
+    return out
 
 
 CSS = """
@@ -184,6 +220,7 @@ table{border-collapse:collapse;width:100%;font-size:.85rem;margin:.5rem 0 1.5rem
 th,td{border-bottom:1px solid #e5e5e5;text-align:left;padding:.35rem .5rem;vertical-align:top}
 th{background:#f6f6f6}
 .note{color:#555;font-size:.85rem}
+.flags{border-left:6px solid #ef6c00;background:#fff3e0;padding:.5rem 1rem;margin:1rem 0;color:#222}
 @media (prefers-color-scheme: dark){body{background:#111;color:#eee}th{background:#222}.card{border-color:#444}}
 """
 
@@ -194,8 +231,18 @@ def report_html(summary: ValueSummary, store_name: str = "", generated: datetime
 
     generated = generated or datetime.now()
     c = summary.currency
+    shares = {"Shown by your data, per month": share_text(summary, summary.measured.mid),
+              "If the assumptions hold, per month": share_text(summary, summary.assumed.mid)}
     cards = "".join(f"<div class='card'><div class='l'>{html.escape(l)}</div><div class='v'>{html.escape(v)}</div>"
-                    f"<div class='i'>{html.escape(('90% interval ' + i) if i else '')}</div></div>" for l, v, i in headline(summary))
+                    f"<div class='i'>{html.escape(('90% interval ' + i) if i else '')}</div>"
+                    f"<div class='i'>{html.escape(shares.get(l, ''))}</div></div>" for l, v, i in headline(summary))
+    flags = "".join(f"<li>{html.escape(f)}</li>" for f in summary.flags)
+    rt = rows_table(summary)
+    head = "".join(f"<th>{html.escape(str(col))}</th>" for col in rt.columns)
+    body = "".join(f"<tr style='border-left:6px solid {colour}'>" + "".join(
+        f"<td>{html.escape('' if pd.isna(v) else str(v))}</td>" for v in row) + "</tr>"
+        for colour, row in zip(row_colours(summary), rt.itertuples(index=False)))
+    rows_html = f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
     first = True
     charts = []
     for fig in (waterfall_figure(summary), rows_figure(summary), tornado_figure(summary)):
@@ -211,13 +258,17 @@ def report_html(summary: ValueSummary, store_name: str = "", generated: datetime
         f"<p class='sub'>Ecom Value Lab business case · generated {html.escape(generated.strftime('%Y-%m-%d %H:%M'))} · "
         f"amounts in {html.escape(c)} · computed on this machine from your own data</p>",
         f"<div class='cards'>{cards}</div>",
+        (f"<div class='flags'><b>Check before you count on it</b><ul>{flags}</ul></div>" if flags else ""),
+        "<p class='note'>Your net revenue: " + html.escape(fmt_money(summary.monthly_net_revenue, c)) + " a month. "
+        "Green rows rest on your own data (an A/B test, a backtest, your decisions); orange rows on an offline metric "
+        "mapped through a published prior; red rows mostly on an assumption.</p>",
         "<p class='note'>Intervals are 90% ranges from a simulation of "
         f"{summary.n_sims:,} outcomes, treating each model's low/high as its own 90% range. Measured A/B results replace "
         "offline estimates of the same lever. Your costs: "
         f"{html.escape(fmt_money(costs.monthly_cost, c))} per month to run, {html.escape(fmt_money(costs.setup_cost, c))} "
         f"to set up, gross margin {html.escape(fmt_assumption(costs.gross_margin, '%'))} on extra sales.</p>",
         "<h2>Headline figures</h2>", _table_html(figures_table(summary)),
-        "<h2>Each model</h2>", _table_html(rows_table(summary)),
+        "<h2>Each model</h2>", rows_html,
         "<h2>Charts</h2>", *charts,
         "<h2>Assumptions</h2>", _table_html(assumptions_view(summary)),
         "<p class='note'>Estimates, not promises: offline metrics and assumptions are labelled as such. Confirm the "
@@ -252,16 +303,26 @@ def pdf_figures(summary: ValueSummary, store_name: str = "", generated: datetime
         if interval:
             fig.text(0.58, y, "90% interval " + interval, fontsize=9, color="#555")
         y -= 0.04
-    rt = rows_table(summary)[["Model", "Status", "Per month", "90% interval", "Per year", "Evidence"]].copy()
-    rt["Status"] = rt["Status"].str.replace("replaced by A/B test", "replaced (A/B)")
+    fig.text(0.05, y, f"Your net revenue: {fmt_money(summary.monthly_net_revenue, c)} a month. "
+             + "; ".join(f"{lab.split(',')[0]}: {share_text(summary, v)}" for lab, v in
+                         (("Shown by your data,", summary.measured.mid), ("If the assumptions hold,", summary.assumed.mid))
+                         if share_text(summary, v)), fontsize=8, color="#555")
+    for flag in summary.flags[:3]:
+        y -= 0.03
+        fig.text(0.05, y, "Check: " + (flag if len(flag) <= 170 else flag[:167] + "…"), fontsize=7, color="#ef6c00")
+    rt = rows_table(summary)[["Model", "Based on", "Per month", "Share of revenue", "90% interval", "Evidence"]].copy()
+    rt["Based on"] = [r.evidence_kind or "–" for r in summary.rows]
     rt["Evidence"] = [e if len(e) <= 90 else e[:87] + "…" for e in rt["Evidence"]]
-    ax = fig.add_axes([0.03, 0.05, 0.94, 0.50])
+    ax = fig.add_axes([0.03, 0.03, 0.94, 0.45])
     ax.axis("off")
     tab = ax.table(cellText=rt.values, colLabels=list(rt.columns), loc="upper center", cellLoc="left",
-                   colWidths=[0.19, 0.10, 0.07, 0.14, 0.07, 0.43])
+                   colWidths=[0.17, 0.09, 0.08, 0.08, 0.15, 0.43])
     tab.auto_set_font_size(False)
     tab.set_fontsize(7)
     tab.scale(1, 1.5)
+    for i, colour in enumerate(row_colours(summary), start=1):
+        tab[i, 0].set_edgecolor(colour)
+        tab[i, 1].get_text().set_color(colour)
     pages.append(fig)
 
     # page 2: waterfall and tornado

@@ -45,7 +45,6 @@ import numpy as np
 import pandas as pd
 
 from ecom_models.errors import InputError
-from ecom_models.value import Assumption, ValueEstimate
 
 MODEL_DIR = Path(__file__).resolve().parents[1] / "data" / "models" / "minilm"
 MODEL_FILE = "model_int8.onnx"
@@ -1078,71 +1077,6 @@ def load_analysis(ws, key: str, original: pd.DataFrame | None = None) -> ReviewA
 # ---------------------------------------------------------------------------------------
 # Business value
 # ---------------------------------------------------------------------------------------
-DEFAULT_ASSUMPTIONS = {
-    "fix_share": Assumption("fix_share", "Share of the top complaints you manage to fix", 0.5, "%",
-                            "Half of the complaints about the top aspects stop after a fix.", 0.25, 0.75),
-    "revenue_per_star": Assumption("revenue_per_star", "Revenue change per extra star of average rating", 0.05, "%",
-                                   "Studies of online ratings find +5% to +9% revenue per star (Luca 2016, Yelp).", 0.02, 0.09),
-    "fixable_return_share": Assumption("fixable_return_share", "Share of returns caused by the complained-about problems",
-                                       0.3, "%", "Size/fit and quality cause most returns in apparel and goods.", 0.15, 0.5),
-}
-
-
-def business_value(analysis: ReviewAnalysis | None = None, orders: pd.DataFrame | None = None,
-                   assumptions: dict[str, float] | None = None, top_n: int = 2, currency: str = "USD") -> ValueEstimate:
-    """Monthly revenue from fixing the top complaint aspects: higher rating + fewer returns.
-
-    rating gain = (negative reviews mentioning the top aspects x fix_share) / all scored reviews x
-                  (mean rating of positive reviews - mean rating of those negative reviews);
-    revenue = monthly sales x rating gain x revenue_per_star
-            + monthly returned revenue x fixable_return_share x fix_share x (share of negative aspect
-              mentions that are size/fit or quality).
-    """
-    values = {k: a.value for k, a in DEFAULT_ASSUMPTIONS.items()}
-    values.update({k: float(v) for k, v in (assumptions or {}).items() if k in values})
-    used = [Assumption(a.key, a.label, values[a.key], a.unit, a.help, a.low, a.high) for a in DEFAULT_ASSUMPTIONS.values()]
-    if analysis is None or orders is None or len(orders) == 0:
-        return ValueEstimate("reviews", "higher rating and fewer returns from fixing top complaints", 0.0, 0.0, 0.0,
-                             "needs reviews and orders", "assumption", used, currency,
-                             "Load reviews and orders to estimate this.")
-    scored, aspects = analysis.scored, analysis.aspects
-    summary = aspect_summary(scored, aspects)
-    top = summary[summary["negative_mentions"] > 0].head(top_n)
-    n_scored = int(scored["label"].notna().sum())
-    negs = aspects[(aspects["label"] == "negative") & aspects["aspect"].isin(top["aspect"])] if len(aspects) else aspects
-    affected_rows = sorted(set(negs["row"])) if len(negs) else []
-    affected = scored.iloc[affected_rows]
-    pos_rating = scored.loc[scored["label"] == "positive", "rating"].mean()
-    neg_rating = affected["rating"].mean()
-    if np.isnan(pos_rating) or np.isnan(neg_rating):  # no stars: assume 4.5 vs 2
-        pos_rating, neg_rating = 4.5, 2.0
-    def star_gain(fix):
-        return len(affected_rows) * fix / max(n_scored, 1) * max(pos_rating - neg_rating, 0.0)
-
-    o = orders
-    months = max((o["order_date"].max() - o["order_date"].min()).days / 30.44, 1.0) if o["order_date"].notna().any() else 1.0
-    last = o[o["order_date"] >= o["order_date"].max() - pd.Timedelta(days=90)] if o["order_date"].notna().any() else o
-    last_months = max(min(months, 90 / 30.44), 1.0)
-    sales = last.loc[last["line_type"] == "sale", "revenue"].sum() / last_months if "line_type" in last else last["revenue"].clip(lower=0).sum() / last_months
-    returned = -last.loc[last["line_type"].isin(["return", "cancellation"]), "revenue"].sum() / last_months if "line_type" in last else 0.0
-    neg_all = aspects[aspects["label"] == "negative"] if len(aspects) else aspects
-    product_share = float(neg_all["aspect"].isin(["size/fit", "quality"]).mean()) if len(neg_all) else 0.0
-
-    def value(fix, per_star, ret_share):
-        return sales * star_gain(fix) * per_star + max(returned, 0.0) * ret_share * fix * product_share
-
-    a = DEFAULT_ASSUMPTIONS
-    mid = value(values["fix_share"], values["revenue_per_star"], values["fixable_return_share"])
-    low = value(a["fix_share"].low * values["fix_share"] / a["fix_share"].value, a["revenue_per_star"].low, a["fixable_return_share"].low)
-    high = value(a["fix_share"].high * values["fix_share"] / a["fix_share"].value, a["revenue_per_star"].high, a["fixable_return_share"].high)
-    evidence = (f"top complaints: {', '.join(top['aspect'])}; {len(affected_rows)} of {n_scored} reviews; "
-                f"rating +{star_gain(values['fix_share']):.2f} stars if {values['fix_share']:.0%} are fixed; "
-                f"sentiment model: {analysis.comparison.reason}")
-    return ValueEstimate("reviews", "higher rating and fewer returns from fixing top complaints", float(mid),
-                         float(min(low, mid)), float(max(high, mid)), evidence, "offline metric", used, currency,
-                         "An estimate from your reviews and orders and published rating studies, not a measured test.")
-
-
 def to_json_rows(scored: pd.DataFrame) -> list[dict]:
     """The CLI's per-review rows."""
     rows = []
@@ -1159,7 +1093,7 @@ def to_json_rows(scored: pd.DataFrame) -> list[dict]:
 
 __all__ = [
     "ASPECTS", "BundledHead", "Encoder", "FineTuneResult", "KerasHead", "ReviewAnalysis", "analyse_reviews",
-    "answer_queue", "aspect_over_time", "aspect_summary", "balanced_accuracy", "business_value", "detect_language",
+    "answer_queue", "aspect_over_time", "aspect_summary", "balanced_accuracy", "detect_language",
     "disagreements", "early_warnings", "find_aspects", "fine_tune", "get_bundled_head", "get_encoder",
     "load_analysis", "prepare_texts", "product_summary", "rating_to_class", "save_analysis", "semantic_search",
     "sentiment_over_time", "split_sentences", "strip_html", "to_json_rows", "vader_labels", "vader_scores",

@@ -1,60 +1,47 @@
-"""Business value: what each model is worth per month, with an interval and its evidence.
+"""Business value: every lever's monthly value added up, evidence first.
 
-Every capability returns a `ValueEstimate`. The Business value page (and its report) adds
-them up; measured A/B results outrank offline estimates for the same lever.
+The capabilities return evidence (`ecom_models.evidence`); `ecom_models.valuation` turns it into
+money through one table of priors; this module adds the rows up for the Business value page,
+its report and `python -m ecom_models value`:
+- one row per lever (`LEVERS`), with its evidence kind and its share of the store's net revenue;
+- two totals side by side: "shown by your data" (measured, backtest, labels) and "if the
+  assumptions hold" (offline, assumption), each with a 90% range; no single combined figure
+  is the headline;
+- a plausibility bound per lever (valuation.BOUNDS) and for the assumed total (15% of revenue):
+  a row above its bound is flagged with the assumption that drives it (its largest swing);
+- "chance it pays off" only once the merchant has entered costs.
+
+Adding a row (e.g. customer service deflection): see docs/value.md, "Adding a row".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ecom_models.evidence import (DATA_KINDS, EVIDENCE_KINDS, KIND_LABELS, Assumption, ValueEstimate,  # noqa: F401
+                                  is_data_kind, normalise_kind)
 from ecom_models.formatting import format_money
 
 
 @dataclass(frozen=True)
-class Assumption:
-    """A number the estimate rests on, shown to the merchant and editable by them."""
+class LeverSpec:
+    """One row of the business case: what it is, what it needs, how it is counted."""
 
-    key: str
-    label: str  # plain words, e.g. "Share of visitors who see the widget"
-    value: float
-    unit: str = ""  # "%", "USD", "orders/day", …
-    help: str = ""  # one line: where the default comes from
-    low: float | None = None  # plausible range, for the sensitivity chart
-    high: float | None = None
-
-
-@dataclass(frozen=True)
-class ValueEstimate:
-    """Monthly revenue effect (or loss avoided) of one model, in the store's currency."""
-
-    model: str  # "recommendations", "forecasting", "risk", "reviews", "images", "abtest"
-    lever: str  # what changes for the store, e.g. "conversion lift from recommendations"
-    monthly_value: float
-    monthly_low: float
-    monthly_high: float
-    evidence: str  # e.g. "offline hit rate 0.21 vs 0.12 for popularity (held-out customers)"
-    evidence_kind: str  # "measured A/B test" | "backtest" | "offline metric" | "assumption"
-    assumptions: list[Assumption] = field(default_factory=list)
-    currency: str = "USD"
-    note: str = ""
-
-    @property
-    def yearly_value(self) -> float:
-        return 12 * self.monthly_value
+    model: str
+    title: str
+    measures: str  # what changes for the store, in a merchant's words
+    needs: str  # what to upload when it cannot be computed
+    revenue: bool = True  # extra revenue (only the margin is profit) vs a cost avoided (counts in full)
+    ab_keywords: tuple[str, ...] = ()  # words that tie an A/B test to this lever
+    saved: tuple[str, ...] = ()  # workspace namespaces where the lever's own page saves its estimate
 
 
-# =============================================================================================
-# Adding the levers up (the Business value page, its report and `python -m ecom_models value`)
-# =============================================================================================
-#
-# Conventions
+# Adding up, conventions
 # - A `Lever` is one capability's estimate plus, when available, a cheap `recompute(overrides)`
-#   that calls the capability's own `business_value` again with edited assumptions (the fitted
-#   model is kept in the closure, so editing never refits anything).
-# - Assumptions the capability does not take as arguments are applied proportionally: the
-#   estimate is multiplied by new / old. Every estimate we receive is linear in such numbers
-#   (revenue at stake, today's conversion rate, …); `EstimateRow.note` says when it happened.
+#   that calls the valuation function again with edited assumptions (the evidence is kept in
+#   the closure, so editing never refits anything).
+# - Assumptions the function does not take as arguments are applied proportionally: the
+#   estimate is multiplied by new / old (`EstimateRow.note` says when it happened).
 # - Each row's low/high is read as a ~90% interval around the estimate (the median). Totals
 #   come from a Monte-Carlo simulation of independent split-normal draws per row.
 # - Measured A/B results outrank offline estimates: when the A/B test measured the same lever
@@ -65,49 +52,69 @@ import math
 from dataclasses import asdict, replace
 from typing import Callable
 
-MODELS: tuple[str, ...] = ("recommendations", "forecasting", "risk", "reviews", "images", "abtest")
-TITLES: dict[str, str] = {
-    "recommendations": "Recommendations",
-    "forecasting": "Forecasting",
-    "risk": "Risk & fraud",
-    "reviews": "Reviews",
-    "images": "Product images",
-    "abtest": "A/B test",
-}
-WHAT_IT_MEASURES: dict[str, str] = {
-    "recommendations": "conversion and basket lift from a better 'you may also like' widget",
-    "forecasting": "stock-out and overstock cost avoided by a smaller forecast error than the naive plan",
-    "risk": "fraud losses prevented by reviewing the riskiest orders",
-    "reviews": "rating and return-rate gains from fixing the top complaints",
-    "images": "conversion from fixing listing photo problems",
-    "abtest": "measured lift of the change you tested",
-}
-NEEDS: dict[str, str] = {
-    "recommendations": "orders with customer ids (upload them on the Data page)",
-    "forecasting": "at least a few months of orders (upload them on the Data page)",
-    "risk": "orders (upload them on the Data page)",
-    "reviews": "product reviews (upload them on the Data page)",
-    "images": "product photos analysed on the Product images page",
-    "abtest": "an A/B test file (upload it on the Data page or the A/B tests page)",
-}
+LEVERS: dict[str, LeverSpec] = {s.model: s for s in (
+    LeverSpec("recommendations", "Recommendations", "conversion and basket lift from a better 'you may also like' widget",
+              "orders with customer ids (upload them on the Data page)", True,
+              ("recommend", "reco", "recs", "widget", "also like", "crosssell", "cross sell", "upsell", "similar product",
+               "personali"), ("recommend.value", "recommendations.value")),
+    LeverSpec("forecasting", "Forecasting", "smaller safety stock and fewer stock-outs than the naive plan",
+              "at least a few months of orders (upload them on the Data page)", False,
+              ("forecast", "inventory", "replenish"), ("forecast.value",)),
+    LeverSpec("risk", "Risk & fraud", "fraud losses prevented by reviewing the riskiest orders",
+              "orders (upload them on the Data page)", False, ("fraud", "risk"), ("risk.value", "anomaly.value")),
+    LeverSpec("reviews", "Reviews", "rating and return-rate gains from fixing the top complaints",
+              "product reviews (upload them on the Data page)", True, ("review", "rating", "complaint"),
+              ("sentiment.value", "reviews.value")),
+    LeverSpec("images", "Product images", "conversion from fixing listing photo problems",
+              "product photos analysed on the Product images page", True,
+              ("photo", "image", "picture", "gallery", "thumbnail"), ("images.value", "vision.value")),
+    LeverSpec("abtest", "A/B test", "measured lift of the change you tested",
+              "an A/B test file (upload it on the Data page or the A/B tests page)", True, (), ("abtest.value",)),
+)}
+
+
+def register_lever(spec: LeverSpec) -> None:
+    """Add a row (kept in LEVERS order; the A/B test stays last)."""
+    items = [(m, s) for m, s in LEVERS.items() if m not in (spec.model, "abtest")]
+    items.append((spec.model, spec))
+    if "abtest" in LEVERS and spec.model != "abtest":
+        items.append(("abtest", LEVERS["abtest"]))
+    LEVERS.clear()
+    LEVERS.update(items)
+    _refresh_tables()
+
+
+def _refresh_tables() -> None:
+    global MODELS, REVENUE_MODELS
+    MODELS = tuple(LEVERS)
+    TITLES.clear(), TITLES.update({m: s.title for m, s in LEVERS.items()})
+    WHAT_IT_MEASURES.clear(), WHAT_IT_MEASURES.update({m: s.measures for m, s in LEVERS.items()})
+    NEEDS.clear(), NEEDS.update({m: s.needs for m, s in LEVERS.items()})
+    REVENUE_MODELS = frozenset(m for m, s in LEVERS.items() if s.revenue)
+    AB_KEYWORDS.clear(), AB_KEYWORDS.update({m: s.ab_keywords for m, s in LEVERS.items() if s.ab_keywords})
+    SAVED_NAMESPACES.clear(), SAVED_NAMESPACES.update({m: s.saved for m, s in LEVERS.items() if s.saved})
+
+
+MODELS: tuple[str, ...] = ()
+TITLES: dict[str, str] = {}
+WHAT_IT_MEASURES: dict[str, str] = {}
+NEEDS: dict[str, str] = {}
 # Rows whose value is extra *revenue*: only the gross margin of it is profit. The others
 # (forecasting, risk) are already costs or losses avoided.
-REVENUE_MODELS = frozenset({"recommendations", "reviews", "images", "abtest"})
+REVENUE_MODELS: frozenset = frozenset()
 # Words that tie an A/B test to an offline lever (file name, variant names, metric, lever).
 # A word matches when it starts with the keyword ("photos" matches "photo"); "reco" and "recs"
 # must be whole words (so "record" does not count); keywords with a space match as phrases.
-AB_KEYWORDS: dict[str, tuple[str, ...]] = {
-    "recommendations": ("recommend", "reco", "recs", "widget", "also like", "crosssell", "cross sell", "upsell",
-                        "similar product", "personali"),
-    "images": ("photo", "image", "picture", "gallery", "thumbnail"),
-    "reviews": ("review", "rating", "complaint"),
-    "risk": ("fraud", "risk"),
-    "forecasting": ("forecast", "inventory", "replenish"),
-}
+AB_KEYWORDS: dict[str, tuple[str, ...]] = {}
+SAVED_NAMESPACES: dict[str, tuple[str, ...]] = {}
+_refresh_tables()
 WHOLE_WORDS = frozenset({"reco", "recs"})
 Z90 = 1.6448536269514722  # a ~90% interval spans +-1.645 standard deviations
 DEFAULT_RANGE = 0.2  # assumptions without a plausible range vary by +-20% in the sensitivity chart
 MARGIN_LOW, MARGIN_HIGH = 0.2, 0.6
+KIND_ORDER = {k: i for i, k in enumerate(EVIDENCE_KINDS)}
+KIND_COLOURS = {"measured": "#1b5e20", "backtest": "#2e7d32", "labels": "#558b2f", "offline": "#ef6c00",
+                "assumption": "#c62828"}
 
 
 @dataclass
@@ -144,10 +151,21 @@ class EstimateRow:
     needs: str = ""  # what is missing, when not computed
     note: str = ""  # how edits or the A/B precedence changed it
     source: str = "computed"
+    bound: float = float("nan")  # plausibility bound, share of monthly net revenue
+    flag: str = ""  # set when the row is above its bound: what drives it
 
     @property
     def monthly(self) -> float:
         return self.estimate.monthly_value if self.estimate is not None else float("nan")
+
+    @property
+    def evidence_kind(self) -> str:
+        return self.estimate.evidence_kind if self.estimate is not None else ""
+
+    @property
+    def share_of_revenue(self) -> float:
+        e = self.estimate
+        return float(e.share_of_revenue) if e is not None and _finite(e.share_of_revenue) else float("nan")
 
 
 @dataclass
@@ -167,7 +185,7 @@ class ValueSummary:
     rows: list[EstimateRow]
     currency: str
     costs: CostInputs
-    monthly: Interval  # total value per month (revenue gained + cost avoided)
+    monthly: Interval  # total value per month (revenue gained + cost avoided), both kinds together
     yearly: Interval
     monthly_profit: Interval  # after the gross margin on revenue rows
     monthly_net: Interval  # profit minus running cost
@@ -181,6 +199,15 @@ class ValueSummary:
     figures: "object"  # DataFrame: key, figure, value, low, high, unit, explanation
     n_sims: int = 0
     seed: int = 0
+    measured: Interval | None = None  # "shown by your data": measured + backtest + labels rows
+    assumed: Interval | None = None  # "if the assumptions hold": offline + assumption rows
+    monthly_net_revenue: float = float("nan")  # the store's, for every share of revenue
+    flags: list = field(default_factory=list)  # plain sentences: rows or totals above their bound
+    costs_entered: bool = False  # "chance it pays off" is shown only then
+
+    def share(self, amount: float) -> float:
+        r = self.monthly_net_revenue
+        return amount / r if _finite(amount) and _finite(r) and r > 0 else float("nan")
 
 
 # --------------------------------------------------------------------------------------------
@@ -289,12 +316,16 @@ def match_ab_lever(*texts: str) -> str | None:
 
 
 def resolve_rows(levers: dict[str, Lever], overrides: dict[str, dict] | None = None,
-                 ab_replaces: str | None = None) -> list[EstimateRow]:
-    """One row per model in `MODELS` order, with edits applied and the A/B precedence.
+                 ab_replaces: str | None = None, monthly_net_revenue: float = float("nan")) -> list[EstimateRow]:
+    """One row per lever, with edits applied, the A/B precedence and each row's share of the
+    store's monthly net revenue; ordered by evidence (measured first, assumptions last), rows
+    not computed at the end.
 
     ab_replaces: the offline lever the A/B test measured (None: a change of its own). That
     offline row stays visible with status "replaced" and is not counted in the totals.
     """
+    from ecom_models.valuation import BOUNDS, DEFAULT_BOUND
+
     overrides = overrides or {}
     rows = []
     for model in MODELS:
@@ -312,7 +343,10 @@ def resolve_rows(levers: dict[str, Lever], overrides: dict[str, dict] | None = N
                                     needs=f"The estimate is missing a figure ({est.evidence}). Needs: {NEEDS[model]}.",
                                     source=lever.source))
             continue
-        rows.append(EstimateRow(model, TITLES[model], "counted", est, True, note=note, source=lever.source))
+        if _finite(monthly_net_revenue) and monthly_net_revenue > 0:
+            est = replace(est, share_of_revenue=est.monthly_value / monthly_net_revenue)
+        rows.append(EstimateRow(model, TITLES[model], "counted", est, True, note=note, source=lever.source,
+                                bound=BOUNDS.get(model, DEFAULT_BOUND)[0]))
     by_model = {r.model: r for r in rows}
     ab = by_model.get("abtest")
     if ab_replaces and ab_replaces in by_model and ab_replaces != "abtest" and ab is not None and ab.counted:
@@ -322,6 +356,8 @@ def resolve_rows(levers: dict[str, Lever], overrides: dict[str, dict] | None = N
         if target.estimate is not None:
             target.status, target.counted = "replaced", False
             target.note = (target.note + "; " if target.note else "") + "replaced by the measured A/B test, not counted"
+    order = {m: i for i, m in enumerate(MODELS)}
+    rows.sort(key=lambda r: (r.estimate is None, KIND_ORDER.get(r.evidence_kind, 9), order.get(r.model, 99)))
     return rows
 
 
@@ -344,9 +380,11 @@ def _profit_share(model: str, margin: float) -> float:
 def point_totals(rows: list[EstimateRow], costs: CostInputs) -> dict[str, float]:
     counted = [r for r in rows if r.counted and r.estimate is not None]
     monthly = sum(r.estimate.monthly_value for r in counted)
+    measured = sum(r.estimate.monthly_value for r in counted if is_data_kind(r.evidence_kind))
     profit = sum(r.estimate.monthly_value * _profit_share(r.model, costs.gross_margin) for r in counted)
     net = profit - costs.monthly_cost
-    return {"monthly": monthly, "profit": profit, "net": net, "first_year_net": 12 * net - costs.setup_cost}
+    return {"monthly": monthly, "profit": profit, "net": net, "first_year_net": 12 * net - costs.setup_cost,
+            "measured": measured, "assumed": monthly - measured}
 
 
 def simulate(rows: list[EstimateRow], costs: CostInputs, n: int = 20000, seed: int = 0) -> dict[str, "object"]:
@@ -356,6 +394,7 @@ def simulate(rows: list[EstimateRow], costs: CostInputs, n: int = 20000, seed: i
     rng = np.random.default_rng(seed)
     total = np.zeros(n)
     profit = np.zeros(n)
+    measured = np.zeros(n)
     for r in rows:
         if not r.counted or r.estimate is None:
             continue
@@ -365,8 +404,11 @@ def simulate(rows: list[EstimateRow], costs: CostInputs, n: int = 20000, seed: i
         d = split_normal_draws(e.monthly_value, lo, hi, rng.standard_normal(n))
         total += d
         profit += d * _profit_share(r.model, costs.gross_margin)
+        if is_data_kind(r.evidence_kind):
+            measured += d
     net = profit - costs.monthly_cost
-    return {"monthly": total, "profit": profit, "net": net, "first_year_net": 12 * net - costs.setup_cost}
+    return {"monthly": total, "profit": profit, "net": net, "first_year_net": 12 * net - costs.setup_cost,
+            "measured": measured, "assumed": total - measured}
 
 
 def _interval(mid: float, draws, q: float = 0.05) -> Interval:
@@ -436,8 +478,12 @@ def tornado(levers: dict[str, Lever], overrides: dict[str, dict] | None, ab_repl
                     "low_net": nets[0], "high_net": nets[1], "swing": abs(nets[1] - nets[0]), "default_range": False})
     cols = ["model", "key", "label", "value", "unit", "low_input", "high_input", "low_net", "high_net", "swing", "default_range"]
     df = pd.DataFrame(out, columns=cols)
-    df = df[df["swing"] > 0].sort_values("swing", ascending=False).head(top).reset_index(drop=True)
+    df = df[df["swing"] > 0].sort_values("swing", ascending=False)
+    drivers = {m: lab for m, lab in zip(df["model"], df["label"]) if m != "costs"}
+    drivers = {m: df.loc[df["model"] == m, "label"].iloc[0] for m in drivers}
+    df = df.head(top).reset_index(drop=True)
     df.attrs["base_net"] = base
+    df.attrs["drivers"] = drivers  # per row: the assumption with the largest swing
     return df
 
 
@@ -472,22 +518,32 @@ def rows_currency(rows: list[EstimateRow]) -> str:
 
 def summarise(levers: dict[str, Lever], overrides: dict[str, dict] | None = None, ab_replaces: str | None = None,
               costs: CostInputs | None = None, n_sims: int = 20000, seed: int = 0,
-              with_tornado: bool = True) -> ValueSummary:
-    """The whole business case: rows, totals with 90% intervals, waterfall, tornado and ROI."""
+              with_tornado: bool = True, monthly_net_revenue: float = float("nan")) -> ValueSummary:
+    """The whole business case: rows, the two totals (shown by your data / if the assumptions
+    hold) with 90% intervals, shares of revenue, flags, waterfall, tornado and ROI.
+
+    monthly_net_revenue: the store's (evidence.store_figures), for every share of revenue."""
     import numpy as np
     import pandas as pd
 
+    from ecom_models.valuation import ASSUMED_TOTAL_BOUND, BOUNDS
+
     costs = costs or CostInputs()
-    rows = resolve_rows(levers, overrides, ab_replaces)
+    rows = resolve_rows(levers, overrides, ab_replaces, monthly_net_revenue)
     cur = rows_currency(rows)
     pt = point_totals(rows, costs)
     sims = simulate(rows, costs, n_sims, seed)
+    measured = _interval(pt["measured"], sims["measured"])
+    assumed = _interval(pt["assumed"], sims["assumed"])
+    costs_entered = costs.monthly_cost > 0 or costs.setup_cost > 0
     monthly = _interval(pt["monthly"], sims["monthly"])
     profit = _interval(pt["profit"], sims["profit"])
     net = _interval(pt["net"], sims["net"])
     first_year = _interval(pt["first_year_net"], sims["first_year_net"])
     roi, payback = roi_figures(first_year.mid, net.mid, costs)
     chance = float(np.mean(sims["first_year_net"] > 0)) if len(sims["first_year_net"]) else float("nan")
+    if not costs_entered:  # a chance built on no costs at all would read as a promise
+        chance = float("nan")
 
     steps = [(r.title, r.estimate.monthly_value, "relative") for r in rows if r.counted and r.estimate is not None]
     steps.append(("Total value", pt["monthly"], "total"))
@@ -501,11 +557,31 @@ def summarise(levers: dict[str, Lever], overrides: dict[str, dict] | None = None
 
     torn = tornado(levers, overrides, ab_replaces, costs) if with_tornado else pd.DataFrame()
     assumptions = assumptions_table(rows, overrides, costs)
+    drivers = torn.attrs.get("drivers", {}) if with_tornado else {}
+    flags = []
+    for r in rows:
+        share = r.share_of_revenue
+        if r.counted and _finite(share) and _finite(r.bound) and share > r.bound:
+            why = BOUNDS.get(r.model, ("", ""))[1]
+            driver = drivers.get(r.model, "")
+            driver = driver.split(": ", 1)[-1] if driver else ""
+            r.flag = (f"{share:.1%} of your revenue is above the {r.bound:.0%} that is plausible for this lever ({why})"
+                      + (f"; it rests mostly on: {driver}" if driver else "") + ".")
+            flags.append(f"{r.title}: {r.flag}")
+    a_share = pt["assumed"] / monthly_net_revenue if _finite(monthly_net_revenue) and monthly_net_revenue > 0 else float("nan")
+    if _finite(a_share) and a_share > ASSUMED_TOTAL_BOUND:
+        flags.append(f"The 'if the assumptions hold' total is {a_share:.0%} of your revenue, above the "
+                     f"{ASSUMED_TOTAL_BOUND:.0%} a finance lead would believe without a test: confirm the largest rows "
+                     "with an A/B test first.")
 
     yearly = monthly.scaled(12)
     figs = [
-        ("monthly_value", "Value per month", monthly, cur,
-         "Extra revenue plus costs avoided per month, all counted models together (90% interval)."),
+        ("monthly_value_measured", "Shown by your data, per month", measured, cur,
+         "Rows resting on an A/B test, a backtest or your own decisions (90% interval)."),
+        ("monthly_value_assumed", "If the assumptions hold, per month", assumed, cur,
+         "Rows resting on offline metrics and published priors: to confirm with a test (90% interval)."),
+        ("monthly_value", "Both together, per month", monthly, cur,
+         "Extra revenue plus costs avoided per month, all counted rows together (90% interval)."),
         ("yearly_value", "Value per year", yearly, cur, "Twelve times the monthly value, with its 90% interval."),
         ("monthly_profit", "Profit per month", profit, cur,
          "Monthly value after your gross margin on extra sales (costs avoided count in full)."),
@@ -513,26 +589,41 @@ def summarise(levers: dict[str, Lever], overrides: dict[str, dict] | None = None
         ("first_year_net", "Net gain in the first year", first_year, cur,
          "Twelve months of net gain minus the one-off setup cost."),
     ]
-    figures = [{"key": k, "figure": f, "value": i.mid, "low": i.low, "high": i.high, "unit": u, "explanation": ex}
+    kinds = {"monthly_value_measured": "measured+backtest+labels", "monthly_value_assumed": "offline+assumption"}
+    figures = [{"key": k, "figure": f, "value": i.mid, "low": i.low, "high": i.high, "unit": u, "explanation": ex,
+                "evidence_kind": kinds.get(k, ""),
+                "share_of_revenue": (i.mid / monthly_net_revenue if _finite(monthly_net_revenue) and monthly_net_revenue > 0
+                                     and k.startswith("monthly_value") else None)}
                for k, f, i, u, ex in figs]
+    figures.append({"key": "monthly_net_revenue", "figure": "Your net revenue per month", "value": monthly_net_revenue,
+                    "low": None, "high": None, "unit": cur, "explanation": "Sales minus cancellations and returns, per "
+                    "month of your order history: every share of revenue is of this.", "evidence_kind": "",
+                    "share_of_revenue": None})
     figures += [
         {"key": "roi_first_year", "figure": "Return on investment, first year", "value": roi, "low": None, "high": None,
          "unit": "ratio", "explanation": "First-year net gain divided by what you spend in the first year."},
         {"key": "payback_months", "figure": "Payback time", "value": payback, "low": None, "high": None, "unit": "months",
          "explanation": "Months of net gain needed to earn back the setup cost."},
         {"key": "chance_positive", "figure": "Chance the first year pays off", "value": chance, "low": None, "high": None,
-         "unit": "%", "explanation": "Share of the simulated outcomes in which the first-year net gain is above zero."},
+         "unit": "%", "explanation": ("Share of the simulated outcomes in which the first-year net gain is above zero."
+                                      if costs_entered else "Enter your running and setup costs to see it.")},
     ]
     for r in rows:
         e = r.estimate
         figures.append({"key": f"row.{r.model}", "figure": r.title, "value": e.monthly_value if e else None,
                         "low": e.monthly_low if e else None, "high": e.monthly_high if e else None, "unit": cur,
-                        "explanation": (f"{r.status}: {e.lever}" if e else f"{r.status}: {r.needs}")})
+                        "explanation": (f"{r.status}: {e.lever}" if e else f"{r.status}: {r.needs}")
+                                       + (f" FLAG: {r.flag}" if r.flag else ""),
+                        "evidence_kind": r.evidence_kind,
+                        "share_of_revenue": r.share_of_revenue if _finite(r.share_of_revenue) else None})
     return ValueSummary(rows=rows, currency=cur, costs=costs, monthly=monthly, yearly=yearly, monthly_profit=profit,
                         monthly_net=net, first_year_net=first_year, roi_first_year=roi, payback_months=payback,
                         chance_positive=chance, waterfall=waterfall, tornado=torn, assumptions=assumptions,
-                        figures=pd.DataFrame(figures, columns=["key", "figure", "value", "low", "high", "unit", "explanation"]),
-                        n_sims=n_sims, seed=seed)
+                        figures=pd.DataFrame(figures, columns=["key", "figure", "value", "low", "high", "unit", "explanation",
+                                                               "evidence_kind", "share_of_revenue"]),
+                        n_sims=n_sims, seed=seed, measured=measured, assumed=assumed,
+                        monthly_net_revenue=float(monthly_net_revenue) if _finite(monthly_net_revenue) else float("nan"),
+                        flags=flags, costs_entered=costs_entered)
 
 
 # --------------------------------------------------------------------------------------------
@@ -575,25 +666,10 @@ def fmt_assumption(value, unit: str) -> str:
 # Computing each lever (cheap paths; heavy libraries are imported inside)
 # --------------------------------------------------------------------------------------------
 def store_figures(orders) -> dict:
-    """Orders per month, average order value and currency from canonical orders (sales only)."""
-    import pandas as pd
+    """Orders per month, average order value, gross and net revenue per month, currency."""
+    from ecom_models.evidence import store_figures as figures
 
-    if orders is None or len(orders) == 0 or "order_id" not in orders:
-        return {"monthly_orders": float("nan"), "order_value": float("nan"), "currency": "USD", "monthly_revenue": float("nan")}
-    sales = orders
-    if "line_type" in sales:
-        sales = sales[sales["line_type"].astype("str") == "sale"]
-    if "is_duplicate" in sales:
-        sales = sales[~sales["is_duplicate"].fillna(False).astype(bool)]
-    n = int(sales["order_id"].nunique())
-    dates = pd.to_datetime(sales["order_date"], errors="coerce") if "order_date" in sales else pd.Series(dtype="datetime64[ns]")
-    months = max((dates.max() - dates.min()).days / 30.44, 1.0) if dates.notna().any() else 1.0
-    revenue = float(pd.to_numeric(sales["revenue"], errors="coerce").sum()) if "revenue" in sales else float("nan")
-    currency = "USD"
-    if "currency" in orders and orders["currency"].notna().any():
-        currency = str(orders["currency"].mode().iloc[0])
-    return {"monthly_orders": n / months, "order_value": revenue / n if n else float("nan"), "currency": currency,
-            "monthly_revenue": revenue / months}
+    return figures(orders)
 
 
 def monthly_visitors(traffic, orders, assumed_conversion: float = 0.02) -> tuple[float, str]:
@@ -644,6 +720,7 @@ def _need(df, what: str, fix: str):
 def lever_recommendations(orders, k: int = 10, include_deep: bool = False) -> Lever:
     def work():
         from ecom_models import recommend as R
+        from ecom_models.valuation import recommendations_value
 
         _need(orders, "orders", "upload your orders on the Data page.")
         rep = R.build_recommender(R.interactions_from_orders(orders), k=k, include_deep=include_deep)
@@ -651,10 +728,10 @@ def lever_recommendations(orders, k: int = 10, include_deep: bool = False) -> Le
         gain = None
         if rep.chosen in te and "popularity" in te and rep.chosen != "popularity":
             gain = R.paired_gain(te[rep.chosen], te["popularity"], "hit")
-        figs = R.store_figures(orders)
+        figs = store_figures(orders)
         kwargs = dict(gain=gain, report=rep, monthly_orders=figs["monthly_orders"], order_value=figs["order_value"],
                       currency=figs["currency"])
-        fn = R.business_value
+        fn = recommendations_value
         return Lever("recommendations", fn(**kwargs), lambda ov: call_with_overrides(fn, kwargs, ov))
 
     return _run("recommendations", work)
@@ -663,30 +740,31 @@ def lever_recommendations(orders, k: int = 10, include_deep: bool = False) -> Le
 def lever_forecasting(orders, fast: bool = False) -> Lever:
     def work():
         from ecom_models import forecast as F
+        from ecom_models.valuation import forecasting_value
 
         _need(orders, "orders", "upload your orders on the Data page.")
         series = F.build_series(orders, metric="revenue")
         models = (F.MODEL_NAIVE, F.MODEL_ETS) if fast else (F.MODEL_NAIVE, F.MODEL_ETS, F.MODEL_PROPHET)
         result = F.backtest_and_forecast(series, models=models, tune=False)
-        kwargs = dict(result=result, unit_value=1.0, currency=store_figures(orders)["currency"])
-        fn = F.business_value
+        kwargs = dict(evidence=F.stock_evidence(result), unit_value=1.0, currency=store_figures(orders)["currency"])
+        fn = forecasting_value
         return Lever("forecasting", fn(**kwargs), lambda ov: call_with_overrides(fn, kwargs, ov))
 
     return _run("forecasting", work)
 
 
-def lever_risk(orders, labels: dict | None = None, result=None) -> Lever:
-    """`result`: a RiskResult already computed (e.g. by the Risk page), to avoid scoring twice."""
+def lever_risk(orders, labels: dict | None = None, result=None, capacity_per_day: float = 5.0, seed: int = 0) -> Lever:
+    """`result`: the store's scores already computed (e.g. by the Risk page), to place the
+    merchant's decided orders in or out of the review queue without scoring twice."""
 
     def work():
-        from ecom_models import anomaly as A
+        from ecom_models.anomaly_inject import risk_evidence
+        from ecom_models.valuation import risk_value
 
-        nonlocal result
-        if result is None:
-            _need(orders, "orders", "upload your orders on the Data page.")
-            result = A.score_orders(orders)
-        kwargs = dict(result=result, labels=labels or None)
-        fn = A.business_value
+        _need(orders, "orders", "upload your orders on the Data page.")
+        evidence = risk_evidence(orders, capacity_per_day, labels=labels or None, result=result, seed=seed)
+        kwargs = dict(evidence=evidence)
+        fn = risk_value
         return Lever("risk", fn(**kwargs), lambda ov: call_with_overrides(fn, kwargs, ov))
 
     return _run("risk", work)
@@ -695,6 +773,7 @@ def lever_risk(orders, labels: dict | None = None, result=None) -> Lever:
 def lever_abtest(experiment, orders=None, traffic=None) -> Lever:
     def work():
         from ecom_models import abtest as AB
+        from ecom_models.valuation import abtest_value
 
         _need(experiment, "A/B test", "upload an A/B test file on the Data page or the A/B tests page.")
         result = AB.analyze(experiment)
@@ -712,7 +791,7 @@ def lever_abtest(experiment, orders=None, traffic=None) -> Lever:
         store_rate = figs["monthly_orders"] / visitors if _finite(visitors) and visitors > 0 else float("nan")
 
         def bv(control_rate=None, **kw):
-            est = AB.business_value(**kw)
+            est = abtest_value(**kw)
             target = control_rate if control_rate is not None else store_rate
             test_rate = next((a.value for a in est.assumptions if a.key == "control_rate"), float("nan"))
             if not _finite(target):
@@ -736,12 +815,13 @@ def lever_images(folder, products=None, orders=None) -> Lever:
     def work():
         from ecom_models import vision as V
         from ecom_models.errors import InputError
+        from ecom_models.valuation import images_value
 
         if folder is None:
             raise InputError("no product photos analysed yet.", fix="analyse your photos on the Product images page.")
         analysis = V.analyse(folder, products=products, learn_categories=False, keep_thumbnails=False)
         kwargs = dict(analysis=analysis, orders=orders)
-        fn = V.business_value
+        fn = images_value
         return Lever("images", fn(**kwargs), lambda ov: call_with_overrides(fn, kwargs, ov))
 
     return _run("images", work)
@@ -753,6 +833,7 @@ def lever_reviews(reviews, orders=None, analysis=None) -> Lever:
 
     def work():
         from ecom_models import sentiment as S
+        from ecom_models.valuation import reviews_value
 
         nonlocal analysis
         if analysis is None:
@@ -760,7 +841,7 @@ def lever_reviews(reviews, orders=None, analysis=None) -> Lever:
             analysis = S.analyse_reviews(reviews, fine_tune_on_ratings=False)
         _need(orders, "orders", "upload your orders on the Data page.")
         kwargs = dict(analysis=analysis, orders=orders, currency=store_figures(orders)["currency"])
-        fn = S.business_value
+        fn = reviews_value
         return Lever("reviews", fn(**kwargs), lambda ov: call_with_overrides(fn, kwargs, ov))
 
     return _run("reviews", work)
@@ -777,16 +858,6 @@ def lever_from_saved(model: str, document: dict | None) -> Lever | None:
     if not _finite(est.monthly_value):
         return None
     return Lever(model, est, None, source="saved")
-
-
-SAVED_NAMESPACES: dict[str, tuple[str, ...]] = {
-    "recommendations": ("recommend.value", "recommendations.value"),
-    "forecasting": ("forecast.value",),
-    "risk": ("risk.value", "anomaly.value"),
-    "reviews": ("sentiment.value", "reviews.value"),
-    "images": ("images.value", "vision.value"),
-    "abtest": ("abtest.value",),
-}
 
 
 def saved_levers(ws) -> dict[str, Lever]:

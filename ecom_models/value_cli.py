@@ -21,6 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--experiment", default=None, help="A/B test file (per person or per variant)")
     parser.add_argument("--traffic", default=None, help="daily traffic file (date, sessions), for visitors per month")
     parser.add_argument("--reviews", default=None, help="product reviews file")
+    parser.add_argument("--labels", default=None,
+                        help="CSV of order_id,label (fraud / fine): your review decisions, as on the Risk page")
+    parser.add_argument("--capacity", type=float, default=5.0, help="orders your team can review per day (default 5)")
     parser.add_argument("--images", default=None, help="folder or zip of product photos (adds about 20 s per 100 photos)")
     parser.add_argument("--only", default=None,
                         help="compute only these models (comma separated: recommendations,forecasting,risk,reviews,images,abtest)")
@@ -57,11 +60,39 @@ def parse_overrides(items: list[str]) -> dict[str, dict[str, float]]:
     return out
 
 
+def read_labels(path: str) -> dict[str, str]:
+    """order_id -> fraud | fine from a CSV with columns order_id,label (other columns ignored)."""
+    import pandas as pd
+
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise InputError("the labels file does not exist.", file=str(path), fix="check the path.") from None
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise InputError(f"the labels file could not be read ({str(exc)[:80]}).", file=str(path),
+                         fix="save it as a CSV with the columns order_id,label.") from None
+    cols = {c.strip().lower(): c for c in df.columns}
+    if "order_id" not in cols or "label" not in cols:
+        raise InputError("the labels file needs the columns order_id and label.", file=str(path),
+                         fix="write one line per order: order_id,label with label fraud or fine.")
+    out = {}
+    for i, (oid, lab) in enumerate(zip(df[cols["order_id"]], df[cols["label"]]), start=2):
+        lab = str(lab).strip().lower()
+        if lab not in ("fraud", "fine"):
+            raise InputError(f"row {i}: label '{lab[:20]}' is neither fraud nor fine.", file=str(path), column="label",
+                             fix="use fraud or fine.")
+        if str(oid).strip():
+            out[str(oid).strip()] = lab
+    return out
+
+
 def _check_costs(args) -> None:
     if args.monthly_cost < 0 or args.setup_cost < 0:
         raise InputError("costs cannot be negative.", fix="give --monthly-cost and --setup-cost as amounts of 0 or more.")
     if not 0 <= args.margin <= 1:
         raise InputError(f"--margin must be between 0 and 1 (got {args.margin}).", fix="use e.g. --margin 0.4 for 40%.")
+    if not 0 < args.capacity <= 100_000:
+        raise InputError("--capacity must be a positive number of orders a day.", fix="use e.g. --capacity 5.")
     if not 100 <= args.simulations <= 1_000_000:
         raise InputError("--simulations must be between 100 and 1,000,000.", fix="use e.g. --simulations 20000.")
 
@@ -112,7 +143,8 @@ def run(args: argparse.Namespace) -> dict:
     if "forecasting" in only:
         levers["forecasting"] = V.lever_forecasting(orders, fast=args.fast)
     if "risk" in only:
-        levers["risk"] = V.lever_risk(orders)
+        labels = read_labels(args.labels) if args.labels else None
+        levers["risk"] = V.lever_risk(orders, labels=labels, capacity_per_day=args.capacity)
     if "reviews" in only:
         levers["reviews"] = V.lever_reviews(reviews, orders)
     if "images" in only:
@@ -132,7 +164,8 @@ def run(args: argparse.Namespace) -> dict:
         raise InputError(f"--ab-measures: unknown lever '{ab}'.", fix="use auto, none, recommendations, images, reviews, risk or forecasting.")
 
     costs = V.CostInputs(args.monthly_cost, args.setup_cost, args.margin)
-    summary = V.summarise(levers, overrides, ab_replaces, costs, n_sims=args.simulations)
+    summary = V.summarise(levers, overrides, ab_replaces, costs, n_sims=args.simulations,
+                          monthly_net_revenue=V.store_figures(orders)["monthly_net_revenue"])
     written = {}
     if args.html or args.pdf or args.csv:
         from ecom_models import report as RP
@@ -160,13 +193,17 @@ def summary_document(summary, source: str, ab_replaces, levers, written=None) ->
         "source": source,
         "currency": summary.currency,
         "monthly_value": iv(summary.monthly),
+        "monthly_value_measured": iv(summary.measured),
+        "monthly_value_assumed": iv(summary.assumed),
+        "monthly_net_revenue": summary.monthly_net_revenue,
+        "flags": list(summary.flags),
         "yearly_value": iv(summary.yearly),
         "monthly_profit": iv(summary.monthly_profit),
         "monthly_net": iv(summary.monthly_net),
         "first_year_net": iv(summary.first_year_net),
         "roi_first_year": summary.roi_first_year,
         "payback_months": summary.payback_months if summary.payback_months != float("inf") else None,
-        "chance_positive": summary.chance_positive,
+        "chance_positive": summary.chance_positive if summary.costs_entered else None,
         "costs": {"monthly_cost": summary.costs.monthly_cost, "setup_cost": summary.costs.setup_cost,
                   "gross_margin": summary.costs.gross_margin},
         "ab_replaces": ab_replaces,

@@ -23,7 +23,7 @@ Pipeline, one call: `analyse(images, products=None, rules=QualityRules(), ...) -
    head on the embeddings, scored on held-out products (grouped cross-validation: every
    image is predicted by a model that never saw its product) against the majority class and
    the ImageNet-taxonomy mapping; photos that disagree with their listed category are flagged.
-6. `business_value`: revenue of the listings with photo problems times an assumed conversion gain.
+6. `revenue_at_stake`: revenue of the listings with photo problems (priced in ecom_models.valuation).
 """
 
 from __future__ import annotations
@@ -43,7 +43,6 @@ import numpy as np
 import pandas as pd
 
 from ecom_models.errors import InputError
-from ecom_models.value import Assumption, ValueEstimate
 
 MODEL_DIR = Path(__file__).resolve().parents[1] / "data" / "models" / "efficientnet_lite0"
 MODEL_FILE = MODEL_DIR / "efficientnet_lite0.onnx"
@@ -1154,38 +1153,3 @@ def revenue_at_stake(orders: pd.DataFrame | None, product_ids) -> dict:
     return {"monthly": monthly, "share": share, "currency": currency}
 
 
-def business_value(analysis: ImageAnalysis | None = None, orders: pd.DataFrame | None = None, *,
-                   problem_products: list[str] | None = None, conversion_gain: float = 0.05,
-                   gain_low: float = 0.01, gain_high: float = 0.10, currency: str | None = None) -> ValueEstimate:
-    """Monthly revenue from fixing the photos of listings with problems.
-
-    value = monthly revenue of the listings with photo problems x assumed conversion gain.
-    The revenue comes from the orders (last 90 days of sales, or all when shorter); the gain is an
-    editable assumption (industry write-ups report a few percent to low double digits for better
-    main images; we default to 5% with a 1%-10% range).
-    """
-    if problem_products is None:
-        problem_products = listing_problems(analysis)["product_id"].tolist() if analysis is not None else []
-    n_listings = int(analysis.table["product_id"].nunique()) if analysis is not None else None
-    stake = revenue_at_stake(orders, problem_products)
-    monthly, share = stake["monthly"], stake["share"]
-    currency = currency or stake["currency"]
-    value = monthly * conversion_gain
-    evidence = (f"{len(problem_products)} listing(s)" + (f" of {n_listings}" if n_listings else "")
-                + " have photo problems (quality rules, duplicates or a photo that disagrees with the category)")
-    if share == share:
-        evidence += f"; they bring {share:.1%} of revenue ({monthly:,.0f} a month)"
-    return ValueEstimate(
-        model="images", lever="more sales from fixing product photos that break marketplace rules",
-        monthly_value=value, monthly_low=monthly * gain_low, monthly_high=monthly * gain_high,
-        evidence=evidence, evidence_kind="assumption",
-        assumptions=[
-            Assumption("conversion_gain", "Extra sales on a listing once its photos are fixed", conversion_gain, "%",
-                       "assumed; published photo-quality studies report a few percent up to low double digits",
-                       gain_low, gain_high),
-            Assumption("monthly_revenue_at_stake", "Monthly revenue of listings with photo problems", monthly,
-                       currency or "USD", "measured from the last 90 days of orders"),
-        ],
-        currency=currency or "USD",
-        note="An estimate, not a measurement: test fixed photos with an A/B test to measure the real gain.",
-    )

@@ -55,8 +55,16 @@ def demo_photo_folder() -> str | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def summary(key: str, _levers: dict, overrides_json: str, ab_replaces: str | None, costs: tuple) -> V.ValueSummary:
-    return V.summarise(_levers, json.loads(overrides_json), ab_replaces, V.CostInputs(*costs))
+def summary(key: str, _levers: dict, overrides_json: str, ab_replaces: str | None, costs: tuple,
+            monthly_net_revenue: float = float("nan")) -> V.ValueSummary:
+    return V.summarise(_levers, json.loads(overrides_json), ab_replaces, V.CostInputs(*costs),
+                       monthly_net_revenue=monthly_net_revenue)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def net_revenue(key: str, _orders) -> float:
+    """The store's monthly net revenue (every share of revenue on the page is of this)."""
+    return float(V.store_figures(_orders)["monthly_net_revenue"])
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from ecom_models import abtest as ab
+from ecom_models import valuation as VAL
 from ecom_models.errors import InputError
 from ecom_ui.abtest import VERDICT_STYLE, cumulative_chart, fmt_p, fmt_range, fmt_value, forest_chart
 from ecom_ui.common import (active_data, data_source_note, empty_state, guarded, money, number, page_header, pct,
@@ -322,7 +323,7 @@ else:
     best_variant = conv_rows[conv_rows.metric == conv_metric].sort_values("rel_lift", ascending=False).variant.iloc[0]
     variant_for_money = cc[2].selectbox("Variant to value", list(conv_rows[conv_rows.metric == conv_metric].variant), index=0,
                                         help="The variant you are thinking of shipping.") if len(spec.variants) > 2 else best_variant
-    est = ab.business_value(result, visitors, aov, metric=conv_metric, variant=variant_for_money, currency=currency)
+    est = VAL.abtest_value(result, visitors, aov, metric=conv_metric, variant=variant_for_money, currency=currency)
     conv_mid, conv_lo, conv_hi = ab.monthly_extra_conversions(result, visitors, conv_metric, variant_for_money)
     m = st.columns(2)
     m[0].metric("Extra conversions per month", number(conv_mid), help=f"Likely between {number(conv_lo)} and {number(conv_hi)}: visitors × today's rate × the lift and its range.")

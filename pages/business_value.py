@@ -98,27 +98,45 @@ ab_replaces = ab_guess if ab_choice == "auto" else (None if ab_choice == "none" 
 summary_key = ready_key + "|" + json.dumps([effective, [costs.monthly_cost, costs.setup_cost, costs.gross_margin],
                                            ab_replaces, sorted((m, lv.source, lv.estimate.monthly_value if lv.source == "saved" else None)
                                                         for m, lv in levers.items())], default=str)
+revenue = U.net_revenue(orders.key, orders.df)
 summary = U.summary(summary_key, levers, json.dumps(effective), ab_replaces,
-                    (costs.monthly_cost, costs.setup_cost, costs.gross_margin))
+                    (costs.monthly_cost, costs.setup_cost, costs.gross_margin), revenue)
 cur = summary.currency
 
 # -- headline ------------------------------------------------------------------------------------
 counted = [r for r in summary.rows if r.counted]
 st.subheader("The business case")
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Value per month", money(summary.monthly.mid, cur),
-          help="Extra revenue plus costs avoided per month, all counted models together. Before your margin and costs.")
-c1.caption(f"90% range {money(summary.monthly.low, cur)} to {money(summary.monthly.high, cur)}")
-c2.metric("Value per year", money(summary.yearly.mid, cur),
-          help="Twelve times the monthly value. The range is where the yearly value lands in 90% of simulated outcomes.")
-c2.caption(f"90% range {money(summary.yearly.low, cur)} to {money(summary.yearly.high, cur)}")
-c3.metric("Net gain in the first year", money(summary.first_year_net.mid, cur),
-          help="Twelve months of (value x your margin on extra sales, minus the running cost), minus the one-off setup cost.")
-c3.caption(f"90% range {money(summary.first_year_net.low, cur)} to {money(summary.first_year_net.high, cur)}")
-c4.metric("Chance it pays off", V.fmt_figure(summary.chance_positive, "%", cur),
-          help="Share of 20,000 simulated outcomes in which the first-year net gain (after your costs) is above zero.")
-c5, c6, c7, c8 = st.columns(4)
-c5.metric("Profit per month", money(summary.monthly_profit.mid, cur),
+with c1.container(border=True):
+    st.metric("Shown by your data", money(summary.measured.mid, cur) + " / month",
+              help="Rows resting on your own data: an A/B test on your store, a backtest on held-out days of your "
+                   "history, or the orders you marked. Before your margin and costs.")
+    st.caption(f"90% range {money(summary.measured.low, cur)} to {money(summary.measured.high, cur)} · "
+               f"{RP.fmt_share(summary.share(summary.measured.mid))} of your net revenue")
+with c2.container(border=True):
+    st.metric("If the assumptions hold", money(summary.assumed.mid, cur) + " / month",
+              help="Rows resting on an offline metric mapped through a published prior, or mostly on an assumption. "
+                   "Confirm the largest ones with an A/B test before counting on them.")
+    st.caption(f"90% range {money(summary.assumed.low, cur)} to {money(summary.assumed.high, cur)} · "
+               f"{RP.fmt_share(summary.share(summary.assumed.mid))} of your net revenue")
+c3.metric("Your net revenue", money(summary.monthly_net_revenue, cur) + " / month",
+          help="Sales minus cancellations and returns, per month of your order history. Every share of revenue on "
+               "this page is of this figure.")
+c3.caption("Every row says what share of it it claims.")
+if summary.costs_entered:
+    c4.metric("Chance it pays off", V.fmt_figure(summary.chance_positive, "%", cur),
+              help="Share of the simulated outcomes in which the first-year net gain (after your costs) is above zero.")
+else:
+    c4.info("**Chance it pays off**: enter your monthly running cost and setup cost under *Your costs* below to see "
+            "it.", icon="✏️")
+for flag in summary.flags:
+    st.warning(flag, icon="⚠️")
+c5, c9, c6, c7, c8 = st.columns(5)
+c5.metric("Net gain in the first year", money(summary.first_year_net.mid, cur),
+          help="Twelve months of (value x your margin on extra sales, minus the running cost), minus the one-off setup "
+               "cost. Both kinds of rows together.")
+c5.caption(f"90% range {money(summary.first_year_net.low, cur)} to {money(summary.first_year_net.high, cur)}")
+c9.metric("Profit per month", money(summary.monthly_profit.mid, cur),
           help="Monthly value after your gross margin on extra sales; costs avoided (forecasting, fraud) count in full.")
 c6.metric("First-year ROI", V.fmt_figure(summary.roi_first_year, "ratio", cur),
           help="First-year net gain divided by what you spend in the first year (running cost x 12 + setup). "
@@ -128,8 +146,10 @@ c7.metric("Payback time", V.fmt_figure(summary.payback_months, "months", cur),
 c8.metric("Models counted", f"{len(counted)} of {len(summary.rows)}",
           help="Models with an estimate that counts in the totals. Offline estimates replaced by a measured A/B test, "
                "and models still missing data, are not counted.")
-st.caption("Ranges: each model's low/high is read as its own 90% range; the totals add the models up in "
-           f"{summary.n_sims:,} simulated outcomes. Estimates, not promises: each row says what its evidence is.")
+st.caption("Ranges: each row's low/high is read as its own 90% range; the totals add the rows up in "
+           f"{summary.n_sims:,} simulated outcomes. Both together: {money(summary.monthly.mid, cur)} a month "
+           f"({money(summary.monthly.low, cur)} to {money(summary.monthly.high, cur)}). Estimates, not promises: each row "
+           "says what its evidence is.")
 
 with st.expander("Your costs (for the net gain and the return on investment)", expanded=costs.monthly_cost == 0 and costs.setup_cost == 0):
     with st.form("value-costs"):
@@ -147,9 +167,16 @@ with st.expander("Your costs (for the net gain and the return on investment)", e
 
 # -- rows --------------------------------------------------------------------------------------------
 st.subheader("Each model")
-st.dataframe(RP.rows_table(summary), hide_index=True, width="stretch",
+st.caption("Ordered by evidence: 🟢 your own data (A/B test, backtest, your decisions), 🟠 an offline metric mapped "
+           "through a published prior, 🔴 mostly an assumption. Share of revenue: of your net revenue per month.")
+table = RP.rows_table(summary)
+colours = RP.row_colours(summary)
+st.dataframe(table.style.apply(lambda col: [f"border-left: 6px solid {c}; color: {c}; font-weight: 600" for c in colours]
+                               if col.name == "Based on" else [""] * len(col)),
+             hide_index=True, width="stretch",
              column_config={"Evidence": st.column_config.TextColumn(width="large"),
-                            "What changes": st.column_config.TextColumn(width="medium")})
+                            "What changes": st.column_config.TextColumn(width="medium"),
+                            "Flag": st.column_config.TextColumn(width="medium")})
 st.plotly_chart(RP.rows_figure(summary), width="stretch")
 st.plotly_chart(RP.waterfall_figure(summary), width="stretch")
 st.caption("Green adds value, red takes it away: the cost of goods on extra sales (1 minus your margin) and the running cost.")
@@ -187,7 +214,12 @@ for row in summary.rows:
             continue
         e = row.estimate
         st.markdown(f"**What changes:** {V.WHAT_IT_MEASURES[row.model]}.")
-        st.text(f"Evidence ({e.evidence_kind}): {e.evidence}")
+        st.text(f"Evidence ({V.KIND_LABELS.get(e.evidence_kind, e.evidence_kind)}): {e.evidence}")
+        if _share_ok := V._finite(row.share_of_revenue):
+            st.caption(f"{RP.fmt_share(row.share_of_revenue)} of your net revenue; plausible for this lever: up to "
+                       f"{row.bound:.0%}.")
+        if row.flag:
+            st.warning(row.flag, icon="⚠️")
         if e.note:
             st.text(e.note)
         if row.note:

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ecom_models import forecast as F
+from ecom_models import valuation as VAL
 from ecom_models.errors import InputError
 from ecom_models.safe_export import csv_bytes
 from ecom_ui.common import (
@@ -378,17 +379,22 @@ if "product_id" in orders.columns:
 st.header("What it could be worth")
 with st.expander("Assumptions (edit to match your business)"):
     values = {}
-    for a in F.value_assumptions():
-        values[a.key] = st.number_input(f"{a.label} (%)", 0.0, 100.0, a.value * 100, step=5.0, key=f"fc_val_{a.key}",
-                                        help=a.help) / 100
+    for a in VAL.forecasting_assumptions():
+        if a.unit == "%":
+            values[a.key] = st.number_input(f"{a.label} (%)", 0.0, 100.0, a.value * 100, step=5.0, key=f"fc_val_{a.key}",
+                                            help=a.help) / 100
+        else:
+            values[a.key] = st.number_input(f"{a.label} ({a.unit})", 1.0, 365.0, a.value, step=1.0, key=f"fc_val_{a.key}",
+                                            help=a.help)
 unit_value = series.unit_value if metric != "revenue" else 1.0
-est = F.business_value(result, unit_value=unit_value if math.isfinite(unit_value) else 1.0, assumptions=values,
+est = VAL.forecasting_value(result, unit_value=unit_value if math.isfinite(unit_value) else 1.0, assumptions=values,
                        currency=series.currency)
 v1, v2 = st.columns(2)
 v1.metric("Stock costs avoided per month (estimate)", money(est.monthly_value),
-          help="Planning stock with the chosen model instead of 'same weekday last week': fewer stock-outs and less "
-               "leftover stock, from the smaller error on held-out weeks times the cost of one unit of error.")
-v2.metric("Range (80%)", f"{money(est.monthly_low)} – {money(est.monthly_high)}",
+          help="Planning stock with the chosen model instead of 'same weekday last week': a smaller error spread on "
+               "held-out days needs less safety stock for the same service level (less holding cost) and runs out "
+               "less often (less lost profit).")
+v2.metric("Range (90%)", f"{money(est.monthly_low)} – {money(est.monthly_high)}",
           help="Resampling the held-out days: how much the estimate could move.")
 st.caption(f"Evidence: {est.evidence}. {est.note}")
 if by is None:

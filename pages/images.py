@@ -10,6 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from ecom_models import valuation as VAL
 from ecom_models import vision as V
 from ecom_models.errors import InputError
 from ecom_models.safe_export import csv_bytes
@@ -407,7 +408,7 @@ with tabs[4]:
         # (the demo store's orders say nothing about uploaded photos)
     if order_df is None:
         st.info("Upload your orders on the **Data** page to put a revenue figure on these listings.", icon="📂")
-    estimate = V.business_value(analysis, order_df, conversion_gain=gain,
+    estimate = VAL.images_value(analysis, order_df, conversion_gain=gain,
                                 gain_low=min(0.01, gain), gain_high=max(0.10, gain))
     at_stake = next(a.value for a in estimate.assumptions if a.key == "monthly_revenue_at_stake")
     if order_df is not None:

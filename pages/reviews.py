@@ -9,6 +9,7 @@ from dataclasses import asdict
 import streamlit as st
 
 from ecom_models import sentiment as S
+from ecom_models import valuation as VAL
 from ecom_ui import reviews as R
 from ecom_ui.common import (
     active_data,
@@ -242,13 +243,13 @@ with tabs[7]:
     with st.form("reviews_value_form"):
         cols = st.columns(3)
         values = {}
-        for col, a in zip(cols, S.DEFAULT_ASSUMPTIONS.values()):
+        for col, a in zip(cols, VAL.REVIEW_ASSUMPTIONS.values()):
             values[a.key] = col.number_input(
                 a.label + " (%)", min_value=0.0, max_value=100.0, step=1.0,
                 value=float(saved.get(a.key, a.value)) * 100, help=a.help, key=f"reviews_assume_{a.key}") / 100
         if st.form_submit_button("Save assumptions"):
             ws.put("sentiment.assumptions", "current", values)
-    est = guarded(S.business_value, analysis, orders.df if orders is not None else None, values, currency=currency)
+    est = guarded(VAL.reviews_value, analysis, orders.df if orders is not None else None, values, currency=currency)
     if orders is None:
         st.info("Upload your orders on the Data page: the estimate needs your monthly sales and returns.")
     elif est is not None:

@@ -291,9 +291,11 @@ def test_aggregated_input():
 def test_business_value_uses_lift_interval():
     df = _frame(20000, lift=0.3, seed=5)
     res = ab.analyze(df)
-    v = ab.business_value(res, monthly_visitors=100000, average_order_value=50.0)
+    from ecom_models.valuation import abtest_value
+
+    v = abtest_value(res, monthly_visitors=100000, average_order_value=50.0)
     r = res.row("purchased")
-    assert v.evidence_kind == "measured A/B test"
+    assert v.evidence_kind == "measured"
     assert v.monthly_value == pytest.approx(100000 * r.value_control * r.rel_lift * 50.0)
     assert v.monthly_low < v.monthly_value < v.monthly_high
 

@@ -212,10 +212,14 @@ def test_inventory_and_business_value():
     assert plan99.safety_stock > plan.safety_stock
     with pytest.raises(InputError):
         F.inventory_plan(result, lead_time_days=60)
-    v = F.business_value(result, unit_value=s.unit_value, currency="EUR")
+    from ecom_models.valuation import forecasting_value
+
+    ev = F.stock_evidence(result)
+    assert ev.sd_model > 0 and ev.sd_naive > 0 and ev.held_out_days > 0
+    v = forecasting_value(ev, unit_value=s.unit_value, currency="EUR")
     assert v.model == "forecasting" and v.monthly_low <= v.monthly_value <= v.monthly_high or v.monthly_value == 0
-    assert {a.key for a in v.assumptions} == {"gross_margin", "stockout_share", "overstock_cost", "plan_share"}
-    doubled = F.business_value(result, unit_value=2 * s.unit_value)
+    assert {a.key for a in v.assumptions} == {"lead_time_days", "service_level", "holding_rate", "gross_margin", "plan_share"}
+    doubled = forecasting_value(result, unit_value=2 * s.unit_value)
     assert doubled.monthly_value == pytest.approx(2 * v.monthly_value)
 
 

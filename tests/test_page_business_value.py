@@ -73,26 +73,41 @@ def _metric(at, label):
     return next(m.value for m in at.metric if m.label == label)
 
 
+def _revenue():
+    from ecom_models.demo import demo_store
+
+    return V.store_figures(demo_store().orders)["monthly_net_revenue"]
+
+
 def test_page_shows_the_reports_figures(stubbed):
     at = _run()
-    expected = V.summarise(stubbed, {}, None, CostInputs())
+    expected = V.summarise(stubbed, {}, None, CostInputs(), monthly_net_revenue=_revenue())
     head = {label: value for label, value, _ in RP.headline(expected)}
-    assert _metric(at, "Value per month") == head["Value per month"] == "$10.0k"  # 5000 + 2000 + 3000
-    assert _metric(at, "Value per year") == head["Value per year"]
+    # two totals side by side: backtest 2000 + measured 3000 / offline 5000
+    assert _metric(at, "Shown by your data") == head["Shown by your data, per month"] + " / month" == "$5,000 / month"
+    assert _metric(at, "If the assumptions hold") == head["If the assumptions hold, per month"] + " / month" == "$5,000 / month"
+    assert _metric(at, "Your net revenue") == V.fmt_money(_revenue()) + " / month"
     assert _metric(at, "Net gain in the first year") == head["Net gain in the first year"]
     assert _metric(at, "Models counted") == "3 of 6"
     assert _metric(at, "First-year ROI") == head["Return on investment, first year"] == "–"  # no costs yet
-    assert _metric(at, "Chance it pays off") == head["Chance the first year pays off"]
+    # no chance of paying off until costs are entered: the card says what to enter
+    assert not any(m.label == "Chance it pays off" for m in at.metric)
+    assert head["Chance the first year pays off"] == "enter your costs"
+    assert any("Chance it pays off" in i.value and "cost" in i.value for i in at.info)
     assert _metric(at, "Payback time") == head["Payback time"] == "0 months"
     assert _metric(at, "Profit per month") == V.fmt_money(expected.monthly_profit.mid)
     captions = " ".join(c.value for c in at.caption)
-    lo, hi = expected.monthly.low, expected.monthly.high
-    assert f"90% range {V.fmt_money(lo)} to {V.fmt_money(hi)}" in captions
+    for iv in (expected.measured, expected.assumed):
+        assert f"90% range {V.fmt_money(iv.low)} to {V.fmt_money(iv.high)}" in captions
+    assert f"{RP.fmt_share(expected.share(expected.measured.mid))} of your net revenue" in captions
     # every metric explains itself
     assert all(m.help for m in at.metric)
     # the rows table lists missing models with what they need
     rows = at.dataframe[0].value
-    assert list(rows["Model"]) == [V.TITLES[m] for m in V.MODELS]
+    rows = rows.data if hasattr(rows, "data") else rows  # a Styler: its frame
+    assert list(rows["Model"]) == ["A/B test", "Forecasting", "Recommendations", "Risk & fraud", "Reviews",
+                                   "Product images"]  # measured, backtest, offline; missing rows last
+    assert list(rows["Share of revenue"])[:3] == [RP.fmt_share(r.share_of_revenue) for r in expected.rows[:3]]
     images = rows[rows["Model"] == "Product images"].iloc[0]
     assert images["Status"] == "not computed yet" and "Product images page" in images["Evidence"]
     subheaders = [s.value for s in at.subheader]
@@ -113,24 +128,28 @@ def test_edits_costs_and_ab_link_are_saved_and_survive_a_reload(stubbed):
     # 5000 x 0.5 + 2000 + 3000 x 0.5 - 500 = 5500 net a month -> 66,000 - 3,000 = 63,000 first year
     assert _metric(at, "Net gain in the first year") == "$63.0k"
     assert _metric(at, "Payback time") == "0.5 months"  # 3000 / 5500
+    assert any(m.label == "Chance it pays off" for m in at.metric)  # costs are in
     # an assumption: click rate 10% -> 20% doubles the recommendations row (through the model function)
     at.number_input(key="value-recommendations-rate").set_value(20.0)
-    save = [b for b in at.button if b.label == "Save assumptions"]
-    save[0].click()
+    save = next(b for b in at.button if b.label == "Save assumptions" and "recommendations" in b.proto.form_id)
+    save.click()
     at.run()
     assert not at.exception, at.exception
-    assert _metric(at, "Value per month") == "$15.0k"
+    assert _metric(at, "If the assumptions hold") == "$10.0k / month"
     # the A/B test measured the recommendations: the offline row stops counting
     at.selectbox[0].select("recommendations")
     at.run()
     assert not at.exception, at.exception
-    assert _metric(at, "Value per month") == "$5,000"
+    assert _metric(at, "If the assumptions hold") == "$0.00 / month"
+    assert _metric(at, "Shown by your data") == "$5,000 / month"
     assert _metric(at, "Models counted") == "2 of 6"
     # a new browser session (reload) keeps all of it
     again = _run()
-    assert _metric(again, "Value per month") == "$5,000"
+    assert _metric(again, "Shown by your data") == "$5,000 / month"
+    assert _metric(again, "If the assumptions hold") == "$0.00 / month"
     assert _metric(again, "Payback time") != "0 months"
     rows = again.dataframe[0].value
+    rows = rows.data if hasattr(rows, "data") else rows
     assert rows[rows["Model"] == "Recommendations"].iloc[0]["Status"] == "replaced by A/B test"
     assert rows[rows["Model"] == "Recommendations"].iloc[0]["Per month"] == "$10.0k"
 
@@ -160,6 +179,7 @@ def test_merchant_orders_are_never_mixed_with_the_demo_test(stubbed, monkeypatch
     assert list(seen["orders"]["order_id"]) == ["A1", "A2"]
     assert any("shop_export.csv" in c.value for c in at.caption)
     rows = at.dataframe[0].value
+    rows = rows.data if hasattr(rows, "data") else rows
     ab = rows[rows["Model"] == "A/B test"].iloc[0]
     assert ab["Status"] == "not computed yet" and "A/B test file" in ab["Evidence"]
     assert _metric(at, "Models counted") == "2 of 6"
@@ -173,7 +193,7 @@ def test_numbers_set_on_a_models_own_page_carry_over(stubbed):
     ws = _workspace(os.environ["ECOM_WORKSPACE"], os.environ["ECOM_WORKSPACE_DIR"])
     ws.put("recommend.assumptions", "default", {"rate": 0.2, "visitors": 10000.0})  # set on the Recommendations page
     at = _run()
-    assert _metric(at, "Value per month") == "$15.0k"  # 10000 x 20% x 5 + 2000 + 3000
+    assert _metric(at, "If the assumptions hold") == "$10.0k / month"  # 10000 x 20% x 5
     assert at.number_input(key="value-recommendations-rate").value == pytest.approx(20.0)
 
 

@@ -222,15 +222,19 @@ def test_too_few_repeat_customers_falls_back_to_best_sellers():
 # -- business value -----------------------------------------------------------------------------
 def test_business_value_follows_the_gain_and_gives_an_ab_sample_size():
     gain = {"gain": 0.3, "low": 0.1, "high": 0.5, "model": 0.39, "baseline": 0.3}
-    est = R.business_value(gain, monthly_orders=1000, order_value=50, widget_share=0.5, widget_ctr=0.04,
-                           click_to_order=0.1, store_conversion=0.02, online_share=0.5)
+    from ecom_models.valuation import recommendations_value
+
+    est = recommendations_value(gain, monthly_orders=1000, order_value=50, widget_share=0.5, widget_ctr=0.04,
+                                click_to_order=0.1, store_conversion=0.02, online_share=0.5)
     # visits 50,000 x 0.5 x 0.04 x 0.1 = 100 widget orders; x 0.3 x 0.5 = 15 extra orders x 50
     assert est.monthly_value == pytest.approx(750.0)
-    assert est.monthly_low == pytest.approx(250.0) and est.monthly_high == pytest.approx(1250.0)
-    assert est.model == "recommendations" and est.evidence_kind == "offline metric"
+    # low: the gain's low end with none of it online (the published transfer range starts at 0);
+    # high: 0.5 x 0.6 / 0.2 = up to 100% of the offline gain online -> 100 x 0.5 x 1.0 x 50
+    assert est.monthly_low == pytest.approx(0.0) and est.monthly_high == pytest.approx(2500.0)
+    assert est.model == "recommendations" and est.evidence_kind == "offline"
     assert {a.key for a in est.assumptions} >= {"widget_share", "widget_ctr", "order_value"}
     assert "A/B test" in est.note and "per arm" in est.note
-    none = R.business_value({"gain": -0.1, "low": -0.2, "high": 0.0, "model": 0.2, "baseline": 0.22},
+    none = recommendations_value({"gain": -0.1, "low": -0.2, "high": 0.0, "model": 0.2, "baseline": 0.22},
                             monthly_orders=1000, order_value=50)
     assert none.monthly_value == 0.0
 
@@ -288,7 +292,9 @@ def test_business_value_from_orders_alone():
             rows += [(f"o{oid}", f"c{c}", a, "sale"), (f"o{oid}", f"c{c}", b, "sale")]
         oid += 1
         rows.append((f"o{oid}", f"c{c}", "G", "sale"))
-    est = R.business_value(_orders(rows))
+    from ecom_models.valuation import recommendations_value
+
+    est = recommendations_value(_orders(rows))
     assert est.model == "recommendations" and est.currency == "EUR"
     assert est.monthly_low <= est.monthly_value <= est.monthly_high
     assert any(a.key == "monthly_orders" and a.value > 0 for a in est.assumptions)

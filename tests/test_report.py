@@ -18,8 +18,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _levers(evidence="offline hit rate 0.3 vs 0.2") -> dict:
+    kinds = {"recommendations": "offline metric", "forecasting": "backtest", "abtest": "measured A/B test"}
+
     def est(model, v, lo, hi, ev=evidence):
-        return ValueEstimate(model, f"{model} <b>lever</b>", v, lo, hi, ev, "offline metric",
+        return ValueEstimate(model, f"{model} <b>lever</b>", v, lo, hi, ev, kinds[model],
                              [Assumption("share", "Share <i>seeing</i> it", 0.5, "%", "guess", 0.2, 0.8)], "GBP")
 
     return {"recommendations": Lever("recommendations", est("recommendations", 12000, 8000, 16000)),
@@ -30,7 +32,8 @@ def _levers(evidence="offline hit rate 0.3 vs 0.2") -> dict:
 @pytest.fixture(scope="module")
 def summary():
     return V.summarise(_levers(), {"recommendations": {"share": 0.4}}, None,
-                       CostInputs(monthly_cost=1000, setup_cost=5000, gross_margin=0.35), n_sims=5000, seed=1)
+                       CostInputs(monthly_cost=1000, setup_cost=5000, gross_margin=0.35), n_sims=5000, seed=1,
+                       monthly_net_revenue=100_000)
 
 
 def test_csv_figures_are_the_summary_figures(summary):
@@ -47,6 +50,13 @@ def test_csv_figures_are_the_summary_figures(summary):
     assert ass[(ass["model"] == "recommendations") & (ass["key"] == "share")]["value"].iloc[0] == pytest.approx(0.4)
     assert set(ass[ass["model"] == "costs"]["key"]) == {"monthly_cost", "setup_cost", "gross_margin"}
     assert (df["section"] == "sensitivity").any()
+    # the split and the shares, as on the page
+    assert figs.loc["monthly_value_measured", "value"] == pytest.approx(summary.measured.mid)
+    assert figs.loc["monthly_value_assumed", "high"] == pytest.approx(summary.assumed.high)
+    assert figs.loc["monthly_net_revenue", "value"] == pytest.approx(100_000)
+    assert figs.loc["row.recommendations", "share_of_revenue"] == pytest.approx(0.096)
+    assert figs.loc["row.recommendations", "evidence_kind"] == "offline"
+    assert figs.loc["row.forecasting", "evidence_kind"] == "backtest"
 
 
 def test_html_is_offline_escaped_and_shows_the_headline(summary):
@@ -72,11 +82,18 @@ def test_pdf_is_a_real_pdf_with_pages(summary):
     assert len(pdf) > 10_000
 
 
-def test_rows_table_lists_missing_models_with_what_they_need(summary):
+def test_rows_table_is_ordered_by_evidence_and_lists_missing_models(summary):
     t = RP.rows_table(summary)
-    assert list(t["Model"]) == [V.TITLES[m] for m in V.MODELS]
+    # measured first, then backtest, then offline; rows not computed at the end
+    assert list(t["Model"]) == ["A/B test", "Forecasting", "Recommendations", "Risk & fraud", "Reviews", "Product images"]
+    assert [r.evidence_kind for r in summary.rows][:3] == ["measured", "backtest", "offline"]
     risk = t[t["Model"] == "Risk & fraud"].iloc[0]
     assert risk["Status"] == "not computed yet" and "Needs" in risk["Evidence"]
+    reco = t[t["Model"] == "Recommendations"].iloc[0]
+    assert reco["Share of revenue"] == "9.6%" and "offline" in reco["Based on"]
+    # 9.6% is above the 5% plausible for recommendations: flagged, with the assumption that drives it
+    assert "above the 5%" in reco["Flag"] and "Share" in reco["Flag"]
+    assert any("Recommendations" in f for f in summary.flags)
 
 
 def test_money_format_matches_the_pages():
@@ -122,7 +139,14 @@ def test_cli_json_and_report_files(tmp_path):
         assert key in doc
     assert doc["currency"] == "EUR" and doc["ab_replaces"] == "images"  # "photo" in the file name
     rows = {r["model"]: r for r in doc["rows"]}
-    assert rows["abtest"]["counted"] and rows["abtest"]["estimate"]["evidence_kind"] == "measured A/B test"
+    assert rows["abtest"]["counted"] and rows["abtest"]["estimate"]["evidence_kind"] == "measured"
+    for key in ("monthly_value_measured", "monthly_value_assumed"):
+        assert set(doc[key]) == {"value", "low", "high"}
+    assert doc["monthly_net_revenue"] > 0
+    assert rows["abtest"]["estimate"]["share_of_revenue"] == pytest.approx(
+        rows["abtest"]["estimate"]["monthly_value"] / doc["monthly_net_revenue"])
+    assert doc["monthly_value_measured"]["value"] == pytest.approx(rows["abtest"]["estimate"]["monthly_value"])
+    assert doc["chance_positive"] is not None  # costs were given
     exposed = {a["key"]: a["value"] for a in rows["abtest"]["estimate"]["assumptions"]}["exposed_share"]
     assert exposed == pytest.approx(0.5)
     assert not rows["recommendations"]["counted"] and rows["recommendations"]["status"] == "not computed"

@@ -9,7 +9,8 @@ import pytest
 
 from ecom_models import sentiment as S
 from ecom_models.errors import InputError
-from ecom_models.value import ValueEstimate
+from ecom_models.evidence import ValueEstimate
+from ecom_models.valuation import reviews_value
 
 # Written for this test: not in the training sentences (data/models/minilm/product_sentences.tsv, UCI set).
 UNSEEN = [
@@ -179,12 +180,12 @@ def test_business_value_and_assumptions(demo_analysis):
     from ecom_models.demo import demo_store
 
     orders = demo_store().orders
-    est = S.business_value(demo_analysis, orders)
+    est = reviews_value(demo_analysis, orders)
     assert isinstance(est, ValueEstimate) and est.model == "reviews"
     assert 0 < est.monthly_low <= est.monthly_value <= est.monthly_high
-    bigger = S.business_value(demo_analysis, orders, assumptions={"revenue_per_star": 0.09})
+    bigger = reviews_value(demo_analysis, orders, assumptions={"revenue_per_star": 0.09})
     assert bigger.monthly_value > est.monthly_value
-    assert S.business_value(None, None).monthly_value == 0.0
+    assert reviews_value(None, None).monthly_value == 0.0
 
 
 def test_save_and_load_analysis(tmp_path, demo_reviews, demo_analysis):

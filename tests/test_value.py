@@ -218,7 +218,7 @@ def test_abtest_lever_on_a_planted_lift():
     lv = V.lever_abtest(exp, orders, None)
     assert lv.estimate is not None, lv.problem
     e = lv.estimate
-    assert e.evidence_kind == "measured A/B test"
+    assert e.evidence_kind == "measured"
     assert 0 < e.monthly_low < e.monthly_value < e.monthly_high
     assert "treatment" in lv.context
     # no experiment: a message, not an exception
@@ -258,9 +258,10 @@ def test_real_levers_on_a_small_store_and_a_summary_of_them():
             assert e.monthly_low <= e.monthly_value <= e.monthly_high
     risk = levers["risk"]
     assert risk.estimate is not None, risk.problem
-    doubled, note = V.apply_overrides(risk.estimate, {"loss_share": 2 * risk.estimate.assumptions[2].value}, risk.recompute)
+    loss = next(a.value for a in risk.estimate.assumptions if a.key == "loss_share")
+    doubled, note = V.apply_overrides(risk.estimate, {"loss_share": 2 * loss}, risk.recompute)
     assert doubled.monthly_value == pytest.approx(2 * risk.estimate.monthly_value, rel=1e-6)
-    assert note == ""  # anomaly.business_value took loss_share itself
+    assert note == ""  # valuation.risk_value took loss_share itself
     s = V.summarise(levers, n_sims=2000)
     counted = sum(r.estimate.monthly_value for r in s.rows if r.counted)
     assert s.monthly.mid == pytest.approx(counted)

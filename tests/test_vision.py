@@ -267,7 +267,9 @@ def test_business_value_is_revenue_at_stake_times_assumed_gain():
         "order_date": np.repeat(dates, 2), "product_id": ["P1", "P2"] * len(dates),
         "revenue": [100.0, 50.0] * len(dates), "line_type": "sale", "is_duplicate": False, "currency": "EUR",
     })
-    est = vision.business_value(orders=orders, problem_products=["P2"], conversion_gain=0.05)
+    from ecom_models.valuation import images_value
+
+    est = images_value(orders=orders, problem_products=["P2"], conversion_gain=0.05)
     monthly_p2 = 50.0 * 90 / (90 / 30.44)
     assert est.monthly_value == pytest.approx(monthly_p2 * 0.05, rel=1e-6)
     assert est.monthly_low < est.monthly_value < est.monthly_high

@@ -1,0 +1,125 @@
+"""Evidence into money: dependencies point one way, the stock policy and the fraud prior by hand,
+and the risk row on stores whose fraud we know."""
+
+from __future__ import annotations
+
+import ast
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ecom_models import valuation as VAL
+from ecom_models.evidence import CatchEvidence, RiskEvidence, StockEvidence
+
+ROOT = Path(__file__).resolve().parents[1]
+CAPABILITIES = ("abtest", "anomaly", "anomaly_inject", "forecast", "recommend", "sentiment", "vision")
+
+
+def _imports(path: Path) -> set[str]:
+    """Every ecom_models module a file imports, at any depth (inside functions too)."""
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            out.add(node.module)
+            if node.module == "ecom_models":
+                out |= {f"ecom_models.{a.name}" for a in node.names}
+        elif isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+    return {m for m in out if m.startswith("ecom_models")}
+
+
+def test_dependencies_point_one_way():
+    # capabilities return evidence: they never import the valuation or the adding up
+    for name in CAPABILITIES:
+        found = _imports(ROOT / "ecom_models" / f"{name}.py")
+        assert not found & {"ecom_models.value", "ecom_models.valuation"}, (name, found)
+    # the shared shapes import nothing of ours; the valuation never imports the adding up
+    assert _imports(ROOT / "ecom_models" / "evidence.py") == set()
+    assert "ecom_models.value" not in _imports(ROOT / "ecom_models" / "valuation.py")
+    # and at run time: importing a capability loads neither
+    code = ("import sys, ecom_models.anomaly, ecom_models.forecast, ecom_models.recommend, ecom_models.abtest, "
+            "ecom_models.anomaly_inject; bad = {'ecom_models.value', 'ecom_models.valuation'} & set(sys.modules); "
+            "print(sorted(bad)); sys.exit(1 if bad else 0)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_every_prior_has_a_range_a_unit_and_a_source():
+    for p in VAL.PRIORS.values():
+        assert p.low <= p.value <= p.high, p
+        assert p.unit and len(p.source) > 20, p
+    assert set(VAL.BOUNDS) >= {"recommendations", "forecasting", "risk", "reviews", "images"}
+
+
+def test_stock_policy_by_hand():
+    a = {"lead_time_days": 16.0, "service_level": 0.95, "holding_rate": 0.24, "gross_margin": 0.4, "plan_share": 1.0}
+    c = VAL.stock_policy_cost(100.0, a)
+    z, loss = 1.6448536, 0.0208930  # standard normal 95% point and its loss function G(z)
+    assert c["safety_stock"] == pytest.approx(z * 100 * 4, rel=1e-5)  # sd x sqrt(16 days)
+    assert c["holding"] == pytest.approx(z * 400 * 0.6 * 0.24 / 12, rel=1e-5)
+    assert c["shortfall"] == pytest.approx(400 * loss * 30.44 / 16 * 0.4, rel=1e-4)
+    ev = StockEvidence("ETS", "Seasonal naive", sd_model=80.0, sd_naive=100.0, sd_diff_low=5.0, sd_diff_high=30.0,
+                       mae_model=60, mae_naive=75, held_out_days=56, daily_mean=1000.0, periods_per_month=30.4)
+    est = VAL.forecasting_value(ev, assumptions=a)
+    naive, model = VAL.stock_policy_cost(100.0, a), VAL.stock_policy_cost(80.0, a)
+    assert est.monthly_value == pytest.approx(naive["total"] - model["total"])
+    assert est.monthly_value == pytest.approx(0.2 * naive["total"])  # cost is linear in the spread
+    assert est.monthly_low == pytest.approx(0.05 * naive["total"]) and est.monthly_high == pytest.approx(0.3 * naive["total"])
+    assert est.evidence_kind == "backtest" and "Bounded by" in est.note
+    # never above the naive plan's own cost
+    wild = VAL.forecasting_value(StockEvidence("ETS", "Seasonal naive", 1.0, 100.0, 90.0, 500.0, 1, 75, 56, 1000.0),
+                                 assumptions=a)
+    assert wild.monthly_high <= naive["total"] + 1e-9
+
+
+def _risk_evidence(catch=(45, 60), decided=(0, 0, 0, 0), orders=3000.0, aov=100.0) -> RiskEvidence:
+    ranks = tuple(range(10, 10 * catch[0] + 1, 10)) + tuple(range(10_000, 10_000 + catch[1] - catch[0]))
+    ev = CatchEvidence(injected=catch[1], caught=catch[0], reviewed=600, orders_in_window=12_000, window_days=120,
+                       capacity_per_day=5.0, by_pattern={"_ranks": ranks, "_patterns": ("bulk",) * catch[1]})
+    return RiskEvidence(ev, monthly_orders=orders, order_value=aov, capacity_per_day=5.0, orders_per_day=orders / 30.44,
+                        decided=decided[0], decided_fraud=decided[1], decided_in_queue=decided[2],
+                        decided_fraud_in_queue=decided[3])
+
+
+def test_risk_without_labels_is_the_prior_times_the_measured_catch():
+    ev = _risk_evidence()
+    est = VAL.risk_value(ev)
+    revenue = 3000 * 100
+    # median: 0.1% of orders x 75% caught x 1.5 x order value; 5% point: no fraud at all
+    assert est.monthly_value == pytest.approx(0.001 * 3000 * 0.75 * 100 * 1.5, rel=0.15)
+    assert est.monthly_value / revenue < 0.002
+    assert est.monthly_low == 0.0
+    assert est.monthly_high / revenue == pytest.approx(0.05 * 0.75 * 1.5, rel=0.2)
+    assert est.evidence_kind == "assumption" and "45 of 60" in est.evidence
+    # the capacity is read off the same measurement: 1 order a day catches less
+    small = VAL.risk_value(ev, capacity_per_day=1.0)
+    assert small.monthly_value < est.monthly_value
+
+
+def test_risk_labels_move_the_base_rate_both_ways():
+    none_found = VAL.risk_value(_risk_evidence(decided=(150, 0, 150, 0)))
+    found = VAL.risk_value(_risk_evidence(decided=(150, 30, 150, 30)))
+    prior = VAL.risk_value(_risk_evidence())
+    assert none_found.evidence_kind == found.evidence_kind == "labels"
+    assert none_found.monthly_value < prior.monthly_value < found.monthly_value
+    assert none_found.monthly_value / (3000 * 100) < 0.001  # a store whose queue is all fine: near zero
+    # 30 of 150 reviewed orders were fraud: 20% precision / lift (0.75 / 0.05 = 15) = 1.3% of orders
+    assert "1.3" in found.evidence or "1.4" in found.evidence or "1.2" in found.evidence
+    assert found.monthly_low > 0  # a store with fraud cannot have none
+    # the interval narrows as decisions come in
+    few = VAL.risk_value(_risk_evidence(decided=(20, 4, 20, 4)))
+    assert (found.monthly_high - found.monthly_low) < (few.monthly_high - few.monthly_low)
+
+
+def test_base_rate_prior_has_the_stated_median_and_95th_point():
+    import numpy as np
+
+    grid, w = VAL.base_rate_posterior(0.001, 0.05)
+    cdf = np.cumsum(w)
+    assert w[0] == pytest.approx(VAL.P_NO_FRAUD, abs=2e-3)
+    assert grid[np.searchsorted(cdf, 0.5)] == pytest.approx(0.001, rel=0.05)
+    assert grid[np.searchsorted(cdf, 0.95)] == pytest.approx(0.05, rel=0.05)
+    assert math.isclose(w.sum(), 1.0)
