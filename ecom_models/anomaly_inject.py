@@ -203,7 +203,8 @@ def risk_evidence(orders: pd.DataFrame, capacity_per_day: float = 5.0, labels: d
     if catch is None:
         catch, own = _measure(orders, capacity_per_day, 60, seed, WINDOW_DAYS)
     decided = {str(k): v for k, v in (labels or {}).items() if v in ("fraud", "fine")}
-    d = df = dfi = dffi = 0
+    d = df = dfi = dffi = n_ratio = 0
+    ratio = float("nan")
     if decided and (result is not None or own is not None):
         if result is not None:  # the store's own scores: every decision can be placed
             ranked = result.orders[["order_id", "rank", "order_date"]]
@@ -213,6 +214,13 @@ def risk_evidence(orders: pd.DataFrame, capacity_per_day: float = 5.0, labels: d
         else:  # decisions on the recent orders scored with the injected copy
             ranks, k = own, catch.reviewed
         mine = ranks[ranks.index.isin(decided.keys())]
+        frauds = [o for o in mine.index if decided[o] == "fraud"]
+        if frauds and figs["order_value"] == figs["order_value"] and figs["order_value"] > 0:
+            from ecom_models.anomaly import sale_lines
+
+            lines = sale_lines(orders)
+            values = lines[lines["order_id"].astype("str").isin(frauds)].groupby("order_id")["revenue"].sum()
+            ratio, n_ratio = float(values.mean() / figs["order_value"]), len(values)
         is_fraud = pd.Series(mine.index).map(decided).eq("fraud").to_numpy()
         in_queue = (mine.to_numpy() <= k)
         d, df = len(mine), int(is_fraud.sum())
@@ -220,4 +228,5 @@ def risk_evidence(orders: pd.DataFrame, capacity_per_day: float = 5.0, labels: d
     per_day = figs["monthly_orders"] / 30.44 if figs["monthly_orders"] == figs["monthly_orders"] else float("nan")
     return RiskEvidence(catch=catch, monthly_orders=figs["monthly_orders"], order_value=figs["order_value"],
                         capacity_per_day=float(capacity_per_day), orders_per_day=per_day, decided=d, decided_fraud=df,
-                        decided_in_queue=dfi, decided_fraud_in_queue=dffi, currency=figs["currency"])
+                        decided_in_queue=dfi, decided_fraud_in_queue=dffi, currency=figs["currency"],
+                        fraud_value_ratio=ratio, fraud_value_n=n_ratio)

@@ -173,6 +173,8 @@ class RiskEvidence:
     decided_in_queue: int = 0  # decisions on orders inside the review queue
     decided_fraud_in_queue: int = 0
     currency: str = "USD"
+    fraud_value_ratio: float = float("nan")  # mean value of the orders marked fraud / average order value
+    fraud_value_n: int = 0  # how many orders marked fraud that ratio rests on
 
 
 @dataclass(frozen=True)

@@ -65,8 +65,9 @@ _P = [
           "CyberSource online fraud surveys: 1.1-2.5% of online revenue lost to all fraud (chargebacks "
           "included), about 1.3% of accepted orders; most stores see far less criminal fraud than that. "
           "Median 0.1%; 10% chance of none; 95th percentile 5%."),
-    Prior("fraud_order_value", "risk", "Value of a fraud order against your average order", 1.5, 1.0, 3.0, "x",
-          "CyberSource 2004: median fraud order $150 against $100 for a legitimate one."),
+    Prior("fraud_order_value", "risk", "Value of a fraud order against your average order", 1.5, 0.5, 3.0, "x",
+          "CyberSource 2004: median fraud order $150 against $100 for a legitimate one; card testing is small. "
+          "Measured from the orders you mark as fraud once there are 3 or more."),
     Prior("loss_share", "risk", "Share of a fraud order's value that would be lost", 1.0, 0.7, 1.0, "%",
           "goods shipped (and chargeback fees) are lost; part is sometimes recovered"),
     # -- recommendations ---------------------------------------------------------------------
@@ -217,7 +218,15 @@ def risk_value(evidence: RiskEvidence, base_rate: float | None = None, fraud_ord
     p_rate = prior("risk", "base_rate")
     median = float(base_rate) if _finite(base_rate) else p_rate.value
     high = p_rate.high * median / p_rate.value if p_rate.value else p_rate.high  # an edit moves the whole prior
-    size = float(fraud_order_value) if _finite(fraud_order_value) else prior_value("risk", "fraud_order_value")
+    p_size = prior("risk", "fraud_order_value")
+    size_source = "prior"
+    if _finite(fraud_order_value):
+        size, size_sd = float(fraud_order_value), math.log(p_size.high / p_size.value) / 1.645
+    elif evidence.fraud_value_n >= 3 and _finite(evidence.fraud_value_ratio) and evidence.fraud_value_ratio > 0:
+        # the orders the merchant marked as fraud: their mean value, with its sampling spread
+        size, size_sd, size_source = evidence.fraud_value_ratio, 0.8 / math.sqrt(evidence.fraud_value_n), "your orders marked fraud"
+    else:
+        size, size_sd = p_size.value, math.log(p_size.high / p_size.value) / 1.645
     loss = float(loss_share) if _finite(loss_share) else prior_value("risk", "loss_share")
     capacity = float(capacity_per_day) if _finite(capacity_per_day) else evidence.capacity_per_day
     catch = evidence.catch
@@ -235,7 +244,8 @@ def risk_value(evidence: RiskEvidence, base_rate: float | None = None, fraud_ord
     grid, w = base_rate_posterior(median, high, evidence if use_labels else None, catch.catch_share)
     r = rng.choice(grid, size=_N_DRAWS, p=w)
     caught_orders = np.minimum(r * evidence.monthly_orders * q, capacity * 30.44)
-    draws = caught_orders * evidence.order_value * size * loss
+    sizes = size * np.exp(rng.standard_normal(_N_DRAWS) * size_sd)
+    draws = caught_orders * evidence.order_value * sizes * loss
     mid, lo, hi = (float(x) for x in np.quantile(draws, [0.5, 0.05, 0.95]))
     r_mid, r_lo, r_hi = (float(x) for x in np.quantile(r, [0.5, 0.05, 0.95]))
     kind = "labels" if evidence.decided >= MIN_DECISIONS else "assumption"
@@ -260,7 +270,9 @@ def risk_value(evidence: RiskEvidence, base_rate: float | None = None, fraud_ord
                        "how many of the riskiest orders someone checks before shipping", 1.0, 50.0),
             Assumption("base_rate", p_rate.label, median, "%",
                        p_rate.source + (" Your decisions update it." if use_labels else ""), 0.0005, 0.01),
-            as_assumption("risk", "fraud_order_value", size),
+            as_assumption("risk", "fraud_order_value", size,
+                          help_=None if size_source == "prior" else f"measured: mean of {evidence.fraud_value_n} orders "
+                                                                    "you marked as fraud, against your average order"),
             as_assumption("risk", "loss_share", loss),
         ],
     )
