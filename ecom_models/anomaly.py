@@ -412,10 +412,13 @@ def score_orders(
     detectors=DETECTORS,
     random_state: int = 0,
     reasons_for: str = "flagged",
+    scorer=None,
 ) -> RiskResult:
     """Score every order (guests included) and explain the flagged ones.
 
     contamination: share of orders flagged (0 < c < 0.5). reasons_for: "flagged" or "all".
+    scorer: a stand-in for detector_scores with the same signature and results
+    (distributed.cluster_scorer runs the detectors on a Dask cluster).
     """
     if not 0 < contamination < 0.5:
         raise InputError(f"the share of orders to flag must be between 0% and 50% (got {contamination:.1%}).",
@@ -434,7 +437,8 @@ def score_orders(
     if feats["customer_id"].isna().all():
         warnings.append("No customer ids: customer history (bursts, usual basket, new customers) could not be used.")
     p, s = feature_surprise(feats)
-    raw = detector_scores(s, tuple(detectors) + tuple(d for d in SHOWN_ONLY if d not in detectors), random_state)
+    raw = (scorer or detector_scores)(s, tuple(detectors) + tuple(d for d in SHOWN_ONLY if d not in detectors),
+                                      random_state)
     out = feats.copy()
     ranks = []
     for name in raw.columns:

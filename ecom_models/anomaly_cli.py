@@ -37,6 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="robust standard deviations from the expected value that raise a daily alert (default 4)")
     parser.add_argument("--top", type=int, default=None, help="print only the N riskiest orders or days")
     parser.add_argument("--truth", help="file with known fraudulent order ids, one per line, to evaluate the scores")
+    from ecom_models.distributed import add_argument
+
+    add_argument(parser)  # --dask-scheduler: the detectors run on a Dask cluster (order level)
 
 
 def _path(name: str) -> Path:
@@ -50,8 +53,11 @@ def run(args: argparse.Namespace) -> dict:
     from ecom_models import anomaly as A
     from ecom_models.intake import ingest, load_orders
 
+    from ecom_models import distributed, intake_big
+
     path = _path(args.file)
-    orders = load_orders(str(path))
+    # a folder, zip or very big export is read in chunks (same lines as load_orders)
+    orders = intake_big.load_orders(path) if intake_big.wants_big(path) else load_orders(str(path))
     if args.top is not None and args.top < 1:
         raise InputError("--top must be at least 1.", fix="e.g. --top 50.")
     if args.level == "daily":
@@ -83,7 +89,12 @@ def run(args: argparse.Namespace) -> dict:
             ],
         }
 
-    result = A.score_orders(orders, contamination=args.contamination)
+    address = distributed.scheduler_address(getattr(args, "dask_scheduler", None))
+    if address:
+        with distributed.connect(address) as client:
+            result = distributed.score_orders(orders, client, contamination=args.contamination)
+    else:
+        result = A.score_orders(orders, contamination=args.contamination)
     df = result.orders if args.top is None else result.orders.head(args.top)
     cols = ["order_id", "score", "flag", "reasons", "order_date", "customer_id", "order_value",
             *[f"score_{d}" for d in result.detectors], "score_baseline"]

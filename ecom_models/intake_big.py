@@ -670,6 +670,25 @@ def _mark_cross_chunk_duplicates(con) -> int:
     return int(n)
 
 
+def load_orders(path: str | Path, default_currency: str = "USD") -> pd.DataFrame:
+    """The canonical order lines of a folder, zip or big file (intake.load_orders for big inputs)."""
+    p = Path(path)
+    tmp = None
+    try:
+        source = p
+        if p.is_file() and p.suffix.lower() == ".zip":
+            tmp = Path(tempfile.mkdtemp(prefix="ecom-zip-"))
+            source = [e for _, e in extract_zip(p, tmp)]
+        res = ingest_big(source, kind="orders", default_currency=default_currency, name=p.name)
+        try:
+            return res.to_frame()
+        finally:
+            res.close()
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 # ---------------------------------------------------------------------------------------
 # The CLI document and zip uploads
 # ---------------------------------------------------------------------------------------
@@ -691,6 +710,7 @@ def cli_document(path: str | Path, kind: str | None = None, default_currency: st
                 "file": report.file, "kind": res.kind, "rows_in": report.rows_in, "rows_usable": report.rows_usable,
                 "mapping": res.mapping, "confidence": report.confidence, "quirks": report.quirk_counts,
                 "notes": report.notes, "read": report.read,
+                "dropped_lines": next((q.examples for q in report.quirks if q.key == "malformed_lines"), []),
             }
             if res.kind == "orders":
                 document.update(res.summary())

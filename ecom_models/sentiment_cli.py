@@ -22,6 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--text-col", default=None, help="the column with the review text (default: detected)")
     parser.add_argument("--no-fine-tune", action="store_true",
                         help="do not train on the file's star ratings; use the bundled model only")
+    from ecom_models.distributed import add_argument
+
+    add_argument(parser)  # --dask-scheduler: sentence embeddings computed on a Dask cluster
 
 
 def reviews_frame(raw: pd.DataFrame, text_col: str | None = None, file: str | None = None) -> pd.DataFrame:
@@ -102,7 +105,15 @@ def run(args: argparse.Namespace) -> dict:
         if raw is None:
             raise
     frame = reviews_frame(raw, args.text_col, file=str(args.file))
-    analysis = S.analyse_reviews(frame, "text", fine_tune_on_ratings=not args.no_fine_tune)
+    from ecom_models import distributed
+
+    address = distributed.scheduler_address(getattr(args, "dask_scheduler", None))
+    if address:
+        with distributed.connect(address) as client:
+            analysis = S.analyse_reviews(frame, "text", fine_tune_on_ratings=not args.no_fine_tune,
+                                         encoder=distributed.ClusterEncoder(client))
+    else:
+        analysis = S.analyse_reviews(frame, "text", fine_tune_on_ratings=not args.no_fine_tune)
     scored = analysis.scored
     rows = S.to_json_rows(scored)
     has_id = frame["review_id"].notna().any()

@@ -1,0 +1,127 @@
+"""Batch scoring on a Dask LocalCluster (2 worker processes): the same results as one process,
+through the library and through the CLI's --dask-scheduler."""
+
+import json
+import os
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ecom_models import anomaly as A
+from ecom_models import distributed as D
+from ecom_models.cli import main
+from ecom_models.errors import InputError
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      env=D.SINGLE_THREAD_ENV) as lc, Client(lc) as client:
+        yield lc.scheduler_address, client
+
+
+@pytest.fixture(scope="module")
+def orders_file(tmp_path_factory):
+    import scale
+
+    path = tmp_path_factory.mktemp("dask") / "orders.csv"
+    scale.make_export(str(path), 12_000, seed=7)
+    return path
+
+
+def test_risk_scores_on_the_cluster_are_identical(cluster, orders_file):
+    from ecom_models.intake import load_orders
+
+    _, client = cluster
+    orders = load_orders(str(orders_file))
+    single = A.score_orders(orders, contamination=0.02)
+    spread = D.score_orders(orders, client, contamination=0.02, partitions=5)
+    assert len(single.orders) > 400
+    assert spread.orders["order_id"].tolist() == single.orders["order_id"].tolist()
+    for col in [c for c in single.orders.columns if c.startswith("score")]:
+        assert np.array_equal(spread.orders[col].to_numpy(), single.orders[col].to_numpy()), col
+    assert spread.flagged["order_id"].tolist() == single.flagged["order_id"].tolist()
+    assert spread.orders["reasons"].tolist() == single.orders["reasons"].tolist()
+
+
+def test_anomalies_cli_with_a_scheduler_flags_the_same_orders(cluster, orders_file, capsys, monkeypatch):
+    address, _ = cluster
+    args = ["anomalies", str(orders_file), "--contamination", "0.02", "--top", "30", "--json"]
+    assert main(args) == 0
+    local = json.loads(capsys.readouterr().out)
+    assert main(args + ["--dask-scheduler", address]) == 0
+    spread = json.loads(capsys.readouterr().out)
+    assert spread == local
+    monkeypatch.setenv("ECOM_DASK_SCHEDULER", address)  # the environment variable works too
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out) == local
+
+
+def test_unreachable_scheduler_is_a_clear_message(capsys, orders_file, monkeypatch):
+    monkeypatch.setenv("ECOM_DASK_TIMEOUT", "2s")
+    assert main(["anomalies", str(orders_file), "--dask-scheduler", "tcp://127.0.0.1:9", "--json"]) == 2
+    err = capsys.readouterr().err
+    assert "could not reach the Dask scheduler" in err and "Traceback" not in err
+
+
+def test_sentence_embeddings_on_the_cluster_match(cluster):
+    from ecom_models import sentiment as S
+
+    _, client = cluster
+    texts = [f"The {w} arrived {d} and works {q}." for w in ("mug", "lamp", "bag", "card") for d in
+             ("late", "on time", "broken") for q in ("well", "badly", "fine, I guess")] + ["", "ok", "x" * 3000]
+    local, local_cut = S.get_encoder().encode(texts)
+    spread, spread_cut = D.ClusterEncoder(client, partitions=3, min_partition=1).encode(texts)
+    assert np.allclose(spread, local, atol=1e-5)
+    assert (spread_cut == local_cut).all()
+
+
+def test_sentiment_cli_with_a_scheduler(cluster, tmp_path, capsys):
+    address, _ = cluster
+    rows = ["I love this mug, great quality.", "Terrible. It broke after two days and support never answered.",
+            "Arrived on time.", "Too expensive for what it is.", "Beautiful colours, my daughter adores it!"] * 4
+    path = tmp_path / "reviews.csv"
+    pd.DataFrame({"review": rows}).to_csv(path, index=False)
+    args = ["sentiment", str(path), "--no-fine-tune", "--json"]
+    assert main(args) == 0
+    local = json.loads(capsys.readouterr().out)
+    assert main(args + ["--dask-scheduler", address]) == 0
+    spread = json.loads(capsys.readouterr().out)
+    assert [r["label"] for r in spread["reviews"]] == [r["label"] for r in local["reviews"]]
+    assert np.allclose([r["score"] for r in spread["reviews"]], [r["score"] for r in local["reviews"]], atol=1e-4)
+    assert spread["counts"] == local["counts"]
+
+
+def test_model_files_are_shipped_to_a_worker_that_lacks_them(cluster, tmp_path):
+    import hashlib
+    import shutil
+    import uuid
+
+    _, client = cluster
+    name = f"test-model-{uuid.uuid4().hex[:8]}"
+    wanted = {"model.onnx": hashlib.sha256(b"weights").hexdigest()}
+    assert set(client.run(D._worker_model_dir, name, wanted).values()) == {None}
+    client.run(D._install_model, name, wanted, {"model.onnx": b"weights"})
+    found = client.run(D._worker_model_dir, name, wanted)
+    assert all(f and f.endswith(D._key(wanted)) for f in found.values())
+    with pytest.raises(Exception):
+        client.run(D._install_model, name, wanted, {"model.onnx": b"tampered"})
+    shutil.rmtree(os.path.dirname(next(iter(found.values()))), ignore_errors=True)
+    # the bundled models are found in place on workers built from this repository
+    assert all(client.run(D._worker_model_dir, "minilm", D.manifest("minilm")).values())
+
+
+def test_connect_needs_workers():
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as lc:
+        with pytest.raises(InputError, match="no workers"):
+            with D.connect(lc.scheduler_address, timeout="1s"):
+                pass
