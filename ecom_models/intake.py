@@ -690,6 +690,7 @@ class QualityReport:
     read: dict
     quirks: list[Quirk] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    pii: dict[str, str] = field(default_factory=dict)  # {column: kind} of personal data (ecom_models.pii)
 
     def add(self, key: str, label: str, mask_or_count, advice: str, frame: pd.DataFrame | None = None,
             rows: pd.Series | None = None) -> None:
@@ -806,6 +807,12 @@ def ingest(source, kind: str | None = None, name: str | None = None, mapping_ove
                "experiment": _clean_experiment}[kind]
     df = cleaner(raw, mapping.mapping, report, default_currency)
     report.rows_usable = len(df) - int(df.attrs.pop("added_rows", 0))
+    from ecom_models.pii import detect_pii, scrub_report
+
+    # Examples quote the file's rows: personal data in them is masked before anyone sees or stores them.
+    report.pii = detect_pii(raw)
+    for quirk in report.quirks:
+        quirk.examples = scrub_report(quirk.examples, report.pii)
     if report.rows_usable == 0:
         raise InputError(f"none of the {report.rows_in:,} rows could be used as {kind} data.", file=name,
                          fix="check the quirks listed: dates, numbers and ids must be readable.")

@@ -36,6 +36,7 @@ def document(result) -> dict:
         "notes": report.notes,
         "read": report.read,
         "dropped_lines": next((q.examples for q in report.quirks if q.key == "malformed_lines"), []),
+        "pii": report.pii,
     }
     if result.kind == "orders":
         doc.update(summarise_orders(result.df))

@@ -30,5 +30,26 @@ def show_report(report: dict) -> None:
                     st.dataframe(pd.DataFrame(q["examples"]).astype("str"), hide_index=True, width="stretch")
     else:
         st.success("No quirks found.")
+    show_privacy(report)
     for note in report.get("notes", []):
         st.caption("ℹ️ " + note)
+
+
+def show_privacy(report: dict) -> None:
+    """What personal data the file holds and what was done with it."""
+    from ecom_models.pii import LABELS
+
+    found = report.get("pii") or {}
+    if not found:
+        return
+    st.markdown("**Personal data**")
+    st.dataframe(pd.DataFrame([{"column": c, "holds": LABELS.get(k, k)} for c, k in found.items()]),
+                 hide_index=True, width="stretch")
+    actions = report.get("privacy")
+    if actions:
+        for action in actions:
+            st.caption("🔒 " + action)
+        st.caption("🔒 Columns the app does not use are not stored at all; examples in this report are masked.")
+    else:
+        st.caption("🔒 On saving, customer identifiers are stored as pseudonyms, personal columns the app does not "
+                   "use are not stored, and e-mails and phone numbers inside text are masked.")

@@ -8,7 +8,7 @@ import streamlit as st
 
 from ecom_models import intake
 from ecom_models.errors import InputError
-from ecom_models.intake_save import remember_mapping, remembered_mapping, save_result
+from ecom_models.intake_save import masked_preview, remember_mapping, remembered_mapping, save_result
 from ecom_models.schemas import SYNONYM_INDEX
 from ecom_models.workspace import create_workspace, delete_workspace, import_workspace, list_workspaces
 from ecom_ui.common import page_header, workspace
@@ -73,7 +73,7 @@ with tab_upload:
                     choice = grid[i % 3].selectbox(label, options, index=options.index(current) if current in options else 0,
                                                    key=f"map-{file_key}-{kind}-{canonical}")
                     override[canonical] = "" if choice == "(none)" else choice
-                st.dataframe(raw.head(5).astype("str"), width="stretch", hide_index=True)
+                st.dataframe(masked_preview(raw), width="stretch", hide_index=True)
             changed = {k: v for k, v in override.items() if auto.mapping.get(k, "") != v}
             name = st.text_input("Dataset name", value=upload.name, key=f"name-{file_key}")
             if st.button("Check and save to workspace", type="primary", key=f"save-{file_key}"):
