@@ -158,7 +158,7 @@ _DATE_LIKE = re.compile(r"\d{4}[./-]\d{1,2}[./-]\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]
 
 def _phone_or_not(m: re.Match) -> str:
     found = m.group(0)
-    if len(re.sub(r"\D", "", found)) < 8 or _DATE_LIKE.fullmatch(found.strip()):
+    if len(re.sub(r"\D", "", found)) < 8 or _DATE_LIKE.match(found.strip()):
         return found
     return "[phone]"
 
@@ -226,7 +226,8 @@ def scrub_report(report: dict, pii_columns: dict[str, str]) -> dict:
         if isinstance(obj, str):
             if key in pii_columns and key not in ("kind", "label", "advice", "key"):
                 return MASK
-            return mask_text(obj)
+            # Ids, dates and amounts in other columns stay readable; contact details do not.
+            return mask_text(obj) if re.search(r"[@+(]", obj) or CARD_RE.search(obj) else obj
         return obj
 
     return clean(report)
