@@ -324,6 +324,27 @@ class BigIngestResult:
             df["is_duplicate"] = df["is_duplicate"].astype(bool)
         return df
 
+    def to_parquet(self, path: str | Path) -> Path:
+        """Write the canonical lines (intake.ingest's columns, in input order) to a Parquet file,
+        streaming from DuckDB."""
+        cols = [c for c in self._columns() if not c.startswith("_")]
+        path = Path(path)
+        self._con.execute(f"COPY (SELECT {', '.join(_q(c) for c in cols)} FROM {self.table} ORDER BY _chunk, _seq) "
+                          f"TO '{path.as_posix()}' (FORMAT parquet)")
+        return path
+
+    def save(self, ws, dataset_name: str | None = None, source_file: str | None = None):
+        """Store the lines in the workspace as the active dataset of their kind, without loading
+        them into memory (DuckDB to Parquet to the workspace file)."""
+        folder = self._owned_dir or self.db_path.parent
+        parquet = self.to_parquet(folder / "lines.parquet")
+        try:
+            source_file = source_file or self.report.file
+            return ws.save_dataset_parquet(dataset_name or source_file, self.kind, parquet, source_file=source_file,
+                                           mapping=self.mapping, report=self.report.to_dict())
+        finally:
+            parquet.unlink(missing_ok=True)
+
     def _columns(self) -> list[str]:
         return [r[0] for r in self._con.execute(f"DESCRIBE {self.table}").fetchall()]
 
@@ -433,12 +454,7 @@ def ingest_big(
 
     # 1. kind and mapping from a sample of the first file
     first = files[0]
-    sample, _ = next(_iter_chunks(first, formats[first], SAMPLE_ROWS), (pd.DataFrame(), 0))
-    sample.columns = intake._unique_headers([str(c).strip() for c in sample.columns])
-    sample = sample.head(SAMPLE_ROWS)
-    if sample.empty:
-        raise InputError("the file has a header but no data rows.", file=first.name,
-                         fix="export the data again with its rows.")
+    sample = _sample(first, formats[first])
     if kind is None:
         try:
             kind, mapping = intake.detect_kind(sample)
@@ -608,6 +624,27 @@ def ingest_big(
                            files=[f.name for f in files], db_path=db, _con=con, _owned_dir=owned)
 
 
+def _sample(path: Path, fmt: _FileFormat | None = None) -> pd.DataFrame:
+    fmt = fmt or _file_format(path)
+    sample, _ = next(_iter_chunks(path, fmt, SAMPLE_ROWS), (pd.DataFrame(), 0))
+    sample.columns = intake._unique_headers([str(c).strip() for c in sample.columns])
+    if sample.empty:
+        raise InputError("the file has a header but no data rows.", file=path.name,
+                         fix="export the data again with its rows.")
+    return sample.head(SAMPLE_ROWS)
+
+
+def peek(files: list[Path]) -> tuple[pd.DataFrame, str | None]:
+    """The first rows of the first file and the kind detected from them (None if unclear):
+    what a page needs to pick the remembered mapping before the whole input is read."""
+    sample = _sample(Path(files[0]))
+    try:
+        kind, _ = intake.detect_kind(sample)
+    except InputError:
+        kind = None
+    return sample, kind
+
+
 def _style(evidence: _DateEvidence) -> str:
     sep = max(evidence.separators, key=evidence.separators.get)
     two = evidence.two_digit_years > evidence.dmy_values / 2
@@ -692,8 +729,10 @@ def load_orders(path: str | Path, default_currency: str = "USD") -> pd.DataFrame
 # ---------------------------------------------------------------------------------------
 # The CLI document and zip uploads
 # ---------------------------------------------------------------------------------------
-def cli_document(path: str | Path, kind: str | None = None, default_currency: str = "USD") -> dict:
-    """The `ingest --json` document (the same keys as for one file) for a folder, zip or big file."""
+def cli_document(path: str | Path, kind: str | None = None, default_currency: str = "USD",
+                 save_to=None, dataset_name: str | None = None) -> dict:
+    """The `ingest --json` document (the same keys as for one file) for a folder, zip or big file.
+    With `save_to` (a Workspace), the lines are saved as its active dataset and `saved` is added."""
     p = Path(path)
     tmp = None
     try:
@@ -714,6 +753,9 @@ def cli_document(path: str | Path, kind: str | None = None, default_currency: st
             }
             if res.kind == "orders":
                 document.update(res.summary())
+            if save_to is not None:
+                info = res.save(save_to, dataset_name or p.name, source_file=p.name)
+                document["saved"] = {"workspace": save_to.name, "name": info.name, "rows": info.rows}
             return document
         finally:
             res.close()

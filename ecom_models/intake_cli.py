@@ -47,11 +47,15 @@ def run(args) -> dict:
     from ecom_models import intake_big
 
     if intake_big.wants_big(args.file):  # a folder, a zip or a file too big to read whole
+        ws = None
         if args.save:
-            raise InputError("--save takes one file that fits in memory; folders, zips and very big files are "
-                             "checked but not saved from the command line.", file=str(args.file),
-                             fix="save one daily file at a time, or upload it on the Data page.")
-        return intake_big.cli_document(args.file, kind=args.kind, default_currency=args.currency)
+            from ecom_models.workspace import Workspace
+
+            ws = Workspace(args.workspace)
+        elif args.dataset_name or args.workspace:
+            raise InputError("--as and --workspace only apply with --save.", fix="add --save, or leave them out.")
+        return intake_big.cli_document(args.file, kind=args.kind, default_currency=args.currency, save_to=ws,
+                                       dataset_name=args.dataset_name)
     if not args.save:
         if args.dataset_name or args.workspace:
             raise InputError("--as and --workspace only apply with --save.", fix="add --save, or leave them out.")

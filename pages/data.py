@@ -34,10 +34,16 @@ tab_upload, tab_datasets, tab_workspace = st.tabs(["Upload", "Your datasets", "W
 
 with tab_upload:
     st.markdown("Accepted: **CSV** (any separator; UTF-8 or Windows/Latin-1), **Excel .xlsx**, **Parquet**, "
-                "**JSON Lines**. Product photos go on the *Product images* page.")
+                "**JSON Lines**, or a **zip** of daily exports with the same columns. Product photos go on the "
+                "*Product images* page.")
     files = st.file_uploader("Drop one or more exports", accept_multiple_files=True,
-                             type=["csv", "tsv", "txt", "xlsx", "parquet", "jsonl", "ndjson", "json"])
+                             type=["csv", "tsv", "txt", "xlsx", "parquet", "jsonl", "ndjson", "json", "zip"])
     for upload in files or []:
+        if upload.name.lower().endswith(".zip"):
+            from ecom_ui.big_upload import zip_upload
+
+            zip_upload(ws, upload, KIND_HELP)
+            continue
         data = upload.getvalue()
         file_key = hashlib.sha1(data).hexdigest()[:12]
         with st.container(border=True):
