@@ -299,6 +299,8 @@ class BigIngestResult:
     files: list[str]
     db_path: Path
     table: str = "lines"
+    protected: bool = False  # personal data protected chunk by chunk (ingest_big's salt)
+    privacy: list = field(default_factory=list)  # what was done to it, for the report
     _con: object = None
     _owned_dir: Path | None = None
 
@@ -336,12 +338,18 @@ class BigIngestResult:
     def save(self, ws, dataset_name: str | None = None, source_file: str | None = None):
         """Store the lines in the workspace as the active dataset of their kind, without loading
         them into memory (DuckDB to Parquet to the workspace file)."""
+        if not self.protected:
+            raise ValueError("ingest_big(..., salt=workspace_salt(ws)) before save(): personal data must be protected")
+        from ecom_models import pii
+
         folder = self._owned_dir or self.db_path.parent
         parquet = self.to_parquet(folder / "lines.parquet")
         try:
             source_file = source_file or self.report.file
+            report = pii.scrub_report(self.report.to_dict(), getattr(self.report, "pii", {}) or {})
+            report["privacy"] = list(self.privacy)
             return ws.save_dataset_parquet(dataset_name or source_file, self.kind, parquet, source_file=source_file,
-                                           mapping=self.mapping, report=self.report.to_dict())
+                                           mapping=self.mapping, report=report)
         finally:
             parquet.unlink(missing_ok=True)
 
@@ -434,10 +442,13 @@ def ingest_big(
     memory_limit: str = "1GB",
     name: str | None = None,
     progress=None,
+    salt: str | None = None,
 ) -> BigIngestResult:
     """Read a big file, a folder of exports with the same columns, or a list of files, in
     chunks into a DuckDB table. See the module docstring. `db_path`: where to keep the DuckDB
     file (default: a temporary folder removed by `close()`). `progress(done_files, total, name)`.
+    `salt` (the workspace's, intake_save.workspace_salt): personal data is protected chunk by
+    chunk as intake_save.save_result does for one file, so `save()` may store the lines.
     """
     if isinstance(source, (list, tuple)):
         files = [Path(f) for f in source]
@@ -500,6 +511,8 @@ def ingest_big(
     con.execute("DROP TABLE IF EXISTS lines")
     quirks: dict[str, intake.Quirk] = {}
     notes: list[str] = []
+    pii_found: dict[str, str] = {}
+    privacy: list[str] = []
     read: dict = {}
     rows_in = rows_usable = 0
     global_row = 0  # rows before the current chunk, over all files (for generated ids)
@@ -573,6 +586,14 @@ def ingest_big(
                 rows_usable += rep.rows_usable
                 df = res.df
                 df = _global_ids(df, kind, mapping.mapping, global_row)
+                pii_found.update(getattr(rep, "pii", {}) or {})
+                if salt is not None:
+                    from ecom_models import pii
+
+                    canonical = {c: rep.pii[col] for c, col in res.mapping.items() if col in rep.pii}
+                    canonical.update({c: k for c, k in rep.pii.items() if c in df.columns})
+                    df, acts = pii.protect_frame(df, kind, salt, canonical)
+                    privacy.extend(a for a in acts if a not in privacy)
                 global_row += len(raw)
                 df["_chunk"] = np.int32(chunk_no)
                 df["_seq"] = np.arange(len(df), dtype=np.int64)
@@ -620,8 +641,11 @@ def ingest_big(
     report = intake.QualityReport(file=label, kind=kind, rows_in=rows_in, rows_usable=rows_usable,
                                   mapping=dict(mapping.mapping), confidence=dict(mapping.confidence), read=read,
                                   quirks=list(quirks.values()), notes=notes)
+    if hasattr(report, "pii"):
+        report.pii = pii_found
     return BigIngestResult(kind=kind, mapping=dict(mapping.mapping), report=report, raw_columns=columns,
-                           files=[f.name for f in files], db_path=db, _con=con, _owned_dir=owned)
+                           files=[f.name for f in files], db_path=db, _con=con, _owned_dir=owned,
+                           protected=salt is not None, privacy=privacy)
 
 
 def _sample(path: Path, fmt: _FileFormat | None = None) -> pd.DataFrame:
@@ -742,7 +766,12 @@ def cli_document(path: str | Path, kind: str | None = None, default_currency: st
             source = [e for _, e in extracted]
         else:
             source = p
-        res = ingest_big(source, kind=kind, default_currency=default_currency, name=p.name)
+        salt = None
+        if save_to is not None:
+            from ecom_models.intake_save import workspace_salt
+
+            salt = workspace_salt(save_to)
+        res = ingest_big(source, kind=kind, default_currency=default_currency, name=p.name, salt=salt)
         try:
             report = res.report
             document = {
@@ -750,6 +779,7 @@ def cli_document(path: str | Path, kind: str | None = None, default_currency: st
                 "mapping": res.mapping, "confidence": report.confidence, "quirks": report.quirk_counts,
                 "notes": report.notes, "read": report.read,
                 "dropped_lines": next((q.examples for q in report.quirks if q.key == "malformed_lines"), []),
+                "pii": getattr(report, "pii", {}),
             }
             if res.kind == "orders":
                 document.update(res.summary())

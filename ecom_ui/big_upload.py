@@ -10,7 +10,7 @@ import streamlit as st
 
 from ecom_models import intake, intake_big
 from ecom_models.errors import InputError
-from ecom_models.intake_save import remembered_mapping
+from ecom_models.intake_save import remembered_mapping, workspace_salt
 
 
 def _unpacked(data: bytes, name: str, key: str) -> list[tuple[str, Path]]:
@@ -62,7 +62,7 @@ def zip_upload(ws, upload, kind_help: dict[str, str]) -> None:
             bar = st.progress(0.0, text="Checking every row…")
             try:
                 res = intake_big.ingest_big([p for _, p in files], kind=kind, mapping_override=remembered or None,
-                                            name=upload.name,
+                                            name=upload.name, salt=workspace_salt(ws),
                                             progress=lambda done, total, f: bar.progress(
                                                 done / total, text=f"Checked {done:,} of {total:,} files"))
                 try:

@@ -46,6 +46,8 @@ def test_zip_upload_is_checked_and_saved(fixtures_dir, monkeypatch, tmp_path):
     frame = Workspace("test", tmp_path).load_dataset(saved.id)
     one = intake.ingest(fixtures_dir / "invoice_style.csv").df
     assert len(frame) == len(one) + 1  # the day files plus the one line of the renamed member
+    assert frame["customer_id"].dropna().str.startswith("c-").all()  # stored as pseudonyms, as for one file
+    assert saved.report["privacy"]
     assert not (tmp_path.parent / "outside.csv").exists()
 
 
