@@ -196,6 +196,7 @@ def _read_csv(text: str, name: str, info: ReadInfo, utf8: bytes | None = None) -
     from ecom_models.lenient import BadRows, read_csv_repairing, restore_line_numbers
 
     payload = utf8 if utf8 is not None else text.encode("utf-8")
+    payload = payload.replace(b"\xef\xbb\xbf", b"")  # stray byte-order marks from files pasted together
 
     def read(payload: bytes, block_size: int = 1 << 24):
         bad = BadRows()
