@@ -204,7 +204,7 @@ def risk_evidence(orders: pd.DataFrame, capacity_per_day: float = 5.0, labels: d
         catch, own = _measure(orders, capacity_per_day, 60, seed, WINDOW_DAYS)
     decided = {str(k): v for k, v in (labels or {}).items() if v in ("fraud", "fine")}
     d = df = dfi = dffi = n_ratio = 0
-    ratio = float("nan")
+    ratio = log_sd = float("nan")
     if decided and (result is not None or own is not None):
         if result is not None:  # the store's own scores: every decision can be placed
             ranked = result.orders[["order_id", "rank", "order_date"]]
@@ -221,6 +221,8 @@ def risk_evidence(orders: pd.DataFrame, capacity_per_day: float = 5.0, labels: d
             lines = sale_lines(orders)
             values = lines[lines["order_id"].astype("str").isin(frauds)].groupby("order_id")["revenue"].sum()
             ratio, n_ratio = float(values.mean() / figs["order_value"]), len(values)
+            positive = values[values > 0]
+            log_sd = float(np.log(positive).std(ddof=1)) if len(positive) > 1 else float("nan")
         is_fraud = pd.Series(mine.index).map(decided).eq("fraud").to_numpy()
         in_queue = (mine.to_numpy() <= k)
         d, df = len(mine), int(is_fraud.sum())
@@ -229,4 +231,4 @@ def risk_evidence(orders: pd.DataFrame, capacity_per_day: float = 5.0, labels: d
     return RiskEvidence(catch=catch, monthly_orders=figs["monthly_orders"], order_value=figs["order_value"],
                         capacity_per_day=float(capacity_per_day), orders_per_day=per_day, decided=d, decided_fraud=df,
                         decided_in_queue=dfi, decided_fraud_in_queue=dffi, currency=figs["currency"],
-                        fraud_value_ratio=ratio, fraud_value_n=n_ratio)
+                        fraud_value_ratio=ratio, fraud_value_n=n_ratio, fraud_value_log_sd=log_sd)

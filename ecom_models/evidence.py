@@ -175,6 +175,7 @@ class RiskEvidence:
     currency: str = "USD"
     fraud_value_ratio: float = float("nan")  # mean value of the orders marked fraud / average order value
     fraud_value_n: int = 0  # how many orders marked fraud that ratio rests on
+    fraud_value_log_sd: float = float("nan")  # spread of log(order value) among them
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,7 @@ _P = [
           "a visitor who clicks a recommendation buys it or something else"),
     Prior("online_share", "recommendations", "Share of the offline gain that shows up in the live store", 0.2, 0.0, 0.6, "%",
           "published online tests of recommenders: offline accuracy gains often vanish online (Garcin et al. "
-          "2014, Beel et al. 2013, Jannach & Jugovac 2019); median 20%, range none to 60%"),
+          "2014, Beel et al. 2013, Jannach & Jugovac 2019); median 20%, 10% chance of none, 95th percentile 60%"),
     # -- forecasting -----------------------------------------------------------------------
     Prior("lead_time_days", "forecasting", "Days between reordering and stock arriving", 14.0, 7.0, 28.0, "days",
           "also the reorder cycle; typical supplier lead times are one to four weeks"),
@@ -160,13 +160,14 @@ MIN_DECISIONS = 20  # from this many decisions the row rests on the merchant's l
 _N_DRAWS = 4000
 
 
-def _base_rate_lognormal(median: float, high: float) -> tuple[float, float]:
-    """(mu, sigma) of the log-normal part so that the mixture (P_NO_FRAUD at zero) has this
-    median and this 95th percentile."""
+def _base_rate_lognormal(median: float, high: float, p_zero: float | None = None) -> tuple[float, float]:
+    """(mu, sigma) of the log-normal part so that the mixture (`p_zero` at zero, default
+    P_NO_FRAUD) has this median and this 95th percentile."""
     from scipy.stats import norm
 
-    z_mid = norm.ppf((0.5 - P_NO_FRAUD) / (1 - P_NO_FRAUD))
-    z_hi = norm.ppf((0.95 - P_NO_FRAUD) / (1 - P_NO_FRAUD))
+    p0 = P_NO_FRAUD if p_zero is None else p_zero
+    z_mid = norm.ppf((0.5 - p0) / (1 - p0))
+    z_hi = norm.ppf((0.95 - p0) / (1 - p0))
     median, high = max(median, 1e-7), max(high, median * 1.01)
     sigma = (math.log(high) - math.log(median)) / (z_hi - z_mid)
     return math.log(median) - z_mid * sigma, sigma
@@ -223,8 +224,14 @@ def risk_value(evidence: RiskEvidence, base_rate: float | None = None, fraud_ord
     if _finite(fraud_order_value):
         size, size_sd = float(fraud_order_value), math.log(p_size.high / p_size.value) / 1.645
     elif evidence.fraud_value_n >= 3 and _finite(evidence.fraud_value_ratio) and evidence.fraud_value_ratio > 0:
-        # the orders the merchant marked as fraud: their mean value, with its sampling spread
-        size, size_sd, size_source = evidence.fraud_value_ratio, 0.8 / math.sqrt(evidence.fraud_value_n), "your orders marked fraud"
+        # the orders the merchant marked as fraud update the prior (normal on the log scale): fraud
+        # order values are heavy-tailed, so a few of them move it only a little
+        sd0 = math.log(p_size.high / p_size.value) / 1.645
+        spread = evidence.fraud_value_log_sd if _finite(evidence.fraud_value_log_sd) else 1.5
+        se = max(spread, 0.5) / math.sqrt(evidence.fraud_value_n)
+        w0, w1 = 1 / sd0 ** 2, 1 / se ** 2
+        size = math.exp((w0 * math.log(p_size.value) + w1 * math.log(evidence.fraud_value_ratio)) / (w0 + w1))
+        size_sd, size_source = 1 / math.sqrt(w0 + w1), "your orders marked fraud"
     else:
         size, size_sd = p_size.value, math.log(p_size.high / p_size.value) / 1.645
     loss = float(loss_share) if _finite(loss_share) else prior_value("risk", "loss_share")
@@ -285,6 +292,28 @@ RECOMMEND_KEYS = ("store_conversion", "widget_share", "widget_ctr", "click_to_or
 RECOMMEND_ASSUMPTIONS = {k: prior_value("recommendations", k) for k in RECOMMEND_KEYS}
 
 
+P_NO_TRANSFER = 0.10  # prior chance that none of an offline gain shows up online
+
+
+def _draws(rng, n: int, value: float, low: float, high: float):
+    """Split log-normal draws with median `value` and 5% / 95% points `low` / `high`."""
+    import numpy as np
+
+    z = rng.standard_normal(n)
+    lo = math.log(value / low) / 1.645 if low > 0 and value > 0 else 0.0
+    hi = math.log(high / value) / 1.645 if high > 0 and value > 0 else 0.0
+    return value * np.exp(np.where(z < 0, z * lo, z * hi))
+
+
+def transfer_draws(rng, n: int, median: float, high: float):
+    """The offline-to-online transfer: P_NO_TRANSFER at zero, else log-normal (median, 95th point)."""
+    import numpy as np
+
+    mu, sigma = _base_rate_lognormal(max(median, 1e-6), max(high, median * 1.01), P_NO_TRANSFER)
+    out = np.exp(mu + sigma * rng.standard_normal(n))
+    return np.where(rng.random(n) < P_NO_TRANSFER, 0.0, np.minimum(out, 1.5))
+
+
 def sample_size(baseline_rate: float, relative_mde: float) -> int | None:
     """Visitors per arm to detect a relative lift (two-sided 5%, power 80%)."""
     if not (0 < baseline_rate < 1) or not relative_mde or not math.isfinite(relative_mde):
@@ -300,7 +329,7 @@ def sample_size(baseline_rate: float, relative_mde: float) -> int | None:
 
 def recommendations_value(gain: dict[str, float] | None = None, *, monthly_orders: float = float("nan"),
                           order_value: float = float("nan"), currency: str = "USD", report=None, orders=None,
-                          **assumptions) -> ValueEstimate:
+                          seed: int = 0, **assumptions) -> ValueEstimate:
     """Extra revenue per month from replacing a best-seller widget with the chosen model.
 
     gain: the offline relative hit-rate gain over best sellers with its bootstrap interval
@@ -337,7 +366,25 @@ def recommendations_value(gain: dict[str, float] | None = None, *, monthly_order
     def extra(rel, share):
         return base_orders * max(rel, 0.0) * share * order_value if math.isfinite(rel) else 0.0
 
-    value, low, high = extra(g["gain"], a["online_share"]), extra(g["low"], on_lo), extra(g["high"], on_hi)
+    value = extra(g["gain"], a["online_share"])
+    low = high = value
+    if math.isfinite(g["gain"]) and math.isfinite(base_orders) and math.isfinite(order_value):
+        # 90% range: every prior at once (split log-normal around the merchant's figure, scaled
+        # like the published range), the transfer (10% chance of none) and the measured gain
+        import numpy as np
+
+        rng = np.random.default_rng(seed)
+        n = 4000
+        scaled = {}
+        for k in ("store_conversion", "widget_share", "widget_ctr", "click_to_order"):
+            p = prior("recommendations", k)
+            scaled[k] = _draws(rng, n, a[k], p.low * a[k] / p.value, min(p.high * a[k] / p.value, 1.0))
+        sd = (g["high"] - g["low"]) / (2 * 1.96) if math.isfinite(g["high"]) and math.isfinite(g["low"]) else 0.0
+        gains = np.maximum(g["gain"] + sd * rng.standard_normal(n), 0.0)
+        transfer = transfer_draws(rng, n, a["online_share"], on_hi)
+        draws = (monthly_orders / scaled["store_conversion"] * scaled["widget_share"] * scaled["widget_ctr"]
+                 * scaled["click_to_order"] * gains * transfer * order_value)
+        low, high = (float(x) for x in np.quantile(draws, [0.05, 0.95]))
     lift_orders = base_orders * max(g["gain"], 0.0) * a["online_share"] if math.isfinite(g["gain"]) else 0.0
     conv_lift = lift_orders / monthly_orders if monthly_orders and math.isfinite(monthly_orders) else float("nan")
     n_arm = sample_size(a["store_conversion"], conv_lift) if conv_lift and math.isfinite(conv_lift) and conv_lift > 0 else None
@@ -351,7 +398,7 @@ def recommendations_value(gain: dict[str, float] | None = None, *, monthly_order
     evidence = (f"offline hit rate@{report.k if report else 10} {g['model']:.3f} vs {g['baseline']:.3f} for best sellers "
                 f"on held-out purchases ({g['gain']:+.0%}, 95% interval {g['low']:+.0%} to {g['high']:+.0%}); "
                 f"{a['online_share']:.0%} of it assumed to show up online (published range "
-                f"{on_lo:.0%} to {on_hi:.0%})"
+                f"{on_lo:.0%} to {on_hi:.0%}); range: every assumption at once"
                 if math.isfinite(g.get("model", float("nan"))) else "no offline comparison available")
     weeks = 2 * n_arm / (visits * 12 / 52) if n_arm and math.isfinite(visits) and visits > 0 else None
     ctr_lift = max(g["gain"], 0.0) * a["online_share"] if math.isfinite(g["gain"]) else 0.0

@@ -228,9 +228,10 @@ def test_business_value_follows_the_gain_and_gives_an_ab_sample_size():
                                 click_to_order=0.1, store_conversion=0.02, online_share=0.5)
     # visits 50,000 x 0.5 x 0.04 x 0.1 = 100 widget orders; x 0.3 x 0.5 = 15 extra orders x 50
     assert est.monthly_value == pytest.approx(750.0)
-    # low: the gain's low end with none of it online (the published transfer range starts at 0);
-    # high: 0.5 x 0.6 / 0.2 = up to 100% of the offline gain online -> 100 x 0.5 x 1.0 x 50
-    assert est.monthly_low == pytest.approx(0.0) and est.monthly_high == pytest.approx(2500.0)
+    # low: none of the gain online (10% prior chance); high: every prior and the gain at once, below
+    # all of them at their high ends together (100 x 1.6 x 1.5 x 1.875 x 2 x 0.5 x 1.0 x 50)
+    assert est.monthly_low == pytest.approx(0.0)
+    assert 1500 < est.monthly_high < 100 * 1.6 * 1.5 * 1.875 * 2 * 0.5 * 1.0 * 50
     assert est.model == "recommendations" and est.evidence_kind == "offline"
     assert {a.key for a in est.assumptions} >= {"widget_share", "widget_ctr", "order_value"}
     assert "A/B test" in est.note and "per arm" in est.note
