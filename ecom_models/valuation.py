@@ -329,7 +329,8 @@ def sample_size(baseline_rate: float, relative_mde: float) -> int | None:
 
 def recommendations_value(gain: dict[str, float] | None = None, *, monthly_orders: float = float("nan"),
                           order_value: float = float("nan"), currency: str = "USD", report=None, orders=None,
-                          seed: int = 0, **assumptions) -> ValueEstimate:
+                          seed: int = 0, model_name: str | None = None, k: int | None = None,
+                          **assumptions) -> ValueEstimate:
     """Extra revenue per month from replacing a best-seller widget with the chosen model.
 
     gain: the offline relative hit-rate gain over best sellers with its bootstrap interval
@@ -388,14 +389,15 @@ def recommendations_value(gain: dict[str, float] | None = None, *, monthly_order
     lift_orders = base_orders * max(g["gain"], 0.0) * a["online_share"] if math.isfinite(g["gain"]) else 0.0
     conv_lift = lift_orders / monthly_orders if monthly_orders and math.isfinite(monthly_orders) else float("nan")
     n_arm = sample_size(a["store_conversion"], conv_lift) if conv_lift and math.isfinite(conv_lift) and conv_lift > 0 else None
-    model_label = report.chosen if report is not None else "the recommender"
+    model_label = report.chosen if report is not None else (model_name or "the recommender")
+    k = report.k if report is not None else (k or 10)
     try:
         from ecom_models.recommend import MODEL_LABELS
 
         model_label = MODEL_LABELS.get(model_label, model_label)
     except ImportError:
         pass
-    evidence = (f"offline hit rate@{report.k if report else 10} {g['model']:.3f} vs {g['baseline']:.3f} for best sellers "
+    evidence = (f"offline hit rate@{k} {g['model']:.3f} vs {g['baseline']:.3f} for best sellers "
                 f"on held-out purchases ({g['gain']:+.0%}, 95% interval {g['low']:+.0%} to {g['high']:+.0%}); "
                 f"{a['online_share']:.0%} of it assumed to show up online (published range "
                 f"{on_lo:.0%} to {on_hi:.0%}); range: every assumption at once"

@@ -128,6 +128,10 @@ class Lever:
     source: str = "computed"  # "computed" | "saved" (from the model's own page) | "missing"
     seconds: float = 0.0
     context: str = ""  # words describing what was tested (A/B tests: variant and metric names)
+    # The evidence the estimate was priced from, as plain data (`valuation` function name and its
+    # keyword arguments), so a stored lever can be priced again after a restart without refitting.
+    valuation: str = ""
+    evidence: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -720,7 +724,6 @@ def _need(df, what: str, fix: str):
 def lever_recommendations(orders, k: int = 10, include_deep: bool = False) -> Lever:
     def work():
         from ecom_models import recommend as R
-        from ecom_models.valuation import recommendations_value
 
         _need(orders, "orders", "upload your orders on the Data page.")
         rep = R.build_recommender(R.interactions_from_orders(orders), k=k, include_deep=include_deep)
@@ -729,10 +732,9 @@ def lever_recommendations(orders, k: int = 10, include_deep: bool = False) -> Le
         if rep.chosen in te and "popularity" in te and rep.chosen != "popularity":
             gain = R.paired_gain(te[rep.chosen], te["popularity"], "hit")
         figs = store_figures(orders)
-        kwargs = dict(gain=gain, report=rep, monthly_orders=figs["monthly_orders"], order_value=figs["order_value"],
-                      currency=figs["currency"])
-        fn = recommendations_value
-        return Lever("recommendations", fn(**kwargs), lambda ov: call_with_overrides(fn, kwargs, ov))
+        kwargs = dict(gain=gain, monthly_orders=figs["monthly_orders"], order_value=figs["order_value"],
+                      currency=figs["currency"], model_name=rep.chosen, k=rep.k)
+        return priced("recommendations", "recommendations_value", kwargs)
 
     return _run("recommendations", work)
 
@@ -740,15 +742,13 @@ def lever_recommendations(orders, k: int = 10, include_deep: bool = False) -> Le
 def lever_forecasting(orders, fast: bool = False) -> Lever:
     def work():
         from ecom_models import forecast as F
-        from ecom_models.valuation import forecasting_value
 
         _need(orders, "orders", "upload your orders on the Data page.")
         series = F.build_series(orders, metric="revenue")
         models = (F.MODEL_NAIVE, F.MODEL_ETS) if fast else (F.MODEL_NAIVE, F.MODEL_ETS, F.MODEL_PROPHET)
         result = F.backtest_and_forecast(series, models=models, tune=False)
         kwargs = dict(evidence=F.stock_evidence(result), unit_value=1.0, currency=store_figures(orders)["currency"])
-        fn = forecasting_value
-        return Lever("forecasting", fn(**kwargs), lambda ov: call_with_overrides(fn, kwargs, ov))
+        return priced("forecasting", "forecasting_value", kwargs)
 
     return _run("forecasting", work)
 
@@ -759,15 +759,66 @@ def lever_risk(orders, labels: dict | None = None, result=None, capacity_per_day
 
     def work():
         from ecom_models.anomaly_inject import risk_evidence
-        from ecom_models.valuation import risk_value
 
         _need(orders, "orders", "upload your orders on the Data page.")
         evidence = risk_evidence(orders, capacity_per_day, labels=labels or None, result=result, seed=seed)
-        kwargs = dict(evidence=evidence)
-        fn = risk_value
-        return Lever("risk", fn(**kwargs), lambda ov: call_with_overrides(fn, kwargs, ov))
+        return priced("risk", "risk_value", dict(evidence=evidence))
 
     return _run("risk", work)
+
+
+def priced(model: str, valuation_fn: str, kwargs: dict) -> Lever:
+    """A lever priced by `ecom_models.valuation.<valuation_fn>(**kwargs)` from plain evidence."""
+    from ecom_models import valuation as VAL
+
+    fn = getattr(VAL, valuation_fn)
+    return Lever(model, fn(**kwargs), lambda ov: call_with_overrides(fn, kwargs, ov), valuation=valuation_fn,
+                 evidence=kwargs)
+
+
+_EVIDENCE_TYPES = {"RiskEvidence", "StockEvidence"}
+
+
+def lever_to_store(lever: Lever) -> dict:
+    """A lever as a plain document for the results store (no objects, nothing to unpickle)."""
+    import dataclasses
+
+    evidence = None
+    if lever.evidence is not None:
+        evidence = {}
+        for k, v in lever.evidence.items():
+            if dataclasses.is_dataclass(v):
+                evidence[k] = {"__type__": type(v).__name__, **dataclasses.asdict(v)}
+            else:
+                evidence[k] = v
+    return {"model": lever.model, "estimate": estimate_to_dict(lever.estimate) if lever.estimate else None,
+            "problem": lever.problem, "source": lever.source, "seconds": lever.seconds, "context": lever.context,
+            "valuation": lever.valuation, "evidence": evidence}
+
+
+def lever_from_store(doc: dict) -> Lever:
+    """The lever back, priced again from its evidence when it has some (edits recompute)."""
+    from ecom_models import evidence as EV
+
+    est = estimate_from_dict(doc["estimate"]) if doc.get("estimate") else None
+    lever = Lever(doc["model"], est, None, doc.get("problem", ""), doc.get("source", "computed"),
+                  float(doc.get("seconds") or 0.0), doc.get("context", ""))
+    if doc.get("valuation") and doc.get("evidence") is not None and est is not None:
+        kwargs = {}
+        for k, v in doc["evidence"].items():
+            if isinstance(v, dict) and v.get("__type__") in _EVIDENCE_TYPES:
+                fields_ = {f: x for f, x in v.items() if f != "__type__"}
+                if v["__type__"] == "RiskEvidence" and isinstance(fields_.get("catch"), dict):
+                    fields_["catch"] = EV.CatchEvidence(**fields_["catch"])
+                v = getattr(EV, v["__type__"])(**fields_)
+            kwargs[k] = v
+        try:
+            rebuilt = priced(doc["model"], doc["valuation"], kwargs)
+            rebuilt.source, rebuilt.seconds, rebuilt.context = lever.source, lever.seconds, lever.context
+            return rebuilt
+        except Exception:  # an old document the valuation no longer reads: keep the stored estimate
+            return lever
+    return lever
 
 
 def lever_abtest(experiment, orders=None, traffic=None) -> Lever:

@@ -1,8 +1,10 @@
 """Cached work for the Business value page: each model's lever once per dataset, the summary
 once per set of edits, the report files once per summary.
 
-Levers hold fitted models (objects, not data), so they go through st.cache_resource keyed on
-the datasets' content hashes; summaries and report bytes go through st.cache_data.
+Levers go through the workspace's results store (ecom_models.results), keyed by the datasets'
+content hashes, the settings and the app version: a restart or another session reads the
+stored evidence and estimate and prices it again (no model is fitted). st.cache_resource keeps
+them in memory on top; summaries and report bytes go through st.cache_data.
 """
 
 from __future__ import annotations
@@ -16,9 +18,35 @@ from ecom_models import value as V
 NAMESPACE = "value.assumptions"
 
 
+VALUE_VERSION = 2  # bump when a valuation or the shape of its evidence changes
+RESULT_KIND = "value.lever"
+
+
 @st.cache_resource(show_spinner=False, max_entries=24)
 def lever(model: str, key: str, _orders, _other=None, _third=None, _labels=None) -> V.Lever:
-    """One model's lever. `key` must identify every input (content hashes, labels)."""
+    """One model's lever. `key` must identify every input (content hashes, labels): it keys the
+    results store, so a stored lever is only ever read back for the same data and settings."""
+    store = rkey = None
+    try:
+        from ecom_ui.common import results
+
+        store = results()
+        rkey = store.key(RESULT_KIND, [model, key], version=VALUE_VERSION)
+        doc = store.get(RESULT_KIND, rkey)
+        if doc is not None:
+            return V.lever_from_store(doc)
+    except Exception:  # a store that cannot be read only costs a recomputation
+        store = None
+    found = _compute(model, key, _orders, _other, _third, _labels)
+    if store is not None and found.estimate is not None:  # failures are retried, not kept
+        try:
+            store.put(RESULT_KIND, rkey, V.lever_to_store(found))
+        except Exception:
+            pass
+    return found
+
+
+def _compute(model: str, key: str, _orders, _other=None, _third=None, _labels=None) -> V.Lever:
     if model == "recommendations":
         return V.lever_recommendations(_orders)
     if model == "forecasting":

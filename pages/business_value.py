@@ -4,6 +4,7 @@ with totals and intervals, a waterfall, a sensitivity chart, ROI and a report to
 from __future__ import annotations
 
 import ecom_ui  # noqa: F401  (first: a deep link before any other page runs app.py's navigation)
+import hashlib
 import json
 
 import streamlit as st
@@ -49,7 +50,7 @@ try:
     labels = load_labels(ws)
 except Exception:
     labels = {}
-labels_key = str(hash(tuple(sorted(labels.items()))))
+labels_key = hashlib.sha256(json.dumps(sorted(labels.items())).encode()).hexdigest()[:16]  # stable across restarts
 photo_folder = U.demo_photo_folder() if orders.is_demo else None
 products = None
 if orders.is_demo:

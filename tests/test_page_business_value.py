@@ -205,3 +205,38 @@ def test_without_data_the_page_says_what_it_needs_and_offers_the_demo(stubbed):
     assert any("orders" in w.value for w in at.warning)
     assert any(b.label == "Use the demo store" for b in at.button)
     assert not at.metric  # nothing made up
+
+
+def test_a_restart_recomputes_nothing(stubbed, monkeypatch):
+    """Levers are kept in the workspace's results store: with the in-memory caches gone (a
+    server restart) and every model broken, the page shows the same figures."""
+    from ecom_ui import value as U
+
+    first = _run()
+    before = {m.label: m.value for m in first.metric}
+    _clear(U)
+
+    def broken(*a, **k):
+        raise AssertionError("a model was fitted again after a restart")
+
+    for name in ("lever_recommendations", "lever_forecasting", "lever_abtest"):
+        monkeypatch.setattr(V, name, broken)
+    again = _run()
+    after = {m.label: m.value for m in again.metric}
+    assert after == before
+    assert after["Shown by your data"] == "$5,000 / month"
+
+
+def test_stored_levers_are_priced_again_from_their_evidence():
+    """A lever priced from evidence survives the store's round trip with its edits working."""
+    import json
+
+    from ecom_models.evidence import StockEvidence
+    from ecom_models.jsonio import dumps
+
+    ev = StockEvidence("ETS", "Seasonal naive", 80.0, 100.0, 5.0, 30.0, 60, 75, 56, 1000.0)
+    lever = V.priced("forecasting", "forecasting_value", {"evidence": ev, "unit_value": 1.0, "currency": "EUR"})
+    back = V.lever_from_store(json.loads(dumps(V.lever_to_store(lever))))
+    assert back.estimate == lever.estimate and back.recompute is not None
+    edited, note = V.apply_overrides(back.estimate, {"plan_share": 0.5}, back.recompute)
+    assert note == "" and edited.monthly_value == pytest.approx(0.5 * lever.estimate.monthly_value)
