@@ -348,3 +348,54 @@ def _tokenizer():
         tok.enable_truncation(max_length=MAX_TOKENS)
         _TOKENIZER = tok
     return _TOKENIZER
+
+
+# ---------------------------------------------------------------------------------------
+# Product photos: decoding, checks and embeddings on the workers
+# ---------------------------------------------------------------------------------------
+def _image_chunk(fn, files: list, wanted: dict[str, str], kwargs: dict) -> dict:
+    _single_threaded()
+    from ecom_models import vision
+
+    folder = _worker_model_dir("efficientnet_lite0", wanted)
+    if folder is None:
+        raise RuntimeError("the image model is not on this worker")
+    if Path(folder) != vision.MODEL_FILE.parent:  # a worker without the bundled files: use the shipped copy
+        vision.MODEL_FILE = Path(folder) / vision.MODEL_FILE.name
+        vision.CLASSES_FILE = Path(folder) / vision.CLASSES_FILE.name
+        vision._session.cache_clear()
+        vision.class_names.cache_clear()
+    return fn(files, **kwargs)
+
+
+def image_chunk_runner(client, in_flight: int | None = None):
+    """A `map_chunks` for vision.analyse: each chunk of photos is decoded, checked and embedded on
+    a worker. The photos travel as bytes (workers need no shared disk); at most `in_flight`
+    chunks are out at once, so the client never holds the whole catalog in memory. Results come
+    back in chunk order."""
+    from collections import deque
+
+    def run(fn, chunks, **kwargs):
+        from ecom_models.vision import ImageFile
+
+        wanted = ensure_model(client, "efficientnet_lite0")
+        window = in_flight or 4 * n_workers(client)
+        todo = iter(chunks)
+        pending: deque = deque()
+
+        def submit(chunk):
+            payload = [ImageFile(f.name, data=f.content()) for f in chunk]
+            pending.append(client.submit(_image_chunk, fn, payload, wanted, kwargs, pure=False))
+
+        for chunk in todo:
+            submit(chunk)
+            if len(pending) >= window:
+                break
+        while pending:
+            result = pending.popleft().result()
+            nxt = next(todo, None)
+            if nxt is not None:
+                submit(nxt)
+            yield result
+
+    return run

@@ -949,13 +949,41 @@ class ImageAnalysis:
         return pd.DataFrame(rows, columns=["file", "product_id", "category", "similarity"])
 
 
+def analyse_chunk(files: list[ImageFile], max_pixels: int = MAX_PIXELS, keep_thumbnails: bool = True) -> dict:
+    """The per-photo work of `analyse` for one chunk of files: decode, embed, measure. It needs no
+    other photo, so it can run anywhere (distributed.image_chunk_runner runs it on Dask workers).
+    Returns records, probs, emb (None when nothing was readable), thumbs, problems, seconds."""
+    import time
+
+    c0 = time.perf_counter()
+    loaded, problems = load_images(files, max_pixels=max_pixels)
+    c1 = time.perf_counter()
+    out = {"records": [], "probs": None, "emb": None, "thumbs": {}, "problems": problems,
+           "seconds": {"read": c1 - c0, "embed": 0.0, "checks": 0.0}}
+    if not loaded:
+        return out
+    out["probs"], out["emb"] = embed([im.work for im in loaded])
+    c2 = time.perf_counter()
+    for im in loaded:
+        out["records"].append({"file": im.file, **quality_metrics(im), "format": im.format, "sha1": im.sha1,
+                               "phash": f"{perceptual_hash(im.work):016x}",
+                               "colour_signature": colour_signature(im.work), "note": im.note})
+        if keep_thumbnails:
+            out["thumbs"][im.file] = thumbnail_bytes(im.work)
+    out["seconds"].update(embed=c2 - c1, checks=time.perf_counter() - c2)
+    return out
+
+
 def analyse(source, products: pd.DataFrame | None = None, rules: QualityRules | None = None,
             threshold: float = 0.97, learn_categories: bool = True, mismatch_confidence: float = 0.6,
-            max_pixels: int = MAX_PIXELS, keep_thumbnails: bool = True, chunk_size: int = 64) -> ImageAnalysis:
+            max_pixels: int = MAX_PIXELS, keep_thumbnails: bool = True, chunk_size: int = 64,
+            map_chunks=None) -> ImageAnalysis:
     """Read, check, embed and compare a batch of product photos.
 
     source: anything collect_images accepts. products (optional): product_id and category
     (and product_name), used to link photos to listings and to learn the merchant's categories.
+    map_chunks(analyse_chunk, chunks, **kwargs): runs the per-chunk work elsewhere and yields
+    its results in chunk order (distributed.image_chunk_runner: on Dask workers).
     """
     import time
 
@@ -967,28 +995,17 @@ def analyse(source, products: pd.DataFrame | None = None, rules: QualityRules | 
     # decoded size of the whole catalog.
     records, probs_parts, emb_parts, thumbs = [], [], [], {}
     seconds = {"read": 0.0, "embed": 0.0, "checks": 0.0}
-    for start in range(0, len(files), chunk_size):
-        c0 = time.perf_counter()
-        loaded, more = load_images(files[start:start + chunk_size], max_pixels=max_pixels)
-        problems += more
-        c1 = time.perf_counter()
-        if not loaded:
-            seconds["read"] += c1 - c0
-            continue
-        p, e = embed([im.work for im in loaded])
-        c2 = time.perf_counter()
-        probs_parts.append(p)
-        emb_parts.append(e)
-        for im in loaded:
-            records.append({"file": im.file, **quality_metrics(im), "format": im.format, "sha1": im.sha1,
-                            "phash": f"{perceptual_hash(im.work):016x}", "colour_signature": colour_signature(im.work),
-                            "note": im.note})
-            if keep_thumbnails:
-                thumbs[im.file] = thumbnail_bytes(im.work)
-        c3 = time.perf_counter()
-        seconds["read"] += c1 - c0
-        seconds["embed"] += c2 - c1
-        seconds["checks"] += c3 - c2
+    chunks = [files[start:start + chunk_size] for start in range(0, len(files), chunk_size)]
+    runner = map_chunks or (lambda fn, parts, **kw: (fn(part, **kw) for part in parts))
+    for part in runner(analyse_chunk, chunks, max_pixels=max_pixels, keep_thumbnails=keep_thumbnails):
+        problems += part["problems"]
+        for k, v in part["seconds"].items():
+            seconds[k] += v
+        if part["records"]:
+            records.extend(part["records"])
+            probs_parts.append(part["probs"])
+            emb_parts.append(part["emb"])
+            thumbs.update(part["thumbs"])
     if not records:
         detail = ""
         if problems:

@@ -36,6 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--embeddings", metavar="FILE.npy",
                         help="also save the image embeddings (one 1,280-number row per image, in the order of "
                              "'images') as a NumPy .npy file")
+    from ecom_models.distributed import add_argument
+
+    add_argument(parser)  # --dask-scheduler: photos decoded, checked and embedded on a Dask cluster
     defaults = QualityRules()
     for name, value in defaults.as_dict().items():
         parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value, dest=f"rule_{name}",
@@ -69,8 +72,16 @@ def run(args: argparse.Namespace) -> dict:
                 products_path = str(Path(args.source) / name)
                 break
     products = _products(products_path)
-    analysis = analyse(args.source, products=products, rules=rules, threshold=args.threshold,
-                       learn_categories=not args.no_categories and products is not None, keep_thumbnails=False)
+    from ecom_models import distributed
+
+    options = dict(products=products, rules=rules, threshold=args.threshold,
+                   learn_categories=not args.no_categories and products is not None, keep_thumbnails=False)
+    address = distributed.scheduler_address(getattr(args, "dask_scheduler", None))
+    if address:
+        with distributed.connect(address) as client:
+            analysis = analyse(args.source, map_chunks=distributed.image_chunk_runner(client), **options)
+    else:
+        analysis = analyse(args.source, **options)
     note = analysis.category_note or None
     if products_path and products_path != args.products:
         note = (note + " " if note else "") + f"Products and categories read from {Path(products_path).name}."

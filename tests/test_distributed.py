@@ -125,3 +125,44 @@ def test_connect_needs_workers():
         with pytest.raises(InputError, match="no workers"):
             with D.connect(lc.scheduler_address, timeout="1s"):
                 pass
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    import shutil
+    from pathlib import Path
+
+    src = Path(ROOT).parent / "shared" / "data" / "product_photos" / "grocery"
+    folder = tmp_path_factory.mktemp("photos")
+    picked = sorted(p for p in src.rglob("*.jpg"))[:9]
+    for i, p in enumerate(picked):
+        shutil.copy(p, folder / f"SKU-{i}.jpg")
+    shutil.copy(picked[0], folder / "SKU-0-copy.jpg")  # a duplicate
+    (folder / "broken.jpg").write_bytes(b"not an image")
+    return folder
+
+
+def test_photos_on_the_cluster_match_one_process(cluster, photos):
+    from ecom_models import vision
+
+    _, client = cluster
+    local = vision.analyse(photos, chunk_size=3, keep_thumbnails=False)
+    spread = vision.analyse(photos, chunk_size=3, keep_thumbnails=False,
+                            map_chunks=D.image_chunk_runner(client, in_flight=2))
+    assert local.table["file"].tolist() == spread.table["file"].tolist()
+    assert np.allclose(local.embeddings, spread.embeddings, atol=1e-5)
+    for col in ("category", "sha1", "phash", "sharpness", "duplicate_group", "problems"):
+        assert local.table[col].tolist() == spread.table[col].tolist(), col
+    assert local.duplicate_groups == spread.duplicate_groups and len(local.duplicate_groups) == 1
+    assert [p.file for p in local.problems] == [p.file for p in spread.problems] == ["broken.jpg"]
+
+
+def test_images_cli_with_a_scheduler(cluster, photos, capsys):
+    address, _ = cluster
+    assert main(["images", str(photos), "--json"]) == 0
+    local = json.loads(capsys.readouterr().out)
+    assert main(["images", str(photos), "--json", "--dask-scheduler", address]) == 0
+    spread = json.loads(capsys.readouterr().out)
+    for key in ("duplicate_groups", "refused", "counts"):
+        assert spread[key] == local[key], key
+    assert [r["category"] for r in spread["images"]] == [r["category"] for r in local["images"]]
