@@ -200,7 +200,7 @@ def protect_frame(df: pd.DataFrame, kind: str, salt: str, pii_columns: dict[str,
                 hashed.append(str(col))
     if hashed:
         actions.append("Stored as pseudonyms (a salted hash per workspace; the same customer keeps the same "
-                       "pseudonym): " + ", ".join(hashed) + ".")
+                       "pseudonym): " + ", ".join(h.replace("_", " ") for h in hashed) + ".")
     masked = []
     for col in out.columns:
         if str(col) in hashed:

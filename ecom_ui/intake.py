@@ -40,12 +40,13 @@ def show_privacy(report: dict) -> None:
     from ecom_models.pii import LABELS
 
     found = report.get("pii") or {}
-    if not found:
+    actions = report.get("privacy")
+    if not found and not actions:
         return
     st.markdown("**Personal data**")
-    st.dataframe(pd.DataFrame([{"column": c, "holds": LABELS.get(k, k)} for c, k in found.items()]),
-                 hide_index=True, width="stretch")
-    actions = report.get("privacy")
+    if found:
+        st.dataframe(pd.DataFrame([{"column": c, "holds": LABELS.get(k, k)} for c, k in found.items()]),
+                     hide_index=True, width="stretch")
     if actions:
         for action in actions:
             st.caption("🔒 " + action)

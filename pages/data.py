@@ -8,6 +8,8 @@ import streamlit as st
 
 from ecom_models import intake
 from ecom_models.errors import InputError
+from ecom_models.pii import LABELS as PII_LABELS
+from ecom_models.pii import detect_pii
 from ecom_models.intake_save import masked_preview, remember_mapping, remembered_mapping, save_result
 from ecom_models.schemas import SYNONYM_INDEX
 from ecom_models.workspace import create_workspace, delete_workspace, import_workspace, list_workspaces
@@ -22,6 +24,11 @@ KIND_HELP = {
     "traffic": "daily website sessions, to compute conversion",
 }
 ws = workspace()
+
+
+def _md(text) -> str:
+    """A column name shown in markdown as the plain text it is."""
+    return "".join("\\" + ch if ch in "\\`*_{}[]<>()#+-.!|~$" else ch for ch in str(text))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -66,6 +73,12 @@ with tab_upload:
             st.caption(f"{len(raw):,} rows, {len(raw.columns)} columns, read as {read_info.format}"
                        + (f" ({read_info.encoding}, separator '{read_info.delimiter}')" if read_info.format == "csv" else "")
                        + (" — using the mapping you chose for files with these columns." if remembered else ""))
+            personal = detect_pii(raw)
+            if personal:
+                st.info("Personal data in this file: " + ", ".join(f"**{_md(c)}** ({PII_LABELS[k]})" for c, k in personal.items())
+                        + ". It stays on this machine; on saving, customer identifiers are stored as pseudonyms, personal "
+                          "columns the app does not use are not stored, and e-mails and phone numbers inside text are "
+                          "masked. The preview below masks them too.", icon=":material/lock:")
             with st.expander("Column mapping (check it; change any field)", expanded=not remembered):
                 st.caption("Each field of the app on the left; the column of your file it is read from on the right. "
                            "The confidence says how sure the automatic match is.")
@@ -88,7 +101,7 @@ with tab_upload:
                         result = intake.ingest(raw, kind=kind, name=upload.name, mapping_override=override,
                                                read_info=read_info)
                     # the same save as `python -m ecom_models ingest FILE --save`
-                    save_result(ws, result, name, source_file=upload.name)
+                    saved = save_result(ws, result, name, source_file=upload.name)
                     if changed or remembered:
                         remember_mapping(ws, raw.columns, kind, override)
                 except InputError as exc:
@@ -96,7 +109,7 @@ with tab_upload:
                 else:
                     st.success(f"Saved **{name}**: {result.report.rows_usable:,} of {result.report.rows_in:,} rows usable. "
                                f"Every page now uses it for {kind}.", icon=":material/check_circle:")
-                    st.session_state[f"report-{file_key}"] = result.report.to_dict()
+                    st.session_state[f"report-{file_key}"] = saved.report  # as stored: masked, with what was protected
             report = st.session_state.get(f"report-{file_key}")
             if report:
                 from ecom_ui.intake import show_report
