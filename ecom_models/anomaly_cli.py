@@ -116,7 +116,7 @@ def run(args: argparse.Namespace) -> dict:
         "rows": out.astype(object).where(out.notna(), None).to_dict("records"),
     }
     if args.truth:
-        ids = [line.strip() for line in _path(args.truth).read_text(encoding="utf-8").splitlines() if line.strip()]
+        ids = [line.strip() for line in _path(args.truth).read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
         ev = A.evaluate(result, ids, k=50)
         document["evaluation"] = ev[["detector", "roc_auc", "roc_auc_low", "roc_auc_high", "precision_at_k", "k",
                                      "n_fraud"]].to_dict("records")

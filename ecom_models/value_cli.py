@@ -62,15 +62,10 @@ def parse_overrides(items: list[str]) -> dict[str, dict[str, float]]:
 
 def read_labels(path: str) -> dict[str, str]:
     """order_id -> fraud | fine from a CSV with columns order_id,label (other columns ignored)."""
-    import pandas as pd
+    from ecom_models.intake import read_table
 
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise InputError("the labels file does not exist.", file=str(path), fix="check the path.") from None
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise InputError(f"the labels file could not be read ({str(exc)[:80]}).", file=str(path),
-                         fix="save it as a CSV with the columns order_id,label.") from None
+    # the shared reader: a damaged line costs that line, not the file
+    df = read_table(path).astype("str").replace({"nan": "", "None": "", "<NA>": ""})
     cols = {c.strip().lower(): c for c in df.columns}
     if "order_id" not in cols or "label" not in cols:
         raise InputError("the labels file needs the columns order_id and label.", file=str(path),
