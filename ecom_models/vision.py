@@ -42,6 +42,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import pandas as pd
 
+from ecom_models import vision_dupes as _dupes
 from ecom_models.errors import InputError
 
 MODEL_DIR = Path(__file__).resolve().parents[1] / "data" / "models" / "efficientnet_lite0"
@@ -935,6 +936,10 @@ class ImageAnalysis:
     rules: QualityRules
     threshold: float
     seconds: dict = field(default_factory=dict)
+    fingerprints: list = field(default_factory=list)  # vision_dupes.Fingerprint per row of table
+    duplicate_pairs: list = field(default_factory=list)  # verified same-photo pairs with their evidence
+    same_product: list = field(default_factory=list)  # different photos of one product (same id or very close)
+    looks_alike: list = field(default_factory=list)  # different products that look alike
 
     def similar(self, file: str, k: int = 5, other_products_only: bool = True) -> pd.DataFrame:
         """The k most similar photos to `file`: file, product_id, category, similarity."""
@@ -958,13 +963,14 @@ def analyse_chunk(files: list[ImageFile], max_pixels: int = MAX_PIXELS, keep_thu
     c0 = time.perf_counter()
     loaded, problems = load_images(files, max_pixels=max_pixels)
     c1 = time.perf_counter()
-    out = {"records": [], "probs": None, "emb": None, "thumbs": {}, "problems": problems,
+    out = {"records": [], "probs": None, "emb": None, "thumbs": {}, "prints": [], "problems": problems,
            "seconds": {"read": c1 - c0, "embed": 0.0, "checks": 0.0}}
     if not loaded:
         return out
     out["probs"], out["emb"] = embed([im.work for im in loaded])
     c2 = time.perf_counter()
     for im in loaded:
+        out["prints"].append(_dupes.fingerprint(im.work, (im.width, im.height)))
         out["records"].append({"file": im.file, **quality_metrics(im), "format": im.format, "sha1": im.sha1,
                                "phash": f"{perceptual_hash(im.work):016x}",
                                "colour_signature": colour_signature(im.work), "note": im.note})
@@ -975,7 +981,7 @@ def analyse_chunk(files: list[ImageFile], max_pixels: int = MAX_PIXELS, keep_thu
 
 
 def analyse(source, products: pd.DataFrame | None = None, rules: QualityRules | None = None,
-            threshold: float = 0.97, learn_categories: bool = True, mismatch_confidence: float = 0.6,
+            threshold: float = 0.90, learn_categories: bool = True, mismatch_confidence: float = 0.6,
             max_pixels: int = MAX_PIXELS, keep_thumbnails: bool = True, chunk_size: int = 64,
             map_chunks=None) -> ImageAnalysis:
     """Read, check, embed and compare a batch of product photos.
@@ -993,7 +999,7 @@ def analyse(source, products: pd.DataFrame | None = None, rules: QualityRules | 
     # Photos are decoded, measured and embedded in chunks; only small results are kept (a
     # thumbnail as JPEG bytes, numbers, the embedding), so memory does not grow with the
     # decoded size of the whole catalog.
-    records, probs_parts, emb_parts, thumbs = [], [], [], {}
+    records, probs_parts, emb_parts, thumbs, prints = [], [], [], {}, []
     seconds = {"read": 0.0, "embed": 0.0, "checks": 0.0}
     chunks = [files[start:start + chunk_size] for start in range(0, len(files), chunk_size)]
     runner = map_chunks or (lambda fn, parts, **kw: (fn(part, **kw) for part in parts))
@@ -1006,6 +1012,7 @@ def analyse(source, products: pd.DataFrame | None = None, rules: QualityRules | 
             probs_parts.append(part["probs"])
             emb_parts.append(part["emb"])
             thumbs.update(part["thumbs"])
+            prints.extend(part["prints"])
     if not records:
         detail = ""
         if problems:
@@ -1034,10 +1041,12 @@ def analyse(source, products: pd.DataFrame | None = None, rules: QualityRules | 
     failures = check_quality(table, rules)
     by_file = failures.groupby("file")["problem"].apply(list).to_dict() if len(failures) else {}
     table["problems"] = [by_file.get(f, []) for f in names]
-    groups = duplicate_groups(emb, names, threshold, sha1=table["sha1"].tolist(),
-                              hashes=[int(h, 16) for h in table["phash"]], colours=table["colour_signature"].tolist())
+    found = _dupes.find_duplicates(names, prints, emb, sha1=table["sha1"].tolist(),
+                                   product_ids=table["product_id"].tolist(), t=_thresholds(threshold))
+    groups = found.groups
     group_of = {f: g for g, members in enumerate(groups) for f in members}
     table["duplicate_group"] = [group_of.get(f, -1) for f in names]
+    seconds["duplicates"] = time.perf_counter() - t3
     seconds["checks"] += time.perf_counter() - t3
     t3 = time.perf_counter()
 
@@ -1070,7 +1079,8 @@ def analyse(source, products: pd.DataFrame | None = None, rules: QualityRules | 
     seconds["total"] = time.perf_counter() - t0
     return ImageAnalysis(table=table, embeddings=emb, failures=failures, duplicate_groups=groups, problems=problems,
                          categories=evaluation, category_note=note, thumbnails=thumbs, rules=rules, threshold=threshold,
-                         seconds=seconds)
+                         seconds=seconds, fingerprints=prints, duplicate_pairs=found.pairs,
+                         same_product=found.same_product, looks_alike=found.looks_alike)
 
 
 def reassess(analysis: ImageAnalysis, rules: QualityRules | None = None, threshold: float | None = None,
@@ -1085,13 +1095,24 @@ def reassess(analysis: ImageAnalysis, rules: QualityRules | None = None, thresho
     failures = check_quality(table, rules)
     by_file = failures.groupby("file")["problem"].apply(list).to_dict() if len(failures) else {}
     table["problems"] = [by_file.get(f, []) for f in table["file"]]
-    groups = duplicate_groups(analysis.embeddings, table["file"].tolist(), threshold, sha1=table["sha1"].tolist(),
-                              hashes=[int(h, 16) for h in table["phash"]] if use_hash else None,
-                              colours=table["colour_signature"].tolist())
+    groups = analysis.duplicate_groups
+    if threshold != analysis.threshold and analysis.fingerprints:
+        found = _dupes.find_duplicates(table["file"].tolist(), analysis.fingerprints, analysis.embeddings,
+                                       sha1=table["sha1"].tolist(), product_ids=table["product_id"].tolist(),
+                                       t=_thresholds(threshold))
+        groups = found.groups
+        out.duplicate_pairs, out.same_product, out.looks_alike = found.pairs, found.same_product, found.looks_alike
     group_of = {f: g for g, members in enumerate(groups) for f in members}
     table["duplicate_group"] = [group_of.get(f, -1) for f in table["file"]]
     out.table, out.failures, out.duplicate_groups, out.rules, out.threshold = table, failures, groups, rules, threshold
     return out
+
+
+def _thresholds(same_product: float) -> "_dupes.Thresholds":
+    """Duplicate rules; the merchant's threshold sets when two *different* photos count as one product."""
+    import dataclasses
+
+    return dataclasses.replace(_dupes.DEFAULT_THRESHOLDS, same_product_embedding=float(same_product))
 
 
 def normalise_products(df: pd.DataFrame, file: str | None = None) -> pd.DataFrame:
