@@ -148,20 +148,18 @@ with st.sidebar:
                                        float(saved_rules.get("max_file_mb", defaults.max_file_mb)), 0.5,
                                        help="Most marketplaces refuse uploads above 10 MB.")
     st.subheader("Duplicates")
-    threshold = st.slider("Similarity that counts as a duplicate", 0.80, 1.00,
-                          float(ws.get("images.settings", "threshold", 0.97) or 0.97), 0.005, key="img_threshold",
-                          help="Cosine similarity of the model's description of two photos (1 = identical). "
-                               "0.97 finds resized and re-encoded copies; lower it to also catch re-shoots.")
-    use_hash = st.checkbox("Also catch small, re-compressed copies", value=True, key="img_hash",
-                           help="Adds a pixel fingerprint (perceptual hash) check: a copy shrunk to half size and "
-                                "saved at low quality looks only 'similar' to the model, but its fingerprint matches.")
+    threshold = st.slider("Model similarity for 'same product, different photo'", 0.80, 1.00,
+                          float(ws.get("images.settings", "same_product", 0.90) or 0.90), 0.005, key="img_threshold",
+                          help="Two *different* photos (not copies of one picture) whose model descriptions are at "
+                               "least this similar are listed as probably one product shot twice. It does not "
+                               "change which photos count as the same photo: that takes a pixel-by-pixel check.")
 rules = V.QualityRules(**r)
 if rules.as_dict() != {k: saved_rules.get(k) for k in rules.as_dict()}:
     ws.put("images.rules", "default", rules.as_dict())
-if threshold != ws.get("images.settings", "threshold", None):
-    ws.put("images.settings", "threshold", threshold)
+if threshold != ws.get("images.settings", "same_product", None):
+    ws.put("images.settings", "same_product", threshold)
 
-analysis = V.reassess(base, rules=rules, threshold=threshold, use_hash=use_hash)
+analysis = V.reassess(base, rules=rules, threshold=threshold)
 table = analysis.table
 listings = V.listing_problems(analysis)
 refused = [p for p in analysis.problems if p.refused]
@@ -173,7 +171,8 @@ c1.metric("Photos checked", number(len(table)), help="Readable JPEG, PNG and Web
 c2.metric("Failing photos", number(int((table["problems"].str.len() > 0).sum())),
           help="Photos that fail at least one of the photo rules in the sidebar.")
 c3.metric("Duplicate groups", number(len(analysis.duplicate_groups)),
-          help="Sets of photos that are the same picture (resized or re-encoded copies count).")
+          help="Sets of photos that are the same picture: copies that were cropped a little, resized, re-encoded "
+               "or made brighter or darker count. Every pair in a group passed the check on its own.")
 c4.metric("Listings to fix", f"{len(listings)} of {table['product_id'].nunique()}",
           help="Products with at least one photo that breaks a rule, is a duplicate, or disagrees with its category.")
 c5.metric("Files refused", number(len(refused)),
@@ -230,22 +229,90 @@ with tabs[0]:
 # -- 2. duplicates ----------------------------------------------------------------------------------------------
 with tabs[1]:
     st.header("Duplicate photos")
-    st.caption(f"Photos whose model descriptions are at least {threshold:.3f} similar, byte-identical files"
-               + (", or small re-compressed copies with the same pixel fingerprint and colours" if use_hash else "")
-               + ". Keep one photo per listing; two listings with one photo are often one product listed twice.")
-    if not analysis.duplicate_groups:
-        st.success("No duplicates at this threshold.", icon="✅")
-    for g, members in enumerate(analysis.duplicate_groups[:30]):
-        st.subheader(f"Group {g + 1}: {len(members)} photos")
-        cols = st.columns(min(len(members), 6))
-        idx = table.reset_index().set_index("file")["index"]
-        for col, f in zip(cols, members[:6]):
-            others = [m for m in members if m != f]
-            sim = float(analysis.embeddings[idx[f]] @ analysis.embeddings[idx[others[0]]]) if others else 1.0
-            row = table.loc[idx[f]]
+    st.caption("Three kinds of match, strongest first. Only **same photo** counts as a problem: keep one copy per "
+               "listing (two listings sharing a photo are often one product listed twice). The other two are "
+               "for your information.")
+    pairs_by_group: dict[int, list[dict]] = {}
+    group_of = dict(zip(table["file"], table["duplicate_group"]))
+    for p in analysis.duplicate_pairs:
+        pairs_by_group.setdefault(int(group_of.get(p["a"], -1)), []).append(p)
+    kinds = {f"Same photo ({len(analysis.duplicate_groups)} groups)": "same",
+             f"Same product, different photo ({len(analysis.same_product)} pairs)": "product",
+             f"Looks alike ({len(analysis.looks_alike)} pairs)": "alike"}
+    kind = kinds[st.radio("Show", list(kinds), horizontal=True, key="img_dup_kind",
+                          help="Same photo: copies of one picture (cropped, resized, re-encoded, brighter or darker). "
+                               "Same product, different photo: another shot of the product (same product id, or "
+                               "the model finds them nearly identical). Looks alike: different products that "
+                               "resemble each other (useful as 'similar items').")]
+    by_file = table.set_index("file", drop=False)
+
+    def _pair_row(a: str, b: str):
+        left, right, facts = st.columns([1, 1, 2])
+        for col, f in ((left, a), (right, b)):
+            row = by_file.loc[f]
             col.image(thumb(analysis.thumbnails[f], 200), width="stretch",
-                      caption=_caption(row, f"{row['width']}×{row['height']} px, {row['file_mb']:.2f} MB, "
-                                            f"similarity {sim:.3f}"))
+                      caption=f"**{md_escape(f)}** · {md_escape(row['product_id'])}  \n"
+                              f"{row['width']}×{row['height']} px")
+        return facts
+
+    if kind == "same":
+        st.caption("Every pair inside a group passed all checks on its own (no chains): the product's outline "
+                   "lines up pixel by pixel after allowing for a small crop, every region of the photo matches, "
+                   "the colours match region by region, and the product sits at the same place in the frame.")
+        if not analysis.duplicate_groups:
+            st.success("No photo is a copy of another.", icon="✅")
+        for g, members in enumerate(analysis.duplicate_groups[:30]):
+            st.subheader(f"Group {g + 1}: {len(members)} copies of one photo")
+            cols = st.columns(min(len(members), 6))
+            for col, f in zip(cols, members[:6]):
+                row = by_file.loc[f]
+                col.image(thumb(analysis.thumbnails[f], 200), width="stretch",
+                          caption=_caption(row, f"{row['width']}×{row['height']} px, {row['file_mb']:.2f} MB"))
+            evidence = pairs_by_group.get(g, [])
+            if evidence:
+                st.dataframe(pd.DataFrame([{
+                    "Photo": p["a"], "Copy": p["b"],
+                    "Shape match": p["grey"], "Worst region difference": p["detail"],
+                    "Worst colour difference": p["colour"], "Model similarity": p["embedding"],
+                    "Identical files": "yes" if p["identical_bytes"] else "no"} for p in evidence]),
+                    hide_index=True, width="stretch", column_config={
+                        "Shape match": st.column_config.NumberColumn(
+                            format="%.3f", help="Correlation of the two products' outlines and shading after "
+                                                "aligning them (1 = identical; copies score above 0.85-0.92)."),
+                        "Worst region difference": st.column_config.NumberColumn(
+                            format="%.2f", help="The photo split into 4 × 4 regions: the largest difference in any "
+                                                "region (0 = identical). Catches a different print on the same "
+                                                "T-shirt."),
+                        "Worst colour difference": st.column_config.NumberColumn(
+                            format="%.3f", help="Largest colour difference in any region, brightness taken out "
+                                                "(0 = identical). Catches the same shoe in another colour."),
+                        "Model similarity": st.column_config.NumberColumn(
+                            format="%.3f", help="Cosine similarity of the image model's descriptions.")})
+        if len(analysis.duplicate_groups) > 30:
+            st.caption(f"Showing 30 of {len(analysis.duplicate_groups)} groups; all are in the Export tab's CSV.")
+    else:
+        rows = analysis.same_product if kind == "product" else analysis.looks_alike
+        if kind == "product":
+            st.caption(f"Different photos of one product: the same product id, or a model similarity of at least "
+                       f"{threshold:.3f} (sidebar) without being copies of one picture. Not a problem: several "
+                       "views help shoppers. Check the pairs from different listings: it may be one product listed "
+                       "twice.")
+        else:
+            st.caption("Different products whose photos look alike (model similarity 0.80 or more). Not a problem; "
+                       "use them as similar items or substitutes.")
+        if not rows:
+            st.info("None found.", icon="ℹ️")
+        for p in rows[:20]:
+            facts = _pair_row(p["a"], p["b"])
+            with facts:
+                st.metric("Model similarity", f"{p['embedding']:.3f}",
+                          help="Cosine similarity of the image model's descriptions (1 = identical).")
+                if p.get("reason"):
+                    st.caption("Why: " + ("both photos belong to the same product id." if p["reason"] ==
+                                          "same product id" else "the model finds them nearly identical, but "
+                                                                 "the pixels show two different shots."))
+        if len(rows) > 20:
+            st.caption(f"Showing 20 of {len(rows)} pairs, most similar first.")
 
 # -- 3. categories -------------------------------------------------------------------------------------------------
 with tabs[2]:

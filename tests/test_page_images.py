@@ -24,17 +24,18 @@ def test_images_page_demo(monkeypatch, tmp_path):
     assert metrics["Duplicate groups"] == "6"
     assert "Category model" in metrics and "Baseline: top category" in metrics
     assert "Extra revenue / month (est.)" in metrics and metrics["Share of revenue"].endswith("%")
-    # settings apply without re-running the model: a looser threshold also groups re-shoots of one
-    # product; without the fingerprint check and at 1.0 nothing is left
-    at.slider(key="img_threshold").set_value(0.9).run()
+    # the similarity setting only moves pairs between "same product" and "looks alike": the same-photo
+    # groups come from the pixel check and stay
+    at.radio(key="img_dup_kind").set_value(at.radio(key="img_dup_kind").options[1]).run()
     assert not at.exception, at.exception
-    assert int({m.label: m.value for m in at.metric}["Duplicate groups"]) > 6
-    at.slider(key="img_threshold").set_value(1.0).run()
-    at.checkbox(key="img_hash").uncheck().run()
+    before = at.radio(key="img_dup_kind").options[1]
+    at.slider(key="img_threshold").set_value(0.82).run()
     assert not at.exception, at.exception
-    assert {m.label: m.value for m in at.metric}["Duplicate groups"] == "0"
-    at.slider(key="img_threshold").set_value(0.97).run()
-    at.checkbox(key="img_hash").check().run()
+    assert {m.label: m.value for m in at.metric}["Duplicate groups"] == "6"
+    after = at.radio(key="img_dup_kind").options[1]
+    count = lambda label: int(label.split("(")[1].split()[0])  # noqa: E731
+    assert count(after) > count(before)
+    at.slider(key="img_threshold").set_value(0.90).run()
     # click-through from the gallery to similar items
     button = next(b for b in at.button if b.key.startswith("img_sim_3_"))
     target = button.key.split("_", 3)[3]
