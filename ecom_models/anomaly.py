@@ -761,10 +761,12 @@ def daily_metrics(orders: pd.DataFrame, traffic: pd.DataFrame | None = None, seg
     """Tidy daily metrics: date, segment ("all" or e.g. "country: DE"), revenue, orders, aov,
     sessions, conversion. Days without orders are included with zeros."""
     lines = sale_lines(orders)
+    date_notes: list[str] = []
     if len(lines):
         from ecom_models.dates import guard_daily
 
-        lines = lines[guard_daily(lines["order_date"], "the daily alerts")[0].to_numpy()]
+        plausible, date_notes = guard_daily(lines["order_date"], "the daily alerts")
+        lines = lines[plausible.to_numpy()]
     if lines.empty:
         raise InputError("there are no sale lines to build daily figures from.",
                          fix="load an orders export that contains the orders themselves.")
@@ -818,7 +820,9 @@ def daily_metrics(orders: pd.DataFrame, traffic: pd.DataFrame | None = None, seg
             seg_rows = ~is_all.to_numpy() & np.isfinite(found)
             daily.loc[seg_rows, "sessions"] = found[seg_rows]
     daily["conversion"] = np.where(daily["sessions"] > 0, daily["orders"] / daily["sessions"].where(daily["sessions"] > 0, 1), np.nan)
-    return daily[["date", "segment", "revenue", "orders", "aov", "sessions", "conversion"]]
+    daily = daily[["date", "segment", "revenue", "orders", "aov", "sessions", "conversion"]]
+    daily.attrs["notes"] = date_notes  # dates left out of the daily index, for the page and the CLI
+    return daily
 
 
 def _seasonal_expected(values: np.ndarray, days: int = 14) -> np.ndarray:
@@ -923,6 +927,7 @@ def daily_anomalies(orders: pd.DataFrame, traffic: pd.DataFrame | None = None, s
     out.loc[flagged, "explanation"] = [
         _day_text(r, currency) for r in out.loc[flagged].itertuples(index=False)
     ]
+    out.attrs["notes"] = list(daily.attrs.get("notes", []))
     return out
 
 

@@ -9,7 +9,7 @@ into `score`), `currency`, and `rows`: one row per order, riskiest first, with `
 `--truth IDS_FILE` (one fraudulent order id per line) it adds `evaluation`: per detector
 `roc_auc` (with `roc_auc_low`, `roc_auc_high`), `precision_at_k`, `k`, `n_fraud`.
 
-Daily level prints `level` ("daily"), `file`, `days`, `flagged`, `threshold`, and `rows`:
+Daily level prints `level` ("daily"), `file`, `days`, `flagged`, `threshold`, `notes` (rows left out of the daily index: implausible dates, or history beyond ten years), and `rows`:
 one row per day with `date`, `score` (0..1: share of days less unusual), `flag`,
 `max_abs_z`, `deviation_money` (revenue minus expected revenue), `reasons`; plus `alerts`:
 one row per flagged metric with `date`, `segment`, `metric`, `actual`, `expected`, `lower`,
@@ -74,6 +74,7 @@ def run(args: argparse.Namespace) -> dict:
             "days": int(len(days)),
             "flagged": int(days["flag"].sum()),
             "threshold": args.threshold,
+            "notes": list(anomalies.attrs.get("notes", [])),
             "rows": [
                 {"date": r.date.date().isoformat(), "score": round(float(r.score), 4), "flag": bool(r.flag),
                  "max_abs_z": float(r.max_abs_z), "deviation_money": float(r.deviation_money),

@@ -163,6 +163,8 @@ with tab_days:
     alerts = guarded(R.day_alerts, data.key, data.df, traffic.key if traffic is not None else "",
                      traffic_df, segment, threshold)
     if alerts is not None:
+        for note in alerts.attrs.get("notes", []):  # dates left out of the daily index
+            st.caption("ℹ️ " + note)
         days = A.daily_scores(alerts)
         flagged_alerts = alerts[alerts["flag"]]
         drop_money = flagged_alerts[(flagged_alerts["metric"] == "revenue") & (flagged_alerts["segment"] == "all")

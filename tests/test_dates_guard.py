@@ -60,3 +60,6 @@ def test_time_index_builders_ignore_impossible_dates():
     assert any("implausible" in n for n in series.notes)
     assert len(revenue_trend(o, freq="D")) < 400
     assert daily_metrics(o)["date"].nunique() < 400
+    from ecom_models.anomaly import daily_anomalies
+
+    assert any("5010" in n for n in daily_anomalies(o).attrs["notes"])
