@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "images": ("ecom_models.vision_cli", "classify product photos, find duplicates and quality problems"),
     "anomalies": ("ecom_models.anomaly_cli", "score orders or days for risk"),
     "value": ("ecom_models.value_cli", "add up the business value of every model"),
+    "support": ("ecom_models.support_cli", "find what customers ask, match tickets with your FAQ, value the deflection"),
     "workspace": ("ecom_models.workspace_cli", "list, export or import workspaces (for scripts and schedulers)"),
 }
 

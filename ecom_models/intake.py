@@ -29,7 +29,7 @@ from ecom_models.schemas import ORDERS_FIELDS, REQUIRED, REQUIRED_ANY, SYNONYM_I
 
 IMPLAUSIBLE_LABEL = "Implausible dates (before 1995, in the future, or years away from the rest)"
 IMPLAUSIBLE_ADVICE = "Left out of sales and time series. Correct the year in your export (a typo, 0001-01-01 or 1900-01-01 placeholder)."
-KINDS = ("orders", "reviews", "experiment", "traffic")
+KINDS = ("orders", "reviews", "experiment", "traffic", "support")
 DEFAULT_MAX_MB = 500
 
 
@@ -421,8 +421,9 @@ def map_columns(df: pd.DataFrame, kind: str, override: dict[str, str] | None = N
     return ColumnMapping(kind=kind, mapping=mapping, confidence=confidence)
 
 
-_NUMERIC_FIELDS = {"quantity", "unit_price", "revenue", "discount", "rating", "sessions", "ad_spend"}
-_DATE_FIELDS = {"order_date", "date"}
+_NUMERIC_FIELDS = {"quantity", "unit_price", "revenue", "discount", "rating", "sessions", "ad_spend",
+                   "resolution_minutes", "satisfaction"}
+_DATE_FIELDS = {"order_date", "date", "created_at"}
 
 
 def _content_fit(field_name: str, values: pd.Series) -> float:
@@ -732,10 +733,12 @@ class IngestResult:
 # ---------------------------------------------------------------------------------------
 def detect_kind(df: pd.DataFrame) -> tuple[str, ColumnMapping]:
     best: tuple[float, str, ColumnMapping] | None = None
-    for kind in ("orders", "reviews", "traffic", "experiment"):
+    for kind in ("orders", "reviews", "traffic", "experiment", "support"):
         m = map_columns(df, kind)
         if not _has_required(m, kind):
             continue
+        if kind == "support" and not _support_evidence(m.mapping):
+            continue  # free text alone is a review file; tickets name a ticket, conversation or handling time
         # A variant-like column ("variation": a product's colour) is an experiment only with
         # per-unit outcomes to compare (review_columns.has_experiment_outcomes).
         if kind == "experiment" and not review_columns.has_experiment_outcomes(df, m.mapping):
@@ -743,6 +746,8 @@ def detect_kind(df: pd.DataFrame) -> tuple[str, ColumnMapping]:
         score = m.score / len(SYNONYM_INDEX[kind]) + 0.1 * len(m.mapping)
         if kind == "experiment":
             score *= 0.8
+        if kind == "support":
+            score += 0.5  # a ticket, conversation or handling-time column outweighs a review's text and stars
         if kind == "reviews" and not (best is not None and best[1] == "orders"):
             # Free text with 1-5 stars is a review file, unless it also holds order lines (product
             # names are free text too, quantities are small whole numbers).
@@ -757,6 +762,18 @@ def detect_kind(df: pd.DataFrame) -> tuple[str, ColumnMapping]:
             fix="rename the columns (for orders: order id, order date, product, quantity, price), or choose the kind and "
                 "map the columns by hand on the Data page.")
     return best[1], best[2]
+
+
+def _support_evidence(mapping: dict) -> bool:
+    ticket = normalise_header(mapping.get("ticket_id", ""))
+    return (any(w in ticket for w in ("ticket", "case", "request", "工单"))
+            or any(f in mapping for f in ("conversation_id", "resolution_minutes", "sender")))
+
+
+def _clean_support(raw, mapping, report, default_currency) -> pd.DataFrame:
+    from ecom_models.support.tickets import clean_support  # the support capability owns its frame
+
+    return clean_support(raw, mapping, report)
 
 
 def _has_required(m: ColumnMapping, kind: str) -> bool:
@@ -805,7 +822,7 @@ def ingest(source, kind: str | None = None, name: str | None = None, mapping_ove
     if info.bad_lines and info.dropped:
         report.quirks[-1].examples = [dict(d) for d in info.dropped[:5]]
     cleaner = {"orders": _clean_orders, "reviews": _clean_reviews, "traffic": _clean_traffic,
-               "experiment": _clean_experiment}[kind]
+               "experiment": _clean_experiment, "support": _clean_support}[kind]
     df = cleaner(raw, mapping.mapping, report, default_currency)
     report.rows_usable = len(df) - int(df.attrs.pop("added_rows", 0))
     from ecom_models.pii import detect_pii, scrub_report

@@ -81,11 +81,34 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
     },
 }
 
+# Support tickets or chat messages (issue 14). conversation_id + sender mark a chat export with one
+# row per message; ecom_models.support.tickets groups it into one ticket per conversation.
+SYNONYMS["support"] = {
+    "text": ["text", "message", "body", "description", "content", "ticket text", "message text", "customer message",
+             "question", "query", "comment", "subject and body", "request", "内容", "消息", "问题描述", "留言"],
+    "ticket_id": ["ticket id", "ticketid", "ticket", "ticket number", "case id", "case number", "id", "request id",
+                  "工单号", "工单id", "工单编号"],
+    "conversation_id": ["conversation id", "conversation", "chat id", "thread id", "session id", "chat session",
+                        "会话id", "会话"],
+    "sender": ["sender", "author", "from", "role", "speaker", "sender type", "author type", "direction", "发送者", "角色"],
+    "created_at": ["created at", "created", "date", "created date", "opened at", "timestamp", "time", "sent at",
+                   "received at", "创建时间", "时间", "日期"],
+    "channel": ["channel", "source", "via", "medium", "渠道", "来源"],
+    "customer_id": ["customer id", "customerid", "customer", "requester", "requester id", "user id", "email",
+                    "customer email", "客户id", "用户id"],
+    "order_id": ["order id", "orderid", "order number", "order", "order no", "订单号"],
+    "resolution_minutes": ["resolution minutes", "handling time", "handle time", "resolution time", "minutes",
+                           "time to resolve", "agent minutes", "aht", "handle time minutes", "处理时长"],
+    "satisfaction": ["satisfaction", "csat", "satisfaction score", "rating", "customer satisfaction", "score",
+                     "满意度", "评分"],
+}
+
 REQUIRED = {
     "orders": ["order_date"],
     "reviews": [],
     "traffic": ["date", "sessions"],
     "experiment": ["variant"],
+    "support": ["text"],
 }
 
 # Only one of each group needs to be present.
@@ -94,6 +117,7 @@ REQUIRED_ANY = {
     "reviews": [["text", "rating"]],
     "traffic": [],
     "experiment": [],
+    "support": [],
 }
 
 
