@@ -142,9 +142,8 @@ def sale_lines(orders: pd.DataFrame) -> pd.DataFrame:
         keep &= orders["line_type"].astype("str").fillna("sale").eq("sale")
     if "is_duplicate" in orders:
         keep &= ~orders["is_duplicate"].fillna(False).astype(bool)
-    lines = orders[keep]
-    lines = lines[(pd.to_numeric(lines["quantity"], errors="coerce") > 0) & lines["order_date"].notna()]
-    return lines
+    keep &= (pd.to_numeric(orders["quantity"], errors="coerce") > 0) & orders["order_date"].notna()
+    return orders[keep]  # one selection: every text column is copied once, not twice
 
 
 def _text_col(df: pd.DataFrame, col: str) -> pd.Series:
@@ -205,23 +204,27 @@ def order_features(orders: pd.DataFrame) -> pd.DataFrame:
     product_name = _text_col(lines, "product_name")
     if product_name.isna().all() and "product_id" in lines:
         product_name = lines["product_id"].astype("str")
+    product_name = product_name.to_numpy()
+    # order-level text from each order's first line: select those lines first, then clean
+    # (cleaning every line's text and then picking one per order costs ~20x more on big files)
+    first_lines = lines.iloc[first]
     feats = pd.DataFrame({
         "order_id": order_ids.astype("str"),
-        "order_date": pd.to_datetime(lines["order_date"].to_numpy()[first]),
-        "customer_id": _text_col(lines, "customer_id").to_numpy()[first],
-        "country": _text_col(lines, "country").to_numpy()[first],
-        "channel": _text_col(lines, "channel").to_numpy()[first],
-        "currency": _text_col(lines, "currency").to_numpy()[first],
+        "order_date": pd.to_datetime(first_lines["order_date"].to_numpy()),
+        "customer_id": _text_col(first_lines, "customer_id").to_numpy(),
+        "country": _text_col(first_lines, "country").to_numpy(),
+        "channel": _text_col(first_lines, "channel").to_numpy(),
+        "currency": _text_col(first_lines, "currency").to_numpy(),
         "n_lines": agg["n_lines"].to_numpy(),
         "quantity": agg["quantity"].to_numpy(),
         "order_value": agg["order_value"].to_numpy(),
         "discount": agg["discount"].to_numpy(),
         "price_below_usual": agg["price_below_usual"].to_numpy(),
         "qty_vs_usual": agg["qty_vs_usual"].to_numpy(),
-        "cut_product": product_name.to_numpy()[cut_line],
+        "cut_product": product_name[cut_line],
         "cut_price": price[cut_line],
         "cut_usual_price": usual_price[cut_line],
-        "qty_product": product_name.to_numpy()[qty_line],
+        "qty_product": product_name[qty_line],
         "qty_units": qty[qty_line],
         "qty_usual": usual_qty[qty_line],
     })
@@ -396,9 +399,11 @@ def reflag(result: RiskResult, contamination: float, reasons_for: str = "flagged
     want = out["flag"].to_numpy() if reasons_for == "flagged" else np.ones(n, bool)
     reasons = [[] for _ in range(n)]
     keys = [[] for _ in range(n)]
-    for i in np.flatnonzero(want):
-        keys[i] = reason_features(p.iloc[i])
-        reasons[i] = explain(out.iloc[i], p.iloc[i], result.currency, features=keys[i])
+    picked = np.flatnonzero(want)
+    # plain dicts per row: a pandas row (iloc) costs more than explaining it
+    for i, row, prow in zip(picked, out.iloc[picked].to_dict("records"), p.iloc[picked].to_dict("records")):
+        keys[i] = reason_features(prow)
+        reasons[i] = explain(row, prow, result.currency, features=keys[i])
     out["reasons"] = reasons
     out["reason_signals"] = [[_SIGNAL_OF[f] for f in k] for k in keys]
     return RiskResult(orders=out, contamination=contamination, detectors=result.detectors, reliable=result.reliable,
