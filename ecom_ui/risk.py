@@ -23,19 +23,53 @@ SIGNAL_WORDS = {
 }
 
 
-# Order scores are cached with cache_resource, not cache_data: a result is about 40 MB for 80k
-# orders and cache_data would unpickle a copy on every rerun (0.5 s each). Nothing here
-# mutates a result (reflag works on a copy), so sharing one object is safe.
-@st.cache_resource(show_spinner="Scoring every order…", max_entries=4)
-def _scored(key: str, _orders: pd.DataFrame) -> A.RiskResult:
-    return A.score_orders(_orders)
+# Order scores live in the results store (computed once per dataset, in the background when
+# the Data page saved the orders) and are decoded once per process with cache_resource: a
+# result is about 40 MB for 80k orders and cache_data would unpickle a copy on every rerun.
+# Nothing here mutates a result (reflag works on a copy), so sharing one object is safe.
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _decoded(key: str, _doc) -> A.RiskResult:
+    from ecom_models.pipelines import _risk_back
+
+    return _risk_back(_doc)
+
+
+def scored(key: str, orders: pd.DataFrame) -> A.RiskResult:
+    """Every order scored; while the scoring runs, the page shows its progress and stops."""
+    from ecom_models import pipelines as P
+    from ecom_models import runs
+    from ecom_ui import jobs
+    from ecom_ui.common import results
+
+    store = results()
+    doc = store.get("risk.scores", P.risk_key(key))
+    if doc is not None:
+        return _decoded(key, doc)
+
+    def work(run):
+        P.risk_scores(store, key, orders, run=run)
+
+    run = jobs.ensure(P.risk_key(key), "Risk scores", work, group=key,
+                      ready=lambda: store.has("risk.scores", P.risk_key(key)))
+    doc = store.get("risk.scores", P.risk_key(key))
+    if doc is not None:  # finished already (inline runs in page tests)
+        return _decoded(key, doc)
+    if run.status != runs.FAILED:
+        st.info("Scoring every order with three detectors (first time for this data only; the scores are kept "
+                "in your workspace).", icon=":material/hourglass_top:")
+    jobs.follow(run)
+    st.stop()
 
 
 @st.cache_resource(show_spinner=False, max_entries=12)
-def order_risk(key: str, _orders: pd.DataFrame, contamination: float) -> A.RiskResult:
+def _reflagged(key: str, contamination: float, _scored: A.RiskResult) -> A.RiskResult:
+    return A.reflag(_scored, contamination)
+
+
+def order_risk(key: str, orders: pd.DataFrame, contamination: float) -> A.RiskResult:
     """Scores are computed once per dataset (keyed on its content hash); a new flag share only
     redoes flags and reasons."""
-    return A.reflag(_scored(key, _orders), contamination)
+    return _reflagged(key, contamination, scored(key, orders))
 
 
 @st.cache_data(show_spinner="Checking every day…", max_entries=6)

@@ -53,10 +53,11 @@ def _compute(model: str, key: str, _orders, _other=None, _third=None, _labels=No
         return V.lever_forecasting(_orders)
     if model == "risk":
         result = None
-        try:  # the Risk page's cached scores, when it has run on the same data
-            from ecom_ui.risk import order_risk
+        try:  # the Risk page's kept scores (results store), computed once for both pages
+            from ecom_models.pipelines import risk_scores
+            from ecom_ui.common import results
 
-            result = order_risk(key.split("|")[0], _orders, 0.01)
+            result = risk_scores(results(), key.split("|")[0], _orders)
         except Exception:
             result = None
         return V.lever_risk(_orders, labels=_labels, result=result)

@@ -37,6 +37,7 @@ def _read(data: bytes, name: str):
     return intake.read_table(data, name=name, info=info), info
 
 
+runs_slot = st.container()  # filled at the end, so runs started by a save below show at once
 tab_upload, tab_datasets, tab_workspace = st.tabs(["Upload", "Your datasets", "Workspace"])
 
 with tab_upload:
@@ -102,6 +103,11 @@ with tab_upload:
                                                read_info=read_info)
                     # the same save as `python -m ecom_models ingest FILE --save`
                     saved = save_result(ws, result, name, source_file=upload.name)
+                    if kind == "orders":  # the model pages' results start now, in the background
+                        from ecom_ui.common import active_data
+                        from ecom_ui.jobs import start_for_orders
+
+                        start_for_orders(ws, saved, result.df, traffic=active_data("traffic"))
                     if changed or remembered:
                         remember_mapping(ws, raw.columns, kind, override)
                 except InputError as exc:
@@ -195,3 +201,10 @@ with tab_workspace:
                 st.rerun()
         else:
             st.caption("The workspace you are in cannot be deleted; switch to another first.")
+
+active_orders = ws.active_dataset("orders")
+if active_orders is not None:
+    from ecom_ui.jobs import data_page_panel
+
+    with runs_slot:
+        data_page_panel(active_orders.content_hash)

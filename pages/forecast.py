@@ -12,9 +12,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ecom_models import forecast as F
+from ecom_models import pipelines as P
+from ecom_models import runs
 from ecom_models import valuation as VAL
 from ecom_models.errors import InputError
 from ecom_models.safe_export import csv_bytes
+from ecom_ui import jobs
 from ecom_ui.common import (
     active_data,
     guarded,
@@ -23,6 +26,7 @@ from ecom_ui.common import (
     page_header,
     pct,
     require_data,
+    results,
     show_input_error,
     workspace,
 )
@@ -41,15 +45,33 @@ def _series(key: str, _orders: pd.DataFrame, metric: str, by: str | None, traffi
     return F.build_series(_orders, metric, by=by, traffic=_traffic, max_series=max_series)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _forecast(key: str, _series_obj: F.SeriesData, metric: str, by: str | None, series_key: str | None,
-              horizon: int, country: str | None, tune: bool = True) -> F.ForecastResult:
-    bar = st.progress(0.0, text="Checking the models on past weeks…")
-    try:
-        return F.backtest_and_forecast(_series_obj, horizon, key=series_key, country=country, tune=tune,
-                                       progress=lambda f, msg: bar.progress(f, text=f"Checking the models on past weeks: {msg}…"))
-    finally:
-        bar.empty()
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _decoded(key: str, _doc) -> F.ForecastResult:
+    return P._dataclass_back(F.ForecastResult, _doc)
+
+
+def _forecast(parts: list, series_obj: F.SeriesData, series_key: str | None, horizon: int, country: str | None,
+              tune: bool = True) -> F.ForecastResult:
+    """The kept forecast for these settings; while it is being computed (in the background,
+    maybe started by the Data page), the page shows the progress and stops."""
+    key = P.forecast_result_key(parts)
+    store = results()
+
+    def work(run):
+        P.forecast(store, parts, series_obj, horizon, series_key, country, tune, run=run)
+
+    doc = store.get("forecast.result", key)
+    if doc is None:
+        run = jobs.ensure(key, "Forecast", work, group=parts[0], ready=lambda: store.has("forecast.result", key))
+        doc = store.get("forecast.result", key)  # inline runs (page tests) have finished by now
+        if doc is None:
+            if run.status != runs.FAILED:
+                st.info("Checking every model on past weeks it did not see, then forecasting with the winner "
+                        "(first time for these settings only; the result is kept in your workspace).",
+                        icon=":material/hourglass_top:")
+            jobs.follow(run)
+            st.stop()
+    return _decoded(key, doc)
 
 
 @st.cache_resource(show_spinner="Learning how price and promotions move your sales…", max_entries=4)
@@ -109,11 +131,8 @@ else:
     if series is None:
         st.stop()
 
-try:
-    result = _forecast(data.key + traffic_key, series, metric, by, series_key, horizon, country)
-except InputError as exc:
-    show_input_error(exc)
-    st.stop()
+result = _forecast(P.forecast_key(data.key, traffic_key, metric, by, series_key, horizon, country, True), series,
+                   series_key, horizon, country)
 
 # -- forecast -----------------------------------------------------------------------------------
 st.header("Your forecast")
@@ -359,7 +378,9 @@ if "product_id" in orders.columns:
                                    help="Service level: the share of reorder cycles without a stock-out.")
         inv_h = max(lead, 28)
         try:
-            inv_res = _forecast(data.key + traffic_key, prod_series, "units", "product_id", product, inv_h, country, False)
+            with st.spinner("Forecasting this product…"):
+                inv_res = P.forecast(results(), P.forecast_key(data.key, traffic_key, "units", "product_id", product, inv_h,
+                                                               country, False), prod_series, inv_h, product, country, False)
             plan = F.inventory_plan(inv_res, lead, service)
             j1, j2, j3 = st.columns(3)
             j1.metric("Expected sales in the delivery time", f"{plan.demand:,.0f} units",

@@ -11,31 +11,30 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from ecom_models import pipelines as P
 from ecom_models import recommend as R
+from ecom_models import runs
 from ecom_models import valuation as VAL
 from ecom_models.errors import InputError
 from ecom_models.jsonio import dumps
 from ecom_models.safe_export import csv_bytes
+from ecom_ui import jobs
 from ecom_ui.common import (active_data, data_source_note, empty_state, guarded, money, number, page_header, pct,
-                            show_input_error, workspace)
+                            results, workspace)
 
 page_header("Recommendations", "What a 'you may also like' widget would show each customer, which model does it best "
             "on your own purchase history, and what it could be worth.")
 
 
-# -- cached work ----------------------------------------------------------------------------
+# -- kept results ----------------------------------------------------------------------------
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _report(key: str, _df: pd.DataFrame, kind: str, k: int, split: str, half_life: float | None, deep: bool):
-    """Fitted models are objects, not data: cache_resource, keyed on the data's content hash."""
-    if kind == "table":
-        inter = R.interactions_from_table(_df, half_life_days=half_life)
-    else:
-        inter = R.interactions_from_orders(_df, half_life_days=half_life)
-    return R.build_recommender(inter, k=k, split=split, include_deep=deep)
+def _decoded(key: str, stage: str, _doc: dict):
+    """The stored report as objects, once per stored stage (a new stage has a new cache key)."""
+    return R.report_from_document(_doc)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _export_csv(key: str, k: int, split: str, half_life: float | None, deep: bool, _report_obj) -> bytes:
+def _export_csv(key: str, k: int, _report_obj) -> bytes:
     recs = R.recommend_for_users(_report_obj, None, k=k, exclude_seen=True)
     return csv_bytes(recs[["user_id", "rank", "item_id", "product_name", "score"]])
 
@@ -86,11 +85,27 @@ with st.sidebar:
                        help="Trains a small Keras neural network too (adds about 10-30 seconds). "
                             "It stays on the leaderboard with its real figures, win or lose.")
 
-with st.spinner("Comparing models on held-out purchases (first time only)…"):
-    try:
-        report = _report(source_key, source_df, source_kind, k, split, half_life, deep)
-    except InputError as exc:
-        show_input_error(exc)
+store = results()
+result_key = P.recommend_key(source_key, k, split, half_life, deep)
+doc = store.get("recommend.report", result_key)
+report = _decoded(result_key, doc["stage"], doc) if doc is not None else None
+if report is None or report.stage != "full":
+    def _work(run, key=result_key, df=source_df, kind=source_kind, k=k, split=split, half_life=half_life, deep=deep):
+        P.recommendations(store, key, df, kind, k, split, half_life, deep, run=run)
+
+    def _full() -> bool:
+        stored = store.get("recommend.report", result_key)
+        return stored is not None and stored["stage"] == "full"
+
+    run = jobs.ensure(result_key, "Recommendations", _work, group=source_key, ready=_full)
+    doc = store.get("recommend.report", result_key)  # inline runs (page tests) have finished by now
+    report = _decoded(result_key, doc["stage"], doc) if doc is not None else None
+    if report is None:
+        if run.status != runs.FAILED:
+            st.info("Comparing models on purchases they have not seen. The fast models are scored first (seconds), "
+                    "then EASE and the deep model are added; the results are kept in your workspace.",
+                    icon=":material/hourglass_top:")
+        jobs.follow(run)
         st.stop()
 
 inter = report.inter
@@ -99,6 +114,11 @@ chosen_eval = report.chosen_test
 base_eval = report.test_evals.get("popularity")
 for note in report.notes:
     st.caption("ℹ️ " + note)
+if report.pending:
+    still = ", ".join(R.MODEL_LABELS[m] for m in report.pending)
+    st.info(f"Showing the models scored so far. Still training: {still}. The leaderboard and the chosen model "
+            "update by themselves when they finish.", icon=":material/hourglass_top:")
+    jobs.follow(run, report.stage)
 
 # -- 1. which model wins ------------------------------------------------------------------------
 st.header("Which model wins")
@@ -163,8 +183,9 @@ if not board.empty:
                "product cannot be tested and only count for training.")
     if not report.validation.empty:
         with st.expander("How the model was chosen (validation split)"):
-            st.caption("Each model and setting was trained on part of the training data and scored on the rest of it. "
-                       "The highest nDCG wins; the test figures above were computed afterwards, once.")
+            st.caption("Each model and setting was trained on part of the training data and scored on the rest of it "
+                       f"(a random sample of up to {P.VALIDATION_SAMPLE:,} customers, to keep it quick). The highest "
+                       "nDCG wins; the test figures above were computed afterwards, once, on all test customers.")
             val = report.validation.sort_values("ndcg", ascending=False, kind="stable")
             st.dataframe(pd.DataFrame({
                 "Model": val["label"], "Setting": [", ".join(f"{a}={b}" for a, b in p.items()) or "–" for p in val["params"]],
@@ -303,5 +324,5 @@ st.caption(f"Top {report.k} products for each of the {inter.n_users:,} customers
 if st.button("Prepare the CSV", key="rec_prepare"):
     st.session_state["rec_export_ready"] = True
 if st.session_state.get("rec_export_ready"):
-    csv = _export_csv(source_key, k, split, half_life, deep, report)
+    csv = _export_csv(result_key + report.stage, k, report)
     st.download_button("Download recommendations (CSV)", csv, file_name="recommendations.csv", mime="text/csv")

@@ -27,6 +27,7 @@ def free_port() -> int:
 def streamlit_server(workspace_dir: Path):
     port = free_port()
     env = dict(os.environ, ECOM_WORKSPACE_DIR=str(workspace_dir), ECOM_WORKSPACE="browser")
+    env.pop("ECOM_RUNS_INLINE", None)  # a real server runs models in the background
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
          "--server.address", "127.0.0.1"],

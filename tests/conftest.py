@@ -15,6 +15,7 @@ def _isolated_workspace(tmp_path_factory, monkeypatch):
     folder = tmp_path_factory.mktemp("workspace")
     monkeypatch.setenv("ECOM_WORKSPACE_DIR", str(folder))
     monkeypatch.setenv("ECOM_WORKSPACE", "test")
+    monkeypatch.setenv("ECOM_RUNS_INLINE", "1")  # AppTest draws pages finished; see ecom_models/runs.py
     monkeypatch.chdir(ROOT)
     yield folder
 

@@ -1,0 +1,117 @@
+"""Background model runs as the pages see them: start the runs for a dataset, show a run's
+progress live, rerun the page when a new partial result is stored, show a crash as a message.
+
+The run machinery itself (threads, one run per key) is `ecom_models.runs`; what each run
+computes and stores is `ecom_models.pipelines`. Pages stay thin: they ask for the stored
+result, and call `follow()` while it is being made.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ecom_models import pipelines as P
+from ecom_models import runs
+
+LABELS = {"recommend": "Recommendations", "risk": "Risk scores", "forecast": "Forecast", "value": "Business value"}
+
+
+# -- what runs when data arrives ------------------------------------------------------------------
+def start_for_orders(ws, info, df, traffic=None) -> list[runs.Run]:
+    """Start the model runs for a saved orders dataset (the pages' default settings), in the
+    background. `info`: the dataset's DatasetInfo; `df`: the frame just saved (used only for
+    cheap choices such as the holiday country; the runs read the stored copy, the very frame
+    the pages load); `traffic`: the active traffic ActiveData or None."""
+    from ecom_models import forecast as F
+    from ecom_models.results import ResultsStore
+
+    store = ResultsStore(ws)
+    data_key = info.content_hash
+    loaded: dict = {}
+
+    def orders():
+        if "df" not in loaded:
+            loaded["df"] = ws.load_dataset(info.id)
+        return loaded["df"]
+
+    started = []
+    d = P.RECOMMEND_DEFAULTS
+    rec_key = P.recommend_key(data_key, d["k"], d["split"], d["half_life"], d["deep"])
+    started.append(runs.submit(rec_key, LABELS["recommend"], group=data_key, work=lambda run: P.recommendations(
+        store, rec_key, orders(), "orders", d["k"], d["split"], d["half_life"], d["deep"], run=run)))
+    started.append(runs.submit(P.risk_key(data_key), LABELS["risk"], group=data_key,
+                               work=lambda run: P.risk_scores(store, data_key, orders(), run=run)))
+    f = P.FORECAST_DEFAULTS
+    traffic_key = traffic.key if traffic is not None else "none"
+    try:
+        country = F.main_country(df)
+    except Exception:  # noqa: BLE001 - the page decides the same way; no holidays then
+        country = None
+    parts = P.forecast_key(data_key, traffic_key, f["metric"], f["by"], f["series_key"], f["horizon"], country, f["tune"])
+
+    def forecast_work(run):
+        run.progress(0.02, "Building the daily series")
+        series = F.build_series(orders(), f["metric"], by=f["by"], traffic=traffic.df if traffic is not None else None)
+        P.forecast(store, parts, series, f["horizon"], f["series_key"], country, f["tune"], run=run)
+
+    started.append(runs.submit(P.forecast_result_key(parts), LABELS["forecast"], group=data_key, work=forecast_work))
+    return started
+
+
+def ensure(run_id: str, label: str, work, *, group: str, ready) -> runs.Run:
+    """The run filling this result: the one going, or a new one. `ready()` says whether its
+    result is stored; a finished run whose result is gone (dropped by the size cap) starts again."""
+    run = runs.submit(run_id, label, work, group=group)
+    if run.status == runs.DONE and not ready():
+        runs.forget(run_id)
+        run = runs.submit(run_id, label, work, group=group)
+    return run
+
+
+# -- following a run on a page ---------------------------------------------------------------------
+@st.fragment(run_every=1.0)
+def _watch(run_id: str, seen_stage: str) -> None:
+    run = runs.get(run_id)
+    if run is None:
+        return
+    if run.stage != seen_stage or not run.active:
+        st.rerun(scope="app")  # a new partial result, the end, or a crash: draw the page again
+    waiting = " (waiting for another model run to finish)" if run.status == runs.QUEUED else ""
+    st.progress(run.fraction, text=f"{run.message}…{waiting} {run.seconds:.0f} s")
+
+
+def follow(run: runs.Run, seen_stage: str = "") -> None:
+    """Show the run's progress live; the page reruns by itself when there is more to show."""
+    if run.status == runs.FAILED:
+        show_failure(run)
+        return
+    _watch(run.id, seen_stage)
+
+
+def show_failure(run: runs.Run) -> None:
+    st.error(f"{run.label} could not be computed: {run.error}", icon=":material/error:")
+    if st.button("Try again", key=f"retry-{run.id}"):
+        runs.forget(run.id)
+        st.rerun()
+
+
+def data_page_panel(group: str) -> None:
+    """The Data page's list of model runs for the active orders, live while any is going."""
+
+    @st.fragment(run_every=1.5)
+    def panel():
+        found = runs.runs(group)
+        if not found:
+            return
+        st.markdown("**Models running on your data**")
+        st.caption("Each model page shows its results as soon as they are ready; they are kept in this workspace, "
+                   "so a reload or a restart does not fit them again.")
+        for run in sorted(found, key=lambda r: r.label):
+            if run.status == runs.FAILED:
+                st.error(f"{run.label}: {run.error}", icon=":material/error:")
+            elif run.status == runs.DONE:
+                st.progress(1.0, text=f"{run.label}: ready ({run.seconds:.0f} s)")
+            else:
+                st.progress(run.fraction, text=f"{run.label}: {run.message}… ({run.seconds:.0f} s)")
+
+    panel()
