@@ -87,6 +87,33 @@ def recommendations(store: ResultsStore, key: str, df, kind: str, k: int, split:
     return report
 
 
+def _enough_for_value(report) -> bool:
+    """A stored report whose only missing model is the deep one is good enough for the value."""
+    return report is not None and not (set(report.pending) - {"deep_ae"})
+
+
+def recommendations_for_value(store: ResultsStore, data_key: str, orders, wait_seconds: float = 900.0):
+    """The report the Business value page prices: the Recommendations page's (default settings,
+    with or without the deep model) if kept or being made, else one without the deep model."""
+    import time
+
+    from ecom_models import runs
+
+    d = RECOMMEND_DEFAULTS
+    keys = [recommend_key(data_key, d["k"], d["split"], d["half_life"], deep) for deep in (True, False)]
+    deadline = time.time() + wait_seconds
+    while True:
+        for key in keys:
+            report = stored_recommendations(store, key)
+            if _enough_for_value(report):
+                return report
+        going = [runs.get(key) for key in keys]
+        if not any(r is not None and r.active for r in going) or time.time() > deadline:
+            break
+        time.sleep(0.5)  # the background run started by the Data page stores EASE soon
+    return recommendations(store, keys[1], orders, "orders", d["k"], d["split"], d["half_life"], False)
+
+
 # -- risk -----------------------------------------------------------------------------------------
 def risk_key(data_key: str) -> str:
     return result_key("risk.scores", [data_key], RISK_VERSION)
@@ -147,6 +174,21 @@ def stored_forecast(store: ResultsStore, parts: list):
 def stored_risk(store: ResultsStore, data_key: str):
     doc = store.get("risk.scores", risk_key(data_key))
     return None if doc is None else _risk_back(doc)
+
+
+def default_forecast(store: ResultsStore, data_key: str, orders, traffic=None, run=None):
+    """The Forecast page's default view (revenue, whole store, 28 days, main country's holidays)."""
+    from ecom_models import forecast as F
+
+    f = FORECAST_DEFAULTS
+    traffic_key = traffic.key if traffic is not None else "none"
+    country = F.main_country(orders)
+    parts = forecast_key(data_key, traffic_key, f["metric"], f["by"], f["series_key"], f["horizon"], country, f["tune"])
+    found = stored_forecast(store, parts)
+    if found is not None:
+        return found
+    series = F.build_series(orders, f["metric"], by=f["by"], traffic=traffic.df if traffic is not None else None)
+    return forecast(store, parts, series, f["horizon"], f["series_key"], country, f["tune"], run=run)
 
 
 def forecast(store: ResultsStore, parts: list, series, horizon: int, series_key: str | None, country: str | None,

@@ -721,12 +721,15 @@ def _need(df, what: str, fix: str):
         raise InputError(f"no {what} yet.", fix=fix)
 
 
-def lever_recommendations(orders, k: int = 10, include_deep: bool = False) -> Lever:
+def lever_recommendations(orders, k: int = 10, include_deep: bool = False, report=None) -> Lever:
+    """`report`: a RecommenderReport already computed (the results store's), to avoid fitting twice."""
+
     def work():
         from ecom_models import recommend as R
 
         _need(orders, "orders", "upload your orders on the Data page.")
-        rep = R.build_recommender(R.interactions_from_orders(orders), k=k, include_deep=include_deep)
+        rep = report if report is not None else R.build_recommender(R.interactions_from_orders(orders), k=k,
+                                                                    include_deep=include_deep)
         te = rep.test_evals
         gain = None
         if rep.chosen in te and "popularity" in te and rep.chosen != "popularity":
@@ -739,14 +742,18 @@ def lever_recommendations(orders, k: int = 10, include_deep: bool = False) -> Le
     return _run("recommendations", work)
 
 
-def lever_forecasting(orders, fast: bool = False) -> Lever:
+def lever_forecasting(orders, fast: bool = False, result=None) -> Lever:
+    """`result`: a ForecastResult of the store's revenue already computed (the results store's)."""
+
     def work():
         from ecom_models import forecast as F
 
+        nonlocal result
         _need(orders, "orders", "upload your orders on the Data page.")
-        series = F.build_series(orders, metric="revenue")
-        models = (F.MODEL_NAIVE, F.MODEL_ETS) if fast else (F.MODEL_NAIVE, F.MODEL_ETS, F.MODEL_PROPHET)
-        result = F.backtest_and_forecast(series, models=models, tune=False)
+        if result is None:
+            series = F.build_series(orders, metric="revenue")
+            models = (F.MODEL_NAIVE, F.MODEL_ETS) if fast else (F.MODEL_NAIVE, F.MODEL_ETS, F.MODEL_PROPHET)
+            result = F.backtest_and_forecast(series, models=models, tune=False)
         kwargs = dict(evidence=F.stock_evidence(result), unit_value=1.0, currency=store_figures(orders)["currency"])
         return priced("forecasting", "forecasting_value", kwargs)
 

@@ -47,10 +47,10 @@ def lever(model: str, key: str, _orders, _other=None, _third=None, _labels=None)
 
 
 def _compute(model: str, key: str, _orders, _other=None, _third=None, _labels=None) -> V.Lever:
-    if model == "recommendations":
-        return V.lever_recommendations(_orders)
-    if model == "forecasting":
-        return V.lever_forecasting(_orders)
+    if model == "recommendations":  # the Recommendations page's kept report (results store)
+        return V.lever_recommendations(_orders, report=_kept("recommendations", key.split("|")[0], _orders))
+    if model == "forecasting":  # the Forecast page's kept default forecast (results store)
+        return V.lever_forecasting(_orders, result=_kept("forecasting", key.split("|")[0], _orders))
     if model == "risk":
         result = None
         try:  # the Risk page's kept scores (results store), computed once for both pages
@@ -69,6 +69,21 @@ def _compute(model: str, key: str, _orders, _other=None, _third=None, _labels=No
     if model == "images":
         return V.lever_images(_other, _third, _orders)
     return V.Lever(model, problem="Unknown model.", source="missing")
+
+
+def _kept(model: str, data_key: str, orders):
+    """The model page's result for the same data from the results store (computed and kept
+    there if missing, or waited for if a background run is making it); None if that fails,
+    and the lever then computes its own."""
+    try:
+        from ecom_models import pipelines as P
+        from ecom_ui.common import results
+
+        if model == "recommendations":
+            return P.recommendations_for_value(results(), data_key, orders)
+        return P.default_forecast(results(), data_key, orders)
+    except Exception:
+        return None
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
