@@ -27,6 +27,7 @@ import fcntl
 import os
 import threading
 import time
+import weakref
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -52,6 +53,29 @@ def lock_timeout() -> float:
         return DEFAULT_TIMEOUT
 
 
+_all_gates: "weakref.WeakSet[FileGate]" = weakref.WeakSet()
+_inherited: list = []  # connections a forked child must neither use nor close
+
+
+def _after_fork_in_child() -> None:
+    """A forked worker (multiprocessing, Dask) must not keep its parent's workspace lock alive:
+    the lock is shared with the parent's descriptor and would outlive the parent's release."""
+    for gate in list(_all_gates):
+        if gate._fd is not None:
+            try:
+                os.close(gate._fd)  # closes the child's copy only; the parent keeps its lock
+            except OSError:
+                pass
+        if gate._con is not None:
+            _inherited.append(gate._con)
+        gate._fd, gate._con, gate._depth, gate._timer = None, None, 0, None
+        gate._threads = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 class WorkspaceBusy(InputError):
     """Another process kept the workspace for longer than the timeout."""
 
@@ -71,6 +95,7 @@ class FileGate:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._on_first_open = on_first_open
         self._prepared = False
+        _all_gates.add(self)
 
     @contextmanager
     def connection(self):
