@@ -191,7 +191,7 @@ def _analyse(tickets, examples, faq, saved, target_precision, k, progress, file)
     weekly = weekly_counts(df)
     intents = intents.merge(trend_flags(weekly, df), on="intent", how="left")
     return SupportAnalysis(
-        tickets=df, intents=intents, weekly=weekly, mode=mode, encoder=encoder_name(), k=chosen_k, silhouette=sil,
+        tickets=df, intents=intents, weekly=weekly, mode=mode, encoder=encoder_name(featurizer.model_), k=chosen_k, silhouette=sil,
         comparison=comparison, tradeoff=tradeoff, faq=faq_clean, target_precision=target_precision,
         threshold=threshold, seconds=round(time.time() - start, 2), notes=notes)
 

@@ -2,8 +2,8 @@
 
 Two views of a ticket, combined everywhere in the support models:
 
-- **meaning**: the sentence encoder the Reviews page uses (`ecom_models.text_encoder` when it is
-  installed, a multilingual model; else the bundled English MiniLM in `ecom_models.sentiment`).
+- **meaning**: the sentence encoders the Reviews page uses (`ecom_models.text_encoder`): the
+  English MiniLM for mostly-English tickets, multilingual-e5-small otherwise (`choose_model`).
   It knows that "where is my parcel" and "my package never came" ask the same thing.
 - **spelling**: TF-IDF over character 2–4-grams within words. It survives typos ("cancell",
   "refnud"), order numbers and, because it needs no word boundaries, Chinese text.
@@ -48,34 +48,40 @@ def normalise(text: str) -> str:
     return _SPACES.sub(" ", text).strip().lower()
 
 
-_ENCODER_CACHE: dict = {}
-
-
-def encoder_name() -> str:
-    """Which bundled encoder is used: the multilingual one when installed, else English MiniLM."""
-    return _encoder()[0]
-
-
-def _encoder():
-    if "enc" in _ENCODER_CACHE:
-        return _ENCODER_CACHE["enc"]
-    try:  # the multilingual encoder shared with the Reviews page, when the project ships it
+def _text_encoder():
+    """ecom_models.text_encoder when its multilingual model file ships, else None (English MiniLM only)."""
+    try:
         from ecom_models import text_encoder as TE  # type: ignore
 
-        found = ("multilingual", TE)
+        return TE if (TE.E5_DIR / TE.E5_FILE).exists() else None
     except ImportError:
-        found = ("minilm", None)
-    _ENCODER_CACHE["enc"] = found
-    return found
+        return None
 
 
-def embed(texts: list[str], progress=None) -> np.ndarray:
+def choose_model(texts: list[str]) -> str:
+    """The encoder for a set of tickets, as the Reviews page chooses per language: MiniLM for
+    mostly-English tickets (it clusters English intents better: NMI 0.77 vs 0.65 on the 27-intent
+    fixture), the multilingual encoder when most tickets are in another language or mixed."""
+    TE = _text_encoder()
+    if TE is None or not texts:
+        return "minilm"
+    sample = texts[:: max(1, len(texts) // 500)]
+    langs = TE.detect_languages(sample)
+    english = np.mean([lang in ("en", "und") for lang in langs])
+    return "minilm" if english >= 0.8 else "multilingual"
+
+
+def encoder_name(model: str | None = None) -> str:
+    return {"minilm": "English MiniLM (int8)", "multilingual": "multilingual-e5-small (int8)"}.get(model or "minilm", model)
+
+
+def embed(texts: list[str], model: str = "minilm", progress=None) -> np.ndarray:
     """Unit-length sentence embeddings, each distinct text encoded once."""
-    name, module = _encoder()
     if len(texts) == 0:
         return np.zeros((0, 384), dtype=np.float32)
-    if module is not None:
-        emb = np.asarray(module.encode_unique(list(texts), progress=progress)[0], dtype=np.float32)
+    TE = _text_encoder()
+    if TE is not None:
+        emb = np.asarray(TE.encode(list(texts), model=model, progress=progress), dtype=np.float32)
     else:
         from ecom_models.sentiment import encode_unique
 
@@ -113,6 +119,7 @@ class Featurizer:
 
         norm = [normalise(t) for t in texts]
         self.cjk_share_ = float(np.mean([bool(_CJK.search(t)) for t in norm])) if norm else 0.0
+        self.model_ = choose_model(norm)
         min_df = self.min_df if len(norm) >= 50 else 1
         self.chars_ = TfidfVectorizer(analyzer="char_wb", ngram_range=self.ngram_range, sublinear_tf=True,
                                       min_df=min_df, max_features=200_000, dtype=np.float32)
@@ -126,13 +133,13 @@ class Featurizer:
         """How much the sentence encoder counts against the n-grams. The English MiniLM reads
         Chinese as a bag of unknown characters (every Chinese ticket looks alike to it), so on
         mostly-Chinese tickets the n-grams lead until the multilingual encoder is installed."""
-        if encoder_name() == "minilm" and getattr(self, "cjk_share_", 0.0) > 0.5:
+        if getattr(self, "model_", "minilm") == "minilm" and getattr(self, "cjk_share_", 0.0) > 0.5:
             return CJK_MINILM_WEIGHT
         return default
 
     def transform(self, texts: list[str], progress=None) -> TicketFeatures:
         norm = [normalise(t) for t in texts]
-        return TicketFeatures(embed(norm, progress=progress), self.chars_.transform(norm))
+        return TicketFeatures(embed(norm, self.model_, progress=progress), self.chars_.transform(norm))
 
     def fit_transform(self, texts: list[str], progress=None) -> TicketFeatures:
         return self.fit(texts).transform(texts, progress=progress)
