@@ -91,6 +91,27 @@ def make_export(path: str, rows: int, seed: int = 1, chunk: int = 1_000_000, inv
             writer.close()
 
 
+def make_year_copies(year_path: str, out_path: str, copies: int = 10) -> None:
+    """The acceptance input: a year of invoice lines (bench/invoices.py, the public Online Retail
+    data set's shape, 541,909 lines) written `copies` times with the invoice numbers offset by
+    1,000,000 per copy (cancellations keep their C prefix)."""
+    import pandas as pd
+
+    from invoices import make_invoices
+
+    year = make_invoices()
+    year.to_csv(year_path, index=False)
+    inv = year["InvoiceNo"].astype(str)
+    prefix = np.where(inv.str.startswith("C"), "C", "")
+    number = inv.str.lstrip("C").astype(np.int64).to_numpy()
+    with open(out_path, "w", encoding="utf-8", newline="") as fh:
+        for k in range(copies):
+            part = year.copy()
+            part["InvoiceNo"] = prefix + (number + k * 1_000_000).astype(str)
+            part.to_csv(fh, index=False, header=(k == 0))
+    del pd
+
+
 def _us_dates(stamp: np.ndarray) -> np.ndarray:
     """'12/1/2010 8:26' (month/day/year, no leading zeros), as the real invoice export writes them."""
     import pandas as pd
@@ -162,13 +183,36 @@ def bench_dask(path: str, contamination: float = 0.01) -> dict:
             "flagged": len(base), "pandas": pd.__version__}
 
 
+def year_copies(k: int, keep: str | None) -> None:
+    folder = keep or tempfile.mkdtemp(prefix="ecom-scale-")
+    os.makedirs(folder, exist_ok=True)
+    year, big = os.path.join(folder, "year.csv"), os.path.join(folder, f"year_x{k}.csv")
+    print(f"load before: {_load()} (2 cores shared with other jobs)")
+    if not os.path.exists(big):
+        make_year_copies(year, big, k)
+    one, many = bench_ingest(year), bench_ingest(big)
+    ratio = many["gross_revenue"] / one["gross_revenue"]
+    print(f"one year  {one['rows_in']:>10,} lines  {one['ingest_s'] + one['kpi_s']:6.1f} s  peak RSS {one['peak_mb']:6,.0f} MB"
+          f"  gross revenue {one['gross_revenue']:,.2f}")
+    print(f"{k} copies {many['rows_in']:>10,} lines  {many['ingest_s'] + many['kpi_s']:6.1f} s  peak RSS "
+          f"{many['peak_mb']:6,.0f} MB  gross revenue {many['gross_revenue']:,.2f}")
+    print(f"gross revenue ratio {ratio:.6f} (expected {k}; off by {abs(ratio / k - 1):.2e}); "
+          f"orders {many['orders']:,} = {many['orders'] / max(one['orders'], 1):.3f} x")
+    print(f"load after: {_load()}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=200_000, help="lines to generate (e.g. 1000000, 5000000, 20000000)")
     parser.add_argument("--skip-dask", action="store_true")
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--keep", help="folder to write the generated export to (kept)")
+    parser.add_argument("--year-copies", type=int, default=0, metavar="K",
+                        help="instead: K copies of a generated year (541,909 lines) with invoice numbers offset; "
+                             "checks gross revenue = K x the year's and prints peak RSS (the acceptance test: K=10)")
     args = parser.parse_args()
+    if args.year_copies:
+        return year_copies(args.year_copies, args.keep)
     folder = args.keep or tempfile.mkdtemp(prefix="ecom-scale-")
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, f"invoices_{args.rows}.csv")
