@@ -46,7 +46,7 @@ def zip_upload(ws, upload, kind_help: dict[str, str]) -> None:
                    "a chunk at a time, so large archives fit in memory.")
         kinds = list(intake.KINDS)
         kind = st.selectbox("What do these files hold?", kinds, index=kinds.index(detected or "orders"),
-                            key=f"kind-{key}", format_func=lambda k: f"{k} — {kind_help[k]}",
+                            key=f"kind-{key}", format_func=lambda k: f"{k} — {kind_help.get(k, k)}",
                             help="Detected from the column names of the first file; change it if it is wrong.")
         remembered = remembered_mapping(ws, sample.columns, kind)
         auto = intake.map_columns(sample, kind, remembered or None)

@@ -22,6 +22,7 @@ KIND_HELP = {
     "reviews": "product reviews with text and, ideally, star ratings",
     "experiment": "an A/B test: one row per user with the variant and outcomes, or one row per variant",
     "traffic": "daily website sessions, to compute conversion",
+    "support": "customer-service tickets or chat messages",
 }
 ws = workspace()
 
@@ -67,7 +68,7 @@ with tab_upload:
                 detected = "orders"
             kinds = list(intake.KINDS)
             kind = st.selectbox("What does this file hold?", kinds, index=kinds.index(detected), key=f"kind-{file_key}",
-                                format_func=lambda k: f"{k} — {KIND_HELP[k]}",
+                                format_func=lambda k: f"{k} — {KIND_HELP.get(k, k)}",
                                 help="Detected from the column names; change it if it is wrong.")
             remembered = remembered_mapping(ws, raw.columns, kind)
             auto = intake.map_columns(raw, kind, remembered or None)
