@@ -136,6 +136,7 @@ def run(args: argparse.Namespace) -> dict:
         "products": products.drop(columns=["complaint_example"]).to_dict("records"),
         "aspects": aspects.to_dict("records"),
         "comparison": analysis.comparison.to_dict(),
+        "languages": S.language_breakdown(scored).drop(columns=["name"]).round({"share": 4}).to_dict("records"),
         "notes": analysis.notes,
         "seconds": round(time.perf_counter() - started, 2),
     }

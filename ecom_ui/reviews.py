@@ -19,6 +19,7 @@ from ecom_models import sentiment as S
 LABEL_COLORS = {"positive": "#2e7d32", "neutral": "#9e9e9e", "negative": "#c62828"}
 SHORT_NAMES = {"fine_tuned": "Fine-tuned", "bundled": "Bundled", "vader": "VADER"}
 MODEL_NAMES = {"fine_tuned": "Fine-tuned on your stars", "bundled": "Bundled text model", "vader": "VADER word list (baseline)"}
+ENCODER_NAMES = {"minilm": "English model (MiniLM)", "multilingual-e5": "Multilingual model (multilingual-e5)", None: "—"}
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

@@ -24,8 +24,9 @@ from ecom_ui.common import (
 )
 
 page_header("Reviews", "What your customers praise and complain about, per product and per topic (shipping, quality, "
-            "size and fit, price, service). Read offline by a text model shipped with the app, checked against your "
-            "own star ratings.")
+            "size and fit, price, service). Read offline, in the review's own language (Chinese, Japanese, German, "
+            "Spanish, French and about 100 more), by text models shipped with the app, checked against your own star "
+            "ratings.")
 
 data = require_data("reviews", "(review text, ideally with stars, product and date)")
 ws = workspace()
@@ -33,9 +34,36 @@ ws = workspace()
 analysis = guarded(R.analysis, data.key, data.df, ws)
 if analysis is None:
     st.stop()
-scored, aspects, comp = analysis.scored, analysis.aspects, analysis.comparison
 for note in analysis.notes:
     st.info(note, icon="ℹ️")
+
+# -- languages ------------------------------------------------------------------------------------
+view_key = data.key
+langs = S.language_breakdown(analysis.scored)
+if len(langs) > 1 or (len(langs) == 1 and langs["language"].iat[0] != "en"):
+    with st.expander("Languages: " + ", ".join(f"{r.name} {r.reviews:,}" for r in langs.head(6).itertuples())
+                     + (" …" if len(langs) > 6 else ""), expanded=False):
+        st.dataframe(langs.assign(share=langs["share"] * 100, encoder=langs["encoder"].map(R.ENCODER_NAMES)).rename(columns={
+            "language": "Code", "name": "Language", "reviews": "Reviews", "scored": "Scored", "encoder": "Read by",
+            "share": "Share"}), hide_index=True, width="stretch",
+            column_config={"Share": st.column_config.NumberColumn(format="%.0f%%")})
+        unread = langs[langs["encoder"].isna()]
+        if len(unread):
+            st.warning("Not scored — no bundled model reads these languages: "
+                       + ", ".join(f"{r.name} ({r.reviews:,})" for r in unread.itertuples()), icon=":material/translate:")
+        st.caption("The language of each review is detected on this machine. English is read by the English model, "
+                   "which is the most accurate on English; every other language by the multilingual model, whose "
+                   "sentiment layer learnt from English examples only and carries over to other languages.")
+    codes = langs["language"].tolist()
+    shown = st.multiselect("Languages shown", codes, default=codes, key="reviews_languages",
+                           format_func=lambda c: f"{S.te.LANGUAGE_NAMES.get(c, c)} ({c})",
+                           help="Every view below uses only the reviews in these languages.")
+    if shown and set(shown) != set(codes):
+        analysis = S.subset_analysis(analysis, analysis.scored["language"].isin(shown).to_numpy()
+                                     | ~analysis.scored["status"].isin(["ok", "other_language"]).to_numpy())
+        view_key = data.key + "|" + ",".join(sorted(shown))
+main_language = langs["language"].iat[0] if len(langs) else "en"
+scored, aspects, comp = analysis.scored, analysis.aspects, analysis.comparison
 
 # -- headline --------------------------------------------------------------------------------------
 scored_mask = scored["label"].notna()
@@ -43,7 +71,8 @@ n_scored = int(scored_mask.sum())
 share_neg = float((scored["label"] == "negative").sum() / n_scored) if n_scored else float("nan")
 c1, c2, c3 = st.columns(3)
 c1.metric("Reviews read", number(n_scored),
-          help="Reviews with text the model could read. Empty reviews and reviews in other languages are not scored.")
+          help="Reviews with text a bundled model could read. Empty reviews (and reviews in a language no bundled "
+               "model reads, listed under Languages) are not scored.")
 c2.metric("Negative reviews", pct(share_neg),
           help="Share of the read reviews whose text is negative, whatever their stars.")
 c3.metric("Average stars", "–" if scored["rating"].isna().all() else f"{scored['rating'].mean():.2f} ★",
@@ -85,7 +114,7 @@ tabs = st.tabs(["Products", "Complaints by topic", "Over time", "Answer these", 
 # -- products -------------------------------------------------------------------------------------
 with tabs[0]:
     st.header("Products with the lowest ratings")
-    products = R.product_table(data.key, analysis)
+    products = R.product_table(view_key, analysis)
     if products.empty:
         st.info("No product ids in these reviews, so there is no per-product view.")
     else:
@@ -107,24 +136,27 @@ with tabs[0]:
 # -- aspects --------------------------------------------------------------------------------------
 with tabs[1]:
     st.header("What the complaints are about")
-    asp = R.aspect_table(data.key, analysis)
+    asp = R.aspect_table(view_key, analysis)
     if asp["mentions"].sum() == 0:
         st.info("No review mentions shipping, quality, size and fit, price or service.")
     else:
         top = asp.iloc[0]
         m1, m2 = st.columns(2)
-        m1.metric("Top complaint", str(top["aspect"]),
+        m1.metric("Top complaint", S.aspect_label(str(top["aspect"]), main_language),
                   help="The topic with the most negative sentences about it.")
-        m2.metric(f"Negative reviews mentioning {top['aspect']}", pct(top["share_of_negative_reviews"]),
+        m2.metric(f"Negative reviews mentioning {S.aspect_label(str(top['aspect']), main_language)}",
+                  pct(top["share_of_negative_reviews"]),
                   help="Of all negative reviews, the share with a negative sentence about this topic.")
         st.plotly_chart(R.aspect_bar(asp), width="stretch")
-        st.dataframe(asp.assign(share_of_negative_reviews=asp["share_of_negative_reviews"] * 100).rename(columns={
+        st.dataframe(asp.assign(share_of_negative_reviews=asp["share_of_negative_reviews"] * 100,
+                                aspect=asp["aspect"].map(lambda a: S.aspect_label(a, main_language))).rename(columns={
             "aspect": "Topic", "mentions": "Mentions", "negative_mentions": "Negative mentions",
             "share_of_negative_reviews": "Share of negative reviews", "mean_score": "Average sentiment",
             "example": "Worst example"}), hide_index=True, width="stretch",
             column_config={"Share of negative reviews": st.column_config.NumberColumn(format="%.0f%%"),
                            "Average sentiment": st.column_config.NumberColumn(format="%.2f")})
-        pick = st.selectbox("Show complaints about", list(S.ASPECTS), key="reviews_aspect")
+        pick = st.selectbox("Show complaints about", list(S.ASPECTS), key="reviews_aspect",
+                            format_func=lambda a: S.aspect_label(a, main_language))
         ex = aspects[(aspects["aspect"] == pick) & (aspects["label"] == "negative")].sort_values("date", ascending=False)
         st.dataframe(ex[["date", "product_id", "rating", "sentence", "score"]].head(50).rename(columns={
             "date": "Date", "product_id": "Product", "rating": "Stars", "sentence": "What they said", "score": "Sentiment"}),
@@ -185,7 +217,7 @@ with tabs[5]:
     if orders is None:
         st.info("Upload your orders on the Data page to compare review sentiment with sales.")
     else:
-        warn = R.warnings_table(data.key, orders.key, analysis, orders.df)
+        warn = R.warnings_table(view_key, orders.key, analysis, orders.df)
         st.metric("Products where sentiment dropped before sales", number(len(warn)),
                   help="A month whose review sentiment was 0.3 below the 3 months before, followed within 4 months "
                        "by a 20% drop in the product's share of your units sold.")
@@ -205,10 +237,16 @@ with tabs[6]:
     st.header("Search reviews by meaning")
     st.caption("Finds reviews that mean the same thing even with other words: \"arrived late\" also finds "
                "\"took three weeks to get here\". A review is ranked by its closest sentence.")
+    if analysis.space == "multilingual":
+        st.caption("**Across languages:** search in English and find reviews written in Chinese, German, Japanese … "
+                   "(\"arrived late\" finds 物流太慢了), or search in any of those languages and find English reviews.")
+    else:
+        st.caption("Your reviews are in English, so search in English. Reviews in other languages are searched "
+                   "across languages: an English query finds Chinese or German reviews and the reverse.")
     query = st.text_input("What are you looking for?", value="", placeholder="e.g. leaking bottle, arrived late, too small",
                           key="reviews_query", max_chars=200)
     if query.strip():
-        hits = guarded(R.search, data.key, query.strip(), analysis, 500)
+        hits = guarded(R.search, view_key, query.strip(), analysis, 500)
         if hits is not None:
             if hits.empty:
                 st.info("No review is close in meaning to this search. Try other words.")

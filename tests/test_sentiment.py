@@ -54,10 +54,10 @@ def test_prepare_texts_statuses():
     prep = S.prepare_texts([None, "   ", "😍😍👍", "<p>Great <b>mug</b></p><script>x()</script>",
                             "Ce produit est vraiment très mauvais, je ne le recommande pas.",
                             "Das Produkt ist leider nicht gut und sehr teuer.", "这个产品质量很好，我很喜欢", "Nice!", "!!!"])
-    assert prep["status"].tolist() == ["empty", "empty", "emoji_only", "ok", "other_language", "other_language",
-                                       "other_language", "ok", "empty"]
+    # French, German and Chinese are read by the multilingual encoder: scored, not set aside
+    assert prep["status"].tolist() == ["empty", "empty", "emoji_only", "ok", "ok", "ok", "ok", "ok", "empty"]
     assert prep.loc[3, "clean"] == "Great mug" and bool(prep.loc[3, "had_html"])
-    assert prep.loc[4, "language"] == "fr" and prep.loc[5, "language"] == "de" and prep.loc[6, "language"] == "other"
+    assert prep.loc[4, "language"] == "fr" and prep.loc[5, "language"] == "de" and prep.loc[6, "language"] == "zh"
     short = S.prepare_texts(["Sehr gut", "Muy bueno", "Love it", "No good", "Not bad at all", "de facto the best"])
     assert short["language"].tolist() == ["de", "es", "en", "en", "en", "en"]
 

@@ -38,13 +38,15 @@ def test_cli_rows_in_order(tmp_path, capsys):
     assert rows[2]["status"] == "empty" and rows[2]["label"] is None
     assert rows[3]["status"] == "emoji_only" and rows[3]["label"] == "positive"
     assert rows[4]["label"] == "negative" and "size/fit" in rows[4]["aspects"]
-    assert rows[5]["status"] == "other_language" and rows[5]["language"] == "fr" and rows[5]["label"] is None
+    assert rows[5]["status"] == "ok" and rows[5]["language"] == "fr" and rows[5]["label"] == "negative"
+    # one French review: the multilingual model reads the whole file (one space, and the better on English too)
+    assert rows[5]["encoder"] == rows[0]["encoder"] == "multilingual-e5" and rows[0]["language"] == "en"
     assert rows[6]["truncated"] is True and rows[6]["label"] == "positive"
     for r in rows:
         assert r["score"] is None or -1 <= r["score"] <= 1
     assert {p["product_id"] for p in doc["products"]} == {"P1", "P2", "P3"}
     assert [a["aspect"] for a in doc["aspects"]] and doc["comparison"]["trained"] is False
-    assert doc["counts"]["not_scored"] == 2 and any("another language" in n for n in doc["notes"])
+    assert doc["counts"]["not_scored"] == 1 and not any("another language" in n for n in doc["notes"])
 
 
 def test_cli_text_col_and_no_ids(tmp_path, capsys):
