@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from ecom_models import vision_dupes as _dupes
+from ecom_models import vision_taxonomy as _taxonomy
 from ecom_models.errors import InputError
 
 MODEL_DIR = Path(__file__).resolve().parents[1] / "data" / "models" / "efficientnet_lite0"
@@ -59,91 +60,11 @@ MAX_ZIP_FILES = 5_000
 MAX_ZIP_TOTAL_BYTES = 1_500 * 1024 * 1024
 MAX_ZIP_RATIO = 200  # unpacked / packed size of one member; images hardly compress
 
-TAXONOMY = ["apparel", "shoes", "bags", "watches & jewellery", "electronics", "home & furniture",
-            "kitchen", "toys", "beauty", "sports", "other"]
-
-# ImageNet class names (exactly as in imagenet_classes.txt) that point to each coarse category.
-TAXONOMY_CLASSES: dict[str, list[str]] = {
-    "apparel": [
-        "abaya", "academic gown", "apron", "bikini", "bow tie", "bolo tie", "brassiere", "cardigan", "cloak",
-        "fur coat", "gown", "hoopskirt", "jean", "jersey", "kimono", "lab coat", "maillot", "maillot tank suit",
-        "military uniform", "miniskirt", "overskirt", "pajama", "poncho", "sarong", "stole", "suit", "sweatshirt",
-        "swimming trunks", "trench coat", "vestment", "Windsor tie", "sock", "mitten", "cowboy hat", "sombrero",
-        "bonnet", "ski mask", "feather boa", "handkerchief", "mortarboard", "bulletproof vest", "wool", "velvet",
-    ],
-    "shoes": ["clog", "cowboy boot", "Loafer", "running shoe", "sandal", "shoe shop"],
-    "bags": ["backpack", "mailbag", "purse", "wallet", "plastic bag", "pencil box"],
-    "watches & jewellery": ["digital watch", "stopwatch", "necklace", "chain", "magnetic compass", "buckle", "hook"],
-    "electronics": [
-        "cellular telephone", "CD player", "cassette player", "desktop computer", "dial telephone",
-        "hand-held computer", "hard disc", "home theater", "iPod", "joystick", "laptop", "loudspeaker", "microphone",
-        "modem", "monitor", "mouse", "notebook", "Polaroid camera", "printer", "projector", "radio", "reflex camera",
-        "remote control", "screen", "television", "tape player", "computer keyboard", "space bar",
-        "typewriter keyboard", "switch", "oscilloscope", "lens cap", "cassette", "power drill", "electric fan",
-    ],
-    "home & furniture": [
-        "analog clock", "wall clock", "digital clock", "bookcase", "chiffonier", "china cabinet", "chest", "cradle",
-        "crib", "desk", "dining table", "folding chair", "four-poster", "lampshade", "table lamp", "candle",
-        "pillow", "quilt", "rocking chair", "studio couch", "vase", "wardrobe", "window shade", "shower curtain",
-        "doormat", "prayer rug", "bath towel", "toilet seat", "hamper", "birdhouse", "bucket", "broom", "vacuum",
-        "iron", "space heater", "radiator", "ashcan", "fire screen", "mosquito net", "throne", "chime", "hourglass",
-        "medicine chest", "washbasin", "bathtub", "tub", "plunger", "paper towel", "toilet tissue",
-        "Christmas stocking", "umbrella", "theater curtain", "shoji", "window screen", "entertainment center",
-        "washer", "sewing machine", "safe", "padlock", "hammer", "screwdriver", "shovel", "pot", "envelope",
-        "barrel", "spotlight", "torch",
-    ],
-    "kitchen": [
-        "caldron", "coffee mug", "coffeepot", "cocktail shaker", "corkscrew", "Crock Pot", "cleaver", "cup",
-        "dishwasher", "Dutch oven", "espresso maker", "frying pan", "goblet", "ladle", "measuring cup", "microwave",
-        "mixing bowl", "pitcher", "plate", "plate rack", "refrigerator", "rotisserie", "saltshaker", "soup bowl",
-        "spatula", "stove", "strainer", "teapot", "toaster", "tray", "waffle iron", "water bottle", "water jug",
-        "whiskey jug", "wine bottle", "wok", "wooden spoon", "can opener", "beer glass", "beer bottle", "pop bottle",
-        "milk can", "beaker", "dishrag", "hot pot", "espresso", "letter opener", "mortar", "bottlecap", "carton",
-    ],
-    "toys": [
-        "teddy", "toyshop", "jigsaw puzzle", "piggy bank", "pinwheel", "balloon", "tricycle", "carousel",
-        "comic book", "crossword puzzle", "jack-o'-lantern", "go-kart", "maraca", "rubber eraser", "parachute",
-    ],
-    "beauty": [
-        "face powder", "hair spray", "lipstick", "lotion", "perfume", "sunscreen", "hair slide", "hand blower",
-        "shower cap", "wig", "soap dispenser", "pill bottle", "Band Aid", "swab", "nipple",
-    ],
-    "sports": [
-        "balance beam", "barbell", "baseball", "basketball", "croquet ball", "dumbbell", "football helmet",
-        "golf ball", "horizontal bar", "knee pad", "mountain bike", "bicycle-built-for-two", "parallel bars",
-        "ping-pong ball", "punching bag", "racket", "rugby ball", "ski", "soccer ball", "tennis ball",
-        "volleyball", "crash helmet", "snorkel", "paddle", "mountain tent", "sleeping bag", "puck", "pool table",
-        "bow", "canoe", "unicycle", "binoculars",
-    ],
-}
-
-# Words in a merchant's category name -> the coarse category it corresponds to.
-_CATEGORY_WORDS = [
-    ("watches & jewellery", ("watch", "jewel", "jewelry", "ring", "necklace", "bracelet", "earring")),
-    ("shoes", ("shoe", "footwear", "boot", "sneaker", "sandal", "trainer")),
-    ("bags", ("bag", "luggage", "wallet", "backpack", "purse")),
-    ("apparel", ("apparel", "cloth", "fashion", "wear", "shirt", "dress", "garment", "textile")),
-    ("electronics", ("electronic", "tech", "gadget", "computer", "phone", "audio", "camera")),
-    ("kitchen", ("kitchen", "cook", "dining", "tableware", "cutlery")),
-    ("home & furniture", ("home", "furniture", "decor", "living", "garden", "bed", "bath", "household")),
-    ("toys", ("toy", "game", "kid", "child", "baby", "puzzle")),
-    ("beauty", ("beauty", "cosmetic", "makeup", "skin", "hair", "fragrance", "perfume", "personal care")),
-    ("sports", ("sport", "fitness", "outdoor", "gym", "yoga", "cycling")),
-]
-
-
-def taxonomy_of(category) -> str | None:
-    """The coarse category a merchant's category name corresponds to, or None."""
-    if category is None or (isinstance(category, float) and math.isnan(category)) or category is pd.NA:
-        return None
-    text = " ".join(str(category).strip().lower().split()).replace(" and ", " & ")
-    for name in TAXONOMY:
-        if text == name or text == name.replace(" & ", " and "):
-            return name
-    for name, words in _CATEGORY_WORDS:
-        if any(w in text for w in words):
-            return name
-    return None
+# Coarse categories, the ImageNet classes behind each, merchant category names: vision_taxonomy.
+TAXONOMY_CLASSES = _taxonomy.TAXONOMY_CLASSES
+TAXONOMY = _taxonomy.TAXONOMY
+taxonomy_of = _taxonomy.taxonomy_of
+TOO_SMALL = _taxonomy.TOO_SMALL
 
 
 # -- reading images safely ---------------------------------------------------------------------
@@ -507,16 +428,34 @@ def embed(images: list, batch_size: int = 16) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(probs).astype(np.float32), emb
 
 
-def coarse_categories(probs: np.ndarray, min_mass: float = 0.10) -> tuple[list[str], np.ndarray]:
+def coarse_categories(probs: np.ndarray, min_mass: float = 0.10, embeddings: np.ndarray | None = None,
+                      longest_side=None) -> tuple[list[str], np.ndarray]:
     """Coarse category per image: the product group with the most ImageNet probability mass.
 
-    Returns (category names, mass of the chosen group). 'other' when no product group reaches min_mass.
+    With `embeddings`, a photo close to the bundled grocery reference photos counts as groceries
+    (ImageNet reads yoghurt tubs as sunscreen); with `longest_side`, photos below
+    MIN_SIDE_FOR_CATEGORY pixels are TOO_SMALL rather than a guess.
+    Returns (category names, confidence: mass of the chosen group, or the grocery similarity).
+    'other' when no product group reaches min_mass.
     """
     mass = probs @ taxonomy_matrix()
     product_groups = mass[:, :-1]
-    best = product_groups.argmax(axis=1)
+    # A category made of many ImageNet classes collects the thin spread of an unsure prediction
+    # (home & kitchen has over 100 classes, eyewear 3): compare masses per sqrt(number of classes).
+    best = (product_groups / np.sqrt(np.maximum(taxonomy_matrix().sum(axis=0)[:-1], 1.0))).argmax(axis=1)
     best_mass = product_groups[np.arange(len(best)), best]
     names = [TAXONOMY[b] if m >= min_mass else "other" for b, m in zip(best, best_mass)]
+    if embeddings is not None and len(embeddings):
+        near = _taxonomy.grocery_similarity(embeddings)
+        if near is not None:
+            grocery = near >= _taxonomy.GROCERY_MIN_SIMILARITY
+            names = [_taxonomy.GROCERIES if g else n for n, g in zip(names, grocery)]
+            best_mass = np.where(grocery, np.maximum(best_mass, mass[:, TAXONOMY.index(_taxonomy.GROCERIES)]),
+                                 best_mass)
+    if longest_side is not None:
+        small = np.asarray(longest_side) < _taxonomy.MIN_SIDE_FOR_CATEGORY
+        names = [TOO_SMALL if s else n for n, s in zip(names, small)]
+        best_mass = np.where(small, 0.0, best_mass)
     return names, best_mass
 
 
@@ -1029,7 +968,8 @@ def analyse(source, products: pd.DataFrame | None = None, rules: QualityRules | 
         product_ids = products["product_id"].astype(str).tolist()
         if "category" in products:
             listed = dict(zip(products["product_id"].astype(str), products["category"]))
-    coarse, coarse_mass = coarse_categories(probs)
+    coarse, coarse_mass = coarse_categories(probs, embeddings=emb,
+                                            longest_side=[max(r["width"], r["height"]) for r in records])
     table = pd.DataFrame({"file": names})
     table["product_id"] = [product_id_from_file(f, product_ids) for f in names]
     table["listed_category"] = [listed.get(p) if listed.get(p) is not None and not pd.isna(listed.get(p)) else None

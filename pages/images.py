@@ -317,7 +317,8 @@ with tabs[1]:
 # -- 3. categories -------------------------------------------------------------------------------------------------
 with tabs[2]:
     st.header("Categories")
-    st.caption("The bundled model knows 1,000 everyday objects (ImageNet). We group them into 10 shop categories. "
+    st.caption("The bundled model knows 1,000 everyday objects (ImageNet). We group them into 12 shop categories "
+               "(photos under 48 px are too small to tell). "
                "When your products carry a category, a small neural network learns **your** categories from the "
                "photos and is tested on products it never saw.")
     ev = analysis.categories

@@ -172,8 +172,10 @@ def test_taxonomy_mapping_covers_every_named_class():
 
 
 def test_taxonomy_of_merchant_category_names():
-    assert vision.taxonomy_of("Watches & Jewellery") == "watches & jewellery"
-    assert vision.taxonomy_of("home") == "home & furniture"
+    assert vision.taxonomy_of("Watches & Jewellery") == "jewellery & watches"
+    assert vision.taxonomy_of("home") == "home & kitchen" and vision.taxonomy_of("Kitchen") == "home & kitchen"
+    assert vision.taxonomy_of("Sunglasses") == "eyewear" and vision.taxonomy_of("Dairy") == "groceries & food"
+    assert vision.taxonomy_of("Belts") == "accessories" and vision.taxonomy_of("Fragrance") == "beauty"
     assert vision.taxonomy_of("Footwear") == "shoes"
     assert vision.taxonomy_of("Handbags") == "bags"
     assert vision.taxonomy_of(None) is None and vision.taxonomy_of("zzz") is None
