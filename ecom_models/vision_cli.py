@@ -9,7 +9,9 @@ JSON document (see docs/vision.md):
   quality {width, height, longest_side, aspect_ratio, sharpness, brightness, contrast,
   white_background, file_mb}, quality_flags [problem names], passes_quality,
   duplicate_group (-1 when none), neighbours [{file, product_id, similarity}], note.
-- duplicate_groups: list of groups, each a list of file names.
+- duplicate_groups: list of groups of copies of one photo, each a list of file names (no file in two groups).
+- duplicate_pairs: the verified pairs inside those groups with their evidence; same_product and
+  looks_alike: weaker relations between different photos (see docs/vision.md).
 - refused: [{file, problem}] files that could not be read; converted: [{file, note}].
 - categories: held-out accuracy of the category model vs baselines (or null).
 - rules, threshold, counts, seconds.
@@ -29,8 +31,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", help="a folder of photos, a zip of photos, or one photo (JPEG, PNG, WebP)")
     parser.add_argument("--products", help="optional products file (CSV/XLSX) with product_id and category columns; "
                                            "a products.csv inside the photo folder is used when this is not given")
-    parser.add_argument("--threshold", type=float, default=0.97,
-                        help="similarity (0-1) at which two photos count as duplicates (default 0.97)")
+    parser.add_argument("--threshold", type=float, default=0.90,
+                        help="model similarity (0-1) at which two *different* photos count as 'same product, "
+                             "different photo' (default 0.90). Copies of one photo (duplicate_groups) are decided "
+                             "by a pixel check and do not depend on it")
     parser.add_argument("--neighbours", type=int, default=3, help="similar photos listed per photo (default 3)")
     parser.add_argument("--no-categories", action="store_true", help="skip learning the products file's categories")
     parser.add_argument("--embeddings", metavar="FILE.npy",
@@ -63,7 +67,7 @@ def run(args: argparse.Namespace) -> dict:
     from ecom_models.vision import QualityRules, analyse, nearest
 
     if not 0 < args.threshold <= 1:
-        raise InputError("the duplicate threshold must be between 0 and 1.", fix="use e.g. --threshold 0.97.")
+        raise InputError("the duplicate threshold must be between 0 and 1.", fix="use e.g. --threshold 0.90.")
     rules = QualityRules(**{name: getattr(args, f"rule_{name}") for name in QualityRules().as_dict()})
     products_path = args.products
     if not products_path and Path(args.source).is_dir():  # a products file next to the photos is used too
@@ -119,6 +123,9 @@ def run(args: argparse.Namespace) -> dict:
     return {
         "images": rows,
         "duplicate_groups": analysis.duplicate_groups,
+        "duplicate_pairs": analysis.duplicate_pairs,
+        "same_product": analysis.same_product,
+        "looks_alike": analysis.looks_alike,
         "refused": [{"file": p.file, "problem": p.problem} for p in analysis.problems if p.refused],
         "converted": [{"file": p.file, "note": p.problem} for p in analysis.problems if not p.refused],
         "categories": categories,

@@ -58,13 +58,15 @@ class Thresholds:
     candidate_colour: float = 0.20  # 4 x 4 gain-normalised colour difference allowed for a candidate
     candidate_aspect: float = 0.35  # |log(aspect ratio of box A / box B)| allowed
     candidate_embedding: float = 0.35  # model similarity needed (tiny re-compressed copies score as low as 0.4)
-    grey: float = 0.92  # aligned 24 x 24 grey NCC
-    detail: float = 0.70  # worst of 4 x 4 regions: RMS difference of the standardised grey images
-    colour: float = 0.08  # worst of 4 x 4 regions: chromaticity difference
+    grey: float = 0.88  # aligned grey NCC (24 x 24, or the smaller photo's resolution)
+    detail: float = 0.75  # worst of 4 x 4 regions: RMS difference of the standardised grey images
+    colour: float = 0.10  # worst of 4 x 4 regions: chromaticity difference
+    tone: float = 0.15  # worst region: colour relative to the box's mean brightness
     embedding: float = 0.50
     small_side: int = 120
     grey_small: float = 0.85
-    tone_small: float = 0.14  # worst region, colour relative to the box's brightness
+    colour_small: float = 0.10
+    tone_small: float = 0.14
     embedding_small: float = 0.0
     framing: float = 0.12
     same_product_embedding: float = 0.90  # different photos this close in the model are likely one product
@@ -248,19 +250,20 @@ class PairEvidence:
     same_photo: bool
 
 
-def _refine(src: np.ndarray, ref_n: np.ndarray, window: np.ndarray, step: float = 0.015) -> tuple[np.ndarray, float]:
+def _refine(src: np.ndarray, ref_n: np.ndarray, window: np.ndarray, step: float = 0.015,
+            side: int = CMP_SIDE) -> tuple[np.ndarray, float]:
     """Coordinate search around a window: each side moved by +-1 and +-2 steps, twice."""
     best_w = window.copy()
-    best_s = float((_norm(_sample(src, best_w[None], CMP_SIDE)) @ ref_n.T)[0, 0])
+    best_s = float((_norm(_sample(src, best_w[None], side)) @ ref_n.T)[0, 0])
     for _ in range(2):
         trials = []
-        for side in range(4):
+        for edge in range(4):
             for d in (-2, -1, 1, 2):
                 w = best_w.copy()
-                w[side] += d * step
+                w[edge] += d * step
                 trials.append(w)
         trials = np.clip(np.array(trials, dtype=np.float32), 0.0, 1.0)
-        scores = (_norm(_sample(src, trials, CMP_SIDE)) @ ref_n.T)[:, 0]
+        scores = (_norm(_sample(src, trials, side)) @ ref_n.T)[:, 0]
         k = int(scores.argmax())
         if scores[k] <= best_s:
             break
@@ -282,16 +285,19 @@ def verify(a: Fingerprint, b: Fingerprint, embedding: float, t: Thresholds = DEF
     same shoe in another colour, differs in a few regions only)."""
     ga, gb = a.grey.astype(np.float32), b.grey.astype(np.float32)
     full = np.array([[0, 0, 1, 1]], dtype=np.float32)
+    # Compare at (about) the smaller photo's own resolution: a copy shrunk to 30 px has no detail
+    # finer than that, and comparing its blur with the original's sharp edges would fail it.
+    cmp = int(np.clip(min(a.box_side, b.box_side) // 2, 8, CMP_SIDE))
     best = None
     for src, dst in ((ga, gb), (gb, ga)):
-        ref_n = _norm(_sample(dst, full, CMP_SIDE))
-        score = (_norm(_sample(src, _WINDOWS, CMP_SIDE)) @ ref_n.T)[:, 0]
+        ref_n = _norm(_sample(dst, full, cmp))
+        score = (_norm(_sample(src, _WINDOWS, cmp)) @ ref_n.T)[:, 0]
         k = int(score.argmax())
         if best is None or score[k] > best[0]:
             best = (float(score[k]), src is ga, _WINDOWS[k], ref_n)
     _, a_trimmed, window, ref_n = best
     src, dst = (ga, gb) if a_trimmed else (gb, ga)
-    window, grey = _refine(src, ref_n, window)
+    window, grey = _refine(src, ref_n, window, side=cmp)
     side = FINE_SIDE
     win = _sample(src, window[None], side)[0]
     ref = _sample(dst, full, side)[0]
@@ -321,10 +327,12 @@ def verify(a: Fingerprint, b: Fingerprint, embedding: float, t: Thresholds = DEF
         same = False
     elif small:
         # Thumbnails carry too little detail to compare regions: shape and colour decide.
-        same = grey >= t.grey_small and tone <= t.tone_small and embedding >= t.embedding_small
+        same = (grey >= t.grey_small and colour <= t.colour_small and tone <= t.tone_small
+                and embedding >= t.embedding_small)
     else:
         # The second-worst region for colour: one region at the edge of a crop may differ.
-        same = grey >= t.grey and detail <= t.detail and colour <= t.colour and embedding >= t.embedding
+        same = (grey >= t.grey and detail <= t.detail and colour <= t.colour and tone <= t.tone
+                and embedding >= t.embedding)
     return PairEvidence(grey=round(grey, 4), detail=round(detail, 4), colour=round(colour, 4), colour2=round(colour2, 4), tone=round(tone, 4), framing=round(framing, 4),
                         embedding=round(float(embedding), 4), small=small, same_photo=bool(same))
 
