@@ -71,15 +71,29 @@ def main() -> None:
         demo_images()
         levers["images"] = V.lever_images(str(default_folder(store.seed)), store.products, store.orders)
     levers["abtest"] = V.lever_abtest(store.experiment, store.orders, store.traffic)
-    print("\nlever               seconds   per month     90% interval            evidence")
+    revenue = V.store_figures(store.orders)["monthly_net_revenue"]
+    print(f"net revenue per month: {V.fmt_money(revenue)}")
+    print("\nlever               seconds   per month  share     90% interval            evidence")
     for m, lv in levers.items():
         e = lv.estimate
         if e is None:
             print(f"{m:<18} {lv.seconds:7.1f}   not computed: {lv.problem}")
             continue
-        print(f"{m:<18} {lv.seconds:7.1f}   {V.fmt_money(e.monthly_value, e.currency):>9}   "
+        print(f"{m:<18} {lv.seconds:7.1f}   {V.fmt_money(e.monthly_value, e.currency):>9}  {e.monthly_value / revenue:6.2%}   "
               f"{V.fmt_money(e.monthly_low, e.currency):>8} to {V.fmt_money(e.monthly_high, e.currency):<8}   "
               f"{e.evidence_kind}: {e.evidence[:90]}")
+    print(f"first visit, all levers one after the other: {sum(lv.seconds for lv in levers.values()):.1f} s")
+    risk = levers.get("risk")
+    if risk is not None and risk.estimate is not None:
+        from ecom_models.anomaly import score_orders
+
+        ranked = score_orders(store.orders).orders
+        days = (ranked["order_date"].max() - ranked["order_date"].min()).total_seconds() / 86400 + 1
+        queue = ranked[ranked["rank"] <= 5 * days]
+        truth = queue.loc[queue["order_id"].isin(set(store.truth["fraud_order_ids"])), "order_value"].sum() / days * 30.44
+        e = risk.estimate
+        print(f"risk: planted fraud among the 5 riskiest a day {V.fmt_money(truth)} a month; row {V.fmt_money(e.monthly_low)} "
+              f"to {V.fmt_money(e.monthly_high)}: {'inside' if e.monthly_low <= truth <= e.monthly_high else 'OUTSIDE'}")
 
     ab = levers["abtest"]
     if ab.estimate is not None:
@@ -92,7 +106,7 @@ def main() -> None:
 
     costs = V.CostInputs(monthly_cost=2000, setup_cost=15000, gross_margin=0.4)
     t0 = time.perf_counter()
-    s = V.summarise(levers, {}, None, costs)
+    s = V.summarise(levers, {}, None, costs, monthly_net_revenue=revenue)
     t_sum = time.perf_counter() - t0
     t0 = time.perf_counter()
     V.simulate(s.rows, costs, n=200_000)
@@ -105,8 +119,11 @@ def main() -> None:
     t_pdf = time.perf_counter() - t0
     csv = RP.report_csv(s)
     c = s.currency
-    print(f"\ntotal per month {V.fmt_money(s.monthly.mid, c)} (90%: {V.fmt_money(s.monthly.low, c)} to "
-          f"{V.fmt_money(s.monthly.high, c)}), per year {V.fmt_money(s.yearly.mid, c)}")
+    for name, iv in (("shown by your data", s.measured), ("if the assumptions hold", s.assumed), ("both together", s.monthly)):
+        print(f"{name}: {V.fmt_money(iv.mid, c)} a month ({iv.mid / revenue:.1%} of net revenue; 90%: "
+              f"{V.fmt_money(iv.low, c)} to {V.fmt_money(iv.high, c)})")
+    for flag in s.flags:
+        print("flag:", flag)
     print(f"with {V.fmt_money(costs.monthly_cost, c)}/month and {V.fmt_money(costs.setup_cost, c)} setup, 40% margin: "
           f"first-year net {V.fmt_money(s.first_year_net.mid, c)}, ROI {V.fmt_figure(s.roi_first_year, 'ratio')}, "
           f"payback {V.fmt_figure(s.payback_months, 'months')}, chance it pays off {s.chance_positive:.0%}")

@@ -760,15 +760,23 @@ def lever_forecasting(orders, fast: bool = False, result=None) -> Lever:
     return _run("forecasting", work)
 
 
-def lever_risk(orders, labels: dict | None = None, result=None, capacity_per_day: float = 5.0, seed: int = 0) -> Lever:
+def lever_risk(orders, labels: dict | None = None, result=None, capacity_per_day: float = 5.0, seed: int = 0,
+               catch=None) -> Lever:
     """`result`: the store's scores already computed (e.g. by the Risk page), to place the
-    merchant's decided orders in or out of the review queue without scoring twice."""
+    merchant's decided orders in or out of the review queue without scoring twice; `catch`: the
+    detector's test on synthetic fraud already run (CatchEvidence), read at this capacity."""
 
     def work():
         from ecom_models.anomaly_inject import risk_evidence
 
         _need(orders, "orders", "upload your orders on the Data page.")
-        evidence = risk_evidence(orders, capacity_per_day, labels=labels or None, result=result, seed=seed)
+        if catch is not None:
+            from ecom_models.anomaly_inject import at_capacity
+
+            found = at_capacity(catch, capacity_per_day)
+        else:
+            found = None
+        evidence = risk_evidence(orders, capacity_per_day, labels=labels or None, result=result, seed=seed, catch=found)
         return priced("risk", "risk_value", dict(evidence=evidence))
 
     return _run("risk", work)

@@ -138,6 +138,33 @@ def day_chart(alerts: pd.DataFrame, metric: str, segment: str) -> go.Figure:
     return fig
 
 
+@st.cache_resource(show_spinner="Testing the detector on synthetic fraud in a copy of your orders…", max_entries=4)
+def catch_evidence(key: str, _orders: pd.DataFrame):
+    """How much synthetic fraud the review queue catches on these orders (shared with the
+    Business value page; any review capacity is read off the same scored copy)."""
+    from ecom_models.anomaly_inject import measure_catch
+
+    return measure_catch(_orders, 5.0)
+
+
+def loss_prevented(key: str, orders: pd.DataFrame, result: A.RiskResult, capacity: float, loss_share: float,
+                   labels: dict | None, capacities=(1, 2, 3, 5, 8, 10, 15, 20, 30, 40, 50)):
+    """The Business value page's risk row at this capacity, and the same by capacity (curve):
+    a published base rate of fraud (updated by the decisions) x the share of synthetic fraud the
+    queue catches on these orders (ecom_models.valuation.risk_value)."""
+    from ecom_models.anomaly_inject import at_capacity, risk_evidence
+    from ecom_models.valuation import risk_value
+
+    catch = at_capacity(catch_evidence(key, orders), capacity)
+    ev = risk_evidence(orders, capacity, labels=labels or None, result=result, catch=catch)
+    est = risk_value(ev, loss_share=loss_share, capacity_per_day=capacity)
+    rows = []
+    for c in capacities:
+        e = risk_value(ev, loss_share=loss_share, capacity_per_day=c)
+        rows.append({"capacity": c, "monthly": e.monthly_value, "low": e.monthly_low, "high": e.monthly_high})
+    return est, pd.DataFrame(rows)
+
+
 def capacity_curve(result: A.RiskResult, loss_share: float, labels: dict | None = None,
                    capacities=(1, 2, 3, 5, 8, 10, 15, 20, 30, 40, 50)) -> pd.DataFrame:
     """Loss prevented per month (with its range) by review capacity."""

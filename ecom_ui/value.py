@@ -53,14 +53,22 @@ def _compute(model: str, key: str, _orders, _other=None, _third=None, _labels=No
         return V.lever_forecasting(_orders, result=_kept("forecasting", key.split("|")[0], _orders))
     if model == "risk":
         result = None
-        try:  # the Risk page's kept scores (results store), computed once for both pages
-            from ecom_models.pipelines import risk_scores
-            from ecom_ui.common import results
+        if _labels:  # decisions are placed in or out of the review queue with the store's own scores
+            try:  # the Risk page's kept scores (results store), computed once for both pages
+                from ecom_models.pipelines import risk_scores
+                from ecom_ui.common import results
 
-            result = risk_scores(results(), key.split("|")[0], _orders)
+                result = risk_scores(results(), key.split("|")[0], _orders)
+            except Exception:
+                result = None
+        catch = None
+        try:  # one test of the detector per dataset, shared with the Risk page
+            from ecom_ui.risk import catch_evidence
+
+            catch = catch_evidence(key.split("|")[0], _orders)
         except Exception:
-            result = None
-        return V.lever_risk(_orders, labels=_labels, result=result)
+            catch = None
+        return V.lever_risk(_orders, labels=_labels, result=result, catch=catch)
     if model == "abtest":
         return V.lever_abtest(_other, _orders, _third)
     if model == "reviews":

@@ -18,7 +18,6 @@ from ecom_ui.common import (
     money,
     number,
     page_header,
-    pct,
     require_data,
     workspace,
 )
@@ -312,20 +311,20 @@ with tab_money:
     if {k: saved.get(k) for k in chosen} != chosen:  # remembered for the Business value page
         workspace().put("risk.assumptions", "default", chosen)
     mv = A.money_view(result, capacity, loss_share=loss_share, labels=labels)
+    # the same figure as the Business value page's risk row (ecom_models.valuation.risk_value)
+    est, curve = R.loss_prevented(data.key, data.df, result, capacity, loss_share, labels)
     k1, k2, k3 = st.columns(3)
     k1.metric("Value at risk among flagged orders", money(mv.value_at_risk, currency),
               help="Total value of the orders flagged in the Risky orders tab.")
     k2.metric("Orders reviewed per month", number(capacity * 30.44),
               help="Your review capacity over an average month, riskiest orders first.")
-    k3.metric("Loss prevented per month (estimate)", money(mv.monthly_loss_prevented, currency),
-              help=f"Range {money(mv.monthly_low, currency)} to {money(mv.monthly_high, currency)}. Value of the "
-                   "reviewed orders you marked as fraud, plus the value of the reviewed orders without a decision × "
-                   "the share of fraud expected among them, × the share of value lost.")
-    st.caption(f"Average chance of fraud among reviewed orders without a decision: {pct(mv.precision, 1)}, from "
-               f"{mv.precision_source}. {mv.labelled_orders:,} of the {mv.reviewed_orders:,} orders reviewed over "
-               f"{mv.days:.0f} days carry a decision. Only orders stopped before shipping count; fraud the review "
-               "misses is not included.")
-    curve = R.capacity_curve(result, loss_share, labels)
+    k3.metric("Loss prevented per month (estimate)", money(est.monthly_value, currency),
+              help=f"90% range {money(est.monthly_low, currency)} to {money(est.monthly_high, currency)}. A published "
+                   "base rate of fraud (updated by your decisions) × the share of synthetic fraud that your review "
+                   "queue catches on your own orders × order value × the share of value lost. The same figure as the "
+                   "Business value page.")
+    st.caption(f"Evidence: {est.evidence}. {est.note} {mv.labelled_orders:,} of the {mv.reviewed_orders:,} orders "
+               f"reviewed over {mv.days:.0f} days carry a decision.")
     fig = go.Figure([
         go.Scatter(x=curve["capacity"], y=curve["high"], mode="lines", line=dict(width=0), showlegend=False,
                    hoverinfo="skip"),
@@ -338,10 +337,6 @@ with tab_money:
     fig.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="Orders reviewed per day",
                       yaxis_title=f"Loss prevented per month ({currency})", legend=dict(orientation="h", y=1.1))
     st.plotly_chart(fig, width="stretch")
-    if mv.precision_source.startswith("your decisions"):
-        st.caption("The chance of fraud falls with the risk score, as learnt from your decisions, so each extra "
-                   "review adds less. The range runs from the fraud you confirmed alone to a generous case where "
-                   "unreviewed orders are as often fraud as the lowest-ranked orders you reviewed.")
-    else:
-        st.caption("Without review decisions the same share of fraud is assumed at every capacity. In practice it "
-                   "falls as you review deeper down the list, so the right end of the curve is optimistic.")
+    st.caption("Each extra review catches less: the curve reads the share of synthetic fraud caught at each "
+               "capacity off the same test of the detector on your orders. Without decisions the range is wide "
+               "(the base rate of fraud is a published prior); mark reviewed orders to narrow it.")
