@@ -377,9 +377,9 @@ def recommendations_value(gain: dict[str, float] | None = None, *, monthly_order
         rng = np.random.default_rng(seed)
         n = 4000
         scaled = {}
-        for k in ("store_conversion", "widget_share", "widget_ctr", "click_to_order"):
-            p = prior("recommendations", k)
-            scaled[k] = _draws(rng, n, a[k], p.low * a[k] / p.value, min(p.high * a[k] / p.value, 1.0))
+        for key in ("store_conversion", "widget_share", "widget_ctr", "click_to_order"):
+            p = prior("recommendations", key)
+            scaled[key] = _draws(rng, n, a[key], p.low * a[key] / p.value, min(p.high * a[key] / p.value, 1.0))
         sd = (g["high"] - g["low"]) / (2 * 1.96) if math.isfinite(g["high"]) and math.isfinite(g["low"]) else 0.0
         gains = np.maximum(g["gain"] + sd * rng.standard_normal(n), 0.0)
         transfer = transfer_draws(rng, n, a["online_share"], on_hi)

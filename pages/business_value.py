@@ -109,18 +109,18 @@ counted = [r for r in summary.rows if r.counted]
 st.subheader("The business case")
 c1, c2, c3, c4 = st.columns(4)
 with c1.container(border=True):
-    st.metric("Shown by your data", money(summary.measured.mid, cur) + " / month",
+    st.metric("Shown by your data", money(summary.measured.mid, cur),
               help="Rows resting on your own data: an A/B test on your store, a backtest on held-out days of your "
                    "history, or the orders you marked. Before your margin and costs.")
-    st.caption(f"90% range {money(summary.measured.low, cur)} to {money(summary.measured.high, cur)} · "
+    st.caption(f"a month · 90% range {money(summary.measured.low, cur)} to {money(summary.measured.high, cur)} · "
                f"{RP.fmt_share(summary.share(summary.measured.mid))} of your net revenue")
 with c2.container(border=True):
-    st.metric("If the assumptions hold", money(summary.assumed.mid, cur) + " / month",
+    st.metric("If the assumptions hold", money(summary.assumed.mid, cur),
               help="Rows resting on an offline metric mapped through a published prior, or mostly on an assumption. "
                    "Confirm the largest ones with an A/B test before counting on them.")
-    st.caption(f"90% range {money(summary.assumed.low, cur)} to {money(summary.assumed.high, cur)} · "
+    st.caption(f"a month · 90% range {money(summary.assumed.low, cur)} to {money(summary.assumed.high, cur)} · "
                f"{RP.fmt_share(summary.share(summary.assumed.mid))} of your net revenue")
-c3.metric("Your net revenue", money(summary.monthly_net_revenue, cur) + " / month",
+c3.metric("Your net revenue per month", money(summary.monthly_net_revenue, cur),
           help="Sales minus cancellations and returns, per month of your order history. Every share of revenue on "
                "this page is of this figure.")
 c3.caption("Every row says what share of it it claims.")

@@ -84,9 +84,9 @@ def test_page_shows_the_reports_figures(stubbed):
     expected = V.summarise(stubbed, {}, None, CostInputs(), monthly_net_revenue=_revenue())
     head = {label: value for label, value, _ in RP.headline(expected)}
     # two totals side by side: backtest 2000 + measured 3000 / offline 5000
-    assert _metric(at, "Shown by your data") == head["Shown by your data, per month"] + " / month" == "$5,000 / month"
-    assert _metric(at, "If the assumptions hold") == head["If the assumptions hold, per month"] + " / month" == "$5,000 / month"
-    assert _metric(at, "Your net revenue") == V.fmt_money(_revenue()) + " / month"
+    assert _metric(at, "Shown by your data") == head["Shown by your data, per month"] == "$5,000"
+    assert _metric(at, "If the assumptions hold") == head["If the assumptions hold, per month"] == "$5,000"
+    assert _metric(at, "Your net revenue per month") == V.fmt_money(_revenue())
     assert _metric(at, "Net gain in the first year") == head["Net gain in the first year"]
     assert _metric(at, "Models counted") == "3 of 6"
     assert _metric(at, "First-year ROI") == head["Return on investment, first year"] == "–"  # no costs yet
@@ -135,18 +135,18 @@ def test_edits_costs_and_ab_link_are_saved_and_survive_a_reload(stubbed):
     save.click()
     at.run()
     assert not at.exception, at.exception
-    assert _metric(at, "If the assumptions hold") == "$10.0k / month"
+    assert _metric(at, "If the assumptions hold") == "$10.0k"
     # the A/B test measured the recommendations: the offline row stops counting
     at.selectbox[0].select("recommendations")
     at.run()
     assert not at.exception, at.exception
-    assert _metric(at, "If the assumptions hold") == "$0.00 / month"
-    assert _metric(at, "Shown by your data") == "$5,000 / month"
+    assert _metric(at, "If the assumptions hold") == "$0.00"
+    assert _metric(at, "Shown by your data") == "$5,000"
     assert _metric(at, "Models counted") == "2 of 6"
     # a new browser session (reload) keeps all of it
     again = _run()
-    assert _metric(again, "Shown by your data") == "$5,000 / month"
-    assert _metric(again, "If the assumptions hold") == "$0.00 / month"
+    assert _metric(again, "Shown by your data") == "$5,000"
+    assert _metric(again, "If the assumptions hold") == "$0.00"
     assert _metric(again, "Payback time") != "0 months"
     rows = again.dataframe[0].value
     rows = rows.data if hasattr(rows, "data") else rows
@@ -193,7 +193,7 @@ def test_numbers_set_on_a_models_own_page_carry_over(stubbed):
     ws = _workspace(os.environ["ECOM_WORKSPACE"], os.environ["ECOM_WORKSPACE_DIR"])
     ws.put("recommend.assumptions", "default", {"rate": 0.2, "visitors": 10000.0})  # set on the Recommendations page
     at = _run()
-    assert _metric(at, "If the assumptions hold") == "$10.0k / month"  # 10000 x 20% x 5
+    assert _metric(at, "If the assumptions hold") == "$10.0k"  # 10000 x 20% x 5
     assert at.number_input(key="value-recommendations-rate").value == pytest.approx(20.0)
 
 
@@ -224,7 +224,7 @@ def test_a_restart_recomputes_nothing(stubbed, monkeypatch):
     again = _run()
     after = {m.label: m.value for m in again.metric}
     assert after == before
-    assert after["Shown by your data"] == "$5,000 / month"
+    assert after["Shown by your data"] == "$5,000"
 
 
 def test_stored_levers_are_priced_again_from_their_evidence():
