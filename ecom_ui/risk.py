@@ -141,10 +141,23 @@ def day_chart(alerts: pd.DataFrame, metric: str, segment: str) -> go.Figure:
 @st.cache_resource(show_spinner="Testing the detector on synthetic fraud in a copy of your orders…", max_entries=4)
 def catch_evidence(key: str, _orders: pd.DataFrame):
     """How much synthetic fraud the review queue catches on these orders (shared with the
-    Business value page; any review capacity is read off the same scored copy)."""
-    from ecom_models.anomaly_inject import measure_catch
+    Business value page; any review capacity is read off the same scored copy). Kept in the
+    results store: a restart does not score the injected copy again."""
+    from dataclasses import asdict
 
-    return measure_catch(_orders, 5.0)
+    from ecom_models.anomaly_inject import measure_catch
+    from ecom_models.evidence import CatchEvidence
+
+    def back(doc):
+        return CatchEvidence(**doc)
+
+    try:
+        from ecom_ui.common import results
+
+        return results().get_or_compute("risk.catch", [key, 5.0, 60], lambda: measure_catch(_orders, 5.0),
+                                        to_store=asdict, from_store=back, version=1)
+    except Exception:  # a store that cannot be used only costs the measurement
+        return measure_catch(_orders, 5.0)
 
 
 def loss_prevented(key: str, orders: pd.DataFrame, result: A.RiskResult, capacity: float, loss_share: float,
