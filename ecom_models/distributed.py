@@ -268,49 +268,74 @@ def ensure_model(client, model: str) -> dict[str, str]:
 # Reviews: sentence embeddings on the workers
 # ---------------------------------------------------------------------------------------
 _ENCODERS: dict = {}
+MODEL_FOLDERS = {"minilm": "minilm", "multilingual": "multilingual_e5"}
 
 
-def _encode_partition(texts: list[str], wanted: dict[str, str], batch_size: int):
+def _driver_model(model: str):
+    """The client's own encoder object for `model`: only its tokenizer is used here, so the
+    partitions are cut on exactly the batches one process would run."""
+    if model == "minilm":
+        from ecom_models.sentiment import get_encoder
+
+        return get_encoder()
+    from ecom_models import text_encoder
+
+    return text_encoder.get_model(model)
+
+
+def _encode_partition(texts: list[str], wanted: dict[str, str], batch_size: int, model: str = "minilm"):
     _single_threaded()
-    key = _key(wanted)
+    key = (model, _key(wanted))
     encoder = _ENCODERS.get(key)
     if encoder is None:
-        from ecom_models.sentiment import Encoder
-
-        folder = _worker_model_dir("minilm", wanted)
+        folder = _worker_model_dir(MODEL_FOLDERS[model], wanted)
         if folder is None:
             raise RuntimeError("the text model is not on this worker")
-        encoder = _ENCODERS[key] = Encoder(model_dir=folder, threads=1)
-    return encoder.encode(texts, batch_size=batch_size)
+        if model == "minilm":
+            from ecom_models.sentiment import Encoder
+
+            encoder = Encoder(model_dir=folder, threads=1)
+        else:
+            from ecom_models.text_encoder import _E5Model
+
+            encoder = _E5Model(model_dir=folder, threads=1)
+        _ENCODERS[key] = encoder
+    if model == "minilm":
+        return encoder.encode(texts, batch_size=batch_size)
+    return encoder.encode(texts, batch_size=batch_size, return_truncated=True)
 
 
 class ClusterEncoder:
-    """Stands in for sentiment.Encoder: `encode` runs on the cluster's workers, in partitions.
+    """Stands in for sentiment.Encoder (model "minilm") or text_encoder's multilingual model
+    ("multilingual"): `encode` runs on the cluster's workers, in partitions.
 
-    Pass it as `encoder=` to sentiment.analyse_reviews (or encode_unique)."""
+    Pass it as `encoder=` to sentiment.analyse_reviews (or encode_unique); support uses it
+    through `support_on(client)`."""
 
-    def __init__(self, client, partitions: int | None = None, min_partition: int = 256):
+    def __init__(self, client, partitions: int | None = None, min_partition: int = 256, model: str = "minilm"):
+        if model not in MODEL_FOLDERS:
+            raise ValueError(f"unknown text model {model!r}")
         self.client = client
         self.partitions = partitions
         self.min_partition = min_partition
+        self.model = model
         self._wanted = None
 
     def encode(self, texts: list[str], batch_size: int = 64, progress=None) -> tuple[np.ndarray, np.ndarray]:
-        """sentiment.Encoder.encode, with the same batches. The bundled model is quantised
-        dynamically (int8 scales computed per batch), so an embedding depends on the texts
-        it is batched with: partitions are cut from one process's batches (texts sorted by
-        token count, `batch_size` at a time), never across them."""
+        """The local encoder's encode, with the same batches. The bundled models are quantised
+        dynamically (int8 scales computed per batch), so an embedding depends on the texts it is
+        batched with: partitions are cut from one process's batches (texts sorted by token
+        count, `batch_size` at a time), never across them."""
         from distributed import as_completed
-
-        from ecom_models.sentiment import EMBED_DIM
 
         texts = [str(t) for t in texts]
         n = len(texts)
         if n == 0:
-            return np.zeros((0, EMBED_DIM), dtype=np.float32), np.zeros(0, dtype=bool)
+            return np.zeros((0, 384), dtype=np.float32), np.zeros(0, dtype=bool)
         if self._wanted is None:
-            self._wanted = ensure_model(self.client, "minilm")
-        lengths = np.array([len(e.ids) for e in _tokenizer().encode_batch([t if t else " " for t in texts])])
+            self._wanted = ensure_model(self.client, MODEL_FOLDERS[self.model])
+        tokenizer = _driver_model(self.model)
+        lengths = np.array([len(e.ids) for e in tokenizer.tokenize(texts)])
         order = np.argsort(lengths, kind="stable")
         n_batches = -(-n // batch_size)
         parts = self.partitions or 4 * n_workers(self.client)
@@ -318,36 +343,33 @@ class ClusterEncoder:
         cuts = [b * batch_size for b in np.linspace(0, n_batches, parts + 1).astype(int)]
         bounds = [(a, min(b, n)) for a, b in zip(cuts[:-1], cuts[1:]) if min(b, n) > a]
         futures = [self.client.submit(_encode_partition, [texts[i] for i in order[a:b]], self._wanted, batch_size,
-                                      pure=False) for a, b in bounds]
+                                      self.model, pure=False) for a, b in bounds]
         where = {f.key: (a, b) for f, (a, b) in zip(futures, bounds)}
-        emb = np.zeros((n, EMBED_DIM), dtype=np.float32)
+        emb = None
         truncated = np.zeros(n, dtype=bool)
         done = 0
         for fut in as_completed(futures):
             a, b = where[fut.key]
-            emb[order[a:b]], truncated[order[a:b]] = fut.result()
+            part_emb, part_cut = fut.result()
+            if emb is None:
+                emb = np.zeros((n, part_emb.shape[1]), dtype=np.float32)
+            emb[order[a:b]], truncated[order[a:b]] = part_emb, part_cut
             done += b - a
             if progress:
-                progress(done / n, f"Reading reviews on the cluster: {done:,} of {n:,}")
+                progress(done / n, f"Reading texts on the cluster: {done:,} of {n:,}")
         return emb, truncated
 
 
-_TOKENIZER = None
+@contextmanager
+def support_on(client):
+    """Within this block, the support capability's sentence embeddings run on the cluster."""
+    from ecom_models.support import features
 
-
-def _tokenizer():
-    """The encoder's tokenizer alone (settings of sentiment.Encoder), to cut partitions on its batches."""
-    global _TOKENIZER
-    if _TOKENIZER is None:
-        from tokenizers import Tokenizer
-
-        from ecom_models.sentiment import MAX_TOKENS, MODEL_DIR
-
-        tok = Tokenizer.from_file(str(MODEL_DIR / "tokenizer.json"))
-        tok.no_padding()
-        tok.enable_truncation(max_length=MAX_TOKENS)
-        _TOKENIZER = tok
-    return _TOKENIZER
+    token = features.REMOTE_ENCODER.set(lambda model: ClusterEncoder(client, model=model))
+    try:
+        yield
+    finally:
+        features.REMOTE_ENCODER.reset(token)
 
 
 # ---------------------------------------------------------------------------------------

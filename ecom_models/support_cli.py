@@ -23,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="agent minutes per ticket (default: median handling time in the file, else 8)")
     parser.add_argument("--cost-per-hour", type=float, default=25.0, help="agent cost per hour (default 25)")
     parser.add_argument("--k", type=int, default=None, help="number of intents to find (default: chosen from the data)")
+    from ecom_models.distributed import add_argument
+
+    add_argument(parser)  # --dask-scheduler: ticket embeddings computed on a Dask cluster
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -34,8 +37,16 @@ def run(args: argparse.Namespace) -> dict:
     tickets, report = support_frame(args.tickets)
     examples = read_table(args.examples) if args.examples else None
     faq = read_table(args.faq) if args.faq else None
-    a = analyse_tickets(tickets, examples=examples, faq=faq, target_precision=args.precision, k=args.k,
-                        file=args.tickets)
+    from ecom_models import distributed
+
+    address = distributed.scheduler_address(getattr(args, "dask_scheduler", None))
+    if address:
+        with distributed.connect(address) as client, distributed.support_on(client):
+            a = analyse_tickets(tickets, examples=examples, faq=faq, target_precision=args.precision, k=args.k,
+                                file=args.tickets)
+    else:
+        a = analyse_tickets(tickets, examples=examples, faq=faq, target_precision=args.precision, k=args.k,
+                            file=args.tickets)
     d = deflection(a, minutes_per_ticket=args.minutes, cost_per_hour=args.cost_per_hour)
     t = a.tickets
     rows = [{"ticket_id": tid, "intent": intent, "confidence": float(c),

@@ -166,3 +166,32 @@ def test_images_cli_with_a_scheduler(cluster, photos, capsys):
     for key in ("duplicate_groups", "refused", "counts"):
         assert spread[key] == local[key], key
     assert [r["category"] for r in spread["images"]] == [r["category"] for r in local["images"]]
+
+
+def test_support_cli_with_a_scheduler(cluster, tmp_path, capsys):
+    from ecom_models.support import synth
+
+    address, _ = cluster
+    path = tmp_path / "tickets.csv"
+    synth.messages(240, seed=3).drop(columns=["intent"]).to_csv(path, index=False)
+    args = ["support", str(path), "--k", "8", "--json"]
+    assert main(args) == 0
+    local = json.loads(capsys.readouterr().out)
+    assert main(args + ["--dask-scheduler", address]) == 0
+    spread = json.loads(capsys.readouterr().out)
+    assert [t["intent"] for t in spread["tickets"]] == [t["intent"] for t in local["tickets"]]
+    assert np.allclose([t["confidence"] for t in spread["tickets"]], [t["confidence"] for t in local["tickets"]],
+                       atol=1e-4)
+    assert spread["intents"] == local["intents"]
+
+
+def test_multilingual_embeddings_on_the_cluster_match(cluster):
+    from ecom_models import text_encoder as TE
+
+    _, client = cluster
+    texts = ["我的包裹在哪里", "where is my parcel?", "Wo ist mein Paket?", "退款什么时候到账", "refund please"] * 3 + [""]
+    local = TE.get_model("multilingual").encode(texts)
+    spread, _ = D.ClusterEncoder(client, partitions=2, min_partition=1, model="multilingual").encode(texts, batch_size=4)
+    batched = TE.get_model("multilingual").encode(texts, batch_size=4)
+    assert np.allclose(spread, batched, atol=1e-5)
+    assert np.allclose(local, batched, atol=0.1)  # the same texts, other batches: close, not identical

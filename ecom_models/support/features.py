@@ -17,6 +17,7 @@ vocabulary on all of a merchant's tickets is not peeking at any answer.
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,12 +76,21 @@ def encoder_name(model: str | None = None) -> str:
     return {"minilm": "English MiniLM (int8)", "multilingual": "multilingual-e5-small (int8)"}.get(model or "minilm", model)
 
 
+# distributed.support_on(client) sets this to a factory model -> encoder running on a Dask cluster
+REMOTE_ENCODER: ContextVar = ContextVar("support_remote_encoder", default=None)
+
+
 def embed(texts: list[str], model: str = "minilm", progress=None) -> np.ndarray:
     """Unit-length sentence embeddings, each distinct text encoded once."""
     if len(texts) == 0:
         return np.zeros((0, 384), dtype=np.float32)
     TE = _text_encoder()
-    if TE is not None:
+    remote = REMOTE_ENCODER.get()
+    if remote is not None:
+        uniq, inverse = np.unique(np.array(["" if t is None else str(t) for t in texts], dtype=object),
+                                  return_inverse=True)
+        emb = remote(model if TE is not None else "minilm").encode([str(u) for u in uniq], progress=progress)[0][inverse]
+    elif TE is not None:
         emb = np.asarray(TE.encode(list(texts), model=model, progress=progress), dtype=np.float32)
     else:
         from ecom_models.sentiment import encode_unique
