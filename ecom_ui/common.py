@@ -43,9 +43,12 @@ def demo_store():
     return build()
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner="Reading your data…", max_entries=4)
 def _load_dataset(workspace_name: str, dataset_id: str, content: str) -> pd.DataFrame:
     # `content` (the stored hash) is part of the cache key, so a replaced dataset is reloaded.
+    # cache_resource, not cache_data: every page run would otherwise unpickle a fresh copy
+    # (0.4 s for 541k lines, twice per page: data and currency). One shared frame, like the
+    # demo store's: pages and models never change it in place.
     return workspace().load_dataset(dataset_id)
 
 
