@@ -39,7 +39,7 @@ def _check(argv, what):
     assert "Traceback" not in err and "Exception ignored" not in err and "unexpected problem" not in err, f"{what}: {err[-500:]}"
     assert seconds < MAX_SECONDS, f"{what}: {seconds:.0f} s"
     if code == 2:
-        assert err.startswith("error: ") and "How to fix" in err or "error: " in err, what
+        assert err.startswith("error: "), f"{what}: {err[-300:]}"  # a message, not a dump
     return code
 
 
