@@ -19,7 +19,7 @@ MANGLERS = ("flip_bytes", "truncate", "binary", "stray_bom", "bad_quotes", "huge
 
 
 def seed_files(folder: str | Path, rows: int = 400, seed: int = 42) -> dict[str, Path]:
-    """Clean exports of each kind: {"orders": path, "reviews": path, "experiment": path, "traffic": path}."""
+    """Clean exports of each kind: {"orders", "reviews", "experiment", "traffic", "support"}: path."""
     from ecom_models.demo import demo_store
 
     folder = Path(folder)
@@ -40,6 +40,13 @@ def seed_files(folder: str | Path, rows: int = 400, seed: int = 42) -> dict[str,
     store.reviews.head(rows).to_csv(paths["reviews"], index=False)
     store.experiment.head(rows * 2).to_csv(paths["experiment"], index=False)
     store.traffic.tail(120).to_csv(paths["traffic"], index=False)
+    try:  # support tickets (issue 14's kind), where that capability is installed
+        from ecom_models.support.synth import messages
+
+        paths["support"] = folder / "support.csv"
+        messages(n=rows, seed=seed).to_csv(paths["support"], index=False)
+    except ImportError:
+        pass
     return paths
 
 
