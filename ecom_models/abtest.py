@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ecom_models.dates import parse_loose
 from ecom_models.errors import InputError
 
 MAX_VARIANTS = 30
@@ -661,7 +662,7 @@ def detect_experiment(df: pd.DataFrame, variant_col: str | None = None, unit_col
         for c in rest:
             s = df[c]
             if _DATE_RE.search(str(c)) and (pd.api.types.is_string_dtype(s) or s.dtype == object):
-                parsed = pd.to_datetime(s.head(200), errors="coerce", format="mixed")
+                parsed = parse_loose(s.head(200))
                 if parsed.notna().mean() > 0.9:
                     date_col = c
                     break
@@ -1181,7 +1182,7 @@ def analyze(
     table = table.reindex(columns=RESULT_COLUMNS)
     days = upd = None
     if spec.date_col and not spec.aggregated:
-        d = pd.to_datetime(data[spec.date_col], errors="coerce", format="mixed") if not pd.api.types.is_datetime64_any_dtype(data[spec.date_col]) else data[spec.date_col]
+        d = parse_loose(data[spec.date_col])
         from ecom_models.dates import guard_daily
 
         d = d.where(guard_daily(d, "the test duration")[0])
@@ -1236,7 +1237,7 @@ def cumulative_lift(df: pd.DataFrame, spec: ExperimentSpec, metric: str, control
     y = _metric_values(df, m, m.column)
     from ecom_models.dates import guard_daily
 
-    d = pd.to_datetime(df[spec.date_col], errors="coerce", format="mixed")
+    d = parse_loose(df[spec.date_col])
     plausible, _ = guard_daily(d, "lift over time")
     d = d.where(plausible).dt.normalize()
     v = df[spec.variant_col].astype(str)

@@ -85,4 +85,39 @@ def _as_datetime(dates) -> pd.Series:
             s = s.dt.tz_localize(None)
         # microseconds hold years 1 to 9999; nanoseconds stop at 2262
         return s.astype("datetime64[us]")
-    return pd.to_datetime(s, errors="coerce", format="mixed").astype("datetime64[us]")
+    return parse_loose(s)
+
+
+def parse_loose(values) -> pd.Series:
+    """Dates from text in any mix of formats, unreadable ones NaT, never an exception.
+
+    `pd.to_datetime(errors="coerce")` still raises on a column mixing time zones (a damaged
+    byte turns "+01:00" into "+01:0@") or on out-of-range years; those fall back to UTC, then
+    to one value at a time. Time zones are dropped after conversion to UTC.
+    """
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return _as_datetime(s)
+    for kwargs in ({}, {"utc": True}):
+        try:
+            out = pd.to_datetime(s, errors="coerce", format="mixed", **kwargs)
+            break
+        except (ValueError, TypeError, OverflowError):
+            continue
+    else:
+        out = pd.Series([_one_date(v) for v in s], index=s.index, dtype="datetime64[us]")
+    if getattr(out.dt, "tz", None) is not None:
+        out = out.dt.tz_convert("UTC").dt.tz_localize(None)
+    return out.astype("datetime64[us]")
+
+
+def _one_date(value):
+    try:
+        stamp = pd.to_datetime(value, errors="coerce")
+    except (ValueError, TypeError, OverflowError):
+        return pd.NaT
+    if stamp is pd.NaT or pd.isna(stamp):
+        return pd.NaT
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return stamp

@@ -153,7 +153,9 @@ def _parse_time(values: pd.Series, column: str, file: str | None) -> pd.Series:
         # unix seconds (or milliseconds)
         unit = "ms" if numeric.median() > 1e11 else "s"
         return pd.to_datetime(numeric, unit=unit, errors="coerce")
-    out = pd.to_datetime(s, errors="coerce", format="mixed")
+    from ecom_models.dates import parse_loose
+
+    out = parse_loose(s)
     if out.notna().mean() < 0.5:
         raise InputError("most values in the date column could not be read as dates.", file=file, column=column,
                          fix="use dates like 2026-03-31 or unix timestamps, or remove the column.")

@@ -94,6 +94,8 @@ def test_every_command_answers_mangled_files(seeds, tmp_path):
     for how in ("flip_bytes", "bad_quotes", "huge_field"):
         path, _ = damaged("reviews", how)
         _check(["sentiment", path, "--no-fine-tune"], f"sentiment {how}")
+    path, _ = damaged("support", "wrong_field_count")
+    _check(["support", path], "support wrong_field_count")
     for how in ("bad_quotes", "truncate"):
         path, _ = damaged("orders", how)
         _check(["ingest", path, "--save", "--as", how], f"ingest --save {how}")
