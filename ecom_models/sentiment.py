@@ -1147,7 +1147,7 @@ def semantic_search(query: str, analysis: ReviewAnalysis, top: int = 10, encoder
                 "matched_sentence", "language"]].reset_index(drop=True)
 
 
-MULTILINGUAL_MIN_SIMILARITY = 0.12  # on language-centred multilingual-e5 vectors (MiniLM: 0.25 on raw vectors)
+MULTILINGUAL_MIN_SIMILARITY = 0.2  # on language-centred multilingual-e5 vectors (MiniLM: 0.25 on raw vectors)
 
 
 def _centre_by_language(sent_emb: np.ndarray, sents: pd.DataFrame, languages: np.ndarray, q: np.ndarray,

@@ -81,6 +81,12 @@ def bundled_report() -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
+@st.cache_data(show_spinner=False)
+def multilingual_report() -> dict:
+    path = S.te.E5_DIR / "head_report.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
 def comparison_table(comp: S.FineTuneResult) -> pd.DataFrame:
     rows = []
     for name in ("fine_tuned", "bundled", "vader"):
