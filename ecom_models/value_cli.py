@@ -74,7 +74,7 @@ def read_labels(path: str) -> dict[str, str]:
     for i, (oid, lab) in enumerate(zip(df[cols["order_id"]], df[cols["label"]]), start=2):
         lab = str(lab).strip().lower()
         if lab not in ("fraud", "fine"):
-            raise InputError(f"row {i}: label '{lab[:20]}' is neither fraud nor fine.", file=str(path), column="label",
+            raise InputError(f"label '{lab[:20]}' is neither fraud nor fine.", file=str(path), column="label", row=i,
                              fix="use fraud or fine.")
         if str(oid).strip():
             out[str(oid).strip()] = lab

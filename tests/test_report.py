@@ -127,7 +127,10 @@ def _write_inputs(tmp_path: Path) -> tuple[Path, Path]:
 def test_cli_json_and_report_files(tmp_path):
     orders, exp = _write_inputs(tmp_path)
     html_out, csv_out = tmp_path / "r.html", tmp_path / "r.csv"
-    cmd = [sys.executable, "-m", "ecom_models", "value", str(orders), "--experiment", str(exp), "--only", "abtest,reviews",
+    labels = tmp_path / "decisions.csv"
+    pd.DataFrame({"order_id": [f"O{i}" for i in range(0, 60, 2)], "label": ["fine"] * 29 + ["fraud"]}).to_csv(labels, index=False)
+    cmd = [sys.executable, "-m", "ecom_models", "value", str(orders), "--experiment", str(exp), "--only", "abtest,reviews,risk",
+           "--labels", str(labels),
            "--monthly-cost", "100", "--setup-cost", "1000", "--set", "abtest.exposed_share=50%",
            "--html", str(html_out), "--csv", str(csv_out), "--simulations", "2000", "--json"]
     out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=180)
@@ -145,20 +148,48 @@ def test_cli_json_and_report_files(tmp_path):
     assert doc["monthly_net_revenue"] > 0
     assert rows["abtest"]["estimate"]["share_of_revenue"] == pytest.approx(
         rows["abtest"]["estimate"]["monthly_value"] / doc["monthly_net_revenue"])
-    assert doc["monthly_value_measured"]["value"] == pytest.approx(rows["abtest"]["estimate"]["monthly_value"])
+    # measured (the A/B test) + labels (the risk row with 30 decisions): both "shown by your data"
+    shown = rows["abtest"]["estimate"]["monthly_value"] + rows["risk"]["estimate"]["monthly_value"]
+    assert doc["monthly_value_measured"]["value"] == pytest.approx(shown)
+    assert doc["monthly_value_assumed"]["value"] == pytest.approx(0.0)
     assert doc["chance_positive"] is not None  # costs were given
+    # the decisions file reaches the risk row: 30 decisions make it a "labels" row
+    risk = rows["risk"]["estimate"]
+    assert risk["evidence_kind"] == "labels" and "30 decisions" in risk["evidence"]
+    assert 0 <= risk["share_of_revenue"] < 0.05
     exposed = {a["key"]: a["value"] for a in rows["abtest"]["estimate"]["assumptions"]}["exposed_share"]
     assert exposed == pytest.approx(0.5)
     assert not rows["recommendations"]["counted"] and rows["recommendations"]["status"] == "not computed"
-    assert doc["monthly_value"]["value"] == pytest.approx(rows["abtest"]["estimate"]["monthly_value"])
+    assert doc["monthly_value"]["value"] == pytest.approx(shown)
     figs = pd.read_csv(csv_out).query("section == 'figure'").set_index("key")
     assert figs.loc["monthly_value", "value"] == pytest.approx(doc["monthly_value"]["value"])
     assert html_out.read_text().startswith("<!DOCTYPE html>")
 
 
 def test_cli_bad_input_is_a_message_not_a_traceback(tmp_path):
-    for args in (["--set", "nonsense"], ["--margin", "3"], ["--only", "magic"]):
+    bad_labels = tmp_path / "labels.csv"
+    bad_labels.write_text("order_id,label\nO1,maybe\n")
+    for args in (["--set", "nonsense"], ["--margin", "3"], ["--only", "magic"], ["--labels", str(bad_labels)]):
         out = subprocess.run([sys.executable, "-m", "ecom_models", "value", str(tmp_path / "missing.csv"), *args, "--json"],
                              cwd=ROOT, capture_output=True, text=True, timeout=120)
         assert out.returncode == 2, out.stderr
         assert out.stderr.startswith("error:") and "Traceback" not in out.stderr
+
+
+def test_labels_file_errors_name_the_file_and_row(tmp_path):
+    from ecom_models.errors import InputError
+    from ecom_models.value_cli import read_labels
+
+    good = tmp_path / "ok.csv"
+    good.write_text("Order_ID,Label\nA1,fraud\nA2, Fine \n")
+    assert read_labels(str(good)) == {"A1": "fraud", "A2": "fine"}
+    bad = tmp_path / "bad.csv"
+    bad.write_text("order_id,label\nA1,fraud\nA2,maybe\n")
+    with pytest.raises(InputError) as err:
+        read_labels(str(bad))
+    assert "row 3" in err.value.message and "fraud or fine" in err.value.fix
+    with pytest.raises(InputError):
+        read_labels(str(tmp_path / "none.csv"))
+    (tmp_path / "cols.csv").write_text("id,decision\nA1,fraud\n")
+    with pytest.raises(InputError):
+        read_labels(str(tmp_path / "cols.csv"))
