@@ -46,11 +46,11 @@ def test_upload_orders_then_download_the_business_case(tmp_path):
         assert value.startswith("€") and any(ch.isdigit() for ch in value)  # the export's currency column says EUR
         assert page.get_by_text("not computed yet").count() >= 1  # reviews, photos and the A/B test need their files
 
-        with page.expect_download() as html_download:
+        with page.expect_download(timeout=120_000) as html_download:  # made on click; slow on a busy machine
             page.get_by_role("button", name="Download report (HTML)").click()
         html = Path(html_download.value.path()).read_text(encoding="utf-8")
         assert value in html and "<script src=" not in html
-        with page.expect_download() as csv_download:
+        with page.expect_download(timeout=120_000) as csv_download:
             page.get_by_role("button", name="Download figures and assumptions (CSV)").click()
         csv = pd.read_csv(io.BytesIO(Path(csv_download.value.path()).read_bytes()))
         assert set(csv["section"]) >= {"figure", "assumption"}
