@@ -59,14 +59,14 @@ class Thresholds:
     candidate_aspect: float = 0.35  # |log(aspect ratio of box A / box B)| allowed
     candidate_embedding: float = 0.35  # model similarity needed (tiny re-compressed copies score as low as 0.4)
     grey: float = 0.88  # aligned grey NCC (24 x 24, or the smaller photo's resolution)
-    detail: float = 0.75  # worst of 4 x 4 regions: RMS difference of the standardised grey images
+    detail: float = 0.70  # worst of 4 x 4 regions: RMS difference of the standardised grey images
     colour: float = 0.10  # worst of 4 x 4 regions: chromaticity difference
     tone: float = 0.15  # worst region: colour relative to the box's mean brightness
     embedding: float = 0.50
     small_side: int = 120
     grey_small: float = 0.85
     colour_small: float = 0.10
-    tone_small: float = 0.14
+    tone_small: float = 0.12  # second-worst region: one region at the edge of a tiny copy may be off
     embedding_small: float = 0.0
     framing: float = 0.12
     same_product_embedding: float = 0.90  # different photos this close in the model are likely one product
@@ -244,6 +244,7 @@ class PairEvidence:
     colour: float  # worst 4 x 4 region: chromaticity difference
     colour2: float  # second-worst region
     tone: float  # worst region: colour relative to the box's mean brightness
+    tone2: float  # second-worst region
     framing: float  # largest difference in where the product sits in the two photos (share of the photo)
     embedding: float
     small: bool  # compared at thumbnail resolution
@@ -310,7 +311,8 @@ def verify(a: Fingerprint, b: Fingerprint, embedding: float, t: Thresholds = DEF
     cr = _cells(_sample(dst_c, full, 8)[0], 8, per_channel=True)
     # Colour relative to the whole box's brightness: on thumbnails, where chromaticity is
     # smeared by JPEG's half-resolution colour, this tells a brown from a black shoe better.
-    tone = float(np.abs(cw / max(float(cw.mean()), 1.0) - cr / max(float(cr.mean()), 1.0)).mean(axis=1).max())
+    tones = np.sort(np.abs(cw / max(float(cw.mean()), 1.0) - cr / max(float(cr.mean()), 1.0)).mean(axis=1))
+    tone, tone2 = float(tones[-1]), float(tones[-2])
     # Chromaticity per region (colour divided by its own brightness): a brighter or darker copy
     # keeps it even where white clips at 255; a brown and a black shoe do not.
     cw = cw / np.maximum(cw.mean(axis=1, keepdims=True), 24.0)
@@ -327,13 +329,13 @@ def verify(a: Fingerprint, b: Fingerprint, embedding: float, t: Thresholds = DEF
         same = False
     elif small:
         # Thumbnails carry too little detail to compare regions: shape and colour decide.
-        same = (grey >= t.grey_small and colour <= t.colour_small and tone <= t.tone_small
+        same = (grey >= t.grey_small and colour <= t.colour_small and tone2 <= t.tone_small
                 and embedding >= t.embedding_small)
     else:
         # The second-worst region for colour: one region at the edge of a crop may differ.
         same = (grey >= t.grey and detail <= t.detail and colour <= t.colour and tone <= t.tone
                 and embedding >= t.embedding)
-    return PairEvidence(grey=round(grey, 4), detail=round(detail, 4), colour=round(colour, 4), colour2=round(colour2, 4), tone=round(tone, 4), framing=round(framing, 4),
+    return PairEvidence(grey=round(grey, 4), detail=round(detail, 4), colour=round(colour, 4), colour2=round(colour2, 4), tone=round(tone, 4), tone2=round(tone2, 4), framing=round(framing, 4),
                         embedding=round(float(embedding), 4), small=small, same_photo=bool(same))
 
 

@@ -247,7 +247,7 @@ with tabs[1]:
     by_file = table.set_index("file", drop=False)
 
     def _pair_row(a: str, b: str):
-        left, right, facts = st.columns([1, 1, 2])
+        left, right, facts, _ = st.columns([1, 1, 2, 2])
         for col, f in ((left, a), (right, b)):
             row = by_file.loc[f]
             col.image(thumb(analysis.thumbnails[f], 200), width="stretch",
@@ -263,7 +263,7 @@ with tabs[1]:
             st.success("No photo is a copy of another.", icon="✅")
         for g, members in enumerate(analysis.duplicate_groups[:30]):
             st.subheader(f"Group {g + 1}: {len(members)} copies of one photo")
-            cols = st.columns(min(len(members), 6))
+            cols = st.columns(6)  # same size whatever the group's size: side by side, small enough to scan
             for col, f in zip(cols, members[:6]):
                 row = by_file.loc[f]
                 col.image(thumb(analysis.thumbnails[f], 200), width="stretch",
@@ -271,7 +271,7 @@ with tabs[1]:
             evidence = pairs_by_group.get(g, [])
             if evidence:
                 st.dataframe(pd.DataFrame([{
-                    "Photo": p["a"], "Copy": p["b"],
+                    "Photo A": p["a"], "Photo B": p["b"],
                     "Shape match": p["grey"], "Worst region difference": p["detail"],
                     "Worst colour difference": p["colour"], "Model similarity": p["embedding"],
                     "Identical files": "yes" if p["identical_bytes"] else "no"} for p in evidence]),
