@@ -37,7 +37,6 @@ SIG_SIDE = 64  # grey signature of the object's box kept per photo
 CMP_SIDE = 24  # grid on which two photos are aligned
 FINE_SIDE = 32  # grid on which their regions are compared
 COLOUR_SIDE = 12  # colour signature of the box kept per photo (compared on a 6 x 6 grid)
-HIST_BINS = 12 * 2 + 3
 TRIMS = (0.0, 0.05)  # crop tried on each side of a box (share of the box) when aligning two photos
 
 # Relations between two photos, strongest first (see `relation`).
@@ -85,7 +84,6 @@ class Fingerprint:
     aspect: float  # box width / height in pixels
     box_side: int  # longest side of the box in the original photo's pixels
     box: tuple  # (left, top, right, bottom) as shares of the photo
-    hist: np.ndarray  # (HIST_BINS,) float32 colour histogram of the product's pixels (hue x saturation, plus greys)
 
 
 def object_box(arr: np.ndarray, tolerance: int = 28) -> tuple[int, int, int, int]:
@@ -116,42 +114,22 @@ def fingerprint(img, original_size: tuple[int, int] | None = None) -> Fingerprin
     """Evidence for one PIL RGB image (the decoded photo, any size)."""
     from PIL import Image
 
-    arr = np.asarray(img)
-    left, top, right, bottom = object_box(arr)
     w, h = img.size
+    # The box is found on a small copy (the product's outline needs no more) and scaled back.
+    probe = img if max(w, h) <= 160 else img.resize((max(1, round(w * 160 / max(w, h))),
+                                                      max(1, round(h * 160 / max(w, h)))), Image.Resampling.BOX)
+    pl, pt, pr, pb = object_box(np.asarray(probe))
+    sx, sy = w / probe.size[0], h / probe.size[1]
+    left, top = int(pl * sx), int(pt * sy)
+    right, bottom = min(w, int(np.ceil(pr * sx))), min(h, int(np.ceil(pb * sy)))
     crop = img.crop((left, top, right, bottom))
     grey = np.asarray(crop.convert("L").resize((SIG_SIDE, SIG_SIDE), Image.Resampling.BOX), dtype=np.uint8)
     colour = np.asarray(crop.resize((COLOUR_SIDE, COLOUR_SIDE), Image.Resampling.BOX), dtype=np.uint8)
-    hist = colour_histogram(crop, np.asarray(crop.resize((48, 48), Image.Resampling.BOX)), object_only=(right - left, bottom - top) != (w, h))
     ow, oh = original_size or (w, h)
     scale = max(ow / w, oh / h)
     box_side = int(round(max(right - left, bottom - top) * scale))
     return Fingerprint(grey=grey, colour=colour, aspect=float((right - left) / max(1, bottom - top)),
-                       box_side=box_side, box=(left / w, top / h, right / w, bottom / h), hist=hist)
-
-
-def colour_histogram(crop, small: np.ndarray, object_only: bool = True) -> np.ndarray:
-    """Share of the product's pixels per colour bin: 12 hues x 2 saturations, plus dark, mid and light greys.
-
-    Alignment does not matter (a cropped copy keeps its histogram), brightness changes move few
-    pixels between bins, but a brown and a black version of one shoe land in different bins."""
-    from PIL import Image
-
-    rgb = small.reshape(-1, 3).astype(np.int16)
-    if object_only:
-        border = np.concatenate([small[0], small[-1], small[:, 0], small[:, -1]]).astype(np.int16)
-        bg = np.median(border, axis=0)
-        keep = np.abs(rgb - bg).max(axis=1) > 28
-        if keep.mean() < 0.05:
-            keep[:] = True
-    else:
-        keep = np.ones(len(rgb), bool)
-    hsv = np.asarray(Image.fromarray(small.astype(np.uint8)).convert("HSV")).reshape(-1, 3)[keep].astype(np.int16)
-    h, s_, v = hsv[:, 0], hsv[:, 1], hsv[:, 2]
-    coloured = (s_ > 50) & (v > 50)
-    bins = np.where(coloured, (h * 12 // 256) * 2 + (s_ > 130), 24 + np.minimum(v * 3 // 256, 2))
-    hist = np.bincount(bins, minlength=HIST_BINS).astype(np.float32)
-    return hist / max(1.0, float(hist.sum()))
+                       box_side=box_side, box=(left / w, top / h, right / w, bottom / h))
 
 
 # -- cheap whole-catalog checks ------------------------------------------------------------------------------
