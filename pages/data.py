@@ -117,6 +117,9 @@ with tab_upload:
                     st.success(f"Saved **{name}**: {result.report.rows_usable:,} of {result.report.rows_in:,} rows usable. "
                                f"Every page now uses it for {kind}.", icon=":material/check_circle:")
                     st.session_state[f"report-{file_key}"] = saved.report  # as stored: masked, with what was protected
+                    # the "Dataset used for" radio below must show the new dataset, not switch back to the
+                    # one it remembered from before this save
+                    st.session_state.pop(f"active-{kind}", None)
             report = st.session_state.get(f"report-{file_key}")
             if report:
                 from ecom_ui.intake import show_report

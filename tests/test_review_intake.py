@@ -79,3 +79,9 @@ def test_data_page_detects_review_exports_and_maps_the_text(fixtures_dir, monkey
         assert len(saved) == 1
         report = at.session_state["report-" + kind_box.key.removeprefix("kind-")]
         assert report["kind"] == "reviews" and report["mapping"]["text"] == text_col
+        # the Reviews page then analyses the saved file (the last one saved is the active dataset)
+        page = AppTest.from_file(str(ROOT / "pages" / "reviews.py"), default_timeout=180)
+        page.run()
+        assert not page.exception, page.exception
+        n_rows = len(pd.read_csv(fixtures_dir / fixture))
+        assert [m.value for m in page.metric if m.label == "Reviews read"] == [str(n_rows)]
