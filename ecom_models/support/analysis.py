@@ -8,8 +8,9 @@ Intents come from, in this order of preference:
 3. discovery (clustering, k from the data).
 
 Trends: tickets per intent and week; a **spike** is a week with at least 3× the intent's median
-week and 10 tickets more; a **new** intent is one whose first 5% of tickets come 8 or more weeks
-after the file starts (something began then: a defect, a policy change).
+week and 10 tickets more; a **new** intent is one that began after 8 or more quiet weeks: the
+week with the largest jump, the weeks after averaging 3x the weeks before (something began then:
+a defect, a policy change).
 
 Deflection (evidence, no money here; ecom_models.value turns it into money):
     share answered right = share of tickets the FAQ answers at the chosen precision × that precision
@@ -234,12 +235,11 @@ def weekly_counts(df: pd.DataFrame) -> pd.DataFrame:
 
 def trend_flags(weekly: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
     """Per intent: trend (change of weekly tickets, last 8 weeks vs the 8 before), spike_week, spike_tickets,
-    new_since (first 5% of its tickets ≥ 8 weeks after the file starts)."""
+    new_since (the week it began, `_onset`)."""
     cols = ["intent", "trend", "spike_week", "spike_tickets", "new_since"]
     if weekly.empty:
         return pd.DataFrame(columns=cols)
     rows = []
-    start = pd.to_datetime(df["created_at"]).min()
     for intent, g in weekly.groupby("intent"):
         s = g.set_index("week")["tickets"].sort_index()
         last, before = s.iloc[-8:].mean(), s.iloc[-16:-8].mean() if len(s) >= 16 else np.nan
@@ -247,12 +247,22 @@ def trend_flags(weekly: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
         med = float(s.median())
         peak_week, peak = s.idxmax(), float(s.max())
         spike = peak >= 3 * max(med, 1) and peak >= med + 10
-        dates = pd.to_datetime(df.loc[df["intent"] == intent, "created_at"]).dropna()
-        onset = dates.quantile(0.05) if len(dates) >= 20 else pd.NaT
-        new = pd.notna(onset) and (onset - start).days >= 56
         rows.append({"intent": intent, "trend": trend, "spike_week": peak_week if spike else pd.NaT,
-                     "spike_tickets": int(peak) if spike else np.nan, "new_since": onset.normalize() if new else pd.NaT})
+                     "spike_tickets": int(peak) if spike else np.nan, "new_since": _onset(s)})
     return pd.DataFrame(rows, columns=cols)
+
+
+def _onset(s: pd.Series, min_before: int = 8) -> pd.Timestamp:
+    """The week an intent began: the split with the largest jump in weekly tickets, when at least
+    `min_before` quiet weeks come before it, the weeks after average 3x the weeks before and at
+    least 2 a week. NaT when the intent was always there."""
+    v = s.to_numpy(dtype=float)
+    best, best_gain = None, 0.0
+    for i in range(min_before, len(v) - 3):
+        before, after = v[:i].mean(), v[i:].mean()
+        if after >= 2 and after >= 3 * max(before, 0.2) and after - before > best_gain:
+            best, best_gain = i, after - before
+    return pd.Timestamp(s.index[best]) if best is not None else pd.NaT
 
 
 # ---------------------------------------------------------------------------------------------

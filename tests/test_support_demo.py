@@ -1,0 +1,42 @@
+"""The demo store's support tickets: prebuilt files equal the generator, and the analysis finds what was planted."""
+
+import json
+
+import pandas as pd
+
+from ecom_models.demo_support import build_demo_support, demo_support
+
+
+def test_prebuilt_support_files_equal_the_generator():
+    shipped, fresh = demo_support(), build_demo_support(42)
+    pd.testing.assert_frame_equal(shipped.tickets, fresh.tickets, check_dtype=False)
+    pd.testing.assert_frame_equal(shipped.faq, fresh.faq, check_dtype=False)
+    assert shipped.truth == json.loads(json.dumps(fresh.truth))
+
+
+def test_analysis_finds_the_planted_spike_and_defect():
+    from ecom_models.support import analyse_tickets
+
+    d = demo_support()
+    assert 2000 < len(d.tickets) < 5000
+    a = analyse_tickets(d.tickets, faq=d.faq)
+    truth = pd.Series(d.truth["labels"])
+    t = a.tickets.assign(truth=truth.to_numpy())
+    # the defect: one discovered intent holds most defect tickets, named by the product, new since the planted date
+    defect = t[t["truth"] == "earbuds_defect"]["intent"].mode().iloc[0]
+    row = a.intents.set_index("intent").loc[defect]
+    # "charged twice" payment tickets share words with "won't charge": some join the cluster (split fixes it)
+    assert (t.loc[t["intent"] == defect, "truth"] == "earbuds_defect").mean() > 0.6
+    assert any("earbud" in term for term in row["top_terms"])
+    assert abs((row["new_since"] - pd.Timestamp(d.truth["defect"]["start"])).days) <= 14
+    # the spike: an intent of mostly tracking questions peaks within the planted weeks
+    spikes = a.intents.dropna(subset=["spike_week"])
+    start, end = pd.Timestamp(d.truth["wismo_spike"]["start"]), pd.Timestamp(d.truth["wismo_spike"]["end"])
+    found = [r.intent for r in spikes.itertuples() if start - pd.Timedelta(days=7) <= r.spike_week <= end
+             and (t.loc[t["intent"] == r.intent, "truth"] == "track_order").mean() > 0.7]
+    assert found
+    # the FAQ answers the everyday questions and keeps quiet about the defect (it has no entry)
+    answered = t["faq_id"].notna()
+    assert answered.mean() > 0.5
+    assert (t.loc[answered, "faq_id"] == t.loc[answered, "truth"]).mean() > 0.9
+    assert t.loc[t["truth"] == "earbuds_defect", "faq_id"].notna().mean() < 0.1
