@@ -15,6 +15,7 @@ PAGES = {
         st.Page("pages/images.py", title="Product images", icon=":material/image:"),
         st.Page("pages/risk.py", title="Risk & anomalies", icon=":material/shield:"),
         st.Page("pages/forecast.py", title="Forecast & what-if", icon=":material/trending_up:"),
+        st.Page("pages/customer_service.py", title="Customer service", icon=":material/support_agent:"),
     ],
     "Decisions": [
         st.Page("pages/ab_tests.py", title="A/B tests", icon=":material/science:"),

@@ -48,6 +48,11 @@ def run(args: argparse.Namespace) -> dict:
         a = analyse_tickets(tickets, examples=examples, faq=faq, target_precision=args.precision, k=args.k,
                             file=args.tickets)
     d = deflection(a, minutes_per_ticket=args.minutes, cost_per_hour=args.cost_per_hour)
+    money = None
+    if d["share"] is not None:
+        from ecom_models.valuation import support_value
+
+        money = support_value(d, cost_per_hour=args.cost_per_hour, minutes_per_ticket=d["minutes_per_ticket"])
     t = a.tickets
     rows = [{"ticket_id": tid, "intent": intent, "confidence": float(c),
              "faq_id": fid if isinstance(fid, str) else None,
@@ -60,7 +65,8 @@ def run(args: argparse.Namespace) -> dict:
         "tickets": rows,
         "intents": intents,
         "deflection": {"share": d["share"], "tickets_per_month": d["tickets_per_month"],
-                       "hours_saved_per_month": d["hours_saved_per_month"], "monthly_value": d["monthly_value"]},
+                       "hours_saved_per_month": d["hours_saved_per_month"],
+                       "monthly_value": money.monthly_value if money is not None else None},
         "mode": a.mode, "encoder": a.encoder, "k": a.k,
         "comparison": a.comparison.to_dict() if a.comparison is not None else None,
         "faq": None if a.tradeoff is None else {

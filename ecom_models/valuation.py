@@ -103,6 +103,11 @@ _P = [
     # -- images ----------------------------------------------------------------------------
     Prior("conversion_gain", "images", "Extra sales on a listing once its photos are fixed", 0.05, 0.01, 0.10, "%",
           "published photo-quality studies report a few percent up to low double digits"),
+    # -- support (customer service deflection) -------------------------------------------------
+    Prior("cost_per_hour", "support", "Agent cost per hour", 25.0, 15.0, 45.0, "money/hour",
+          "wage plus overheads of a support agent hour; use your own figure"),
+    Prior("minutes_per_ticket", "support", "Agent minutes per ticket", 8.0, 4.0, 15.0, "minutes",
+          "typical e-mail ticket handling time; the median handling time of your file when it has one"),
 ]
 PRIORS: dict[str, Prior] = {f"{p.lever}.{p.key}": p for p in _P}
 
@@ -114,6 +119,7 @@ BOUNDS: dict[str, tuple[float, str]] = {
     "reviews": (0.03, "a fraction of a star of rating, at 5-9% revenue per star"),
     "images": (0.03, "photo fixes lift the sales of the affected listings only"),
     "abtest": (0.25, "a single tested change rarely moves a store's revenue by more than a quarter"),
+    "support": (0.02, "customer service costs online retailers about 1-3% of revenue; a FAQ bot saves part of it"),
 }
 DEFAULT_BOUND = (0.05, "no published range for this lever yet")
 ASSUMED_TOTAL_BOUND = 0.15  # an "if the assumptions hold" total above this share of revenue is flagged
@@ -651,3 +657,38 @@ def abtest_value(result, monthly_visitors: float, average_order_value: float, me
 def value_details(estimate: ValueEstimate) -> dict[str, Any]:
     """The estimate as a plain dict (for the CLI and the workspace)."""
     return asdict(estimate)
+
+
+def support_value(evidence: dict, cost_per_hour: float | None = None, minutes_per_ticket: float | None = None,
+                  tickets_per_month: float | None = None, currency: str = "USD") -> ValueEstimate:
+    """Agent time saved by answering the tickets the FAQ answers right (ecom_models.support.deflection).
+
+    monthly = tickets per month × share answered right × minutes per ticket / 60 × cost per hour.
+    Low/high: the 90% intervals of the answered share and the held-out precision (Wilson), both at
+    their low or both at their high end. Evidence kind "offline": held-out FAQ matches, not a live test.
+    """
+    share = float(evidence.get("share") or 0.0)
+    lo, hi = float(evidence.get("share_low") or 0.0), float(evidence.get("share_high") or share)
+    per_month = float(tickets_per_month if tickets_per_month is not None else evidence.get("tickets_per_month") or 0.0)
+    minutes = float(minutes_per_ticket if minutes_per_ticket is not None else evidence.get("minutes_per_ticket")
+                    or prior_value("support", "minutes_per_ticket"))
+    cost = float(cost_per_hour if cost_per_hour is not None else evidence.get("cost_per_hour")
+                 or prior_value("support", "cost_per_hour"))
+    per_share = per_month * minutes / 60 * cost
+    return ValueEstimate(
+        model="support",
+        lever="answer repetitive tickets with the FAQ",
+        monthly_value=share * per_share, monthly_low=lo * per_share, monthly_high=hi * per_share,
+        evidence=str(evidence.get("evidence") or "FAQ matches held out"),
+        evidence_kind="offline",
+        assumptions=[
+            Assumption("tickets_per_month", "Tickets per month", per_month, "tickets/month", "from the dates in your support file"),
+            Assumption("minutes_per_ticket", "Agent minutes per ticket", minutes, "minutes",
+                       str(evidence.get("minutes_source") or prior("support", "minutes_per_ticket").source), 4.0, 15.0),
+            Assumption("cost_per_hour", "Agent cost per hour", cost, currency, prior("support", "cost_per_hour").source,
+                       15.0, 45.0),
+        ],
+        currency=currency,
+        note=(f"{share:.1%} of tickets answered right by the FAQ (answered share × held-out precision); "
+              "the A/B test on the Customer service page would confirm it."),
+    )

@@ -68,6 +68,9 @@ LEVERS: dict[str, LeverSpec] = {s.model: s for s in (
     LeverSpec("images", "Product images", "conversion from fixing listing photo problems",
               "product photos analysed on the Product images page", True,
               ("photo", "image", "picture", "gallery", "thumbnail"), ("images.value", "vision.value")),
+    LeverSpec("support", "Customer service", "agent hours saved by answering repetitive tickets with the FAQ",
+              "support tickets and an FAQ (Customer service page)", False, ("chatbot", "faq", "support", "deflect"),
+              ("support.value",)),
     LeverSpec("abtest", "A/B test", "measured lift of the change you tested",
               "an A/B test file (upload it on the Data page or the A/B tests page)", True, (), ("abtest.value",)),
 )}

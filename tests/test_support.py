@@ -84,7 +84,12 @@ def test_discovery_examples_and_faq(english):
     assert (a.tickets.loc[answered, "faq_id"] == english.loc[answered, "intent"]).mean() > 0.85
     d = deflection(a, cost_per_hour=30)
     assert 0 < d["share_low"] <= d["share"] <= d["share_high"] < 1
-    assert d["monthly_value"] == pytest.approx(d["tickets_per_month"] * d["share"] * 6.0 / 60 * 30)
+    assert d["hours_saved_per_month"] == pytest.approx(d["tickets_per_month"] * d["share"] * 6.0 / 60)
+    from ecom_models.valuation import support_value
+
+    est = support_value(d, cost_per_hour=30)
+    assert est.evidence_kind == "offline" and est.monthly_low <= est.monthly_value <= est.monthly_high
+    assert est.monthly_value == pytest.approx(d["hours_saved_per_month"] * 30)
 
     ex, rest = labelled_examples(english, 10, seed=1)
     b = analyse_tickets(rest.drop(columns="intent"), examples=ex)

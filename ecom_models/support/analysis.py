@@ -12,10 +12,10 @@ week and 10 tickets more; a **new** intent is one that began after 8 or more qui
 week with the largest jump, the weeks after averaging 3x the weeks before (something began then:
 a defect, a policy change).
 
-Deflection (evidence, no money here; ecom_models.value turns it into money):
+Deflection (evidence, no money here; `ecom_models.valuation.support_value` turns it into money):
     share answered right = share of tickets the FAQ answers at the chosen precision × that precision
     hours saved / month  = tickets per month × share × minutes per ticket / 60
-    monthly value        = hours saved × agent cost per hour
+    (money: hours saved × agent cost per hour, in the valuation module)
 The interval combines the binomial uncertainty of the answered share (tickets) and of the
 precision (held-out matches), 90%, Wilson.
 """
@@ -348,9 +348,8 @@ def deflection(analysis: SupportAnalysis, threshold: float | None = None, minute
             "minutes_source": "median handling time in your file" if minutes_known else "assumption (no handling times in the file)",
             "cost_per_hour": cost_per_hour}
     if analysis.tradeoff is None:
-        return {**base, "share": None, "answered_share": None, "precision": None, "hours_saved_per_month": None,
-                "monthly_value": None, "monthly_low": None, "monthly_high": None,
-                "evidence": "no FAQ uploaded: nothing is answered automatically"}
+        return {**base, "share": None, "share_low": None, "share_high": None, "answered_share": None, "precision": None,
+                "hours_saved_per_month": None, "evidence": "no FAQ uploaded: nothing is answered automatically"}
     thr = analysis.threshold if threshold is None else threshold
     conf = df["faq_confidence"].to_numpy(dtype=float)
     answered = int((conf >= thr).sum()) if np.isfinite(thr) else 0
@@ -361,14 +360,12 @@ def deflection(analysis: SupportAnalysis, threshold: float | None = None, minute
     p_lo, p_hi = _wilson(held["right"], held["answered"]) if held["answered"] else (0.0, 0.0)
     share = answered / n * precision if n else 0.0
     hours = per_month * share * minutes_per_ticket / 60
-    value = hours * cost_per_hour
-    per_share = per_month * minutes_per_ticket / 60 * cost_per_hour
     return {**base, "answered": answered, "answered_share": answered / n if n else 0.0, "precision": precision,
             "precision_interval": [p_lo, p_hi], "held_out_matches": analysis.tradeoff.n,
             "held_out_source": analysis.tradeoff.source, "threshold": thr,
             "share": share, "share_low": a_lo * p_lo, "share_high": a_hi * p_hi,
-            "hours_saved_per_month": hours, "monthly_value": value,
-            "monthly_low": a_lo * p_lo * per_share, "monthly_high": a_hi * p_hi * per_share,
+            "hours_saved_per_month": hours, "hours_low": per_month * a_lo * p_lo * minutes_per_ticket / 60,
+            "hours_high": per_month * a_hi * p_hi * minutes_per_ticket / 60,
             "evidence": (f"{answered:,} of {n:,} tickets answered by the FAQ at {precision:.0%} held-out precision "
                          f"({held['answered']} of {analysis.tradeoff.n} held-out matches from {analysis.tradeoff.source})")}
 

@@ -1,0 +1,277 @@
+"""Customer service: what customers ask, which questions the FAQ already answers, and what answering them is worth."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from ecom_models.intake import read_table
+from ecom_models.support import ab_test_plan, deflection, saved_intents
+from ecom_models.support.analysis import DEFAULT_COST_PER_HOUR, UNSURE
+from ecom_ui import support as U
+from ecom_ui.common import data_source_note, empty_state, guarded, money, number, page_header, pct, store_currency, workspace
+
+page_header("Customer service", "What your customers ask about and how often, which questions your FAQ already "
+            "answers (and when it should keep quiet), and what answering them automatically is worth. Read offline by "
+            "the text models shipped with the app.")
+
+ws = workspace()
+data = U.tickets_data()
+if data is None:
+    empty_state("support", "(tickets or chat messages: a text column, ideally with date, handling time and satisfaction)")
+    st.stop()
+data_source_note(data)
+
+with st.expander("Your FAQ and labelled tickets (optional)", expanded=False):
+    st.markdown("**FAQ**: a file with `faq_id,question,answer`. Several rows with the same `faq_id` are other ways of "
+                "asking the same question; more phrasings make better matches. **Labelled tickets**: a file with "
+                "`text,intent`, about ten per intent, to sort every ticket into *your* intents.")
+    c1, c2 = st.columns(2)
+    up_faq = c1.file_uploader("FAQ file", type=["csv", "xlsx", "parquet", "jsonl"], key="support_faq_upload")
+    up_ex = c2.file_uploader("Labelled tickets", type=["csv", "xlsx", "parquet", "jsonl"], key="support_examples_upload")
+    if up_faq is not None:
+        faq_raw = guarded(read_table, up_faq, up_faq.name)
+        if faq_raw is not None:
+            from ecom_models.support.faq import clean_faq
+
+            faq_clean = guarded(clean_faq, faq_raw, up_faq.name)
+            if faq_clean is not None:
+                ws.put_frame("support.faq", "current", faq_clean)
+                c1.success(f"FAQ saved: {faq_clean['faq_id'].nunique()} entries, {len(faq_clean)} phrasings.")
+    if up_ex is not None:
+        ex_raw = guarded(read_table, up_ex, up_ex.name)
+        if ex_raw is not None:
+            from ecom_models.support.analysis import _examples_frame
+
+            ex_clean = guarded(_examples_frame, ex_raw, up_ex.name)
+            if ex_clean is not None:
+                ws.put_frame("support.examples", "current", ex_clean)
+                c2.success(f"Labelled tickets saved: {len(ex_clean)} for {ex_clean['intent'].nunique()} intents.")
+    if ws.get_frame("support.faq", "current") is not None and c1.button("Remove the FAQ", key="support_faq_remove"):
+        ws.delete_frame("support.faq", "current")
+        st.rerun()
+    if ws.get_frame("support.examples", "current") is not None and c2.button("Remove the labelled tickets",
+                                                                                key="support_examples_remove"):
+        ws.delete_frame("support.examples", "current")
+        st.rerun()
+
+faq, faq_source = U.faq_frame(data)
+examples = U.examples_frame()
+saved = U.saved_frame()
+use_saved = saved is not None and examples is None and st.toggle(
+    "Use my saved intents", value=True, key="support_use_saved",
+    help="Sort these tickets into the intents you named and edited before (saved below, under Edit intents).")
+
+base = guarded(U.analysis, data, faq, examples, saved, use_saved)
+if base is None:
+    st.stop()
+a, edits = U.edited(base, data.key)
+for note in a.notes:
+    st.info(note, icon="ℹ️")
+
+t = a.tickets
+n_unsure = int((t["intent"] == UNSURE).sum())
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Tickets read", number(len(t)), help="Tickets (or chat conversations) with text.")
+c2.metric("Intents", number(int((a.intents["intent"] != UNSURE).sum())),
+          help={"discovered": "Groups of tickets asking the same thing, found without labels; how many was chosen from "
+                              "your data (how well the groups separate and how stable they are).",
+                "examples": "The intents of your labelled tickets.",
+                "saved": "The intents you named and saved before."}[a.mode])
+from ecom_models.support.analysis import tickets_per_month
+
+c3.metric("Tickets per month", number(tickets_per_month(t)), help="Over the span of dates in the file.")
+c4.metric("Unsure", number(n_unsure), help="Tickets the model could not place with at least 35% confidence "
+                                           "(only when intents come from labelled tickets or saved intents).")
+st.caption(f"Read with {a.encoder} in {a.seconds:.0f} s. "
+           + {"discovered": f"Intents found without labels: {a.k} groups.",
+              "examples": "Intents from your labelled tickets.", "saved": "Intents from your saved, edited intents."}[a.mode]
+           + (f" {len(edits)} edit(s) applied." if edits else ""))
+
+tabs = st.tabs(["What customers ask", "Trends", "Edit intents", "Intents from examples", "FAQ answers", "Value"])
+
+# -- intents -------------------------------------------------------------------------------------
+with tabs[0]:
+    st.header("What customers ask about")
+    signals = a.intents.dropna(subset=["new_since"]) if "new_since" in a.intents else a.intents.iloc[0:0]
+    for r in signals.itertuples():
+        st.warning(f"**New since {r.new_since:%d %b %Y}**: {U.md_escape(r.intent)} ({r.size} tickets). Something began "
+                   "then: a product defect, a policy or a delivery problem?", icon=":material/new_releases:")
+    spikes = a.intents.dropna(subset=["spike_week"]) if "spike_week" in a.intents else a.intents.iloc[0:0]
+    for r in spikes.itertuples():
+        st.info(f"**Spike in the week of {r.spike_week:%d %b %Y}**: {U.md_escape(r.intent)}, {int(r.spike_tickets)} "
+                "tickets (3× its usual week or more). A sale or a carrier delay?", icon=":material/trending_up:")
+    st.plotly_chart(U.volume_chart(a), width="stretch")
+    st.dataframe(U.intent_table(a), hide_index=True, width="stretch", column_config={
+        "Share": st.column_config.NumberColumn(format="%.1f%%", help="Share of all tickets"),
+        "Telling words": st.column_config.TextColumn(help="Words and phrases far more common in this intent than in the others."),
+        "Typical tickets": st.column_config.TextColumn(help="The three tickets closest to the intent's centre."),
+        "Avg minutes": st.column_config.NumberColumn(format="%.1f", help="Average handling time, where the file has it."),
+        "Avg satisfaction": st.column_config.NumberColumn(format="%.2f", help="Average satisfaction score, where given."),
+        "Trend (8 weeks)": st.column_config.NumberColumn(format="%+.0f%%", help="Tickets per week in the last 8 weeks vs the 8 before."),
+        "Spike week": st.column_config.DateColumn(format="YYYY-MM-DD", help="A week with 3× the usual tickets or more."),
+        "New since": st.column_config.DateColumn(format="YYYY-MM-DD", help="The week this intent began, after 8+ quiet weeks."),
+    })
+
+# -- trends --------------------------------------------------------------------------------------
+with tabs[1]:
+    st.header("Tickets per week")
+    if a.weekly.empty:
+        st.info("The tickets have no dates, so there is no timeline. Add a created-at column to see trends.")
+    else:
+        names = list(a.intents["intent"])
+        default = list(dict.fromkeys(list(spikes["intent"]) + list(signals["intent"]) + names[:3]))[:5]
+        pick = st.multiselect("Intents", names, default=default, key="support_trend_pick")
+        st.plotly_chart(U.weekly_chart(a, pick or names[:3]), width="stretch")
+        st.caption("Weekly tickets per intent. Spikes and new intents are flagged on the first tab.")
+
+# -- edits ---------------------------------------------------------------------------------------
+with tabs[2]:
+    st.header("Rename, merge and split intents")
+    st.caption("Edits are saved with this file. Save the result to sort your next file into the same intents.")
+    names = [n for n in a.intents["intent"] if n != UNSURE]
+    e1, e2, e3 = st.columns(3)
+    with e1.form("support_rename"):
+        old = st.selectbox("Intent", names, key="support_rename_from")
+        new = st.text_input("New name", max_chars=60, key="support_rename_to")
+        if st.form_submit_button("Rename") and new.strip():
+            U.add_edit(data.key, {"op": "rename", "intent": old, "to": new.strip()})
+            st.rerun()
+    with e2.form("support_merge"):
+        group = st.multiselect("Intents to merge", names, key="support_merge_pick")
+        name = st.text_input("Name of the merged intent", max_chars=60, key="support_merge_to")
+        if st.form_submit_button("Merge") and len(group) >= 2 and name.strip():
+            U.add_edit(data.key, {"op": "merge", "intents": group, "to": name.strip()})
+            st.rerun()
+    with e3.form("support_split"):
+        which = st.selectbox("Intent to split in two", names, key="support_split_pick")
+        if st.form_submit_button("Split"):
+            U.add_edit(data.key, {"op": "split", "intent": which})
+            st.rerun()
+    b1, b2, b3 = st.columns(3)
+    if edits and b1.button("Undo the last edit", key="support_undo"):
+        ws.put("support.edits", data.key, edits[:-1])
+        st.rerun()
+    if b2.button("Save these intents for my next file", key="support_save_intents", type="primary"):
+        ws.put_frame("support.intents", "saved", saved_intents(a))
+        st.success("Saved: the next file's tickets will be sorted into these intents.")
+    if saved is not None and b3.button("Forget my saved intents", key="support_forget_intents"):
+        ws.delete_frame("support.intents", "saved")
+        st.rerun()
+
+# -- examples ------------------------------------------------------------------------------------
+with tabs[3]:
+    st.header("Intents from a few labelled tickets")
+    comp = a.comparison
+    if comp is None or not comp.accuracy:
+        st.markdown("Upload **labelled tickets** (`text,intent`, about ten per intent) in *Your FAQ and labelled tickets* "
+                    "above: every ticket is then sorted into your intents, with a confidence, and tickets the model is "
+                    "not sure about go to an **unsure** bucket. The model is checked against a simple baseline on "
+                    "labelled tickets it did not learn from." + (f" ({comp.reason}.)" if comp is not None else ""))
+    else:
+        rows = [{"Model": "Self-trained (text models + your unlabelled tickets)", "Accuracy": comp.accuracy["self-trained"],
+                 "90% interval": "{:.0%} – {:.0%}".format(*comp.interval["self-trained"])},
+                {"Model": "TF-IDF words + logistic regression (baseline)", "Accuracy": comp.accuracy["baseline"],
+                 "90% interval": "{:.0%} – {:.0%}".format(*comp.interval["baseline"])}]
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+                     column_config={"Accuracy": st.column_config.NumberColumn(format="%.2f")})
+        winner = {"self-trained": "The self-trained model wins", "baseline": "The TF-IDF baseline wins",
+                  "tie": "Neither model wins"}[comp.winner]
+        st.markdown(f"**{winner}** on {comp.n_held_out} labelled tickets held out in {comp.folds} rounds: {comp.reason}.")
+        st.metric("Tickets in the unsure bucket", pct(n_unsure / max(len(t), 1)),
+                  help="Best intent below 35% confidence: read these by hand, or label a few more like them.")
+        unsure = t[t["intent"] == UNSURE][["ticket_id", "text", "confidence"]].head(100)
+        st.dataframe(unsure.rename(columns={"ticket_id": "Ticket", "text": "Ticket text", "confidence": "Best confidence"}),
+                     hide_index=True, width="stretch",
+                     column_config={"Best confidence": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.2f")})
+    st.dataframe(t[["ticket_id", "intent", "confidence", "text"]].head(500).rename(columns={
+        "ticket_id": "Ticket", "intent": "Intent", "confidence": "Confidence", "text": "Ticket text"}),
+        hide_index=True, width="stretch",
+        column_config={"Confidence": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.2f")})
+
+# -- FAQ -----------------------------------------------------------------------------------------
+settings = ws.get("support.settings", "current", {}) or {}
+with tabs[4]:
+    st.header("Which questions your FAQ already answers")
+    if not a.has_faq:
+        st.info("Upload your FAQ (`faq_id,question,answer`) in *Your FAQ and labelled tickets* above to see which tickets "
+                "it answers.")
+        target, threshold, chosen = None, float("inf"), {}
+    else:
+        target = st.slider("Target precision: how often an answer must be right", 0.70, 0.99,
+                           float(settings.get("target_precision", 0.9)), 0.01, key="support_target",
+                           help="Higher means fewer, safer answers. The bot keeps quiet on every ticket below the matching confidence.")
+        threshold = a.tradeoff.threshold_for(target)
+        chosen = a.tradeoff.at(threshold) if threshold != float("inf") else {}
+        answered = U.answered_at(a, threshold)
+        share = float(answered["faq_id"].notna().mean())
+        f1, f2, f3 = st.columns(3)
+        f1.metric("Tickets the FAQ answers", pct(share), help="Share of your tickets matched with confidence at or above the threshold.")
+        f2.metric("Held-out precision", pct(chosen.get("precision")) if chosen else "–",
+                  help=f"Share right among the held-out matches answered at this threshold ({a.tradeoff.source}).")
+        f3.metric("Confidence threshold", "–" if threshold == float("inf") else f"{threshold:.2f}",
+                  help="A ticket is answered only when its match is at least this sure.")
+        st.plotly_chart(U.tradeoff_chart(a.tradeoff.curve, chosen, target), width="stretch")
+        st.caption(f"Precision and coverage measured on {a.tradeoff.n} held-out matches from {a.tradeoff.source}"
+                   + (" (each FAQ phrasing matched against the others: tickets are messier, so treat the precision as "
+                      "optimistic until you label a few tickets)." if a.tradeoff.source == "FAQ phrasings" else ".")
+                   + f" FAQ: {faq_source}.")
+        per_faq = answered.dropna(subset=["faq_id"]).groupby("faq_id").size().rename("Tickets answered").reset_index()
+        per_faq = per_faq.merge(a.faq.drop_duplicates("faq_id")[["faq_id", "question", "answer"]], on="faq_id", how="left")
+        st.dataframe(per_faq.sort_values("Tickets answered", ascending=False).rename(columns={
+            "faq_id": "FAQ entry", "question": "Question", "answer": "Answer"}), hide_index=True, width="stretch")
+        show = answered[["ticket_id", "text", "faq_id", "faq_confidence", "best_faq_id", "intent"]].head(500)
+        st.dataframe(show.rename(columns={"ticket_id": "Ticket", "text": "Ticket text", "faq_id": "Answered with",
+                                          "faq_confidence": "Confidence", "best_faq_id": "Closest entry", "intent": "Intent"}),
+                     hide_index=True, width="stretch",
+                     column_config={"Confidence": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.2f")})
+
+# -- value ---------------------------------------------------------------------------------------
+with tabs[5]:
+    st.header("What answering them is worth")
+    currency = store_currency()
+    if not a.has_faq:
+        st.info("The value comes from the tickets your FAQ answers: upload the FAQ first.")
+    else:
+        d0 = deflection(a, threshold=threshold)
+        with st.form("support_value_form"):
+            v1, v2, v3 = st.columns(3)
+            per_month = v1.number_input("Tickets per month", min_value=0.0, value=float(settings.get("tickets_per_month", round(d0["tickets_per_month"]))),
+                                        step=10.0, help="From the span of dates in your file; change it for next year's volume.")
+            minutes = v2.number_input("Agent minutes per ticket", min_value=0.0, max_value=600.0, step=0.5,
+                                      value=float(settings.get("minutes", round(d0["minutes_per_ticket"], 1))),
+                                      help=f"Prefilled: {d0['minutes_source']}.")
+            cost = v3.number_input(f"Agent cost per hour ({currency})", min_value=0.0, step=1.0,
+                                   value=float(settings.get("cost_per_hour", DEFAULT_COST_PER_HOUR)),
+                                   help="Wage plus overheads of one support agent hour.")
+            if st.form_submit_button("Save"):
+                settings = {"target_precision": target, "tickets_per_month": per_month, "minutes": minutes, "cost_per_hour": cost}
+                ws.put("support.settings", "current", settings)
+        d = deflection(a, threshold=threshold, minutes_per_ticket=minutes, cost_per_hour=cost, monthly_tickets=per_month)
+        from ecom_ui.support import support_estimate
+
+        est = support_estimate(d, currency)
+        m1, m2, m3 = st.columns(3)
+        m1.metric("Tickets answered right", pct(d["share"]),
+                  help="Share answered at your operating point × its held-out precision: wrong answers still reach an agent.")
+        m2.metric("Agent hours saved per month", number(d["hours_saved_per_month"], 1),
+                  help="Tickets per month × share answered right × minutes per ticket.")
+        m3.metric("Saved per month (estimate)", money(est.monthly_value, currency),
+                  help="Hours saved × agent cost per hour. The range combines the uncertainty of the answered share and of the precision.")
+        st.caption(f"Range {money(est.monthly_low, currency)} – {money(est.monthly_high, currency)} per month. "
+                   f"Evidence ({est.evidence_kind}): {d['evidence']}.")
+        from ecom_models.value import estimate_to_dict
+
+        ws.put("support.value", "latest", estimate_to_dict(est))
+        st.subheader("The A/B test that would confirm it")
+        plan = ab_test_plan(d)
+        if plan["per_arm"]:
+            st.markdown(
+                f"Put the bot on **half of the incoming tickets** (randomly, per customer) and let the other half reach agents "
+                f"as today. Measure the share **resolved without an agent** and **satisfaction** in both halves. To see "
+                f"a {plan['detectable_lift']:.0%} rise in resolution without an agent (half the offline estimate, to be safe) "
+                f"with 80% power, you need about **{plan['per_arm']:,} tickets per half**"
+                + (f", about **{plan['weeks']} week(s)** at your volume." if plan["weeks"] else ".")
+                + " Stop the test if satisfaction of the bot half falls clearly below the agent half.")
+        else:
+            st.markdown("At this operating point the FAQ answers too few tickets for a test to measure.")

@@ -1,0 +1,76 @@
+"""The Customer service page on the demo store finds the planted defect and spike, compares with the baseline
+when labelled tickets are given, answers from the FAQ at the chosen precision, values the deflection, and
+never renders ticket text as HTML."""
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = str(ROOT / "pages" / "customer_service.py")
+
+
+def test_customer_service_page_on_demo(monkeypatch, tmp_path):
+    monkeypatch.setenv("ECOM_WORKSPACE_DIR", str(tmp_path))
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(PAGE, default_timeout=180)
+    at.session_state["use_demo"] = True
+    at.run()
+    assert not at.exception, at.exception
+    headers = [h.value for h in at.header]
+    for expected in ("What customers ask about", "Tickets per week", "Rename, merge and split intents",
+                     "Intents from a few labelled tickets", "Which questions your FAQ already answers",
+                     "What answering them is worth"):
+        assert expected in headers
+    assert all(m.help for m in at.metric)
+    assert any("New since" in w.value and "earbuds" in w.value for w in at.warning)
+    assert any("Spike in the week of" in i.value for i in at.info)
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Tickets the FAQ answers"] not in ("0.0%", "–")
+    assert "Saved per month (estimate)" in labels
+    assert any("tickets per half" in md.value for md in at.markdown)
+
+    # a stricter operating point answers fewer tickets
+    before = float(labels["Tickets the FAQ answers"].rstrip("%"))
+    at.slider(key="support_target").set_value(0.98).run()
+    assert not at.exception, at.exception
+    after = float({m.label: m.value for m in at.metric}["Tickets the FAQ answers"].rstrip("%"))
+    assert after <= before
+
+    # rename an intent: saved in the workspace, shown on the next run
+    first = at.selectbox(key="support_rename_from").value
+    at.text_input(key="support_rename_to").input("Where is my parcel")
+    at.button[[b.label for b in at.button].index("Rename")].click().run()
+    assert not at.exception, at.exception
+    assert "Where is my parcel" in at.selectbox(key="support_rename_from").options
+    assert first not in at.selectbox(key="support_rename_from").options
+
+
+def test_customer_service_page_with_uploaded_tickets_and_examples(monkeypatch, tmp_path):
+    import pandas as pd
+
+    from ecom_models.support.synth import faq, labelled_examples, messages
+    from ecom_models.workspace import Workspace
+
+    monkeypatch.setenv("ECOM_WORKSPACE_DIR", str(tmp_path))
+    monkeypatch.chdir(ROOT)
+    intents = ["cancel_order", "track_order", "get_refund", "recover_password", "get_invoice"]
+    df = messages(260, seed=1, intents=intents)
+    ex, rest = labelled_examples(df, 10, seed=2)
+    rest = rest.drop(columns="intent")
+    rest.loc[0, "text"] = "<script>alert(1)</script> **where** is my order"
+    rest["ticket_id"] = [f"T{i}" for i in range(len(rest))]
+    rest["created_at"] = pd.Timestamp("2026-06-01") + pd.to_timedelta(range(len(rest)), unit="h")
+    ws = Workspace("test", tmp_path)
+    ws.save_dataset("tickets", "support", rest, source_file="tickets.csv")
+    ws.put_frame("support.examples", "current", ex)
+    ws.put_frame("support.faq", "current", faq(intents))
+    at = AppTest.from_file(PAGE, default_timeout=180)
+    at.session_state["use_demo"] = False
+    at.run()
+    assert not at.exception, at.exception
+    assert any("wins** on" in md.value for md in at.markdown)
+    comparison = next(df.value for df in at.dataframe if "Model" in df.value.columns)
+    assert len(comparison) == 2
+    assert not any("<script>" in md.value for md in at.markdown)
+    assert not any("<script>" in w.value for w in list(at.warning) + list(at.info))
