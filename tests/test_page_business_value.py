@@ -88,7 +88,7 @@ def test_page_shows_the_reports_figures(stubbed):
     assert _metric(at, "If the assumptions hold") == head["If the assumptions hold, per month"] == "$5,000"
     assert _metric(at, "Your net revenue per month") == V.fmt_money(_revenue())
     assert _metric(at, "Net gain in the first year") == head["Net gain in the first year"]
-    assert _metric(at, "Models counted") == "3 of 6"
+    assert _metric(at, "Models counted") == f"3 of {len(V.MODELS)}"
     assert _metric(at, "First-year ROI") == head["Return on investment, first year"] == "–"  # no costs yet
     # no chance of paying off until costs are entered: the card says what to enter
     assert not any(m.label == "Chance it pays off" for m in at.metric)
@@ -106,7 +106,7 @@ def test_page_shows_the_reports_figures(stubbed):
     rows = at.dataframe[0].value
     rows = rows.data if hasattr(rows, "data") else rows  # a Styler: its frame
     assert list(rows["Model"]) == ["A/B test", "Forecasting", "Recommendations", "Risk & fraud", "Reviews",
-                                   "Product images"]  # measured, backtest, offline; missing rows last
+                                   "Product images", "Customer service"]  # measured, backtest, offline; missing rows last
     assert list(rows["Share of revenue"])[:3] == [RP.fmt_share(r.share_of_revenue) for r in expected.rows[:3]]
     images = rows[rows["Model"] == "Product images"].iloc[0]
     assert images["Status"] == "not computed yet" and "Product images page" in images["Evidence"]
@@ -142,7 +142,7 @@ def test_edits_costs_and_ab_link_are_saved_and_survive_a_reload(stubbed):
     assert not at.exception, at.exception
     assert _metric(at, "If the assumptions hold") == "$0.00"
     assert _metric(at, "Shown by your data") == "$5,000"
-    assert _metric(at, "Models counted") == "2 of 6"
+    assert _metric(at, "Models counted") == f"2 of {len(V.MODELS)}"
     # a new browser session (reload) keeps all of it
     again = _run()
     assert _metric(again, "Shown by your data") == "$5,000"
@@ -182,7 +182,7 @@ def test_merchant_orders_are_never_mixed_with_the_demo_test(stubbed, monkeypatch
     rows = rows.data if hasattr(rows, "data") else rows
     ab = rows[rows["Model"] == "A/B test"].iloc[0]
     assert ab["Status"] == "not computed yet" and "A/B test file" in ab["Evidence"]
-    assert _metric(at, "Models counted") == "2 of 6"
+    assert _metric(at, "Models counted") == f"2 of {len(V.MODELS)}"
 
 
 def test_numbers_set_on_a_models_own_page_carry_over(stubbed):
