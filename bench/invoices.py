@@ -1,5 +1,5 @@
 """A generated invoice export shaped like a UK online gift wholesaler's (the public "Online
-Retail" data set's shape, never its content): 541,909 lines by default, about 4,300 customers
+Retail" data set's shape, never its content): 541,909 lines by default, about 4,400 customers
 with an id and 3,700 products, a year from 2010-12-01, a quarter of the lines without a
 customer id, 2% cancellations, postage lines, a long tail of products, customers who buy
 within a few themes (so recommendations have something to find) and the pre-Christmas peak.
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 
-def make_invoices(rows: int = 541_909, customers: int = 4_372, products: int = 3_684, seed: int = 7) -> pd.DataFrame:
+def make_invoices(rows: int = 541_909, customers: int = 8_200, products: int = 3_710, seed: int = 7) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     themes = 40
     product_theme = rng.integers(0, themes, products)

@@ -1,8 +1,8 @@
 """Background runs inside the app's own process: model fits that start when data arrives and
 fill the results store while the merchant looks around.
 
-- A small thread pool (`ECOM_RUN_WORKERS`, default 2: one per core of a small machine) runs
-  the work; no separate service. numpy, scikit-learn, TensorFlow and DuckDB release the GIL
+- A few daemon worker threads (`ECOM_RUN_WORKERS`, default 2: one per core of a small
+  machine) run the work in submission order; no separate service. numpy, scikit-learn, TensorFlow and DuckDB release the GIL
   during their heavy work, so the pages stay responsive.
 - One run per id at a time: a run id is the results key it fills (data hash + settings +
   version), so two sessions asking for the same result share one run, whichever came first.
@@ -19,10 +19,10 @@ fill the results store while the merchant looks around.
 from __future__ import annotations
 
 import os
+import queue
 import threading
 import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -68,19 +68,34 @@ class Run:
 
 _runs: dict[str, Run] = {}
 _lock = threading.Lock()
-_pool: ThreadPoolExecutor | None = None
+_queue: "queue.Queue[tuple[Run, Callable[[Run], None]]]" = queue.Queue()
+_workers: list[threading.Thread] = []
 
 
-def _executor() -> ThreadPoolExecutor:
-    global _pool
+def _worker() -> None:
+    while True:
+        run, work = _queue.get()
+        try:
+            _execute(run, work)
+        finally:
+            _queue.task_done()
+
+
+def _start_workers() -> None:
+    """Daemon threads (not a ThreadPoolExecutor, whose threads are joined at exit): stopping the
+    server must not wait for a deep model to finish training; an interrupted run leaves only
+    the stages already stored, and the next visit continues from there."""
     with _lock:
-        if _pool is None:
-            try:
-                workers = max(1, int(os.environ.get("ECOM_RUN_WORKERS") or 2))
-            except ValueError:
-                workers = 2
-            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ecom-run")
-        return _pool
+        if _workers:
+            return
+        try:
+            n = max(1, int(os.environ.get("ECOM_RUN_WORKERS") or 2))
+        except ValueError:
+            n = 2
+        for i in range(n):
+            thread = threading.Thread(target=_worker, name=f"ecom-run-{i}", daemon=True)
+            thread.start()
+            _workers.append(thread)
 
 
 def submit(run_id: str, label: str, work: Callable[[Run], None], *, group: str = "", retry: bool = False) -> Run:
@@ -96,7 +111,8 @@ def submit(run_id: str, label: str, work: Callable[[Run], None], *, group: str =
     if os.environ.get("ECOM_RUNS_INLINE"):
         _execute(run, work)  # page tests (AppTest) draw the finished page in one script run
     else:
-        _executor().submit(_execute, run, work)
+        _start_workers()
+        _queue.put((run, work))
     return run
 
 

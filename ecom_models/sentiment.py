@@ -1195,33 +1195,32 @@ def _sentence_texts(analysis: ReviewAnalysis) -> list[str] | None:
 # Saving results in the workspace
 # ---------------------------------------------------------------------------------------
 def save_analysis(ws, key: str, analysis: ReviewAnalysis) -> None:
-    """Store results in the workspace (namespace `sentiment.results`) so a restart re-uses them."""
+    """Keep the results in the workspace's results store (kind `sentiment.analysis`, keyed by the
+    reviews' content hash and the model version) so a restart or another session re-uses them."""
+    from ecom_models.results import ResultsStore, result_key
+
     scored = analysis.scored.copy()
     scored["text"] = scored["text"].astype("str")
     scored["title"] = scored["title"].astype("str")
-    emb = pd.DataFrame(analysis.embeddings, columns=[f"e{i}" for i in range(EMBED_DIM)])
-    ws.put_frame("sentiment.results", f"{key}:scored", scored)
-    ws.put_frame("sentiment.results", f"{key}:aspects", analysis.aspects)
-    ws.put_frame("sentiment.results", f"{key}:embeddings", emb)
-    if analysis.sentences is not None and analysis.sentence_embeddings is not None:
-        ws.put_frame("sentiment.results", f"{key}:sentences", analysis.sentences)
-        ws.put_frame("sentiment.results", f"{key}:sentence_embeddings",
-                     pd.DataFrame(analysis.sentence_embeddings, columns=[f"e{i}" for i in range(EMBED_DIM)]))
     meta = {"comparison": analysis.comparison.to_dict(), "text_column": analysis.text_column, "notes": analysis.notes,
             "model_version": MODEL_VERSION, "space": analysis.space,
             "head": analysis.comparison.head.to_dict() if analysis.comparison.head is not None else None}
-    ws.put("sentiment.results", key, meta)
+    doc = {"meta": meta, "scored": scored, "aspects": analysis.aspects,
+           "embeddings": np.asarray(analysis.embeddings, dtype=np.float32),
+           "sentences": analysis.sentences if analysis.sentence_embeddings is not None else None,
+           "sentence_embeddings": (None if analysis.sentences is None or analysis.sentence_embeddings is None
+                                   else np.asarray(analysis.sentence_embeddings, dtype=np.float32))}
+    ResultsStore(ws).put("sentiment.analysis", result_key("sentiment.analysis", [key], MODEL_VERSION), doc)
 
 
 def load_analysis(ws, key: str, original: pd.DataFrame | None = None) -> ReviewAnalysis | None:
-    meta = ws.get("sentiment.results", key)
-    if not meta or meta.get("model_version") != MODEL_VERSION:
+    from ecom_models.results import ResultsStore, result_key
+
+    doc = ResultsStore(ws).get("sentiment.analysis", result_key("sentiment.analysis", [key], MODEL_VERSION))
+    if not doc or doc["meta"].get("model_version") != MODEL_VERSION:
         return None
-    scored = ws.get_frame("sentiment.results", f"{key}:scored")
-    aspects = ws.get_frame("sentiment.results", f"{key}:aspects")
-    emb = ws.get_frame("sentiment.results", f"{key}:embeddings")
-    if scored is None or aspects is None or emb is None:
-        return None
+    meta = doc["meta"]
+    scored, aspects, emb = doc["scored"].copy(), doc["aspects"], doc["embeddings"]
     if original is not None and len(original) == len(scored):  # keep the original text values (NA stays NA)
         texts, _ = _text_series(original, meta.get("text_column") if meta.get("text_column") in original else None)
         scored["text"] = texts.to_numpy()
@@ -1231,10 +1230,9 @@ def load_analysis(ws, key: str, original: pd.DataFrame | None = None) -> ReviewA
     comp = FineTuneResult(c["trained"], c["reason"], c["n_train"], c["n_test"], c["balanced_accuracy"],
                           {k: tuple(v) for k, v in c["interval_90"].items()}, c["binary_balanced_accuracy"],
                           c["winner"], c["confident"], KerasHead.from_dict(meta["head"]) if meta.get("head") else None)
-    sentences = ws.get_frame("sentiment.results", f"{key}:sentences")
-    s_emb = ws.get_frame("sentiment.results", f"{key}:sentence_embeddings")
-    return ReviewAnalysis(scored, aspects, emb.to_numpy(dtype=np.float32), comp, meta["text_column"], meta["notes"],
-                          sentences, None if s_emb is None else s_emb.to_numpy(dtype=np.float32),
+    s_emb = doc.get("sentence_embeddings")
+    return ReviewAnalysis(scored, aspects, np.asarray(emb, dtype=np.float32), comp, meta["text_column"], meta["notes"],
+                          doc.get("sentences"), None if s_emb is None else np.asarray(s_emb, dtype=np.float32),
                           meta.get("space", "minilm"))
 
 

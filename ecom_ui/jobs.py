@@ -74,8 +74,10 @@ def _watch(run_id: str, seen_stage: str) -> None:
     run = runs.get(run_id)
     if run is None:
         return
-    if run.stage != seen_stage or not run.active:
-        st.rerun(scope="app")  # a new partial result, the end, or a crash: draw the page again
+    # a new partial result, the end, or a crash: draw the page again. A run that resumes after
+    # a restart has reached no stage yet ("") while the page shows the stored one: not new.
+    if (run.stage and run.stage != seen_stage) or not run.active:
+        st.rerun(scope="app")
     waiting = " (waiting for another model run to finish)" if run.status == runs.QUEUED else ""
     st.progress(run.fraction, text=f"{run.message}…{waiting} {run.seconds:.0f} s")
 
