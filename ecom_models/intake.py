@@ -274,7 +274,7 @@ def _read_parquet(data: bytes, name: str) -> pd.DataFrame:
 
     try:
         return pq.read_table(io.BytesIO(data)).to_pandas()
-    except (pa.ArrowInvalid, OSError) as exc:
+    except (pa.ArrowException, OSError, ValueError, UnicodeDecodeError) as exc:  # damaged metadata raises any of these
         raise InputError(f"the Parquet file could not be read ({str(exc)[:100]}).", file=name,
                          fix="write it again, or export as CSV.") from None
 

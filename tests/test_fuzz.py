@@ -118,3 +118,21 @@ def test_images_command_answers_damaged_photos(tmp_path):
         (folder / f"good{i}.png").write_bytes(good)
         (folder / f"bad{i}.jpg").write_bytes(mangle(good, rng, ("flip_bytes", "truncate", "binary")[i])[0])
     _check(["images", str(folder)], "images")
+
+
+def test_binary_formats_damaged_are_refused_cleanly(seeds):
+    import pandas as pd
+
+    df = pd.read_csv(seeds["orders"], dtype=str).head(150)
+    parquet, excel = io.BytesIO(), io.BytesIO()
+    df.to_parquet(parquet)
+    df.to_excel(excel, index=False)
+    rng = np.random.default_rng(SEED + 3)
+    for name, data in (("orders.parquet", parquet.getvalue()), ("orders.xlsx", excel.getvalue())):
+        for i in range(40):
+            damaged, how = mangle(data, rng, ("flip_bytes", "truncate", "binary", "stray_bom")[i % 4])
+            try:
+                info = ReadInfo(format="")
+                ingest(read_table(damaged, name=name, info=info), name=name, read_info=info)
+            except InputError:
+                pass  # a damaged workbook or Parquet file cannot be read in part: a clear refusal is right
