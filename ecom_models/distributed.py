@@ -87,10 +87,54 @@ def connect(address: str, timeout: str | None = None):
         client.close()
         raise InputError(f"the Dask scheduler at {address} has no workers.",
                          fix="start at least one worker (dask worker ADDRESS), or run without --dask-scheduler.") from None
+    _tasks_by_value()
     try:
         yield client
     finally:
         client.close()
+
+
+def _tasks_by_value() -> None:
+    """This module's task functions travel by value: the scheduler (which unpickles task graphs)
+    and the workers need not have this project installed to run them."""
+    import sys
+
+    import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+def _portable(fn):
+    """fn wrapped so that the scheduler, which unpickles task graphs, needs nothing of this
+    project: plain pickle cannot take a lambda, so distributed falls back to cloudpickle, which
+    carries fn (this module is registered by value) instead of a reference to ecom_models."""
+    _tasks_by_value()
+    return lambda *args, **kwargs: fn(*args, **kwargs)
+
+
+def _has_code() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("ecom_models") is not None
+
+
+def ensure_code(client) -> None:
+    """Workers that cannot import ecom_models (a plain Dask image) get this project's Python code
+    (a zip of the package, no data) through client.upload_file. Workers built from this
+    repository already have it and get nothing."""
+    import zipfile
+
+    _tasks_by_value()
+    missing = [w for w, ok in client.run(_portable(_has_code)).items() if not ok]
+    if not missing:
+        return
+    package = Path(__file__).resolve().parent
+    folder = Path(tempfile.mkdtemp(prefix="ecom-code-"))
+    target = folder / "ecom_models_code.zip"
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+        for f in sorted(package.rglob("*.py")):
+            zf.write(f, Path("ecom_models") / f.relative_to(package))
+    client.upload_file(str(target))
 
 
 def _takes_n_workers(client) -> bool:
@@ -131,7 +175,7 @@ def warm_up(client) -> None:
 
         return True
 
-    client.run(_imports)
+    client.run(_portable(_imports))
 
 
 def _partitions(n: int, parts: int) -> list[tuple[int, int]]:
@@ -160,6 +204,8 @@ def _column_detector(name: str, X: np.ndarray) -> np.ndarray:
 def cluster_scorer(client, partitions: int | None = None):
     """A drop-in for anomaly.detector_scores that runs the detectors on the cluster."""
 
+    _tasks_by_value()
+
     def scorer(s: pd.DataFrame, detectors, random_state: int = 0) -> pd.DataFrame:
         from sklearn.ensemble import IsolationForest
 
@@ -176,12 +222,12 @@ def cluster_scorer(client, partitions: int | None = None):
                                      contamination="auto", max_features=1.0, bootstrap=False, n_jobs=1,
                                      random_state=random_state).fit(X)
             [forest_f] = client.scatter([forest], broadcast=True)
-            futures["iforest"] = [client.submit(_iforest_partition, forest_f, X[a:b], pure=False)
+            futures["iforest"] = [client.submit(_portable(_iforest_partition), forest_f, X[a:b], pure=False)
                                   for a, b in _partitions(len(X), parts)]
         for name in ("ecod", "copod"):
             if name in detectors:
                 groups = np.array_split(np.arange(X.shape[1]), min(X.shape[1], max(2, workers)))
-                futures[name] = [client.submit(_column_detector, name, np.ascontiguousarray(X[:, g]), pure=False)
+                futures[name] = [client.submit(_portable(_column_detector), name, np.ascontiguousarray(X[:, g]), pure=False)
                                  for g in groups if len(g)]
         out = {}
         for name in detectors:
@@ -227,9 +273,20 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _local_models_root() -> Path:
+    """On a worker: data/models next to the ecom_models it imports (this module travels by
+    value, so its own MODELS_ROOT is the client's path)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("ecom_models")
+    if spec is not None and spec.origin and Path(spec.origin).exists():
+        return Path(spec.origin).resolve().parents[1] / "data" / "models"
+    return MODELS_ROOT
+
+
 def _worker_model_dir(model: str, wanted: dict[str, str]) -> str | None:
     """On a worker: a folder holding exactly the client's model files, or None."""
-    for folder in (MODELS_ROOT / model, Path(tempfile.gettempdir()) / "ecom_models_cache" / model / _key(wanted)):
+    for folder in (_local_models_root() / model, Path(tempfile.gettempdir()) / "ecom_models_cache" / model / _key(wanted)):
         if all((folder / name).is_file() for name in wanted):
             if folder.parent.name == "models" and not all(_sha256(folder / n) == h for n, h in wanted.items()):
                 continue
@@ -256,18 +313,28 @@ def _install_model(model: str, wanted: dict[str, str], files: dict[str, bytes]) 
 def ensure_model(client, model: str) -> dict[str, str]:
     """Make sure every worker holds the client's bundled files of `model`; returns the manifest."""
     wanted = manifest(model)
-    found = client.run(_worker_model_dir, model, wanted)
+    found = client.run(_portable(_worker_model_dir), model, wanted)
     missing = [w for w, folder in found.items() if folder is None]
     if missing:
         files = {name: (MODELS_ROOT / model / name).read_bytes() for name in wanted}
-        client.run(_install_model, model, wanted, files, workers=missing)
+        client.run(_portable(_install_model), model, wanted, files, workers=missing)
     return wanted
 
 
 # ---------------------------------------------------------------------------------------
 # Reviews: sentence embeddings on the workers
 # ---------------------------------------------------------------------------------------
-_ENCODERS: dict = {}
+def _worker_cache() -> dict:
+    """A per-worker-process cache (module globals travel by value, so they cannot hold it)."""
+    import builtins
+
+    cache = getattr(builtins, "_ecom_worker_cache", None)
+    if cache is None:
+        cache = {}
+        builtins._ecom_worker_cache = cache
+    return cache
+
+
 MODEL_FOLDERS = {"minilm": "minilm", "multilingual": "multilingual_e5"}
 
 
@@ -285,8 +352,8 @@ def _driver_model(model: str):
 
 def _encode_partition(texts: list[str], wanted: dict[str, str], batch_size: int, model: str = "minilm"):
     _single_threaded()
-    key = (model, _key(wanted))
-    encoder = _ENCODERS.get(key)
+    key = ("encoder", model, _key(wanted))
+    encoder = _worker_cache().get(key)
     if encoder is None:
         folder = _worker_model_dir(MODEL_FOLDERS[model], wanted)
         if folder is None:
@@ -299,7 +366,7 @@ def _encode_partition(texts: list[str], wanted: dict[str, str], batch_size: int,
             from ecom_models.text_encoder import _E5Model
 
             encoder = _E5Model(model_dir=folder, threads=1)
-        _ENCODERS[key] = encoder
+        _worker_cache()[key] = encoder
     if model == "minilm":
         return encoder.encode(texts, batch_size=batch_size)
     return encoder.encode(texts, batch_size=batch_size, return_truncated=True)
@@ -326,13 +393,12 @@ class ClusterEncoder:
         dynamically (int8 scales computed per batch), so an embedding depends on the texts it is
         batched with: partitions are cut from one process's batches (texts sorted by token
         count, `batch_size` at a time), never across them."""
-        from distributed import as_completed
-
         texts = [str(t) for t in texts]
         n = len(texts)
         if n == 0:
             return np.zeros((0, 384), dtype=np.float32), np.zeros(0, dtype=bool)
         if self._wanted is None:
+            ensure_code(self.client)
             self._wanted = ensure_model(self.client, MODEL_FOLDERS[self.model])
         tokenizer = _driver_model(self.model)
         lengths = np.array([len(e.ids) for e in tokenizer.tokenize(texts)])
@@ -342,14 +408,13 @@ class ClusterEncoder:
         parts = max(1, min(parts, n_batches, max(1, n // self.min_partition)))
         cuts = [b * batch_size for b in np.linspace(0, n_batches, parts + 1).astype(int)]
         bounds = [(a, min(b, n)) for a, b in zip(cuts[:-1], cuts[1:]) if min(b, n) > a]
-        futures = [self.client.submit(_encode_partition, [texts[i] for i in order[a:b]], self._wanted, batch_size,
+        futures = [self.client.submit(_portable(_encode_partition), [texts[i] for i in order[a:b]], self._wanted, batch_size,
                                       self.model, pure=False) for a, b in bounds]
-        where = {f.key: (a, b) for f, (a, b) in zip(futures, bounds)}
         emb = None
         truncated = np.zeros(n, dtype=bool)
         done = 0
-        for fut in as_completed(futures):
-            a, b = where[fut.key]
+        # in order (as_completed would need a default client, and the command's is private)
+        for fut, (a, b) in zip(futures, bounds):
             part_emb, part_cut = fut.result()
             if emb is None:
                 emb = np.zeros((n, part_emb.shape[1]), dtype=np.float32)
@@ -375,7 +440,7 @@ def support_on(client):
 # ---------------------------------------------------------------------------------------
 # Product photos: decoding, checks and embeddings on the workers
 # ---------------------------------------------------------------------------------------
-def _image_chunk(fn, files: list, wanted: dict[str, str], kwargs: dict) -> dict:
+def _image_chunk(files: list[tuple[str, bytes]], wanted: dict[str, str], kwargs: dict) -> dict:
     _single_threaded()
     from ecom_models import vision
 
@@ -387,7 +452,7 @@ def _image_chunk(fn, files: list, wanted: dict[str, str], kwargs: dict) -> dict:
         vision.CLASSES_FILE = Path(folder) / vision.CLASSES_FILE.name
         vision._session.cache_clear()
         vision.class_names.cache_clear()
-    return fn(files, **kwargs)
+    return vision.analyse_chunk([vision.ImageFile(name, data=data) for name, data in files], **kwargs)
 
 
 def image_chunk_runner(client, in_flight: int | None = None):
@@ -398,16 +463,16 @@ def image_chunk_runner(client, in_flight: int | None = None):
     from collections import deque
 
     def run(fn, chunks, **kwargs):
-        from ecom_models.vision import ImageFile
-
+        # fn is vision.analyse_chunk; workers import it themselves (nothing of ours on the wire)
+        ensure_code(client)
         wanted = ensure_model(client, "efficientnet_lite0")
         window = in_flight or 4 * n_workers(client)
         todo = iter(chunks)
         pending: deque = deque()
 
         def submit(chunk):
-            payload = [ImageFile(f.name, data=f.content()) for f in chunk]
-            pending.append(client.submit(_image_chunk, fn, payload, wanted, kwargs, pure=False))
+            payload = [(f.name, f.content()) for f in chunk]
+            pending.append(client.submit(_portable(_image_chunk), payload, wanted, kwargs, pure=False))
 
         for chunk in todo:
             submit(chunk)
