@@ -34,6 +34,18 @@ def _say(run, fraction: float, message: str) -> None:
 
 
 # -- recommendations ----------------------------------------------------------------------------
+def recommendations_work(store: ResultsStore, key: str, df, kind: str, k: int, split: str,
+                         half_life: float | None, deep: bool):
+    """A background run's work: one stage per turn, then back in the queue until complete."""
+
+    def work(run):
+        frame = df() if callable(df) else df
+        report = recommendations(store, key, frame, kind, k, split, half_life, deep, run=run, max_stages=1)
+        return None if report.stage == "full" else work
+
+    return work
+
+
 def recommend_key(data_key: str, k: int, split: str, half_life: float | None, deep: bool) -> str:
     return result_key("recommend.report", [data_key, int(k), split, half_life, bool(deep)], RECOMMEND_VERSION)
 
@@ -47,9 +59,11 @@ def stored_recommendations(store: ResultsStore, key: str):
 
 
 def recommendations(store: ResultsStore, key: str, df, kind: str, k: int, split: str, half_life: float | None,
-                    deep: bool, run=None):
+                    deep: bool, run=None, max_stages: int | None = None):
     """Fit in stages (fast models, then EASE, then the deep model), storing the report after
-    each stage so a page can show the leaderboard as soon as the fast models are scored."""
+    each stage so a page can show the leaderboard as soon as the fast models are scored.
+    `max_stages`: stop after fitting this many stages (the rest on a later call, which starts
+    from the stored report)."""
     from ecom_models import recommend as R
 
     previous = stored_recommendations(store, key)
@@ -64,10 +78,14 @@ def recommendations(store: ResultsStore, key: str, df, kind: str, k: int, split:
         inter = R.interactions_from_orders(df, half_life_days=half_life)
     plan = R.staged_plan(inter, include_deep=deep)
     report = previous
+    fitted = 0
     for i, stage in enumerate(plan):
         wanted = sorted({m for s in plan[: i + 1] for m in s})
         if report is not None and set(wanted) <= set(report.test_evals):
             continue
+        if max_stages is not None and fitted >= max_stages:
+            break
+        fitted += 1
         share, start = 1.0 / len(plan), i / len(plan)
 
         def progress(fraction, text, start=start, share=share):

@@ -7,7 +7,9 @@ fill the results store while the merchant looks around.
 - One run per id at a time: a run id is the results key it fills (data hash + settings +
   version), so two sessions asking for the same result share one run, whichever came first.
 - A run reports progress (`fraction`, `message`) and what it has stored so far (`stage`);
-  pages poll it. A crash is kept as `error` (a plain sentence) for the page to show; it is not
+  pages poll it. Work that returns a callable has stored a partial result and continues with
+  that callable at the back of the queue (the slow deep model never holds up the first
+  results of other pages). A crash is kept as `error` (a plain sentence) for the page to show; it is not
   retried by itself (no crash loop): `submit(..., retry=True)` starts it again.
 - `ECOM_RUNS_INLINE=1` runs the work in the caller's thread instead (the AppTest page tests
   set it, so a page is drawn finished in one script run; tests/test_runs.py and the browser
@@ -147,9 +149,11 @@ def wait(run_id: str, timeout: float | None = None) -> Run | None:
 
 
 def _execute(run: Run, work: Callable[[Run], None]) -> None:
-    run.status, run.started_at, run.message = RUNNING, time.time(), "Starting…"
+    if run.started_at is None:
+        run.started_at, run.message = time.time(), "Starting…"
+    run.status = RUNNING
     try:
-        work(run)
+        more = work(run)
     except BaseException as exc:  # noqa: BLE001 - a run must never die silently
         from ecom_models.errors import InputError
 
@@ -157,10 +161,18 @@ def _execute(run: Run, work: Callable[[Run], None]) -> None:
             f"{run.label} stopped with an unexpected error ({type(exc).__name__}: {str(exc)[:200]}).")
         run.detail = traceback.format_exc()
         run.status = FAILED
-    else:
-        run.status, run.fraction, run.message = DONE, 1.0, "Done"
-    finally:
         run.finished_at = time.time()
+        return
+    if callable(more) and not os.environ.get("ECOM_RUNS_INLINE"):
+        # The work stored a partial result and has more to do: it goes to the back of the queue,
+        # so the other pages' first results (queued meanwhile) are not held up by a slow model.
+        run.status = QUEUED
+        _queue.put((run, more))
+        return
+    if callable(more):  # inline: finish here
+        return _execute(run, more)
+    run.status, run.fraction, run.message = DONE, 1.0, "Done"
+    run.finished_at = time.time()
 
 
 def _trim() -> None:

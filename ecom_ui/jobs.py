@@ -37,8 +37,8 @@ def start_for_orders(ws, info, df, traffic=None) -> list[runs.Run]:
     started = []
     d = P.RECOMMEND_DEFAULTS
     rec_key = P.recommend_key(data_key, d["k"], d["split"], d["half_life"], d["deep"])
-    started.append(runs.submit(rec_key, LABELS["recommend"], group=data_key, work=lambda run: P.recommendations(
-        store, rec_key, orders(), "orders", d["k"], d["split"], d["half_life"], d["deep"], run=run)))
+    started.append(runs.submit(rec_key, LABELS["recommend"], group=data_key, work=P.recommendations_work(
+        store, rec_key, orders, "orders", d["k"], d["split"], d["half_life"], d["deep"])))
     started.append(runs.submit(P.risk_key(data_key), LABELS["risk"], group=data_key,
                                work=lambda run: P.risk_scores(store, data_key, orders(), run=run)))
     f = P.FORECAST_DEFAULTS

@@ -90,8 +90,7 @@ result_key = P.recommend_key(source_key, k, split, half_life, deep)
 doc = store.get("recommend.report", result_key)
 report = _decoded(result_key, doc["stage"], doc) if doc is not None else None
 if report is None or report.stage != "full":
-    def _work(run, key=result_key, df=source_df, kind=source_kind, k=k, split=split, half_life=half_life, deep=deep):
-        P.recommendations(store, key, df, kind, k, split, half_life, deep, run=run)
+    _work = P.recommendations_work(store, result_key, source_df, source_kind, k, split, half_life, deep)
 
     def _full() -> bool:
         stored = store.get("recommend.report", result_key)

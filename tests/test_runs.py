@@ -78,3 +78,18 @@ def test_staged_recommendations_are_stored_after_each_stage(tmp_path):
     assert report.leaderboard.set_index("model").at["rp3beta", "ndcg"] == pytest.approx(first)
     recs = R.recommend_for_users(report, [report.inter.users[0], "never-seen"], k=10)
     assert len(recs) == 20 and not recs["known_customer"].iloc[-1]
+
+
+def test_work_that_returns_more_goes_back_in_the_queue_and_finishes():
+    steps = []
+
+    def second(run):
+        steps.append(("second", run.stage))
+
+    def first(run):
+        steps.append(("first", run.stage))
+        run.reached("quick")
+        return second
+
+    run = runs.wait(runs.submit("key-4", "Staged", first).id, 5)
+    assert run.status == runs.DONE and steps == [("first", ""), ("second", "quick")]
