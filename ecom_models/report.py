@@ -309,7 +309,7 @@ def pdf_figures(summary: ValueSummary, store_name: str = "", generated: datetime
                          if share_text(summary, v)), fontsize=8, color="#555")
     for flag in summary.flags[:3]:
         y -= 0.03
-        fig.text(0.05, y, "Check: " + (flag if len(flag) <= 170 else flag[:167] + "…"), fontsize=7, color="#ef6c00")
+        fig.text(0.05, y, "Check: " + (flag if len(flag) <= 190 else flag[:187] + "…"), fontsize=7, color="#ef6c00")
     rt = rows_table(summary)[["Model", "Based on", "Per month", "Share of revenue", "90% interval", "Evidence"]].copy()
     rt["Based on"] = [r.evidence_kind or "–" for r in summary.rows]
     rt["Evidence"] = [e if len(e) <= 90 else e[:87] + "…" for e in rt["Evidence"]]

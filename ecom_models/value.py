@@ -549,8 +549,8 @@ def summarise(levers: dict[str, Lever], overrides: dict[str, dict] | None = None
     first_year = _interval(pt["first_year_net"], sims["first_year_net"])
     roi, payback = roi_figures(first_year.mid, net.mid, costs)
     chance = float(np.mean(sims["first_year_net"] > 0)) if len(sims["first_year_net"]) else float("nan")
-    if not costs_entered:  # a chance built on no costs at all would read as a promise
-        chance = float("nan")
+    if not costs_entered:  # a chance (or a payback) built on no costs at all would read as a promise
+        chance = payback = float("nan")
 
     steps = [(r.title, r.estimate.monthly_value, "relative") for r in rows if r.counted and r.estimate is not None]
     steps.append(("Total value", pt["monthly"], "total"))
@@ -572,8 +572,8 @@ def summarise(levers: dict[str, Lever], overrides: dict[str, dict] | None = None
             why = BOUNDS.get(r.model, ("", ""))[1]
             driver = drivers.get(r.model, "")
             driver = driver.split(": ", 1)[-1] if driver else ""
-            r.flag = (f"{share:.1%} of your revenue is above the {r.bound:.0%} that is plausible for this lever ({why})"
-                      + (f"; it rests mostly on: {driver}" if driver else "") + ".")
+            r.flag = (f"{share:.1%} of your revenue, above the {r.bound:.0%} plausible for this lever"
+                      + (f"; it rests mostly on: {driver}" if driver else "") + f" ({why}).")
             flags.append(f"{r.title}: {r.flag}")
     a_share = pt["assumed"] / monthly_net_revenue if _finite(monthly_net_revenue) and monthly_net_revenue > 0 else float("nan")
     if _finite(a_share) and a_share > ASSUMED_TOTAL_BOUND:

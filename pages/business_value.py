@@ -143,7 +143,7 @@ c6.metric("First-year ROI", V.fmt_figure(summary.roi_first_year, "ratio", cur),
           help="First-year net gain divided by what you spend in the first year (running cost x 12 + setup). "
                "Shows '–' until you enter your costs below.")
 c7.metric("Payback time", V.fmt_figure(summary.payback_months, "months", cur),
-          help="Months of net gain needed to earn back the one-off setup cost (0 without a setup cost).")
+          help="Months of net gain needed to earn back the one-off setup cost. Shows '–' until you enter your costs below.")
 c8.metric("Models counted", f"{len(counted)} of {len(summary.rows)}",
           help="Models with an estimate that counts in the totals. Offline estimates replaced by a measured A/B test, "
                "and models still missing data, are not counted.")

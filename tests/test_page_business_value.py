@@ -94,7 +94,7 @@ def test_page_shows_the_reports_figures(stubbed):
     assert not any(m.label == "Chance it pays off" for m in at.metric)
     assert head["Chance the first year pays off"] == "enter your costs"
     assert any("Chance it pays off" in i.value and "cost" in i.value for i in at.info)
-    assert _metric(at, "Payback time") == head["Payback time"] == "0 months"
+    assert _metric(at, "Payback time") == head["Payback time"] == "–"  # no costs: no payback either
     assert _metric(at, "Profit per month") == V.fmt_money(expected.monthly_profit.mid)
     captions = " ".join(c.value for c in at.caption)
     for iv in (expected.measured, expected.assumed):

@@ -92,7 +92,7 @@ def test_rows_table_is_ordered_by_evidence_and_lists_missing_models(summary):
     reco = t[t["Model"] == "Recommendations"].iloc[0]
     assert reco["Share of revenue"] == "9.6%" and "offline" in reco["Based on"]
     # 9.6% is above the 5% plausible for recommendations: flagged, with the assumption that drives it
-    assert "above the 5%" in reco["Flag"] and "Share" in reco["Flag"]
+    assert "above the 5%" in reco["Flag"] and "rests mostly on: Share" in reco["Flag"]
     assert any("Recommendations" in f for f in summary.flags)
 
 
