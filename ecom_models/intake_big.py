@@ -44,7 +44,7 @@ import re
 import shutil
 import tempfile
 import zipfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -495,8 +495,7 @@ def ingest_big(
         probe.add(sample[date_col])
         if probe.dmy_values > probe.values / 2:
             for f in files:
-                raw_name = _raw_name(formats[f], date_col)
-                for chunk, _ in _iter_chunks(f, formats[f], chunk_rows * 4, columns=[raw_name]):
+                for chunk, _ in _iter_chunks(f, formats[f], chunk_rows * 4, columns=[date_col]):
                     evidence.add(chunk.iloc[:, 0])
 
     # 3. clean chunk by chunk into DuckDB
@@ -560,7 +559,14 @@ def ingest_big(
                 row_in_file += n_before_blank
                 if raw.empty:
                     rows_in += info.blank_rows + info.bad_lines
-                    _merge_quirk(quirks, intake.Quirk("blank_rows", "Blank rows", info.blank_rows, "Left out. Nothing to do."), 0, None) if info.blank_rows else None
+                    if info.blank_rows:
+                        _merge_quirk(quirks, intake.Quirk("blank_rows", "Blank rows", info.blank_rows,
+                                                          "Left out. Nothing to do."), 0, None)
+                    if info.bad_lines:
+                        _merge_quirk(quirks, intake.Quirk(
+                            "malformed_lines", "Malformed lines (wrong number of fields, broken characters, damaged JSON)",
+                            info.bad_lines, "Left out. Check the export for stray separators, quotes or line breaks "
+                                            "inside values."), 0, None)
                     continue
                 if date_col:
                     tz_extra += _force_dates(raw, date_col, evidence)
@@ -674,11 +680,6 @@ def _style(evidence: _DateEvidence) -> str:
     two = evidence.two_digit_years > evidence.dmy_values / 2
     return (("day/month/year" if evidence.dayfirst else "month/day/year").replace("/", sep)
             + (" (2-digit year)" if two else ""))
-
-
-def _raw_name(fmt: _FileFormat, column: str) -> str:
-    """The column's name as the reader sees it (CSV headers are read unstripped, then renamed)."""
-    return column
 
 
 def _check_same_columns(path: Path, fmt: _FileFormat, columns: list[str]) -> None:

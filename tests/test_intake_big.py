@@ -8,7 +8,6 @@ import subprocess
 import sys
 import zipfile
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -128,12 +127,15 @@ def test_folder_with_different_columns_is_refused_by_name(tmp_path):
     assert "b.csv" in exc.value.message and "price" in exc.value.message
 
 
-def test_cli_folder_has_the_keys_of_one_file(fixtures_dir, tmp_path):
+def test_cli_folder_has_the_keys_of_one_file(fixtures_dir, tmp_path, capsys):
+    from ecom_models.cli import main
+
     (tmp_path / "day1.csv").write_bytes((fixtures_dir / "invoice_style.csv").read_bytes())
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    run = lambda p: json.loads(subprocess.run(  # noqa: E731
-        [sys.executable, "-m", "ecom_models", "ingest", str(p), "--json"], capture_output=True, text=True,
-        check=True, env=env, cwd=ROOT).stdout)
+
+    def run(p):
+        assert main(["ingest", str(p), "--json"]) == 0
+        return json.loads(capsys.readouterr().out)
+
     folder, single = run(tmp_path), run(fixtures_dir / "invoice_style.csv")
     assert set(folder) == set(single)
     for key in ("rows_in", "rows_usable", "orders", "gross_revenue", "net_revenue", "quirks", "mapping"):
@@ -175,27 +177,28 @@ def test_zip_bomb_stops_at_the_limit(tmp_path):
         intake_big.extract_zip(b"not a zip", tmp_path / "out2")
 
 
-def test_cli_zip_of_daily_exports(fixtures_dir, tmp_path):
+def test_cli_zip_of_daily_exports(fixtures_dir, tmp_path, capsys):
+    from ecom_models.cli import main
+
     src = fixtures_dir / "invoice_style.csv"
     (tmp_path / "days.zip").write_bytes(_zip({"d1/day1.csv": src.read_bytes()}))
-    out = subprocess.run([sys.executable, "-m", "ecom_models", "ingest", str(tmp_path / "days.zip"), "--json"],
-                         capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=ROOT), cwd=ROOT)
-    assert out.returncode == 0, out.stderr
-    doc = json.loads(out.stdout)
+    assert main(["ingest", str(tmp_path / "days.zip"), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
     assert doc["gross_revenue"] == pytest.approx(intake.summarise_orders(intake.ingest(src).df)["gross_revenue"])
+    assert main(["ingest", str(tmp_path / "missing.zip"), "--json"]) == 2  # a clear message, no traceback
 
 
 def test_peak_memory_does_not_grow_with_the_input(tmp_path):
-    """Four times the lines, about the same peak RSS (chunks of 10k lines, fresh processes)."""
+    """Four times the lines, about the same peak RSS (chunks of 5k lines, fresh processes)."""
     import scale
 
     peaks = []
-    for rows in (30_000, 120_000):
+    for rows in (20_000, 80_000):
         path = tmp_path / f"inv{rows}.csv"
         scale.make_export(str(path), rows, seed=5)
         code = ("import resource, sys; sys.path.insert(0, %r)\n"
                 "from ecom_models import intake_big\n"
-                "r = intake_big.ingest_big(%r, chunk_rows=10000, memory_limit='200MB'); r.summary(); r.close()\n"
+                "r = intake_big.ingest_big(%r, chunk_rows=5000, memory_limit='200MB'); r.summary(); r.close()\n"
                 "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)") % (ROOT, str(path))
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
         peaks.append(int(out.stdout.split()[-1]) / 1024)
