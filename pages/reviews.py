@@ -283,8 +283,9 @@ with tabs[6]:
                 st.dataframe(hits.head(50).rename(columns={
                     "similarity": "Match", "review_id": "Review id", "product_id": "Product", "date": "Date", "rating": "Stars",
                     "label": "Sentiment", "score": "Score", "title": "Title", "text": "Review",
-                    "matched_sentence": "Closest sentence"})[["Match", "Review", "Closest sentence", "Review id", "Product",
-                                                              "Date", "Stars", "Sentiment", "Score", "Title"]],
+                    "matched_sentence": "Closest sentence", "language": "Language"})[
+                        ["Match", "Review", "Closest sentence", "Language", "Review id", "Product", "Date", "Stars",
+                         "Sentiment", "Score", "Title"]],
                     hide_index=True, width="stretch",
                     column_config={"Match": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.2f"),
                                    "Score": st.column_config.NumberColumn(format="%.2f"),
