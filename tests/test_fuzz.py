@@ -82,13 +82,12 @@ def test_every_command_answers_mangled_files(seeds, tmp_path):
     for how in ("flip_bytes", "bad_quotes", "impossible_dates", "truncate", "binary"):
         path, _ = damaged("experiment", how)
         _check(["abtest", path], f"abtest {how}")
-    for how in ("impossible_dates", "wrong_field_count", "binary", "huge_field"):
+    for how in ("impossible_dates", "wrong_field_count", "huge_field"):
         path, _ = damaged("orders", how)
         _check(["anomalies", path, "--level", "daily"], f"anomalies daily {how}")
         _check(["recommend", path, "--no-deep"], f"recommend {how}")
-    for how in ("impossible_dates", "flip_bytes"):
-        path, _ = damaged("orders", how)
-        _check(["forecast", path, "--horizon", "7"], f"forecast {how}")
+    path, _ = damaged("orders", "impossible_dates")  # the forecast that once never finished
+    _check(["forecast", path, "--horizon", "7"], "forecast impossible_dates")
     path, _ = damaged("orders", "stray_bom")
     _check(["anomalies", path], "anomalies order stray_bom")
     for how in ("flip_bytes", "bad_quotes", "huge_field"):
