@@ -84,6 +84,9 @@ class Fingerprint:
     aspect: float  # box width / height in pixels
     box_side: int  # longest side of the box in the original photo's pixels
     box: tuple  # (left, top, right, bottom) as shares of the photo
+    frame_grey: np.ndarray | None = None  # the same for the whole photo
+    frame_colour: np.ndarray | None = None
+    photo_side: int = 0  # longest side of the original photo
 
 
 def object_box(arr: np.ndarray, tolerance: int = 28) -> tuple[int, int, int, int]:
@@ -125,11 +128,17 @@ def fingerprint(img, original_size: tuple[int, int] | None = None) -> Fingerprin
     crop = img.crop((left, top, right, bottom))
     grey = np.asarray(crop.convert("L").resize((SIG_SIDE, SIG_SIDE), Image.Resampling.BOX), dtype=np.uint8)
     colour = np.asarray(crop.resize((COLOUR_SIDE, COLOUR_SIDE), Image.Resampling.BOX), dtype=np.uint8)
+    whole = (left, top, right, bottom) == (0, 0, w, h)
+    frame_grey = grey if whole else np.asarray(img.convert("L").resize((SIG_SIDE, SIG_SIDE), Image.Resampling.BOX),
+                                               dtype=np.uint8)
+    frame_colour = colour if whole else np.asarray(img.resize((COLOUR_SIDE, COLOUR_SIDE), Image.Resampling.BOX),
+                                                   dtype=np.uint8)
     ow, oh = original_size or (w, h)
     scale = max(ow / w, oh / h)
     box_side = int(round(max(right - left, bottom - top) * scale))
     return Fingerprint(grey=grey, colour=colour, aspect=float((right - left) / max(1, bottom - top)),
-                       box_side=box_side, box=(left / w, top / h, right / w, bottom / h))
+                       box_side=box_side, box=(left / w, top / h, right / w, bottom / h),
+                       frame_grey=frame_grey, frame_colour=frame_colour, photo_side=int(max(ow, oh)))
 
 
 # -- cheap whole-catalog checks ------------------------------------------------------------------------------
@@ -160,20 +169,26 @@ def candidate_pairs(prints: list[Fingerprint], embeddings: np.ndarray, t: Thresh
     shape = _shape8(prints)
     colour = _colour4(prints)
     aspect = np.log(np.array([max(p.aspect, 1e-3) for p in prints], dtype=np.float32))
+    frame = [Fingerprint(grey=p.frame_grey if p.frame_grey is not None else p.grey,
+                         colour=p.frame_colour if p.frame_colour is not None else p.colour,
+                         aspect=p.aspect, box_side=p.box_side, box=p.box) for p in prints]
+    fshape, fcolour = _shape8(frame), _colour4(frame)
     pairs = []
     for start in range(0, n, block):
         stop = min(n, start + block)
-        s = shape[start:stop] @ shape.T
-        e = embeddings[start:stop] @ embeddings.T
-        ok = (s >= t.candidate_shape) & (e >= t.candidate_embedding)
-        ok &= np.abs(aspect[start:stop, None] - aspect[None, :]) <= t.candidate_aspect
-        ii, jj = np.where(ok)
-        keep = jj > ii + start
-        ii, jj = ii[keep], jj[keep]
-        if len(ii):
-            cdiff = np.abs(colour[start + ii] - colour[jj]).mean(axis=1)
-            good = cdiff <= t.candidate_colour
-            pairs += [(int(a) + start, int(b)) for a, b in zip(ii[good], jj[good])]
+        e = embeddings[start:stop] @ embeddings.T >= t.candidate_embedding
+        by_box = (shape[start:stop] @ shape.T >= t.candidate_shape) & e
+        by_box &= np.abs(aspect[start:stop, None] - aspect[None, :]) <= t.candidate_aspect
+        by_frame = (fshape[start:stop] @ fshape.T >= t.candidate_shape) & e
+        found = set()
+        for ok, col in ((by_box, colour), (by_frame, fcolour)):
+            ii, jj = np.where(ok)
+            keep = jj > ii + start
+            ii, jj = ii[keep], jj[keep]
+            if len(ii):
+                good = np.abs(col[start + ii] - col[jj]).mean(axis=1) <= t.candidate_colour
+                found.update((int(a) + start, int(b)) for a, b in zip(ii[good], jj[good]))
+        pairs += sorted(found)
     return pairs
 
 
@@ -261,12 +276,34 @@ def _cells(diff: np.ndarray, side: int, cells: int = 4, per_channel: bool = Fals
 def verify(a: Fingerprint, b: Fingerprint, embedding: float, t: Thresholds = DEFAULT_THRESHOLDS) -> PairEvidence:
     """Do two photos show the same picture? Aligns each box to small crops of the other, then
     requires every region of the two to agree (a different print on the same T-shirt, or the
-    same shoe in another colour, differs in a few regions only)."""
-    ga, gb = a.grey.astype(np.float32), b.grey.astype(np.float32)
+    same shoe in another colour, differs in a few regions only).
+
+    When the product boxes disagree (a crop turned a studio shot whose product touches the edge
+    into one with a white border, or the other way round), the whole photos are compared too."""
+    (al, at, ar, ab), (bl, bt, br, bb) = a.box, b.box
+    framing = max(abs((ar - al) - (br - bl)), abs((ab - at) - (bb - bt)),
+                  abs((ar + al) - (br + bl)) / 2, abs((ab + at) - (bb + bt)) / 2)
+    ev = _compare(a.grey, b.grey, a.colour, b.colour, min(a.box_side, b.box_side), framing, embedding, t)
+    def touches(box) -> bool:  # the product reaches the photo's edge, so a crop changes its box
+        return min(box[0], box[1]) <= 0.01 or max(box[2], box[3]) >= 0.99
+
+    boxed = a.box != (0.0, 0.0, 1.0, 1.0) or b.box != (0.0, 0.0, 1.0, 1.0)
+    if (not ev.same_photo and boxed and (touches(a.box) or touches(b.box))
+            and a.frame_grey is not None and b.frame_grey is not None):
+        whole = _compare(a.frame_grey, b.frame_grey, a.frame_colour, b.frame_colour,
+                         min(a.photo_side, b.photo_side), 0.0, embedding, t)
+        if whole.same_photo:
+            return whole
+    return ev
+
+
+def _compare(grey_a: np.ndarray, grey_b: np.ndarray, colour_a: np.ndarray, colour_b: np.ndarray, min_side: int,
+             framing: float, embedding: float, t: Thresholds) -> PairEvidence:
+    ga, gb = grey_a.astype(np.float32), grey_b.astype(np.float32)
     full = np.array([[0, 0, 1, 1]], dtype=np.float32)
     # Compare at (about) the smaller photo's own resolution: a copy shrunk to 30 px has no detail
     # finer than that, and comparing its blur with the original's sharp edges would fail it.
-    cmp = int(np.clip(min(a.box_side, b.box_side) // 2, 8, CMP_SIDE))
+    cmp = int(np.clip(min_side // 2, 8, CMP_SIDE))
     best = None
     for src, dst in ((ga, gb), (gb, ga)):
         ref_n = _norm(_sample(dst, full, cmp))
@@ -283,7 +320,7 @@ def verify(a: Fingerprint, b: Fingerprint, embedding: float, t: Thresholds = DEF
     zw = (win - win.mean()) / max(float(win.std()), 1.0)
     zr = (ref - ref.mean()) / max(float(ref.std()), 1.0)
     detail = float(np.sqrt(_cells((zw - zr) ** 2, side)).max())
-    ca, cb = a.colour.astype(np.float32), b.colour.astype(np.float32)
+    ca, cb = colour_a.astype(np.float32), colour_b.astype(np.float32)
     src_c, dst_c = (ca, cb) if a_trimmed else (cb, ca)
     cw = _cells(_sample(src_c, window[None], 8)[0], 8, per_channel=True)  # (16, 3) mean colour per region
     cr = _cells(_sample(dst_c, full, 8)[0], 8, per_channel=True)
@@ -299,10 +336,7 @@ def verify(a: Fingerprint, b: Fingerprint, embedding: float, t: Thresholds = DEF
     colour, colour2 = float(cells[-1]), float(cells[-2])
     # A re-upload keeps the framing (the product fills the same share of the photo, in the same
     # place, give or take the crop); a second shot of one product, smaller or off-centre, does not.
-    (al, at, ar, ab), (bl, bt, br, bb) = a.box, b.box
-    framing = max(abs((ar - al) - (br - bl)), abs((ab - at) - (bb - bt)),
-                  abs((ar + al) - (br + bl)) / 2, abs((ab + at) - (bb + bt)) / 2)
-    small = min(a.box_side, b.box_side) < t.small_side
+    small = min_side < t.small_side
     if framing > t.framing:
         same = False
     elif small:
