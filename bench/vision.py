@@ -69,7 +69,13 @@ def duplicates_bench(rows: list[dict], seed: int) -> None:
               f"pair precision {sc['precision']:.3f}, recall {sc['recall']:.3f} ({sc['pairs_found']} pairs found, "
               f"{sc['true_pairs']} true); largest group {max((len(g) for g in analysis.duplicate_groups), default=0)}; "
               f"{len(analysis.same_product)} 'same product' pairs, {len(analysis.looks_alike)} 'looks alike'")
-        for a, b in sc["false_pairs"][:5]:
+        kind = lambda name: ("grocery" if "grocery" in name else "fashion") + (  # noqa: E731
+            " thumbnail" if "-thumb" in name else " full-size")
+        truth_kinds = Counter(kind(a) for a, _ in truth)
+        missed_kinds = Counter(kind(a) for a, _ in sc["missed_pairs"])
+        print("   recall by kind of original: " + ", ".join(
+            f"{k} {1 - missed_kinds[k] / n:.3f} of {n}" for k, n in sorted(truth_kinds.items())))
+        for a, b in sc["false_pairs"][:8]:
             print(f"   false pair: {a} ~ {b}")
         for a, b in sc["missed_pairs"][:5]:
             print(f"   missed: {a} ~ {b}")

@@ -29,7 +29,7 @@ slightly with the catalog; pairs are compared block by block.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -68,6 +68,9 @@ class Thresholds:
     tone_small: float = 0.12  # second-worst region: one region at the edge of a tiny copy may be off
     embedding_small: float = 0.0
     framing: float = 0.12
+    whole_grey: float = 0.95  # when whole photos are compared (the product touches the edge)
+    whole_detail: float = 0.50
+    whole_grey_small: float = 0.92
     same_product_embedding: float = 0.90  # different photos this close in the model are likely one product
     looks_alike_embedding: float = 0.80
 
@@ -290,8 +293,12 @@ def verify(a: Fingerprint, b: Fingerprint, embedding: float, t: Thresholds = DEF
     boxed = a.box != (0.0, 0.0, 1.0, 1.0) or b.box != (0.0, 0.0, 1.0, 1.0)
     if (not ev.same_photo and boxed and (touches(a.box) or touches(b.box))
             and a.frame_grey is not None and b.frame_grey is not None):
+        # Whole photos carry more shared background (studio white, the same model's face), so
+        # they must line up more closely than two product boxes.
+        strict = replace(t, grey=max(t.grey, t.whole_grey), detail=min(t.detail, t.whole_detail),
+                         grey_small=max(t.grey_small, t.whole_grey_small))
         whole = _compare(a.frame_grey, b.frame_grey, a.frame_colour, b.frame_colour,
-                         min(a.photo_side, b.photo_side), 0.0, embedding, t)
+                         min(a.photo_side, b.photo_side), 0.0, embedding, strict)
         if whole.same_photo:
             return whole
     return ev

@@ -302,6 +302,9 @@ def test_cli_json_document(tmp_path, capsys):
     assert row["product_id"] == "SKU-1" and "too small" not in row["quality_flags"]
     assert row["neighbours"][0]["file"] == "SKU-1_copy.jpg"
     assert doc["duplicate_groups"] == [["SKU-1.jpg", "SKU-1_copy.jpg"]]
+    assert [(p["a"], p["b"]) for p in doc["duplicate_pairs"]] == [("SKU-1.jpg", "SKU-1_copy.jpg")]
+    assert doc["duplicate_pairs"][0]["grey"] > 0.9 and isinstance(doc["same_product"], list)
+    assert isinstance(doc["looks_alike"], list)
     assert [r["file"] for r in doc["refused"]] == ["broken.jpg"]
     assert main(["images", str(tmp_path / "missing"), "--json"]) == 2
     assert "no such file" in capsys.readouterr().err
