@@ -233,8 +233,9 @@ def risk_value(evidence: RiskEvidence, base_rate: float | None = None, fraud_ord
         # the orders the merchant marked as fraud update the prior (normal on the log scale): fraud
         # order values are heavy-tailed, so a few of them move it only a little
         sd0 = math.log(p_size.high / p_size.value) / 1.645
-        spread = evidence.fraud_value_log_sd if _finite(evidence.fraud_value_log_sd) else 1.5
-        se = max(spread, 0.5) / math.sqrt(evidence.fraud_value_n)
+        spread = max(evidence.fraud_value_log_sd if _finite(evidence.fraud_value_log_sd) else 1.5, 0.5)
+        # the mean of log-normal values: its relative spread is sqrt(exp(sigma^2) - 1) / sqrt(n)
+        se = math.sqrt(math.expm1(min(spread, 3.0) ** 2) / evidence.fraud_value_n)
         w0, w1 = 1 / sd0 ** 2, 1 / se ** 2
         size = math.exp((w0 * math.log(p_size.value) + w1 * math.log(evidence.fraud_value_ratio)) / (w0 + w1))
         size_sd, size_source = 1 / math.sqrt(w0 + w1), "your orders marked fraud"
