@@ -3,6 +3,7 @@ a real PDF, a CSV of figures and assumptions, and the CLI that writes them."""
 
 import io
 import json
+from html import escape as html_escape
 import subprocess
 import sys
 from pathlib import Path
@@ -73,6 +74,11 @@ def test_html_is_offline_escaped_and_shows_the_headline(summary):
         if interval:
             assert interval in page
     assert V.fmt_money(summary.monthly.mid, "GBP").startswith("£")
+    # the split, the shares and the flags, as on the page
+    for amount in (summary.measured.mid, summary.assumed.mid):
+        assert RP.share_text(summary, amount) in page
+    assert "Shown by your data" in page and "If the assumptions hold" in page
+    assert summary.flags and all(html_escape(f) in page for f in summary.flags)
 
 
 def test_pdf_is_a_real_pdf_with_pages(summary):
