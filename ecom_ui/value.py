@@ -89,7 +89,10 @@ def _kept(model: str, data_key: str, orders):
 
         if model == "recommendations":
             return P.recommendations_for_value(results(), data_key, orders)
-        return P.default_forecast(results(), data_key, orders)
+        from ecom_ui.common import active_data
+
+        # the traffic the Forecast page uses, so that its kept forecast is the one found
+        return P.default_forecast(results(), data_key, orders, traffic=active_data("traffic"))
     except Exception:
         return None
 
