@@ -69,7 +69,7 @@ with tab_upload:
             kinds = list(intake.KINDS)
             kind = st.selectbox("What does this file hold?", kinds, index=kinds.index(detected), key=f"kind-{file_key}",
                                 format_func=lambda k: f"{k} — {KIND_HELP.get(k, k)}",
-                                help="Detected from the column names; change it if it is wrong.")
+                                help="Detected from the column names and their values; change it if it is wrong.")
             remembered = remembered_mapping(ws, raw.columns, kind)
             auto = intake.map_columns(raw, kind, remembered or None)
             st.caption(f"{len(raw):,} rows, {len(raw.columns)} columns, read as {read_info.format}"
