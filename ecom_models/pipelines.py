@@ -96,6 +96,8 @@ def recommendations(store: ResultsStore, key: str, df, kind: str, k: int, split:
         pending = [m for s in plan[i + 1:] for m in s]
         report.stage, report.pending = ("full" if not pending else "+".join(wanted)), pending
         store.put("recommend.report", key, R.report_document(report, report.stage, pending))
+        if pending:  # shown while the run waits for its next turn in the queue
+            _say(run, (i + 1) / len(plan), "Next: " + ", ".join(R.MODEL_LABELS[m] for m in pending))
         if run is not None:
             run.reached(report.stage)
         if report.leaderboard.empty:  # too little data to compare: nothing more to add

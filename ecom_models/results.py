@@ -17,7 +17,8 @@ Values (nothing stored is ever unpickled)
     - `numpy.ndarray` of numbers, booleans, dates or fixed-width text: stored as `.npy`
       read back with `allow_pickle=False`; arrays of Python objects (say ids) as JSON lists;
     - `scipy.sparse` CSR/CSC matrices: their three arrays and shape;
-    - `pandas.Timestamp`, `datetime`, `date`, NaN and infinities, numpy scalars.
+    - `pandas.Timestamp`, `datetime`, `date`, NaN and infinities, numpy scalars;
+    - `bytes` (say a thumbnail): stored and returned as they are, never interpreted.
     Tuples come back as lists and dict keys as strings. Dataclasses and fitted models are
     not stored as such: the caller turns them into such a document (`to_store`) and back
     (`from_store`), which keeps every stored byte plain data.
@@ -273,6 +274,8 @@ def _evict(cur, max_bytes: int, keep: tuple[str, str]) -> None:
 def _encode(value: Any, blobs: dict[str, tuple[str, bytes]]) -> Any:
     if value is None or isinstance(value, (bool, str)):
         return value
+    if isinstance(value, (bytes, bytearray)):  # e.g. thumbnails: kept as they are, never interpreted
+        return {"__bytes__": _add_blob(blobs, "raw", bytes(value))}
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return int(value)
     if isinstance(value, np.bool_):
@@ -350,6 +353,8 @@ def _decode(doc: Any, parts: dict[str, tuple[str, bytes]]) -> Any:
         series = pd.read_parquet(io.BytesIO(parts[doc["__series__"]][1]), engine="pyarrow")["__value__"]
         series.name = _decode(doc.get("name"), parts)
         return series
+    if "__bytes__" in doc:
+        return parts[doc["__bytes__"]][1]
     if "__array__" in doc:
         return np.load(io.BytesIO(parts[doc["__array__"]][1]), allow_pickle=False)
     if "__objarray__" in doc:

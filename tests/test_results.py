@@ -32,7 +32,7 @@ def _value():
         "series": pd.Series([1.5, 2.5], index=["a", "b"], name="s"),
         "matrix": sparse.random(5, 7, density=0.3, format="csr", random_state=0),
         "chosen": "ease", "gain": float("nan"), "upper": float("inf"), "n": np.int64(7),
-        "date": pd.Timestamp("2024-05-01 10:00"), "nested": [{"a": (1, 2)}],
+        "date": pd.Timestamp("2024-05-01 10:00"), "nested": [{"a": (1, 2)}], "thumb": b"\xff\xd8jpeg",
     }
 
 
@@ -53,8 +53,9 @@ def test_values_survive_a_restart_and_are_not_pickled(tmp_path):
     assert (again["matrix"] != want["matrix"]).nnz == 0
     assert again["chosen"] == "ease" and np.isnan(again["gain"]) and again["upper"] == float("inf")
     assert again["n"] == 7 and again["date"] == want["date"] and again["nested"] == [{"a": [1, 2]}]
+    assert again["thumb"] == b"\xff\xd8jpeg"
     blobs = Workspace("shop", tmp_path)._read("SELECT fmt FROM result_blobs")["fmt"]
-    assert set(blobs) == {"parquet", "npy"}  # plain formats only
+    assert set(blobs) == {"parquet", "npy", "raw"}  # plain formats only
 
 
 def test_key_changes_with_data_settings_and_version():
