@@ -71,7 +71,7 @@ for note in a.notes:
 
 t = a.tickets
 n_unsure = int((t["intent"] == UNSURE).sum())
-c1, c2, c3, c4 = st.columns(4)
+c1, c2, c3, c4 = st.columns(4) if a.mode != "discovered" else (*st.columns(3), None)
 c1.metric("Tickets read", number(len(t)), help="Tickets (or chat conversations) with text.")
 c2.metric("Intents", number(int((a.intents["intent"] != UNSURE).sum())),
           help={"discovered": "Groups of tickets asking the same thing, found without labels; how many was chosen from "
@@ -81,8 +81,9 @@ c2.metric("Intents", number(int((a.intents["intent"] != UNSURE).sum())),
 from ecom_models.support.analysis import tickets_per_month
 
 c3.metric("Tickets per month", number(tickets_per_month(t)), help="Over the span of dates in the file.")
-c4.metric("Unsure", number(n_unsure), help="Tickets the model could not place with at least 35% confidence "
-                                           "(only when intents come from labelled tickets or saved intents).")
+if c4 is not None:
+    c4.metric("Unsure", number(n_unsure), help="Tickets the model could not place with at least 35% confidence: read them by hand "
+                   "or label a few like them.")
 st.caption(f"Read with {a.encoder} in {a.seconds:.0f} s. "
            + {"discovered": f"Intents found without labels: {a.k} groups.",
               "examples": "Intents from your labelled tickets.", "saved": "Intents from your saved, edited intents."}[a.mode]
@@ -237,7 +238,7 @@ with tabs[5]:
         with st.form("support_value_form"):
             v1, v2, v3 = st.columns(3)
             per_month = v1.number_input("Tickets per month", min_value=0.0, value=float(settings.get("tickets_per_month", round(d0["tickets_per_month"]))),
-                                        step=10.0, help="From the span of dates in your file; change it for next year's volume.")
+                                        step=10.0, format="%.0f", help="From the span of dates in your file; change it for next year's volume.")
             minutes = v2.number_input("Agent minutes per ticket", min_value=0.0, max_value=600.0, step=0.5,
                                       value=float(settings.get("minutes", round(d0["minutes_per_ticket"], 1))),
                                       help=f"Prefilled: {d0['minutes_source']}.")

@@ -80,10 +80,26 @@ def encoder_name(model: str | None = None) -> str:
 REMOTE_ENCODER: ContextVar = ContextVar("support_remote_encoder", default=None)
 
 
+_EMBED_CACHE: dict = {}  # (model, hash of the texts) -> embeddings: a page rerun with a new FAQ re-reads nothing
+
+
 def embed(texts: list[str], model: str = "minilm", progress=None) -> np.ndarray:
-    """Unit-length sentence embeddings, each distinct text encoded once."""
+    """Unit-length sentence embeddings, each distinct text encoded once (the last few sets kept in memory)."""
+    import hashlib
+
     if len(texts) == 0:
         return np.zeros((0, 384), dtype=np.float32)
+    key = (model, hashlib.sha1("\x1f".join(texts).encode("utf-8", "replace")).hexdigest())
+    if key in _EMBED_CACHE:
+        return _EMBED_CACHE[key]
+    emb = _embed(texts, model, progress)
+    while len(_EMBED_CACHE) >= 6:
+        _EMBED_CACHE.pop(next(iter(_EMBED_CACHE)))
+    _EMBED_CACHE[key] = emb
+    return emb
+
+
+def _embed(texts: list[str], model: str, progress) -> np.ndarray:
     TE = _text_encoder()
     remote = REMOTE_ENCODER.get()
     if remote is not None:

@@ -40,7 +40,9 @@ is are was were be been being am do does did have has had having i me my mine we
 they them their what which who whom when where why how can could would should will shall may might must not no yes
 please pls thanks thank thx hi hello hey dear there here just also very really get got any some all one 0 u ur im
 i'm it's dont don't can't cannot isnt isn't wasnt hasnt haven't didn't doesn't would like want need help team good
-morning evening regards cheers best sorry bother quick question asap appreciate advance ty email""".split())
+morning evening regards cheers best sorry bother quick question asap appreciate advance ty email hasn't hasnt
+haven't havent didn't didnt won't wont isn't doesn't doesnt aren't couldn't can't i've i'd i'll you're it's that's
+still yet since already""".split())
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
