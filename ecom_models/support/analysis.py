@@ -91,6 +91,10 @@ def analyse_tickets(tickets: pd.DataFrame, examples: pd.DataFrame | None = None,
                     saved: pd.DataFrame | None = None, target_precision: float = DEFAULT_TARGET_PRECISION,
                     k: int | None = None, progress=None, file: str | None = None) -> SupportAnalysis:
     """Intents, confidences, FAQ matches and weekly trends for a canonical support frame."""
+    # threadpoolctl limits only the thread pools already loaded: import the numeric libraries first.
+    import sklearn.cluster  # noqa: F401
+    import sklearn.decomposition  # noqa: F401
+    import sklearn.linear_model  # noqa: F401
     from threadpoolctl import threadpool_limits
 
     # One BLAS/OpenMP thread: on a shared 2-core machine, idle-spinning worker threads made the

