@@ -89,6 +89,8 @@ def embed(texts: list[str], model: str = "minilm", progress=None) -> np.ndarray:
 
     if len(texts) == 0:
         return np.zeros((0, 384), dtype=np.float32)
+    if REMOTE_ENCODER.get() is not None:  # on a cluster: always the cluster's own result
+        return _embed(texts, model, progress)
     key = (model, hashlib.sha1("\x1f".join(texts).encode("utf-8", "replace")).hexdigest())
     if key in _EMBED_CACHE:
         return _EMBED_CACHE[key]
