@@ -65,8 +65,9 @@ _P = [
           "CyberSource online fraud surveys: 1.1-2.5% of online revenue lost to all fraud (chargebacks "
           "included), about 1.3% of accepted orders; most stores see far less criminal fraud than that. "
           "Median 0.1%; 10% chance of none; 95th percentile 5%."),
-    Prior("fraud_order_value", "risk", "Value of a fraud order against your average order", 1.5, 0.5, 3.0, "x",
-          "CyberSource 2004: median fraud order $150 against $100 for a legitimate one; card testing is small. "
+    Prior("fraud_order_value", "risk", "Value of a fraud order against your average order", 1.5, 0.5, 4.0, "x",
+          "CyberSource 2004: median fraud order $150 against $100 for a legitimate one; card testing is small, "
+          "account take-overs and bulk resale reach several times the average order. "
           "Measured from the orders you mark as fraud once there are 3 or more."),
     Prior("loss_share", "risk", "Share of a fraud order's value that would be lost", 1.0, 0.7, 1.0, "%",
           "goods shipped (and chargeback fees) are lost; part is sometimes recovered"),
