@@ -76,3 +76,24 @@ def test_customer_service_page_with_uploaded_tickets_and_examples(monkeypatch, t
     assert len(comparison) == 2
     assert not any("<script>" in md.value for md in at.markdown)
     assert not any("<script>" in w.value for w in list(at.warning) + list(at.info))
+
+
+def test_customer_service_page_in_chinese(monkeypatch, tmp_path):
+    from ecom_models.support.synth import faq_zh, messages_zh
+    from ecom_models.workspace import Workspace
+
+    monkeypatch.setenv("ECOM_WORKSPACE_DIR", str(tmp_path))
+    monkeypatch.chdir(ROOT)
+    tickets = messages_zh(160, seed=8).drop(columns="intent")
+    ws = Workspace("test", tmp_path)
+    ws.save_dataset("工单", "support", tickets, source_file="工单.csv")
+    ws.put_frame("support.faq", "current", faq_zh())
+    at = AppTest.from_file(PAGE, default_timeout=180)
+    at.session_state["use_demo"] = False
+    at.run()
+    assert not at.exception, at.exception
+    assert any("multilingual" in c.value for c in at.caption)
+    intents = next(df.value for df in at.dataframe if "Telling words" in df.value.columns)
+    assert intents["Telling words"].str.contains(r"[\u4e00-\u9fff]").all()  # named in Chinese
+    answered = next(df.value for df in at.dataframe if "Answered with" in df.value.columns)
+    assert answered["Answered with"].notna().any()

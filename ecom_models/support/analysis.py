@@ -111,6 +111,12 @@ def _analyse(tickets, examples, faq, saved, target_precision, k, progress, file)
         raise InputError("no column holds the ticket text.", file=file, fix="name the message column 'text'.")
     df = tickets.reset_index(drop=True).copy()
     df["text"] = df["text"].astype("str")
+    # A frame that did not come through the intake gets the canonical columns it lacks.
+    if "ticket_id" not in df:
+        df["ticket_id"] = [f"row-{i + 2}" for i in range(len(df))]
+    for col, empty in (("created_at", pd.NaT), ("resolution_minutes", np.nan), ("satisfaction", np.nan)):
+        if col not in df:
+            df[col] = empty
     notes: list[str] = []
     examples = _examples_frame(examples)
     faq_clean = clean_faq(faq) if faq is not None else None
