@@ -601,53 +601,9 @@ def hash_distance(a: int, b: int) -> int:
     return int(bin(int(a) ^ int(b)).count("1"))
 
 
-HASH_MAX_DISTANCE = 8  # of 63 bits: copies of one photo stay within a few bits
-HASH_MIN_SIMILARITY = 0.80  # ...and the model must agree the two photos look alike
-COLOUR_MAX_DISTANCE = 10.0  # ...and the colours must match (the same shirt in red and blue is no duplicate)
-
-
-def duplicate_groups(embeddings: np.ndarray, files: list[str], threshold: float = 0.97,
-                     sha1: list[str] | None = None, hashes: list[int] | None = None,
-                     colours: list[str] | None = None) -> list[list[str]]:
-    """Groups of near-identical photos, largest first.
-
-    Two photos are duplicates when their embeddings' cosine similarity reaches `threshold`, or
-    their perceptual hashes differ in at most HASH_MAX_DISTANCE bits while the similarity is at
-    least HASH_MIN_SIMILARITY and their colour signatures match (small, heavily re-compressed
-    copies, which the model alone sees as merely similar), or their bytes are identical.
-    """
-    n = len(files)
-    parent = list(range(n))
-
-    def find(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    if n:
-        sim = similarity_matrix(embeddings)
-        ii, jj = np.where(np.triu(sim >= threshold, k=1))
-        for i, j in zip(ii, jj):
-            parent[find(i)] = find(j)
-        if hashes is not None and threshold > HASH_MIN_SIMILARITY:
-            ii, jj = np.where(np.triu(sim >= HASH_MIN_SIMILARITY, k=1))
-            for i, j in zip(ii, jj):
-                if hash_distance(hashes[i], hashes[j]) <= HASH_MAX_DISTANCE and (
-                        colours is None or colour_distance(colours[i], colours[j]) <= COLOUR_MAX_DISTANCE):
-                    parent[find(i)] = find(j)
-    if sha1 is not None:
-        first: dict[str, int] = {}
-        for i, h in enumerate(sha1):
-            if h in first:
-                parent[find(i)] = find(first[h])
-            else:
-                first[h] = i
-    groups: dict[int, list[str]] = {}
-    for i in range(n):
-        groups.setdefault(find(i), []).append(files[i])
-    out = [sorted(g) for g in groups.values() if len(g) > 1]
-    return sorted(out, key=lambda g: (-len(g), g[0]))
+# Duplicate groups: vision_dupes.find_duplicates (object-box fingerprints, pixel verification,
+# complete linkage). The earlier single-linkage grouping over embedding similarity chained
+# different products together and is gone.
 
 
 def nearest(embeddings: np.ndarray, index: int, k: int = 5, exclude: np.ndarray | None = None) -> list[tuple[int, float]]:

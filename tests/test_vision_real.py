@@ -13,7 +13,6 @@ from PIL import Image
 
 from ecom_models import vision
 from ecom_models import vision_dupes as D
-from ecom_models import vision_taxonomy as T
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "product_photos"
 needs_photos = pytest.mark.skipif(not (SHARED / "fashion" / "labels.csv").exists(),
