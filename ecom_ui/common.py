@@ -8,7 +8,6 @@ demo fallback, caching and error display behave the same everywhere.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
@@ -52,12 +51,22 @@ def _load_dataset(workspace_name: str, dataset_id: str, content: str) -> pd.Data
     return workspace().load_dataset(dataset_id)
 
 
-@dataclass
 class ActiveData:
-    df: pd.DataFrame
-    source: str  # a file name, or "demo store"
-    is_demo: bool
-    key: str  # content hash: use it as the cache key for results computed from df
+    """The data a page uses: `df` (loaded on first use: a page whose results are kept can draw
+    them before the dataset is read), `source` (a file name, or "demo store"), `is_demo`,
+    `key` (content hash: the key of every result computed from df), `rows`."""
+
+    def __init__(self, df: pd.DataFrame | None = None, source: str = "", is_demo: bool = False, key: str = "", *,
+                 rows: int | None = None, loader=None, dataset_id: str | None = None):
+        self._df, self._loader, self.dataset_id = df, loader, dataset_id
+        self.source, self.is_demo, self.key = source, is_demo, key
+        self.rows = rows if rows is not None else (len(df) if df is not None else 0)
+
+    @property
+    def df(self) -> pd.DataFrame:
+        if self._df is None and self._loader is not None:
+            self._df = self._loader()
+        return self._df
 
 
 def active_data(kind: str) -> ActiveData | None:
@@ -68,8 +77,8 @@ def active_data(kind: str) -> ActiveData | None:
     ws = workspace()
     info = ws.active_dataset(kind)
     if info is not None:
-        df = _load_dataset(ws.name, info.id, info.content_hash)
-        return ActiveData(df=df, source=info.source_file or info.name, is_demo=False, key=info.content_hash)
+        return ActiveData(source=info.source_file or info.name, is_demo=False, key=info.content_hash, rows=info.rows,
+                          loader=lambda: _load_dataset(ws.name, info.id, info.content_hash), dataset_id=info.id)
     if not st.session_state.get("use_demo", True):
         return None
     store = demo_store()
@@ -113,7 +122,7 @@ def data_source_note(data: ActiveData) -> None:
     if data.is_demo:
         st.info("You are looking at the **demo store**. Upload your own exports on the **Data** page to see your store.", icon=":material/science:")
     else:
-        st.caption(f"Data: **{data.source}** ({len(data.df):,} rows)")
+        st.caption(f"Data: **{data.source}** ({data.rows:,} rows)")
 
 
 def empty_state(kind: str, what_for: str) -> None:

@@ -66,7 +66,10 @@ if table is None:
         empty_state("orders", "(order lines with a customer id and a product id)")
         st.stop()
     data_source_note(data)
-    source_key, source_kind, source_df = data.key, "orders", data.df
+    # the orders are read only if a model has to be fitted (in the background run, straight from
+    # the workspace): kept results are drawn without reading them
+    source_key, source_kind = data.key, "orders"
+    source_df = data.df if data.dataset_id is None else (lambda ws=workspace(), i=data.dataset_id: ws.load_dataset(i))
 
 with st.sidebar:
     st.subheader("Recommendation settings")
