@@ -411,6 +411,7 @@ def _connect(db_path: Path, memory_limit: str):
     con.execute(f"SET memory_limit = '{memory_limit}'")
     con.execute(f"SET temp_directory = '{spill.as_posix()}'")
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")  # a CLI prints JSON; a page shows its own progress
     return con
 
 
