@@ -23,6 +23,7 @@ FUTURE_MARGIN_DAYS = 31
 # Ten years of days: enough for any seasonal model, small enough to fit in seconds.
 MAX_DAILY_DAYS = 3660
 _MIN_FOR_BULK = 20
+MAX_DATE_CHARS = 64
 
 
 def latest_plausible(today: pd.Timestamp | None = None) -> pd.Timestamp:
@@ -98,6 +99,10 @@ def parse_loose(values) -> pd.Series:
     s = values if isinstance(values, pd.Series) else pd.Series(values)
     if pd.api.types.is_datetime64_any_dtype(s):
         return _as_datetime(s)
+    if not pd.api.types.is_numeric_dtype(s):
+        # No date is longer than this; dateutil's tokenizer is quadratic in a value's length,
+        # so a damaged line holding megabytes in a date column would take minutes.
+        s = s.where(s.astype("str").str.len() <= MAX_DATE_CHARS)
     for kwargs in ({}, {"utc": True}):
         try:
             out = pd.to_datetime(s, errors="coerce", format="mixed", **kwargs)

@@ -548,7 +548,7 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, DateParse]:
         stats.style = "native"
         return out.astype("datetime64[us]"), stats
     s = values.astype("str").str.strip()
-    s = s.where(~s.isin(["", "nan", "NaT", "None", "null", "<NA>"]), None)
+    s = s.where(~s.isin(["", "nan", "NaT", "None", "null", "<NA>"]) & (s.str.len() <= 64), None)  # no date is longer
     codes, uniques = pd.factorize(s)
     u = pd.Series(uniques, dtype="str")
     parsed = _parse_unique_dates(u, stats)
