@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ecom_ui  # noqa: F401  (first: a deep link before any other page runs app.py's navigation)
 import pandas as pd
 import streamlit as st
 
