@@ -6,6 +6,7 @@ import contextlib
 import os
 import socket
 import subprocess
+import tempfile
 import sys
 import time
 import urllib.request
@@ -28,10 +29,13 @@ def streamlit_server(workspace_dir: Path):
     port = free_port()
     env = dict(os.environ, ECOM_WORKSPACE_DIR=str(workspace_dir), ECOM_WORKSPACE="browser")
     env.pop("ECOM_RUNS_INLINE", None)  # a real server runs models in the background
+    # The server's output goes to a file: an unread pipe fills up (64 kB of model-run logs) and
+    # then blocks the server in the middle of a page run.
+    log = tempfile.NamedTemporaryFile(prefix="streamlit-server-", suffix=".log", delete=False)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
          "--server.address", "127.0.0.1"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 90
@@ -43,7 +47,7 @@ def streamlit_server(workspace_dir: Path):
             except OSError:
                 time.sleep(0.3)
         else:
-            raise RuntimeError("streamlit did not start: " + proc.stdout.read1(20000).decode(errors="replace"))
+            raise RuntimeError("streamlit did not start: " + Path(log.name).read_text(errors="replace")[-20000:])
         yield url
     finally:
         proc.terminate()
@@ -51,6 +55,7 @@ def streamlit_server(workspace_dir: Path):
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
 
 
 def wait_until_idle(page, timeout_ms: int = 120_000) -> None:
