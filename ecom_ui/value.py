@@ -124,7 +124,12 @@ def net_revenue(key: str, _orders) -> float:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def report_file(key: str, _summary: V.ValueSummary, store_name: str, kind: str) -> bytes:
-    """One report file (html | pdf | csv), made when the merchant clicks its download button."""
+    """One report file (html | pdf | csv) for this summary, kept per summary key."""
+    return make_report(_summary, store_name, kind)
+
+
+def make_report(_summary: V.ValueSummary, store_name: str, kind: str) -> bytes:
+    """One report file (html | pdf | csv), uncached: safe to call from a download's own thread."""
     from ecom_models import report as RP
 
     if kind == "html":

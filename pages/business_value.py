@@ -279,15 +279,17 @@ st.caption("The report holds exactly the figures on this page. The HTML works of
 store_name = "the demo store" if orders.is_demo else ""
 
 
-def _file(kind: str):
-    # made on click (in a separate thread), from the very summary drawn on this page
-    return lambda: U.report_file(summary_key, summary, store_name, kind)
+def _pdf():
+    # the PDF is slow to draw, so it is made on click (in a separate thread), from the very summary
+    # drawn on this page, without Streamlit's cache (which belongs to the script's own thread)
+    return U.make_report(summary, store_name, "pdf")
 
 
 d1, d2, d3 = st.columns(3)
-d1.download_button("Download report (HTML)", _file("html"), file_name="business_value_report.html", mime="text/html",
+d1.download_button("Download report (HTML)", U.report_file(summary_key, summary, store_name, "html"),
+                   file_name="business_value_report.html", mime="text/html",
                    help="One file with the figures, tables and interactive charts; opens in any browser, no internet needed.")
-d2.download_button("Download report (PDF)", _file("pdf"), file_name="business_value_report.pdf", mime="application/pdf",
+d2.download_button("Download report (PDF)", _pdf, file_name="business_value_report.pdf", mime="application/pdf",
                    help="Printable version with the same figures and charts.")
-d3.download_button("Download figures and assumptions (CSV)", _file("csv"), file_name="business_value_figures.csv",
+d3.download_button("Download figures and assumptions (CSV)", U.report_file(summary_key, summary, store_name, "csv"), file_name="business_value_figures.csv",
                    mime="text/csv", help="Every figure, its 90% range and every assumption, one per line.")
