@@ -226,21 +226,16 @@ class Encoder:
     """Sentence embeddings (384 numbers, unit length) from the bundled int8 ONNX MiniLM."""
 
     def __init__(self, model_dir: str | Path = MODEL_DIR, model_file: str = MODEL_FILE, threads: int | None = None):
-        import onnxruntime as ort
         from tokenizers import Tokenizer
+
+        from ecom_models.onnx_runtime import cpu_session
 
         model_dir = Path(model_dir)
         path = model_dir / model_file
         if not path.exists():
             raise InputError(f"the bundled text model is missing ({path}).",
                              fix="reinstall the project; the model file ships with it in data/models/minilm.")
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or min(2, os.cpu_count() or 1)
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        # no busy-waiting between ops: on a shared machine spinning threads only steal CPU from others
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self.session = cpu_session(path, threads)
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
@@ -843,7 +838,6 @@ def _encode_and_score(sent_text: list[str], s_route: np.ndarray, encoder: Encode
     u_route[inverse] = s_route
     space = "multilingual" if (u_route == "multilingual").any() else "minilm"
     en = np.flatnonzero(u_route == "minilm") if space == "minilm" else np.zeros(0, dtype=np.int64)
-    ml = np.arange(len(uniq)) if space == "multilingual" else np.zeros(0, dtype=np.int64)
     u_emb = np.zeros((len(uniq), EMBED_DIM), dtype=np.float32)
     u_score = np.zeros(len(uniq))
     u_trunc = np.zeros(len(uniq), dtype=bool)

@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import re
 import threading
 import unicodedata
@@ -172,20 +171,16 @@ class _E5Model:
     name = "multilingual"
 
     def __init__(self, model_dir: str | Path = E5_DIR, threads: int | None = None):
-        import onnxruntime as ort
         from tokenizers import Tokenizer
+
+        from ecom_models.onnx_runtime import cpu_session
 
         model_dir = Path(model_dir)
         path = model_dir / E5_FILE
         if not path.exists():
             raise InputError(f"the bundled multilingual text model is missing ({path}).",
                              fix="reinstall the project; the model file ships with it in data/models/multilingual_e5.")
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or min(2, os.cpu_count() or 1)
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self.session = cpu_session(path, threads)
         # gzip: the 250k-piece vocabulary is 16.8 MB as JSON, 6 MB compressed (model files stay < 150 MB)
         with gzip.open(model_dir / "tokenizer.json.gz", "rt", encoding="utf-8") as fh:
             self.tokenizer = Tokenizer.from_str(fh.read())

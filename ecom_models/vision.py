@@ -380,16 +380,11 @@ def taxonomy_matrix() -> np.ndarray:
 
 @lru_cache(maxsize=1)
 def _session():
-    import onnxruntime as ort
+    from ecom_models.onnx_runtime import cpu_session
 
     if not MODEL_FILE.exists():
         raise RuntimeError(f"the bundled image model is missing: {MODEL_FILE}")
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = int(os.environ.get("ECOM_VISION_THREADS", "2"))
-    options.inter_op_num_threads = 1
-    # No busy-waiting between batches: on a shared 2-core machine spinning threads only steal CPU.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort.InferenceSession(str(MODEL_FILE), sess_options=options, providers=["CPUExecutionProvider"])
+    return cpu_session(MODEL_FILE, int(os.environ.get("ECOM_VISION_THREADS", "2")))
 
 
 def model_input(img) -> np.ndarray:

@@ -188,20 +188,11 @@ class Workspace:
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
 
         def work(cur):
-            old = cur.execute("SELECT id FROM datasets WHERE name = ? AND kind = ?", [name, kind]).fetchall()
             cur.register("incoming_frame", frame)
             cur.execute(f"CREATE TABLE data_{dataset_id} AS SELECT * FROM incoming_frame")
             cur.unregister("incoming_frame")
-            for (old_id,) in old:
-                cur.execute(f"DROP TABLE IF EXISTS data_{old_id}")
-                cur.execute("DELETE FROM datasets WHERE id = ?", [old_id])
-            if activate:
-                cur.execute("UPDATE datasets SET active = FALSE WHERE kind = ?", [kind])
-            cur.execute(
-                "INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [dataset_id, name, kind, source_file, len(frame), digest, now, activate,
-                 _to_json(mapping or {}), _to_json(report or {})],
-            )
+            _list_replacing(cur, [dataset_id, name, kind, source_file, len(frame), digest, now, activate,
+                                  _to_json(mapping or {}), _to_json(report or {})])
 
         self._transaction(work)
         return self.dataset_info(dataset_id)
@@ -220,19 +211,10 @@ class Workspace:
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
 
         def work(cur):
-            old = cur.execute("SELECT id FROM datasets WHERE name = ? AND kind = ?", [name, kind]).fetchall()
             cur.execute(f"CREATE TABLE data_{dataset_id} AS SELECT * FROM read_parquet(?)", [str(parquet_path)])
             rows = cur.execute(f"SELECT count(*) FROM data_{dataset_id}").fetchone()[0]
-            for (old_id,) in old:
-                cur.execute(f"DROP TABLE IF EXISTS data_{old_id}")
-                cur.execute("DELETE FROM datasets WHERE id = ?", [old_id])
-            if activate:
-                cur.execute("UPDATE datasets SET active = FALSE WHERE kind = ?", [kind])
-            cur.execute(
-                "INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [dataset_id, name, kind, source_file, rows, digest.hexdigest()[:20], now, activate,
-                 _to_json(mapping or {}), _to_json(report or {})],
-            )
+            _list_replacing(cur, [dataset_id, name, kind, source_file, rows, digest.hexdigest()[:20], now, activate,
+                                  _to_json(mapping or {}), _to_json(report or {})])
 
         self._transaction(work)
         return self.dataset_info(dataset_id)
@@ -400,6 +382,20 @@ def import_workspace(name: str, data: bytes, folder: str | Path | None = None) -
         raise
     tmp.replace(target)
     return Workspace(name, base)
+
+
+def _list_replacing(cur, row: list) -> None:
+    """Inside the save's transaction, once its table is written: drop the dataset of the same name
+    and kind, and list the new one (active if asked). Until COMMIT nobody sees either change."""
+    dataset_id, name, kind, activate = row[0], row[1], row[2], row[7]
+    old = cur.execute("SELECT id FROM datasets WHERE name = ? AND kind = ? AND id <> ?",
+                      [name, kind, dataset_id]).fetchall()
+    for (old_id,) in old:
+        cur.execute(f"DROP TABLE IF EXISTS data_{old_id}")
+        cur.execute("DELETE FROM datasets WHERE id = ?", [old_id])
+    if activate:
+        cur.execute("UPDATE datasets SET active = FALSE WHERE kind = ?", [kind])
+    cur.execute("INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
 
 
 def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
