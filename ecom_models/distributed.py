@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -304,7 +305,8 @@ def _install_model(model: str, wanted: dict[str, str], files: dict[str, bytes]) 
     for name, data in files.items():
         if hashlib.sha256(data).hexdigest() != wanted[name]:
             raise RuntimeError(f"model file {name} damaged in transit")
-        tmp = folder / f".{name}.part"
+        # one part file per process: two workers on one host may install the same model at once
+        tmp = folder / f".{name}.{os.getpid()}.{threading.get_ident()}.part"
         tmp.write_bytes(data)
         tmp.replace(folder / name)
     return str(folder)
