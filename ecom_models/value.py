@@ -427,6 +427,17 @@ def _interval(mid: float, draws, q: float = 0.05) -> Interval:
     return Interval(float(mid), float(min(lo, mid)), float(max(hi, mid)))
 
 
+def _floor_at_zero(interval: Interval, rows: list[EstimateRow]) -> Interval:
+    """A sum of rows that can none of them go below zero cannot either.
+
+    The split-normal draws of a row whose range starts at 0 dip below it, so the simulated
+    total's 5% point could read "-0.05" on a report; floor it where no row could be negative."""
+    if not rows or any(r.estimate.monthly_value < 0 or (_finite(r.estimate.monthly_low) and r.estimate.monthly_low < 0)
+                       for r in rows):
+        return interval
+    return Interval(interval.mid, max(interval.low, 0.0), interval.high)
+
+
 def roi_figures(first_year_net: float, monthly_net: float, costs: CostInputs) -> tuple[float, float]:
     """First-year ROI (net gain / cost) and payback in months (setup / monthly net)."""
     spend = 12 * costs.monthly_cost + costs.setup_cost
@@ -540,11 +551,14 @@ def summarise(levers: dict[str, Lever], overrides: dict[str, dict] | None = None
     cur = rows_currency(rows)
     pt = point_totals(rows, costs)
     sims = simulate(rows, costs, n_sims, seed)
-    measured = _interval(pt["measured"], sims["measured"])
-    assumed = _interval(pt["assumed"], sims["assumed"])
+    counted = [r for r in rows if r.counted and r.estimate is not None]
+    data_rows = [r for r in counted if is_data_kind(r.evidence_kind)]
+    assumed_rows = [r for r in counted if not is_data_kind(r.evidence_kind)]
+    measured = _floor_at_zero(_interval(pt["measured"], sims["measured"]), data_rows)
+    assumed = _floor_at_zero(_interval(pt["assumed"], sims["assumed"]), assumed_rows)
     costs_entered = costs.monthly_cost > 0 or costs.setup_cost > 0
-    monthly = _interval(pt["monthly"], sims["monthly"])
-    profit = _interval(pt["profit"], sims["profit"])
+    monthly = _floor_at_zero(_interval(pt["monthly"], sims["monthly"]), counted)
+    profit = _floor_at_zero(_interval(pt["profit"], sims["profit"]), counted)
     net = _interval(pt["net"], sims["net"])
     first_year = _interval(pt["first_year_net"], sims["first_year_net"])
     roi, payback = roi_figures(first_year.mid, net.mid, costs)

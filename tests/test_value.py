@@ -275,3 +275,20 @@ def test_an_estimate_without_a_number_is_not_counted():
     assert s.monthly.mid == pytest.approx(100) and math.isfinite(s.monthly.high)
     reco = next(r for r in s.rows if r.model == "recommendations")
     assert reco.status == "not computed" and "missing a figure" in reco.needs
+
+
+def test_total_of_rows_that_start_at_zero_never_reads_negative():
+    # one row whose range starts at 0: its split-normal draws dip below 0 on some seeds
+    levers = {"risk": fixed("risk", 100, 0, 5000)}
+    raw_lows, lows = [], []
+    for seed in range(20):
+        sims = V.simulate(V.resolve_rows(levers, None, None), CostInputs(), 2000, seed)
+        raw_lows.append(float(np.quantile(sims["monthly"], 0.05)))
+        s = V.summarise(levers, costs=CostInputs(), n_sims=2000, seed=seed, with_tornado=False)
+        lows += [s.monthly.low, s.assumed.low, s.monthly_profit.low]
+    assert min(raw_lows) < 0  # the case the floor exists for does occur
+    assert min(lows) >= 0.0
+    # a row that can really lose money keeps its negative floor
+    levers = {"risk": fixed("risk", 100, -300, 500)}
+    s = V.summarise(levers, costs=CostInputs(), n_sims=20_000, seed=1)
+    assert s.monthly.low < 0
