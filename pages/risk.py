@@ -314,8 +314,9 @@ with tab_money:
     # the same figure as the Business value page's risk row (ecom_models.valuation.risk_value)
     est, curve = R.loss_prevented(data.key, data.df, result, capacity, loss_share, labels)
     k1, k2, k3 = st.columns(3)
-    k1.metric("Value at risk among flagged orders", money(mv.value_at_risk, currency),
-              help="Total value of the orders flagged in the Risky orders tab.")
+    k1.metric("Value of flagged orders", money(mv.value_at_risk, currency),
+              help="Total value of the orders flagged in the Risky orders tab. Not a loss: most flagged orders "
+                   "turn out fine; the loss a review would prevent is the figure on the right.")
     k2.metric("Orders reviewed per month", number(capacity * 30.44),
               help="Your review capacity over an average month, riskiest orders first.")
     k3.metric("Loss prevented per month (estimate)", money(est.monthly_value, currency),
