@@ -60,7 +60,9 @@ Heavy libraries (pyod, scikit-learn) are imported inside functions.
 
 from __future__ import annotations
 
+import gc
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -136,6 +138,11 @@ def _check_orders(orders: pd.DataFrame) -> None:
 def sale_lines(orders: pd.DataFrame) -> pd.DataFrame:
     """Lines that count as sales: `line_type == 'sale'`, not duplicates, positive quantity."""
     _check_orders(orders)
+    return orders[sale_mask(orders)]  # one selection: every text column is copied once, not twice
+
+
+def sale_mask(orders: pd.DataFrame) -> np.ndarray:
+    """Which lines sale_lines keeps (reads line_type, is_duplicate, quantity, order_date)."""
     # same rule as ecom_models.intake.sales_lines, tolerant of frames without the flags
     keep = pd.Series(True, index=orders.index)
     if "line_type" in orders:
@@ -143,7 +150,7 @@ def sale_lines(orders: pd.DataFrame) -> pd.DataFrame:
     if "is_duplicate" in orders:
         keep &= ~orders["is_duplicate"].fillna(False).astype(bool)
     keep &= (pd.to_numeric(orders["quantity"], errors="coerce") > 0) & orders["order_date"].notna()
-    return orders[keep]  # one selection: every text column is copied once, not twice
+    return keep.to_numpy(bool)
 
 
 def _text_col(df: pd.DataFrame, col: str) -> pd.Series:
@@ -158,36 +165,85 @@ def _text_col(df: pd.DataFrame, col: str) -> pd.Series:
 # -------------------------------------------------------------------------------------------
 def order_features(orders: pd.DataFrame) -> pd.DataFrame:
     """One row per order (index: position, column order_id) with descriptive columns and the
-    oriented features listed in FEATURES. Vectorised: no Python loop over orders or lines."""
+    oriented features listed in FEATURES. Vectorised: no Python loop over orders or lines.
+
+    Built in three steps that distributed.py also runs apart (lines split by order, orders
+    split by customer): `order_rows` (a product's usual price and quantity, order totals),
+    `add_customer_features` (history per customer), `add_store_rarity` (store-wide shares)."""
     lines = sale_lines(orders)
     if lines.empty:
         raise InputError(
             "there are no sale lines to score (only cancellations, returns or fees).",
             fix="load an orders export that contains the orders themselves.",
         )
-    qty = pd.to_numeric(lines["quantity"], errors="coerce").fillna(0).to_numpy(float)
-    price = pd.to_numeric(lines["unit_price"], errors="coerce").to_numpy(float)
-    revenue = pd.to_numeric(lines["revenue"], errors="coerce").fillna(0).to_numpy(float)
-    discount = (pd.to_numeric(lines["discount"], errors="coerce").fillna(0).clip(lower=0).to_numpy(float)
-                if "discount" in lines else np.zeros(len(lines)))
-    okey, order_ids = pd.factorize(lines["order_id"].astype("str"), sort=False)
+    qty, price = line_quantity(lines), line_price(lines)
     if "product_id" in lines:
-        pkey, _ = pd.factorize(lines["product_id"].astype("str").fillna("?"), sort=False)
+        pkey, _ = pd.factorize(product_key(lines), sort=False)
     else:
         pkey = np.zeros(len(lines), dtype=np.int64)
-
     # product's usual price and quantity (median over its sale lines)
     line_frame = pd.DataFrame({"p": pkey, "price": price, "qty": qty})
     usual = line_frame.groupby("p", sort=False).agg(usual_price=("price", "median"), usual_qty=("qty", "median"))
     usual_price = usual["usual_price"].reindex(pkey).to_numpy(float)
     usual_qty = usual["usual_qty"].reindex(pkey).to_numpy(float)
+    feats = order_rows(lines, usual_price, usual_qty)
+    add_customer_features(feats)
+    add_store_rarity(feats)
+    return feats[ORDER_COLUMNS]
+
+
+# the columns of order_features, in order
+ORDER_COLUMNS = [
+    "order_id", "order_date", "customer_id", "country", "channel", "currency", "n_lines", "quantity", "order_value",
+    "discount", "price_below_usual", "qty_vs_usual", "cut_product", "cut_price", "cut_usual_price", "qty_product",
+    "qty_units", "qty_usual", "discount_depth", "customer_orders", "tenure_days", "new_customer",
+    "customer_usual_value", "value_vs_customer", "burst_1h", "burst_24h", "orders_last_hour", "new_customer_burst",
+    "country_rarity", "country_share", "usual_country", "country_change", "channel_rarity", "channel_share", "hour",
+    "hour_rarity", "hour_share", "weekday", "weekday_rarity", "weekday_share",
+]
+
+
+def line_quantity(lines: pd.DataFrame) -> np.ndarray:
+    return pd.to_numeric(lines["quantity"], errors="coerce").fillna(0).to_numpy(float)
+
+
+def line_price(lines: pd.DataFrame) -> np.ndarray:
+    return pd.to_numeric(lines["unit_price"], errors="coerce").to_numpy(float)
+
+
+def product_key(lines: pd.DataFrame) -> pd.Series:
+    """What identifies a product for its usual price and quantity (missing ids count as one)."""
+    if "product_id" not in lines:
+        return pd.Series("?", index=lines.index, dtype="str")
+    return lines["product_id"].astype("str").fillna("?")
+
+
+def names_known(lines: pd.DataFrame, block: int = 65536) -> bool:
+    """Whether any line names its product (else reasons name products by their ids)."""
+    if "product_name" not in lines:
+        return False
+    # block by block: a named store answers after the first block, not after cleaning every line
+    return any(_text_col(lines.iloc[a:a + block], "product_name").notna().any() for a in range(0, len(lines), block))
+
+
+def order_rows(lines: pd.DataFrame, usual_price: np.ndarray, usual_qty: np.ndarray, has_names: bool | None = None,
+               line_pos: np.ndarray | None = None) -> pd.DataFrame:
+    """One row per order of these sale lines (all lines of each order), in order of first
+    appearance: totals, the deepest price cut and the biggest quantity against the product's
+    usual (`usual_price`, `usual_qty`: per line), discount depth. `has_names`: whether the
+    store's lines name products (`names_known` over all of them). `line_pos`: the lines'
+    positions in the whole store; when given, `_first` holds each order's first one."""
+    qty, price = line_quantity(lines), line_price(lines)
+    revenue = pd.to_numeric(lines["revenue"], errors="coerce").fillna(0).to_numpy(float)
+    discount = (pd.to_numeric(lines["discount"], errors="coerce").fillna(0).clip(lower=0).to_numpy(float)
+                if "discount" in lines else np.zeros(len(lines)))
+    okey, order_ids = pd.factorize(lines["order_id"].astype("str"), sort=False)
     with np.errstate(divide="ignore", invalid="ignore"):
         cut = np.where((usual_price > 0) & np.isfinite(price), 1.0 - price / usual_price, 0.0)
         qty_ratio = np.where(usual_qty > 0, qty / usual_qty, 1.0)
     cut = np.clip(np.nan_to_num(cut, nan=0.0), 0.0, 1.0)
     qty_ratio = np.nan_to_num(qty_ratio, nan=1.0, posinf=1.0)
 
-    n_orders = len(order_ids)
     per = pd.DataFrame({
         "o": okey, "revenue": revenue, "discount": discount, "qty": qty, "cut": cut, "qty_ratio": qty_ratio,
         "line": np.arange(len(lines)),
@@ -201,10 +257,15 @@ def order_features(orders: pd.DataFrame) -> pd.DataFrame:
     qty_line = per.loc[g["qty_ratio"].idxmax().to_numpy(), "line"].to_numpy()
     first = agg["first_line"].to_numpy()
 
-    product_name = _text_col(lines, "product_name")
-    if product_name.isna().all() and "product_id" in lines:
-        product_name = lines["product_id"].astype("str")
-    product_name = product_name.to_numpy()
+    # product names of the lines behind the reasons only (cleaning every line's name costs more)
+    picked = np.unique(np.concatenate([cut_line, qty_line]))
+    if has_names is None:
+        has_names = names_known(lines)
+    if not has_names and "product_id" in lines:
+        names = lines["product_id"].iloc[picked].astype("str").to_numpy()
+    else:
+        names = _text_col(lines.iloc[picked], "product_name").to_numpy()
+    cut_name, qty_name = names[np.searchsorted(picked, cut_line)], names[np.searchsorted(picked, qty_line)]
     # order-level text from each order's first line: select those lines first, then clean
     # (cleaning every line's text and then picking one per order costs ~20x more on big files)
     first_lines = lines.iloc[first]
@@ -221,10 +282,10 @@ def order_features(orders: pd.DataFrame) -> pd.DataFrame:
         "discount": agg["discount"].to_numpy(),
         "price_below_usual": agg["price_below_usual"].to_numpy(),
         "qty_vs_usual": agg["qty_vs_usual"].to_numpy(),
-        "cut_product": product_name[cut_line],
+        "cut_product": cut_name,
         "cut_price": price[cut_line],
         "cut_usual_price": usual_price[cut_line],
-        "qty_product": product_name[qty_line],
+        "qty_product": qty_name,
         "qty_units": qty[qty_line],
         "qty_usual": usual_qty[qty_line],
     })
@@ -232,8 +293,15 @@ def order_features(orders: pd.DataFrame) -> pd.DataFrame:
         feats[col] = feats[col].astype("str")
     gross = feats["order_value"] + feats["discount"]
     feats["discount_depth"] = np.where(gross > 0, feats["discount"] / gross.where(gross > 0, 1), 0.0).clip(0, 1)
+    if line_pos is not None:
+        feats["_first"] = np.asarray(line_pos)[first]
+    return feats
 
-    # customer history: tenure, usual order value, bursts (sorted keys + searchsorted)
+
+def add_customer_features(feats: pd.DataFrame) -> None:
+    """Customer history (tenure, usual order value, bursts, usual country) added to order rows
+    in order of first appearance; `feats` must hold every order of each of its customers."""
+    n_orders = len(feats)
     t_sec = feats["order_date"].to_numpy().astype("datetime64[s]").astype(np.int64)
     has_cust = feats["customer_id"].notna().to_numpy()
     ckey, _ = pd.factorize(feats["customer_id"], sort=False)  # -1 for guests
@@ -270,13 +338,6 @@ def order_features(orders: pd.DataFrame) -> pd.DataFrame:
     feats["new_customer_burst"] = np.where(has_cust & (feats["new_customer"].to_numpy() > 0),
                                            feats["burst_24h"].to_numpy(), 0.0)
 
-    # how common the country, channel, hour and weekday are for this store
-    def rarity(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-        share = values.map(values.value_counts(normalize=True)).astype(float)
-        share = share.fillna(1.0).to_numpy()
-        return -np.log(share), share
-
-    feats["country_rarity"], feats["country_share"] = rarity(feats["country"])
     # a customer suddenly ordering from another country (account take-over, reshipping)
     cc = pd.DataFrame({"c": ckey, "k": feats["country"].fillna("?").to_numpy()})
     same = cc.groupby(["c", "k"], sort=False)["c"].transform("size").to_numpy()
@@ -285,12 +346,22 @@ def order_features(orders: pd.DataFrame) -> pd.DataFrame:
     feats["usual_country"] = usual_country.reindex(ckey).to_numpy()
     known = has_cust & feats["country"].notna().to_numpy()
     feats["country_change"] = np.where(known, 1.0 - same / n_cust_orders, 0.0)
+
+
+def add_store_rarity(feats: pd.DataFrame) -> None:
+    """How common each order's country, channel, hour and weekday are for this store (over
+    every order in `feats`)."""
+    def rarity(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        share = values.map(values.value_counts(normalize=True)).astype(float)
+        share = share.fillna(1.0).to_numpy()
+        return -np.log(share), share
+
+    feats["country_rarity"], feats["country_share"] = rarity(feats["country"])
     feats["channel_rarity"], feats["channel_share"] = rarity(feats["channel"])
     feats["hour"] = feats["order_date"].dt.hour
     feats["hour_rarity"], feats["hour_share"] = rarity(feats["hour"])
     feats["weekday"] = feats["order_date"].dt.day_of_week
     feats["weekday_rarity"], feats["weekday_share"] = rarity(feats["weekday"])
-    return feats
 
 
 def surprise(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -386,26 +457,44 @@ class RiskResult:
         return self.orders[self.orders["flag"]]
 
 
-def reflag(result: RiskResult, contamination: float, reasons_for: str = "flagged") -> RiskResult:
-    """The same scores with another flag share: new flags and reasons, no re-scoring."""
+def check_share(contamination: float) -> None:
     if not 0 < contamination < 0.5:
         raise InputError(f"the share of orders to flag must be between 0% and 50% (got {contamination:.1%}).",
                          fix="choose a share such as 1%.")
-    out = result.orders.copy()
+
+
+@contextmanager
+def _no_gc():
+    """Python's cycle collector paused while building many small lists (they hold no cycles)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def reflag(result: RiskResult, contamination: float, reasons_for: str = "flagged") -> RiskResult:
+    """The same scores with another flag share: new flags and reasons, no re-scoring."""
+    check_share(contamination)
+    out = result.orders.copy(deep=False)  # copy-on-write: the new columns never reach result.orders
     p = result.pvalues
     n = len(out)
     n_flag = max(1, int(math.ceil(contamination * n)))
     out["flag"] = out["rank"].to_numpy() <= n_flag
     want = out["flag"].to_numpy() if reasons_for == "flagged" else np.ones(n, bool)
-    reasons = [[] for _ in range(n)]
-    keys = [[] for _ in range(n)]
-    picked = np.flatnonzero(want)
-    # plain dicts per row: a pandas row (iloc) costs more than explaining it
-    for i, row, prow in zip(picked, out.iloc[picked].to_dict("records"), p.iloc[picked].to_dict("records")):
-        keys[i] = reason_features(prow)
-        reasons[i] = explain(row, prow, result.currency, features=keys[i])
-    out["reasons"] = reasons
-    out["reason_signals"] = [[_SIGNAL_OF[f] for f in k] for k in keys]
+    with _no_gc():  # one list per order: with a big store in memory, the collector would rescan it all
+        reasons = [[] for _ in range(n)]
+        signals = [[] for _ in range(n)]
+        picked = np.flatnonzero(want)
+        # plain dicts per row: a pandas row (iloc) costs more than explaining it
+        for i, row, prow in zip(picked, out.iloc[picked].to_dict("records"), p.iloc[picked].to_dict("records")):
+            keys = reason_features(prow)
+            reasons[i] = explain(row, prow, result.currency, features=keys)
+            signals[i] = [_SIGNAL_OF[f] for f in keys]
+        out["reasons"] = reasons
+        out["reason_signals"] = signals
     return RiskResult(orders=out, contamination=contamination, detectors=result.detectors, reliable=result.reliable,
                       warnings=list(result.warnings), currency=result.currency, pvalues=p,
                       ensemble_of=result.ensemble_of)
@@ -425,10 +514,15 @@ def score_orders(
     scorer: a stand-in for detector_scores with the same signature and results
     (distributed.cluster_scorer runs the detectors on a Dask cluster).
     """
-    if not 0 < contamination < 0.5:
-        raise InputError(f"the share of orders to flag must be between 0% and 50% (got {contamination:.1%}).",
-                         fix="choose a share such as 1%.")
-    feats = order_features(orders)
+    check_share(contamination)
+    return score_features(order_features(orders), contamination, detectors, random_state, reasons_for, scorer)
+
+
+def score_features(feats: pd.DataFrame, contamination: float = 0.01, detectors=DETECTORS, random_state: int = 0,
+                   reasons_for: str = "flagged", scorer=None) -> RiskResult:
+    """score_orders from the order features (`order_features`' frame, built in one process
+    or on a cluster)."""
+    check_share(contamination)
     n = len(feats)
     if n < MIN_ORDERS:
         raise InputError(f"only {n} order{'s' if n != 1 else ''} with sale lines: too few to tell unusual from usual.",
@@ -444,7 +538,7 @@ def score_orders(
     p, s = feature_surprise(feats)
     raw = (scorer or detector_scores)(s, tuple(detectors) + tuple(d for d in SHOWN_ONLY if d not in detectors),
                                       random_state)
-    out = feats.copy()
+    out = feats.copy(deep=False)  # copy-on-write: the score columns never reach feats
     ranks = []
     for name in raw.columns:
         out[f"score_{name}"] = _rank01(raw[name].to_numpy())

@@ -8,17 +8,25 @@ Each capability keeps its own public functions; this module only decides what ru
 Results are those of one process: identical scores for risk, equal within float tolerance
 for the neural models (a batch padded to another length changes the last bits).
 
-Risk (`score_orders`)
-- Order features, feature surprises, ranks, the ensemble and the reasons stay in the client
-  (they need the whole store: a product's usual price, a customer's history).
-- Isolation Forest is fitted once in the client: its trees are grown on random samples of
-  `max_samples` orders (the forest's own sampling, with the same seed as one process), then
-  the fitted forest is sent to the workers, which score the orders in row partitions.
-  One process scores the training orders twice (PyOD's fit computes sklearn's offset and then
-  the scores); here each order is scored once, and the offset (a constant) does not change ranks.
+Risk (`score_orders`): the order features are built on the workers too, with the results
+of one process (anomaly.order_features is the same three steps run on everything):
+- The lines reach the workers in parts: sent from the client's frame, or read by each worker
+  from its own row groups of a Parquet file of the canonical lines (no shipping).
+- A small store-wide pass: each product's usual (median) price and quantity, from per-part
+  value counts; whether any line names its product; orders whose lines sit in several parts.
+- Order rows per part (orders split across parts are rebuilt from all their lines, in store
+  order), split by customer; customer history per customer bucket. The client only puts the
+  buckets back in store order and counts countries, channels, hours and weekdays.
+- Isolation Forest: grown once, on one worker, on random samples of `max_samples` orders (the
+  forest's own sampling, with the same seed and the same rows as one process), while other
+  workers run ECOD and COPOD; then every worker scores its rows. One process scores the
+  training orders twice (PyOD's fit computes sklearn's offset and then the scores); here each
+  order is scored once, and the offset (a constant) does not change ranks.
 - ECOD and COPOD score each feature column from that column's empirical distribution and add
   the columns up; the columns are split over the workers (each runs PyOD's own fit on its
   columns) and the per-column sums are added.
+- Feature surprises, ranks, the ensemble and the reasons of the flagged orders stay in the
+  client: they take well under a second on 250,000 orders.
 - Workers run one thread each with BLAS/OpenMP limited to one thread, so two workers on two
   cores do twice the work instead of fighting over the cores.
 
@@ -36,8 +44,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
 import tempfile
+import threading
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -170,10 +179,15 @@ def warm_up(client) -> None:
     """Import the scoring libraries on every worker once (so a timing measures the work)."""
     def _imports():
         _single_threaded()
+        import pyarrow.parquet  # noqa: F401
         import pyod.models.copod  # noqa: F401
         import pyod.models.ecod  # noqa: F401
         import sklearn.ensemble  # noqa: F401
 
+        try:
+            import ecom_models.anomaly  # noqa: F401
+        except ImportError:  # a plain Dask image: the code arrives with the first task
+            pass
         return True
 
     client.run(_portable(_imports))
@@ -187,48 +201,56 @@ def _partitions(n: int, parts: int) -> list[tuple[int, int]]:
 # ---------------------------------------------------------------------------------------
 # Risk scores
 # ---------------------------------------------------------------------------------------
-def _iforest_partition(forest, X: np.ndarray) -> np.ndarray:
+def _fit_forest(X: np.ndarray, random_state: int):
+    """The forest's trees, grown on its own random samples of orders (the same trees as one
+    process: same data in the same order, same seed). contamination "auto" skips sklearn's
+    scoring of every order just to set an offset (a constant: ranks do not change)."""
+    from sklearn.ensemble import IsolationForest
+
     _single_threaded()
-    return -forest.score_samples(X)
+    return IsolationForest(n_estimators=IFOREST["n_estimators"], max_samples=min(IFOREST["max_samples"], len(X)),
+                           contamination="auto", max_features=1.0, bootstrap=False, n_jobs=1,
+                           random_state=random_state).fit(X)
 
 
-def _column_detector(name: str, X: np.ndarray) -> np.ndarray:
+def _iforest_partition(forest, X: np.ndarray, a: int, b: int) -> np.ndarray:
+    _single_threaded()
+    return -forest.score_samples(X[a:b])
+
+
+def _column_detector(name: str, X: np.ndarray, cols: list[int]) -> np.ndarray:
     """PyOD's ECOD / COPOD on some of the columns: their per-column terms, summed."""
     _single_threaded()
     if name == "ecod":
         from pyod.models.ecod import ECOD as Model
     else:
         from pyod.models.copod import COPOD as Model
-    return Model().fit(X).decision_scores_
+    return Model().fit(np.ascontiguousarray(X[:, cols])).decision_scores_
 
 
 def cluster_scorer(client, partitions: int | None = None):
-    """A drop-in for anomaly.detector_scores that runs the detectors on the cluster."""
+    """A drop-in for anomaly.detector_scores that runs the detectors on the cluster: the
+    forest is grown on one worker while others run ECOD and COPOD, then every worker scores
+    its rows with it."""
 
     _tasks_by_value()
 
     def scorer(s: pd.DataFrame, detectors, random_state: int = 0) -> pd.DataFrame:
-        from sklearn.ensemble import IsolationForest
-
         from ecom_models import anomaly as A
 
         X = np.column_stack([s[list(cols)].to_numpy(float).max(axis=1) for cols in A.SIGNALS.values()])
         workers = n_workers(client)
-        parts = partitions or 4 * workers
+        parts = partitions or 2 * workers
+        [X_f] = client.scatter([X], broadcast=True)
         futures = {}
         if "iforest" in detectors:
-            # the forest's trees: fitted once, here, on its own random samples of orders (cheap);
-            # contamination "auto" skips sklearn's scoring of every order just to set an offset
-            forest = IsolationForest(n_estimators=IFOREST["n_estimators"], max_samples=min(IFOREST["max_samples"], len(X)),
-                                     contamination="auto", max_features=1.0, bootstrap=False, n_jobs=1,
-                                     random_state=random_state).fit(X)
-            [forest_f] = client.scatter([forest], broadcast=True)
-            futures["iforest"] = [client.submit(_portable(_iforest_partition), forest_f, X[a:b], pure=False)
+            forest = client.submit(_portable(_fit_forest), X_f, random_state, pure=False)
+            futures["iforest"] = [client.submit(_portable(_iforest_partition), forest, X_f, a, b, pure=False)
                                   for a, b in _partitions(len(X), parts)]
         for name in ("ecod", "copod"):
             if name in detectors:
                 groups = np.array_split(np.arange(X.shape[1]), min(X.shape[1], max(2, workers)))
-                futures[name] = [client.submit(_portable(_column_detector), name, np.ascontiguousarray(X[:, g]), pure=False)
+                futures[name] = [client.submit(_portable(_column_detector), name, X_f, g.tolist(), pure=False)
                                  for g in groups if len(g)]
         out = {}
         for name in detectors:
@@ -246,12 +268,272 @@ def cluster_scorer(client, partitions: int | None = None):
     return scorer
 
 
-def score_orders(orders: pd.DataFrame, client, contamination: float = 0.01, partitions: int | None = None,
-                 **kwargs):
-    """anomaly.score_orders with the detectors on the cluster: the same RiskResult."""
+# ---------------------------------------------------------------------------------------
+# Risk: order features on the workers
+# ---------------------------------------------------------------------------------------
+# the canonical columns the order features read (intake's names)
+LINE_COLUMNS = ("order_id", "order_date", "customer_id", "product_id", "product_name", "quantity", "unit_price",
+                "revenue", "discount", "currency", "country", "channel", "line_type", "is_duplicate")
+_TEXT = ("order_id", "customer_id", "product_id", "product_name", "currency", "country", "channel", "line_type")
+
+
+def read_lines(path, row_groups: list[int] | None = None) -> pd.DataFrame:
+    """Canonical order lines from a Parquet file of them (intake_big's `to_parquet`, a saved
+    dataset), with the dtypes of intake's frame; only the columns risk scoring reads.
+    `row_groups`: just those (a worker reads its own part of the file)."""
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(str(path))
+    names = set(pf.schema_arrow.names)
+    cols = [c for c in LINE_COLUMNS if c in names]
+    table = pf.read_row_groups(row_groups, columns=cols) if row_groups is not None else pf.read(columns=cols)
+    return _as_lines(table.to_pandas())
+
+
+def _as_lines(df: pd.DataFrame) -> pd.DataFrame:
+    for c in _TEXT:
+        if c in df:
+            df[c] = df[c].astype("str")
+    if "order_date" in df:
+        df["order_date"] = pd.to_datetime(df["order_date"]).astype("datetime64[us]")
+    if "is_duplicate" in df:
+        df["is_duplicate"] = df["is_duplicate"].fillna(False).astype(bool)
+    return df
+
+
+def _hash_bucket(values: pd.Series, parts: int) -> np.ndarray:
+    """A bucket in [0, parts) per value, the same in every process (hashing distinct values only)."""
+    codes, uniques = pd.factorize(values, sort=False)
+    if len(uniques) == 0:
+        return np.zeros(len(codes), dtype=np.int64)
+    h = (pd.util.hash_array(np.asarray(uniques, dtype=object)) % np.uint64(parts)).astype(np.int64)
+    return np.where(codes >= 0, h[np.maximum(codes, 0)], 0)
+
+
+def _counts(codes: np.ndarray, uniques, values: np.ndarray) -> pd.DataFrame:
+    """(k, v, n): how many lines of each product have each value (NaN left out)."""
+    ok = ~np.isnan(values)
+    c = pd.DataFrame({"c": codes[ok], "v": values[ok]}).groupby(["c", "v"], sort=False).size()
+    return pd.DataFrame({"k": np.asarray(uniques, dtype=object)[c.index.get_level_values(0)],
+                         "v": c.index.get_level_values(1).to_numpy(float), "n": c.to_numpy()})
+
+
+def _medians(counts: list[pd.DataFrame]) -> pd.Series:
+    """Each product's median value from per-part counts: pandas' groupby median exactly (the
+    middle value, or the mean of the two middle values), without the lines in one place."""
+    g = pd.concat(counts, ignore_index=True).groupby(["k", "v"], sort=True)["n"].sum().reset_index()
+    if g.empty:
+        return pd.Series(dtype=float)
+    n = g.groupby("k", sort=False)["n"].transform("sum").to_numpy()
+    cum = g.groupby("k", sort=False)["n"].cumsum().to_numpy()
+    start = cum - g["n"].to_numpy()
+    vals, keys = g["v"].to_numpy(float), g["k"].to_numpy(object)
+    at_lo = (start <= (n - 1) // 2) & ((n - 1) // 2 < cum)
+    at_hi = (start <= n // 2) & (n // 2 < cum)
+    lo = pd.Series(vals[at_lo], index=pd.Index(keys[at_lo], dtype="str"))
+    hi = pd.Series(vals[at_hi], index=pd.Index(keys[at_hi], dtype="str"))
+    return (hi + lo) / 2
+
+
+def _lines_part(source, offset: int) -> tuple:
+    """On a worker: this part's sale lines, their positions in the whole store and their
+    product codes. `source` is a frame (sent by the client) or (path, row groups) of a
+    Parquet file the worker reads itself."""
     from ecom_models import anomaly as A
 
-    return A.score_orders(orders, contamination=contamination, scorer=cluster_scorer(client, partitions), **kwargs)
+    _single_threaded()
+    if isinstance(source, tuple):
+        lines, pos = _read_sale_lines(*source, offset=offset)
+    else:
+        A._check_orders(source)
+        keep = A.sale_mask(source)
+        lines, pos = source[keep], offset + np.flatnonzero(keep)
+    codes, products = pd.factorize(A.product_key(lines), sort=False)
+    return lines, pos, codes, products
+
+
+def _read_sale_lines(path, row_groups, offset: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """read_lines + sale_lines, with the rows dropped before they become pandas strings
+    (the same rows: sale_mask decides from the few columns it reads)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ecom_models import anomaly as A
+
+    pf = pq.ParquetFile(str(path))
+    names = set(pf.schema_arrow.names)
+    table = pf.read_row_groups(row_groups, columns=[c for c in LINE_COLUMNS if c in names])
+    flags = [c for c in ("line_type", "is_duplicate", "quantity", "order_date") if c in names]
+    keep = A.sale_mask(_as_lines(table.select(flags).to_pandas()))
+    return _as_lines(table.filter(pa.array(keep)).to_pandas()), offset + np.flatnonzero(keep)
+
+
+def _part_summary(part) -> dict:
+    """What the store-wide pass needs from one part: value counts of each product's unit price
+    and quantity, whether lines name products, the part's order ids."""
+    from ecom_models import anomaly as A
+
+    lines, _, codes, products = part
+    return {"lines": len(lines), "price": _counts(codes, products, A.line_price(lines)),
+            "qty": _counts(codes, products, A.line_quantity(lines)),
+            "names": A.names_known(lines), "orders": pd.unique(lines["order_id"].astype("str").to_numpy())}
+
+
+def _store_pass(*summaries) -> dict:
+    """The small store-wide step: products' usual price and quantity (medians), whether any
+    line names its product, and the orders whose lines sit in more than one part."""
+    ids = pd.Series(np.concatenate([s["orders"] for s in summaries]) if summaries else [], dtype="str")
+    return {"lines": sum(s["lines"] for s in summaries),
+            "usual_price": _medians([s["price"] for s in summaries]),
+            "usual_qty": _medians([s["qty"] for s in summaries]),
+            "names": any(s["names"] for s in summaries),
+            "split": set(ids[ids.duplicated()].tolist())}
+
+
+def _usual(codes: np.ndarray, products, store: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Per line: its product's usual price and quantity (the store-wide medians)."""
+    price = store["usual_price"].reindex(products).to_numpy(float)[codes]
+    qty = store["usual_qty"].reindex(products).to_numpy(float)[codes]
+    return price, qty
+
+
+def _bucket_orders(feats: pd.DataFrame, parts: int) -> list[pd.DataFrame]:
+    """Order rows split by customer (guest orders spread by position): each customer's orders
+    end up in one bucket."""
+    has = feats["customer_id"].notna().to_numpy()
+    bucket = np.where(has, _hash_bucket(feats["customer_id"], parts), feats["_first"].to_numpy() % parts)
+    return [feats[bucket == b] for b in range(parts)]
+
+
+def _orders_of(lines: pd.DataFrame, pos: np.ndarray, usual: tuple, store: dict) -> pd.DataFrame:
+    from ecom_models import anomaly as A
+
+    return A.order_rows(lines, usual[0], usual[1], has_names=store["names"], line_pos=pos)
+
+
+def _orders_part(part, store: dict, parts: int) -> tuple[list, tuple]:
+    """On a worker: the order rows of the orders whose lines are all in this part, split by
+    customer bucket; the lines of orders also found in other parts go to `_split_orders`."""
+    _single_threaded()
+    lines, pos, codes, products = part
+    usual = _usual(codes, products, store)
+    if not store["split"]:
+        return _bucket_orders(_orders_of(lines, pos, usual, store), parts), None
+    away = lines["order_id"].astype("str").isin(store["split"]).to_numpy()
+    here = ~away
+    buckets = (_bucket_orders(_orders_of(lines[here], pos[here], (usual[0][here], usual[1][here]), store), parts)
+               if here.any() else [])
+    return buckets, (lines[away], pos[away], usual[0][away], usual[1][away])
+
+
+def _split_orders(store: dict, parts: int, *pieces) -> list:
+    """Orders whose lines were in several parts, from all their lines in store order."""
+    _single_threaded()
+    pieces = [p for p in pieces if p is not None and len(p[0])]
+    if not pieces:
+        return []
+    lines = pd.concat([p[0] for p in pieces])
+    pos, price, qty = (np.concatenate([p[k] for p in pieces]) for k in (1, 2, 3))
+    order = np.argsort(pos, kind="stable")
+    return _bucket_orders(_orders_of(lines.iloc[order], pos[order], (price[order], qty[order]), store), parts)
+
+
+def _item(obj, key):
+    return obj[key]
+
+
+def _nth(lst: list, b: int):
+    return lst[b] if len(lst) > b else None
+
+
+def _customer_part(*buckets) -> pd.DataFrame:
+    """On a worker: customer history for the orders of some customers (all of their orders)."""
+    from ecom_models import anomaly as A
+
+    _single_threaded()
+    frames = [b for b in buckets if b is not None and len(b)]
+    if not frames:
+        return None
+    feats = pd.concat(frames).sort_values("_first", kind="stable").reset_index(drop=True)
+    A.add_customer_features(feats)
+    return feats
+
+
+def _row_group_parts(path, parts: int) -> list[tuple[tuple, int]]:
+    """Contiguous row groups of a Parquet file in `parts` parts: ((path, row groups), first row)."""
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(str(path)).metadata
+    sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+    out = []
+    for a, b in _partitions(len(sizes), parts):
+        out.append(((str(path), list(range(a, b))), int(starts[a])))
+    return out
+
+
+def cluster_order_features(orders, client, partitions: int | None = None) -> pd.DataFrame:
+    """anomaly.order_features with the work on the cluster's workers: the same frame.
+
+    `orders`: canonical order lines (a frame, sent to the workers in parts), or the path of a
+    Parquet file of them that the workers can read (each reads its own row groups).
+
+    1. each part's sale lines (workers); 2. a small store-wide pass: products' usual price and
+    quantity (medians from per-part value counts), orders whose lines sit in several parts;
+    3. order rows per part (workers), split by customer; 4. customer history per customer
+    bucket (workers); 5. in the client: the buckets put back in store order, and the store's
+    shares of countries, channels, hours and weekdays (one pass over the orders)."""
+    from ecom_models import anomaly as A
+
+    _tasks_by_value()
+    ensure_code(client)
+    parts = partitions or 2 * n_workers(client)
+    if isinstance(orders, pd.DataFrame):
+        A._check_orders(orders)
+        cols = [c for c in LINE_COLUMNS if c in orders.columns]
+        sources = [(orders.iloc[a:b][cols], a) for a, b in _partitions(len(orders), parts)]
+        scattered = client.scatter([s for s, _ in sources])
+        sources = [(f, off) for f, (_, off) in zip(scattered, sources)]
+    else:
+        import pyarrow.parquet as pq
+
+        names = pq.ParquetFile(str(orders)).schema_arrow.names
+        A._check_orders(pd.DataFrame(columns=names))
+        sources = _row_group_parts(orders, parts)
+    token = uuid.uuid4().hex[:8]
+
+    def submit(fn, *args, name: str):
+        # named keys: the dashboard and task stream show the step, not "lambda"
+        return client.submit(_portable(fn), *args, key=f"risk-{name}-{token}", pure=False)
+
+    line_parts = [submit(_lines_part, src, off, name=f"lines-{i}") for i, (src, off) in enumerate(sources)]
+    summaries = [submit(_part_summary, p, name=f"summary-{i}") for i, p in enumerate(line_parts)]
+    store = submit(_store_pass, *summaries, name="store")
+    if submit(_item, store, "lines", name="store-lines").result() == 0:
+        raise InputError("there are no sale lines to score (only cancellations, returns or fees).",
+                         fix="load an orders export that contains the orders themselves.")
+    done = [submit(_orders_part, p, store, parts, name=f"orders-{i}") for i, p in enumerate(line_parts)]
+    away = [submit(_item, d, 1, name=f"away-{i}") for i, d in enumerate(done)]
+    split = submit(_split_orders, store, parts, *away, name="split-orders")
+    bucket_lists = [submit(_item, d, 0, name=f"buckets-{i}") for i, d in enumerate(done)] + [split]
+    customers = []
+    for b in range(parts):
+        pieces = [submit(_nth, lst, b, name=f"bucket-{i}-{b}") for i, lst in enumerate(bucket_lists)]
+        customers.append(submit(_customer_part, *pieces, name=f"customers-{b}"))
+    frames = [f for f in client.gather(customers) if f is not None]
+    feats = pd.concat(frames).sort_values("_first", kind="stable").drop(columns="_first").reset_index(drop=True)
+    A.add_store_rarity(feats)
+    return feats[A.ORDER_COLUMNS]
+
+
+def score_orders(orders, client, contamination: float = 0.01, partitions: int | None = None, **kwargs):
+    """anomaly.score_orders on the cluster: the same RiskResult. `orders` as for
+    cluster_order_features (a frame, or a Parquet file the workers can read)."""
+    from ecom_models import anomaly as A
+
+    A.check_share(contamination)
+    feats = cluster_order_features(orders, client, partitions)
+    return A.score_features(feats, contamination=contamination, scorer=cluster_scorer(client, partitions), **kwargs)
 
 
 # ---------------------------------------------------------------------------------------

@@ -51,6 +51,68 @@ def test_risk_scores_on_the_cluster_are_identical(cluster, orders_file):
     assert spread.orders["reasons"].tolist() == single.orders["reasons"].tolist()
 
 
+def _awkward(orders: pd.DataFrame) -> pd.DataFrame:
+    """Lines of one order far apart (an export sorted by product), blank and missing product
+    names, a customer with orders in every part, guests: every split the workers make."""
+    df = orders.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    df.loc[df.index % 7 == 0, "product_name"] = "  "
+    df.loc[df.index % 11 == 0, "product_name"] = None
+    df.loc[df.index % 13 == 0, "unit_price"] = np.nan
+    return df
+
+
+def test_order_features_on_the_workers_are_identical(cluster, orders_file, tmp_path):
+    from ecom_models.intake import load_orders
+
+    _, client = cluster
+    orders = load_orders(str(orders_file))
+    awkward = _awkward(orders)
+    parquet = tmp_path / "lines.parquet"
+    awkward.to_parquet(parquet, row_group_size=1500)
+    for source, parts in ((orders, 3), (awkward, 4), (parquet, 3)):
+        local = A.order_features(D.read_lines(source) if not isinstance(source, pd.DataFrame) else source)
+        spread = D.cluster_order_features(source, client, partitions=parts)
+        pd.testing.assert_frame_equal(spread, local, check_exact=True)
+    # no product names at all: reasons name products by their ids, in both
+    nameless = orders.assign(product_name=None)
+    pd.testing.assert_frame_equal(D.cluster_order_features(nameless, client, partitions=2), A.order_features(nameless),
+                                  check_exact=True)
+    nothing = orders.assign(line_type="return")
+    with pytest.raises(InputError, match="no sale lines"):
+        D.cluster_order_features(nothing, client)
+
+
+def test_medians_from_value_counts_are_pandas_medians():
+    rng = np.random.default_rng(0)
+    n = 20_000
+    key = pd.Series(rng.integers(0, 300, n).astype(str), dtype="str")
+    v = np.where(rng.random(n) < 0.5, np.round(rng.lognormal(1, 1, n), 2), rng.lognormal(1, 1, n))
+    v[rng.random(n) < 0.05] = np.nan
+    v[key.to_numpy() == "7"] = np.nan  # a product without any price
+    halves = [slice(0, n // 3), slice(n // 3, n)]
+    counts = []
+    for h in halves:
+        codes, uniques = pd.factorize(key[h], sort=False)
+        counts.append(D._counts(codes, uniques, v[h]))
+    got = D._medians(counts)
+    want = pd.DataFrame({"k": key, "v": v}).groupby("k")["v"].median()
+    assert np.array_equal(got.reindex(want.index).to_numpy(), want.to_numpy(), equal_nan=True)
+    assert np.isnan(got.reindex(["7"]).iloc[0])
+
+
+def test_risk_scores_from_a_parquet_file_read_by_the_workers(cluster, orders_file, tmp_path):
+    from ecom_models.intake import load_orders
+
+    _, client = cluster
+    parquet = tmp_path / "lines.parquet"
+    load_orders(str(orders_file)).to_parquet(parquet, row_group_size=2000)
+    single = A.score_orders(D.read_lines(parquet), contamination=0.02)
+    spread = D.score_orders(parquet, client, contamination=0.02)
+    assert spread.orders["order_id"].tolist() == single.orders["order_id"].tolist()
+    assert spread.flagged["order_id"].tolist() == single.flagged["order_id"].tolist()
+    assert spread.orders["reasons"].tolist() == single.orders["reasons"].tolist()
+
+
 def test_anomalies_cli_with_a_scheduler_flags_the_same_orders(cluster, orders_file, capsys, monkeypatch):
     address, _ = cluster
     args = ["anomalies", str(orders_file), "--contamination", "0.02", "--top", "30", "--json"]
