@@ -111,7 +111,7 @@ def read_table(source, name: str | None = None, info: ReadInfo | None = None) ->
         else:
             info.format = "csv"
             # Arrow reads UTF-8 bytes directly; only other encodings need re-encoding.
-            utf8 = data[3:] if encoding == "utf-8-sig" else data if encoding == "utf-8" and not info.bad_lines else text.encode("utf-8")
+            utf8 = (data[3:] if encoding == "utf-8-sig" else data) if encoding.startswith("utf-8") and not info.bad_lines else text.encode("utf-8")
             df = _read_csv(text, name, info, utf8)
     df = _drop_blank_rows(df, info)
     if df.empty or len(df.columns) == 0:
@@ -130,22 +130,25 @@ def _decode(data: bytes, name: str, info: ReadInfo | None = None) -> tuple[str, 
                 pass
         raise InputError("this looks like a binary file, not a table.", file=name,
                          fix="upload a CSV, Excel (.xlsx), Parquet or JSON Lines export.")
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    bom = data.startswith(b"\xef\xbb\xbf")
+    utf8 = "utf-8-sig" if bom else "utf-8"
     try:
-        return data.decode("utf-8"), "utf-8"
+        return (data[3:] if bom else data).decode("utf-8"), utf8
     except UnicodeDecodeError:
         pass
     from ecom_models.lenient import decode_utf8_lenient
 
-    lenient = decode_utf8_lenient(data)
+    # A byte-order mark proves UTF-8 by itself (the damaged lines still go, one line each).
+    lenient = decode_utf8_lenient(data[3:] if bom else data, proven=bom)
     if lenient is not None:  # UTF-8 with a few damaged lines: those lines go, the rest stays readable
         text, examples, removed = lenient
         if info is not None:
             info.bad_lines += len(removed)
             info.dropped.extend(examples)
             info.removed_lines = removed
-        return text, "utf-8"
+        return text, utf8
+    if bom:
+        return data[3:].decode("utf-8", errors="replace"), utf8
     try:
         return data.decode("cp1252"), "cp1252"
     except UnicodeDecodeError:

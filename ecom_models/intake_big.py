@@ -38,7 +38,7 @@ the bytes are read (a zip bomb stops at the limit, whatever its headers claim).
 
 from __future__ import annotations
 
-import codecs
+import io
 import os
 import re
 import shutil
@@ -104,40 +104,172 @@ class _FileFormat:
     encoding: str = "utf-8"
     delimiter: str = ","
     header: list[str] = field(default_factory=list)
+    broken: "_Broken | None" = None  # UTF-8 lines with invalid bytes, left out while reading
 
 
-def _detect_encoding(path: Path, name: str) -> str:
-    """UTF-8 (with or without BOM) when every byte of the file decodes, else Windows-1252/Latin-1.
-    Checked over the whole file in blocks: a single accented name deep in a file decides it."""
+@dataclass
+class _Broken:
+    """Lines of a UTF-8 file holding invalid bytes: byte ranges (the whole line, its newline
+    included), their line numbers (header = line 1) and the first few for the report."""
+    ranges: list = field(default_factory=list)
+    lines: list = field(default_factory=list)
+    examples: list = field(default_factory=list)
+
+
+_CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
+
+
+def _scan_utf8(fh, total_bytes: int) -> tuple[_Broken | None, bool]:
+    """Read the whole file once in blocks cut at line ends. Returns (broken lines, or None when
+    there are too many to be a UTF-8 file with a few damaged lines; whether anything outside
+    the broken lines proves UTF-8 (a multi-byte character)).
+
+    The decision is lenient.decode_utf8_lenient's on the whole file (the one-file path's): more
+    than max(20, 1% of the lines) broken lines, or nothing but ASCII outside them, and the file
+    is taken to be in another encoding."""
+    from ecom_models import lenient
+
+    broken = _Broken()
+    proves = False
+    lines_before = 0  # newlines before the current block
+    base = fh.tell()
+    carry = b""
+    while True:
+        block = fh.read(1 << 24)
+        data = carry + block
+        if not data:
+            break
+        if block:
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                carry = data
+                continue
+            data, carry = data[:cut], data[cut:]
+        else:
+            carry = b""
+        try:
+            data.decode("utf-8")
+            proves = proves or not data.isascii()
+        except UnicodeDecodeError:
+            pos, line_no = 0, lines_before + 1
+            while True:
+                try:
+                    rest = data[pos:].decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    bad_at = pos + exc.start
+                    start = data.rfind(b"\n", pos, bad_at) + 1 or pos
+                    start = max(start, pos)
+                    end = data.find(b"\n", bad_at)
+                    end = len(data) if end < 0 else end + 1
+                    good = data[pos:start]
+                    proves = proves or not good.isascii()
+                    line_no += good.count(b"\n")
+                    broken.ranges.append((base + start, base + end))
+                    broken.lines.append(line_no)
+                    if len(broken.examples) < lenient.KEEP_EXAMPLES:
+                        broken.examples.append(lenient.dropped(line_no, "broken characters (not valid UTF-8)",
+                                                               data[start:end].decode("utf-8", errors="replace")))
+                    line_no += data[start:end].count(b"\n")
+                    pos = end
+                    continue
+                proves = proves or not rest.isascii()
+                break
+            # Far more broken lines than a damaged UTF-8 file has: another encoding, stop early.
+            seen = base + len(data)
+            expected_lines = (lines_before + data.count(b"\n") + 1) * max(total_bytes / max(seen, 1), 1)
+            if len(broken.lines) > 2 * max(lenient.MIN_BROKEN_ALLOWED, expected_lines * lenient.MAX_BROKEN_SHARE):
+                return None, proves
+        lines_before += data.count(b"\n")
+        base += len(data)
+        if not block:
+            break
+    allowed = max(lenient.MIN_BROKEN_ALLOWED, int((lines_before + 1) * lenient.MAX_BROKEN_SHARE))
+    if len(broken.lines) > allowed:
+        return None, proves
+    return broken, proves
+
+
+def _detect_encoding(path: Path, name: str) -> tuple[str, _Broken | None]:
+    """The encoding as the one-file path (intake._decode) decides it, over the whole file:
+    UTF-8 (with or without BOM); UTF-8 with a few damaged lines (those lines are dropped and
+    reported: one bad line costs one line); else Windows-1252, or Latin-1 when a byte is
+    undefined in Windows-1252."""
+    size = path.stat().st_size
     with path.open("rb") as fh:
         head = fh.read(65536)
         if b"\x00" in head:
             if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-                return "utf-16"
+                return "utf-16", None
             raise InputError("this looks like a binary file, not a table.", file=name,
                              fix="upload a CSV, Excel (.xlsx), Parquet or JSON Lines export.")
-        decoder = codecs.getincrementaldecoder("utf-8")()
+        bom = head.startswith(b"\xef\xbb\xbf")
         fh.seek(0)
-        try:
-            while block := fh.read(1 << 24):
-                decoder.decode(block)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            fh.seek(0)
-            try:
-                dec = codecs.getincrementaldecoder("cp1252")()
-                while block := fh.read(1 << 24):
-                    dec.decode(block)
-                return "cp1252"
-            except UnicodeDecodeError:
-                return "latin-1"
-    return "utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else "utf-8"
+        broken, proves = _scan_utf8(fh, size)
+        if bom and broken is None:
+            raise InputError("the file is marked as UTF-8 but many of its lines are not valid UTF-8.", file=name,
+                             fix="open it in a spreadsheet and save it again as CSV UTF-8.")
+        if broken is not None and (not broken.lines or bom or proves):
+            if not broken.lines:
+                broken = None
+            return ("utf-8-sig" if bom else "utf-8"), broken
+        fh.seek(0)
+        while block := fh.read(1 << 24):
+            if _CP1252_UNDEFINED.search(block):
+                return "latin-1", None
+    return "cp1252", None
+
+
+class _WithoutBrokenLines(io.RawIOBase):
+    """A binary file read without the byte ranges of its broken lines (the header line's broken
+    bytes are replaced instead), for Arrow's streaming CSV reader. Costs a seek per broken
+    line, nothing per good byte."""
+
+    def __init__(self, path: Path, broken: _Broken):
+        self._fh = path.open("rb")
+        self._ranges = broken.ranges
+        self._i = 0  # next range
+        self._pending = b""  # replacement bytes not yet returned
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = len(buffer)
+        out = bytearray()
+        while len(out) < n:
+            if self._pending:
+                take = self._pending[:n - len(out)]
+                self._pending = self._pending[len(take):]
+                out += take
+                continue
+            pos = self._fh.tell()
+            nxt = self._ranges[self._i] if self._i < len(self._ranges) else None
+            if nxt is not None and pos >= nxt[0]:
+                start, end = nxt
+                self._i += 1
+                if start == 0:
+                    # the header line is never dropped: the column names come from it
+                    self._pending = self._fh.read(end - start).decode("utf-8", errors="replace").encode("utf-8")
+                else:
+                    self._fh.seek(end)
+                continue
+            want = n - len(out) if nxt is None else min(n - len(out), nxt[0] - pos)
+            data = self._fh.read(want)
+            if not data:
+                break
+            out += data
+        buffer[:len(out)] = out
+        return len(out)
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
 
 
 def _csv_format(path: Path, name: str) -> _FileFormat:
     import csv
 
-    encoding = _detect_encoding(path, name)
+    encoding, broken = _detect_encoding(path, name)
     with path.open("rb") as fh:
         head = fh.read(65536)
     text = head.decode(encoding if encoding != "utf-16" else "utf-16", errors="replace").lstrip("\ufeff")
@@ -151,7 +283,10 @@ def _csv_format(path: Path, name: str) -> _FileFormat:
     if not header or not header[0].strip():
         raise InputError("could not find column names in the first line.", file=name,
                          fix="make sure the first row holds the column names, separated by commas, semicolons or tabs.")
-    return _FileFormat("csv", encoding, delimiter, header)
+    if broken is not None and broken.lines and broken.lines[0] == 1:
+        # the header line is read with its broken bytes replaced (the column names come from it), not dropped
+        broken.lines, broken.examples = broken.lines[1:], [e for e in broken.examples if e["line"] != 1]
+    return _FileFormat("csv", encoding, delimiter, header, broken)
 
 
 def _file_format(path: Path) -> _FileFormat:
@@ -197,7 +332,7 @@ def _iter_chunks(path: Path, fmt: _FileFormat, chunk_rows: int, columns: list[st
 
     try:
         reader = pacsv.open_csv(
-            str(path),
+            _WithoutBrokenLines(path, fmt.broken) if fmt.broken is not None else str(path),
             read_options=pacsv.ReadOptions(block_size=1 << 23, encoding=fmt.encoding.replace("-sig", ""),
                                            column_names=names, skip_rows=1),
             parse_options=pacsv.ParseOptions(delimiter=fmt.delimiter, newlines_in_values=True,
@@ -432,6 +567,17 @@ def _merge_quirk(quirks: dict[str, intake.Quirk], q: intake.Quirk, row_offset: i
         quirks[q.key] = intake.Quirk(q.key, q.label, q.count, q.advice, examples[:3])
 
 
+def _read_losses(quirks: dict, info: intake.ReadInfo, file_label: str | None) -> None:
+    """Blank and malformed lines of a chunk that intake.ingest did not see (nothing else was usable)."""
+    if info.blank_rows:
+        _merge_quirk(quirks, intake.Quirk("blank_rows", "Blank rows", info.blank_rows, "Left out. Nothing to do."), 0, None)
+    if info.bad_lines:
+        _merge_quirk(quirks, intake.Quirk(
+            "malformed_lines", "Malformed lines (wrong number of fields, broken characters, damaged JSON)",
+            info.bad_lines, "Left out. Check the export for stray separators, quotes or line breaks inside values.",
+            [dict(d) for d in info.dropped[:5]]), 0, file_label)
+
+
 def ingest_big(
     source: str | Path | list,
     kind: str | None = None,
@@ -525,6 +671,7 @@ def ingest_big(
             fmt = formats[f]
             file_label = f.name if many else None
             carry: pd.DataFrame | None = None
+            first_of_file = True
             row_in_file = 0  # data rows of this file before the current chunk
             chunks = _iter_chunks(f, fmt, chunk_rows)
             done = False
@@ -554,20 +701,18 @@ def ingest_big(
                 info = intake.ReadInfo(format=fmt.format if fmt.format != "whole" else "", bad_lines=bad)
                 if fmt.format == "csv":
                     info.encoding, info.delimiter = fmt.encoding, (fmt.delimiter if fmt.delimiter != "\x1f" else "none (one column)")
+                if first_of_file and fmt.broken is not None:
+                    # lines with broken bytes, left out while reading: reported once, with the first chunk
+                    info.bad_lines += len(fmt.broken.lines)
+                    info.dropped = [dict(e) for e in fmt.broken.examples]
+                first_of_file = False
                 n_before_blank = len(raw)
                 raw = intake._drop_blank_rows(raw, info).reset_index(drop=True)
                 offset = row_in_file
                 row_in_file += n_before_blank
                 if raw.empty:
                     rows_in += info.blank_rows + info.bad_lines
-                    if info.blank_rows:
-                        _merge_quirk(quirks, intake.Quirk("blank_rows", "Blank rows", info.blank_rows,
-                                                          "Left out. Nothing to do."), 0, None)
-                    if info.bad_lines:
-                        _merge_quirk(quirks, intake.Quirk(
-                            "malformed_lines", "Malformed lines (wrong number of fields, broken characters, damaged JSON)",
-                            info.bad_lines, "Left out. Check the export for stray separators, quotes or line breaks "
-                                            "inside values."), 0, None)
+                    _read_losses(quirks, info, file_label)
                     continue
                 if date_col:
                     tz_extra += _force_dates(raw, date_col, evidence)
@@ -577,6 +722,7 @@ def ingest_big(
                 except InputError:
                     # nothing usable in this chunk (say, a day of cancellations only): its rows still count
                     rows_in += len(raw) + info.blank_rows + info.bad_lines
+                    _read_losses(quirks, info, file_label)
                     global_row += len(raw)
                     continue
                 rep = res.report

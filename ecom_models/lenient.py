@@ -35,7 +35,7 @@ def dropped(line: int | None, reason: str, text: str) -> dict:
     return {"line": line, "reason": reason, "text": _preview(text)}
 
 
-def decode_utf8_lenient(data: bytes) -> tuple[str, list[dict], list[int]] | None:
+def decode_utf8_lenient(data: bytes, proven: bool = False) -> tuple[str, list[dict], list[int]] | None:
     """UTF-8 text with the lines holding invalid bytes removed: (text, first examples, their line numbers).
 
     None when the file is not UTF-8 with a few broken lines: when nothing outside the broken
@@ -49,7 +49,7 @@ def decode_utf8_lenient(data: bytes) -> tuple[str, list[dict], list[int]] | None
     count = 0
     pos = 0
     line_no = 1
-    proves_utf8 = False
+    proves_utf8 = proven
     while True:
         try:
             rest = data[pos:].decode("utf-8")
