@@ -15,6 +15,10 @@ series over thousands of years and a model fitted on it never finishes. So:
 
 from __future__ import annotations
 
+import contextvars
+from contextlib import contextmanager
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -31,6 +35,46 @@ def latest_plausible(today: pd.Timestamp | None = None) -> pd.Timestamp:
     return today + pd.Timedelta(days=FUTURE_MARGIN_DAYS)
 
 
+@dataclass
+class StoreBulk:
+    """The bulk of a whole store's dates, for a store read in pieces (intake_big).
+
+    `collect(dates)`: no bulk yet; only the fixed bounds are applied and the plausible dates are
+    handed over, so the caller can find the bulk of the whole store. `bounds`: the whole store's
+    1st and 99th percentiles (None when it has too few dates for a bulk), used instead of the
+    piece's own."""
+    collect: object = None
+    bounds: tuple | None = None
+
+
+_STORE_BULK: contextvars.ContextVar = contextvars.ContextVar("store_bulk", default=None)
+
+
+@contextmanager
+def judged_on_store(bulk: StoreBulk | None):
+    """Within the block, implausible_dates judges "far from the bulk" by the whole store's bulk."""
+    token = _STORE_BULK.set(bulk)
+    try:
+        yield
+    finally:
+        _STORE_BULK.reset(token)
+
+
+def bulk_bounds(ok: pd.Series) -> tuple | None:
+    """The 1st and 99th percentiles of plausible dates, None when too few to speak of a bulk."""
+    if len(ok) < _MIN_FOR_BULK:
+        return None
+    return ok.quantile(0.01), ok.quantile(0.99)
+
+
+def far_from_bulk(d: pd.Series, bounds: tuple | None) -> pd.Series:
+    if bounds is None:
+        return pd.Series(False, index=d.index)
+    lo, hi = bounds
+    margin = max(hi - lo, pd.Timedelta(days=365))
+    return d.notna() & ((d < lo - margin) | (d > hi + margin))
+
+
 def implausible_dates(dates: pd.Series, today: pd.Timestamp | None = None) -> pd.Series:
     """Boolean mask (same index) of dates that cannot be real order, review or visit dates.
 
@@ -40,10 +84,12 @@ def implausible_dates(dates: pd.Series, today: pd.Timestamp | None = None) -> pd
     present = d.notna()
     bad = present & ((d < EARLIEST) | (d > latest_plausible(today)))
     ok = d[present & ~bad]
-    if len(ok) >= _MIN_FOR_BULK:
-        lo, hi = ok.quantile(0.01), ok.quantile(0.99)
-        margin = max(hi - lo, pd.Timedelta(days=365))
-        bad |= present & ((d < lo - margin) | (d > hi + margin))
+    store = _STORE_BULK.get()
+    if store is not None and store.collect is not None:
+        store.collect(ok)  # judged later, over the whole store
+        return bad.astype(bool)
+    bounds = store.bounds if store is not None else bulk_bounds(ok)
+    bad |= far_from_bulk(d, bounds)
     return bad.astype(bool)
 
 

@@ -50,7 +50,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import pandas as pd
 
-from ecom_models import intake
+from ecom_models import dates, intake
 from ecom_models.errors import InputError
 from ecom_models.schemas import ORDERS_FIELDS, SYNONYM_INDEX
 
@@ -61,7 +61,7 @@ SAMPLE_ROWS = 20_000
 DEFAULT_BIG_MB = 100  # single files above this go through the chunked path in the CLI
 DEFAULT_MAX_UNZIPPED_MB = 5000
 MAX_ZIP_MEMBERS = 5000
-_DATE_FIELD = {"orders": "order_date", "reviews": "date", "traffic": "date"}
+_DATE_FIELD = {"orders": "order_date", "reviews": "date", "traffic": "date", "support": "created_at"}
 
 
 def big_file_bytes() -> int:
@@ -341,16 +341,15 @@ def _iter_chunks(path: Path, fmt: _FileFormat, chunk_rows: int, columns: list[st
                 column_types={c: pa.string() for c in names}, strings_can_be_null=False,
                 quoted_strings_can_be_null=False, include_columns=columns),
         )
-        pending, n_pending = [], 0
+        # Arrow reads blocks of 8 MB; chunks are cut to exactly `chunk_rows` lines (zero-copy slices)
+        pending = pa.Table.from_batches([], schema=reader.schema)
         for batch in reader:
-            pending.append(batch)
-            n_pending += batch.num_rows
-            if n_pending >= chunk_rows:
-                yield pa.Table.from_batches(pending).to_pandas(), bad[0]
-                bad[0], pending, n_pending = 0, [], 0
-        if pending or bad[0]:
-            schema = reader.schema
-            yield pa.Table.from_batches(pending, schema=schema).to_pandas(), bad[0]
+            pending = pa.concat_tables([pending, pa.Table.from_batches([batch])])
+            while pending.num_rows >= chunk_rows:
+                yield pending.slice(0, chunk_rows).to_pandas(), bad[0]
+                bad[0], pending = 0, pending.slice(chunk_rows)
+        if pending.num_rows or bad[0]:
+            yield pending.to_pandas(), bad[0]
     except pa.ArrowInvalid as exc:
         raise InputError(f"the CSV could not be read ({str(exc).splitlines()[0]}).", file=path.name,
                          fix="open it in a spreadsheet and export it again as CSV.") from None
@@ -402,10 +401,19 @@ class _DateEvidence:
         return f"13{sep}01{sep}{year}" if self.dayfirst else f"01{sep}13{sep}{year}"
 
 
+def _tz_values(raw: pd.DataFrame, col: str) -> list:
+    """The distinct date texts with a time zone, as intake.parse_dates counts them."""
+    if col not in raw.columns or not pd.api.types.is_string_dtype(raw[col]) and raw[col].dtype != object:
+        return []
+    s = raw[col].astype("str").str.strip()
+    s = s[~s.isin(["", "nan", "NaT", "None", "null", "<NA>"]) & (s.str.len() <= 64)]
+    u = pd.Series(pd.unique(s), dtype="str")
+    return u[u.str.slice(-7).str.contains(intake._TZ_PRESENT_RE, na=False)].tolist()
+
+
 def _force_dates(raw: pd.DataFrame, col: str, evidence: _DateEvidence) -> int:
     """When a chunk's own dates fit both orders but the whole column settles it, parse the
-    chunk's dates the column's way (one settling value added, then dropped). Returns the
-    number of dates with a time zone, which the cleaner no longer sees."""
+    chunk's dates the column's way (one settling value added, then dropped)."""
     if col not in raw.columns or pd.api.types.is_datetime64_any_dtype(raw[col]) or evidence.dayfirst is None:
         return 0
     mine = _DateEvidence()
@@ -434,6 +442,7 @@ class BigIngestResult:
     files: list[str]
     db_path: Path
     table: str = "lines"
+    order_by: str = "_chunk, _seq"  # the input's order (chats: intake's, tickets by conversation)
     protected: bool = False  # personal data protected chunk by chunk (ingest_big's salt)
     privacy: list = field(default_factory=list)  # what was done to it, for the report
     _con: object = None
@@ -452,13 +461,18 @@ class BigIngestResult:
     def to_frame(self) -> pd.DataFrame:
         """The canonical frame intake.ingest would return (loaded into memory)."""
         cols = [c for c in self._columns() if not c.startswith("_")]
-        df = self._con.execute(f"SELECT {', '.join(_q(c) for c in cols)} FROM {self.table} ORDER BY _chunk, _seq").df()
+        df = self._con.execute(f"SELECT {', '.join(_q(c) for c in cols)} FROM {self.table} ORDER BY {self.order_by}").df()
         if self.kind == "orders":
             for f in ("order_id", "customer_id", "product_id", "product_name", "category", "currency", "country",
                       "channel", "status", "line_type"):
                 df[f] = df[f].astype("str")
             df["order_date"] = df["order_date"].astype("datetime64[us]")
             df["is_duplicate"] = df["is_duplicate"].astype(bool)
+        if self.kind == "support":  # the dtypes of support.tickets.clean_support
+            for f in ("ticket_id", "channel", "customer_id", "order_id", "text"):
+                df[f] = df[f].astype("str")
+            df["created_at"] = df["created_at"].astype("datetime64[us]")
+            df["messages"] = df["messages"].astype("int64")
         return df
 
     def to_parquet(self, path: str | Path) -> Path:
@@ -466,7 +480,7 @@ class BigIngestResult:
         streaming from DuckDB."""
         cols = [c for c in self._columns() if not c.startswith("_")]
         path = Path(path)
-        self._con.execute(f"COPY (SELECT {', '.join(_q(c) for c in cols)} FROM {self.table} ORDER BY _chunk, _seq) "
+        self._con.execute(f"COPY (SELECT {', '.join(_q(c) for c in cols)} FROM {self.table} ORDER BY {self.order_by}) "
                           f"TO '{path.as_posix()}' (FORMAT parquet)")
         return path
 
@@ -567,15 +581,284 @@ def _merge_quirk(quirks: dict[str, intake.Quirk], q: intake.Quirk, row_offset: i
         quirks[q.key] = intake.Quirk(q.key, q.label, q.count, q.advice, examples[:3])
 
 
-def _read_losses(quirks: dict, info: intake.ReadInfo, file_label: str | None) -> None:
-    """Blank and malformed lines of a chunk that intake.ingest did not see (nothing else was usable)."""
+@dataclass
+class _Chunk:
+    """Rows as intake.ingest will see them, and where they sit in the input."""
+    seq: int  # chunk number over the whole input (the `_chunk` of its stored lines)
+    file_index: int
+    name: str  # the file's name (partitions: the first file's)
+    label: str | None  # the file's name in examples when several files are read
+    raw: pd.DataFrame
+    info: intake.ReadInfo
+    offset: int  # rows of the file before this chunk (example row numbers)
+    global_row: int  # rows of the input before this chunk (generated ids)
+    where: np.ndarray | None = None  # conversation partitions: each row's (file index, row number)
+
+
+@dataclass
+class _ChunkStats:
+    """What one chunk adds to the report; kept per chunk so that a chunk cleaned again replaces it."""
+    rows_in: int = 0
+    rows_usable: int = 0
+    quirks: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    read: dict | None = None
+    pii: dict = field(default_factory=dict)
+    privacy: list = field(default_factory=list)
+    tz_values: list = field(default_factory=list)  # distinct date texts with a time zone (orders)
+
+
+def _file_chunks(f: Path, file_index: int, fmt: _FileFormat, chunk_rows: int, order_col: str | None,
+                 label: str | None, seq: int, global_row: int):
+    """The chunks of one file, blank rows dropped, an order's lines never cut in two. The same
+    file gives the same chunks every time (a chunk can be read again)."""
+    carry: pd.DataFrame | None = None
+    first_of_file = True
+    row_in_file = 0  # data rows of this file before the current chunk
+    chunks = _iter_chunks(f, fmt, chunk_rows)
+    done = False
+    while not done:
+        try:
+            raw, bad = next(chunks)
+        except StopIteration:
+            raw, bad, done = None, 0, True
+        if raw is None:
+            if carry is None or carry.empty:
+                break
+            raw, carry = carry, None
+        else:
+            raw.columns = intake._unique_headers([str(c).strip() for c in raw.columns])
+            if carry is not None and not carry.empty:
+                raw = pd.concat([carry, raw], ignore_index=True)
+                carry = None
+            if order_col and not done and len(raw):
+                # keep the last order whole: its lines may continue in the next chunk
+                ids = raw[order_col].astype("str")
+                tail = ids.iloc[-1]
+                cut = len(raw)
+                while cut > 0 and ids.iloc[cut - 1] == tail:
+                    cut -= 1
+                if 0 < cut < len(raw):
+                    raw, carry = raw.iloc[:cut].reset_index(drop=True), raw.iloc[cut:].reset_index(drop=True)
+        info = intake.ReadInfo(format=fmt.format if fmt.format != "whole" else "", bad_lines=bad)
+        if fmt.format == "csv":
+            info.encoding, info.delimiter = fmt.encoding, (fmt.delimiter if fmt.delimiter != "\x1f" else "none (one column)")
+        if first_of_file and fmt.broken is not None:
+            # lines with broken bytes, left out while reading: reported once, with the first chunk
+            info.bad_lines += len(fmt.broken.lines)
+            info.dropped = [dict(e) for e in fmt.broken.examples]
+        first_of_file = False
+        n_before_blank = len(raw)
+        raw = intake._drop_blank_rows(raw, info).reset_index(drop=True)
+        yield _Chunk(seq, file_index, f.name, label, raw, info, row_in_file, global_row)
+        row_in_file += n_before_blank
+        global_row += len(raw)
+        seq += 1
+
+
+def _read_loss_quirks(info: intake.ReadInfo, label: str | None) -> list:
+    """Blank and malformed lines of a chunk that intake.ingest did not report (nothing else was usable)."""
+    out = []
     if info.blank_rows:
-        _merge_quirk(quirks, intake.Quirk("blank_rows", "Blank rows", info.blank_rows, "Left out. Nothing to do."), 0, None)
+        out.append(intake.Quirk("blank_rows", "Blank rows", info.blank_rows, "Left out. Nothing to do."))
     if info.bad_lines:
-        _merge_quirk(quirks, intake.Quirk(
+        out.append(intake.Quirk(
             "malformed_lines", "Malformed lines (wrong number of fields, broken characters, damaged JSON)",
             info.bad_lines, "Left out. Check the export for stray separators, quotes or line breaks inside values.",
-            [dict(d) for d in info.dropped[:5]]), 0, file_label)
+            [({"file": label, **d} if label else dict(d)) for d in info.dropped[:5]]))
+    return out
+
+
+def _placed(q: intake.Quirk, ch: _Chunk, names: list[str] | None) -> intake.Quirk:
+    """A chunk's quirk with its examples' row numbers (and file) as in the input."""
+    examples = []
+    for ex in q.examples:
+        ex = dict(ex)
+        label = ch.label
+        if "row" in ex:
+            if ch.where is not None:
+                file_index, row = ch.where[int(ex["row"]) - 2]
+                ex["row"] = int(row)
+                label = names[file_index] if names else None
+            else:
+                ex["row"] = int(ex["row"]) + ch.offset
+        examples.append({"file": label, **ex} if label else ex)
+    return intake.Quirk(q.key, q.label, q.count, q.advice, examples)
+
+
+def _clean_chunk(ch: _Chunk, kind: str, forced: dict, mapping: dict, default_currency: str, salt: str | None,
+                 date_col: str | None, evidence: "_DateEvidence", bulk, names):
+    """intake.ingest on one chunk: (canonical lines or None, what the chunk adds to the report)."""
+    st = _ChunkStats()
+    raw, info = ch.raw, ch.info
+    if raw.empty:
+        st.rows_in = info.blank_rows + info.bad_lines
+        st.quirks = _read_loss_quirks(info, ch.label)
+        return None, st
+    if date_col:
+        if kind == "orders":
+            st.tz_values = _tz_values(raw, date_col)
+        _force_dates(raw, date_col, evidence)
+    try:
+        with dates.judged_on_store(bulk):
+            res = intake.ingest(raw, kind=kind, name=ch.name, mapping_override=forced, default_currency=default_currency, read_info=info)
+    except InputError:
+        # nothing usable in this chunk (say, a day of cancellations only): its rows still count
+        st.rows_in = len(raw) + info.blank_rows + info.bad_lines
+        st.quirks = _read_loss_quirks(info, ch.label)
+        return None, st
+    rep = res.report
+    st.read, st.notes = dict(rep.read), list(rep.notes)
+    st.rows_in, st.rows_usable = rep.rows_in, rep.rows_usable
+    st.quirks = [_placed(q, ch, names) for q in rep.quirks]
+    st.pii = dict(getattr(rep, "pii", {}) or {})
+    df = _global_ids(res.df, kind, mapping, ch.global_row)
+    if salt is not None:
+        from ecom_models import pii
+
+        canonical = {c: rep.pii[col] for c, col in res.mapping.items() if col in rep.pii}
+        canonical.update({c: k for c, k in rep.pii.items() if c in df.columns})
+        df, st.privacy = pii.protect_frame(df, kind, salt, canonical)
+    return df, st
+
+
+def _merge_stats(stats: dict[int, _ChunkStats]):
+    """The report's parts from every chunk's, in input order (examples: the input's first ones)."""
+    quirks: dict[str, intake.Quirk] = {}
+    found: dict[str, list] = {}
+    notes: list[str] = []
+    read: dict = {}
+    pii_found: dict[str, str] = {}
+    privacy: list[str] = []
+    rows_usable = 0
+    for seq in sorted(stats):
+        st = stats[seq]
+        for q in st.quirks:
+            if q.key in quirks:
+                quirks[q.key].count += q.count
+            else:
+                quirks[q.key] = intake.Quirk(q.key, q.label, q.count, q.advice, [])
+            found.setdefault(q.key, []).extend((seq, i, ex) for i, ex in enumerate(q.examples[:3]))
+        notes.extend(n for n in st.notes if n not in notes)
+        if st.read:
+            if not read:
+                read = dict(st.read)
+            elif st.read.get("format") and st.read["format"] not in str(read.get("format", "")).split(", "):
+                read["format"] = f"{read.get('format')}, {st.read['format']}"
+            for k, v in st.read.items():
+                read.setdefault(k, v)
+        pii_found.update(st.pii)
+        privacy.extend(a for a in st.privacy if a not in privacy)
+        rows_usable += st.rows_usable
+    for key, items in found.items():
+        # conversation partitions are not in input order: the first examples of the input are
+        # among every partition's first three
+        items.sort(key=lambda t: (t[2].get("file") or "", t[2].get("row", t[2].get("line")) or 0, t[0], t[1]))
+        quirks[key].examples = [ex for _, _, ex in items[:3]]
+    return quirks, notes, read, rows_usable, pii_found, privacy
+
+
+def _date_collector(con, seq: int):
+    def collect(ok: pd.Series) -> None:
+        if len(ok):
+            con.register("date_frame", pd.DataFrame({"c": np.full(len(ok), seq, dtype=np.int32),
+                                                     "d": ok.to_numpy(dtype="datetime64[us]")}))
+            con.execute("INSERT INTO _dates SELECT * FROM date_frame")
+            con.unregister("date_frame")
+    return collect
+
+
+def _store_bulk(con) -> tuple[tuple | None, list[int]]:
+    """The whole store's bulk of plausible dates (dates.bulk_bounds over every chunk's, exactly:
+    pandas' interpolated percentiles from the two order statistics around each), and the
+    chunks holding dates far from it."""
+    import math
+
+    n = con.execute("SELECT count(*) FROM _dates").fetchone()[0]
+    if n < dates._MIN_FOR_BULK:
+        return None, []
+    bounds = []
+    for q in (0.01, 0.99):
+        h = (n - 1) * q
+        i = math.floor(h)
+        j = min(i + 1, n - 1)
+        # quantile_disc(x, (k + 0.5) / n) is the k-th smallest value (0-based), however DuckDB rounds
+        a, b = con.execute("SELECT quantile_disc(d, ?::DOUBLE[]) FROM _dates", [[(i + 0.5) / n, (j + 0.5) / n]]).fetchone()[0]
+        bounds.append(pd.Series([a, b], dtype="datetime64[us]").quantile(h - i))
+    lo, hi = bounds
+    margin = max(hi - lo, pd.Timedelta(days=365))
+    affected = [r[0] for r in con.execute("SELECT DISTINCT c FROM _dates WHERE d < ? OR d > ? ORDER BY c",
+                                          [(lo - margin).to_pydatetime(), (hi + margin).to_pydatetime()]).fetchall()]
+    return (lo, hi), affected
+
+
+def _stage_messages(con, ch: _Chunk, conv_col: str) -> _ChunkStats:
+    """Chat messages are put aside in DuckDB (raw, with their place in the input) to be grouped
+    by conversation later. Messages without a conversation id become their own conversation
+    `row-N`, as intake names them, and are counted here."""
+    from ecom_models.pii import detect_pii, scrub_report
+    from ecom_models.support.tickets import _text_col
+
+    st = _ChunkStats(rows_in=ch.info.blank_rows + ch.info.bad_lines, quirks=_read_loss_quirks(ch.info, ch.label))
+    raw = ch.raw
+    if raw.empty:
+        return st
+    rows = ch.offset + np.arange(len(raw), dtype=np.int64) + 2
+    conv = _text_col(raw, conv_col)
+    missing = conv.isna().to_numpy()
+    key = conv.fillna(pd.Series("row-" + pd.Series(np.arange(len(raw)) + ch.global_row + 2).astype("str").to_numpy(),
+                                index=raw.index))
+    if missing.any():
+        report = intake.QualityReport(file="", kind="support", rows_in=0, rows_usable=0, mapping={}, confidence={}, read={})
+        report.add("messages_without_conversation", "Messages without a conversation id", missing,
+                   "Each kept as a ticket of its own.", raw, pd.Series(rows - ch.offset, index=raw.index))
+        q = report.quirks[0]
+        q.examples = scrub_report(q.examples, detect_pii(raw))
+        st.quirks.append(_placed(q, ch, None))
+    frame = raw.astype("str")  # Parquet columns too: the partitions are cleaned from text, as CSVs are
+    frame[conv_col] = key.to_numpy()
+    frame["_file"] = np.int32(ch.file_index)
+    frame["_frow"] = rows
+    frame["_key"] = key.to_numpy()
+    con.register("message_frame", frame)
+    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = '_messages'").fetchone()[0]
+    con.execute("INSERT INTO _messages BY NAME SELECT * FROM message_frame" if exists
+                else "CREATE TABLE _messages AS SELECT * FROM message_frame")
+    con.unregister("message_frame")
+    st.read = {k: v for k, v in (("format", ch.info.format), ("encoding", ch.info.encoding),
+                                 ("delimiter", ch.info.delimiter)) if v}
+    return st
+
+
+def _conversation_chunks(con, seq: int, chunk_rows: int, fmt: _FileFormat, name: str):
+    """Partitions of the staged messages, each holding whole conversations (by a hash of the
+    conversation id), rows in input order."""
+    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = '_messages'").fetchone()[0]
+    if not exists:
+        return
+    n = con.execute("SELECT count(*) FROM _messages").fetchone()[0]
+    parts = max(1, -(-n // chunk_rows))
+    for k in range(parts):
+        frame = con.execute(f"SELECT * FROM _messages WHERE hash(_key) % {parts} = {k} ORDER BY _file, _frow").df()
+        if frame.empty:
+            continue
+        where = frame[["_file", "_frow"]].to_numpy()
+        raw = frame.drop(columns=["_file", "_frow", "_key"])
+        info = intake.ReadInfo(format=fmt.format if fmt.format != "whole" else "", encoding=fmt.encoding)
+        yield _Chunk(seq + k, int(where[0][0]), name, None, raw, info, 0, 0, where)
+
+
+def _drop_cross_chunk_duplicate_tickets(con) -> int:
+    """Tickets equal on id and text in an earlier chunk are dropped, as intake drops them in one file."""
+    con.execute("""CREATE OR REPLACE TEMP TABLE dup AS
+        SELECT _chunk, _seq FROM (
+          SELECT _chunk, _seq, row_number() OVER (PARTITION BY ticket_id, text ORDER BY _chunk, _seq) AS rn
+          FROM lines WHERE ticket_id IS NOT NULL)
+        WHERE rn > 1""")
+    n = con.execute("SELECT count(*) FROM dup").fetchone()[0]
+    if n:
+        con.execute("DELETE FROM lines WHERE (_chunk, _seq) IN (SELECT (_chunk, _seq) FROM dup)")
+    return int(n)
 
 
 def ingest_big(
@@ -655,129 +938,108 @@ def ingest_big(
         db.parent.mkdir(parents=True, exist_ok=True)
     con = _connect(db, memory_limit)
     con.execute("DROP TABLE IF EXISTS lines")
-    quirks: dict[str, intake.Quirk] = {}
-    notes: list[str] = []
-    pii_found: dict[str, str] = {}
-    privacy: list[str] = []
-    read: dict = {}
-    rows_in = rows_usable = 0
-    global_row = 0  # rows before the current chunk, over all files (for generated ids)
-    chunk_no = 0
-    tz_extra = 0
     order_col = mapping.mapping.get("order_id") if kind == "orders" else None
-    created = False
-    try:
-        for i_file, f in enumerate(files):
-            fmt = formats[f]
-            file_label = f.name if many else None
-            carry: pd.DataFrame | None = None
-            first_of_file = True
-            row_in_file = 0  # data rows of this file before the current chunk
-            chunks = _iter_chunks(f, fmt, chunk_rows)
-            done = False
-            while not done:
-                try:
-                    raw, bad = next(chunks)
-                except StopIteration:
-                    raw, bad, done = None, 0, True
-                if raw is None:
-                    if carry is None or carry.empty:
-                        break
-                    raw, carry = carry, None
-                else:
-                    raw.columns = intake._unique_headers([str(c).strip() for c in raw.columns])
-                    if carry is not None and not carry.empty:
-                        raw = pd.concat([carry, raw], ignore_index=True)
-                        carry = None
-                    if order_col and not done and len(raw):
-                        # keep the last order whole: its lines may continue in the next chunk
-                        ids = raw[order_col].astype("str")
-                        tail = ids.iloc[-1]
-                        cut = len(raw)
-                        while cut > 0 and ids.iloc[cut - 1] == tail:
-                            cut -= 1
-                        if 0 < cut < len(raw):
-                            raw, carry = raw.iloc[:cut].reset_index(drop=True), raw.iloc[cut:].reset_index(drop=True)
-                info = intake.ReadInfo(format=fmt.format if fmt.format != "whole" else "", bad_lines=bad)
-                if fmt.format == "csv":
-                    info.encoding, info.delimiter = fmt.encoding, (fmt.delimiter if fmt.delimiter != "\x1f" else "none (one column)")
-                if first_of_file and fmt.broken is not None:
-                    # lines with broken bytes, left out while reading: reported once, with the first chunk
-                    info.bad_lines += len(fmt.broken.lines)
-                    info.dropped = [dict(e) for e in fmt.broken.examples]
-                first_of_file = False
-                n_before_blank = len(raw)
-                raw = intake._drop_blank_rows(raw, info).reset_index(drop=True)
-                offset = row_in_file
-                row_in_file += n_before_blank
-                if raw.empty:
-                    rows_in += info.blank_rows + info.bad_lines
-                    _read_losses(quirks, info, file_label)
-                    continue
-                if date_col:
-                    tz_extra += _force_dates(raw, date_col, evidence)
-                try:
-                    res = intake.ingest(raw, kind=kind, name=f.name, mapping_override=forced,
-                                        default_currency=default_currency, read_info=info)
-                except InputError:
-                    # nothing usable in this chunk (say, a day of cancellations only): its rows still count
-                    rows_in += len(raw) + info.blank_rows + info.bad_lines
-                    _read_losses(quirks, info, file_label)
-                    global_row += len(raw)
-                    continue
-                rep = res.report
-                if not read:
-                    read = dict(rep.read)
-                elif rep.read.get("format") and rep.read["format"] not in str(read.get("format", "")).split(", "):
-                    read["format"] = f"{read.get('format')}, {rep.read['format']}"
-                for q in rep.quirks:
-                    _merge_quirk(quirks, q, offset, file_label)
-                for note in rep.notes:
-                    if note not in notes:
-                        notes.append(note)
-                rows_in += rep.rows_in
-                rows_usable += rep.rows_usable
-                df = res.df
-                df = _global_ids(df, kind, mapping.mapping, global_row)
-                pii_found.update(getattr(rep, "pii", {}) or {})
-                if salt is not None:
-                    from ecom_models import pii
+    conv_col = mapping.mapping.get("conversation_id") if kind == "support" else None
+    judges_dates = kind in ("orders", "reviews", "traffic")  # the cleaners that call dates.implausible_dates
+    names = [f.name for f in files] if many else None
+    stats: dict[int, _ChunkStats] = {}
+    created = [False]
+    has_tz = [False]
+    order_by = "_chunk, _seq"
 
-                    canonical = {c: rep.pii[col] for c, col in res.mapping.items() if col in rep.pii}
-                    canonical.update({c: k for c, k in rep.pii.items() if c in df.columns})
-                    df, acts = pii.protect_frame(df, kind, salt, canonical)
-                    privacy.extend(a for a in acts if a not in privacy)
-                global_row += len(raw)
-                df["_chunk"] = np.int32(chunk_no)
-                df["_seq"] = np.arange(len(df), dtype=np.int64)
-                chunk_no += 1
-                con.register("chunk_frame", df)
-                if not created:
-                    con.execute("CREATE TABLE lines AS SELECT * FROM chunk_frame")
-                    created = True
+    def run(ch: _Chunk, bulk) -> None:
+        df, st = _clean_chunk(ch, kind, forced, mapping.mapping, default_currency, salt, date_col, evidence, bulk, names)
+        stats[ch.seq] = st
+        if st.tz_values:
+            con.register("tz_frame", pd.DataFrame({"v": st.tz_values}))
+            con.execute("INSERT INTO _tz SELECT v FROM tz_frame" if has_tz[0] else "CREATE TABLE _tz AS SELECT v FROM tz_frame")
+            con.unregister("tz_frame")
+            has_tz[0] = True
+            st.tz_values = []
+        if df is None:
+            if created[0]:  # cleaned again and nothing left
+                con.execute(f"DELETE FROM lines WHERE _chunk = {ch.seq}")
+            return
+        df["_chunk"] = np.int32(ch.seq)
+        df["_seq"] = np.arange(len(df), dtype=np.int64)
+        con.register("chunk_frame", df)
+        if not created[0]:
+            con.execute("CREATE TABLE lines AS SELECT * FROM chunk_frame")
+            created[0] = True
+        else:
+            con.execute(f"DELETE FROM lines WHERE _chunk = {ch.seq}")
+            con.execute("INSERT INTO lines BY NAME SELECT * FROM chunk_frame")
+        con.unregister("chunk_frame")
+
+    try:
+        if judges_dates:
+            con.execute("CREATE OR REPLACE TABLE _dates (c INTEGER, d TIMESTAMP)")
+        starts = []  # per file: (its first chunk, rows of the files before it)
+        seq = global_row = 0
+        for i_file, f in enumerate(files):
+            starts.append((seq, global_row))
+            for ch in _file_chunks(f, i_file, formats[f], chunk_rows, order_col, f.name if many else None, seq, global_row):
+                seq, global_row = ch.seq + 1, ch.global_row + len(ch.raw)
+                if conv_col:
+                    stats[ch.seq] = _stage_messages(con, ch, conv_col)
                 else:
-                    con.execute("INSERT INTO lines BY NAME SELECT * FROM chunk_frame")
-                con.unregister("chunk_frame")
-                del res, df, raw
+                    run(ch, dates.StoreBulk(collect=_date_collector(con, ch.seq)) if judges_dates else None)
+                del ch
             if progress:
                 progress(i_file + 1, len(files), f.name)
-        if not created:
+        if conv_col:
+            # A chat's messages may be anywhere in the export: the messages are grouped by
+            # conversation into partitions of about `chunk_rows`, each cleaned whole.
+            for ch in _conversation_chunks(con, seq, chunk_rows, formats[first], label):
+                run(ch, None)
+            con.execute("DROP TABLE IF EXISTS _messages")
+            order_by = "ticket_id, _chunk, _seq"  # intake's order: tickets sorted by conversation
+        if judges_dates:
+            # "Far from the bulk" is judged over the whole store, as the one-file path does: the
+            # chunks holding such dates are cleaned again with the whole store's bulk.
+            bounds, affected = _store_bulk(con)
+            con.execute("DROP TABLE _dates")
+            for i_file, f in enumerate(files):
+                mine = {c for c in affected if starts[i_file][0] <= c < (starts[i_file + 1][0] if i_file + 1 < len(files) else seq)}
+                if not mine:
+                    continue
+                for ch in _file_chunks(f, i_file, formats[f], chunk_rows, order_col, f.name if many else None,
+                                       *starts[i_file]):
+                    if ch.seq in mine:
+                        run(ch, dates.StoreBulk(bounds=bounds))
+                    if ch.seq >= max(mine):
+                        break
+        rows_in = sum(st.rows_in for st in stats.values())
+        if not created[0]:
             raise InputError(f"none of the {rows_in:,} rows could be used as {kind} data.", file=label,
                              fix="check the quirks listed: dates, numbers and ids must be readable.")
+        quirks, notes, read, rows_usable, pii_found, privacy = _merge_stats(stats)
+        if has_tz[0]:
+            # intake counts distinct date texts with a time zone: distinct over the whole input
+            n_tz = con.execute("SELECT count(DISTINCT v) FROM _tz").fetchone()[0]
+            con.execute("DROP TABLE _tz")
+            if "dates_with_timezone" in quirks:
+                quirks["dates_with_timezone"].count = int(n_tz)
+            else:
+                quirks["dates_with_timezone"] = intake.Quirk("dates_with_timezone", "Dates with a time zone", int(n_tz),
+                                                             "Shown in the store's most common time zone.")
         if kind == "orders":
             extra = _mark_cross_chunk_duplicates(con)
             if extra:
                 _merge_quirk(quirks, intake.Quirk(
                     "duplicate_lines", "Exact duplicate lines", extra,
                     "Counted once. If they are real repeat purchases, give each line its own id."), 0, None)
+        if kind == "support":
+            extra = _drop_cross_chunk_duplicate_tickets(con)
+            if extra:
+                rows_usable -= extra
+                _merge_quirk(quirks, intake.Quirk("duplicate_tickets", "Exact duplicate tickets", extra,
+                                                  "Counted once."), 0, None)
     except BaseException:
         con.close()
         if owned is not None:
             shutil.rmtree(owned, ignore_errors=True)
         raise
-    if tz_extra:
-        _merge_quirk(quirks, intake.Quirk("dates_with_timezone", "Dates with a time zone", tz_extra,
-                                          "Shown in the store's most common time zone."), 0, None)
     if evidence.dayfirst is not None:
         read["date_format"] = _style(evidence)
     elif evidence.dmy_values and "date_format" in read:
@@ -798,7 +1060,7 @@ def ingest_big(
         report.pii = pii_found
     return BigIngestResult(kind=kind, mapping=dict(mapping.mapping), report=report, raw_columns=columns,
                            files=[f.name for f in files], db_path=db, _con=con, _owned_dir=owned,
-                           protected=salt is not None, privacy=privacy)
+                           protected=salt is not None, privacy=privacy, order_by=order_by)
 
 
 def _sample(path: Path, fmt: _FileFormat | None = None) -> pd.DataFrame:
@@ -856,6 +1118,9 @@ def _global_ids(df: pd.DataFrame, kind: str, mapping: dict, offset: int) -> pd.D
     if kind == "reviews" and "review_id" not in mapping:
         n = pd.to_numeric(df["review_id"].str.slice(4), errors="coerce")
         df["review_id"] = ("row-" + (n + offset).astype("int64").astype("str")).astype("str")
+    if kind == "support" and "ticket_id" not in mapping and "conversation_id" not in mapping:
+        n = pd.to_numeric(df["ticket_id"].str.slice(4), errors="coerce")
+        df["ticket_id"] = ("row-" + (n + offset).astype("int64").astype("str")).astype("str")
     return df
 
 

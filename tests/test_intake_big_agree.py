@@ -103,3 +103,137 @@ def test_reader_skips_broken_ranges_whatever_the_read_size(tmp_path):
             got += chunk
         reader.close()
         assert got == expected, size
+
+
+def _orders_with_dates(day_of_line) -> str:
+    lines = ["order_id,order_date,sku,qty,price"]
+    for i, day in enumerate(day_of_line):
+        lines.append(f"B{i // 2},{day},SKU{i % 9},1,{5 + i % 7}.25")
+    return "\n".join(lines) + "\n"
+
+
+def _agree_on_dates(path, chunk_rows, kind=None):
+    summary, frame, report = _big(path, chunk_rows=chunk_rows, kind=kind)
+    mem = intake.ingest(path, kind=kind)
+    assert report.quirk_counts == mem.report.quirk_counts
+    assert report.rows_in == mem.report.rows_in and report.rows_usable == mem.report.rows_usable
+    return summary, frame, report, mem
+
+
+def _implausible(report):
+    return next(q for q in report.quirks if q.key == "implausible_dates")
+
+
+def test_a_clock_reset_in_one_chunk_is_judged_against_the_whole_store(tmp_path):
+    # two years of orders; ten lines (five orders) with a reset clock: 2003. They are 3% of their
+    # chunk of 300 lines (inside the chunk's own 1st-99th percentile) but 0.8% of the store
+    days = [str((pd.Timestamp("2023-01-01") + pd.Timedelta(days=i % 700)).date()) for i in range(1200)]
+    days[600:610] = ["2003-06-0%d" % (1 + i % 9) for i in range(10)]
+    path = tmp_path / "orders.csv"
+    path.write_text(_orders_with_dates(days))
+    summary, _, report, mem = _agree_on_dates(path, chunk_rows=300)
+    assert report.quirk_counts["implausible_dates"] == 10
+    assert summary == intake.summarise_orders(mem.df)
+    assert summary["date_min"].startswith("2023")
+    q, q_mem = _implausible(report), _implausible(mem.report)
+    assert q.examples == q_mem.examples  # the same rows named, with the same values
+    assert [e["row"] for e in q.examples] == [602, 603, 604]
+    assert q.advice == q_mem.advice and q.label == q_mem.label
+
+
+def test_a_chunk_of_recent_orders_does_not_flag_an_old_one(tmp_path):
+    # five years of orders, not sorted by date: a chunk of 200 lines from one week plus one from
+    # 2019 would call 2019 "years away" on its own; the whole store spans 2019-2024
+    days = [str((pd.Timestamp("2024-03-01") + pd.Timedelta(days=i % 7)).date()) for i in range(400)]
+    days += [str((pd.Timestamp("2019-01-01") + pd.Timedelta(days=3 * i)).date()) for i in range(600)]
+    days[20] = "2019-02-02"
+    path = tmp_path / "orders.csv"
+    path.write_text(_orders_with_dates(days))
+    summary, _, report, mem = _agree_on_dates(path, chunk_rows=200)
+    assert "implausible_dates" not in report.quirk_counts
+    assert summary == intake.summarise_orders(mem.df)
+
+
+def test_implausible_dates_in_a_folder_name_file_and_row(tmp_path):
+    days = [str((pd.Timestamp("2024-01-01") + pd.Timedelta(days=i % 300)).date()) for i in range(900)]
+    days[700] = "2011-05-05"
+    text = _orders_with_dates(days).splitlines(keepends=True)
+    (tmp_path / "a.csv").write_text("".join(text[:451]))
+    (tmp_path / "b.csv").write_text(text[0] + "".join(text[451:]))
+    _, _, report = _big(tmp_path, chunk_rows=50)
+    q = _implausible(report)
+    assert q.count == 1 and q.examples[0]["file"] == "b.csv" and q.examples[0]["row"] == 252
+    assert q.examples[0]["order_date"] == "2011-05-05"
+
+
+def test_reviews_keep_their_text_without_an_implausible_date(tmp_path):
+    lines = ["review_id,date,rating,text"]
+    for i in range(300):
+        day = "2005-01-01" if i == 150 else str((pd.Timestamp("2024-01-01") + pd.Timedelta(days=i)).date())
+        lines.append(f"R{i},{day},{1 + i % 5},good product number {i}")
+    path = tmp_path / "reviews.csv"
+    path.write_text("\n".join(lines) + "\n")
+    _, frame, report, mem = _agree_on_dates(path, chunk_rows=30, kind="reviews")
+    assert report.quirk_counts["implausible_dates"] == 1
+    assert frame["date"].isna().sum() == mem.df["date"].isna().sum() == 1
+    assert len(frame) == len(mem.df) == 300
+
+
+def _chat_export(n_conversations=60, interleave=True, missing_every=0) -> pd.DataFrame:
+    rows = []
+    t0 = pd.Timestamp("2026-03-01 09:00")
+    for c in range(n_conversations):
+        start = t0 + pd.Timedelta(minutes=7 * c)
+        msgs = [("bot", "Hi! How can I help?"), ("customer", f"where is my order {1000 + c}?"),
+                ("agent", "Let me check"), ("customer", "thanks")][: 2 + c % 3]
+        for m, (sender, text) in enumerate(msgs):
+            rows.append({"conversation_id": f"c{c:03d}", "sender": sender,
+                         "timestamp": str(start + pd.Timedelta(minutes=3 * m)), "message": text})
+    df = pd.DataFrame(rows)
+    if interleave:  # exported by time: conversations interleave
+        df = df.sort_values("timestamp", kind="stable").reset_index(drop=True)
+    if missing_every:
+        df.loc[df.index % missing_every == 5, "conversation_id"] = ""
+    return df
+
+
+def _same_tickets(frame, mem_df):
+    cols = ["ticket_id", "text", "messages", "created_at", "resolution_minutes", "customer_id", "channel"]
+    pd.testing.assert_frame_equal(frame[cols].reset_index(drop=True), mem_df[cols].reset_index(drop=True),
+                                  check_dtype=False)
+
+
+def test_chats_split_over_chunks_are_grouped_whole(tmp_path):
+    path = tmp_path / "chats.csv"
+    _chat_export(missing_every=23).to_csv(path, index=False)
+    _, frame, report = _big(path, chunk_rows=17)
+    mem = intake.ingest(path)
+    assert report.kind == mem.kind == "support"
+    _same_tickets(frame, mem.df)
+    assert report.quirk_counts == mem.report.quirk_counts
+    assert report.rows_in == mem.report.rows_in and report.rows_usable == mem.report.rows_usable
+    without = next(q for q in report.quirks if q.key == "messages_without_conversation")
+    assert without.examples == next(q for q in mem.report.quirks if q.key == "messages_without_conversation").examples
+    assert frame["ticket_id"].str.startswith("row-").sum() == without.count
+
+
+def test_chats_in_daily_files_are_grouped_across_files(tmp_path):
+    df = _chat_export(40)
+    half = len(df) // 2
+    df.iloc[:half].to_csv(tmp_path / "day1.csv", index=False)
+    df.iloc[half:].to_csv(tmp_path / "day2.csv", index=False)
+    whole = tmp_path / "whole.csv"
+    df.to_csv(whole, index=False)
+    _, frame, report = _big([tmp_path / "day1.csv", tmp_path / "day2.csv"], chunk_rows=9)
+    mem = intake.ingest(whole)
+    _same_tickets(frame, mem.df)
+    assert report.quirk_counts == mem.report.quirk_counts
+
+
+def test_tickets_without_ids_stay_unique_over_chunks(tmp_path):
+    lines = ["created,message"] + [f"2026-03-{1 + i % 28:02d} 10:00,ticket text {i} about my refund" for i in range(50)]
+    path = tmp_path / "tickets.csv"
+    path.write_text("\n".join(lines) + "\n")
+    _, frame, _ = _big(path, chunk_rows=8, kind="support")
+    mem = intake.ingest(path, kind="support")
+    assert frame["ticket_id"].is_unique and list(frame["ticket_id"]) == list(mem.df["ticket_id"])
