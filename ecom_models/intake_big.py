@@ -341,15 +341,21 @@ def _iter_chunks(path: Path, fmt: _FileFormat, chunk_rows: int, columns: list[st
                 column_types={c: pa.string() for c in names}, strings_can_be_null=False,
                 quoted_strings_can_be_null=False, include_columns=columns),
         )
-        # Arrow reads blocks of 8 MB; chunks are cut to exactly `chunk_rows` lines (zero-copy slices)
-        pending = pa.Table.from_batches([], schema=reader.schema)
+        # Arrow reads blocks of 8 MB. A chunk is the blocks read until `chunk_rows` lines are
+        # reached; when a block alone holds several chunks' worth (small chunk sizes), it is cut.
+        pending, n_pending = [], 0
         for batch in reader:
-            pending = pa.concat_tables([pending, pa.Table.from_batches([batch])])
-            while pending.num_rows >= chunk_rows:
-                yield pending.slice(0, chunk_rows).to_pandas(), bad[0]
-                bad[0], pending = 0, pending.slice(chunk_rows)
-        if pending.num_rows or bad[0]:
-            yield pending.to_pandas(), bad[0]
+            pending.append(batch)
+            n_pending += batch.num_rows
+            while n_pending >= chunk_rows:
+                table = pa.Table.from_batches(pending)
+                take = n_pending if n_pending < 2 * chunk_rows else chunk_rows
+                yield table.slice(0, take).to_pandas(), bad[0]
+                bad[0] = 0
+                rest = table.slice(take)
+                pending, n_pending = rest.to_batches(), rest.num_rows
+        if n_pending or bad[0]:
+            yield pa.Table.from_batches(pending, schema=reader.schema).to_pandas(), bad[0]
     except pa.ArrowInvalid as exc:
         raise InputError(f"the CSV could not be read ({str(exc).splitlines()[0]}).", file=path.name,
                          fix="open it in a spreadsheet and export it again as CSV.") from None
