@@ -45,6 +45,9 @@ class StoreBulk:
     piece's own."""
     collect: object = None
     bounds: tuple | None = None
+    # the most common time-zone offset (minutes) of the whole store's distinct date texts, which
+    # intake.parse_dates converts times to; None: the piece's own
+    offset_minutes: float | None = None
 
 
 _STORE_BULK: contextvars.ContextVar = contextvars.ContextVar("store_bulk", default=None)
@@ -52,12 +55,18 @@ _STORE_BULK: contextvars.ContextVar = contextvars.ContextVar("store_bulk", defau
 
 @contextmanager
 def judged_on_store(bulk: StoreBulk | None):
-    """Within the block, implausible_dates judges "far from the bulk" by the whole store's bulk."""
+    """Within the block, implausible_dates judges "far from the bulk" by the whole store's bulk
+    (and intake.parse_dates converts times to the whole store's most common offset)."""
     token = _STORE_BULK.set(bulk)
     try:
         yield
     finally:
         _STORE_BULK.reset(token)
+
+
+def store_offset() -> float | None:
+    store = _STORE_BULK.get()
+    return store.offset_minutes if store is not None else None
 
 
 def bulk_bounds(ok: pd.Series) -> tuple | None:

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ecom_models.dates import implausible_dates
+from ecom_models.dates import implausible_dates, store_offset
 from ecom_models.errors import InputError
 from ecom_models import review_columns
 from ecom_models.schemas import ORDERS_FIELDS, REQUIRED, REQUIRED_ANY, SYNONYM_INDEX, normalise_header
@@ -641,6 +641,8 @@ def _to_datetime_tz(u: pd.Series, stats: DateParse, fmt: str | None, dayfirst: b
     if stats.with_timezone:
         offsets = tz_part.map(_offset_minutes)
         modal = offsets.dropna().mode()
+        if store_offset() is not None:  # a store read in chunks: the whole store's most common offset
+            modal = pd.Series([store_offset()])
         if not modal.empty:
             # Express every time in the most common offset: the store's local wall time.
             shift = (modal.iloc[0] - offsets.fillna(modal.iloc[0])).astype(int)

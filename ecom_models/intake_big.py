@@ -417,6 +417,31 @@ def _tz_values(raw: pd.DataFrame, col: str) -> list:
     return u[u.str.slice(-7).str.contains(intake._TZ_PRESENT_RE, na=False)].tolist()
 
 
+def _offset_counts(values) -> dict:
+    """{offset in minutes: distinct date texts}, as intake._to_datetime_tz reads the offsets."""
+    u = pd.Series(values, dtype="str")
+    if u.empty:
+        return {}
+    offsets = u.str.extract(intake._TZ_RE, expand=False).map(intake._offset_minutes).dropna()
+    return {float(k): int(v) for k, v in offsets.value_counts().items()}
+
+
+def _most_common_offset(counts: dict) -> float | None:
+    if not counts:
+        return None
+    top = max(counts.values())
+    return min(k for k, v in counts.items() if v == top)  # pandas' mode: the smallest of a tie
+
+
+def _store_offset(con) -> float | None:
+    """The most common offset over the whole input's distinct date texts."""
+    counts: dict = {}
+    for batch in con.sql("SELECT DISTINCT v FROM _tz").to_arrow_reader(200_000):
+        for k, v in _offset_counts(batch.column(0).to_pylist()).items():
+            counts[k] = counts.get(k, 0) + v
+    return _most_common_offset(counts)
+
+
 def _force_dates(raw: pd.DataFrame, col: str, evidence: _DateEvidence) -> int:
     """When a chunk's own dates fit both orders but the whole column settles it, parse the
     chunk's dates the column's way (one settling value added, then dropped)."""
@@ -611,7 +636,8 @@ class _ChunkStats:
     read: dict | None = None
     pii: dict = field(default_factory=dict)
     privacy: list = field(default_factory=list)
-    tz_values: list = field(default_factory=list)  # distinct date texts with a time zone (orders)
+    tz_values: list = field(default_factory=list)  # distinct date texts with a time zone
+    offset: float | None = None  # their most common offset (minutes), the one intake converted to
 
 
 def _file_chunks(f: Path, file_index: int, fmt: _FileFormat, chunk_rows: int, order_col: str | None,
@@ -702,11 +728,12 @@ def _clean_chunk(ch: _Chunk, kind: str, forced: dict, mapping: dict, default_cur
         st.quirks = _read_loss_quirks(info, ch.label)
         return None, st
     if date_col:
-        if kind == "orders":
-            st.tz_values = _tz_values(raw, date_col)
-        _force_dates(raw, date_col, evidence)
+        st.tz_values = _tz_values(raw, date_col)
+        st.offset = _most_common_offset(_offset_counts(st.tz_values))
     try:
         with dates.judged_on_store(bulk):
+            if date_col:
+                _force_dates(raw, date_col, evidence)
             res = intake.ingest(raw, kind=kind, name=ch.name, mapping_override=forced, default_currency=default_currency, read_info=info)
     except InputError:
         # nothing usable in this chunk (say, a day of cancellations only): its rows still count
@@ -798,7 +825,7 @@ def _store_bulk(con) -> tuple[tuple | None, list[int]]:
     return (lo, hi), affected
 
 
-def _stage_messages(con, ch: _Chunk, conv_col: str) -> _ChunkStats:
+def _stage_messages(con, ch: _Chunk, conv_col: str, date_col: str | None) -> _ChunkStats:
     """Chat messages are put aside in DuckDB (raw, with their place in the input) to be grouped
     by conversation later. Messages without a conversation id become their own conversation
     `row-N`, as intake names them, and are counted here."""
@@ -809,6 +836,8 @@ def _stage_messages(con, ch: _Chunk, conv_col: str) -> _ChunkStats:
     raw = ch.raw
     if raw.empty:
         return st
+    if date_col:
+        st.tz_values = _tz_values(raw, date_col)
     rows = ch.offset + np.arange(len(raw), dtype=np.int64) + 2
     conv = _text_col(raw, conv_col)
     missing = conv.isna().to_numpy()
@@ -953,15 +982,32 @@ def ingest_big(
     has_tz = [False]
     order_by = "_chunk, _seq"
 
-    def run(ch: _Chunk, bulk) -> None:
-        df, st = _clean_chunk(ch, kind, forced, mapping.mapping, default_currency, salt, date_col, evidence, bulk, names)
-        stats[ch.seq] = st
+    def add_tz(st) -> None:
         if st.tz_values:
-            con.register("tz_frame", pd.DataFrame({"v": st.tz_values}))
+            con.register("tz_frame", pd.DataFrame({"v": pd.Series(st.tz_values, dtype="str")}))
             con.execute("INSERT INTO _tz SELECT v FROM tz_frame" if has_tz[0] else "CREATE TABLE _tz AS SELECT v FROM tz_frame")
             con.unregister("tz_frame")
             has_tz[0] = True
             st.tz_values = []
+
+    def redo(chunks: set, bulk_of) -> None:
+        """Clean these chunks again (read again from their files), with `bulk_of(seq)`."""
+        for i_file, f in enumerate(files):
+            end = starts[i_file + 1][0] if i_file + 1 < len(files) else seq
+            mine = {c for c in chunks if starts[i_file][0] <= c < end}
+            if not mine:
+                continue
+            for ch in _file_chunks(f, i_file, formats[f], chunk_rows, order_col, f.name if many else None,
+                                   *starts[i_file]):
+                if ch.seq in mine:
+                    run(ch, bulk_of(ch.seq))
+                if ch.seq >= max(mine):
+                    break
+
+    def run(ch: _Chunk, bulk) -> None:
+        df, st = _clean_chunk(ch, kind, forced, mapping.mapping, default_currency, salt, date_col, evidence, bulk, names)
+        stats[ch.seq] = st
+        add_tz(st)
         if df is None:
             if created[0]:  # cleaned again and nothing left
                 con.execute(f"DELETE FROM lines WHERE _chunk = {ch.seq}")
@@ -987,7 +1033,8 @@ def ingest_big(
             for ch in _file_chunks(f, i_file, formats[f], chunk_rows, order_col, f.name if many else None, seq, global_row):
                 seq, global_row = ch.seq + 1, ch.global_row + len(ch.raw)
                 if conv_col:
-                    stats[ch.seq] = _stage_messages(con, ch, conv_col)
+                    stats[ch.seq] = _stage_messages(con, ch, conv_col, date_col)
+                    add_tz(stats[ch.seq])
                 else:
                     run(ch, dates.StoreBulk(collect=_date_collector(con, ch.seq)) if judges_dates else None)
                 del ch
@@ -996,25 +1043,28 @@ def ingest_big(
         if conv_col:
             # A chat's messages may be anywhere in the export: the messages are grouped by
             # conversation into partitions of about `chunk_rows`, each cleaned whole.
+            offset = _store_offset(con) if has_tz[0] else None
             for ch in _conversation_chunks(con, seq, chunk_rows, formats[first], label):
-                run(ch, None)
+                run(ch, dates.StoreBulk(offset_minutes=offset))
             con.execute("DROP TABLE IF EXISTS _messages")
             order_by = "ticket_id, _chunk, _seq"  # intake's order: tickets sorted by conversation
+        offset = None
+        if has_tz[0] and not conv_col:
+            # Times are converted to the most common offset of the whole column, as the one-file
+            # path does (a store's summer and winter offsets): chunks whose own most common offset
+            # differs are cleaned again with the store's (their dates collected again).
+            offset = _store_offset(con)
+            other = {c for c, st in stats.items() if st.offset is not None and st.offset != offset}
+            if other and judges_dates:
+                con.execute(f"DELETE FROM _dates WHERE c IN ({', '.join(map(str, sorted(other)))})")
+            redo(other, lambda c: dates.StoreBulk(collect=_date_collector(con, c) if judges_dates else None,
+                                                  offset_minutes=offset))
         if judges_dates:
             # "Far from the bulk" is judged over the whole store, as the one-file path does: the
             # chunks holding such dates are cleaned again with the whole store's bulk.
             bounds, affected = _store_bulk(con)
             con.execute("DROP TABLE _dates")
-            for i_file, f in enumerate(files):
-                mine = {c for c in affected if starts[i_file][0] <= c < (starts[i_file + 1][0] if i_file + 1 < len(files) else seq)}
-                if not mine:
-                    continue
-                for ch in _file_chunks(f, i_file, formats[f], chunk_rows, order_col, f.name if many else None,
-                                       *starts[i_file]):
-                    if ch.seq in mine:
-                        run(ch, dates.StoreBulk(bounds=bounds))
-                    if ch.seq >= max(mine):
-                        break
+            redo(set(affected), lambda c: dates.StoreBulk(bounds=bounds, offset_minutes=offset))
         rows_in = sum(st.rows_in for st in stats.values())
         if not created[0]:
             raise InputError(f"none of the {rows_in:,} rows could be used as {kind} data.", file=label,
@@ -1024,11 +1074,10 @@ def ingest_big(
             # intake counts distinct date texts with a time zone: distinct over the whole input
             n_tz = con.execute("SELECT count(DISTINCT v) FROM _tz").fetchone()[0]
             con.execute("DROP TABLE _tz")
-            if "dates_with_timezone" in quirks:
+            if kind == "orders":  # only the orders cleaner reports them
+                quirks.setdefault("dates_with_timezone", intake.Quirk(
+                    "dates_with_timezone", "Dates with a time zone", 0, "Shown in the store's most common time zone."))
                 quirks["dates_with_timezone"].count = int(n_tz)
-            else:
-                quirks["dates_with_timezone"] = intake.Quirk("dates_with_timezone", "Dates with a time zone", int(n_tz),
-                                                             "Shown in the store's most common time zone.")
         if kind == "orders":
             extra = _mark_cross_chunk_duplicates(con)
             if extra:

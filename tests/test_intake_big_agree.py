@@ -237,3 +237,22 @@ def test_tickets_without_ids_stay_unique_over_chunks(tmp_path):
     _, frame, _ = _big(path, chunk_rows=8, kind="support")
     mem = intake.ingest(path, kind="support")
     assert frame["ticket_id"].is_unique and list(frame["ticket_id"]) == list(mem.df["ticket_id"])
+
+
+def test_times_are_shown_in_the_whole_stores_time_zone(tmp_path):
+    # winter orders at +01:00, more summer orders at +02:00: the one-file path shows every time at
+    # +02:00 (the column's most common offset); a chunk of winter orders alone would keep +01:00
+    lines = ["order_id,created_at,sku,qty,price"]
+    for i in range(240):
+        if i < 100:
+            stamp = f"2024-01-{1 + i % 28:02d} 23:{i % 60:02d}:00 +01:00"
+        else:
+            stamp = f"2024-06-{1 + i % 28:02d} 10:{i % 60:02d}:00 +02:00"
+        lines.append(f"T{i},{stamp},SKU{i % 5},1,9.99")
+    path = tmp_path / "orders.csv"
+    path.write_text("\n".join(lines) + "\n")
+    summary, frame, report, mem = _agree_on_dates(path, chunk_rows=50)
+    assert list(frame["order_date"]) == list(mem.df["order_date"])
+    assert frame["order_date"].iloc[0] == pd.Timestamp("2024-01-02 00:00")  # 23:00 +01:00 at +02:00
+    assert report.quirk_counts["dates_with_timezone"] == 240
+    assert summary == intake.summarise_orders(mem.df)
