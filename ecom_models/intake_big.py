@@ -29,6 +29,15 @@ Where chunking could change an answer, it is made not to:
 - Exact duplicate lines across chunks or files (the same daily export twice, overlapping
   exports) are marked in DuckDB: lines equal on every mapped field and on the line type.
   Within a chunk the duplicate test is intake's (the whole raw row).
+- Implausible dates (dates.implausible_dates) are judged against the whole store's bulk: the
+  chunks are first cleaned with the fixed bounds only while their dates are collected in
+  DuckDB; the chunks holding a date far from the store's bulk are then cleaned again with it.
+  Times are likewise converted to the whole column's most common time-zone offset.
+- Chat exports (one row per message) are grouped by conversation whole: messages are staged in
+  DuckDB and cleaned in partitions by a hash of the conversation id.
+- A UTF-8 file with a few broken lines loses those lines only (skipped while streaming, and
+  reported with their line numbers), as in the one-file path; the encoding is decided over
+  the whole file by the one-file path's rule.
 
 Zip uploads (`extract_zip`) are unpacked member by member into a private folder under
 generated names: a member's path is never used as a path (no traversal), links and
