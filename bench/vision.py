@@ -1,10 +1,20 @@
-"""Figures for product images, measured on REAL photos. Run: python bench/vision.py [--seeds 0 1] [--quick]
+"""Figures for product images, measured on REAL photos.
+
+Run: python bench/vision.py [--scenario issue|mixed|thumbs|all] [--seeds 0 1 2] [--held-out 7] [--quick]
+     [--duplicates-only]
 
 Uses ../shared/data/product_photos (fashion studio shots with labels, grocery photos in 43 classes;
 read their SOURCE.md: measured here, never shipped) and prints:
-- duplicates: a catalog built from the real photos, about half of them as 60 x 80 thumbnails, plus
-  re-uploaded copies (crop <= 5%, brightness +/-10%, resize to 50-68%, JPEG 60-80) of one photo in
-  five: pair precision and recall, and the largest group (groups never chain);
+- duplicates: pair precision and recall, and the largest group (groups never chain), on catalogs
+  built from the real photos with re-uploaded copies (crop <= 5%, brightness +/-10%, resize to
+  50-68%, JPEG 60-80):
+  - `issue` (the catalog of issue 15): 131 full-size photos + 336 60 x 80 thumbnails + 100 copies
+    (so most copies are 30-54 px thumbnails); the fashion studio shots are split between the
+    full-size and the thumbnail part, grocery photos fill the rest;
+  - `mixed`: every shared photo, about half as 60 x 80 thumbnails, plus a copy of one in five;
+  - `thumbs`: the `issue` mix with every fashion shot as a thumbnail (the most look-alike tiny
+    studio shots: black and brown shoes of one cut at 30-50 px);
+  the rules were chosen on seeds 0-2; `--held-out` seeds are reported separately;
 - speed on that mixed folder (photos/s end to end, without the category head), peak memory at two
   catalog sizes (flat in the number of photos);
 - coarse category per class on full-size photos and on 60 x 80 thumbnails made from them. Grocery
@@ -56,18 +66,28 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def duplicates_bench(rows: list[dict], seed: int) -> None:
+def build_catalog(scenario: str, rows: list[dict], folder: str, seed: int) -> set[tuple[str, str]]:
+    paths = [r["path"] for r in rows]
+    if scenario == "mixed":
+        return D.reupload_catalog(paths, folder, seed=seed)
+    fashion = [p for p in paths if "fashion" in p.parts]
+    others = [p for p in paths if "fashion" not in p.parts]
+    return D.issue_catalog(fashion, others, folder, seed=seed, fashion_full_share=0.0 if scenario == "thumbs" else 0.5)
+
+
+def duplicates_bench(rows: list[dict], seed: int, scenario: str = "mixed", label: str = "") -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        truth = D.reupload_catalog([r["path"] for r in rows], tmp, seed=seed)
+        truth = build_catalog(scenario, rows, tmp, seed)
         n = len(list(Path(tmp).iterdir()))
         thumbs = sum(1 for p in Path(tmp).iterdir() if "-thumb" in p.name and "-copy" not in p.name)
         t0, c0 = time.perf_counter(), time.process_time()
         analysis = V.analyse(tmp, learn_categories=False, keep_thumbnails=False)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         sc = D.pair_scores(analysis.duplicate_groups, truth)
-        print(f"duplicates, seed {seed}: {n} photos ({thumbs} thumbnails, {len(truth)} re-uploaded copies): "
-              f"pair precision {sc['precision']:.3f}, recall {sc['recall']:.3f} ({sc['pairs_found']} pairs found, "
-              f"{sc['true_pairs']} true); largest group {max((len(g) for g in analysis.duplicate_groups), default=0)}; "
+        print(f"duplicates, {scenario}, seed {seed}{label}: {n} photos ({thumbs} thumbnails, {len(truth)} re-uploaded "
+              f"copies): pair precision {sc['precision']:.3f}, recall {sc['recall']:.3f} ({sc['pairs_found']} pairs "
+              f"found, {sc['true_pairs']} true); largest group "
+              f"{max((len(g) for g in analysis.duplicate_groups), default=0)}; "
               f"{len(analysis.same_product)} 'same product' pairs, {len(analysis.looks_alike)} 'looks alike'")
         kind = lambda name: ("grocery" if "grocery" in name else "fashion") + (  # noqa: E731
             " thumbnail" if "-thumb" in name else " full-size")
@@ -79,9 +99,10 @@ def duplicates_bench(rows: list[dict], seed: int) -> None:
             print(f"   false pair: {a} ~ {b}")
         for a, b in sc["missed_pairs"][:5]:
             print(f"   missed: {a} ~ {b}")
-        print(f"  speed: {n / wall:.1f} photos/s wall ({wall:.1f} s; {cpu / n * 1000:.0f} ms CPU per photo -> about "
-              f"{2 * n / cpu:.0f} photos/s on 2 idle cores; load average {os.getloadavg()[0]:.1f}); "
-              f"{analysis.seconds}; peak memory {rss_mb():.0f} MB")
+        print(f"  speed: {n / wall:.1f} photos/s wall ({wall:.1f} s; {cpu / n * 1000:.0f} ms CPU per photo; "
+              f"load average {os.getloadavg()[0]:.1f}); "
+              + ", ".join(f"{k} {v:.1f} s" for k, v in analysis.seconds.items()) + f"; peak memory {rss_mb():.0f} MB")
+        return sc
 
 
 def category_bench(rows: list[dict]) -> None:
@@ -126,8 +147,12 @@ def category_bench(rows: list[dict]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1], help="duplicate catalogs to build")
+    parser.add_argument("--scenario", choices=["issue", "mixed", "thumbs", "all"], default="all",
+                        help="duplicate catalogs to build (see the module's docstring)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds the rules were chosen on")
+    parser.add_argument("--held-out", type=int, nargs="*", default=[7], help="seeds never used to choose rules")
     parser.add_argument("--quick", action="store_true", help="skip the demo store")
+    parser.add_argument("--duplicates-only", action="store_true", help="skip categories, memory and the demo store")
     args = parser.parse_args()
     print(f"model file: {V.MODEL_FILE.stat().st_size / 1e6:.1f} MB ({V.MODEL_FILE.name}); grocery references "
           f"{T.GROCERY_PROTOTYPES.stat().st_size / 1e6:.1f} MB; cores: {os.cpu_count()}; "
@@ -135,12 +160,20 @@ def main() -> None:
     rows = labelled_photos()
     if not rows:
         raise SystemExit(f"no labelled photos under {PHOTOS}")
-    category_bench(rows)
-    # memory flat in the number of photos: half the catalog, then all of it
-    duplicates_bench(rows[::2], seed=args.seeds[0])
-    for seed in args.seeds:
-        duplicates_bench(rows, seed=seed)
-    if args.quick:
+    scenarios = ["issue", "mixed", "thumbs"] if args.scenario == "all" else [args.scenario]
+    if not args.duplicates_only:
+        category_bench(rows)
+        # memory flat in the number of photos: half the catalog, then all of it
+        duplicates_bench(rows[::2], seed=args.seeds[0], label=" (half the photos, for memory)")
+    for scenario in scenarios:
+        scores = [duplicates_bench(rows, seed=seed, scenario=scenario) for seed in args.seeds]
+        held = [duplicates_bench(rows, seed=seed, scenario=scenario, label=" (held out)") for seed in args.held_out]
+        for name, part in (("seeds " + " ".join(map(str, args.seeds)), scores),
+                           ("held-out " + " ".join(map(str, args.held_out)), held)):
+            if part:
+                print(f"== {scenario}, {name}: precision " + " ".join(f"{s['precision']:.3f}" for s in part)
+                      + ", recall " + " ".join(f"{s['recall']:.3f}" for s in part))
+    if args.quick or args.duplicates_only:
         return
 
     # -- demo photos: duplicates, categories, quality -------------------------------------------------

@@ -29,15 +29,17 @@ slightly with the catalog; pairs are compared block by block.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 SIG_SIDE = 64  # grey signature of the object's box kept per photo
+COARSE_SIDE = 8  # grid on which two photos are first lined up (every combination of crops)
 CMP_SIDE = 24  # grid on which two photos are aligned
 FINE_SIDE = 32  # grid on which their regions are compared
 COLOUR_SIDE = 12  # colour signature of the box kept per photo (compared on a 6 x 6 grid)
-TRIMS = (0.0, 0.05)  # crop tried on each side of a box (share of the box) when aligning two photos
+ALIGN_RANGE = 0.06  # crop tried on each side of a box (share of the box) when aligning two photos
 
 # Relations between two photos, strongest first (see `relation`).
 SAME_PHOTO = "same photo"
@@ -45,35 +47,44 @@ SAME_PRODUCT = "same product, different photo"
 LOOKS_ALIKE = "looks alike"
 
 
+# The evidence a pair is judged on, each a distance (0 = identical): 1 - aligned grey NCC, worst
+# region of the grey detail, second-worst region of chromaticity, of tone, of absolute colour
+# and of opponent colour, and the framing difference.
+EVIDENCE = ("grey", "detail", "colour2", "tone2", "rgb2", "opp2", "framing")
+
+
 @dataclass
 class Thresholds:
-    """Decision rules for the pixel verification; calibrated with bench/vision.py on real photos.
+    """Decision rules for the pixel verification; calibrated with bench/vision.py on real photos
+    (seeds 0-2 of the catalogs there; seed 7 held out).
 
-    `small_side` separates thumbnails (both photos' boxes are compared at the smaller one's
-    resolution: below this many pixels on its longest side the detail check is unreliable, so
-    the grey and colour checks are stricter instead)."""
+    A pair is the same photo when its *distance* is at most `max_distance`: the mean over the
+    pieces of evidence (EVIDENCE) of (value / noise scale)^2, where the noise scale is what a
+    re-upload leaves (about the 90th percentile over true copies), larger for thumbnails
+    (`scales_tiny` at `tiny_side` px and below, `scales_large` from `large_side` px, in between
+    interpolated on a log scale of the smaller box's longest side). A copy stays within the noise
+    everywhere; another product in the same pose, or the same shoe in brown, is a little off in
+    several pieces at once, which a single threshold per piece would let through."""
 
     candidate_shape: float = 0.75  # 8 x 8 grey NCC needed to become a candidate
     candidate_colour: float = 0.20  # 4 x 4 gain-normalised colour difference allowed for a candidate
     candidate_aspect: float = 0.35  # |log(aspect ratio of box A / box B)| allowed
     candidate_embedding: float = 0.35  # model similarity needed (tiny re-compressed copies score as low as 0.4)
-    grey: float = 0.88  # aligned grey NCC (24 x 24, or the smaller photo's resolution)
-    detail: float = 0.75  # worst of 4 x 4 regions: RMS difference of the standardised grey images (scenes)
-    detail_studio: float = 0.40  # the same for products cut out of a plain background
-    colour: float = 0.10  # worst of 4 x 4 regions: chromaticity difference
-    tone: float = 0.15  # worst region: colour relative to the box's mean brightness
-    embedding: float = 0.50
-    small_side: int = 120
-    grey_small: float = 0.85
-    colour_small: float = 0.10
-    tone_small: float = 0.12  # second-worst region: one region at the edge of a tiny copy may be off
-    embedding_small: float = 0.0
-    framing: float = 0.12
-    whole_grey: float = 0.95  # when whole photos are compared (the product touches the edge)
-    whole_detail: float = 0.50
-    whole_grey_small: float = 0.92
+    candidate_shape_alone: float = 0.92  # ... unless the shapes agree this well (a 30 px copy embeds poorly)
+    coarse_grey: float = 0.85  # best NCC over coarse crops (12 x 12) below which a pair is not compared further
+    max_distance: float = 1.75
+    framing: float = 0.15  # the product's place in the photo may differ by this much at most (share)
+    tiny_side: int = 40
+    large_side: int = 200
+    scales_tiny: tuple = (0.02, 0.45, 0.05, 0.07, 0.03, 0.04, 0.04)
+    scales_large: tuple = (0.004, 0.20, 0.02, 0.04, 0.025, 0.02, 0.04)
     same_product_embedding: float = 0.90  # different photos this close in the model are likely one product
     looks_alike_embedding: float = 0.80
+
+    def scales(self, side: float) -> np.ndarray:
+        w = float(np.clip((np.log(self.large_side) - np.log(max(side, 1.0)))
+                          / (np.log(self.large_side) - np.log(self.tiny_side)), 0.0, 1.0))
+        return np.asarray(self.scales_large) + (np.asarray(self.scales_tiny) - np.asarray(self.scales_large)) * w
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -181,9 +192,10 @@ def candidate_pairs(prints: list[Fingerprint], embeddings: np.ndarray, t: Thresh
     for start in range(0, n, block):
         stop = min(n, start + block)
         e = embeddings[start:stop] @ embeddings.T >= t.candidate_embedding
-        by_box = (shape[start:stop] @ shape.T >= t.candidate_shape) & e
+        s_box, s_frame = shape[start:stop] @ shape.T, fshape[start:stop] @ fshape.T
+        by_box = (s_box >= t.candidate_shape) & (e | (s_box >= t.candidate_shape_alone))
         by_box &= np.abs(aspect[start:stop, None] - aspect[None, :]) <= t.candidate_aspect
-        by_frame = (fshape[start:stop] @ fshape.T >= t.candidate_shape) & e
+        by_frame = (s_frame >= t.candidate_shape) & (e | (s_frame >= t.candidate_shape_alone))
         found = set()
         for ok, col in ((by_box, colour), (by_frame, fcolour)):
             ii, jj = np.where(ok)
@@ -197,33 +209,31 @@ def candidate_pairs(prints: list[Fingerprint], embeddings: np.ndarray, t: Thresh
 
 
 # -- pixel verification of one pair ---------------------------------------------------------------------------
-def _windows() -> np.ndarray:
-    """All (left, top, right, bottom) trims of a box, as shares: (len(TRIMS)**4, 4)."""
-    t = np.array(TRIMS, dtype=np.float32)
-    l, tp, r, b = np.meshgrid(t, t, t, t, indexing="ij")
-    return np.stack([l.ravel(), tp.ravel(), 1 - r.ravel(), 1 - b.ravel()], axis=1)
-
-
-_WINDOWS = _windows()
+def _area_weights(lo: np.ndarray, hi: np.ndarray, n_src: int, side: int) -> np.ndarray:
+    """(n, side, n_src) weights that average source pixels over each of `side` equal cells of
+    [lo, hi] (shares of the source): area resampling, so a 64 px signature brought down to a
+    12 px grid is not aliased (a copy shrunk to 30 px is compared with an honest average)."""
+    g = np.arange(side + 1, dtype=np.float32) / side
+    edges = (lo[:, None] + (hi - lo)[:, None] * g) * n_src  # (n, side + 1) in source pixels
+    p = np.arange(n_src, dtype=np.float32)
+    left, right = edges[:, :-1, None], edges[:, 1:, None]
+    overlap = np.clip(np.minimum(right, p + 1) - np.maximum(left, p), 0.0, None)
+    return overlap / np.maximum(overlap.sum(axis=2, keepdims=True), 1e-6)
 
 
 def _sample(img: np.ndarray, windows: np.ndarray, side: int) -> np.ndarray:
-    """Bilinear samples of each window of `img` (H, W[, C]) on a side x side grid: (n, side*side[, C])."""
+    """Area-averaged samples of each window of `img` (H, W[, C]) on a side x side grid: (n, side*side[, C]).
+
+    Separable: rows first, then columns, both as small matrix products."""
     h, w = img.shape[:2]
-    g = (np.arange(side, dtype=np.float32) + 0.5) / side
-    xs = (windows[:, 0:1] + (windows[:, 2:3] - windows[:, 0:1]) * g) * w - 0.5  # (n, side)
-    ys = (windows[:, 1:2] + (windows[:, 3:4] - windows[:, 1:2]) * g) * h - 0.5
-    xs = np.clip(xs, 0, w - 1.001)
-    ys = np.clip(ys, 0, h - 1.001)
-    x0, y0 = xs.astype(np.int32), ys.astype(np.int32)
-    fx, fy = xs - x0, ys - y0
-    X0, Y0 = x0[:, None, :], y0[:, :, None]
-    FX, FY = fx[:, None, :], fy[:, :, None]
+    ry = _area_weights(windows[:, 1], windows[:, 3], h, side)  # (n, side, H)
+    rx = _area_weights(windows[:, 0], windows[:, 2], w, side)  # (n, side, W)
     if img.ndim == 3:
-        FX, FY = FX[..., None], FY[..., None]
-    v = ((img[Y0, X0] * (1 - FX) + img[Y0, X0 + 1] * FX) * (1 - FY)
-         + (img[Y0 + 1, X0] * (1 - FX) + img[Y0 + 1, X0 + 1] * FX) * FY)
-    return v.reshape(len(windows), side * side, *img.shape[2:])
+        out = np.einsum("nih,hwc->niwc", ry, img, optimize=True)
+        out = np.einsum("niwc,njw->nijc", out, rx, optimize=True)
+        return out.reshape(len(windows), side * side, img.shape[2])
+    out = np.matmul(np.matmul(ry, img), rx.transpose(0, 2, 1))
+    return out.reshape(len(windows), side * side)
 
 
 def _blur(v: np.ndarray, side: int) -> np.ndarray:
@@ -243,30 +253,95 @@ class PairEvidence:
     tone: float  # worst region: colour relative to the box's mean brightness
     tone2: float  # second-worst region
     framing: float  # largest difference in where the product sits in the two photos (share of the photo)
+    rgb: float  # worst region: absolute colour difference after a brightness gain (share of 255)
+    rgb2: float
+    opp: float  # worst region: difference in red-green and blue-green (share of 255)
+    opp2: float
     embedding: float
     small: bool  # compared at thumbnail resolution
+    distance: float  # mean squared evidence in units of re-upload noise (see Thresholds)
     same_photo: bool
 
 
-def _refine(src: np.ndarray, ref_n: np.ndarray, window: np.ndarray, step: float = 0.015,
-            side: int = CMP_SIDE) -> tuple[np.ndarray, float]:
-    """Coordinate search around a window: each side moved by +-1 and +-2 steps, twice."""
-    best_w = window.copy()
-    best_s = float((_norm(_sample(src, best_w[None], side)) @ ref_n.T)[0, 0])
-    for _ in range(2):
-        trials = []
-        for edge in range(4):
-            for d in (-2, -1, 1, 2):
-                w = best_w.copy()
-                w[edge] += d * step
-                trials.append(w)
-        trials = np.clip(np.array(trials, dtype=np.float32), 0.0, 1.0)
-        scores = (_norm(_sample(src, trials, side)) @ ref_n.T)[:, 0]
-        k = int(scores.argmax())
-        if scores[k] <= best_s:
-            break
-        best_w, best_s = trials[k], float(scores[k])
-    return best_w, best_s
+def _signed_windows(offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Signed per-side offsets (n, 4: left, top, right, bottom) -> windows of photo A and of photo B.
+
+    A positive offset trims that side of A, a negative one that side of B: a copy cropped on
+    its left and the original's box cut short on its right (a crop into the product) both line up."""
+    pos, neg = np.maximum(offsets, 0.0), np.maximum(-offsets, 0.0)
+    ones = np.ones(len(offsets), dtype=np.float32)
+    wa = np.stack([pos[:, 0], pos[:, 1], ones - pos[:, 2], ones - pos[:, 3]], axis=1)
+    wb = np.stack([neg[:, 0], neg[:, 1], ones - neg[:, 2], ones - neg[:, 3]], axis=1)
+    return wa.astype(np.float32), wb.astype(np.float32)
+
+
+def _grid(values) -> np.ndarray:
+    v = np.asarray(values, dtype=np.float32)
+    return np.stack(np.meshgrid(v, v, v, v, indexing="ij"), axis=-1).reshape(-1, 4)
+
+
+_STEP_SIZES = tuple(ALIGN_RANGE / k for k in (4, 8, 16))
+_MOVES = np.concatenate([np.eye(4), -np.eye(4)]).astype(np.float32)  # one side in or out
+
+
+_COARSE_TRIMS = np.arange(0.0, ALIGN_RANGE + 1e-6, ALIGN_RANGE / 2, dtype=np.float32)  # per side, one photo
+_SPANS = np.array([(lo, 1 - hi) for lo in _COARSE_TRIMS for hi in _COARSE_TRIMS], dtype=np.float32)  # (16, 2)
+# Coarse crops of one photo: (top-bottom span, left-right span) index pairs, and which crop of A
+# may meet which crop of B (a side is trimmed on one photo only: trimming both is a smaller crop).
+_NT = len(_COARSE_TRIMS)
+_TRIM_OF = np.array([(i, j) for i in range(_NT) for j in range(_NT)])  # span index -> (lo trim, hi trim)
+_CROPS = np.array([(tb, lr) for tb in range(len(_SPANS)) for lr in range(len(_SPANS))])  # (256, 2)
+_crop_trims = np.concatenate([_TRIM_OF[_CROPS[:, 1]][:, :1], _TRIM_OF[_CROPS[:, 0]][:, :1],
+                              _TRIM_OF[_CROPS[:, 1]][:, 1:], _TRIM_OF[_CROPS[:, 0]][:, 1:]], axis=1)  # l, t, r, b
+_VALID = ((_crop_trims[:, None, :] == 0) | (_crop_trims[None, :, :] == 0)).all(axis=2)  # (256, 256)
+
+
+@lru_cache(maxsize=16)
+def _span_weights(n_src: int, grid: int) -> np.ndarray:
+    return _area_weights(_SPANS[:, 0], _SPANS[:, 1], n_src, grid)
+
+
+def _crops(img: np.ndarray, grid: int) -> np.ndarray:
+    """Every coarse crop of a grey signature on a grid x grid raster, normalised: (256, grid*grid)."""
+    n = img.shape[0]
+    ry, rx = _span_weights(n, grid), _span_weights(img.shape[1], grid)  # (16, grid, n)
+    k = len(_SPANS)
+    rows = (ry.reshape(k * grid, n) @ img).reshape(k * grid, -1)  # (16 * grid, W)
+    out = rows @ rx.reshape(k * grid, -1).T  # (16 top-bottom * grid, 16 left-right * grid)
+    out = out.reshape(k, grid, k, grid).transpose(0, 2, 1, 3)  # (top-bottom, left-right, grid, grid)
+    return _norm(out.reshape(k * k, grid * grid))
+
+
+def _coarse_best(ga: np.ndarray, gb: np.ndarray, grid: int) -> tuple[np.ndarray, float]:
+    """Best coarse offsets (signed, as in `_signed_windows`) and their NCC."""
+    scores = np.where(_VALID, _crops(ga, grid) @ _crops(gb, grid).T, -2.0)
+    ia, ib = np.unravel_index(int(scores.argmax()), scores.shape)
+    offsets = (_crop_trims[ia] - _crop_trims[ib]).astype(np.float32) * (ALIGN_RANGE / 2)
+    return offsets, float(scores[ia, ib])
+
+
+def _align(ga: np.ndarray, gb: np.ndarray, side: int, min_coarse: float = -1.0) -> tuple:
+    """The crop of A and of B that line up best (grey NCC on a side x side grid): a coarse search
+    over every combination of per-side offsets, then a coordinate search in finer and finer steps.
+    Returns (window of A, window of B, NCC), or (None, None, coarse NCC) below `min_coarse`."""
+    def score(offsets: np.ndarray, grid: int) -> np.ndarray:
+        wa, wb = _signed_windows(offsets)
+        return np.einsum("ij,ij->i", _norm(_sample(ga, wa, grid)), _norm(_sample(gb, wb, grid)))
+
+    start, coarse = _coarse_best(ga, gb, COARSE_SIDE)
+    if coarse < min_coarse:
+        return None, None, coarse
+    out, out_s = start, float(score(start[None], side)[0])
+    for step in _STEP_SIZES:  # coordinate search: each side in or out by one step, while it helps
+        for _ in range(3):
+            trials = np.clip(out + _MOVES * step, -ALIGN_RANGE - 0.02, ALIGN_RANGE + 0.02)
+            s = score(trials, side)
+            k = int(s.argmax())
+            if s[k] <= out_s:
+                break
+            out, out_s = trials[k], float(s[k])
+    wa, wb = _signed_windows(out[None])
+    return wa[0], wb[0], out_s
 
 
 def _cells(diff: np.ndarray, side: int, cells: int = 4, per_channel: bool = False) -> np.ndarray:
@@ -287,61 +362,62 @@ def verify(a: Fingerprint, b: Fingerprint, embedding: float, t: Thresholds = DEF
     (al, at, ar, ab), (bl, bt, br, bb) = a.box, b.box
     framing = max(abs((ar - al) - (br - bl)), abs((ab - at) - (bb - bt)),
                   abs((ar + al) - (br + bl)) / 2, abs((ab + at) - (bb + bt)) / 2)
-    full = (0.0, 0.0, 1.0, 1.0)
-    if a.box != full or b.box != full:
-        # Studio shots: the white background matches anyway, so a copy's worst region differs
-        # very little (at most 0.24 measured) while another product in the same pose differs
-        # where it is another product (0.5 and up: laces, a print). Scenes vary everywhere.
-        t = replace(t, detail=min(t.detail, t.detail_studio))
-    ev = _compare(a.grey, b.grey, a.colour, b.colour, min(a.box_side, b.box_side), framing, embedding, t)
+    short = min(p.box_side * min(p.aspect, 1 / max(p.aspect, 1e-3)) for p in (a, b))
+    ev = _compare(a.grey, b.grey, a.colour, b.colour, min(a.box_side, b.box_side), framing, embedding, t,
+                  short_side=short)
+
     def touches(box) -> bool:  # the product reaches the photo's edge, so a crop changes its box
         return min(box[0], box[1]) <= 0.01 or max(box[2], box[3]) >= 0.99
 
     boxed = a.box != (0.0, 0.0, 1.0, 1.0) or b.box != (0.0, 0.0, 1.0, 1.0)
     if (not ev.same_photo and boxed and (touches(a.box) or touches(b.box))
             and a.frame_grey is not None and b.frame_grey is not None):
-        # Whole photos carry more shared background (studio white, the same model's face), so
-        # they must line up more closely than two product boxes.
-        strict = replace(t, grey=max(t.grey, t.whole_grey), detail=min(t.detail, t.whole_detail),
-                         grey_small=max(t.grey_small, t.whole_grey_small))
         whole = _compare(a.frame_grey, b.frame_grey, a.frame_colour, b.frame_colour,
-                         min(a.photo_side, b.photo_side), 0.0, embedding, strict)
-        if whole.same_photo:
+                         min(a.photo_side, b.photo_side), 0.0, embedding, t)
+        if whole.distance < ev.distance:
             return whole
     return ev
 
 
 def _compare(grey_a: np.ndarray, grey_b: np.ndarray, colour_a: np.ndarray, colour_b: np.ndarray, min_side: int,
-             framing: float, embedding: float, t: Thresholds) -> PairEvidence:
+             framing: float, embedding: float, t: Thresholds, short_side: float | None = None) -> PairEvidence:
     ga, gb = grey_a.astype(np.float32), grey_b.astype(np.float32)
-    full = np.array([[0, 0, 1, 1]], dtype=np.float32)
     # Compare at (about) the smaller photo's own resolution: a copy shrunk to 30 px has no detail
     # finer than that, and comparing its blur with the original's sharp edges would fail it.
     cmp = int(np.clip(min_side // 2, 8, CMP_SIDE))
-    best = None
-    for src, dst in ((ga, gb), (gb, ga)):
-        ref_n = _norm(_sample(dst, full, cmp))
-        score = (_norm(_sample(src, _WINDOWS, cmp)) @ ref_n.T)[:, 0]
-        k = int(score.argmax())
-        if best is None or score[k] > best[0]:
-            best = (float(score[k]), src is ga, _WINDOWS[k], ref_n)
-    _, a_trimmed, window, ref_n = best
-    src, dst = (ga, gb) if a_trimmed else (gb, ga)
-    window, grey = _refine(src, ref_n, window, side=cmp)
-    side = FINE_SIDE
-    win = _sample(src, window[None], side)[0]
-    ref = _sample(dst, full, side)[0]
+    wa, wb, grey = _align(ga, gb, cmp, t.coarse_grey)
+    if wa is None:  # nothing lines up: not worth the region checks
+        return PairEvidence(grey=round(grey, 4), detail=9.0, colour=1.0, colour2=1.0, tone=1.0, tone2=1.0,
+                            framing=round(framing, 4), rgb=1.0, rgb2=1.0, opp=1.0, opp2=1.0,
+                            embedding=round(float(embedding), 4), small=min_side < t.large_side,
+                            distance=99.0, same_photo=False)
+    # Regions are compared on a grid no finer than the smaller photo's pixels (its short side).
+    short = 0.75 * min_side if short_side is None else short_side
+    side = int(np.clip(int(short) // 4 * 4, 8, FINE_SIDE))
+    win = _sample(ga, wa[None], side)[0]
+    ref = _sample(gb, wb[None], side)[0]
     zw = (win - win.mean()) / max(float(win.std()), 1.0)
     zr = (ref - ref.mean()) / max(float(ref.std()), 1.0)
     detail = float(np.sqrt(_cells((zw - zr) ** 2, side)).max())
     ca, cb = colour_a.astype(np.float32), colour_b.astype(np.float32)
-    src_c, dst_c = (ca, cb) if a_trimmed else (cb, ca)
-    cw = _cells(_sample(src_c, window[None], 8)[0], 8, per_channel=True)  # (16, 3) mean colour per region
-    cr = _cells(_sample(dst_c, full, 8)[0], 8, per_channel=True)
+    cw = _cells(_sample(ca, wa[None], 8)[0], 8, per_channel=True)  # (16, 3) mean colour per region
+    cr = _cells(_sample(cb, wb[None], 8)[0], 8, per_channel=True)
     # Colour relative to the whole box's brightness: on thumbnails, where chromaticity is
     # smeared by JPEG's half-resolution colour, this tells a brown from a black shoe better.
     tones = np.sort(np.abs(cw / max(float(cw.mean()), 1.0) - cr / max(float(cr.mean()), 1.0)).mean(axis=1))
     tone, tone2 = float(tones[-1]), float(tones[-2])
+    # Absolute colour per region after one brightness gain fitted on unclipped regions: a black
+    # and a brown shoe differ by 50 levels of red in every region of the shoe.
+    ok = (cw.max(axis=1) < 245) & (cr.max(axis=1) < 245)
+    if ok.sum() >= 2:
+        gain = float((cw[ok] * cr[ok]).sum() / max(float((cw[ok] ** 2).sum()), 1.0))
+    else:
+        gain = float(cr.mean() / max(float(cw.mean()), 1.0))
+    gain = float(np.clip(gain, 0.8, 1.25))
+    d = cw * gain - cr
+    rgbs = np.sort(np.abs(d).mean(axis=1) / 255.0)
+    opps = np.sort((np.abs(d[:, 0] - d[:, 1]) + np.abs(d[:, 2] - d[:, 1])) / 255.0)
+    rgb, rgb2, opp, opp2 = float(rgbs[-1]), float(rgbs[-2]), float(opps[-1]), float(opps[-2])
     # Chromaticity per region (colour divided by its own brightness): a brighter or darker copy
     # keeps it even where white clips at 255; a brown and a black shoe do not.
     cw = cw / np.maximum(cw.mean(axis=1, keepdims=True), 24.0)
@@ -350,19 +426,24 @@ def _compare(grey_a: np.ndarray, grey_b: np.ndarray, colour_a: np.ndarray, colou
     colour, colour2 = float(cells[-1]), float(cells[-2])
     # A re-upload keeps the framing (the product fills the same share of the photo, in the same
     # place, give or take the crop); a second shot of one product, smaller or off-centre, does not.
-    small = min_side < t.small_side
-    if framing > t.framing:
-        same = False
-    elif small:
-        # Thumbnails carry too little detail to compare regions: shape and colour decide.
-        same = (grey >= t.grey_small and colour <= t.colour_small and tone2 <= t.tone_small
-                and embedding >= t.embedding_small)
-    else:
-        # The second-worst region for colour: one region at the edge of a crop may differ.
-        same = (grey >= t.grey and detail <= t.detail and colour <= t.colour and tone <= t.tone
-                and embedding >= t.embedding)
-    return PairEvidence(grey=round(grey, 4), detail=round(detail, 4), colour=round(colour, 4), colour2=round(colour2, 4), tone=round(tone, 4), tone2=round(tone2, 4), framing=round(framing, 4),
-                        embedding=round(float(embedding), 4), small=small, same_photo=bool(same))
+    values = np.array([1.0 - grey, detail, colour2, tone2, rgb2, opp2, framing])
+    distance = float(np.mean((values / t.scales(min_side)) ** 2))
+    same = framing <= t.framing and distance <= t.max_distance
+    return PairEvidence(grey=round(grey, 4), detail=round(detail, 4), colour=round(colour, 4),
+                        colour2=round(colour2, 4), tone=round(tone, 4), tone2=round(tone2, 4),
+                        framing=round(framing, 4), rgb=round(rgb, 4), rgb2=round(rgb2, 4), opp=round(opp, 4),
+                        opp2=round(opp2, 4), embedding=round(float(embedding), 4), small=min_side < t.large_side,
+                        distance=round(distance, 3), same_photo=bool(same))
+
+
+def _one_blas_thread():
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - installed with scikit-learn
+        from contextlib import nullcontext
+
+        return nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 # -- groups -------------------------------------------------------------------------------------------------------
@@ -397,11 +478,14 @@ def find_duplicates(files: list[str], prints: list[Fingerprint], embeddings: np.
     n = len(files)
     edges: dict[tuple[int, int], float] = {}
     evidence: dict[tuple[int, int], PairEvidence] = {}
-    for i, j in candidate_pairs(prints, embeddings, t):
-        ev = verify(prints[i], prints[j], float(embeddings[i] @ embeddings[j]), t)
-        evidence[(i, j)] = ev
-        if ev.same_photo:
-            edges[(i, j)] = ev.grey + ev.embedding
+    # The pair checks are many small matrix products: BLAS threads only fight over the cores
+    # for them (ten times slower on a busy machine), so they run on one thread.
+    with _one_blas_thread():
+        for i, j in candidate_pairs(prints, embeddings, t):
+            ev = verify(prints[i], prints[j], float(embeddings[i] @ embeddings[j]), t)
+            evidence[(i, j)] = ev
+            if ev.same_photo:
+                edges[(i, j)] = -ev.distance  # the closest pairs are grouped first
     if sha1 is not None:
         first: dict[str, list[int]] = {}
         for i, h in enumerate(sha1):
@@ -419,7 +503,8 @@ def find_duplicates(files: list[str], prints: list[Fingerprint], embeddings: np.
             continue
         ev = evidence.get((i, j))
         pairs.append({"a": files[i], "b": files[j], "grey": ev.grey if ev else 1.0,
-                      "detail": ev.detail if ev else 1.0, "colour": ev.colour if ev else 0.0,
+                      "detail": ev.detail if ev else 0.0, "colour": ev.colour if ev else 0.0,
+                      "tone": ev.tone if ev else 0.0, "distance": ev.distance if ev else 0.0,
                       "embedding": ev.embedding if ev else 1.0, "identical_bytes": ev is None})
     same_product, alike = [], []
     if n > 1:
@@ -501,6 +586,53 @@ def reupload_catalog(photos: list, folder, *, seed: int = 0, copies: int | None 
     truth = set()
     n_copies = len(names) // 5 if copies is None else copies
     for k in rng.choice(len(names), size=min(n_copies, len(names)), replace=False):
+        data, _ = reupload_copy(Image.open(folder / names[k]).convert("RGB"), rng)
+        copy = names[k].rsplit(".", 1)[0] + "-copy.jpg"
+        (folder / copy).write_bytes(data)
+        truth.add(tuple(sorted((names[k], copy))))
+    return truth
+
+
+def issue_catalog(fashion: list, others: list, folder, *, seed: int = 0, full_size: int = 131, thumbnails: int = 336,
+                  copies: int = 100, fashion_full_share: float = 0.5,
+                  thumbnail_size: tuple[int, int] = (60, 80)) -> set[tuple[str, str]]:
+    """The catalog of issue 15: `full_size` photos as they are, `thumbnails` other photos as
+    60 x 80 thumbnails, and `copies` re-uploaded copies (`reupload_copy`) of randomly chosen
+    ones (so most copies are of thumbnails: 30-54 px on their longest side).
+
+    `fashion` (studio shots) are split at random between the full-size part (`fashion_full_share`
+    of them) and the thumbnail part;
+    `others` fill what is left of both. No source photo is used twice. Returns the true pairs."""
+    from pathlib import Path
+
+    from PIL import Image
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    fashion = [fashion[i] for i in rng.permutation(len(fashion))]
+    others = [others[i] for i in rng.permutation(len(others))]
+    n_fashion_full = min(full_size, int(round(len(fashion) * fashion_full_share)))
+    full = fashion[:n_fashion_full]
+    thumbs = fashion[n_fashion_full:n_fashion_full + thumbnails]
+    full += others[:full_size - len(full)]
+    rest = others[full_size - n_fashion_full:]
+    thumbs += rest[:thumbnails - len(thumbs)]
+    names = []
+    for k, (path, small) in enumerate([(p, False) for p in full] + [(p, True) for p in thumbs]):
+        path = Path(path)
+        stem = f"{k:04d}-{path.parent.name}-{path.stem}"
+        if small:
+            img = Image.open(path).convert("RGB")
+            img.thumbnail(thumbnail_size, Image.Resampling.LANCZOS)
+            name = stem + "-thumb.jpg"
+            img.save(folder / name, "JPEG", quality=90)
+        else:
+            name = stem + path.suffix.lower()
+            (folder / name).write_bytes(path.read_bytes())
+        names.append(name)
+    truth = set()
+    for k in rng.choice(len(names), size=min(copies, len(names)), replace=False):
         data, _ = reupload_copy(Image.open(folder / names[k]).convert("RGB"), rng)
         copy = names[k].rsplit(".", 1)[0] + "-copy.jpg"
         (folder / copy).write_bytes(data)
