@@ -145,7 +145,10 @@ t2 = time.perf_counter()
 res.close()
 print(json.dumps({{"rows_in": res.report.rows_in, "rows_usable": res.report.rows_usable, "ingest_s": t1 - t0,
                   "kpi_s": t2 - t1, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "gross_revenue": kpis["gross_revenue"], "orders": kpis["orders"]}}))
+                  "gross_revenue": kpis["gross_revenue"], "orders": kpis["orders"],
+                  "quirks": res.report.quirk_counts, "encoding": res.report.read.get("encoding"),
+                  "examples": {{q.key: q.examples for q in res.report.quirks
+                                if q.key in ("implausible_dates", "malformed_lines")}}}}, default=str))
 """
 
 
@@ -255,7 +258,26 @@ def _print_dask(r: dict) -> None:
             print(f"    {n} worker{'s' if n > 1 else ''}: same as one process: {r['same'][(kind, n)]}")
 
 
-def year_copies(k: int, keep: str | None) -> None:
+def make_damaged(src: str, dst: str, clock_reset=range(1_000_001, 1_000_011),
+                 broken=range(2_000_001, 2_000_006), accented: int = 3_000_001) -> None:
+    """A copy of an export with what merchants' big files carry (line numbers as an editor shows
+    them, header = 1): a clock reset to 2003 on ten lines, a stray Windows-1252 byte on five lines
+    of a UTF-8 file, and one real accented product name (what makes the file UTF-8)."""
+    import re
+
+    clock, bad = set(clock_reset), set(broken)
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        for n, line in enumerate(fin, 1):
+            if n in clock:
+                line = re.sub(rb"/20\d\d ", b"/2003 ", line, count=1)
+            elif n in bad:
+                line = line.replace(b"GIFT", b"GIFT \xe8", 1)
+            elif n == accented:
+                line = line.replace(b"GIFT", "CAFÉ".encode(), 1)
+            fout.write(line)
+
+
+def year_copies(k: int, keep: str | None, damage: bool = False) -> None:
     folder = keep or tempfile.mkdtemp(prefix="ecom-scale-")
     os.makedirs(folder, exist_ok=True)
     year, big = os.path.join(folder, "year.csv"), os.path.join(folder, f"year_x{k}.csv")
@@ -270,6 +292,16 @@ def year_copies(k: int, keep: str | None) -> None:
           f"{many['peak_mb']:6,.0f} MB  gross revenue {many['gross_revenue']:,.2f}")
     print(f"gross revenue ratio {ratio:.6f} (expected {k}; off by {abs(ratio / k - 1):.2e}); "
           f"orders {many['orders']:,} = {many['orders'] / max(one['orders'], 1):.3f} x")
+    if damage:
+        damaged = os.path.join(folder, f"year_x{k}_damaged.csv")
+        if not os.path.exists(damaged):
+            make_damaged(big, damaged)
+        d = bench_ingest(damaged)
+        extra = {q: n - many["quirks"].get(q, 0) for q, n in d["quirks"].items() if n != many["quirks"].get(q, 0)}
+        print(f"damaged   {d['rows_in']:>10,} lines  {d['ingest_s'] + d['kpi_s']:6.1f} s  peak RSS {d['peak_mb']:6,.0f} MB"
+              f"  encoding {d['encoding']}  quirks added {extra}  usable lines {d['rows_usable'] - many['rows_usable']:+,}")
+        for key, examples in d["examples"].items():
+            print(f"  {key}: " + "; ".join(f"line/row {e.get('line', e.get('row'))}" for e in examples))
     print(f"load after: {_load()}")
 
 
@@ -282,12 +314,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2, help="timed runs of each risk-scoring setup (best is quoted)")
     parser.add_argument("--from-frame", action="store_true",
                         help="also time the cluster fed from the client's frame (the CLI's way) instead of the file")
+    parser.add_argument("--damage", action="store_true",
+                        help="with --year-copies: also ingest a copy with a clock reset on 10 lines and broken "
+                             "bytes on 5 (the chunks holding them are cleaned twice: the cost is printed)")
     parser.add_argument("--year-copies", type=int, default=0, metavar="K",
                         help="instead: K copies of a generated year (541,909 lines) with invoice numbers offset; "
                              "checks gross revenue = K x the year's and prints peak RSS (the acceptance test: K=10)")
     args = parser.parse_args()
     if args.year_copies:
-        return year_copies(args.year_copies, args.keep)
+        return year_copies(args.year_copies, args.keep, args.damage)
     folder = args.keep or tempfile.mkdtemp(prefix="ecom-scale-")
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, f"invoices_{args.rows}.csv")

@@ -905,7 +905,33 @@ def _drop_cross_chunk_duplicate_tickets(con) -> int:
     return int(n)
 
 
-def ingest_big(
+def _shown_names(source) -> dict[str, str]:
+    """{unpacked file name: the name shown to the merchant} for (name, path) pairs."""
+    if not isinstance(source, (list, tuple)):
+        return {}
+    return {Path(item[1]).name: str(item[0]) for item in source if isinstance(item, tuple)}
+
+
+def ingest_big(source: str | Path | list, kind: str | None = None, **kwargs) -> BigIngestResult:
+    """Read a big file, a folder of exports with the same columns, or a list of files, in
+    chunks into a DuckDB table. See the module docstring. Keywords: `mapping_override`,
+    `default_currency`, `chunk_rows`, `db_path` (where to keep the DuckDB file; default: a
+    temporary folder removed by `close()`), `memory_limit`, `name`, `progress(done_files, total,
+    name)`, `salt` (the workspace's, intake_save.workspace_salt: personal data is protected chunk
+    by chunk as intake_save.save_result does for one file, so `save()` may store the lines).
+    A list may hold (name shown to the merchant, path) pairs, as extract_zip returns them: the
+    report and messages then name each file as it was in the zip, not by its unpacked name.
+    """
+    shown = _shown_names(source)
+    try:
+        return _ingest_big(source, kind, **kwargs)
+    except InputError as exc:
+        if exc.file in shown:
+            raise InputError(exc.problem, file=shown[exc.file], column=exc.column, row=exc.row, fix=exc.fix) from None
+        raise
+
+
+def _ingest_big(
     source: str | Path | list,
     kind: str | None = None,
     *,
@@ -918,15 +944,10 @@ def ingest_big(
     progress=None,
     salt: str | None = None,
 ) -> BigIngestResult:
-    """Read a big file, a folder of exports with the same columns, or a list of files, in
-    chunks into a DuckDB table. See the module docstring. `db_path`: where to keep the DuckDB
-    file (default: a temporary folder removed by `close()`). `progress(done_files, total, name)`.
-    `salt` (the workspace's, intake_save.workspace_salt): personal data is protected chunk by
-    chunk as intake_save.save_result does for one file, so `save()` may store the lines.
-    """
+    shown = _shown_names(source)
     if isinstance(source, (list, tuple)):
-        files = [Path(f) for f in source]
-        label = name or (files[0].parent.name if len(files) > 1 else files[0].name)
+        files = [Path(item[1] if isinstance(item, tuple) else item) for item in source]
+        label = name or (files[0].parent.name if len(files) > 1 else shown.get(files[0].name, files[0].name))
     else:
         files = list_files(source)
         label = name or Path(source).name
@@ -936,6 +957,7 @@ def ingest_big(
         raise InputError(f"unknown kind '{kind}'.", file=label, fix=f"use one of: {', '.join(intake.KINDS)}.")
     many = len(files) > 1
     formats = {f: _file_format(f) for f in files}
+    show = {f: shown.get(f.name, f.name) for f in files}  # each file's name in the report
 
     # 1. kind and mapping from a sample of the first file
     first = files[0]
@@ -985,7 +1007,7 @@ def ingest_big(
     order_col = mapping.mapping.get("order_id") if kind == "orders" else None
     conv_col = mapping.mapping.get("conversation_id") if kind == "support" else None
     judges_dates = kind in ("orders", "reviews", "traffic")  # the cleaners that call dates.implausible_dates
-    names = [f.name for f in files] if many else None
+    names = [show[f] for f in files] if many else None
     stats: dict[int, _ChunkStats] = {}
     created = [False]
     has_tz = [False]
@@ -1006,7 +1028,7 @@ def ingest_big(
             mine = {c for c in chunks if starts[i_file][0] <= c < end}
             if not mine:
                 continue
-            for ch in _file_chunks(f, i_file, formats[f], chunk_rows, order_col, f.name if many else None,
+            for ch in _file_chunks(f, i_file, formats[f], chunk_rows, order_col, show[f] if many else None,
                                    *starts[i_file]):
                 if ch.seq in mine:
                     run(ch, bulk_of(ch.seq))
@@ -1039,7 +1061,7 @@ def ingest_big(
         seq = global_row = 0
         for i_file, f in enumerate(files):
             starts.append((seq, global_row))
-            for ch in _file_chunks(f, i_file, formats[f], chunk_rows, order_col, f.name if many else None, seq, global_row):
+            for ch in _file_chunks(f, i_file, formats[f], chunk_rows, order_col, show[f] if many else None, seq, global_row):
                 seq, global_row = ch.seq + 1, ch.global_row + len(ch.raw)
                 if conv_col:
                     stats[ch.seq] = _stage_messages(con, ch, conv_col, date_col)
@@ -1048,7 +1070,7 @@ def ingest_big(
                     run(ch, dates.StoreBulk(collect=_date_collector(con, ch.seq)) if judges_dates else None)
                 del ch
             if progress:
-                progress(i_file + 1, len(files), f.name)
+                progress(i_file + 1, len(files), show[f])
         if conv_col:
             # A chat's messages may be anywhere in the export: the messages are grouped by
             # conversation into partitions of about `chunk_rows`, each cleaned whole.
@@ -1123,7 +1145,7 @@ def ingest_big(
     if hasattr(report, "pii"):
         report.pii = pii_found
     return BigIngestResult(kind=kind, mapping=dict(mapping.mapping), report=report, raw_columns=columns,
-                           files=[f.name for f in files], db_path=db, _con=con, _owned_dir=owned,
+                           files=[show[f] for f in files], db_path=db, _con=con, _owned_dir=owned,
                            protected=salt is not None, privacy=privacy, order_by=order_by)
 
 
@@ -1137,10 +1159,18 @@ def _sample(path: Path, fmt: _FileFormat | None = None) -> pd.DataFrame:
     return sample.head(SAMPLE_ROWS)
 
 
-def peek(files: list[Path]) -> tuple[pd.DataFrame, str | None]:
+def peek(files: list) -> tuple[pd.DataFrame, str | None]:
     """The first rows of the first file and the kind detected from them (None if unclear):
-    what a page needs to pick the remembered mapping before the whole input is read."""
-    sample = _sample(Path(files[0]))
+    what a page needs to pick the remembered mapping before the whole input is read. `files`
+    as for ingest_big (paths, or (shown name, path) pairs)."""
+    first = files[0]
+    try:
+        sample = _sample(Path(first[1] if isinstance(first, tuple) else first))
+    except InputError as exc:
+        shown = _shown_names(files[:1])
+        if exc.file in shown:
+            raise InputError(exc.problem, file=shown[exc.file], column=exc.column, row=exc.row, fix=exc.fix) from None
+        raise
     try:
         kind, _ = intake.detect_kind(sample)
     except InputError:
@@ -1216,7 +1246,7 @@ def load_orders(path: str | Path, default_currency: str = "USD") -> pd.DataFrame
         source = p
         if p.is_file() and p.suffix.lower() == ".zip":
             tmp = Path(tempfile.mkdtemp(prefix="ecom-zip-"))
-            source = [e for _, e in extract_zip(p, tmp)]
+            source = extract_zip(p, tmp)
         res = ingest_big(source, kind="orders", default_currency=default_currency, name=p.name)
         try:
             return res.to_frame()
@@ -1239,8 +1269,7 @@ def cli_document(path: str | Path, kind: str | None = None, default_currency: st
     try:
         if p.is_file() and p.suffix.lower() == ".zip":
             tmp = Path(tempfile.mkdtemp(prefix="ecom-zip-"))
-            extracted = extract_zip(p, tmp)
-            source = [e for _, e in extracted]
+            source = extract_zip(p, tmp)
         else:
             source = p
         salt = None

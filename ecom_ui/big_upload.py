@@ -35,7 +35,7 @@ def zip_upload(ws, upload, kind_help: dict[str, str]) -> None:
         st.markdown(f"#### {upload.name}")
         try:
             files = _unpacked(data, upload.name, key)
-            sample, detected = intake_big.peek([p for _, p in files])
+            sample, detected = intake_big.peek(files)
         except InputError as exc:
             st.error(exc.message, icon=":material/error:")
             return
@@ -61,7 +61,7 @@ def zip_upload(ws, upload, kind_help: dict[str, str]) -> None:
         if st.button("Check and save to workspace", type="primary", key=f"save-{key}"):
             bar = st.progress(0.0, text="Checking every row…")
             try:
-                res = intake_big.ingest_big([p for _, p in files], kind=kind, mapping_override=remembered or None,
+                res = intake_big.ingest_big(files, kind=kind, mapping_override=remembered or None,
                                             name=upload.name, salt=workspace_salt(ws),
                                             progress=lambda done, total, f: bar.progress(
                                                 done / total, text=f"Checked {done:,} of {total:,} files"))

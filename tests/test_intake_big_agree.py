@@ -256,3 +256,28 @@ def test_times_are_shown_in_the_whole_stores_time_zone(tmp_path):
     assert frame["order_date"].iloc[0] == pd.Timestamp("2024-01-02 00:00")  # 23:00 +01:00 at +02:00
     assert report.quirk_counts["dates_with_timezone"] == 240
     assert summary == intake.summarise_orders(mem.df)
+
+
+def test_files_from_a_zip_are_named_as_in_the_zip(tmp_path):
+    import io
+    import zipfile
+
+    from ecom_models.errors import InputError
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("march/day1.csv", _orders_text(30))
+        zf.writestr("march/day2.csv", _break_lines(_orders_text(30).replace("A", "B").encode(), (6,)))
+    unpacked = intake_big.extract_zip(buf.getvalue(), tmp_path / "out")
+    _, _, report = _big(unpacked, chunk_rows=10)
+    q = _malformed(report)
+    assert q.examples[0]["file"] == "march/day2.csv" and q.examples[0]["line"] == 6
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("march/day1.csv", _orders_text(30))
+        zf.writestr("march/day2.csv", "order_id,order_date,product\nA1,2024-03-01,X\n")
+    unpacked = intake_big.extract_zip(buf.getvalue(), tmp_path / "out2")
+    with pytest.raises(InputError) as exc:
+        intake_big.ingest_big(unpacked)
+    assert exc.value.file == "march/day2.csv"
