@@ -531,7 +531,11 @@ def _extract(u: pd.Series, pattern: str) -> pd.DataFrame:
 
     arr = pa.array(u.astype("str").fillna("").to_numpy(dtype=object), type=pa.string())
     struct = pc.extract_regex(arr, pattern)
-    return pd.DataFrame({name: struct.field(name).to_pandas() for name in [f.name for f in struct.type]}, index=u.index)
+    # A value that does not match is a null struct whose fields read as "": null them, so that
+    # notna() means "matched" ("March 5, 2024" is not day/month/year).
+    matched = pc.is_valid(struct)
+    return pd.DataFrame({name: pc.if_else(matched, struct.field(name), None).to_pandas()
+                         for name in [f.name for f in struct.type]}, index=u.index)
 
 
 def parse_dates(values: pd.Series) -> tuple[pd.Series, DateParse]:

@@ -281,3 +281,21 @@ def test_files_from_a_zip_are_named_as_in_the_zip(tmp_path):
     with pytest.raises(InputError) as exc:
         intake_big.ingest_big(unpacked)
     assert exc.value.file == "march/day2.csv"
+
+
+def test_text_month_dates_are_read_and_iso_dates_are_not_called_ambiguous(tmp_path):
+    # "March 5, 2024" does not match day/month/year: it used to be taken for it and left unread
+    lines = ["order_id,order_date,sku,qty,price"] + [f"M{i},March {1 + i % 28}, 2024,S{i % 4},1,3.50" for i in range(40)]
+    lines = [ln.replace(", 2024", " 2024") for ln in lines]  # no comma inside the date: one CSV field
+    path = tmp_path / "text_dates.csv"
+    path.write_text("\n".join(lines) + "\n")
+    mem = intake.ingest(path)
+    assert mem.report.rows_usable == 40 and "unreadable_dates" not in mem.report.quirk_counts
+    _, frame, report = _big(path, chunk_rows=15)
+    assert list(frame["order_date"]) == list(mem.df["order_date"])
+
+    iso = tmp_path / "iso.csv"
+    iso.write_text(_orders_text(60))
+    _, _, report = _big(iso, chunk_rows=20)
+    assert not any("day-first" in n for n in report.notes)
+    assert report.notes == intake.ingest(iso).report.notes
