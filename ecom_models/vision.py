@@ -611,6 +611,26 @@ def nearest(embeddings: np.ndarray, index: int, k: int = 5, exclude: np.ndarray 
     return [(int(j), float(sim[j])) for j in order if np.isfinite(sim[j])]
 
 
+def nearest_all(embeddings: np.ndarray, k: int = 5, block: int = 512) -> list[list[tuple[int, float]]]:
+    """`nearest` for every image at once, block by block (one matrix product per block, not one
+    per image): [[(position, cosine similarity)] per image]."""
+    n = len(embeddings)
+    k = max(0, min(k, n - 1))
+    out: list[list[tuple[int, float]]] = []
+    for start in range(0, n, block):
+        sim = embeddings[start:start + block] @ embeddings.T
+        rows = np.arange(len(sim))
+        sim[rows, rows + start] = -np.inf
+        if k == 0:
+            out += [[] for _ in rows]
+            continue
+        top = np.argpartition(-sim, k - 1, axis=1)[:, :k] if k < n else np.argsort(-sim, axis=1)[:, :k]
+        for r, cols in enumerate(top):
+            cols = cols[np.argsort(-sim[r, cols], kind="stable")]
+            out.append([(int(j), float(sim[r, j])) for j in cols if np.isfinite(sim[r, j])])
+    return out
+
+
 def product_id_from_file(file: str, product_ids: list[str] | None = None) -> str:
     """SKU-0101.jpg, SKU-0101_2.png, shoes/SKU-0101-back.webp -> SKU-0101.
 
@@ -853,12 +873,22 @@ def analyse_chunk(files: list[ImageFile], max_pixels: int = MAX_PIXELS, keep_thu
     c0 = time.perf_counter()
     loaded, problems = load_images(files, max_pixels=max_pixels)
     c1 = time.perf_counter()
+    out = _measure_chunk(loaded, problems, keep_thumbnails)
+    out["seconds"]["read"] = c1 - c0
+    if loaded:
+        c2 = time.perf_counter()
+        out["probs"], out["emb"] = embed([im.work for im in loaded])
+        out["seconds"]["embed"] = time.perf_counter() - c2
+    return out
+
+
+def _measure_chunk(loaded: list[LoadedImage], problems: list[Problem], keep_thumbnails: bool) -> dict:
+    """Everything per photo but the model: quality figures, duplicate fingerprints, thumbnails."""
+    import time
+
+    c0 = time.perf_counter()
     out = {"records": [], "probs": None, "emb": None, "thumbs": {}, "prints": [], "problems": problems,
-           "seconds": {"read": c1 - c0, "embed": 0.0, "checks": 0.0}}
-    if not loaded:
-        return out
-    out["probs"], out["emb"] = embed([im.work for im in loaded])
-    c2 = time.perf_counter()
+           "seconds": {"read": 0.0, "embed": 0.0, "checks": 0.0}}
     for im in loaded:
         out["prints"].append(_dupes.fingerprint(im.work, (im.width, im.height)))
         out["records"].append({"file": im.file, **quality_metrics(im), "format": im.format, "sha1": im.sha1,
@@ -866,8 +896,41 @@ def analyse_chunk(files: list[ImageFile], max_pixels: int = MAX_PIXELS, keep_thu
                                "colour_signature": colour_signature(im.work), "note": im.note})
         if keep_thumbnails:
             out["thumbs"][im.file] = thumbnail_bytes(im.work)
-    out["seconds"].update(embed=c2 - c1, checks=time.perf_counter() - c2)
+    out["seconds"]["checks"] = time.perf_counter() - c0
     return out
+
+
+def _pipelined_chunks(fn, chunks: list[list[ImageFile]], max_pixels: int = MAX_PIXELS, keep_thumbnails: bool = True):
+    """`analyse_chunk` over every chunk on this machine, with the model running on a second thread:
+    while it embeds one chunk, this thread measures that chunk and decodes the next (onnxruntime,
+    Pillow and NumPy release the GIL, and two model threads leave part of the two cores idle).
+    Yields the same dicts as analyse_chunk, in chunk order; at most two chunks are decoded at once."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    def read(files):
+        c0 = time.perf_counter()
+        loaded, problems = load_images(files, max_pixels=max_pixels)
+        return loaded, problems, time.perf_counter() - c0
+
+    def run_model(images):
+        c0 = time.perf_counter()
+        probs, emb = embed(images)
+        return probs, emb, time.perf_counter() - c0
+
+    if not chunks:
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vision-model") as pool:
+        upcoming = read(chunks[0])
+        for k in range(len(chunks)):
+            loaded, problems, read_s = upcoming
+            model = pool.submit(run_model, [im.work for im in loaded]) if loaded else None
+            out = _measure_chunk(loaded, problems, keep_thumbnails)
+            upcoming = read(chunks[k + 1]) if k + 1 < len(chunks) else None
+            out["seconds"]["read"] = read_s
+            if model is not None:
+                out["probs"], out["emb"], out["seconds"]["embed"] = model.result()
+            yield out
 
 
 def analyse(source, products: pd.DataFrame | None = None, rules: QualityRules | None = None,
@@ -892,7 +955,7 @@ def analyse(source, products: pd.DataFrame | None = None, rules: QualityRules | 
     records, probs_parts, emb_parts, thumbs, prints = [], [], [], {}, []
     seconds = {"read": 0.0, "embed": 0.0, "checks": 0.0}
     chunks = [files[start:start + chunk_size] for start in range(0, len(files), chunk_size)]
-    runner = map_chunks or (lambda fn, parts, **kw: (fn(part, **kw) for part in parts))
+    runner = map_chunks or _pipelined_chunks
     for part in runner(analyse_chunk, chunks, max_pixels=max_pixels, keep_thumbnails=keep_thumbnails):
         problems += part["problems"]
         for k, v in part["seconds"].items():

@@ -64,7 +64,7 @@ def _products(path: str | None):
 
 
 def run(args: argparse.Namespace) -> dict:
-    from ecom_models.vision import QualityRules, analyse, nearest
+    from ecom_models.vision import QualityRules, analyse, nearest_all
 
     if not 0 < args.threshold <= 1:
         raise InputError("the duplicate threshold must be between 0 and 1.", fix="use e.g. --threshold 0.90.")
@@ -94,9 +94,10 @@ def run(args: argparse.Namespace) -> dict:
     rows = []
     quality_cols = ["width", "height", "longest_side", "aspect_ratio", "sharpness", "brightness", "contrast",
                     "white_background", "file_mb"]
+    near = nearest_all(analysis.embeddings, k=max(0, args.neighbours))
+    product_ids = t["product_id"].tolist()
     for i, rec in enumerate(t.to_dict("records")):
-        neighbours = [{"file": files[j], "product_id": t["product_id"].iloc[j], "similarity": round(s, 4)}
-                      for j, s in nearest(analysis.embeddings, i, k=max(0, args.neighbours))]
+        neighbours = [{"file": files[j], "product_id": product_ids[j], "similarity": round(s, 4)} for j, s in near[i]]
         rows.append({
             "file": rec["file"], "product_id": rec["product_id"], "category": rec["category"],
             "category_confidence": rec["category_confidence"], "top_labels": rec["top_labels"],

@@ -221,13 +221,31 @@ def _area_weights(lo: np.ndarray, hi: np.ndarray, n_src: int, side: int) -> np.n
     return overlap / np.maximum(overlap.sum(axis=2, keepdims=True), 1e-6)
 
 
+_WEIGHTS: dict = {}
+_QUANT = 4096  # windows are placed to 1/4096 of a box: far finer than any grid compared here
+
+
+def _span_weights_of(lo: np.ndarray, hi: np.ndarray, n_src: int, side: int) -> np.ndarray:
+    """`_area_weights`, remembered per span: the alignment search meets the same spans again and
+    again (its steps lie on a lattice), and building the weights costs more than using them."""
+    keys = [(int(round(a * _QUANT)), int(round(b * _QUANT)), n_src, side) for a, b in zip(lo.tolist(), hi.tolist())]
+    missing = [k for k in dict.fromkeys(keys) if k not in _WEIGHTS]
+    if missing:
+        if len(_WEIGHTS) > 6_000:  # at most ~35 MB; a 567-photo catalog needs ~2,600 spans (13 MB)
+            _WEIGHTS.clear()
+        q = np.array([k[:2] for k in missing], dtype=np.float32) / _QUANT
+        for k, wgt in zip(missing, _area_weights(q[:, 0], q[:, 1], n_src, side)):
+            _WEIGHTS[k] = wgt
+    return np.stack([_WEIGHTS[k] for k in keys])
+
+
 def _sample(img: np.ndarray, windows: np.ndarray, side: int) -> np.ndarray:
     """Area-averaged samples of each window of `img` (H, W[, C]) on a side x side grid: (n, side*side[, C]).
 
     Separable: rows first, then columns, both as small matrix products."""
     h, w = img.shape[:2]
-    ry = _area_weights(windows[:, 1], windows[:, 3], h, side)  # (n, side, H)
-    rx = _area_weights(windows[:, 0], windows[:, 2], w, side)  # (n, side, W)
+    ry = _span_weights_of(windows[:, 1], windows[:, 3], h, side)  # (n, side, H)
+    rx = _span_weights_of(windows[:, 0], windows[:, 2], w, side)  # (n, side, W)
     if img.ndim == 3:
         out = np.einsum("nih,hwc->niwc", ry, img, optimize=True)
         out = np.einsum("niwc,njw->nijc", out, rx, optimize=True)
@@ -312,15 +330,17 @@ def _crops(img: np.ndarray, grid: int) -> np.ndarray:
     return _norm(out.reshape(k * k, grid * grid))
 
 
-def _coarse_best(ga: np.ndarray, gb: np.ndarray, grid: int) -> tuple[np.ndarray, float]:
-    """Best coarse offsets (signed, as in `_signed_windows`) and their NCC."""
-    scores = np.where(_VALID, _crops(ga, grid) @ _crops(gb, grid).T, -2.0)
+def _coarse_best(ga: np.ndarray, gb: np.ndarray, grid: int, crops=None) -> tuple[np.ndarray, float]:
+    """Best coarse offsets (signed, as in `_signed_windows`) and their NCC. `crops(img)`, when
+    given, returns `_crops(img, grid)` (from a cache: one photo meets several candidates)."""
+    get = crops or (lambda img: _crops(img, grid))
+    scores = np.where(_VALID, get(ga) @ get(gb).T, -2.0)
     ia, ib = np.unravel_index(int(scores.argmax()), scores.shape)
     offsets = (_crop_trims[ia] - _crop_trims[ib]).astype(np.float32) * (ALIGN_RANGE / 2)
     return offsets, float(scores[ia, ib])
 
 
-def _align(ga: np.ndarray, gb: np.ndarray, side: int, min_coarse: float = -1.0) -> tuple:
+def _align(ga: np.ndarray, gb: np.ndarray, side: int, min_coarse: float = -1.0, crops=None) -> tuple:
     """The crop of A and of B that line up best (grey NCC on a side x side grid): a coarse search
     over every combination of per-side offsets, then a coordinate search in finer and finer steps.
     Returns (window of A, window of B, NCC), or (None, None, coarse NCC) below `min_coarse`."""
@@ -328,12 +348,12 @@ def _align(ga: np.ndarray, gb: np.ndarray, side: int, min_coarse: float = -1.0) 
         wa, wb = _signed_windows(offsets)
         return np.einsum("ij,ij->i", _norm(_sample(ga, wa, grid)), _norm(_sample(gb, wb, grid)))
 
-    start, coarse = _coarse_best(ga, gb, COARSE_SIDE)
+    start, coarse = _coarse_best(ga, gb, COARSE_SIDE, crops)
     if coarse < min_coarse:
         return None, None, coarse
     out, out_s = start, float(score(start[None], side)[0])
     for step in _STEP_SIZES:  # coordinate search: each side in or out by one step, while it helps
-        for _ in range(3):
+        for _ in range(2):
             trials = np.clip(out + _MOVES * step, -ALIGN_RANGE - 0.02, ALIGN_RANGE + 0.02)
             s = score(trials, side)
             k = int(s.argmax())
@@ -352,7 +372,8 @@ def _cells(diff: np.ndarray, side: int, cells: int = 4, per_channel: bool = Fals
     return d.mean(axis=(1, 3, 4)).ravel()
 
 
-def verify(a: Fingerprint, b: Fingerprint, embedding: float, t: Thresholds = DEFAULT_THRESHOLDS) -> PairEvidence:
+def verify(a: Fingerprint, b: Fingerprint, embedding: float, t: Thresholds = DEFAULT_THRESHOLDS,
+           cache: dict | None = None) -> PairEvidence:
     """Do two photos show the same picture? Aligns each box to small crops of the other, then
     requires every region of the two to agree (a different print on the same T-shirt, or the
     same shoe in another colour, differs in a few regions only).
@@ -364,7 +385,7 @@ def verify(a: Fingerprint, b: Fingerprint, embedding: float, t: Thresholds = DEF
                   abs((ar + al) - (br + bl)) / 2, abs((ab + at) - (bb + bt)) / 2)
     short = min(p.box_side * min(p.aspect, 1 / max(p.aspect, 1e-3)) for p in (a, b))
     ev = _compare(a.grey, b.grey, a.colour, b.colour, min(a.box_side, b.box_side), framing, embedding, t,
-                  short_side=short)
+                  short_side=short, cache=cache)
 
     def touches(box) -> bool:  # the product reaches the photo's edge, so a crop changes its box
         return min(box[0], box[1]) <= 0.01 or max(box[2], box[3]) >= 0.99
@@ -373,19 +394,31 @@ def verify(a: Fingerprint, b: Fingerprint, embedding: float, t: Thresholds = DEF
     if (not ev.same_photo and boxed and (touches(a.box) or touches(b.box))
             and a.frame_grey is not None and b.frame_grey is not None):
         whole = _compare(a.frame_grey, b.frame_grey, a.frame_colour, b.frame_colour,
-                         min(a.photo_side, b.photo_side), 0.0, embedding, t)
+                         min(a.photo_side, b.photo_side), 0.0, embedding, t, cache=cache)
         if whole.distance < ev.distance:
             return whole
     return ev
 
 
 def _compare(grey_a: np.ndarray, grey_b: np.ndarray, colour_a: np.ndarray, colour_b: np.ndarray, min_side: int,
-             framing: float, embedding: float, t: Thresholds, short_side: float | None = None) -> PairEvidence:
+             framing: float, embedding: float, t: Thresholds, short_side: float | None = None,
+             cache: dict | None = None) -> PairEvidence:
     ga, gb = grey_a.astype(np.float32), grey_b.astype(np.float32)
+    crops = None
+    if cache is not None:
+        arrays = {id(ga): grey_a, id(gb): grey_b}
+
+        def crops(img: np.ndarray) -> np.ndarray:
+            key = id(arrays[id(img)])  # the uint8 signature kept in the Fingerprint
+            if key not in cache:
+                if len(cache) >= 4096:
+                    cache.clear()
+                cache[key] = _crops(img, COARSE_SIDE)
+            return cache[key]
     # Compare at (about) the smaller photo's own resolution: a copy shrunk to 30 px has no detail
     # finer than that, and comparing its blur with the original's sharp edges would fail it.
     cmp = int(np.clip(min_side // 2, 8, CMP_SIDE))
-    wa, wb, grey = _align(ga, gb, cmp, t.coarse_grey)
+    wa, wb, grey = _align(ga, gb, cmp, t.coarse_grey, crops)
     if wa is None:  # nothing lines up: not worth the region checks
         return PairEvidence(grey=round(grey, 4), detail=9.0, colour=1.0, colour2=1.0, tone=1.0, tone2=1.0,
                             framing=round(framing, 4), rgb=1.0, rgb2=1.0, opp=1.0, opp2=1.0,
@@ -480,9 +513,10 @@ def find_duplicates(files: list[str], prints: list[Fingerprint], embeddings: np.
     evidence: dict[tuple[int, int], PairEvidence] = {}
     # The pair checks are many small matrix products: BLAS threads only fight over the cores
     # for them (ten times slower on a busy machine), so they run on one thread.
+    cache: dict = {}  # coarse crops of each signature, by the signature's identity (kept alive in `prints`)
     with _one_blas_thread():
         for i, j in candidate_pairs(prints, embeddings, t):
-            ev = verify(prints[i], prints[j], float(embeddings[i] @ embeddings[j]), t)
+            ev = verify(prints[i], prints[j], float(embeddings[i] @ embeddings[j]), t, cache=cache)
             evidence[(i, j)] = ev
             if ev.same_photo:
                 edges[(i, j)] = -ev.distance  # the closest pairs are grouped first
