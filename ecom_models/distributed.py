@@ -173,6 +173,13 @@ def _single_threaded() -> None:
         threadpool_limits(1)
     except ImportError:  # pragma: no cover
         pass
+    try:  # Arrow's own pool (reading Parquet, filtering, casting), which OMP_NUM_THREADS does not bound
+        import pyarrow
+
+        if pyarrow.cpu_count() != 1:
+            pyarrow.set_cpu_count(1)
+    except ImportError:  # pragma: no cover
+        pass
 
 
 def warm_up(client) -> None:
