@@ -379,11 +379,11 @@ def surprise(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 ORDINARY_UP_TO = {"price_below_usual": 0.25, "discount_depth": 0.30, "qty_vs_usual": 3.0, "value_vs_customer": 2.0}
 
 
-def feature_surprise(feats: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(p-values, surprises) per order and feature: how rare each value is in this store.
-    Values within ORDINARY_UP_TO get p = 1 (no surprise)."""
+def feature_surprise(feats: pd.DataFrame, names=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(p-values, surprises) per order and feature (`names`: some of FEATURES; default all):
+    how rare each value is in this store. Values within ORDINARY_UP_TO get p = 1 (no surprise)."""
     p_cols, s_cols = {}, {}
-    for name in FEATURES:
+    for name in (FEATURES if names is None else names):
         x = feats[name].to_numpy(float)
         if name in ORDINARY_UP_TO:
             x = np.where(x <= ORDINARY_UP_TO[name], 0.0, x)
@@ -523,10 +523,30 @@ def score_features(feats: pd.DataFrame, contamination: float = 0.01, detectors=D
     """score_orders from the order features (`order_features`' frame, built in one process
     or on a cluster)."""
     check_share(contamination)
-    n = len(feats)
+    check_order_count(len(feats))
+    p, s = feature_surprise(feats)
+    raw = (scorer or detector_scores)(s, all_detectors(detectors), random_state)
+    return ranked_result(feats, p, raw, contamination, detectors, reasons_for)
+
+
+def all_detectors(detectors=DETECTORS) -> tuple[str, ...]:
+    """The detectors scored: those averaged into the ensemble, then the ones only shown."""
+    return tuple(detectors) + tuple(d for d in SHOWN_ONLY if d not in detectors)
+
+
+def check_order_count(n: int) -> None:
     if n < MIN_ORDERS:
         raise InputError(f"only {n} order{'s' if n != 1 else ''} with sale lines: too few to tell unusual from usual.",
                          fix=f"load at least {RELIABLE_ORDERS} orders (a few months of history).")
+
+
+def ranked_result(feats: pd.DataFrame, p: pd.DataFrame, raw: pd.DataFrame, contamination: float = 0.01,
+                  detectors=DETECTORS, reasons_for: str = "flagged") -> RiskResult:
+    """The RiskResult from the order features, their p-values (feature_surprise) and the raw
+    detector scores: ranks, the ensemble, riskiest first, flags and reasons."""
+    check_share(contamination)
+    n = len(feats)
+    check_order_count(n)
     warnings = []
     if n < RELIABLE_ORDERS:
         warnings.append(
@@ -535,9 +555,6 @@ def score_features(feats: pd.DataFrame, contamination: float = 0.01, detectors=D
         )
     if feats["customer_id"].isna().all():
         warnings.append("No customer ids: customer history (bursts, usual basket, new customers) could not be used.")
-    p, s = feature_surprise(feats)
-    raw = (scorer or detector_scores)(s, tuple(detectors) + tuple(d for d in SHOWN_ONLY if d not in detectors),
-                                      random_state)
     out = feats.copy(deep=False)  # copy-on-write: the score columns never reach feats
     ranks = []
     for name in raw.columns:

@@ -43,6 +43,7 @@ the worker's temporary folder). Nothing is ever downloaded.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import tempfile
 import threading
@@ -153,10 +154,14 @@ def _takes_n_workers(client) -> bool:
     return "n_workers" in inspect.signature(client.scheduler_info).parameters
 
 
-def _worker_count(client) -> int:
+def _worker_addresses(client) -> list[str]:
     # recent versions list only 5 workers unless asked for all
     info = client.scheduler_info(n_workers=-1) if _takes_n_workers(client) else client.scheduler_info()
-    return len(info.get("workers", {}))
+    return sorted(info.get("workers", {}))
+
+
+def _worker_count(client) -> int:
+    return len(_worker_addresses(client))
 
 
 def n_workers(client) -> int:
@@ -208,37 +213,129 @@ def _partitions(n: int, parts: int) -> list[tuple[int, int]]:
 # ---------------------------------------------------------------------------------------
 # Risk scores
 # ---------------------------------------------------------------------------------------
-def _fit_forest(X: np.ndarray, random_state: int):
+def _signals(pieces) -> np.ndarray:
+    """The signal matrix from a scattered matrix, or from `_surprises` results (columns)."""
+    if len(pieces) == 1 and isinstance(pieces[0], np.ndarray):
+        return pieces[0]
+    return np.hstack([piece["X"] for piece in pieces])
+
+
+def _forest(random_state: int, *pieces) -> dict:
     """The forest's trees, grown on its own random samples of orders (the same trees as one
     process: same data in the same order, same seed). contamination "auto" skips sklearn's
-    scoring of every order just to set an offset (a constant: ranks do not change)."""
+    scoring of every order just to set an offset (a constant: ranks do not change).
+    Returns the forest with the matrix its row ranges are scored on."""
     from sklearn.ensemble import IsolationForest
 
     _single_threaded()
-    return IsolationForest(n_estimators=IFOREST["n_estimators"], max_samples=min(IFOREST["max_samples"], len(X)),
-                           contamination="auto", max_features=1.0, bootstrap=False, n_jobs=1,
-                           random_state=random_state).fit(X)
+    X = _signals(pieces)
+    forest = IsolationForest(n_estimators=IFOREST["n_estimators"], max_samples=min(IFOREST["max_samples"], len(X)),
+                             contamination="auto", max_features=1.0, bootstrap=False, n_jobs=1,
+                             random_state=random_state).fit(X)
+    return {"forest": forest, "X": X}
 
 
-def _iforest_partition(forest, X: np.ndarray, a: int, b: int) -> np.ndarray:
+def _matrix(*pieces) -> dict:
+    return {"X": _signals(pieces)}
+
+
+def _iforest_partition(bundle: dict, k: int, parts: int) -> np.ndarray:
+    """Scores of the k-th of `parts` row ranges (the task cuts them: it knows the row count)."""
     _single_threaded()
-    return -forest.score_samples(X[a:b])
+    X = bundle["X"]
+    ranges = _partitions(len(X), parts)
+    if k >= len(ranges):
+        return np.zeros(0)
+    a, b = ranges[k]
+    return -bundle["forest"].score_samples(X[a:b])
 
 
-def _column_detector(name: str, X: np.ndarray, cols: list[int]) -> np.ndarray:
+def _column_detector(name: str, X: np.ndarray, cols: list[int] | None = None) -> np.ndarray:
     """PyOD's ECOD / COPOD on some of the columns: their per-column terms, summed."""
     _single_threaded()
     if name == "ecod":
         from pyod.models.ecod import ECOD as Model
     else:
         from pyod.models.copod import COPOD as Model
-    return Model().fit(np.ascontiguousarray(X[:, cols])).decision_scores_
+    X = X["X"] if isinstance(X, dict) else X
+    return Model().fit(np.ascontiguousarray(X if cols is None else X[:, cols])).decision_scores_
+
+
+def _tail(X) -> np.ndarray:
+    """anomaly.detector_scores' "rare signals": the strongest signal plus half the second."""
+    X = X["X"] if isinstance(X, dict) else X
+    top = -np.sort(-X, axis=1)
+    return top[:, 0] + 0.5 * top[:, 1]
+
+
+def _submit_detectors(submit, pieces: list, detectors, random_state: int, parts: int, hosts: list[str],
+                      halves: bool = False, tail_here: bool = False) -> dict:
+    """Futures of each detector's raw scores. `pieces`: the signal matrix scattered to the
+    cluster, or (`halves`) futures of `_surprises` results holding its columns.
+    The forest (the longest chain: grow, then score) goes first and on one worker while the
+    others run ECOD and COPOD, which need no forest; with `halves` those run by column group
+    where the columns were computed. Then every worker scores row ranges with the forest."""
+    from ecom_models import anomaly as A
+
+    # where: the forest on the first worker, ECOD and COPOD on the others meanwhile, the forest's
+    # row ranges on every worker in turn (left to itself the scheduler queued them behind one
+    # another on the worker holding the data and let the other wait)
+    hosts = hosts or [None]
+    others = itertools.cycle(hosts[1:] or hosts)
+    futures, bundle = {}, None
+    if "iforest" in detectors:
+        bundle = submit(_forest, random_state, *pieces, name="forest", priority=3, on=hosts[0])
+    for name in detectors:
+        if name == "iforest":
+            futures[name] = [submit(_iforest_partition, bundle, k, parts, name=f"iforest-{k}", priority=2,
+                                    on=hosts[k % len(hosts)]) for k in range(parts)]
+        elif name in ("ecod", "copod"):
+            rank = 1 if name == "ecod" else 0
+            if halves:
+                futures[name] = [submit(_column_detector, name, h, name=f"{name}-{i}", priority=rank, on=next(others))
+                                 for i, h in enumerate(pieces)]
+            else:
+                n_signals = len(A.SIGNALS)
+                groups = np.array_split(np.arange(n_signals), min(n_signals, max(2, len(hosts))))
+                futures[name] = [submit(_column_detector, name, pieces[0], g.tolist(), name=f"{name}-{i}",
+                                        priority=rank, on=next(others)) for i, g in enumerate(groups) if len(g)]
+        elif name == "tail":
+            if tail_here:
+                futures[name] = None
+            else:
+                futures[name] = submit(_tail, bundle if bundle is not None else submit(_matrix, *pieces, name="signals"),
+                                       name="tail")
+        else:
+            raise ValueError(f"unknown detector {name}")
+    return futures
+
+
+def _collect_detectors(client, futures: dict, X: np.ndarray | None = None) -> dict:
+    out = {}
+    for name, fut in futures.items():
+        if name == "tail":
+            out[name] = _tail(X) if fut is None else fut.result()
+        elif name == "iforest":
+            out[name] = np.concatenate(client.gather(fut))
+        else:
+            out[name] = np.sum(client.gather(fut), axis=0)
+    return out
+
+
+def _submitter(client):
+    token = uuid.uuid4().hex[:8]
+
+    def submit(fn, *args, name: str, priority: int = 0, on: str | None = None):
+        # named keys: the dashboard and task stream show the step, not "lambda"; `on`: a
+        # worker preferred (another one runs the task if that one is gone)
+        where = {"workers": [on], "allow_other_workers": True} if on else {}
+        return client.submit(_portable(fn), *args, key=f"risk-{name}-{token}", pure=False, priority=priority, **where)
+
+    return submit
 
 
 def cluster_scorer(client, partitions: int | None = None):
-    """A drop-in for anomaly.detector_scores that runs the detectors on the cluster: the
-    forest is grown on one worker while others run ECOD and COPOD, then every worker scores
-    its rows with it."""
+    """A drop-in for anomaly.detector_scores that runs the detectors on the cluster."""
 
     _tasks_by_value()
 
@@ -247,30 +344,10 @@ def cluster_scorer(client, partitions: int | None = None):
 
         X = np.column_stack([s[list(cols)].to_numpy(float).max(axis=1) for cols in A.SIGNALS.values()])
         workers = n_workers(client)
-        parts = partitions or 2 * workers
         [X_f] = client.scatter([X], broadcast=True)
-        futures = {}
-        if "iforest" in detectors:
-            forest = client.submit(_portable(_fit_forest), X_f, random_state, pure=False)
-            futures["iforest"] = [client.submit(_portable(_iforest_partition), forest, X_f, a, b, pure=False)
-                                  for a, b in _partitions(len(X), parts)]
-        for name in ("ecod", "copod"):
-            if name in detectors:
-                groups = np.array_split(np.arange(X.shape[1]), min(X.shape[1], max(2, workers)))
-                futures[name] = [client.submit(_portable(_column_detector), name, X_f, g.tolist(), pure=False)
-                                 for g in groups if len(g)]
-        out = {}
-        for name in detectors:
-            if name == "tail":
-                top = -np.sort(-X, axis=1)
-                out[name] = top[:, 0] + 0.5 * top[:, 1]
-            elif name == "iforest":
-                out[name] = np.concatenate(client.gather(futures[name]))
-            elif name in ("ecod", "copod"):
-                out[name] = np.sum(client.gather(futures[name]), axis=0)
-            else:
-                raise ValueError(f"unknown detector {name}")
-        return pd.DataFrame(out, index=s.index)
+        futures = _submit_detectors(_submitter(client), [X_f], detectors, random_state, partitions or 2 * workers,
+                                    _worker_addresses(client), tail_here=True)
+        return pd.DataFrame(_collect_detectors(client, futures, X), index=s.index)
 
     return scorer
 
@@ -423,6 +500,8 @@ def _orders_part(part, store: dict, parts: int) -> tuple[list, tuple]:
     customer bucket; the lines of orders also found in other parts go to `_split_orders`."""
     _single_threaded()
     lines, pos, codes, products = part
+    if not len(lines):
+        return [], None
     usual = _usual(codes, products, store)
     if not store["split"]:
         return _bucket_orders(_orders_of(lines, pos, usual, store), parts), None
@@ -479,22 +558,11 @@ def _row_group_parts(path, parts: int) -> list[tuple[tuple, int]]:
     return out
 
 
-def cluster_order_features(orders, client, partitions: int | None = None) -> pd.DataFrame:
-    """anomaly.order_features with the work on the cluster's workers: the same frame.
-
-    `orders`: canonical order lines (a frame, sent to the workers in parts), or the path of a
-    Parquet file of them that the workers can read (each reads its own row groups).
-
-    1. each part's sale lines (workers); 2. a small store-wide pass: products' usual price and
-    quantity (medians from per-part value counts), orders whose lines sit in several parts;
-    3. order rows per part (workers), split by customer; 4. customer history per customer
-    bucket (workers); 5. in the client: the buckets put back in store order, and the store's
-    shares of countries, channels, hours and weekdays (one pass over the orders)."""
+def _feature_parts(orders, client, parts: int, submit) -> list:
+    """Futures of the order rows with customer history, one per customer bucket (see
+    cluster_order_features)."""
     from ecom_models import anomaly as A
 
-    _tasks_by_value()
-    ensure_code(client)
-    parts = partitions or 2 * n_workers(client)
     if isinstance(orders, pd.DataFrame):
         A._check_orders(orders)
         cols = [c for c in LINE_COLUMNS if c in orders.columns]
@@ -507,18 +575,9 @@ def cluster_order_features(orders, client, partitions: int | None = None) -> pd.
         names = pq.ParquetFile(str(orders)).schema_arrow.names
         A._check_orders(pd.DataFrame(columns=names))
         sources = _row_group_parts(orders, parts)
-    token = uuid.uuid4().hex[:8]
-
-    def submit(fn, *args, name: str):
-        # named keys: the dashboard and task stream show the step, not "lambda"
-        return client.submit(_portable(fn), *args, key=f"risk-{name}-{token}", pure=False)
-
     line_parts = [submit(_lines_part, src, off, name=f"lines-{i}") for i, (src, off) in enumerate(sources)]
     summaries = [submit(_part_summary, p, name=f"summary-{i}") for i, p in enumerate(line_parts)]
     store = submit(_store_pass, *summaries, name="store")
-    if submit(_item, store, "lines", name="store-lines").result() == 0:
-        raise InputError("there are no sale lines to score (only cancellations, returns or fees).",
-                         fix="load an orders export that contains the orders themselves.")
     done = [submit(_orders_part, p, store, parts, name=f"orders-{i}") for i, p in enumerate(line_parts)]
     away = [submit(_item, d, 1, name=f"away-{i}") for i, d in enumerate(done)]
     split = submit(_split_orders, store, parts, *away, name="split-orders")
@@ -527,20 +586,99 @@ def cluster_order_features(orders, client, partitions: int | None = None) -> pd.
     for b in range(parts):
         pieces = [submit(_nth, lst, b, name=f"bucket-{i}-{b}") for i, lst in enumerate(bucket_lists)]
         customers.append(submit(_customer_part, *pieces, name=f"customers-{b}"))
-    frames = [f for f in client.gather(customers) if f is not None]
+    return customers
+
+
+def _assemble(frames: list) -> pd.DataFrame:
+    """The customer buckets back in store order, with the store's shares (countries, channels,
+    hours, weekdays) counted over every order."""
+    from ecom_models import anomaly as A
+
+    frames = [f for f in frames if f is not None]
+    if not frames:
+        raise InputError("there are no sale lines to score (only cancellations, returns or fees).",
+                         fix="load an orders export that contains the orders themselves.")
     feats = pd.concat(frames).sort_values("_first", kind="stable").drop(columns="_first").reset_index(drop=True)
     A.add_store_rarity(feats)
     return feats[A.ORDER_COLUMNS]
 
 
-def score_orders(orders, client, contamination: float = 0.01, partitions: int | None = None, **kwargs):
+def _feature_columns(part: pd.DataFrame | None):
+    """What the surprises are computed from (a few values per order), with positions."""
+    from ecom_models import anomaly as A
+
+    if part is None:
+        return None
+    # the store-wide shares are counted again from these in _surprises (not yet in the part)
+    return part[["_first", "country", "channel", "order_date", *[f for f in A.FEATURES if f in part.columns]]]
+
+
+def _surprises(signals: list[str], *parts) -> dict:
+    """On a worker: anomaly.feature_surprise of the features behind some SIGNALS, over every
+    order in store order, and those columns of the signal matrix (as detector_scores builds it)."""
+    from ecom_models import anomaly as A
+
+    _single_threaded()
+    cols = pd.concat([p for p in parts if p is not None]).sort_values("_first", kind="stable").reset_index(drop=True)
+    names = [f for sig in signals for f in A.SIGNALS[sig]]
+    if any(f.endswith("_rarity") for f in names):
+        A.add_store_rarity(cols)
+    p, s = A.feature_surprise(cols, names)
+    X = np.column_stack([s[list(A.SIGNALS[sig])].to_numpy(float).max(axis=1) for sig in signals])
+    return {"p": p, "X": X}
+
+
+# the surprises are computed in two halves on two workers: order-level signals, and those that
+# need the store's shares of countries, channels, hours and weekdays
+SIGNAL_HALVES = (("size", "quantity", "price", "discount", "velocity", "newness"),
+                 ("country", "channel", "hour", "weekday"))
+
+
+def cluster_order_features(orders, client, partitions: int | None = None) -> pd.DataFrame:
+    """anomaly.order_features with the work on the cluster's workers: the same frame.
+
+    `orders`: canonical order lines (a frame, sent to the workers in parts), or the path of a
+    Parquet file of them that the workers can read (each reads its own row groups).
+
+    1. each part's sale lines (workers); 2. a small store-wide pass: products' usual price and
+    quantity (medians from per-part value counts), orders whose lines sit in several parts;
+    3. order rows per part (workers), split by customer; 4. customer history per customer
+    bucket (workers); 5. in the client: the buckets put back in store order, and the store's
+    shares of countries, channels, hours and weekdays (one pass over the orders)."""
+    _tasks_by_value()
+    ensure_code(client)
+    parts = partitions or 2 * n_workers(client)
+    return _assemble(client.gather(_feature_parts(orders, client, parts, _submitter(client))))
+
+
+def score_orders(orders, client, contamination: float = 0.01, partitions: int | None = None,
+                 detectors=None, random_state: int = 0, reasons_for: str = "flagged"):
     """anomaly.score_orders on the cluster: the same RiskResult. `orders` as for
-    cluster_order_features (a frame, or a Parquet file the workers can read)."""
+    cluster_order_features (a frame, or a Parquet file the workers can read).
+
+    The features are built on the workers (cluster_order_features); one worker then computes
+    the surprises and the signal matrix while the client gathers the order rows, and the
+    detectors run on the workers; the client ranks, sorts and explains the flagged orders."""
     from ecom_models import anomaly as A
 
     A.check_share(contamination)
-    feats = cluster_order_features(orders, client, partitions)
-    return A.score_features(feats, contamination=contamination, scorer=cluster_scorer(client, partitions), **kwargs)
+    detectors = tuple(detectors or A.DETECTORS)
+    _tasks_by_value()
+    ensure_code(client)
+    workers = n_workers(client)
+    parts = partitions or 2 * workers
+    submit = _submitter(client)
+    customers = _feature_parts(orders, client, parts, submit)
+    columns = [submit(_feature_columns, c, name=f"feature-columns-{i}") for i, c in enumerate(customers)]
+    halves = [submit(_surprises, list(h), *columns, name=f"surprises-{i}") for i, h in enumerate(SIGNAL_HALVES)]
+    futures = _submit_detectors(submit, halves, A.all_detectors(detectors), random_state, parts,
+                                _worker_addresses(client), halves=True)
+    feats = _assemble(client.gather(customers))  # while the workers score
+    A.check_order_count(len(feats))
+    p = pd.concat(client.gather([submit(_item, h, "p", name=f"pvalues-{i}") for i, h in enumerate(halves)]),
+                  axis=1)[list(A.FEATURES)]
+    raw = pd.DataFrame(_collect_detectors(client, futures), index=feats.index)
+    return A.ranked_result(feats, p, raw, contamination, detectors, reasons_for)
 
 
 # ---------------------------------------------------------------------------------------

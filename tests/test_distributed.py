@@ -49,6 +49,9 @@ def test_risk_scores_on_the_cluster_are_identical(cluster, orders_file):
         assert np.array_equal(spread.orders[col].to_numpy(), single.orders[col].to_numpy()), col
     assert spread.flagged["order_id"].tolist() == single.flagged["order_id"].tolist()
     assert spread.orders["reasons"].tolist() == single.orders["reasons"].tolist()
+    # the detectors alone on the cluster (a drop-in for anomaly.detector_scores)
+    via = A.score_orders(orders, contamination=0.02, scorer=D.cluster_scorer(client, partitions=3))
+    pd.testing.assert_frame_equal(via.orders, single.orders, check_exact=True)
 
 
 def _awkward(orders: pd.DataFrame) -> pd.DataFrame:
@@ -80,6 +83,9 @@ def test_order_features_on_the_workers_are_identical(cluster, orders_file, tmp_p
     nothing = orders.assign(line_type="return")
     with pytest.raises(InputError, match="no sale lines"):
         D.cluster_order_features(nothing, client)
+    tiny = orders[orders["order_id"].isin(orders["order_id"].unique()[:3])]
+    with pytest.raises(InputError, match="too few"):
+        D.score_orders(tiny, client)
 
 
 def test_medians_from_value_counts_are_pandas_medians():
