@@ -15,12 +15,10 @@ series over thousands of years and a model fitted on it never finishes. So:
 
 from __future__ import annotations
 
-import contextvars
-from contextlib import contextmanager
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
+
+from ecom_models import whole_store
 
 EARLIEST = pd.Timestamp("1995-01-01")
 FUTURE_MARGIN_DAYS = 31
@@ -35,37 +33,9 @@ def latest_plausible(today: pd.Timestamp | None = None) -> pd.Timestamp:
     return today + pd.Timedelta(days=FUTURE_MARGIN_DAYS)
 
 
-@dataclass
-class StoreBulk:
-    """The bulk of a whole store's dates, for a store read in pieces (intake_big).
-
-    `collect(dates)`: no bulk yet; only the fixed bounds are applied and the plausible dates are
-    handed over, so the caller can find the bulk of the whole store. `bounds`: the whole store's
-    1st and 99th percentiles (None when it has too few dates for a bulk), used instead of the
-    piece's own."""
-    collect: object = None
-    bounds: tuple | None = None
-    # the most common time-zone offset (minutes) of the whole store's distinct date texts, which
-    # intake.parse_dates converts times to; None: the piece's own
-    offset_minutes: float | None = None
-
-
-_STORE_BULK: contextvars.ContextVar = contextvars.ContextVar("store_bulk", default=None)
-
-
-@contextmanager
-def judged_on_store(bulk: StoreBulk | None):
-    """Within the block, implausible_dates judges "far from the bulk" by the whole store's bulk
-    (and intake.parse_dates converts times to the whole store's most common offset)."""
-    token = _STORE_BULK.set(bulk)
-    try:
-        yield
-    finally:
-        _STORE_BULK.reset(token)
-
-
 def store_offset() -> float | None:
-    store = _STORE_BULK.get()
+    """The whole store's time-zone offset when it is read in pieces (whole_store), else None."""
+    store = whole_store.current()
     return store.offset_minutes if store is not None else None
 
 
@@ -93,7 +63,7 @@ def implausible_dates(dates: pd.Series, today: pd.Timestamp | None = None) -> pd
     present = d.notna()
     bad = present & ((d < EARLIEST) | (d > latest_plausible(today)))
     ok = d[present & ~bad]
-    store = _STORE_BULK.get()
+    store = whole_store.current()  # a store read in pieces: judged against the whole store's bulk
     if store is not None and store.collect is not None:
         store.collect(ok)  # judged later, over the whole store
         return bad.astype(bool)

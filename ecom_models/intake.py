@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ecom_models.dates import implausible_dates, store_offset
+from ecom_models.whole_store import whole_column
 from ecom_models.errors import InputError
 from ecom_models import review_columns
 from ecom_models.schemas import ORDERS_FIELDS, REQUIRED, REQUIRED_ANY, SYNONYM_INDEX, normalise_header
@@ -979,7 +980,9 @@ def _clean_orders(raw: pd.DataFrame, mapping: dict, report: QualityReport, defau
     quantity = quantity.fillna(1.0)
 
     discount = discount.fillna(0.0)
-    if "discount" in mapping and discount.abs().max() <= 1.0 and (discount > 0).any():
+    # Decided on the whole column (whole_store: also when a big store is cleaned in chunks).
+    top_discount, any_discount = whole_column("discount", (float(discount.abs().max()), bool((discount > 0).any())))
+    if "discount" in mapping and top_discount <= 1.0 and any_discount:
         # BI exports give the discount as a rate of the list price ("0.2"); turn it into money.
         base = revenue / (1 - discount.clip(upper=0.99)) if revenue.notna().any() else unit_price * quantity
         discount = (base * discount).round(2)
@@ -1046,7 +1049,7 @@ def _clean_orders(raw: pd.DataFrame, mapping: dict, report: QualityReport, defau
     # Line types.
     oid = out["order_id"].fillna("")
     status = out["status"].fillna("")
-    numeric_ids = oid.head(10000).str.fullmatch(r"\d+").mean() > 0.5
+    numeric_ids = whole_column("numeric_ids", bool(oid.head(10000).str.fullmatch(r"\d+").mean() > 0.5))
     cancel_id = _per_unique(oid, lambda u: _cancellation_ids(u, numeric_ids)).astype(bool)
     cancel_status = _per_unique(status, lambda u: u.str.contains(_CANCEL_STATUS_RE, regex=True)).astype(bool)
     return_status = _per_unique(status, lambda u: u.str.contains(_RETURN_STATUS_RE, regex=True)).astype(bool)
@@ -1139,7 +1142,7 @@ def _clean_reviews(raw, mapping, report, default_currency) -> pd.DataFrame:
     out["date"] = out["date"].where(~odd_date)
     if "rating" in mapping:
         rating, _ = parse_number(raw[mapping["rating"]].astype("str").str.extract(r"([\d.,]+)", expand=False))
-        top = rating.max()
+        top = whole_column("rating_top", rating.max())
         if top is not None and top > 5 and top <= 10:
             rating = (rating / 2).round()
             report.notes.append("Ratings are on a 0-10 scale; halved to 1-5 stars.")

@@ -59,7 +59,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import pandas as pd
 
-from ecom_models import dates, intake
+from ecom_models import dates, intake, whole_store
 from ecom_models.errors import InputError
 from ecom_models.schemas import ORDERS_FIELDS, SYNONYM_INDEX
 
@@ -647,6 +647,7 @@ class _ChunkStats:
     privacy: list = field(default_factory=list)
     tz_values: list = field(default_factory=list)  # distinct date texts with a time zone
     offset: float | None = None  # their most common offset (minutes), the one intake converted to
+    seen: dict = field(default_factory=dict)  # the chunk's own whole-column decisions (whole_store)
 
 
 def _file_chunks(f: Path, file_index: int, fmt: _FileFormat, chunk_rows: int, order_col: str | None,
@@ -740,7 +741,7 @@ def _clean_chunk(ch: _Chunk, kind: str, forced: dict, mapping: dict, default_cur
         st.tz_values = _tz_values(raw, date_col)
         st.offset = _most_common_offset(_offset_counts(st.tz_values))
     try:
-        with dates.judged_on_store(bulk):
+        with whole_store.pieces(bulk):
             if date_col:
                 _force_dates(raw, date_col, evidence)
             res = intake.ingest(raw, kind=kind, name=ch.name, mapping_override=forced, default_currency=default_currency, read_info=info)
@@ -798,6 +799,38 @@ def _merge_stats(stats: dict[int, _ChunkStats]):
         items.sort(key=lambda t: (t[2].get("file") or "", t[2].get("row", t[2].get("line")) or 0, t[0], t[1]))
         quirks[key].examples = [ex for _, _, ex in items[:3]]
     return quirks, notes, read, rows_usable, pii_found, privacy
+
+
+def _nanmax(a, b):
+    if a is None or a != a:
+        return b
+    if b is None or b != b:
+        return a
+    return max(a, b)
+
+
+# intake's whole-column decisions (whole_store.whole_column): how chunks' own values combine into
+# the whole store's, and what is decided from a value (chunks deciding alike need no second pass)
+_FACTS = {
+    "discount": (lambda a, b: (_nanmax(a[0], b[0]), a[1] or b[1]),  # (largest discount, any above 0)
+                 lambda v: bool(v[0] <= 1.0 and v[1])),  # given as rates
+    "rating_top": (_nanmax, lambda v: None if v is None or v != v or v <= 5 else ("halved" if v <= 10 else float(v))),
+    "numeric_ids": (lambda a, b: a, lambda v: v),  # the first 10,000 order ids: the file's first chunk
+}
+
+
+def _store_facts(stats: dict) -> dict:
+    facts: dict = {}
+    for seq in sorted(stats):
+        for name, value in stats[seq].seen.items():
+            if name in _FACTS:
+                facts[name] = _FACTS[name][0](facts[name], value) if name in facts else value
+    return facts
+
+
+def _decides_otherwise(seen: dict, facts: dict) -> bool:
+    return any(name in facts and _FACTS[name][1](value) != _FACTS[name][1](facts[name])
+               for name, value in seen.items() if name in _FACTS)
 
 
 def _date_collector(con, seq: int):
@@ -1037,6 +1070,7 @@ def _ingest_big(
 
     def run(ch: _Chunk, bulk) -> None:
         df, st = _clean_chunk(ch, kind, forced, mapping.mapping, default_currency, salt, date_col, evidence, bulk, names)
+        st.seen = dict(bulk.seen)
         stats[ch.seq] = st
         add_tz(st)
         if df is None:
@@ -1067,7 +1101,7 @@ def _ingest_big(
                     stats[ch.seq] = _stage_messages(con, ch, conv_col, date_col)
                     add_tz(stats[ch.seq])
                 else:
-                    run(ch, dates.StoreBulk(collect=_date_collector(con, ch.seq)) if judges_dates else None)
+                    run(ch, whole_store.Store(collect=_date_collector(con, ch.seq) if judges_dates else None))
                 del ch
             if progress:
                 progress(i_file + 1, len(files), show[f])
@@ -1076,26 +1110,32 @@ def _ingest_big(
             # conversation into partitions of about `chunk_rows`, each cleaned whole.
             offset = _store_offset(con) if has_tz[0] else None
             for ch in _conversation_chunks(con, seq, chunk_rows, formats[first], label):
-                run(ch, dates.StoreBulk(offset_minutes=offset))
+                run(ch, whole_store.Store(offset_minutes=offset))
             con.execute("DROP TABLE IF EXISTS _messages")
             order_by = "ticket_id, _chunk, _seq"  # intake's order: tickets sorted by conversation
         offset = None
-        if has_tz[0] and not conv_col:
-            # Times are converted to the most common offset of the whole column, as the one-file
-            # path does (a store's summer and winter offsets): chunks whose own most common offset
-            # differs are cleaned again with the store's (their dates collected again).
-            offset = _store_offset(con)
-            other = {c for c, st in stats.items() if st.offset is not None and st.offset != offset}
+        facts: dict = {}
+        if not conv_col:
+            # Whole-column decisions, as the one-file path takes them: times are converted to the
+            # most common offset of the whole column (a store's summer and winter offsets); a
+            # discount column holds rates or money, ratings their scale, order ids are numbers or
+            # not, for the whole store. Chunks that decided otherwise on their own rows are
+            # cleaned again with the store's (their dates collected again).
+            offset = _store_offset(con) if has_tz[0] else None
+            facts = _store_facts(stats)
+            other = {c for c, st in stats.items()
+                     if (offset is not None and st.offset is not None and st.offset != offset)
+                     or _decides_otherwise(st.seen, facts)}
             if other and judges_dates:
                 con.execute(f"DELETE FROM _dates WHERE c IN ({', '.join(map(str, sorted(other)))})")
-            redo(other, lambda c: dates.StoreBulk(collect=_date_collector(con, c) if judges_dates else None,
-                                                  offset_minutes=offset))
+            redo(other, lambda c: whole_store.Store(collect=_date_collector(con, c) if judges_dates else None,
+                                                    offset_minutes=offset, forced=facts))
         if judges_dates:
             # "Far from the bulk" is judged over the whole store, as the one-file path does: the
             # chunks holding such dates are cleaned again with the whole store's bulk.
             bounds, affected = _store_bulk(con)
             con.execute("DROP TABLE _dates")
-            redo(set(affected), lambda c: dates.StoreBulk(bounds=bounds, offset_minutes=offset))
+            redo(set(affected), lambda c: whole_store.Store(bounds=bounds, offset_minutes=offset, forced=facts))
         rows_in = sum(st.rows_in for st in stats.values())
         if not created[0]:
             raise InputError(f"none of the {rows_in:,} rows could be used as {kind} data.", file=label,

@@ -299,3 +299,37 @@ def test_text_month_dates_are_read_and_iso_dates_are_not_called_ambiguous(tmp_pa
     _, _, report = _big(iso, chunk_rows=20)
     assert not any("day-first" in n for n in report.notes)
     assert report.notes == intake.ingest(iso).report.notes
+
+
+def test_whole_column_decisions_are_the_whole_stores(tmp_path):
+    # discounts in money: the first 60 lines only have 0.50 off (a chunk alone would take them for
+    # 50% rates), later lines 5.00 off
+    lines = ["order_id,order_date,sku,qty,price,discount"]
+    for i in range(180):
+        off = "0.50" if i < 60 else ("5.00" if i % 3 == 0 else "0")
+        lines.append(f"D{i // 2},2024-04-{1 + i % 28:02d},S{i % 6},1,20.00,{off}")
+    path = tmp_path / "discounts.csv"
+    path.write_text("\n".join(lines) + "\n")
+    summary, frame, report, mem = _agree_on_dates(path, chunk_rows=60)
+    assert summary == intake.summarise_orders(mem.df)
+    assert not any(n.startswith("Discount was given as a rate") for n in report.notes)
+    assert frame["discount"].tolist() == mem.df["discount"].tolist()
+
+    # ratings out of 100: one chunk's best is 90, the store's 100
+    lines = ["review_id,date,rating,text"] + [
+        f"R{i},2024-05-{1 + i % 28:02d},{(i % 9 + 1) * 10 if i < 50 else (i % 10 + 1) * 10},review text {i}"
+        for i in range(150)]
+    path = tmp_path / "reviews.csv"
+    path.write_text("\n".join(lines) + "\n")
+    _, frame, report, mem = _agree_on_dates(path, chunk_rows=50, kind="reviews")
+    assert frame["rating"].tolist() == mem.df["rating"].tolist()
+
+    # a day of cancellations only (C + 4 digits) among numeric invoice numbers
+    lines = ["InvoiceNo,InvoiceDate,StockCode,Quantity,UnitPrice"]
+    lines += [f"{5000 + i},2024-06-{1 + i % 28:02d},S{i % 5},2,3.00" for i in range(60)]
+    lines += [f"C{5000 + i},2024-06-29,S{i % 5},-2,3.00" for i in range(30)]
+    path = tmp_path / "invoices.csv"
+    path.write_text("\n".join(lines) + "\n")
+    summary, frame, report, mem = _agree_on_dates(path, chunk_rows=30)
+    assert report.quirk_counts["cancellations"] == 30
+    assert summary == intake.summarise_orders(mem.df)
