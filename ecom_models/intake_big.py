@@ -834,11 +834,15 @@ def _decides_otherwise(seen: dict, facts: dict) -> bool:
 
 
 def _date_collector(con, seq: int):
+    """Hands a chunk's plausible dates to DuckDB as (chunk, date, how many): a store's lines
+    share far fewer distinct timestamps than lines."""
     def collect(ok: pd.Series) -> None:
         if len(ok):
-            con.register("date_frame", pd.DataFrame({"c": np.full(len(ok), seq, dtype=np.int32),
-                                                     "d": ok.to_numpy(dtype="datetime64[us]")}))
-            con.execute("INSERT INTO _dates SELECT * FROM date_frame")
+            counts = ok.value_counts(sort=False)
+            con.register("date_frame", pd.DataFrame({"c": np.full(len(counts), seq, dtype=np.int32),
+                                                     "d": counts.index.to_numpy(dtype="datetime64[us]"),
+                                                     "n": counts.to_numpy(dtype=np.int64)}))
+            con.execute("INSERT INTO _dates SELECT c, d, n FROM date_frame")
             con.unregister("date_frame")
     return collect
 
@@ -849,17 +853,22 @@ def _store_bulk(con) -> tuple[tuple | None, list[int]]:
     chunks holding dates far from it."""
     import math
 
-    n = con.execute("SELECT count(*) FROM _dates").fetchone()[0]
+    n = int(con.execute("SELECT coalesce(sum(n), 0) FROM _dates").fetchone()[0])
     if n < dates._MIN_FOR_BULK:
         return None, []
+    con.execute("""CREATE OR REPLACE TEMP TABLE _cum AS
+                   SELECT d, sum(sum(n)) OVER (ORDER BY d) AS cum FROM _dates GROUP BY d""")
+
+    def kth(k: int):  # the k-th smallest date (0-based), counting repeats
+        return con.execute("SELECT min(d) FROM _cum WHERE cum > ?", [k]).fetchone()[0]
+
     bounds = []
     for q in (0.01, 0.99):
         h = (n - 1) * q
         i = math.floor(h)
-        j = min(i + 1, n - 1)
-        # quantile_disc(x, (k + 0.5) / n) is the k-th smallest value (0-based), however DuckDB rounds
-        a, b = con.execute("SELECT quantile_disc(d, ?::DOUBLE[]) FROM _dates", [[(i + 0.5) / n, (j + 0.5) / n]]).fetchone()[0]
+        a, b = kth(i), kth(min(i + 1, n - 1))
         bounds.append(pd.Series([a, b], dtype="datetime64[us]").quantile(h - i))
+    con.execute("DROP TABLE _cum")
     lo, hi = bounds
     margin = max(hi - lo, pd.Timedelta(days=365))
     affected = [r[0] for r in con.execute("SELECT DISTINCT c FROM _dates WHERE d < ? OR d > ? ORDER BY c",
@@ -1090,7 +1099,7 @@ def _ingest_big(
 
     try:
         if judges_dates:
-            con.execute("CREATE OR REPLACE TABLE _dates (c INTEGER, d TIMESTAMP)")
+            con.execute("CREATE OR REPLACE TABLE _dates (c INTEGER, d TIMESTAMP, n BIGINT)")
         starts = []  # per file: (its first chunk, rows of the files before it)
         seq = global_row = 0
         for i_file, f in enumerate(files):

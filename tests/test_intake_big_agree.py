@@ -333,3 +333,21 @@ def test_whole_column_decisions_are_the_whole_stores(tmp_path):
     summary, frame, report, mem = _agree_on_dates(path, chunk_rows=30)
     assert report.quirk_counts["cancellations"] == 30
     assert summary == intake.summarise_orders(mem.df)
+
+
+def test_store_percentiles_are_pandas_percentiles():
+    import duckdb
+    import numpy as np
+
+    from ecom_models import dates
+
+    rng = np.random.default_rng(4)
+    con = duckdb.connect()
+    for n in (20, 21, 250, 4001):
+        stamps = pd.Series(pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 400, n) * 3_600_000_123, unit="us"))
+        stamps = stamps.astype("datetime64[us]")
+        con.execute("CREATE OR REPLACE TABLE _dates (c INTEGER, d TIMESTAMP, n BIGINT)")
+        for c, start in enumerate(range(0, n, n // 3 + 1)):  # three chunks, repeated timestamps
+            intake_big._date_collector(con, c)(stamps.iloc[start:start + n // 3 + 1])
+        bounds, _ = intake_big._store_bulk(con)
+        assert bounds == dates.bulk_bounds(stamps), n
