@@ -351,3 +351,16 @@ def test_store_percentiles_are_pandas_percentiles():
             intake_big._date_collector(con, c)(stamps.iloc[start:start + n // 3 + 1])
         bounds, _ = intake_big._store_bulk(con)
         assert bounds == dates.bulk_bounds(stamps), n
+
+
+def test_chat_times_use_the_whole_stores_time_zone(tmp_path):
+    df = _chat_export(50)
+    stamps = pd.to_datetime(df["timestamp"])
+    # the first conversations in winter (+01:00), most in summer (+02:00)
+    df["timestamp"] = [str(t.replace(month=1)) + " +01:00" if i < 40 else str(t.replace(month=6)) + " +02:00"
+                       for i, t in enumerate(stamps)]
+    path = tmp_path / "chats.csv"
+    df.to_csv(path, index=False)
+    _, frame, report = _big(path, chunk_rows=12)
+    mem = intake.ingest(path)
+    _same_tickets(frame, mem.df)
