@@ -253,7 +253,8 @@ def _print_dask(r: dict) -> None:
             print(f"    {n} worker{'s' if n > 1 else ' '}  {best(runs):6.1f} s   runs: {detail}   "
                   f"warm-up {r[f'warm_up_{n}']:.1f} s, load {r['load'][n]}")
         ratio = best(r[(kind, 1)]) / best(r[(kind, 2)])
-        print(f"    ratio 1 worker / 2 workers = {ratio:.2f}x")
+        med = float(np.median([x["wall"] for x in r[(kind, 1)]]) / np.median([x["wall"] for x in r[(kind, 2)]]))
+        print(f"    ratio 1 worker / 2 workers = {ratio:.2f}x (best runs), {med:.2f}x (median runs)")
         for n in (1, 2):
             print(f"    {n} worker{'s' if n > 1 else ''}: same as one process: {r['same'][(kind, n)]}")
 
