@@ -56,10 +56,16 @@ def run(args: argparse.Namespace) -> dict:
     from ecom_models import distributed, intake_big
 
     path = _path(args.file)
-    # a folder, zip or very big export is read in chunks (same lines as load_orders)
-    orders = intake_big.load_orders(path) if intake_big.wants_big(path) else load_orders(str(path))
     if args.top is not None and args.top < 1:
         raise InputError("--top must be at least 1.", fix="e.g. --top 50.")
+    address = distributed.scheduler_address(getattr(args, "dask_scheduler", None)) if args.level == "order" else None
+    if address and intake_big.wants_big(path):
+        # read in chunks into Parquet, which workers on this host or a shared disk read themselves
+        with distributed.connect(address) as client:
+            return _order_document(path, distributed.score_big_file(path, client, contamination=args.contamination),
+                                   args)
+    # a folder, zip or very big export is read in chunks (same lines as load_orders)
+    orders = intake_big.load_orders(path) if intake_big.wants_big(path) else load_orders(str(path))
     if args.level == "daily":
         traffic = ingest(str(_path(args.traffic)), kind="traffic").df if args.traffic else None
         if args.threshold <= 0:
@@ -90,12 +96,17 @@ def run(args: argparse.Namespace) -> dict:
             ],
         }
 
-    address = distributed.scheduler_address(getattr(args, "dask_scheduler", None))
     if address:
         with distributed.connect(address) as client:
             result = distributed.score_orders(orders, client, contamination=args.contamination)
     else:
         result = A.score_orders(orders, contamination=args.contamination)
+    return _order_document(path, result, args)
+
+
+def _order_document(path: Path, result, args: argparse.Namespace) -> dict:
+    from ecom_models import anomaly as A
+
     df = result.orders if args.top is None else result.orders.head(args.top)
     cols = ["order_id", "score", "flag", "reasons", "order_date", "customer_id", "order_value",
             *[f"score_{d}" for d in result.detectors], "score_baseline"]

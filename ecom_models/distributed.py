@@ -651,6 +651,47 @@ def cluster_order_features(orders, client, partitions: int | None = None) -> pd.
     return _assemble(client.gather(_feature_parts(orders, client, parts, _submitter(client))))
 
 
+def _file_stamp(path: str):
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+def workers_see(client, path) -> bool:
+    """Whether every worker can read this file of the client's (same host, or a shared disk)."""
+    want = _file_stamp(str(path))
+    seen = client.run(_portable(_file_stamp), str(path))
+    return want is not None and bool(seen) and all(v == want for v in seen.values())
+
+
+def score_big_file(path, client, contamination: float = 0.01, **kwargs):
+    """score_orders for a folder, zip or big export (intake_big.load_orders' lines): read in
+    chunks into DuckDB, written as Parquet next to it, and read by the workers from there when
+    they can see it (one host, a shared disk); otherwise the lines are sent to them."""
+    import shutil
+
+    from ecom_models import intake_big
+
+    p = Path(path)
+    folder = Path(tempfile.mkdtemp(prefix="ecom-risk-"))
+    try:
+        source = p
+        if p.is_file() and p.suffix.lower() == ".zip":  # as intake_big.load_orders does
+            (folder / "zip").mkdir()
+            source = intake_big.extract_zip(p, folder / "zip")
+        res = intake_big.ingest_big(source, kind="orders", default_currency="USD", name=p.name)
+        try:
+            parquet = res.to_parquet(folder / "lines.parquet")
+            orders = parquet if workers_see(client, parquet) else res.to_frame()
+        finally:
+            res.close()
+        return score_orders(orders, client, contamination=contamination, **kwargs)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def score_orders(orders, client, contamination: float = 0.01, partitions: int | None = None,
                  detectors=None, random_state: int = 0, reasons_for: str = "flagged"):
     """anomaly.score_orders on the cluster: the same RiskResult. `orders` as for

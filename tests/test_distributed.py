@@ -132,6 +132,25 @@ def test_anomalies_cli_with_a_scheduler_flags_the_same_orders(cluster, orders_fi
     assert json.loads(capsys.readouterr().out) == local
 
 
+def test_anomalies_cli_big_export_read_by_the_workers(cluster, orders_file, tmp_path, capsys, monkeypatch):
+    """A big export (or a zip) with a scheduler: ingested in chunks into Parquet, which the
+    workers (on this host) read themselves; the same document as one process."""
+    import zipfile
+
+    address, client = cluster
+    monkeypatch.setenv("ECOM_BIG_FILE_MB", "0.1")  # this small file counts as big
+    zipped = tmp_path / "exports.zip"
+    with zipfile.ZipFile(zipped, "w") as zf:
+        zf.write(orders_file, "orders.csv")
+    for source in (orders_file, zipped):
+        args = ["anomalies", str(source), "--contamination", "0.02", "--top", "30", "--json"]
+        assert main(args) == 0
+        local = json.loads(capsys.readouterr().out)
+        assert main(args + ["--dask-scheduler", address]) == 0
+        assert json.loads(capsys.readouterr().out) == local
+    assert D.workers_see(client, orders_file) and not D.workers_see(client, tmp_path / "missing.parquet")
+
+
 def test_unreachable_scheduler_is_a_clear_message(capsys, orders_file, monkeypatch):
     monkeypatch.setenv("ECOM_DASK_TIMEOUT", "2s")
     assert main(["anomalies", str(orders_file), "--dask-scheduler", "tcp://127.0.0.1:9", "--json"]) == 2
