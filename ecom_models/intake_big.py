@@ -934,12 +934,15 @@ def _conversation_chunks(con, seq: int, chunk_rows: int, fmt: _FileFormat, name:
         yield _Chunk(seq + k, int(where[0][0]), name, None, raw, info, 0, 0, where)
 
 
-def _drop_cross_chunk_duplicate_tickets(con) -> int:
-    """Tickets equal on id and text in an earlier chunk are dropped, as intake drops them in one file."""
-    con.execute("""CREATE OR REPLACE TEMP TABLE dup AS
+def _drop_cross_chunk_duplicates(con, keys: list[str], where: str = "TRUE") -> int:
+    """Rows equal on `keys` to a row of an earlier chunk (or earlier in the same chunk) are
+    dropped after their first appearance, as intake drops them within one file: tickets on id
+    and text, reviews on every field read (the same review exported twice, overlapping exports)."""
+    part = ", ".join(_q(k) for k in keys)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE dup AS
         SELECT _chunk, _seq FROM (
-          SELECT _chunk, _seq, row_number() OVER (PARTITION BY ticket_id, text ORDER BY _chunk, _seq) AS rn
-          FROM lines WHERE ticket_id IS NOT NULL)
+          SELECT _chunk, _seq, row_number() OVER (PARTITION BY {part} ORDER BY _chunk, _seq) AS rn
+          FROM lines WHERE {where})
         WHERE rn > 1""")
     n = con.execute("SELECT count(*) FROM dup").fetchone()[0]
     if n:
@@ -1165,10 +1168,18 @@ def _ingest_big(
                     "duplicate_lines", "Exact duplicate lines", extra,
                     "Counted once. If they are real repeat purchases, give each line its own id."), 0, None)
         if kind == "support":
-            extra = _drop_cross_chunk_duplicate_tickets(con)
+            extra = _drop_cross_chunk_duplicates(con, ["ticket_id", "text"], "ticket_id IS NOT NULL")
             if extra:
                 rows_usable -= extra
                 _merge_quirk(quirks, intake.Quirk("duplicate_tickets", "Exact duplicate tickets", extra,
+                                                  "Counted once."), 0, None)
+        if kind == "reviews":
+            # generated review ids (row-N) differ on every row: compared on what the file holds
+            keys = ["product_id", "date", "rating", "title", "text", "customer_id"]
+            extra = _drop_cross_chunk_duplicates(con, keys + (["review_id"] if "review_id" in mapping.mapping else []))
+            if extra:
+                rows_usable -= extra
+                _merge_quirk(quirks, intake.Quirk("duplicate_reviews", "Exact duplicate reviews", extra,
                                                   "Counted once."), 0, None)
     except BaseException:
         con.close()

@@ -364,3 +364,16 @@ def test_chat_times_use_the_whole_stores_time_zone(tmp_path):
     _, frame, report = _big(path, chunk_rows=12)
     mem = intake.ingest(path)
     _same_tickets(frame, mem.df)
+
+
+def test_the_same_reviews_exported_twice_count_once(tmp_path):
+    lines = ["date,rating,text"] + [f"2024-02-{1 + i % 28:02d},{1 + i % 5},review number {i}" for i in range(40)]
+    (tmp_path / "week1.csv").write_text("\n".join(lines[:31]) + "\n")
+    (tmp_path / "week2.csv").write_text("\n".join([lines[0]] + lines[21:]) + "\n")  # ten reviews in both
+    whole = tmp_path / "whole.csv"
+    whole.write_text("\n".join(lines[:31] + lines[21:]) + "\n")
+    _, frame, report = _big([tmp_path / "week1.csv", tmp_path / "week2.csv"], chunk_rows=7, kind="reviews")
+    mem = intake.ingest(whole, kind="reviews")
+    assert report.quirk_counts["duplicate_reviews"] == mem.report.quirk_counts["duplicate_reviews"] == 10
+    assert len(frame) == len(mem.df) == report.rows_usable == 40
+    assert sorted(frame["text"]) == sorted(mem.df["text"])
