@@ -72,3 +72,37 @@ def test_coarse_categories_on_real_full_size_photos_and_thumbnails(tmp_path):
     # under 48 px on the longest side: too small to tell, not a guess
     probs, emb = vision.embed([small[0].resize((30, 40))])
     assert vision.coarse_categories(probs, embeddings=emb, longest_side=[40])[0] == [vision.TOO_SMALL]
+
+
+@needs_photos
+def test_issue_catalog_mix_with_copies_shrunk_to_thumbnails(tmp_path):
+    # The catalog of issue 15 in small: full-size studio shots, 60 x 80 thumbnails, and copies
+    # (most of them of thumbnails, so 30-54 px on their longest side).
+    fashion = sorted((SHARED / "fashion").glob("*/*.jpg"))[::3]
+    grocery = sorted((SHARED / "grocery").glob("*/*.jpg"))[::30]
+    truth = D.issue_catalog(fashion, grocery, tmp_path, seed=5, full_size=12, thumbnails=36, copies=16)
+    tiny = [n for pair in truth for n in pair if n.endswith("-thumb-copy.jpg")]
+    assert tiny and all(max(Image.open(tmp_path / n).size) <= 54 for n in tiny)
+    analysis = vision.analyse(tmp_path, learn_categories=False, keep_thumbnails=False)
+    score = D.pair_scores(analysis.duplicate_groups, truth)
+    assert score["precision"] >= 0.95, score
+    assert score["recall"] >= 0.9, score
+
+
+@needs_photos
+def test_black_and_brown_shoes_of_one_cut_at_30_px_are_not_copies(tmp_path):
+    # One slip-on and one lace-up shoe, each in black and in brown, shot the same way: as 60 x 80
+    # thumbnails and as re-uploaded copies of those thumbnails (about 33 x 44 px).
+    rng = np.random.default_rng(11)
+    truth = set()
+    for n in (2370, 2371, 2375, 2378):
+        img = Image.open(SHARED / "fashion" / "shoes" / f"{n}.jpg").convert("RGB")
+        img.thumbnail((60, 80), Image.Resampling.LANCZOS)
+        img.save(tmp_path / f"{n}.jpg", quality=90)
+        data, _ = D.reupload_copy(img, rng)
+        (tmp_path / f"{n}-copy.jpg").write_bytes(data)
+        truth.add((f"{n}-copy.jpg", f"{n}.jpg"))
+    analysis = vision.analyse(tmp_path, learn_categories=False, keep_thumbnails=False)
+    assert {tuple(sorted(g)) for g in analysis.duplicate_groups} == truth
+    for pair in analysis.duplicate_pairs:
+        assert pair["distance"] <= D.DEFAULT_THRESHOLDS.max_distance
