@@ -14,6 +14,7 @@ from ecom_models import valuation as VAL
 from ecom_models import vision as V
 from ecom_models.errors import InputError
 from ecom_models.safe_export import csv_bytes
+from ecom_models.vision_dupes import DEFAULT_THRESHOLDS as DUPLICATE_RULES
 from ecom_ui.common import (active_data, demo_store, guarded, money, number, page_header, pct, show_input_error,
                             workspace)
 from ecom_ui.images import PROBLEM_HELP, md_escape, thumb
@@ -105,7 +106,7 @@ else:
                    "workspace; upload new ones to replace them)") + ".")
 
 st.info(source_note, icon="🧪" if choice == "Demo store photos" else "📷")
-with st.spinner("Reading the photos and running the image model (about 10 photos a second on this machine)…"):
+with st.spinner("Reading the photos and running the image model (about 40 photos a second on this machine)…"):
     try:
         base = _analysis(key, source, products)
     except InputError as exc:
@@ -271,23 +272,32 @@ with tabs[1]:
             evidence = pairs_by_group.get(g, [])
             if evidence:
                 st.dataframe(pd.DataFrame([{
-                    "Photo A": p["a"], "Photo B": p["b"],
-                    "Shape match": p["grey"], "Worst region difference": p["detail"],
-                    "Worst colour difference": p["colour"], "Model similarity": p["embedding"],
-                    "Identical files": "yes" if p["identical_bytes"] else "no"} for p in evidence]),
+                    "Photo A": p["a"], "Photo B": p["b"], "Difference": p.get("distance"),
+                    "Shape match": p["grey"], "Worst region": p["detail"],
+                    "Worst colour": p["colour"], "Model": p["embedding"],
+                    "Same file": "yes" if p["identical_bytes"] else "no"} for p in evidence]),
                     hide_index=True, width="stretch", column_config={
+                        "Difference": st.column_config.NumberColumn(
+                            format="%.2f", help="All the checks together, measured in what a re-upload changes "
+                                                "(crop, resize, JPEG, brightness): 0 = identical; pairs up to "
+                                                f"{DUPLICATE_RULES.max_distance:.2f} count as copies (most copies are "
+                                                "under 0.5). Small photos are allowed more, because a 30 px "
+                                                "copy keeps less of the original."),
                         "Shape match": st.column_config.NumberColumn(
                             format="%.3f", help="Correlation of the two products' outlines and shading after "
-                                                "aligning them (1 = identical; copies score above 0.85-0.92)."),
-                        "Worst region difference": st.column_config.NumberColumn(
+                                                "aligning them (1 = identical; copies of large photos score above "
+                                                "0.98, of 30 px thumbnails above about 0.93)."),
+                        "Worst region": st.column_config.NumberColumn(
                             format="%.2f", help="The photo split into 4 × 4 regions: the largest difference in any "
                                                 "region (0 = identical). Catches a different print on the same "
                                                 "T-shirt."),
-                        "Worst colour difference": st.column_config.NumberColumn(
+                        "Worst colour": st.column_config.NumberColumn(
                             format="%.3f", help="Largest colour difference in any region, brightness taken out "
                                                 "(0 = identical). Catches the same shoe in another colour."),
-                        "Model similarity": st.column_config.NumberColumn(
-                            format="%.3f", help="Cosine similarity of the image model's descriptions.")})
+                        "Model": st.column_config.NumberColumn(
+                            format="%.3f", help="Cosine similarity of the image model's descriptions (not used to "
+                                                "decide: a 30 px copy can score 0.4)."),
+                        "Same file": st.column_config.TextColumn(help="Byte-identical files.")})
         if len(analysis.duplicate_groups) > 30:
             st.caption(f"Showing 30 of {len(analysis.duplicate_groups)} groups; all are in the Export tab's CSV.")
     else:
