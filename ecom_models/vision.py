@@ -567,13 +567,23 @@ def similarity_matrix(embeddings: np.ndarray) -> np.ndarray:
     return embeddings @ embeddings.T
 
 
+def _dct_rows(n: int = 32, keep: int = 8) -> np.ndarray:
+    """The first `keep` rows of the orthonormal DCT-II matrix of size n (scipy's dct(norm="ortho"))."""
+    k, x = np.arange(keep)[:, None], np.arange(n)[None, :]
+    m = np.sqrt(2.0 / n) * np.cos(np.pi * (2 * x + 1) * k / (2 * n))
+    m[0] /= np.sqrt(2.0)
+    return m
+
+
+_DCT8 = _dct_rows()
+
+
 def perceptual_hash(img) -> int:
     """64-bit DCT perceptual hash (pHash) of a PIL image: unchanged by resizing and re-encoding."""
     from PIL import Image
-    from scipy.fft import dctn
 
     gray = np.asarray(img.convert("L").resize((32, 32), Image.Resampling.BOX), dtype=np.float64)
-    low = dctn(gray, norm="ortho")[:8, :8].flatten()[1:]  # drop the DC term (overall brightness)
+    low = (_DCT8 @ gray @ _DCT8.T).flatten()[1:]  # the 8 x 8 lowest frequencies, without the DC term (brightness)
     bits = low > np.median(low)
     return int("".join("1" if b else "0" for b in bits), 2)
 
