@@ -29,7 +29,7 @@ slightly with the catalog; pairs are compared block by block.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -73,6 +73,7 @@ class Thresholds:
     candidate_shape_alone: float = 0.92  # ... unless the shapes agree this well (a 30 px copy embeds poorly)
     coarse_grey: float = 0.85  # best NCC over coarse crops (12 x 12) below which a pair is not compared further
     max_distance: float = 1.75
+    whole_photo_share: float = 0.5  # whole photos, when boxes not touching the edge disagree: this share of it
     framing: float = 0.15  # the product's place in the photo may differ by this much at most (share)
     tiny_side: int = 40
     large_side: int = 200
@@ -229,10 +230,10 @@ def _span_weights_of(lo: np.ndarray, hi: np.ndarray, n_src: int, side: int) -> n
     """`_area_weights`, remembered per span: the alignment search meets the same spans again and
     again (its steps lie on a lattice), and building the weights costs more than using them."""
     keys = [(int(round(a * _QUANT)), int(round(b * _QUANT)), n_src, side) for a, b in zip(lo.tolist(), hi.tolist())]
+    if len(_WEIGHTS) > 6_000:  # at most ~35 MB; a 567-photo catalog needs ~2,600 spans (13 MB)
+        _WEIGHTS.clear()
     missing = [k for k in dict.fromkeys(keys) if k not in _WEIGHTS]
     if missing:
-        if len(_WEIGHTS) > 6_000:  # at most ~35 MB; a 567-photo catalog needs ~2,600 spans (13 MB)
-            _WEIGHTS.clear()
         q = np.array([k[:2] for k in missing], dtype=np.float32) / _QUANT
         for k, wgt in zip(missing, _area_weights(q[:, 0], q[:, 1], n_src, side)):
             _WEIGHTS[k] = wgt
@@ -391,11 +392,19 @@ def verify(a: Fingerprint, b: Fingerprint, embedding: float, t: Thresholds = DEF
         return min(box[0], box[1]) <= 0.01 or max(box[2], box[3]) >= 0.99
 
     boxed = a.box != (0.0, 0.0, 1.0, 1.0) or b.box != (0.0, 0.0, 1.0, 1.0)
-    if (not ev.same_photo and boxed and (touches(a.box) or touches(b.box))
+    # The box can also come out differently on a tiny copy (a faint strap or a shadow lost in
+    # the re-encoding): then the boxes disagree in shape, and the whole photos are compared too.
+    box_shapes_differ = abs(np.log(max(a.aspect, 1e-3) / max(b.aspect, 1e-3))) > 0.15 or framing > t.framing
+    if (not ev.same_photo and boxed and (touches(a.box) or touches(b.box) or box_shapes_differ)
             and a.frame_grey is not None and b.frame_grey is not None):
+        # Whole photos share more background (studio white, the same model's face) than two
+        # product boxes; when the product does not even reach the edge (the boxes merely came out
+        # differently), they must agree more closely: half the distance allowed.
+        edge = touches(a.box) or touches(b.box)
+        strict = t if edge else replace(t, max_distance=t.max_distance * t.whole_photo_share)
         whole = _compare(a.frame_grey, b.frame_grey, a.frame_colour, b.frame_colour,
-                         min(a.photo_side, b.photo_side), 0.0, embedding, t, cache=cache)
-        if whole.distance < ev.distance:
+                         min(a.photo_side, b.photo_side), 0.0, embedding, strict, cache=cache)
+        if whole.same_photo or whole.distance < ev.distance:
             return whole
     return ev
 
