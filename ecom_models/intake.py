@@ -112,7 +112,8 @@ def read_table(source, name: str | None = None, info: ReadInfo | None = None) ->
         else:
             info.format = "csv"
             # Arrow reads UTF-8 bytes directly; only other encodings need re-encoding.
-            utf8 = (data[3:] if encoding == "utf-8-sig" else data) if encoding.startswith("utf-8") and not info.bad_lines else text.encode("utf-8")
+            utf8 = ((data[3:] if encoding == "utf-8-sig" else data)
+                    if encoding.startswith("utf-8") and not getattr(info, "_repaired", False) else text.encode("utf-8"))
             df = _read_csv(text, name, info, utf8)
     df = _drop_blank_rows(df, info)
     if df.empty or len(df.columns) == 0:
@@ -144,6 +145,7 @@ def _decode(data: bytes, name: str, info: ReadInfo | None = None) -> tuple[str, 
     if lenient is not None:  # UTF-8 with a few damaged lines: those lines go, the rest stays readable
         text, examples, removed = lenient
         if info is not None:
+            info._repaired = True  # the text differs from the bytes (lines left out or replaced)
             info.bad_lines += len(removed)
             info.dropped.extend(examples)
             info.removed_lines = removed

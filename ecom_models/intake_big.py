@@ -114,6 +114,7 @@ class _FileFormat:
     delimiter: str = ","
     header: list[str] = field(default_factory=list)
     broken: "_Broken | None" = None  # UTF-8 lines with invalid bytes, left out while reading
+    whole_losses: tuple = (0, 0, [])  # files read whole: (blank rows, bad lines, their examples)
 
 
 @dataclass
@@ -228,6 +229,15 @@ def _detect_encoding(path: Path, name: str) -> tuple[str, _Broken | None]:
     return "cp1252", None
 
 
+def _leave_out(fmt: "_FileFormat", found: list) -> None:
+    """Lines that opened a stray quote join the lines left out while reading (and reported)."""
+    broken = fmt.broken or _Broken()
+    broken.ranges = sorted(broken.ranges + [(a, b) for a, b, _, _ in found])
+    broken.lines = sorted(broken.lines + [n for _, _, n, _ in found])
+    broken.examples = sorted(broken.examples + [e for _, _, _, e in found], key=lambda e: e["line"])[:5]
+    fmt.broken = broken
+
+
 class _WithoutBrokenLines(io.RawIOBase):
     """A binary file read without the byte ranges of its broken lines (the header line's broken
     bytes are replaced instead), for Arrow's streaming CSV reader. Costs a seek per broken
@@ -309,6 +319,73 @@ def _file_format(path: Path) -> _FileFormat:
     return _FileFormat("whole")
 
 
+MAX_QUOTE_REPAIRS = 20
+
+
+class _StrayQuote(Exception):
+    """A line opened a quote that swallowed the lines after it (found while streaming)."""
+
+    def __init__(self, path: Path, fmt: "_FileFormat", text: str, inside: bool = False):
+        super().__init__(str(path))
+        self.path, self.fmt, self.text, self.inside = path, fmt, text, inside  # inside: text starts mid-line
+
+
+def _has_newline(batch) -> bool:
+    """Whether any text value of the batch holds a line break (a look at the raw buffers: ~1 ms)."""
+    for column in batch.columns:
+        buffers = column.buffers()
+        if len(buffers) > 2 and buffers[2] is not None and memoryview(buffers[2]).tobytes().find(b"\n") >= 0:
+            return True
+    return False
+
+
+def _locate_line(sq: _StrayQuote, taken: list) -> tuple | None:
+    """(start, end, line number, text) of the line that opened the quote: the first line of the
+    file beginning with the swallowing row's text that is not already left out."""
+    from ecom_models import lenient
+
+    first = sq.text.split("\n")[0].rstrip("\r")
+    needle = first.encode(sq.fmt.encoding.replace("-sig", "") or "utf-8", errors="replace")
+    if not needle:
+        return None
+    data_start = 0
+    with sq.path.open("rb") as fh:
+        header = fh.readline()
+        data_start = len(header)
+        carry, base = b"", data_start
+        lines_before = 1
+        while True:
+            block = fh.read(1 << 24)
+            data = carry + block
+            if not data:
+                return None
+            cut = data.rfind(b"\n") + 1 if block else len(data)
+            if cut == 0:
+                carry = data
+                continue
+            part, carry = data[:cut], data[cut:]
+            at = 0
+            while (at := part.find(needle, at)) >= 0:
+                if sq.inside:  # the swallowing value begins after the stray quote, inside its line
+                    if part[at - 1:at] != b'"':
+                        at += 1
+                        continue
+                    at = part.rfind(b"\n", 0, at) + 1
+                starts_line = at == 0 or part[at - 1:at] == b"\n"
+                start = base + at
+                if starts_line and not any(a <= start < b for a, b, *_ in taken):
+                    end = part.find(b"\n", at)
+                    end = len(part) if end < 0 else end + 1
+                    line_no = lines_before + part.count(b"\n", 0, at) + 1
+                    text = part[at:end].decode(sq.fmt.encoding.replace("-sig", "") or "utf-8", errors="replace")
+                    return start, base + end, line_no, lenient.dropped(line_no, "unbalanced quote", text)
+                at = (part.find(b"\n", at) + 1 or len(part)) if sq.inside else at + 1
+            lines_before += part.count(b"\n")
+            base += len(part)
+            if not block:
+                return None
+
+
 def _iter_chunks(path: Path, fmt: _FileFormat, chunk_rows: int, columns: list[str] | None = None):
     """Yield (frame, malformed lines skipped in it). CSV values stay strings, as in intake."""
     if fmt.format == "parquet":
@@ -323,7 +400,10 @@ def _iter_chunks(path: Path, fmt: _FileFormat, chunk_rows: int, columns: list[st
                              fix="write it again, or export as CSV.") from None
         return
     if fmt.format == "whole":
-        df = intake.read_table(str(path), name=path.name)
+        info = intake.ReadInfo(format="")
+        df = intake.read_table(str(path), name=path.name, info=info)
+        # what read_table left out (damaged JSON lines, blank rows), reported with the first chunk
+        fmt.whole_losses = (info.blank_rows, info.bad_lines, list(info.dropped))
         if columns is not None:
             df = df[[c for c in columns if c in df.columns]]
         for start in range(0, len(df), chunk_rows):
@@ -334,9 +414,17 @@ def _iter_chunks(path: Path, fmt: _FileFormat, chunk_rows: int, columns: list[st
 
     names = intake._unique_headers([h.strip() for h in fmt.header])
     bad = [0]
+    stray: list = [None]
 
     def on_bad_line(row):
-        bad[0] += 1
+        # never raises: an exception in Arrow's callback is printed and the row count lost
+        try:
+            bad[0] += 1
+            text = row.text or ""
+            if stray[0] is None and "\n" in text:
+                stray[0] = text[:4096]  # a quote opened on one line swallowed the following ones
+        except Exception:  # noqa: BLE001
+            pass
         return "skip"
 
     try:
@@ -354,6 +442,15 @@ def _iter_chunks(path: Path, fmt: _FileFormat, chunk_rows: int, columns: list[st
         # reached; when a block alone holds several chunks' worth (small chunk sizes), it is cut.
         pending, n_pending = [], 0
         for batch in reader:
+            if stray[0] is not None:
+                raise _StrayQuote(path, fmt, stray[0])
+            if _has_newline(batch):
+                # a quote that swallowed whole lines into one value of a valid-looking row
+                from ecom_models.lenient import _swallowed
+
+                value = _swallowed(pa.Table.from_batches([batch]), fmt.delimiter)
+                if value is not None:
+                    raise _StrayQuote(path, fmt, value, inside=True)
             pending.append(batch)
             n_pending += batch.num_rows
             while n_pending >= chunk_rows:
@@ -363,6 +460,8 @@ def _iter_chunks(path: Path, fmt: _FileFormat, chunk_rows: int, columns: list[st
                 bad[0] = 0
                 rest = table.slice(take)
                 pending, n_pending = rest.to_batches(), rest.num_rows
+        if stray[0] is not None:
+            raise _StrayQuote(path, fmt, stray[0])
         if n_pending or bad[0]:
             yield pa.Table.from_batches(pending, schema=reader.schema).to_pandas(), bad[0]
     except pa.ArrowInvalid as exc:
@@ -655,7 +754,7 @@ def _file_chunks(f: Path, file_index: int, fmt: _FileFormat, chunk_rows: int, or
     """The chunks of one file, blank rows dropped, an order's lines never cut in two. The same
     file gives the same chunks every time (a chunk can be read again)."""
     carry: pd.DataFrame | None = None
-    first_of_file = True
+    first_of_file = first_chunk = True
     row_in_file = 0  # data rows of this file before the current chunk
     chunks = _iter_chunks(f, fmt, chunk_rows)
     done = False
@@ -692,6 +791,12 @@ def _file_chunks(f: Path, file_index: int, fmt: _FileFormat, chunk_rows: int, or
         first_of_file = False
         n_before_blank = len(raw)
         raw = intake._drop_blank_rows(raw, info).reset_index(drop=True)
+        if first_chunk and fmt.format == "whole":
+            blank, bad_lines, dropped = fmt.whole_losses
+            info.blank_rows += blank
+            info.bad_lines += bad_lines
+            info.dropped = info.dropped + [dict(d) for d in dropped]
+        first_chunk = False
         yield _Chunk(seq, file_index, f.name, label, raw, info, row_in_file, global_row)
         row_in_file += n_before_blank
         global_row += len(raw)
@@ -968,8 +1073,22 @@ def ingest_big(source: str | Path | list, kind: str | None = None, **kwargs) -> 
     report and messages then name each file as it was in the zip, not by its unpacked name.
     """
     shown = _shown_names(source)
+    skips: dict[Path, list] = {}  # lines that opened a stray quote, left out on the next attempt
     try:
-        return _ingest_big(source, kind, **kwargs)
+        for _ in range(MAX_QUOTE_REPAIRS + 1):
+            try:
+                return _ingest_big(source, kind, _skips=skips, **kwargs)
+            except _StrayQuote as sq:
+                # As the one-file path does (lenient.read_csv_repairing): the line that opened
+                # the quote is left out and the input read again, so only that line is lost.
+                name = sq.path.name
+                found = _locate_line(sq, skips.get(sq.path, []))
+                if found is None:
+                    break
+                skips.setdefault(sq.path, []).append(found)
+        raise InputError("a quote opened on one line runs on over the following lines, more than "
+                         f"{MAX_QUOTE_REPAIRS} times.", file=name,
+                         fix="open it in a spreadsheet and export it again as CSV (quotes around text with quotes inside).")
     except InputError as exc:
         if exc.file in shown:
             raise InputError(exc.problem, file=shown[exc.file], column=exc.column, row=exc.row, fix=exc.fix) from None
@@ -988,6 +1107,7 @@ def _ingest_big(
     name: str | None = None,
     progress=None,
     salt: str | None = None,
+    _skips: dict | None = None,
 ) -> BigIngestResult:
     shown = _shown_names(source)
     if isinstance(source, (list, tuple)):
@@ -1003,6 +1123,9 @@ def _ingest_big(
     many = len(files) > 1
     formats = {f: _file_format(f) for f in files}
     show = {f: shown.get(f.name, f.name) for f in files}  # each file's name in the report
+    for f, found in (_skips or {}).items():
+        if f in formats and formats[f].format == "csv":
+            _leave_out(formats[f], found)
 
     # 1. kind and mapping from a sample of the first file
     first = files[0]
@@ -1048,7 +1171,8 @@ def _ingest_big(
         db = Path(db_path)
         db.parent.mkdir(parents=True, exist_ok=True)
     con = _connect(db, memory_limit)
-    con.execute("DROP TABLE IF EXISTS lines")
+    for table in ("lines", "_dates", "_tz", "_messages"):  # a kept db_path read again
+        con.execute(f"DROP TABLE IF EXISTS {table}")
     order_col = mapping.mapping.get("order_id") if kind == "orders" else None
     conv_col = mapping.mapping.get("conversation_id") if kind == "support" else None
     judges_dates = kind in ("orders", "reviews", "traffic")  # the cleaners that call dates.implausible_dates

@@ -63,6 +63,13 @@ def decode_utf8_lenient(data: bytes, proven: bool = False) -> tuple[str, list[di
             proves_utf8 = proves_utf8 or not good.isascii()
             parts.append(good.decode("utf-8"))
             line_no += good.count(b"\n")
+            if start == 0:
+                # The first line (a CSV's column names) keeps its place, broken bytes replaced:
+                # without it the next line would be taken for the header.
+                parts.append(data[start:end].decode("utf-8", errors="replace"))
+                line_no += data[start:end].count(b"\n")
+                pos = end
+                continue
             count += 1
             removed.append(line_no)
             if count > allowed:

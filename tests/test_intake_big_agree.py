@@ -377,3 +377,38 @@ def test_the_same_reviews_exported_twice_count_once(tmp_path):
     assert report.quirk_counts["duplicate_reviews"] == mem.report.quirk_counts["duplicate_reviews"] == 10
     assert len(frame) == len(mem.df) == report.rows_usable == 40
     assert sorted(frame["text"]) == sorted(mem.df["text"])
+
+
+def test_a_stray_quote_costs_its_line_only(tmp_path):
+    # the quote opened on line 11 used to swallow every following line of the chunked read
+    lines = _orders_text(3000).splitlines()
+    lines[10] = lines[10].replace(",Crème", ',"Crème', 1)
+    lines[2500] = lines[2500].replace(",Crème", ',"Crème', 1)
+    path = tmp_path / "orders.csv"
+    path.write_text("\n".join(lines) + "\n")
+    summary, frame, report = _big(path, chunk_rows=400)
+    mem = intake.ingest(path)
+    assert report.rows_in == mem.report.rows_in == 3000
+    assert report.rows_usable == mem.report.rows_usable == 2998
+    assert [e["line"] for e in _malformed(report).examples] == [e["line"] for e in _malformed(mem.report).examples] == [11, 2501]
+    assert summary == intake.summarise_orders(mem.df)
+
+
+def test_damaged_json_lines_and_a_broken_header_agree(tmp_path):
+    records = [f'{{"order_id": "J{i}", "order_date": "2024-05-{1 + i % 28:02d}", "sku": "S{i % 3}", "qty": 1, "price": 4.5}}'
+               for i in range(30)]
+    records[7] = records[7][:25]  # a truncated line
+    path = tmp_path / "orders.jsonl"
+    path.write_text("\n".join(records) + "\n")
+    _, _, report = _big(path, chunk_rows=10)
+    mem = intake.ingest(path)
+    assert report.rows_in == mem.report.rows_in == 30 and report.quirk_counts == mem.report.quirk_counts
+    assert _malformed(report).examples == _malformed(mem.report).examples[:3]
+
+    text = _orders_text(50).encode()
+    path = tmp_path / "header.csv"
+    path.write_bytes(text.replace(b"product", b"prod\xe8uct", 1))  # broken bytes in the column names
+    _, frame, report = _big(path, chunk_rows=20)
+    mem = intake.ingest(path)
+    assert report.rows_usable == mem.report.rows_usable == 50  # the header is kept on both paths
+    assert list(frame["product_name"]) == list(mem.df["product_name"])
