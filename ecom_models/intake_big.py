@@ -415,6 +415,7 @@ def _iter_chunks(path: Path, fmt: _FileFormat, chunk_rows: int, columns: list[st
     names = intake._unique_headers([h.strip() for h in fmt.header])
     bad = [0]
     stray: list = [None]
+    rows_done = [0]
 
     def on_bad_line(row):
         # never raises: an exception in Arrow's callback is printed and the row count lost
@@ -442,6 +443,7 @@ def _iter_chunks(path: Path, fmt: _FileFormat, chunk_rows: int, columns: list[st
         # reached; when a block alone holds several chunks' worth (small chunk sizes), it is cut.
         pending, n_pending = [], 0
         for batch in reader:
+            rows_done[0] += batch.num_rows
             if stray[0] is not None:
                 raise _StrayQuote(path, fmt, stray[0])
             if _has_newline(batch):
@@ -465,8 +467,37 @@ def _iter_chunks(path: Path, fmt: _FileFormat, chunk_rows: int, columns: list[st
         if n_pending or bad[0]:
             yield pa.Table.from_batches(pending, schema=reader.schema).to_pandas(), bad[0]
     except pa.ArrowInvalid as exc:
+        if "straddl" in str(exc):
+            # a quote that ran on for more than a block (8 MB): find the line that opened it
+            line = _runaway_quote(path, fmt, rows_done[0])
+            if line is not None:
+                raise _StrayQuote(path, fmt, line) from None
         raise InputError(f"the CSV could not be read ({str(exc).splitlines()[0]}).", file=path.name,
                          fix="open it in a spreadsheet and export it again as CSV.") from None
+
+
+def _runaway_quote(path: Path, fmt: "_FileFormat", rows_done: int, limit: int = 1 << 23) -> str | None:
+    """The line whose quote is still open `limit` bytes later (or at the end of the file),
+    looking from the rows Arrow had read (every row is at least one line)."""
+    taken = fmt.broken.ranges if fmt.broken is not None else []
+    encoding = fmt.encoding.replace("-sig", "") or "utf-8"
+    with path.open("rb") as fh:
+        fh.readline()  # the header
+        for _ in range(rows_done):
+            if not fh.readline():
+                return None
+        opened = None
+        while True:
+            pos = fh.tell()
+            line = fh.readline()
+            if not line:
+                return opened[1].decode(encoding, errors="replace").rstrip("\r\n") if opened else None
+            if any(a <= pos < b for a, b in taken):
+                continue
+            if line.count(b'"') % 2:
+                opened = (pos, line) if opened is None else None
+            if opened is not None and pos + len(line) - opened[0] > limit:
+                return opened[1].decode(encoding, errors="replace").rstrip("\r\n")
 
 
 # ---------------------------------------------------------------------------------------

@@ -412,3 +412,18 @@ def test_damaged_json_lines_and_a_broken_header_agree(tmp_path):
     mem = intake.ingest(path)
     assert report.rows_usable == mem.report.rows_usable == 50  # the header is kept on both paths
     assert list(frame["product_name"]) == list(mem.df["product_name"])
+
+
+def test_a_stray_quote_running_on_past_a_block_costs_its_line_only(tmp_path):
+    # no other quote in the next 8 MB: Arrow gave up on the whole file ("straddles two blocks")
+    n = 300_000
+    body = "".join(f"K{i},2024-03-{1 + i % 28:02d},SKU{i % 50},1,2.50\n" for i in range(n))
+    lines = body.splitlines(keepends=True)
+    lines[1000] = lines[1000].replace(",SKU", ',"SKU', 1)
+    path = tmp_path / "orders.csv"
+    path.write_text("order_id,order_date,sku,qty,price\n" + "".join(lines))
+    assert path.stat().st_size > 9_000_000
+    summary, _, report = _big(path, chunk_rows=100_000)
+    assert report.rows_in == n and report.rows_usable == n - 1
+    assert [e["line"] for e in _malformed(report).examples] == [1002]
+    assert summary["orders"] == n - 1
