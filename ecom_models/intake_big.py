@@ -1366,7 +1366,19 @@ def _ingest_big(
 
 def _sample(path: Path, fmt: _FileFormat | None = None) -> pd.DataFrame:
     fmt = fmt or _file_format(path)
-    sample, _ = next(_iter_chunks(path, fmt, SAMPLE_ROWS), (pd.DataFrame(), 0))
+    sample = None
+    for _ in range(MAX_QUOTE_REPAIRS + 1):
+        try:
+            sample, _ = next(_iter_chunks(path, fmt, SAMPLE_ROWS), (pd.DataFrame(), 0))
+            break
+        except _StrayQuote as sq:  # the line that opened it is left out (and reported) from now on
+            found = _locate_line(sq, fmt.broken.ranges if fmt.broken is not None else [])
+            if found is None:
+                break
+            _leave_out(fmt, [found])
+    if sample is None:
+        raise InputError("a quote opened on one line runs on over the following lines.", file=path.name,
+                         fix="open it in a spreadsheet and export it again as CSV.")
     sample.columns = intake._unique_headers([str(c).strip() for c in sample.columns])
     if sample.empty:
         raise InputError("the file has a header but no data rows.", file=path.name,

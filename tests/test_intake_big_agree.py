@@ -427,3 +427,14 @@ def test_a_stray_quote_running_on_past_a_block_costs_its_line_only(tmp_path):
     assert report.rows_in == n and report.rows_usable == n - 1
     assert [e["line"] for e in _malformed(report).examples] == [1002]
     assert summary["orders"] == n - 1
+
+
+def test_a_stray_quote_in_the_first_rows_is_repaired_in_the_sample_too(tmp_path):
+    lines = _orders_text(100).splitlines()
+    lines[2] = lines[2].replace(",Crème", ',"Crème', 1)
+    path = tmp_path / "orders.csv"
+    path.write_text("\n".join(lines) + "\n")
+    sample, kind = intake_big.peek([path])  # what the Data page shows first: no exception
+    assert kind == "orders" and len(sample) == 99
+    _, _, report = _big(path, chunk_rows=30)
+    assert report.rows_usable == 99 and [e["line"] for e in _malformed(report).examples] == [3]
