@@ -1071,15 +1071,17 @@ def _conversation_chunks(con, seq: int, chunk_rows: int, fmt: _FileFormat, name:
 
 
 def _drop_cross_chunk_duplicates(con, keys: list[str], where: str = "TRUE") -> int:
-    """Rows equal on `keys` to a row of an earlier chunk (or earlier in the same chunk) are
-    dropped after their first appearance, as intake drops them within one file: tickets on id
-    and text, reviews on every field read (the same review exported twice, overlapping exports)."""
+    """Rows equal on `keys` to a row of an earlier chunk are dropped, as intake drops repeats
+    within one file: tickets on id and text, reviews on every field read (the same review
+    exported twice, overlapping exports)."""
     part = ", ".join(_q(k) for k in keys)
+    # Within a chunk intake has judged already (on the whole raw row): only a repeat of a row
+    # from an earlier chunk is dropped here.
     con.execute(f"""CREATE OR REPLACE TEMP TABLE dup AS
         SELECT _chunk, _seq FROM (
-          SELECT _chunk, _seq, row_number() OVER (PARTITION BY {part} ORDER BY _chunk, _seq) AS rn
+          SELECT _chunk, _seq, min(_chunk) OVER (PARTITION BY {part}) AS first_chunk
           FROM lines WHERE {where})
-        WHERE rn > 1""")
+        WHERE _chunk > first_chunk""")
     n = con.execute("SELECT count(*) FROM dup").fetchone()[0]
     if n:
         con.execute("DELETE FROM lines WHERE (_chunk, _seq) IN (SELECT (_chunk, _seq) FROM dup)")
@@ -1328,10 +1330,11 @@ def _ingest_big(
                 rows_usable -= extra
                 _merge_quirk(quirks, intake.Quirk("duplicate_tickets", "Exact duplicate tickets", extra,
                                                   "Counted once."), 0, None)
-        if kind == "reviews":
-            # generated review ids (row-N) differ on every row: compared on what the file holds
-            keys = ["product_id", "date", "rating", "title", "text", "customer_id"]
-            extra = _drop_cross_chunk_duplicates(con, keys + (["review_id"] if "review_id" in mapping.mapping else []))
+        if kind == "reviews" and "review_id" in mapping.mapping:
+            # Only with review ids: without them the fields read can be too few to tell two
+            # reviews apart (the same short text with two different unmapped labels).
+            keys = ["review_id", "product_id", "date", "rating", "title", "text", "customer_id"]
+            extra = _drop_cross_chunk_duplicates(con, keys)
             if extra:
                 rows_usable -= extra
                 _merge_quirk(quirks, intake.Quirk("duplicate_reviews", "Exact duplicate reviews", extra,

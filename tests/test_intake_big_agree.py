@@ -367,7 +367,8 @@ def test_chat_times_use_the_whole_stores_time_zone(tmp_path):
 
 
 def test_the_same_reviews_exported_twice_count_once(tmp_path):
-    lines = ["date,rating,text"] + [f"2024-02-{1 + i % 28:02d},{1 + i % 5},review number {i}" for i in range(40)]
+    lines = ["review_id,date,rating,text"] + [f"R{i},2024-02-{1 + i % 28:02d},{1 + i % 5},review number {i}"
+                                              for i in range(40)]
     (tmp_path / "week1.csv").write_text("\n".join(lines[:31]) + "\n")
     (tmp_path / "week2.csv").write_text("\n".join([lines[0]] + lines[21:]) + "\n")  # ten reviews in both
     whole = tmp_path / "whole.csv"
