@@ -873,6 +873,10 @@ def _clean_chunk(ch: _Chunk, kind: str, forced: dict, mapping: dict, default_cur
         st.rows_in = info.blank_rows + info.bad_lines
         st.quirks = _read_loss_quirks(info, ch.label)
         return None, st
+    raw_hash = None
+    if kind == "reviews" and "review_id" not in mapping:
+        # intake compares reviews as whole raw rows; kept to compare them across chunks too
+        raw_hash = pd.util.hash_pandas_object(raw, index=False).to_numpy()
     if date_col:
         st.tz_values = _tz_values(raw, date_col)
         st.offset = _most_common_offset(_offset_counts(st.tz_values))
@@ -891,7 +895,10 @@ def _clean_chunk(ch: _Chunk, kind: str, forced: dict, mapping: dict, default_cur
     st.rows_in, st.rows_usable = rep.rows_in, rep.rows_usable
     st.quirks = [_placed(q, ch, names) for q in rep.quirks]
     st.pii = dict(getattr(rep, "pii", {}) or {})
-    df = _global_ids(res.df, kind, mapping, ch.global_row)
+    df = res.df
+    if raw_hash is not None:  # generated ids are row-N, N the row in the chunk (header = 1)
+        df["_raw"] = raw_hash[pd.to_numeric(df["review_id"].str.slice(4)).to_numpy(dtype=np.int64) - 2]
+    df = _global_ids(df, kind, mapping, ch.global_row)
     if salt is not None:
         from ecom_models import pii
 
@@ -1330,10 +1337,12 @@ def _ingest_big(
                 rows_usable -= extra
                 _merge_quirk(quirks, intake.Quirk("duplicate_tickets", "Exact duplicate tickets", extra,
                                                   "Counted once."), 0, None)
-        if kind == "reviews" and "review_id" in mapping.mapping:
-            # Only with review ids: without them the fields read can be too few to tell two
-            # reviews apart (the same short text with two different unmapped labels).
-            keys = ["review_id", "product_id", "date", "rating", "title", "text", "customer_id"]
+        if kind == "reviews":
+            # With ids, on every field read; without, on the whole raw row as intake compares
+            # them (the fields read can be too few to tell two reviews apart: the same short
+            # text under two different unmapped labels)
+            keys = (["review_id", "product_id", "date", "rating", "title", "text", "customer_id"]
+                    if "review_id" in mapping.mapping else ["_raw", "text"])
             extra = _drop_cross_chunk_duplicates(con, keys)
             if extra:
                 rows_usable -= extra

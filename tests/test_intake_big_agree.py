@@ -439,3 +439,14 @@ def test_a_stray_quote_in_the_first_rows_is_repaired_in_the_sample_too(tmp_path)
     assert kind == "orders" and len(sample) == 99
     _, _, report = _big(path, chunk_rows=30)
     assert report.rows_usable == 99 and [e["line"] for e in _malformed(report).examples] == [3]
+
+
+def test_reviews_without_ids_are_compared_as_whole_rows(tmp_path):
+    # the same short text under two labels is two reviews; the same row twice is one
+    lines = ["label,review"] + [f"{i % 2},tasty {i % 15}" for i in range(60)]
+    path = tmp_path / "reviews.csv"
+    path.write_text("\n".join(lines) + "\n")
+    _, frame, report = _big(path, chunk_rows=10, kind="reviews")
+    mem = intake.ingest(path, kind="reviews")
+    assert report.quirk_counts == mem.report.quirk_counts and report.quirk_counts["duplicate_reviews"] == 30
+    assert len(frame) == len(mem.df) == 30 and sorted(frame["text"]) == sorted(mem.df["text"])
