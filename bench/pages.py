@@ -14,20 +14,17 @@ quoting the figures: `uptime` is printed.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.invoices import write_invoices  # noqa: E402
-from tests.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server  # noqa: E402
 
 # page path -> text that appears once its main result is drawn (not a progress message)
 PAGES = {
@@ -38,29 +35,9 @@ PAGES = {
 }
 
 
-@contextlib.contextmanager
 def server(folder: Path, port: int):
-    env = dict(os.environ, ECOM_WORKSPACE_DIR=str(folder), ECOM_WORKSPACE="bench", ECOM_MAX_UPLOAD_MB="2000")
-    env.pop("ECOM_RUNS_INLINE", None)
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.headless", "true", "--server.address", "127.0.0.1",
-                             "--server.maxUploadSize", "2000"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    return streamlit_server(folder, workspace="bench", port=port, extra_env={"ECOM_MAX_UPLOAD_MB": "2000"},
+                            extra_args=("--server.maxUploadSize", "2000"))
 
 
 def visit(page, url: str, path: str, text: str, timeout_s: float = 600) -> tuple[float, bool]:

@@ -605,36 +605,12 @@ def reupload_catalog(photos: list, folder, *, seed: int = 0, copies: int | None 
                      thumbnail_size: tuple[int, int] = (60, 80)) -> set[tuple[str, str]]:
     """A test catalog from real photos (paths): about `thumbnail_share` of them saved as small
     thumbnails (fitted into `thumbnail_size`, like a 60 x 80 catalog thumbnail), the rest as they
-    are, plus `copies` re-uploaded copies (`reupload_copy`) of randomly chosen ones.
-    Returns the true duplicate pairs (sorted file-name tuples)."""
-    from pathlib import Path
-
-    from PIL import Image
-
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    are, plus `copies` re-uploaded copies (`reupload_copy`) of randomly chosen ones (a fifth of
+    the photos by default). Returns the true duplicate pairs (sorted file-name tuples)."""
     rng = np.random.default_rng(seed)
-    names = []
-    for k, path in enumerate(photos):
-        path = Path(path)
-        stem = f"{k:04d}-{path.parent.name}-{path.stem}"
-        img = Image.open(path).convert("RGB")
-        if rng.uniform() < thumbnail_share:
-            img.thumbnail(thumbnail_size, Image.Resampling.LANCZOS)
-            name = stem + "-thumb.jpg"
-            img.save(folder / name, "JPEG", quality=90)
-        else:
-            name = stem + path.suffix.lower()
-            (folder / name).write_bytes(path.read_bytes())
-        names.append(name)
-    truth = set()
-    n_copies = len(names) // 5 if copies is None else copies
-    for k in rng.choice(len(names), size=min(n_copies, len(names)), replace=False):
-        data, _ = reupload_copy(Image.open(folder / names[k]).convert("RGB"), rng)
-        copy = names[k].rsplit(".", 1)[0] + "-copy.jpg"
-        (folder / copy).write_bytes(data)
-        truth.add(tuple(sorted((names[k], copy))))
-    return truth
+    entries = [(path, rng.uniform() < thumbnail_share) for path in photos]
+    n_copies = len(entries) // 5 if copies is None else copies
+    return _write_catalog(entries, folder, rng, n_copies, thumbnail_size)
 
 
 def issue_catalog(fashion: list, others: list, folder, *, seed: int = 0, full_size: int = 131, thumbnails: int = 336,
@@ -647,12 +623,6 @@ def issue_catalog(fashion: list, others: list, folder, *, seed: int = 0, full_si
     `fashion` (studio shots) are split at random between the full-size part (`fashion_full_share`
     of them) and the thumbnail part;
     `others` fill what is left of both. No source photo is used twice. Returns the true pairs."""
-    from pathlib import Path
-
-    from PIL import Image
-
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     fashion = [fashion[i] for i in rng.permutation(len(fashion))]
     others = [others[i] for i in rng.permutation(len(others))]
@@ -662,8 +632,21 @@ def issue_catalog(fashion: list, others: list, folder, *, seed: int = 0, full_si
     full += others[:full_size - len(full)]
     rest = others[full_size - n_fashion_full:]
     thumbs += rest[:thumbnails - len(thumbs)]
+    entries = [(p, False) for p in full] + [(p, True) for p in thumbs]
+    return _write_catalog(entries, folder, rng, copies, thumbnail_size)
+
+
+def _write_catalog(entries: list, folder, rng, copies: int, thumbnail_size: tuple[int, int]) -> set[tuple[str, str]]:
+    """Write each (photo path, as a thumbnail?) into `folder`, then `copies` re-uploaded copies of
+    randomly chosen ones; returns the true pairs (sorted file-name tuples)."""
+    from pathlib import Path
+
+    from PIL import Image
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     names = []
-    for k, (path, small) in enumerate([(p, False) for p in full] + [(p, True) for p in thumbs]):
+    for k, (path, small) in enumerate(entries):
         path = Path(path)
         stem = f"{k:04d}-{path.parent.name}-{path.stem}"
         if small:

@@ -39,7 +39,7 @@ from ecom_models import text_encoder as te  # noqa: E402
 from ecom_models.sentiment import BundledHead  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from train_sentiment_head import choose_c, load  # noqa: E402
+from train_sentiment_head import choose_c, held_out_split, load  # noqa: E402
 
 SEED = 0
 OUT = te.E5_DIR
@@ -78,14 +78,7 @@ def main():
     parser.add_argument("--chinese-sample", type=int, default=1500)
     args = parser.parse_args()
     texts, y, source = load(Path(args.data))
-    rng = np.random.default_rng(SEED)
-    test = []
-    for s in ("yelp", "imdb", "shop"):
-        for k in (0, 1):
-            members = np.flatnonzero((source == s) & (y == k))
-            test.extend(rng.choice(members, size=len(members) // 5, replace=False))
-    test = np.array(sorted(test))
-    train = np.setdiff1d(np.arange(len(y)), test)
+    train, test = held_out_split(y, source)
 
     t0 = time.perf_counter()
     emb = te.encode(texts)

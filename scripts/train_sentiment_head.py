@@ -86,20 +86,26 @@ def evaluate(emb, y, source, train, test, vader):
             "vader_held_out_accuracy": round(vacc, 4), "held_out_n": int(len(test)), "held_out_by_source": held, "cross_domain": cross}
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--data", default="/work/shared/data/sentiment_labelled_sentences")
-    parser.add_argument("--fp32", default="/tmp/minilm_build/model_fp32.onnx")
-    args = parser.parse_args()
-    texts, y, source = load(Path(args.data))
-    rng = np.random.default_rng(SEED)
+def held_out_split(y: np.ndarray, source: np.ndarray, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
+    """Train and test indices: a fifth of each (source, label) cell held out. Both bundled heads
+    (MiniLM and multilingual-e5) report on this same split, so their figures compare."""
+    rng = np.random.default_rng(seed)
     test = []
     for s in ("yelp", "imdb", "shop"):
         for k in (0, 1):
             members = np.flatnonzero((source == s) & (y == k))
             test.extend(rng.choice(members, size=len(members) // 5, replace=False))
     test = np.array(sorted(test))
-    train = np.setdiff1d(np.arange(len(y)), test)
+    return np.setdiff1d(np.arange(len(y)), test), test
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", default="/work/shared/data/sentiment_labelled_sentences")
+    parser.add_argument("--fp32", default="/tmp/minilm_build/model_fp32.onnx")
+    args = parser.parse_args()
+    texts, y, source = load(Path(args.data))
+    train, test = held_out_split(y, source)
     vader = vader_scores(texts)
 
     emb, _ = Encoder().encode(texts)

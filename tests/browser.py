@@ -25,16 +25,17 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(workspace_dir: Path):
-    port = free_port()
-    env = dict(os.environ, ECOM_WORKSPACE_DIR=str(workspace_dir), ECOM_WORKSPACE="browser")
+def streamlit_server(workspace_dir: Path, workspace: str = "browser", port: int | None = None,
+                     extra_env: dict | None = None, extra_args: tuple[str, ...] = ()):
+    port = port or free_port()
+    env = dict(os.environ, ECOM_WORKSPACE_DIR=str(workspace_dir), ECOM_WORKSPACE=workspace, **(extra_env or {}))
     env.pop("ECOM_RUNS_INLINE", None)  # a real server runs models in the background
     # The server's output goes to a file: an unread pipe fills up (64 kB of model-run logs) and
     # then blocks the server in the middle of a page run.
     log = tempfile.NamedTemporaryFile(prefix="streamlit-server-", suffix=".log", delete=False)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
-         "--server.address", "127.0.0.1"],
+         "--server.address", "127.0.0.1", *extra_args],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
