@@ -100,8 +100,6 @@ def make_year_copies(year_path: str, out_path: str, copies: int = 10) -> None:
     """The acceptance input: a year of invoice lines (bench/invoices.py, the public Online Retail
     data set's shape, 541,909 lines) written `copies` times with the invoice numbers offset by
     1,000,000 per copy (cancellations keep their C prefix)."""
-    import pandas as pd
-
     from invoices import make_invoices
 
     year = make_invoices()
@@ -114,7 +112,6 @@ def make_year_copies(year_path: str, out_path: str, copies: int = 10) -> None:
             part = year.copy()
             part["InvoiceNo"] = prefix + (number + k * 1_000_000).astype(str)
             part.to_csv(fh, index=False, header=(k == 0))
-    del pd
 
 
 def _us_dates(stamp: np.ndarray) -> np.ndarray:

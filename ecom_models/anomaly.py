@@ -399,21 +399,37 @@ def _rank01(x: np.ndarray) -> np.ndarray:
     return pd.Series(np.asarray(x, float)).rank(method="average", pct=True).to_numpy()
 
 
+# the Isolation Forest's settings (distributed.py grows the same trees on a worker)
+IFOREST = {"n_estimators": 200, "max_samples": 512}
+
+
+def signal_matrix(s: pd.DataFrame, signals=None) -> np.ndarray:
+    """The detectors' input: per order, each signal's strongest surprise over its features
+    (`signals`: some of SIGNALS' names, in that order; default all)."""
+    names = SIGNALS if signals is None else signals
+    return np.column_stack([s[list(SIGNALS[sig])].to_numpy(float).max(axis=1) for sig in names])
+
+
+def tail_scores(X: np.ndarray) -> np.ndarray:
+    """The "tail" detector ("rare signals"): the strongest signal plus half the second. One
+    extreme signal is not outranked by two mild ones (better on every test store than the sum)."""
+    top = -np.sort(-X, axis=1)
+    return top[:, 0] + 0.5 * top[:, 1]
+
+
 def detector_scores(s: pd.DataFrame, detectors=DETECTORS, random_state: int = 0) -> pd.DataFrame:
     """Raw scores per detector (higher = more unusual) from the surprise matrix, with
     correlated features merged into SIGNALS."""
-    X = np.column_stack([s[list(cols)].to_numpy(float).max(axis=1) for cols in SIGNALS.values()])
+    X = signal_matrix(s)
     out = {}
     for name in detectors:
         if name == "tail":
-            # the strongest signal counts fully, the second half: one extreme signal is not
-            # outranked by two mild ones (better on every test store than the plain sum)
-            top = -np.sort(-X, axis=1)
-            out[name] = top[:, 0] + 0.5 * top[:, 1]
+            out[name] = tail_scores(X)
         elif name == "iforest":
             from pyod.models.iforest import IForest
 
-            model = IForest(n_estimators=200, max_samples=min(512, len(X)), random_state=random_state)
+            model = IForest(n_estimators=IFOREST["n_estimators"], max_samples=min(IFOREST["max_samples"], len(X)),
+                            random_state=random_state)
             model.fit(X)
             out[name] = model.decision_scores_
         elif name == "ecod":

@@ -58,8 +58,6 @@ from ecom_models.errors import InputError
 
 ENV = "ECOM_DASK_SCHEDULER"
 MODELS_ROOT = Path(__file__).resolve().parents[1] / "data" / "models"
-# One process's Isolation Forest (anomaly.detector_scores): the same trees need the same settings.
-IFOREST = {"n_estimators": 200, "max_samples": 512}
 SINGLE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                      "NUMEXPR_NUM_THREADS": "1", "ECOM_VISION_THREADS": "1"}
 
@@ -135,7 +133,6 @@ def ensure_code(client) -> None:
     repository already have it and get nothing."""
     import zipfile
 
-    _tasks_by_value()
     missing = [w for w, ok in client.run(_portable(_has_code)).items() if not ok]
     if not missing:
         return
@@ -227,6 +224,8 @@ def _forest(random_state: int, *pieces) -> dict:
     Returns the forest with the matrix its row ranges are scored on."""
     from sklearn.ensemble import IsolationForest
 
+    from ecom_models.anomaly import IFOREST
+
     _single_threaded()
     X = _signals(pieces)
     forest = IsolationForest(n_estimators=IFOREST["n_estimators"], max_samples=min(IFOREST["max_samples"], len(X)),
@@ -262,10 +261,10 @@ def _column_detector(name: str, X: np.ndarray, cols: list[int] | None = None) ->
 
 
 def _tail(X) -> np.ndarray:
-    """anomaly.detector_scores' "rare signals": the strongest signal plus half the second."""
-    X = X["X"] if isinstance(X, dict) else X
-    top = -np.sort(-X, axis=1)
-    return top[:, 0] + 0.5 * top[:, 1]
+    """anomaly.tail_scores on a worker (X: the matrix, or a task result holding it)."""
+    from ecom_models.anomaly import tail_scores
+
+    return tail_scores(X["X"] if isinstance(X, dict) else X)
 
 
 def _submit_detectors(submit, pieces: list, detectors, random_state: int, parts: int, hosts: list[str],
@@ -337,16 +336,14 @@ def _submitter(client):
 def cluster_scorer(client, partitions: int | None = None):
     """A drop-in for anomaly.detector_scores that runs the detectors on the cluster."""
 
-    _tasks_by_value()
-
     def scorer(s: pd.DataFrame, detectors, random_state: int = 0) -> pd.DataFrame:
         from ecom_models import anomaly as A
 
-        X = np.column_stack([s[list(cols)].to_numpy(float).max(axis=1) for cols in A.SIGNALS.values()])
-        workers = n_workers(client)
+        X = A.signal_matrix(s)
+        hosts = _worker_addresses(client)
         [X_f] = client.scatter([X], broadcast=True)
-        futures = _submit_detectors(_submitter(client), [X_f], detectors, random_state, partitions or 2 * workers,
-                                    _worker_addresses(client), tail_here=True)
+        futures = _submit_detectors(_submitter(client), [X_f], detectors, random_state,
+                                    partitions or 2 * max(1, len(hosts)), hosts, tail_here=True)
         return pd.DataFrame(_collect_detectors(client, futures, X), index=s.index)
 
     return scorer
@@ -365,13 +362,17 @@ def read_lines(path, row_groups: list[int] | None = None) -> pd.DataFrame:
     """Canonical order lines from a Parquet file of them (intake_big's `to_parquet`, a saved
     dataset), with the dtypes of intake's frame; only the columns risk scoring reads.
     `row_groups`: just those (a worker reads its own part of the file)."""
+    return _as_lines(_read_table(path, row_groups).to_pandas())
+
+
+def _read_table(path, row_groups: list[int] | None = None):
+    """The Arrow table of the LINE_COLUMNS the file has (all rows, or those row groups)."""
     import pyarrow.parquet as pq
 
     pf = pq.ParquetFile(str(path))
     names = set(pf.schema_arrow.names)
     cols = [c for c in LINE_COLUMNS if c in names]
-    table = pf.read_row_groups(row_groups, columns=cols) if row_groups is not None else pf.read(columns=cols)
-    return _as_lines(table.to_pandas())
+    return pf.read_row_groups(row_groups, columns=cols) if row_groups is not None else pf.read(columns=cols)
 
 
 def _as_lines(df: pd.DataFrame) -> pd.DataFrame:
@@ -428,8 +429,7 @@ def _lines_part(source, offset: int) -> tuple:
     _single_threaded()
     if isinstance(source, tuple):
         lines, pos = _read_sale_lines(*source, offset=offset)
-    else:
-        A._check_orders(source)
+    else:  # the client checked the whole frame's columns
         keep = A.sale_mask(source)
         lines, pos = source[keep], offset + np.flatnonzero(keep)
     codes, products = pd.factorize(A.product_key(lines), sort=False)
@@ -440,14 +440,11 @@ def _read_sale_lines(path, row_groups, offset: int) -> tuple[pd.DataFrame, np.nd
     """read_lines + sale_lines, with the rows dropped before they become pandas strings
     (the same rows: sale_mask decides from the few columns it reads)."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     from ecom_models import anomaly as A
 
-    pf = pq.ParquetFile(str(path))
-    names = set(pf.schema_arrow.names)
-    table = pf.read_row_groups(row_groups, columns=[c for c in LINE_COLUMNS if c in names])
-    flags = [c for c in ("line_type", "is_duplicate", "quantity", "order_date") if c in names]
+    table = _read_table(path, row_groups)
+    flags = [c for c in ("line_type", "is_duplicate", "quantity", "order_date") if c in table.column_names]
     keep = A.sale_mask(_as_lines(table.select(flags).to_pandas()))
     return _as_lines(table.filter(pa.array(keep)).to_pandas()), offset + np.flatnonzero(keep)
 
@@ -458,7 +455,7 @@ def _part_summary(part) -> dict:
     from ecom_models import anomaly as A
 
     lines, _, codes, products = part
-    return {"lines": len(lines), "price": _counts(codes, products, A.line_price(lines)),
+    return {"price": _counts(codes, products, A.line_price(lines)),
             "qty": _counts(codes, products, A.line_quantity(lines)),
             "names": A.names_known(lines), "orders": pd.unique(lines["order_id"].astype("str").to_numpy())}
 
@@ -467,8 +464,7 @@ def _store_pass(*summaries) -> dict:
     """The small store-wide step: products' usual price and quantity (medians), whether any
     line names its product, and the orders whose lines sit in more than one part."""
     ids = pd.Series(np.concatenate([s["orders"] for s in summaries]) if summaries else [], dtype="str")
-    return {"lines": sum(s["lines"] for s in summaries),
-            "usual_price": _medians([s["price"] for s in summaries]),
+    return {"usual_price": _medians([s["price"] for s in summaries]),
             "usual_qty": _medians([s["qty"] for s in summaries]),
             "names": any(s["names"] for s in summaries),
             "split": set(ids[ids.duplicated()].tolist())}
@@ -638,8 +634,7 @@ def _surprises(signals: list[str], *parts) -> dict:
     if any(f.endswith("_rarity") for f in names):
         A.add_store_rarity(cols)
     p, s = A.feature_surprise(cols, names)
-    X = np.column_stack([s[list(A.SIGNALS[sig])].to_numpy(float).max(axis=1) for sig in signals])
-    return {"p": p, "X": X}
+    return {"p": p, "X": A.signal_matrix(s, signals)}
 
 
 # the surprises are computed in two halves on two workers: order-level signals, and those that
@@ -659,7 +654,6 @@ def cluster_order_features(orders, client, partitions: int | None = None) -> pd.
     3. order rows per part (workers), split by customer; 4. customer history per customer
     bucket (workers); 5. in the client: the buckets put back in store order, and the store's
     shares of countries, channels, hours and weekdays (one pass over the orders)."""
-    _tasks_by_value()
     ensure_code(client)
     parts = partitions or 2 * n_workers(client)
     return _assemble(client.gather(_feature_parts(orders, client, parts, _submitter(client))))
@@ -718,16 +712,14 @@ def score_orders(orders, client, contamination: float = 0.01, partitions: int | 
 
     A.check_share(contamination)
     detectors = tuple(detectors or A.DETECTORS)
-    _tasks_by_value()
     ensure_code(client)
-    workers = n_workers(client)
-    parts = partitions or 2 * workers
+    hosts = _worker_addresses(client)
+    parts = partitions or 2 * max(1, len(hosts))
     submit = _submitter(client)
     customers = _feature_parts(orders, client, parts, submit)
     columns = [submit(_feature_columns, c, name=f"feature-columns-{i}") for i, c in enumerate(customers)]
     halves = [submit(_surprises, list(h), *columns, name=f"surprises-{i}") for i, h in enumerate(SIGNAL_HALVES)]
-    futures = _submit_detectors(submit, halves, A.all_detectors(detectors), random_state, parts,
-                                _worker_addresses(client), halves=True)
+    futures = _submit_detectors(submit, halves, A.all_detectors(detectors), random_state, parts, hosts, halves=True)
     feats = _assemble(client.gather(customers))  # while the workers score
     A.check_order_count(len(feats))
     p = pd.concat(client.gather([submit(_item, h, "p", name=f"pvalues-{i}") for i, h in enumerate(halves)]),
@@ -880,7 +872,9 @@ class ClusterEncoder:
         texts = [str(t) for t in texts]
         n = len(texts)
         if n == 0:
-            return np.zeros((0, 384), dtype=np.float32), np.zeros(0, dtype=bool)
+            from ecom_models.text_encoder import EMBED_DIM  # both models' width
+
+            return np.zeros((0, EMBED_DIM), dtype=np.float32), np.zeros(0, dtype=bool)
         if self._wanted is None:
             ensure_code(self.client)
             self._wanted = ensure_model(self.client, MODEL_FOLDERS[self.model])
