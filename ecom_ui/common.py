@@ -8,6 +8,7 @@ demo fallback, caching and error display behave the same everywhere.
 from __future__ import annotations
 
 import os
+import re
 
 import pandas as pd
 import streamlit as st
@@ -144,6 +145,15 @@ def require_data(kind: str, what_for: str) -> ActiveData:
     return data
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$&:])")
+
+
+def md_escape(text) -> str:
+    """Merchant text (file names, categories, intent names) made inert for Markdown: no emphasis,
+    links, colour or icon directives (`:red[...]`, `:material/...:`)."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
 def show_input_error(exc: InputError) -> None:
     st.error(exc.message, icon=":material/error:")
 
@@ -158,6 +168,6 @@ def guarded(fn, *args, **kwargs):
 
 
 __all__ = [
-    "ActiveData", "active_data", "content_hash", "data_source_note", "demo_store", "empty_state", "guarded",
+    "ActiveData", "active_data", "content_hash", "data_source_note", "demo_store", "empty_state", "guarded", "md_escape",
     "money", "number", "page_header", "pct", "require_data", "results", "show_input_error", "store_currency", "workspace",
 ]

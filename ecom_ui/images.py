@@ -1,15 +1,6 @@
-"""Helpers for the Product images page: safe captions, thumbnails, a photo grid."""
+"""Helpers for the Product images page: thumbnails, a photo grid (safe captions: common.md_escape)."""
 
 from __future__ import annotations
-
-import re
-
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$&:])")
-
-
-def md_escape(text) -> str:
-    """Merchant text (file names, categories) made inert for Markdown captions."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
 def thumb(img, size: int = 240):

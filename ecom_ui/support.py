@@ -10,8 +10,6 @@ Workspace namespaces (docs/support.md):
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -19,12 +17,7 @@ import streamlit as st
 
 from ecom_models.support import analyse_tickets, apply_edits
 from ecom_models.workspace import content_hash
-from ecom_ui.common import ActiveData, workspace
-
-
-def md_escape(text: object) -> str:
-    """Text safe inside Markdown: intent names may be typed by the merchant or come from tickets."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", str(text))
+from ecom_ui.common import ActiveData, active_data, workspace
 
 
 @st.cache_resource(show_spinner=False)
@@ -36,11 +29,8 @@ def _demo():
 
 def tickets_data() -> ActiveData | None:
     """The merchant's active support dataset, else the demo store's tickets (unless the demo is off)."""
-    ws = workspace()
-    info = ws.active_dataset("support")
-    if info is not None:
-        return ActiveData(df=ws.load_dataset(info.id), source=info.source_file or info.name, is_demo=False,
-                          key=info.content_hash)
+    if workspace().active_dataset("support") is not None:
+        return active_data("support")  # loaded once and kept, not re-read from the workspace on every rerun
     if not st.session_state.get("use_demo", True):
         return None
     d = _demo()

@@ -8,9 +8,11 @@ import streamlit as st
 
 from ecom_models.intake import read_table
 from ecom_models.support import ab_test_plan, deflection, saved_intents
-from ecom_models.support.analysis import DEFAULT_COST_PER_HOUR, UNSURE
+from ecom_models.support.analysis import DEFAULT_COST_PER_HOUR, UNSURE, tickets_per_month
+from ecom_models.value import estimate_to_dict
 from ecom_ui import support as U
-from ecom_ui.common import data_source_note, empty_state, guarded, money, number, page_header, pct, store_currency, workspace
+from ecom_ui.common import (data_source_note, empty_state, guarded, md_escape, money, number, page_header, pct,
+                            store_currency, workspace)
 
 page_header("Customer service", "What your customers ask about and how often, which questions your FAQ already "
             "answers (and when it should keep quiet), and what answering them automatically is worth. Read offline by "
@@ -79,8 +81,6 @@ c2.metric("Intents", number(int((a.intents["intent"] != UNSURE).sum())),
                               "your data (how well the groups separate and how stable they are).",
                 "examples": "The intents of your labelled tickets.",
                 "saved": "The intents you named and saved before."}[a.mode])
-from ecom_models.support.analysis import tickets_per_month
-
 c3.metric("Tickets per month", number(tickets_per_month(t)), help="Over the span of dates in the file.")
 if c4 is not None:
     c4.metric("Unsure", number(n_unsure), help="Tickets the model could not place with at least 35% confidence: read them by hand "
@@ -97,11 +97,11 @@ with tabs[0]:
     st.header("What customers ask about")
     signals = a.intents.dropna(subset=["new_since"]) if "new_since" in a.intents else a.intents.iloc[0:0]
     for r in signals.itertuples():
-        st.warning(f"**New since {r.new_since:%d %b %Y}**: {U.md_escape(r.intent)} ({r.size} tickets). Something began "
+        st.warning(f"**New since {r.new_since:%d %b %Y}**: {md_escape(r.intent)} ({r.size} tickets). Something began "
                    "then: a product defect, a policy or a delivery problem?", icon=":material/new_releases:")
     spikes = a.intents.dropna(subset=["spike_week"]) if "spike_week" in a.intents else a.intents.iloc[0:0]
     for r in spikes.itertuples():
-        st.info(f"**Spike in the week of {r.spike_week:%d %b %Y}**: {U.md_escape(r.intent)}, {int(r.spike_tickets)} "
+        st.info(f"**Spike in the week of {r.spike_week:%d %b %Y}**: {md_escape(r.intent)}, {int(r.spike_tickets)} "
                 "tickets (3× its usual week or more). A sale or a carrier delay?", icon=":material/trending_up:")
     st.plotly_chart(U.volume_chart(a), width="stretch")
     st.dataframe(U.intent_table(a), hide_index=True, width="stretch", column_config={
@@ -250,9 +250,7 @@ with tabs[5]:
                 settings = {"target_precision": target, "tickets_per_month": per_month, "minutes": minutes, "cost_per_hour": cost}
                 ws.put("support.settings", "current", settings)
         d = deflection(a, threshold=threshold, minutes_per_ticket=minutes, cost_per_hour=cost, monthly_tickets=per_month)
-        from ecom_ui.support import support_estimate
-
-        est = support_estimate(d, currency)
+        est = U.support_estimate(d, currency)
         m1, m2, m3 = st.columns(3)
         m1.metric("Tickets answered right", pct(d["share"]),
                   help="Share answered at your operating point × its held-out precision: wrong answers still reach an agent.")
@@ -262,8 +260,6 @@ with tabs[5]:
                   help="Hours saved × agent cost per hour. The range combines the uncertainty of the answered share and of the precision.")
         st.caption(f"Range {money(est.monthly_low, currency)} – {money(est.monthly_high, currency)} per month. "
                    f"Evidence ({est.evidence_kind}): {d['evidence']}.")
-        from ecom_models.value import estimate_to_dict
-
         ws.put("support.value", "latest", estimate_to_dict(est))
         st.subheader("The A/B test that would confirm it")
         plan = ab_test_plan(d)

@@ -15,9 +15,9 @@ from ecom_models import vision as V
 from ecom_models.errors import InputError
 from ecom_models.safe_export import csv_bytes
 from ecom_models.vision_dupes import DEFAULT_THRESHOLDS as DUPLICATE_RULES
-from ecom_ui.common import (active_data, demo_store, guarded, money, number, page_header, pct, show_input_error,
-                            workspace)
-from ecom_ui.images import PROBLEM_HELP, md_escape, thumb
+from ecom_ui.common import (active_data, demo_store, guarded, md_escape, money, number, page_header, pct,
+                            show_input_error, workspace)
+from ecom_ui.images import PROBLEM_HELP, thumb
 
 page_header("Product images", "Which product photos break marketplace rules, which listings share a photo, which "
             "products look alike, and which photos disagree with their category. Computed on this machine with a "
