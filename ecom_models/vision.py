@@ -563,10 +563,6 @@ def check_quality(metrics: pd.DataFrame, rules: QualityRules | None = None) -> p
 
 
 # -- similarity and duplicates --------------------------------------------------------------------
-def similarity_matrix(embeddings: np.ndarray) -> np.ndarray:
-    return embeddings @ embeddings.T
-
-
 def _dct_rows(n: int = 32, keep: int = 8) -> np.ndarray:
     """The first `keep` rows of the orthonormal DCT-II matrix of size n (scipy's dct(norm="ortho"))."""
     k, x = np.arange(keep)[:, None], np.arange(n)[None, :]
@@ -602,10 +598,6 @@ def colour_distance(a: str, b: str) -> float:
     return float(np.abs(x - y).mean())
 
 
-def hash_distance(a: int, b: int) -> int:
-    return int(bin(int(a) ^ int(b)).count("1"))
-
-
 # Duplicate groups: vision_dupes.find_duplicates (object-box fingerprints, pixel verification,
 # complete linkage). The earlier single-linkage grouping over embedding similarity chained
 # different products together and is gone.
@@ -634,7 +626,7 @@ def nearest_all(embeddings: np.ndarray, k: int = 5, block: int = 512) -> list[li
         if k == 0:
             out += [[] for _ in rows]
             continue
-        top = np.argpartition(-sim, k - 1, axis=1)[:, :k] if k < n else np.argsort(-sim, axis=1)[:, :k]
+        top = np.argpartition(-sim, k - 1, axis=1)[:, :k]  # k <= n - 1 here
         for r, cols in enumerate(top):
             cols = cols[np.argsort(-sim[r, cols], kind="stable")]
             out.append([(int(j), float(sim[r, j])) for j in cols if np.isfinite(sim[r, j])])
