@@ -46,12 +46,18 @@ def bulk_bounds(ok: pd.Series) -> tuple | None:
     return ok.quantile(0.01), ok.quantile(0.99)
 
 
+def bulk_limits(bounds: tuple) -> tuple:
+    """The earliest and latest dates not far from the bulk (a year's margin at least)."""
+    lo, hi = bounds
+    margin = max(hi - lo, pd.Timedelta(days=365))
+    return lo - margin, hi + margin
+
+
 def far_from_bulk(d: pd.Series, bounds: tuple | None) -> pd.Series:
     if bounds is None:
         return pd.Series(False, index=d.index)
-    lo, hi = bounds
-    margin = max(hi - lo, pd.Timedelta(days=365))
-    return d.notna() & ((d < lo - margin) | (d > hi + margin))
+    earliest, latest = bulk_limits(bounds)
+    return d.notna() & ((d < earliest) | (d > latest))
 
 
 def implausible_dates(dates: pd.Series, today: pd.Timestamp | None = None) -> pd.Series:

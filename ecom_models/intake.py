@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ecom_models.dates import implausible_dates, store_offset
+from ecom_models.dates import MAX_DATE_CHARS, implausible_dates, store_offset
 from ecom_models.whole_store import whole_column
 from ecom_models.errors import InputError
 from ecom_models import review_columns
@@ -557,8 +557,7 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, DateParse]:
             out = out.dt.tz_localize(None)
         stats.style = "native"
         return out.astype("datetime64[us]"), stats
-    s = values.astype("str").str.strip()
-    s = s.where(~s.isin(["", "nan", "NaT", "None", "null", "<NA>"]) & (s.str.len() <= 64), None)  # no date is longer
+    s = _date_texts(values)
     codes, uniques = pd.factorize(s)
     u = pd.Series(uniques, dtype="str")
     parsed = _parse_unique_dates(u, stats)
@@ -567,6 +566,16 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, DateParse]:
     result[valid] = parsed.to_numpy(dtype="datetime64[us]")[codes[valid]]
     stats.failed = int((result.isna() & s.notna()).sum())
     return result, stats
+
+
+def _date_texts(values: pd.Series) -> pd.Series:
+    """A date column's texts, stripped; None where there is no date to read (also in intake_big)."""
+    s = values.astype("str").str.strip()
+    return s.where(~s.isin(["", "nan", "NaT", "None", "null", "<NA>"]) & (s.str.len() <= MAX_DATE_CHARS), None)
+
+
+def _has_timezone(u: pd.Series) -> pd.Series:
+    return u.str.slice(-7).str.contains(_TZ_PRESENT_RE, na=False)
 
 
 def _parse_unique_dates(u: pd.Series, stats: DateParse) -> pd.Series:
@@ -619,7 +628,7 @@ _TIME_FORMATS = ("", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p", " %H:%M
 
 
 def _to_datetime_tz(u: pd.Series, stats: DateParse, fmt: str | None, dayfirst: bool = False) -> pd.Series:
-    has_tz = u.str.slice(-7).str.contains(_TZ_PRESENT_RE, na=False)
+    has_tz = _has_timezone(u)
     stats.with_timezone = int(has_tz.sum())
     tz_part = u.str.extract(_TZ_RE, expand=False) if stats.with_timezone else None
     core = u.str.replace(_TZ_RE, "", regex=True).str.strip() if stats.with_timezone else u
@@ -648,8 +657,9 @@ def _to_datetime_tz(u: pd.Series, stats: DateParse, fmt: str | None, dayfirst: b
     if stats.with_timezone:
         offsets = tz_part.map(_offset_minutes)
         modal = offsets.dropna().mode()
-        if store_offset() is not None:  # a store read in chunks: the whole store's most common offset
-            modal = pd.Series([store_offset()])
+        store = store_offset()
+        if store is not None:  # a store read in chunks: the whole store's most common offset
+            modal = pd.Series([store])
         if not modal.empty:
             # Express every time in the most common offset: the store's local wall time.
             shift = (modal.iloc[0] - offsets.fillna(modal.iloc[0])).astype(int)

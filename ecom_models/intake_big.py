@@ -348,11 +348,8 @@ def _locate_line(sq: _StrayQuote, taken: list) -> tuple | None:
     needle = first.encode(sq.fmt.encoding.replace("-sig", "") or "utf-8", errors="replace")
     if not needle:
         return None
-    data_start = 0
     with sq.path.open("rb") as fh:
-        header = fh.readline()
-        data_start = len(header)
-        carry, base = b"", data_start
+        carry, base = b"", len(fh.readline())  # the header line is never the one
         lines_before = 1
         while True:
             block = fh.read(1 << 24)
@@ -550,10 +547,8 @@ def _tz_values(raw: pd.DataFrame, col: str) -> list:
     """The distinct date texts with a time zone, as intake.parse_dates counts them."""
     if col not in raw.columns or not pd.api.types.is_string_dtype(raw[col]) and raw[col].dtype != object:
         return []
-    s = raw[col].astype("str").str.strip()
-    s = s[~s.isin(["", "nan", "NaT", "None", "null", "<NA>"]) & (s.str.len() <= 64)]
-    u = pd.Series(pd.unique(s), dtype="str")
-    return u[u.str.slice(-7).str.contains(intake._TZ_PRESENT_RE, na=False)].tolist()
+    u = pd.Series(pd.unique(intake._date_texts(raw[col]).dropna()), dtype="str")
+    return u[intake._has_timezone(u)].tolist()
 
 
 def _offset_counts(values) -> dict:
@@ -734,21 +729,14 @@ def _connect(db_path: Path, memory_limit: str):
     return con
 
 
-def _merge_quirk(quirks: dict[str, intake.Quirk], q: intake.Quirk, row_offset: int, file: str | None) -> None:
-    examples = []
-    for ex in q.examples:
-        ex = dict(ex)
-        if "row" in ex:
-            ex["row"] = int(ex["row"]) + row_offset
-        if file:
-            ex = {"file": file, **ex}
-        examples.append(ex)
+def _merge_quirk(quirks: dict[str, intake.Quirk], q: intake.Quirk) -> None:
+    """Add a quirk found over the whole input (cross-chunk duplicates) to the merged ones."""
     if q.key in quirks:
         old = quirks[q.key]
         old.count += q.count
-        old.examples = (old.examples + examples)[:3]
+        old.examples = (old.examples + q.examples)[:3]
     else:
-        quirks[q.key] = intake.Quirk(q.key, q.label, q.count, q.advice, examples[:3])
+        quirks[q.key] = intake.Quirk(q.key, q.label, q.count, q.advice, list(q.examples[:3]))
 
 
 @dataclass
@@ -1012,11 +1000,10 @@ def _store_bulk(con) -> tuple[tuple | None, list[int]]:
         a, b = kth(i), kth(min(i + 1, n - 1))
         bounds.append(pd.Series([a, b], dtype="datetime64[us]").quantile(h - i))
     con.execute("DROP TABLE _cum")
-    lo, hi = bounds
-    margin = max(hi - lo, pd.Timedelta(days=365))
+    earliest, latest = dates.bulk_limits(bounds)
     affected = [r[0] for r in con.execute("SELECT DISTINCT c FROM _dates WHERE d < ? OR d > ? ORDER BY c",
-                                          [(lo - margin).to_pydatetime(), (hi + margin).to_pydatetime()]).fetchall()]
-    return (lo, hi), affected
+                                          [earliest.to_pydatetime(), latest.to_pydatetime()]).fetchall()]
+    return tuple(bounds), affected
 
 
 def _stage_messages(con, ch: _Chunk, conv_col: str, date_col: str | None) -> _ChunkStats:
@@ -1102,6 +1089,13 @@ def _shown_names(source) -> dict[str, str]:
     return {Path(item[1]).name: str(item[0]) for item in source if isinstance(item, tuple)}
 
 
+def _named_as_shown(exc: InputError, shown: dict[str, str]) -> InputError:
+    """The error naming the file as the merchant knows it (its name in the zip)."""
+    if exc.file in shown:
+        return InputError(exc.problem, file=shown[exc.file], column=exc.column, row=exc.row, fix=exc.fix)
+    return exc
+
+
 def ingest_big(source: str | Path | list, kind: str | None = None, **kwargs) -> BigIngestResult:
     """Read a big file, a folder of exports with the same columns, or a list of files, in
     chunks into a DuckDB table. See the module docstring. Keywords: `mapping_override`,
@@ -1130,9 +1124,10 @@ def ingest_big(source: str | Path | list, kind: str | None = None, **kwargs) -> 
                          f"{MAX_QUOTE_REPAIRS} times.", file=name,
                          fix="open it in a spreadsheet and export it again as CSV (quotes around text with quotes inside).")
     except InputError as exc:
-        if exc.file in shown:
-            raise InputError(exc.problem, file=shown[exc.file], column=exc.column, row=exc.row, fix=exc.fix) from None
-        raise
+        renamed = _named_as_shown(exc, shown)
+        if renamed is exc:
+            raise
+        raise renamed from None
 
 
 def _ingest_big(
@@ -1330,13 +1325,13 @@ def _ingest_big(
             if extra:
                 _merge_quirk(quirks, intake.Quirk(
                     "duplicate_lines", "Exact duplicate lines", extra,
-                    "Counted once. If they are real repeat purchases, give each line its own id."), 0, None)
+                    "Counted once. If they are real repeat purchases, give each line its own id."))
         if kind == "support":
             extra = _drop_cross_chunk_duplicates(con, ["ticket_id", "text"], "ticket_id IS NOT NULL")
             if extra:
                 rows_usable -= extra
                 _merge_quirk(quirks, intake.Quirk("duplicate_tickets", "Exact duplicate tickets", extra,
-                                                  "Counted once."), 0, None)
+                                                  "Counted once."))
         if kind == "reviews":
             # With ids, on every field read; without, on the whole raw row as intake compares
             # them (the fields read can be too few to tell two reviews apart: the same short
@@ -1347,7 +1342,7 @@ def _ingest_big(
             if extra:
                 rows_usable -= extra
                 _merge_quirk(quirks, intake.Quirk("duplicate_reviews", "Exact duplicate reviews", extra,
-                                                  "Counted once."), 0, None)
+                                                  "Counted once."))
     except BaseException:
         con.close()
         if owned is not None:
@@ -1406,10 +1401,10 @@ def peek(files: list) -> tuple[pd.DataFrame, str | None]:
     try:
         sample = _sample(Path(first[1] if isinstance(first, tuple) else first))
     except InputError as exc:
-        shown = _shown_names(files[:1])
-        if exc.file in shown:
-            raise InputError(exc.problem, file=shown[exc.file], column=exc.column, row=exc.row, fix=exc.fix) from None
-        raise
+        renamed = _named_as_shown(exc, _shown_names(files[:1]))
+        if renamed is exc:
+            raise
+        raise renamed from None
     try:
         kind, _ = intake.detect_kind(sample)
     except InputError:
@@ -1548,8 +1543,6 @@ def extract_zip(source, dest: str | Path, max_bytes: int | None = None,
     in name order. Members are written under generated names (never their own paths), links,
     folders, hidden files and other formats are skipped, and the bytes actually read are
     counted against `max_bytes` (a zip bomb's headers may lie)."""
-    import io
-
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     limit = max_unzipped_bytes() if max_bytes is None else max_bytes
