@@ -22,6 +22,16 @@ def _big(path, chunk_rows, **kw):
         res.close()
 
 
+def _both(path, chunk_rows, kind=None):
+    """The chunked path's (summary, frame, report) and the one-file path's result, on one file."""
+    return (*_big(path, chunk_rows, kind=kind), intake.ingest(path, kind=kind))
+
+
+def _write_lines(path, lines):
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 def _malformed(report):
     return next((q for q in report.quirks if q.key == "malformed_lines"), None)
 
@@ -36,8 +46,7 @@ def _break_lines(data: bytes, line_numbers) -> bytes:
 def test_utf8_with_a_few_broken_lines_loses_only_those_lines(tmp_path):
     path = tmp_path / "orders.csv"
     path.write_bytes(_break_lines(_orders_text().encode(), (8, 121, 251)))
-    summary, frame, report = _big(path, chunk_rows=40)
-    mem = intake.ingest(path)
+    summary, frame, report, mem = _both(path, chunk_rows=40)
     assert report.read["encoding"] == mem.report.read["encoding"] == "utf-8"
     assert set(frame["product_name"]) == set(mem.df["product_name"])  # no mojibake anywhere
     assert all("Crème brûlée" in p for p in frame["product_name"])
@@ -79,8 +88,7 @@ def test_many_broken_lines_mean_another_encoding(tmp_path):
 def test_bom_file_with_broken_bytes_is_read_like_the_one_file_path(tmp_path):
     path = tmp_path / "orders.csv"
     path.write_bytes(b"\xef\xbb\xbf" + _break_lines(_orders_text(90).encode(), (4,)))
-    _, frame, report = _big(path, chunk_rows=20)
-    mem = intake.ingest(path)
+    _, frame, report, mem = _both(path, chunk_rows=20)
     # a byte-order mark proves UTF-8: the broken line goes on both paths, the rest keeps its accents
     assert report.rows_usable == mem.report.rows_usable == 89
     assert report.read["encoding"] == mem.report.read["encoding"] == "utf-8-sig"
@@ -113,8 +121,7 @@ def _orders_with_dates(day_of_line) -> str:
 
 
 def _agree_on_dates(path, chunk_rows, kind=None):
-    summary, frame, report = _big(path, chunk_rows=chunk_rows, kind=kind)
-    mem = intake.ingest(path, kind=kind)
+    summary, frame, report, mem = _both(path, chunk_rows=chunk_rows, kind=kind)
     assert report.quirk_counts == mem.report.quirk_counts
     assert report.rows_in == mem.report.rows_in and report.rows_usable == mem.report.rows_usable
     return summary, frame, report, mem
@@ -206,8 +213,7 @@ def _same_tickets(frame, mem_df):
 def test_chats_split_over_chunks_are_grouped_whole(tmp_path):
     path = tmp_path / "chats.csv"
     _chat_export(missing_every=23).to_csv(path, index=False)
-    _, frame, report = _big(path, chunk_rows=17)
-    mem = intake.ingest(path)
+    _, frame, report, mem = _both(path, chunk_rows=17)
     assert report.kind == mem.kind == "support"
     _same_tickets(frame, mem.df)
     assert report.quirk_counts == mem.report.quirk_counts
@@ -231,11 +237,9 @@ def test_chats_in_daily_files_are_grouped_across_files(tmp_path):
 
 
 def test_tickets_without_ids_stay_unique_over_chunks(tmp_path):
-    lines = ["created,message"] + [f"2026-03-{1 + i % 28:02d} 10:00,ticket text {i} about my refund" for i in range(50)]
-    path = tmp_path / "tickets.csv"
-    path.write_text("\n".join(lines) + "\n")
-    _, frame, _ = _big(path, chunk_rows=8, kind="support")
-    mem = intake.ingest(path, kind="support")
+    path = _write_lines(tmp_path / "tickets.csv", ["created,message"] + [
+        f"2026-03-{1 + i % 28:02d} 10:00,ticket text {i} about my refund" for i in range(50)])
+    _, frame, _, mem = _both(path, chunk_rows=8, kind="support")
     assert frame["ticket_id"].is_unique and list(frame["ticket_id"]) == list(mem.df["ticket_id"])
 
 
@@ -361,8 +365,7 @@ def test_chat_times_use_the_whole_stores_time_zone(tmp_path):
                        for i, t in enumerate(stamps)]
     path = tmp_path / "chats.csv"
     df.to_csv(path, index=False)
-    _, frame, report = _big(path, chunk_rows=12)
-    mem = intake.ingest(path)
+    _, frame, report, mem = _both(path, chunk_rows=12)
     _same_tickets(frame, mem.df)
 
 
@@ -387,8 +390,7 @@ def test_a_stray_quote_costs_its_line_only(tmp_path):
     lines[2500] = lines[2500].replace(",Crème", ',"Crème', 1)
     path = tmp_path / "orders.csv"
     path.write_text("\n".join(lines) + "\n")
-    summary, frame, report = _big(path, chunk_rows=400)
-    mem = intake.ingest(path)
+    summary, frame, report, mem = _both(path, chunk_rows=400)
     assert report.rows_in == mem.report.rows_in == 3000
     assert report.rows_usable == mem.report.rows_usable == 2998
     assert [e["line"] for e in _malformed(report).examples] == [e["line"] for e in _malformed(mem.report).examples] == [11, 2501]
@@ -401,16 +403,14 @@ def test_damaged_json_lines_and_a_broken_header_agree(tmp_path):
     records[7] = records[7][:25]  # a truncated line
     path = tmp_path / "orders.jsonl"
     path.write_text("\n".join(records) + "\n")
-    _, _, report = _big(path, chunk_rows=10)
-    mem = intake.ingest(path)
+    _, _, report, mem = _both(path, chunk_rows=10)
     assert report.rows_in == mem.report.rows_in == 30 and report.quirk_counts == mem.report.quirk_counts
     assert _malformed(report).examples == _malformed(mem.report).examples[:3]
 
     text = _orders_text(50).encode()
     path = tmp_path / "header.csv"
     path.write_bytes(text.replace(b"product", b"prod\xe8uct", 1))  # broken bytes in the column names
-    _, frame, report = _big(path, chunk_rows=20)
-    mem = intake.ingest(path)
+    _, frame, report, mem = _both(path, chunk_rows=20)
     assert report.rows_usable == mem.report.rows_usable == 50  # the header is kept on both paths
     assert list(frame["product_name"]) == list(mem.df["product_name"])
 
@@ -443,10 +443,7 @@ def test_a_stray_quote_in_the_first_rows_is_repaired_in_the_sample_too(tmp_path)
 
 def test_reviews_without_ids_are_compared_as_whole_rows(tmp_path):
     # the same short text under two labels is two reviews; the same row twice is one
-    lines = ["label,review"] + [f"{i % 2},tasty {i % 15}" for i in range(60)]
-    path = tmp_path / "reviews.csv"
-    path.write_text("\n".join(lines) + "\n")
-    _, frame, report = _big(path, chunk_rows=10, kind="reviews")
-    mem = intake.ingest(path, kind="reviews")
+    path = _write_lines(tmp_path / "reviews.csv", ["label,review"] + [f"{i % 2},tasty {i % 15}" for i in range(60)])
+    _, frame, report, mem = _both(path, chunk_rows=10, kind="reviews")
     assert report.quirk_counts == mem.report.quirk_counts and report.quirk_counts["duplicate_reviews"] == 30
     assert len(frame) == len(mem.df) == 30 and sorted(frame["text"]) == sorted(mem.df["text"])
