@@ -682,19 +682,11 @@ def score_big_file(path, client, contamination: float = 0.01, **kwargs):
 
     from ecom_models import intake_big
 
-    p = Path(path)
     folder = Path(tempfile.mkdtemp(prefix="ecom-risk-"))
     try:
-        source = p
-        if p.is_file() and p.suffix.lower() == ".zip":  # as intake_big.load_orders does
-            (folder / "zip").mkdir()
-            source = intake_big.extract_zip(p, folder / "zip")
-        res = intake_big.ingest_big(source, kind="orders", default_currency="USD", name=p.name)
-        try:
+        with intake_big.ingested_orders(path) as res:  # intake_big.load_orders' lines
             parquet = res.to_parquet(folder / "lines.parquet")
             orders = parquet if workers_see(client, parquet) else res.to_frame()
-        finally:
-            res.close()
         return score_orders(orders, client, contamination=contamination, **kwargs)
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -53,6 +53,7 @@ import re
 import shutil
 import tempfile
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -1474,6 +1475,14 @@ def _mark_cross_chunk_duplicates(con) -> int:
 
 def load_orders(path: str | Path, default_currency: str = "USD") -> pd.DataFrame:
     """The canonical order lines of a folder, zip or big file (intake.load_orders for big inputs)."""
+    with ingested_orders(path, default_currency) as res:
+        return res.to_frame()
+
+
+@contextmanager
+def ingested_orders(path: str | Path, default_currency: str = "USD"):
+    """ingest_big of the order lines of a folder, zip (unpacked to a temporary folder) or big
+    file; closed, and the unpacked files removed, when the block ends."""
     p = Path(path)
     tmp = None
     try:
@@ -1483,7 +1492,7 @@ def load_orders(path: str | Path, default_currency: str = "USD") -> pd.DataFrame
             source = extract_zip(p, tmp)
         res = ingest_big(source, kind="orders", default_currency=default_currency, name=p.name)
         try:
-            return res.to_frame()
+            yield res
         finally:
             res.close()
     finally:
