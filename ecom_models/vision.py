@@ -563,41 +563,6 @@ def check_quality(metrics: pd.DataFrame, rules: QualityRules | None = None) -> p
 
 
 # -- similarity and duplicates --------------------------------------------------------------------
-def _dct_rows(n: int = 32, keep: int = 8) -> np.ndarray:
-    """The first `keep` rows of the orthonormal DCT-II matrix of size n (scipy's dct(norm="ortho"))."""
-    k, x = np.arange(keep)[:, None], np.arange(n)[None, :]
-    m = np.sqrt(2.0 / n) * np.cos(np.pi * (2 * x + 1) * k / (2 * n))
-    m[0] /= np.sqrt(2.0)
-    return m
-
-
-_DCT8 = _dct_rows()
-
-
-def perceptual_hash(img) -> int:
-    """64-bit DCT perceptual hash (pHash) of a PIL image: unchanged by resizing and re-encoding."""
-    from PIL import Image
-
-    gray = np.asarray(img.convert("L").resize((32, 32), Image.Resampling.BOX), dtype=np.float64)
-    low = (_DCT8 @ gray @ _DCT8.T).flatten()[1:]  # the 8 x 8 lowest frequencies, without the DC term (brightness)
-    bits = low > np.median(low)
-    return int("".join("1" if b else "0" for b in bits), 2)
-
-
-def colour_signature(img) -> str:
-    """The photo shrunk to 8 x 8 colour pixels (hex): copies keep it, a recoloured product does not."""
-    from PIL import Image
-
-    return np.asarray(img.convert("RGB").resize((8, 8), Image.Resampling.BOX), dtype=np.uint8).tobytes().hex()
-
-
-def colour_distance(a: str, b: str) -> float:
-    """Mean absolute difference (0-255) between two colour signatures."""
-    x = np.frombuffer(bytes.fromhex(a), dtype=np.uint8).astype(np.int16)
-    y = np.frombuffer(bytes.fromhex(b), dtype=np.uint8).astype(np.int16)
-    return float(np.abs(x - y).mean())
-
-
 # Duplicate groups: vision_dupes.find_duplicates (object-box fingerprints, pixel verification,
 # complete linkage). The earlier single-linkage grouping over embedding similarity chained
 # different products together and is gone.
@@ -894,8 +859,7 @@ def _measure_chunk(loaded: list[LoadedImage], problems: list[Problem], keep_thum
     for im in loaded:
         out["prints"].append(_dupes.fingerprint(im.work, (im.width, im.height)))
         out["records"].append({"file": im.file, **quality_metrics(im), "format": im.format, "sha1": im.sha1,
-                               "phash": f"{perceptual_hash(im.work):016x}",
-                               "colour_signature": colour_signature(im.work), "note": im.note})
+                               "note": im.note})
         if keep_thumbnails:
             out["thumbs"][im.file] = thumbnail_bytes(im.work)
     out["seconds"]["checks"] = time.perf_counter() - c0
@@ -1039,8 +1003,8 @@ def analyse(source, products: pd.DataFrame | None = None, rules: QualityRules | 
                          same_product=found.same_product, looks_alike=found.looks_alike)
 
 
-def reassess(analysis: ImageAnalysis, rules: QualityRules | None = None, threshold: float | None = None,
-             use_hash: bool = True) -> ImageAnalysis:
+def reassess(analysis: ImageAnalysis, rules: QualityRules | None = None,
+             threshold: float | None = None) -> ImageAnalysis:
     """The same photos under other quality rules or another duplicate threshold (cheap: no model run)."""
     import copy
 

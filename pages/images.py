@@ -520,7 +520,7 @@ with tabs[4]:
 # -- 6. export ---------------------------------------------------------------------------------------------------
 with tabs[5]:
     st.header("Export")
-    out = table.drop(columns=["top_labels", "sha1", "phash", "colour_signature"]).copy()
+    out = table.drop(columns=["top_labels", "sha1"]).copy()
     out["top_labels"] = ["; ".join(f"{x['label']} ({x['probability']:.2f})" for x in labels)
                          for labels in table["top_labels"]]
     out["problems"] = [", ".join(p) for p in table["problems"]]

@@ -240,7 +240,7 @@ def test_photos_on_the_cluster_match_one_process(cluster, photos):
                             map_chunks=D.image_chunk_runner(client, in_flight=2))
     assert local.table["file"].tolist() == spread.table["file"].tolist()
     assert np.allclose(local.embeddings, spread.embeddings, atol=1e-5)
-    for col in ("category", "sha1", "phash", "sharpness", "duplicate_group", "problems"):
+    for col in ("category", "sha1", "sharpness", "contrast", "duplicate_group", "problems"):
         assert local.table[col].tolist() == spread.table[col].tolist(), col
     assert local.duplicate_groups == spread.duplicate_groups and len(local.duplicate_groups) == 1
     assert [p.file for p in local.problems] == [p.file for p in spread.problems] == ["broken.jpg"]
