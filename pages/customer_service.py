@@ -260,7 +260,9 @@ with tabs[5]:
                   help="Hours saved × agent cost per hour. The range combines the uncertainty of the answered share and of the precision.")
         st.caption(f"Range {money(est.monthly_low, currency)} – {money(est.monthly_high, currency)} per month. "
                    f"Evidence ({est.evidence_kind}): {d['evidence']}.")
-        ws.put("support.value", "latest", estimate_to_dict(est))
+        kept = estimate_to_dict(est)
+        if ws.get("support.value", "latest") != kept:  # a write only when the estimate changed, not on every rerun
+            ws.put("support.value", "latest", kept)
         st.subheader("The A/B test that would confirm it")
         plan = ab_test_plan(d)
         if plan["per_arm"]:

@@ -263,3 +263,13 @@ def test_cli_bad_input(tmp_path, capsys):
     assert main(["anomalies", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "error:" in err and "Traceback" not in err
+
+
+def test_order_columns_lists_every_feature_the_steps_build(demo):
+    # order_features (and the Dask path) select ORDER_COLUMNS: a feature missing from it would vanish silently
+    lines = A.sale_lines(demo.orders.head(5000))
+    feats = A.order_rows(lines, np.ones(len(lines)), np.ones(len(lines)))
+    A.add_customer_features(feats)
+    A.add_store_rarity(feats)
+    assert set(feats.columns) == set(A.ORDER_COLUMNS)
+    assert len(A.ORDER_COLUMNS) == len(set(A.ORDER_COLUMNS))
