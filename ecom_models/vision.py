@@ -866,7 +866,7 @@ def _measure_chunk(loaded: list[LoadedImage], problems: list[Problem], keep_thum
     return out
 
 
-def _pipelined_chunks(fn, chunks: list[list[ImageFile]], max_pixels: int = MAX_PIXELS, keep_thumbnails: bool = True):
+def _pipelined_chunks(chunks: list[list[ImageFile]], max_pixels: int = MAX_PIXELS, keep_thumbnails: bool = True):
     """`analyse_chunk` over every chunk on this machine, with the model running on a second thread:
     while it embeds one chunk, this thread measures that chunk and decodes the next (onnxruntime,
     Pillow and NumPy release the GIL, and two model threads leave part of the two cores idle).
@@ -921,8 +921,11 @@ def analyse(source, products: pd.DataFrame | None = None, rules: QualityRules | 
     records, probs_parts, emb_parts, thumbs, prints = [], [], [], {}, []
     seconds = {"read": 0.0, "embed": 0.0, "checks": 0.0}
     chunks = [files[start:start + chunk_size] for start in range(0, len(files), chunk_size)]
-    runner = map_chunks or _pipelined_chunks
-    for part in runner(analyse_chunk, chunks, max_pixels=max_pixels, keep_thumbnails=keep_thumbnails):
+    if map_chunks is not None:
+        parts = map_chunks(analyse_chunk, chunks, max_pixels=max_pixels, keep_thumbnails=keep_thumbnails)
+    else:  # the same steps as analyse_chunk (read, measure, embed), overlapped on this machine
+        parts = _pipelined_chunks(chunks, max_pixels=max_pixels, keep_thumbnails=keep_thumbnails)
+    for part in parts:
         problems += part["problems"]
         for k, v in part["seconds"].items():
             seconds[k] += v
