@@ -142,12 +142,16 @@ def test_anomalies_cli_big_export_read_by_the_workers(cluster, orders_file, tmp_
     zipped = tmp_path / "exports.zip"
     with zipfile.ZipFile(zipped, "w") as zf:
         zf.write(orders_file, "orders.csv")
+    handed = []  # what score_big_file gave the cluster: a Parquet path the workers read, not a frame
+    score_orders = D.score_orders
+    monkeypatch.setattr(D, "score_orders", lambda orders, *a, **k: handed.append(orders) or score_orders(orders, *a, **k))
     for source in (orders_file, zipped):
         args = ["anomalies", str(source), "--contamination", "0.02", "--top", "30", "--json"]
         assert main(args) == 0
         local = json.loads(capsys.readouterr().out)
         assert main(args + ["--dask-scheduler", address]) == 0
         assert json.loads(capsys.readouterr().out) == local
+    assert len(handed) == 2 and all(str(o).endswith(".parquet") for o in handed)
     assert D.workers_see(client, orders_file) and not D.workers_see(client, tmp_path / "missing.parquet")
 
 
