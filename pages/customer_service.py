@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from ecom_models.intake import read_table
-from ecom_models.support import ab_test_plan, deflection, saved_intents
+from ecom_models.support import ab_test_plan, clean_examples, clean_faq, deflection, saved_intents
 from ecom_models.support.analysis import DEFAULT_COST_PER_HOUR, UNSURE, tickets_per_month
 from ecom_models.value import estimate_to_dict
 from ecom_ui import support as U
@@ -32,24 +32,20 @@ with st.expander("Your FAQ and labelled tickets (optional)", expanded=False):
     c1, c2 = st.columns(2)
     up_faq = c1.file_uploader("FAQ file", type=["csv", "xlsx", "parquet", "jsonl"], key="support_faq_upload")
     up_ex = c2.file_uploader("Labelled tickets", type=["csv", "xlsx", "parquet", "jsonl"], key="support_examples_upload")
-    if up_faq is not None:
-        faq_raw = guarded(read_table, up_faq, up_faq.name)
-        if faq_raw is not None:
-            from ecom_models.support.faq import clean_faq
-
-            faq_clean = guarded(clean_faq, faq_raw, up_faq.name)
-            if faq_clean is not None:
-                ws.put_frame("support.faq", "current", faq_clean)
-                c1.success(f"FAQ saved: {faq_clean['faq_id'].nunique()} entries, {len(faq_clean)} phrasings.")
-    if up_ex is not None:
-        ex_raw = guarded(read_table, up_ex, up_ex.name)
-        if ex_raw is not None:
-            from ecom_models.support.analysis import _examples_frame
-
-            ex_clean = guarded(_examples_frame, ex_raw, up_ex.name)
-            if ex_clean is not None:
-                ws.put_frame("support.examples", "current", ex_clean)
-                c2.success(f"Labelled tickets saved: {len(ex_clean)} for {ex_clean['intent'].nunique()} intents.")
+    # A file is read and saved once, when it is dropped: the uploader keeps it on every rerun.
+    for upload, clean, namespace, column, saved_as in (
+            (up_faq, clean_faq, "support.faq", c1,
+             lambda f: f"FAQ saved: {f['faq_id'].nunique()} entries, {len(f)} phrasings."),
+            (up_ex, clean_examples, "support.examples", c2,
+             lambda f: f"Labelled tickets saved: {len(f)} for {f['intent'].nunique()} intents.")):
+        if upload is None or st.session_state.get(f"{namespace}.file_id") == upload.file_id:
+            continue
+        raw = guarded(read_table, upload, upload.name)
+        cleaned = guarded(clean, raw, upload.name) if raw is not None else None
+        if cleaned is not None:
+            ws.put_frame(namespace, "current", cleaned)
+            st.session_state[f"{namespace}.file_id"] = upload.file_id
+            column.success(saved_as(cleaned))
     if ws.get_frame("support.faq", "current") is not None and c1.button("Remove the FAQ", key="support_faq_remove"):
         ws.delete_frame("support.faq", "current")
         st.rerun()

@@ -18,7 +18,9 @@ from ecom_models.support.analysis import (  # noqa: F401
     ab_test_plan,
     analyse_tickets,
     apply_edits,
+    clean_examples,
     deflection,
     saved_intents,
 )
+from ecom_models.support.faq import clean_faq  # noqa: F401
 from ecom_models.support.tickets import SUPPORT_COLUMNS, clean_support, support_frame  # noqa: F401

@@ -70,7 +70,8 @@ class SupportAnalysis:
         return self.tradeoff is not None
 
 
-def _examples_frame(examples: pd.DataFrame | None, file: str | None = None) -> pd.DataFrame | None:
+def clean_examples(examples: pd.DataFrame | None, file: str | None = None) -> pd.DataFrame | None:
+    """Labelled tickets as `text, intent` (common header names understood); None stays None."""
     if examples is None:
         return None
     cols = {str(c).strip().lower(): c for c in examples.columns}
@@ -118,7 +119,7 @@ def _analyse(tickets, examples, faq, saved, target_precision, k, progress, file)
         if col not in df:
             df[col] = empty
     notes: list[str] = []
-    examples = _examples_frame(examples)
+    examples = clean_examples(examples)
     faq_clean = clean_faq(faq) if faq is not None else None
     say = progress or (lambda f, m: None)
 

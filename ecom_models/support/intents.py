@@ -351,9 +351,6 @@ def compare_on_held_out(feats: TicketFeatures, texts: list[str], labelled: np.nd
     from sklearn.model_selection import StratifiedKFold
 
     truth, ours, base = [], [], []
-    n_all = feats.emb.shape[0]
-    labelled_set = set(labelled.tolist())
-    unlabelled = np.array([i for i in range(n_all) if i not in labelled_set])
     for tr, te in StratifiedKFold(folds, shuffle=True, random_state=seed).split(labelled, y):
         # Scored without the self-training round (the deployed model adds it; on the fixture it adds
         # 0.3-1 point): a conservative comparison that keeps a first analysis of 2,000 tickets fast.
