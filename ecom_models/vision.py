@@ -33,8 +33,10 @@ import io
 import math
 import os
 import re
+import shutil
 import warnings
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -220,17 +222,32 @@ def safe_file_name(name: str) -> str:
     return base[:100]
 
 
-def save_uploads(files: list[ImageFile], folder: str | Path) -> list[Path]:
+def upload_batch_id(files: Iterable[tuple[str, bytes]]) -> str:
+    """One id for a set of uploaded files (names and contents): a rerun with the same files in the
+    uploader must not save them again, a different set must."""
+    digest = hashlib.sha1()
+    for name, data in files:
+        digest.update(name.encode() + hashlib.sha1(data).digest())
+    return digest.hexdigest()
+
+
+def save_uploads(files: Iterable[ImageFile], folder: str | Path) -> list[Path]:
     """Keep uploaded photos (or zips) in the workspace folder so a reload loses nothing.
 
-    The folder's previous content is replaced. Names are reduced with safe_file_name; the bytes
-    are stored as they came (they are only ever opened as images, never executed)."""
+    The folder's previous content is replaced. `files` may be a generator: each file's bytes are
+    written and then dropped, so an upload of hundreds of photos is never copied whole. The new
+    set is written beside the old one and swapped in by renames, so a process killed half-way
+    leaves the previous photos, not a mix. Names are reduced with safe_file_name; the bytes are
+    stored as they came (they are only ever opened as images, never executed)."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.iterdir():
-        if old.is_file():
-            old.unlink()
-    paths, used = [], set()
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    incoming = folder.with_name(f".{folder.name}.incoming")
+    retired = folder.with_name(f".{folder.name}.old")
+    for leftover in (incoming, retired):
+        if leftover.exists():
+            shutil.rmtree(leftover)
+    incoming.mkdir()
+    names, used = [], set()
     for item in files:
         name = safe_file_name(item.name)
         stem, dot, suffix = name.rpartition(".")
@@ -239,17 +256,22 @@ def save_uploads(files: list[ImageFile], folder: str | Path) -> list[Path]:
             name = f"{stem or name}_{k}{dot}{suffix}" if dot else f"{name}_{k}"
             k += 1
         used.add(name.lower())
-        path = folder / name
-        tmp = folder / f".{name}.part"
-        tmp.write_bytes(item.content())
-        tmp.replace(path)
-        paths.append(path)
-    return paths
+        (incoming / name).write_bytes(item.content())
+        names.append(name)
+    if folder.exists():
+        folder.rename(retired)
+    incoming.rename(folder)
+    if retired.exists():
+        shutil.rmtree(retired, ignore_errors=True)
+    return [folder / name for name in names]
 
 
 def stored_uploads(folder: str | Path) -> list[ImageFile]:
     """Photos and zips saved by save_uploads, as ImageFile objects (zips stay zipped)."""
     folder = Path(folder)
+    retired = folder.with_name(f".{folder.name}.old")
+    if not folder.is_dir() and retired.is_dir():  # killed between save_uploads' two renames
+        retired.rename(folder)
     if not folder.is_dir():
         return []
     return [ImageFile(p.name, path=p) for p in sorted(folder.iterdir())

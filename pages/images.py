@@ -63,11 +63,10 @@ if choice == "My photos":
                                        help="Lets the page learn your own categories. Without it, the categories of "
                                             "your uploaded orders are used.")
     if uploads:
-        files = [V.ImageFile(f.name, f.getvalue()) for f in uploads]
-        batch = hashlib.sha1(b"".join(f.name.encode() + hashlib.sha1(f.data).digest() for f in files)).hexdigest()
-        del files
+        batch = V.upload_batch_id((f.name, f.getvalue()) for f in uploads)
         if ws.get("images.upload", "batch") != batch:
-            V.save_uploads(files, photo_dir)
+            # one photo's bytes at a time: the uploader already holds them all once
+            V.save_uploads((V.ImageFile(f.name, f.getvalue()) for f in uploads), photo_dir)
             ws.put("images.upload", "batch", batch)
         stored = V.stored_uploads(photo_dir)
     if not stored:

@@ -344,6 +344,24 @@ def test_uploads_are_kept_under_safe_names(tmp_path):
     assert [f.name for f in vision.stored_uploads(tmp_path / "photos")] == ["passwd.jpg"]
 
 
+def test_uploads_from_a_generator_replace_the_old_set_whole(tmp_path):
+    folder = tmp_path / "photos"
+    vision.save_uploads([ImageFile("old.jpg", b"o")], folder)
+
+    def broken():  # the process dies after the first new photo
+        yield ImageFile("new.jpg", b"n")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        vision.save_uploads(broken(), folder)
+    assert [f.content() for f in vision.stored_uploads(folder)] == [b"o"]  # no mix of old and new
+    folder.rename(folder.with_name(".photos.old"))  # killed between the two renames
+    assert [f.name for f in vision.stored_uploads(folder)] == ["old.jpg"]
+    vision.save_uploads((ImageFile(n, n.encode()) for n in ["a.jpg", "b.jpg"]), folder)
+    assert [f.name for f in vision.stored_uploads(folder)] == ["a.jpg", "b.jpg"]
+    assert vision.upload_batch_id([("a.jpg", b"1")]) != vision.upload_batch_id([("a.jpg", b"2")])
+
+
 def test_16bit_rgb_png_is_read_with_correct_brightness():
     h, w = 64, 80
     arr = np.full((h, w, 3), 50000, dtype=">u2")  # about 76% brightness
