@@ -27,7 +27,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ecom_models import abtest as ab  # noqa: E402
+from ecom_models.abtest import analysis as ab  # noqa: E402
 
 
 def make_frame(n: int, seed: int = 0) -> pd.DataFrame:
@@ -56,7 +56,7 @@ def speed(n: int) -> None:
     buf = io.StringIO()
     df.to_csv(buf, index=False)
     data = buf.getvalue().encode()
-    from ecom_models.intake import read_table
+    from ecom_models.intake.intake import read_table
 
     t0 = time.perf_counter()
     raw = read_table(data, name="bench.csv")

@@ -23,7 +23,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ecom_models import forecast as F  # noqa: E402
+from ecom_models.forecast import models as F  # noqa: E402
 
 
 def synthetic(n_series: int, days: int, seed: int = 0) -> F.SeriesData:
@@ -116,7 +116,7 @@ def main() -> None:
     print(f"peak memory: main process {own:.0f} MB, largest worker {kids:.0f} MB")
 
     if not args.skip_demo:
-        from ecom_models.demo import demo_store
+        from ecom_models.demo.store import demo_store
 
         store = demo_store()
         t = time.perf_counter()

@@ -25,7 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ecom_models.fuzz import mangle, seed_files  # noqa: E402
+from ecom_models.demo.fuzz import mangle, seed_files  # noqa: E402
 
 COMMANDS = {
     "orders": [["ingest"], ["anomalies"], ["forecast", "--horizon", "14"]],

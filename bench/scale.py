@@ -2,7 +2,7 @@
 
 1. Generates an invoice-style export of N lines (InvoiceNo / StockCode / Description /
    Quantity / InvoiceDate / UnitPrice / CustomerID / Country, with cancellations, postage
-   lines and guest checkouts), then ingests it in chunks into DuckDB (ecom_models.intake_big)
+   lines and guest checkouts), then ingests it in chunks into DuckDB (ecom_models.intake.big)
    in a fresh process and prints rows/s and the peak RSS of ingest and of the KPIs.
 2. Times risk scoring (`anomalies`) of the same lines in one process and on a LocalCluster of
    1 worker and of 2 workers (processes, one thread each): the canonical lines are written
@@ -133,7 +133,7 @@ def _load() -> str:
 _INGEST_CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
-from ecom_models import intake_big
+from ecom_models.intake import big as intake_big
 t0 = time.perf_counter()
 res = intake_big.ingest_big({path!r}, kind="orders")
 t1 = time.perf_counter()
@@ -182,7 +182,9 @@ def bench_dask(path: str, contamination: float = 0.01, repeat: int = 2, from_fra
     reads its own row groups. Imports happen before the clock starts (warm-up, reported)."""
     from distributed import Client, LocalCluster, get_task_stream
 
-    from ecom_models import anomaly, distributed, intake_big
+    from ecom_models.risk import scoring as anomaly
+    from ecom_models.core import cluster as distributed
+    from ecom_models.intake import big as intake_big
 
     parquet = path + ".lines.parquet"
     if not os.path.exists(parquet):

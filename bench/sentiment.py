@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from ecom_models import sentiment as S  # noqa: E402
-from ecom_models import text_encoder as te  # noqa: E402
+from ecom_models.reviews import sentiment as S  # noqa: E402
+from ecom_models.text import encoders as te  # noqa: E402
 
 DATA = Path("/work/shared/data/sentiment_labelled_sentences")
 WAIMAI = ROOT.parent / "shared" / "data" / "chinese_reviews" / "waimai_10k.csv"
@@ -98,7 +98,7 @@ def main() -> None:
     print(f"VADER baseline: {len(texts) / (time.perf_counter() - t0):,.0f} reviews/s")
 
     if args.full:
-        from ecom_models.demo import demo_store
+        from ecom_models.demo.store import demo_store
 
         reviews = demo_store().reviews
         t0 = time.perf_counter()

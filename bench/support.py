@@ -6,7 +6,7 @@ Speed: 2,000 tickets (27 intents, with dates and handling times) analysed in a f
 included (model loading, reading, discovery with k chosen from the data, FAQ matching and calibration);
 then the same file with 10 labelled tickets per intent (self-training and the 3-fold baseline comparison).
 
-Accuracy (the issue's acceptance, on messages from ecom_models.support.synth; the public 27-intent
+Accuracy (the issue's acceptance, on messages from ecom_models.demo.support_synth; the public 27-intent
 retail set is not on this machine): per seed, 2,000 messages of 27 intents,
 - 10 labelled examples per intent -> accuracy on the rest: ours (argmax, and with the unsure bucket
   counted wrong) vs TF-IDF words + logistic regression;
@@ -36,7 +36,7 @@ import pandas as pd  # noqa: E402
 
 
 def speed() -> None:
-    from ecom_models.support.synth import faq, labelled_examples, messages
+    from ecom_models.demo.support_synth import faq, labelled_examples, messages
 
     with tempfile.TemporaryDirectory() as tmp:
         df = messages(2000, seed=21)
@@ -66,7 +66,7 @@ def accuracy(seeds: int) -> None:
     from ecom_models.support import analyse_tickets
     from ecom_models.support.features import Featurizer
     from ecom_models.support.intents import CLASSIFIER_ENCODER_WEIGHT, IntentClassifier
-    from ecom_models.support.synth import faq, labelled_examples, messages
+    from ecom_models.demo.support_synth import faq, labelled_examples, messages
 
     fq = faq()
     for level, extras, typos in (("plain", 0.3, 0.02), ("noisy", 1.0, 0.04)):
@@ -128,7 +128,7 @@ def accuracy(seeds: int) -> None:
 
 def chinese() -> None:
     from ecom_models.support import analyse_tickets
-    from ecom_models.support.synth import faq_zh, labelled_examples, messages_zh
+    from ecom_models.demo.support_synth import faq_zh, labelled_examples, messages_zh
 
     df = messages_zh(300, seed=4)
     ex, rest = labelled_examples(df, 8, seed=0)

@@ -25,7 +25,7 @@ def rss_mb() -> float:
 def coverage_check(n_rows: int = 6, trials: int = 4000, seed: int = 0) -> dict:
     """Share of trials in which the true total falls inside the 90% interval: Monte-Carlo vs
     adding up the lows and the highs (what a spreadsheet would do)."""
-    from ecom_models import value as V
+    from ecom_models.value import summary as V
 
     rng = np.random.default_rng(seed)
     mc_hits = naive_hits = 0
@@ -52,9 +52,9 @@ def main() -> None:
     parser.add_argument("--skip-reviews", action="store_true")
     args = parser.parse_args()
 
-    from ecom_models import report as RP
-    from ecom_models import value as V
-    from ecom_models.demo import demo_store
+    from ecom_models.value import report as RP
+    from ecom_models.value import summary as V
+    from ecom_models.demo.store import demo_store
 
     t0 = time.perf_counter()
     store = demo_store()
@@ -66,7 +66,7 @@ def main() -> None:
     if not args.skip_reviews:
         levers["reviews"] = V.lever_reviews(store.reviews, store.orders)
     if not args.skip_images:
-        from ecom_models.demo_images import default_folder, demo_images
+        from ecom_models.demo.images import default_folder, demo_images
 
         demo_images()
         levers["images"] = V.lever_images(str(default_folder(store.seed)), store.products, store.orders)
@@ -85,7 +85,7 @@ def main() -> None:
     print(f"first visit, all levers one after the other: {sum(lv.seconds for lv in levers.values()):.1f} s")
     risk = levers.get("risk")
     if risk is not None and risk.estimate is not None:
-        from ecom_models.anomaly import score_orders
+        from ecom_models.risk.scoring import score_orders
 
         ranked = score_orders(store.orders).orders
         days = (ranked["order_date"].max() - ranked["order_date"].min()).total_seconds() / 86400 + 1
@@ -97,7 +97,7 @@ def main() -> None:
 
     ab = levers["abtest"]
     if ab.estimate is not None:
-        from ecom_models import abtest as AB
+        from ecom_models.abtest import analysis as AB
 
         r = AB.analyze(store.experiment).table.query("kind == 'conversion'").iloc[0]
         truth = store.truth["ab_true_rel_lift"]

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pandas as pd  # noqa: E402
 
-from ecom_models import value_calibration as C  # noqa: E402
+from ecom_models.value import calibration as C  # noqa: E402
 
 
 def main() -> None:

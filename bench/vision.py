@@ -40,9 +40,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ecom_models import vision as V  # noqa: E402
-from ecom_models import vision_dupes as D  # noqa: E402
-from ecom_models import vision_taxonomy as T  # noqa: E402
+from ecom_models.images import analysis as V  # noqa: E402
+from ecom_models.images import duplicates as D  # noqa: E402
+from ecom_models.images import taxonomy as T  # noqa: E402
 
 PHOTOS = ROOT.parent / "shared" / "data" / "product_photos"
 
@@ -177,8 +177,8 @@ def main() -> None:
         return
 
     # -- demo photos: duplicates, categories, quality -------------------------------------------------
-    from ecom_models.demo import demo_store
-    from ecom_models.demo_images import default_folder, demo_images
+    from ecom_models.demo.store import demo_store
+    from ecom_models.demo.images import default_folder, demo_images
 
     folder = default_folder()
     truth = demo_images(folder)

@@ -24,12 +24,12 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ecom_models.workspace import Workspace  # noqa: E402
+from ecom_models.workspace.workspace import Workspace  # noqa: E402
 
 BUSY_READER = """
 import sys, time
 sys.path.insert(0, {root!r})
-from ecom_models.workspace import Workspace
+from ecom_models.workspace.workspace import Workspace
 ws = Workspace("bench", {folder!r})
 end = time.time() + {seconds}
 while time.time() < end:

@@ -16,21 +16,21 @@ import argparse
 import importlib
 import sys
 
-from ecom_models.errors import InputError
-from ecom_models.jsonio import dumps
+from ecom_models.core.errors import InputError
+from ecom_models.core.jsonio import dumps
 
 # command -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "ingest": ("ecom_models.intake_cli", "read an export, map its columns and report data quality"),
-    "abtest": ("ecom_models.abtest_cli", "analyse an A/B test file"),
-    "forecast": ("ecom_models.forecast_cli", "forecast revenue, orders or units, with what-if scenarios"),
-    "recommend": ("ecom_models.recommend_cli", "recommend products for every customer"),
-    "sentiment": ("ecom_models.sentiment_cli", "score review sentiment and aspects"),
-    "images": ("ecom_models.vision_cli", "classify product photos, find duplicates and quality problems"),
-    "anomalies": ("ecom_models.anomaly_cli", "score orders or days for risk"),
-    "value": ("ecom_models.value_cli", "add up the business value of every model"),
-    "support": ("ecom_models.support_cli", "find what customers ask, match tickets with your FAQ, value the deflection"),
-    "workspace": ("ecom_models.workspace_cli", "list, export or import workspaces (for scripts and schedulers)"),
+    "ingest": ("ecom_models.intake.cli", "read an export, map its columns and report data quality"),
+    "abtest": ("ecom_models.abtest.cli", "analyse an A/B test file"),
+    "forecast": ("ecom_models.forecast.cli", "forecast revenue, orders or units, with what-if scenarios"),
+    "recommend": ("ecom_models.recommend.cli", "recommend products for every customer"),
+    "sentiment": ("ecom_models.reviews.cli", "score review sentiment and aspects"),
+    "images": ("ecom_models.images.cli", "classify product photos, find duplicates and quality problems"),
+    "anomalies": ("ecom_models.risk.cli", "score orders or days for risk"),
+    "value": ("ecom_models.value.cli", "add up the business value of every model"),
+    "support": ("ecom_models.support.cli", "find what customers ask, match tickets with your FAQ, value the deflection"),
+    "workspace": ("ecom_models.workspace.cli", "list, export or import workspaces (for scripts and schedulers)"),
 }
 
 

@@ -13,9 +13,9 @@ import re
 import pandas as pd
 import streamlit as st
 
-from ecom_models.errors import InputError
-from ecom_models.formatting import format_money
-from ecom_models.workspace import Workspace, content_hash, default_workspace_name
+from ecom_models.core.errors import InputError
+from ecom_models.core.formatting import format_money
+from ecom_models.workspace.workspace import Workspace, content_hash, default_workspace_name
 
 
 @st.cache_resource(show_spinner=False)
@@ -31,14 +31,14 @@ def workspace() -> Workspace:
 
 def results():
     """The results store of this session's workspace (model results kept across restarts)."""
-    from ecom_models.results import ResultsStore
+    from ecom_models.workspace.results import ResultsStore
 
     return ResultsStore(workspace())
 
 
 @st.cache_resource(show_spinner="Building the demo store…")
 def demo_store():
-    from ecom_models.demo import demo_store as build
+    from ecom_models.demo.store import demo_store as build
 
     return build()
 

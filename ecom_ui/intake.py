@@ -37,7 +37,7 @@ def show_report(report: dict) -> None:
 
 def show_privacy(report: dict) -> None:
     """What personal data the file holds and what was done with it."""
-    from ecom_models.pii import LABELS
+    from ecom_models.intake.pii import LABELS
 
     found = report.get("pii") or {}
     actions = report.get("privacy")

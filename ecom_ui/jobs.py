@@ -1,8 +1,8 @@
 """Background model runs as the pages see them: start the runs for a dataset, show a run's
 progress live, rerun the page when a new partial result is stored, show a crash as a message.
 
-The run machinery itself (threads, one run per key) is `ecom_models.runs`; what each run
-computes and stores is `ecom_models.pipelines`. Pages stay thin: they ask for the stored
+The run machinery itself (threads, one run per key) is `ecom_models.workspace.runs`; what each run
+computes and stores is each capability's `pipeline` module. Pages stay thin: they ask for the stored
 result, and call `follow()` while it is being made.
 """
 
@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ecom_models import pipelines as P
-from ecom_models import runs
+from ecom_models.forecast import pipeline as FP
+from ecom_models.recommend import pipeline as RP
+from ecom_models.risk import pipeline as KP
+from ecom_models.workspace import runs
 
 LABELS = {"recommend": "Recommendations", "risk": "Risk scores", "forecast": "Forecast", "value": "Business value"}
 
@@ -22,8 +24,8 @@ def start_for_orders(ws, info, df, traffic=None) -> list[runs.Run]:
     background. `info`: the dataset's DatasetInfo; `df`: the frame just saved (used only for
     cheap choices such as the holiday country; the runs read the stored copy, the very frame
     the pages load); `traffic`: the active traffic ActiveData or None."""
-    from ecom_models import forecast as F
-    from ecom_models.results import ResultsStore
+    from ecom_models.forecast import models as F
+    from ecom_models.workspace.results import ResultsStore
 
     store = ResultsStore(ws)
     data_key = info.content_hash
@@ -35,26 +37,26 @@ def start_for_orders(ws, info, df, traffic=None) -> list[runs.Run]:
         return loaded["df"]
 
     started = []
-    d = P.RECOMMEND_DEFAULTS
-    rec_key = P.recommend_key(data_key, d["k"], d["split"], d["half_life"], d["deep"])
-    started.append(runs.submit(rec_key, LABELS["recommend"], group=data_key, work=P.recommendations_work(
+    d = RP.RECOMMEND_DEFAULTS
+    rec_key = RP.recommend_key(data_key, d["k"], d["split"], d["half_life"], d["deep"])
+    started.append(runs.submit(rec_key, LABELS["recommend"], group=data_key, work=RP.recommendations_work(
         store, rec_key, orders, "orders", d["k"], d["split"], d["half_life"], d["deep"])))
-    started.append(runs.submit(P.risk_key(data_key), LABELS["risk"], group=data_key,
-                               work=lambda run: P.risk_scores(store, data_key, orders(), run=run)))
-    f = P.FORECAST_DEFAULTS
+    started.append(runs.submit(KP.risk_key(data_key), LABELS["risk"], group=data_key,
+                               work=lambda run: KP.risk_scores(store, data_key, orders(), run=run)))
+    f = FP.FORECAST_DEFAULTS
     traffic_key = traffic.key if traffic is not None else "none"
     try:
         country = F.main_country(df)
     except Exception:  # noqa: BLE001 - the page decides the same way; no holidays then
         country = None
-    parts = P.forecast_key(data_key, traffic_key, f["metric"], f["by"], f["series_key"], f["horizon"], country, f["tune"])
+    parts = FP.forecast_key(data_key, traffic_key, f["metric"], f["by"], f["series_key"], f["horizon"], country, f["tune"])
 
     def forecast_work(run):
         run.progress(0.02, "Building the daily series")
         series = F.build_series(orders(), f["metric"], by=f["by"], traffic=traffic.df if traffic is not None else None)
-        P.forecast(store, parts, series, f["horizon"], f["series_key"], country, f["tune"], run=run)
+        FP.forecast(store, parts, series, f["horizon"], f["series_key"], country, f["tune"], run=run)
 
-    started.append(runs.submit(P.forecast_result_key(parts), LABELS["forecast"], group=data_key, work=forecast_work))
+    started.append(runs.submit(FP.forecast_result_key(parts), LABELS["forecast"], group=data_key, work=forecast_work))
     return started
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from ecom_models import sentiment as S
+from ecom_models.reviews import sentiment as S
 
 LABEL_COLORS = {"positive": "#2e7d32", "neutral": "#9e9e9e", "negative": "#c62828"}
 SHORT_NAMES = {"fine_tuned": "Fine-tuned", "bundled": "Bundled", "vader": "VADER"}

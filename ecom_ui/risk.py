@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from ecom_models import anomaly as A
+from ecom_models.risk import scoring as A
 
 SIGNAL_WORDS = {
     "size": "Unusually large order",
@@ -29,15 +29,15 @@ SIGNAL_WORDS = {
 # Nothing here mutates a result (reflag works on a copy), so sharing one object is safe.
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _decoded(key: str, _doc) -> A.RiskResult:
-    from ecom_models.pipelines import _risk_back
+    from ecom_models.risk.pipeline import risk_from_store
 
-    return _risk_back(_doc)
+    return risk_from_store(_doc)
 
 
 def scored(key: str, orders: pd.DataFrame) -> A.RiskResult:
     """Every order scored; while the scoring runs, the page shows its progress and stops."""
-    from ecom_models import pipelines as P
-    from ecom_models import runs
+    from ecom_models.risk import pipeline as P
+    from ecom_models.workspace import runs
     from ecom_ui import jobs
     from ecom_ui.common import results
 
@@ -145,8 +145,8 @@ def catch_evidence(key: str, _orders: pd.DataFrame):
     results store: a restart does not score the injected copy again."""
     from dataclasses import asdict
 
-    from ecom_models.anomaly_inject import measure_catch
-    from ecom_models.evidence import CatchEvidence
+    from ecom_models.risk.inject import measure_catch
+    from ecom_models.core.evidence import CatchEvidence
 
     def back(doc):
         return CatchEvidence(**doc)
@@ -164,9 +164,9 @@ def loss_prevented(key: str, orders: pd.DataFrame, result: A.RiskResult, capacit
                    labels: dict | None, capacities=(1, 2, 3, 5, 8, 10, 15, 20, 30, 40, 50)):
     """The Business value page's risk row at this capacity, and the same by capacity (curve):
     a published base rate of fraud (updated by the decisions) x the share of synthetic fraud the
-    queue catches on these orders (ecom_models.valuation.risk_value)."""
-    from ecom_models.anomaly_inject import at_capacity, risk_evidence
-    from ecom_models.valuation import risk_value
+    queue catches on these orders (ecom_models.value.valuation.risk_value)."""
+    from ecom_models.risk.inject import at_capacity, risk_evidence
+    from ecom_models.value.valuation import risk_value
 
     catch = at_capacity(catch_evidence(key, orders), capacity)
     ev = risk_evidence(orders, capacity, labels=labels or None, result=result, catch=catch)

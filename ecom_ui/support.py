@@ -16,13 +16,13 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ecom_models.support import analyse_tickets, apply_edits
-from ecom_models.workspace import content_hash
+from ecom_models.workspace.workspace import content_hash
 from ecom_ui.common import ActiveData, active_data, workspace
 
 
 @st.cache_resource(show_spinner=False)
 def _demo():
-    from ecom_models.demo_support import demo_support
+    from ecom_models.demo.support import demo_support
 
     return demo_support()
 
@@ -152,7 +152,7 @@ def answered_at(a, threshold: float) -> pd.DataFrame:
 
 def support_estimate(d: dict, currency: str):
     """The money row, priced by the one valuation module from the deflection evidence."""
-    from ecom_models.valuation import support_value
+    from ecom_models.value.valuation import support_value
 
     return support_value(d, cost_per_hour=d["cost_per_hour"], minutes_per_ticket=d["minutes_per_ticket"],
                          tickets_per_month=d["tickets_per_month"], currency=currency)

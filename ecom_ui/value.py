@@ -1,7 +1,7 @@
 """Cached work for the Business value page: each model's lever once per dataset, the summary
 once per set of edits, the report files once per summary.
 
-Levers go through the workspace's results store (ecom_models.results), keyed by the datasets'
+Levers go through the workspace's results store (ecom_models.workspace.results), keyed by the datasets'
 content hashes, the settings and the app version: a restart or another session reads the
 stored evidence and estimate and prices it again (no model is fitted). st.cache_resource keeps
 them in memory on top; summaries and report bytes go through st.cache_data.
@@ -13,7 +13,9 @@ import json
 
 import streamlit as st
 
-from ecom_models import value as V
+from ecom_models.core.stats import finite
+from ecom_models.value import settings
+from ecom_models.value import summary as V
 
 NAMESPACE = "value.assumptions"
 
@@ -55,7 +57,7 @@ def _compute(model: str, key: str, _orders, _other=None, _third=None, _labels=No
         result = None
         if _labels:  # decisions are placed in or out of the review queue with the store's own scores
             try:  # the Risk page's kept scores (results store), computed once for both pages
-                from ecom_models.pipelines import risk_scores
+                from ecom_models.risk.pipeline import risk_scores
                 from ecom_ui.common import results
 
                 result = risk_scores(results(), key.split("|")[0], _orders)
@@ -84,15 +86,16 @@ def _kept(model: str, data_key: str, orders):
     there if missing, or waited for if a background run is making it); None if that fails,
     and the lever then computes its own."""
     try:
-        from ecom_models import pipelines as P
+        from ecom_models.forecast import pipeline as forecast_pipeline
+        from ecom_models.recommend import pipeline as recommend_pipeline
         from ecom_ui.common import results
 
         if model == "recommendations":
-            return P.recommendations_for_value(results(), data_key, orders)
+            return recommend_pipeline.recommendations_for_value(results(), data_key, orders)
         from ecom_ui.common import active_data
 
         # the traffic the Forecast page uses, so that its kept forecast is the one found
-        return P.default_forecast(results(), data_key, orders, traffic=active_data("traffic"))
+        return forecast_pipeline.default_forecast(results(), data_key, orders, traffic=active_data("traffic"))
     except Exception:
         return None
 
@@ -101,7 +104,7 @@ def _kept(model: str, data_key: str, orders):
 def demo_photo_folder() -> str | None:
     """The demo store's photos (written once to the cache folder)."""
     try:
-        from ecom_models.demo_images import default_folder, demo_images
+        from ecom_models.demo.images import default_folder, demo_images
 
         demo_images()
         return str(default_folder(42))
@@ -130,7 +133,7 @@ def report_file(key: str, _summary: V.ValueSummary, store_name: str, kind: str) 
 
 def make_report(_summary: V.ValueSummary, store_name: str, kind: str) -> bytes:
     """One report file (html | pdf | csv), uncached: safe to call from a download's own thread."""
-    from ecom_models import report as RP
+    from ecom_models.value import report as RP
 
     if kind == "html":
         return RP.report_html(_summary, store_name).encode("utf-8")
@@ -152,35 +155,17 @@ def saved_review_analysis(ws, reviews):
     except Exception:
         pass
     try:
-        from ecom_models.sentiment import load_analysis
+        from ecom_models.reviews.sentiment import load_analysis
 
         return load_analysis(ws, reviews.key, reviews.df)
     except Exception:
         return None
 
 
-# Assumptions the models' own pages save: the Business value page starts from them, so a number
-# the merchant set on the Recommendations page is the same here. Our own edits win.
-PAGE_ASSUMPTIONS = {
-    "recommendations": ("recommend.assumptions", "default"),
-    "reviews": ("sentiment.assumptions", "current"),
-    "images": ("images.assumptions", "default"),
-    "risk": ("risk.assumptions", "default"),
-}
-
-
 def page_assumptions(ws) -> dict[str, dict[str, float]]:
-    out = {}
-    for model, (namespace, key) in PAGE_ASSUMPTIONS.items():
-        try:
-            saved = ws.get(namespace, key, {}) or {}
-        except Exception:
-            saved = {}
-        if isinstance(saved, dict):
-            values = {k: float(v) for k, v in saved.items() if V._finite(v)}
-            if values:
-                out[model] = values
-    return out
+    """The assumptions the models' own pages saved: this page starts from them, so a number the
+    merchant set on the Recommendations page is the same here. Our own edits win."""
+    return settings.all_page_assumptions(ws)
 
 
 def effective_overrides(ws, own: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
@@ -196,7 +181,7 @@ def load_settings(ws) -> tuple[dict, V.CostInputs, str]:
     overrides = ws.get(NAMESPACE, "overrides", {}) or {}
     if not isinstance(overrides, dict):
         overrides = {}
-    overrides = {m: {k: float(v) for k, v in d.items() if V._finite(v)} for m, d in overrides.items() if isinstance(d, dict)}
+    overrides = {m: {k: float(v) for k, v in d.items() if finite(v)} for m, d in overrides.items() if isinstance(d, dict)}
     c = ws.get(NAMESPACE, "costs", {}) or {}
     try:
         costs = V.CostInputs(float(c.get("monthly_cost", 0.0)), float(c.get("setup_cost", 0.0)),

@@ -9,8 +9,9 @@ import json
 
 import streamlit as st
 
-from ecom_models import report as RP
-from ecom_models import value as V
+from ecom_models.value import report as RP
+from ecom_models.core.stats import finite
+from ecom_models.value import summary as V
 from ecom_ui import value as U
 from ecom_ui.common import (
     active_data,
@@ -45,7 +46,7 @@ effective = U.effective_overrides(ws, overrides)  # ... updated with the edits m
 # -- each model's lever (computed once per dataset, then cached) -------------------------------
 labels = {}
 try:
-    from ecom_models.anomaly import load_labels
+    from ecom_models.risk.scoring import load_labels
 
     labels = load_labels(ws)
 except Exception:
@@ -216,7 +217,7 @@ for row in summary.rows:
         e = row.estimate
         st.markdown(f"**What changes:** {V.WHAT_IT_MEASURES[row.model]}.")
         st.text(f"Evidence ({V.KIND_LABELS.get(e.evidence_kind, e.evidence_kind)}): {e.evidence}")
-        if _share_ok := V._finite(row.share_of_revenue):
+        if _share_ok := finite(row.share_of_revenue):
             st.caption(f"{RP.fmt_share(row.share_of_revenue)} of your net revenue; plausible for this lever: up to "
                        f"{row.bound:.0%}.")
         if row.flag:
@@ -237,7 +238,7 @@ for row in summary.rows:
                 shown = float(a.value) * 100 if percent else float(a.value)
                 unit = "%" if percent else a.unit
                 rng = ""
-                if V._finite(a.low) and V._finite(a.high):
+                if finite(a.low) and finite(a.high):
                     rng = f" Plausible range: {V.fmt_assumption(a.low, a.unit)} to {V.fmt_assumption(a.high, a.unit)}."
                 value = cols[i % 2].number_input(f"{a.label} ({unit})" if unit else a.label, value=shown,
                                                  format="%.4g" if abs(shown) < 1000 else "%.0f",
@@ -250,7 +251,7 @@ for row in summary.rows:
                                           "set on its own page.")
         if save:
             changed = {k: v for k, v in new.items()
-                       if k in defaults and not (V._finite(defaults[k]) and abs(v - defaults[k]) <= 1e-9 * max(1, abs(defaults[k])))}
+                       if k in defaults and not (finite(defaults[k]) and abs(v - defaults[k]) <= 1e-9 * max(1, abs(defaults[k])))}
             overrides[row.model] = changed
             ws.put(U.NAMESPACE, "overrides", {m: d for m, d in overrides.items() if d})
             st.rerun()

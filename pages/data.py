@@ -6,13 +6,13 @@ import hashlib
 
 import streamlit as st
 
-from ecom_models import intake
-from ecom_models.errors import InputError
-from ecom_models.pii import LABELS as PII_LABELS
-from ecom_models.pii import detect_pii
-from ecom_models.intake_save import masked_preview, remember_mapping, remembered_mapping, save_result
-from ecom_models.schemas import SYNONYM_INDEX
-from ecom_models.workspace import create_workspace, delete_workspace, import_workspace, list_workspaces
+from ecom_models.intake import intake as intake
+from ecom_models.core.errors import InputError
+from ecom_models.intake.pii import LABELS as PII_LABELS
+from ecom_models.intake.pii import detect_pii
+from ecom_models.intake.save import masked_preview, remember_mapping, remembered_mapping, save_result
+from ecom_models.intake.schemas import SYNONYM_INDEX
+from ecom_models.workspace.workspace import create_workspace, delete_workspace, import_workspace, list_workspaces
 from ecom_ui.common import page_header, workspace
 
 page_header("Data & workspace", "Upload your exports; they are checked, mapped and kept on this machine only.")
@@ -157,7 +157,7 @@ with tab_datasets:
 with tab_workspace:
     st.markdown(f"Current workspace: **{ws.name}** (`{ws.path}`)")
     st.caption("A workspace is one file on this machine holding your uploads, settings, labels and scenarios.")
-    from ecom_models.results import format_size
+    from ecom_models.workspace.results import format_size
     from ecom_ui.common import results
 
     usage = results().usage()

@@ -11,12 +11,13 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from ecom_models import forecast as F
-from ecom_models import pipelines as P
-from ecom_models import runs
-from ecom_models import valuation as VAL
-from ecom_models.errors import InputError
-from ecom_models.safe_export import csv_bytes
+from ecom_models.forecast import models as F
+from ecom_models.forecast import pipeline as P
+from ecom_models.workspace.results import dataclass_from_doc
+from ecom_models.workspace import runs
+from ecom_models.value import valuation as VAL
+from ecom_models.core.errors import InputError
+from ecom_models.core.safe_export import csv_bytes
 from ecom_ui import jobs
 from ecom_ui.common import (
     active_data,
@@ -47,7 +48,7 @@ def _series(key: str, _orders: pd.DataFrame, metric: str, by: str | None, traffi
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _decoded(key: str, _doc) -> F.ForecastResult:
-    return P._dataclass_back(F.ForecastResult, _doc)
+    return dataclass_from_doc(F.ForecastResult, _doc)
 
 
 def _forecast(parts: list, series_obj: F.SeriesData, series_key: str | None, horizon: int, country: str | None,
@@ -423,7 +424,7 @@ if by is None:
     try:
         from dataclasses import asdict
 
-        from ecom_models.jsonio import dumps
+        from ecom_models.core.jsonio import dumps
 
         doc = asdict(est)
         saved_doc = workspace().get("forecast.value", "latest")

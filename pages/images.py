@@ -10,11 +10,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from ecom_models import valuation as VAL
-from ecom_models import vision as V
-from ecom_models.errors import InputError
-from ecom_models.safe_export import csv_bytes
-from ecom_models.vision_dupes import DEFAULT_THRESHOLDS as DUPLICATE_RULES
+from ecom_models.value import valuation as VAL
+from ecom_models.images import analysis as V
+from ecom_models.core.errors import InputError
+from ecom_models.core.safe_export import csv_bytes
+from ecom_models.images.duplicates import DEFAULT_THRESHOLDS as DUPLICATE_RULES
 from ecom_ui.common import (active_data, demo_store, guarded, md_escape, money, number, page_header, pct,
                             show_input_error, workspace)
 from ecom_ui.images import PROBLEM_HELP, thumb
@@ -27,7 +27,7 @@ page_header("Product images", "Which product photos break marketplace rules, whi
 # -- cached work ------------------------------------------------------------------------------------
 @st.cache_resource(show_spinner="Drawing the demo store's product photos (first time only)…")
 def _demo_folder(seed: int = 42) -> str:
-    from ecom_models.demo_images import default_folder, demo_images
+    from ecom_models.demo.images import default_folder, demo_images
 
     folder = default_folder(seed)
     demo_images(folder, seed=seed)
@@ -87,7 +87,7 @@ else:
         digest.update(f"{f.name}|{st_.st_size}|{st_.st_mtime_ns}".encode())
     products = None
     if products_upload is not None:
-        from ecom_models.intake import read_table
+        from ecom_models.intake.intake import read_table
 
         raw = guarded(read_table, products_upload, name=products_upload.name)
         if raw is not None:

@@ -7,7 +7,7 @@ import ecom_ui  # noqa: F401  (first: a deep link before any other page runs app
 import pandas as pd
 import streamlit as st
 
-from ecom_models.kpi import compute_kpis, filter_orders, revenue_trend, top_by
+from ecom_models.overview.kpi import compute_kpis, filter_orders, revenue_trend, top_by
 from ecom_ui.common import (
     active_data,
     money,

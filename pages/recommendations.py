@@ -11,13 +11,13 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from ecom_models import pipelines as P
-from ecom_models import recommend as R
-from ecom_models import runs
-from ecom_models import valuation as VAL
-from ecom_models.errors import InputError
-from ecom_models.jsonio import dumps
-from ecom_models.safe_export import csv_bytes
+from ecom_models.recommend import pipeline as P
+from ecom_models.recommend import models as R
+from ecom_models.workspace import runs
+from ecom_models.value import valuation as VAL
+from ecom_models.core.errors import InputError
+from ecom_models.core.jsonio import dumps
+from ecom_models.core.safe_export import csv_bytes
 from ecom_ui import jobs
 from ecom_ui.common import (active_data, data_source_note, empty_state, guarded, money, number, page_header, pct,
                             results, workspace)
@@ -48,8 +48,8 @@ with st.expander("Use a customer-product file instead of orders (optional)"):
                               key="rec_upload")
 table = None
 if upload is not None:
-    from ecom_models.intake import read_table
-    from ecom_models.workspace import content_hash
+    from ecom_models.intake.intake import read_table
+    from ecom_models.workspace.workspace import content_hash
 
     raw = guarded(read_table, upload, name=upload.name)
     if raw is not None:

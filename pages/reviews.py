@@ -8,8 +8,8 @@ from dataclasses import asdict
 
 import streamlit as st
 
-from ecom_models import sentiment as S
-from ecom_models import valuation as VAL
+from ecom_models.reviews import sentiment as S
+from ecom_models.value import valuation as VAL
 from ecom_ui import reviews as R
 from ecom_ui.common import (
     active_data,

@@ -8,8 +8,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from ecom_models import anomaly as A
-from ecom_models.safe_export import csv_bytes
+from ecom_models.risk import scoring as A
+from ecom_models.core.safe_export import csv_bytes
 from ecom_ui import risk as R
 from ecom_ui.common import (
     active_data,
@@ -311,7 +311,7 @@ with tab_money:
     if {k: saved.get(k) for k in chosen} != chosen:  # remembered for the Business value page
         workspace().put("risk.assumptions", "default", chosen)
     mv = A.money_view(result, capacity, loss_share=loss_share, labels=labels)
-    # the same figure as the Business value page's risk row (ecom_models.valuation.risk_value)
+    # the same figure as the Business value page's risk row (ecom_models.value.valuation.risk_value)
     est, curve = R.loss_prevented(data.key, data.df, result, capacity, loss_share, labels)
     k1, k2, k3 = st.columns(3)
     k1.metric("Value of flagged orders", money(mv.value_at_risk, currency),

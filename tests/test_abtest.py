@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecom_models import abtest as ab
-from ecom_models.errors import InputError
+from ecom_models.abtest import analysis as ab
+from ecom_models.core.errors import InputError
 
 
 def mean_stats(mean, var, n):
@@ -291,7 +291,7 @@ def test_aggregated_input():
 def test_business_value_uses_lift_interval():
     df = _frame(20000, lift=0.3, seed=5)
     res = ab.analyze(df)
-    from ecom_models.valuation import abtest_value
+    from ecom_models.value.valuation import abtest_value
 
     v = abtest_value(res, monthly_visitors=100000, average_order_value=50.0)
     r = res.row("purchased")
@@ -361,7 +361,7 @@ def test_unknown_control():
 
 
 def test_demo_store_planted_lift_inside_interval():
-    from ecom_models.demo import demo_store
+    from ecom_models.demo.store import demo_store
 
     store = demo_store()
     res = ab.analyze(store.experiment)

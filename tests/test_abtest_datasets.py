@@ -29,7 +29,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from ecom_models import abtest_cli
+from ecom_models.abtest import cli as abtest_cli
 
 
 def _cli(path, **kw):

@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecom_models import anomaly as A
-from ecom_models.errors import InputError
+from ecom_models.risk import scoring as A
+from ecom_models.core.errors import InputError
 
 
 @pytest.fixture(scope="module")
 def demo():
-    from ecom_models.demo import demo_store
+    from ecom_models.demo.store import demo_store
 
     return demo_store()
 
@@ -187,7 +187,7 @@ def test_country_change_of_a_repeat_customer():
 
 # --- labels and the supervised comparison --------------------------------------------------------
 def test_labels_roundtrip(tmp_path):
-    from ecom_models.workspace import Workspace
+    from ecom_models.workspace.workspace import Workspace
 
     ws = Workspace("risktest", tmp_path)
     A.save_label(ws, "123", "fraud")
@@ -234,7 +234,7 @@ def test_money_view(demo, demo_result):
     reviewed = demo_result.orders.head(measured.reviewed_orders)
     true_monthly = reviewed.loc[reviewed["order_id"].isin(fraud), "order_value"].sum() / measured.days * 30.44
     assert measured.monthly_low <= true_monthly <= measured.monthly_high
-    # the business case's risk row (ecom_models.valuation.risk_value) is tested in tests/test_valuation.py
+    # the business case's risk row (ecom_models.value.valuation.risk_value) is tested in tests/test_valuation.py
 
 
 # --- CLI -------------------------------------------------------------------------------------------

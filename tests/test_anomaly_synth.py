@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecom_models import anomaly as A
+from ecom_models.risk import scoring as A
 
 COLUMNS = ["order_id", "order_date", "customer_id", "product_id", "product_name", "category", "quantity",
            "unit_price", "revenue", "discount", "currency", "country", "channel", "status", "line_type",
@@ -184,7 +184,7 @@ def test_cancellations_and_guests_kept(injected):
 
 def test_invoice_export_through_intake(tmp_path):
     """The same kind of store written as an invoice-style CSV export, read by the intake."""
-    from ecom_models.intake import load_orders
+    from ecom_models.intake.intake import load_orders
 
     orders, ids = inject_fraud(make_store(n_orders=2500, seed=21), n_each=6, seed=22)
     raw = pd.DataFrame({

@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from ecom_models import dates
-from ecom_models.demo import demo_store
-from ecom_models.intake import ingest, summarise_orders
+from ecom_models.core import dates
+from ecom_models.demo.store import demo_store
+from ecom_models.intake.intake import ingest, summarise_orders
 
 
 def _orders_with_bad_dates(tmp_path, n=3000):
@@ -47,9 +47,9 @@ def test_guard_caps_daily_index_with_a_note():
 
 
 def test_time_index_builders_ignore_impossible_dates():
-    from ecom_models.anomaly import daily_metrics
-    from ecom_models.forecast import build_series
-    from ecom_models.kpi import revenue_trend
+    from ecom_models.risk.scoring import daily_metrics
+    from ecom_models.forecast.models import build_series
+    from ecom_models.overview.kpi import revenue_trend
 
     o = demo_store().orders.head(20000).copy()
     o["order_date"] = o["order_date"].astype("datetime64[us]")
@@ -60,7 +60,7 @@ def test_time_index_builders_ignore_impossible_dates():
     assert any("implausible" in n for n in series.notes)
     assert len(revenue_trend(o, freq="D")) < 400
     assert daily_metrics(o)["date"].nunique() < 400
-    from ecom_models.anomaly import daily_anomalies
+    from ecom_models.risk.scoring import daily_anomalies
 
     assert any("5010" in n for n in daily_anomalies(o).attrs["notes"])
 
@@ -68,7 +68,7 @@ def test_time_index_builders_ignore_impossible_dates():
 def test_a_megabyte_in_a_date_column_is_not_parsed_for_minutes():
     import time
 
-    from ecom_models.intake import parse_dates
+    from ecom_models.intake.intake import parse_dates
 
     s = pd.Series(["2024-01-01"] * 50 + ["2024-01-02 " + "x" * 1_000_000])
     started = time.perf_counter()

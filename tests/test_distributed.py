@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecom_models import anomaly as A
-from ecom_models import distributed as D
+from ecom_models.risk import scoring as A
+from ecom_models.core import cluster as D
 from ecom_models.cli import main
-from ecom_models.errors import InputError
+from ecom_models.core.errors import InputError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
@@ -37,7 +37,7 @@ def orders_file(tmp_path_factory):
 
 
 def test_risk_scores_on_the_cluster_are_identical(cluster, orders_file):
-    from ecom_models.intake import load_orders
+    from ecom_models.intake.intake import load_orders
 
     _, client = cluster
     orders = load_orders(str(orders_file))
@@ -65,7 +65,7 @@ def _awkward(orders: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_order_features_on_the_workers_are_identical(cluster, orders_file, tmp_path):
-    from ecom_models.intake import load_orders
+    from ecom_models.intake.intake import load_orders
 
     _, client = cluster
     orders = load_orders(str(orders_file))
@@ -107,7 +107,7 @@ def test_medians_from_value_counts_are_pandas_medians():
 
 
 def test_risk_scores_from_a_parquet_file_read_by_the_workers(cluster, orders_file, tmp_path):
-    from ecom_models.intake import load_orders
+    from ecom_models.intake.intake import load_orders
 
     _, client = cluster
     parquet = tmp_path / "lines.parquet"
@@ -163,7 +163,7 @@ def test_unreachable_scheduler_is_a_clear_message(capsys, orders_file, monkeypat
 
 
 def test_sentence_embeddings_on_the_cluster_match(cluster):
-    from ecom_models import sentiment as S
+    from ecom_models.reviews import sentiment as S
 
     _, client = cluster
     texts = [f"The {w} arrived {d} and works {q}." for w in ("mug", "lamp", "bag", "card") for d in
@@ -236,7 +236,7 @@ def photos(tmp_path_factory):
 
 
 def test_photos_on_the_cluster_match_one_process(cluster, photos):
-    from ecom_models import vision
+    from ecom_models.images import analysis as vision
 
     _, client = cluster
     local = vision.analyse(photos, chunk_size=3, keep_thumbnails=False)
@@ -279,7 +279,7 @@ def test_support_cli_with_a_scheduler(cluster, tmp_path, capsys):
 
 
 def test_multilingual_embeddings_on_the_cluster_match(cluster):
-    from ecom_models import text_encoder as TE
+    from ecom_models.text import encoders as TE
 
     _, client = cluster
     texts = ["我的包裹在哪里", "where is my parcel?", "Wo ist mein Paket?", "退款什么时候到账", "refund please"] * 3 + [""]

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecom_models import forecast as F
-from ecom_models.errors import InputError
+from ecom_models.forecast import models as F
+from ecom_models.core.errors import InputError
 
 
 def make_orders(start="2025-01-01", days=200, base=100.0, closed_weekday=None, seed=0, price_steps=(),
@@ -175,7 +175,7 @@ def test_chosen_model_beats_seasonal_naive_on_held_out_last_four_weeks_of_invoic
 
 
 def test_whatif_recovers_demo_store_price_elasticity_and_promo_lift():
-    from ecom_models.demo import demo_store
+    from ecom_models.demo.store import demo_store
 
     store = demo_store()
     truth = store.truth
@@ -212,7 +212,7 @@ def test_inventory_and_business_value():
     assert plan99.safety_stock > plan.safety_stock
     with pytest.raises(InputError):
         F.inventory_plan(result, lead_time_days=60)
-    from ecom_models.valuation import forecasting_value
+    from ecom_models.value.valuation import forecasting_value
 
     ev = F.stock_evidence(result)
     assert ev.sd_model > 0 and ev.sd_naive > 0 and ev.held_out_days > 0
@@ -224,7 +224,7 @@ def test_inventory_and_business_value():
 
 
 def test_scenarios_saved_in_workspace(tmp_path):
-    from ecom_models.workspace import Workspace
+    from ecom_models.workspace.workspace import Workspace
 
     ws = Workspace("t", tmp_path)
     F.save_scenario(ws, F.parse_scenario("price=-10%", name="Ten off"), {"units_diff": 5})

@@ -7,9 +7,9 @@ import sys
 import pandas as pd
 import pytest
 
-from ecom_models import intake
-from ecom_models.errors import InputError
-from ecom_models.intake import ingest, parse_dates, parse_number, summarise_orders
+from ecom_models.intake import intake as intake
+from ecom_models.core.errors import InputError
+from ecom_models.intake.intake import ingest, parse_dates, parse_number, summarise_orders
 
 
 def test_invoice_style_export_quirks_and_figures(fixtures_dir):
@@ -178,7 +178,7 @@ def test_cli_ingest_json_and_exit_codes(fixtures_dir, tmp_path):
 
 
 def test_demo_orders_roundtrip_through_csv():
-    from ecom_models.demo import demo_store
+    from ecom_models.demo.store import demo_store
 
     orders = demo_store().orders
     sample = orders.head(3000)
@@ -250,7 +250,7 @@ def test_single_column_review_file():
 
 
 def test_missing_values_survive_the_workspace(tmp_path):
-    from ecom_models.workspace import Workspace
+    from ecom_models.workspace.workspace import Workspace
 
     ws = Workspace("w", tmp_path)
     df = pd.DataFrame({"a": pd.Series(["x", pd.NA], dtype=object), "b": pd.Series([pd.NA, pd.NA], dtype=object)})

@@ -11,8 +11,9 @@ import zipfile
 import pandas as pd
 import pytest
 
-from ecom_models import intake, intake_big
-from ecom_models.errors import InputError
+from ecom_models.intake import intake as intake
+from ecom_models.intake import big as intake_big
+from ecom_models.core.errors import InputError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "bench"))

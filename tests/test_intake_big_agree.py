@@ -4,7 +4,8 @@ implausible dates judged over the whole store, chat conversations split over chu
 import pandas as pd
 import pytest
 
-from ecom_models import intake, intake_big
+from ecom_models.intake import intake as intake
+from ecom_models.intake import big as intake_big
 
 
 def _orders_text(n: int = 300) -> str:
@@ -266,7 +267,7 @@ def test_files_from_a_zip_are_named_as_in_the_zip(tmp_path):
     import io
     import zipfile
 
-    from ecom_models.errors import InputError
+    from ecom_models.core.errors import InputError
 
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
@@ -343,7 +344,7 @@ def test_store_percentiles_are_pandas_percentiles():
     import duckdb
     import numpy as np
 
-    from ecom_models import dates
+    from ecom_models.core import dates
 
     rng = np.random.default_rng(4)
     con = duckdb.connect()

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from ecom_models.kpi import compute_kpis, revenue_trend, top_by
+from ecom_models.overview.kpi import compute_kpis, revenue_trend, top_by
 
 
 def lines():

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ecom_models import sentiment as S
+from ecom_models.reviews import sentiment as S
 from ecom_models.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,7 +125,7 @@ def test_cli_on_mixed_language_file(tmp_path, capsys, fixture_reviews):
 
 def test_reviews_page_on_mixed_language_file(monkeypatch, tmp_path, fixture_reviews):
     monkeypatch.setenv("ECOM_WORKSPACE_DIR", str(tmp_path))
-    from ecom_models.workspace import Workspace
+    from ecom_models.workspace.workspace import Workspace
 
     reviews = fixture_reviews.drop(columns=["language"]).assign(date=pd.Timestamp("2026-03-01"))
     Workspace("test", tmp_path).save_dataset("mixed", "reviews", reviews, source_file="mixed.csv")

@@ -52,7 +52,7 @@ def _merchant_frame(n=3000, seed=0):
 
 def test_ab_page_merchant_file_with_problems(tmp_path):
     from ecom_ui.common import workspace  # noqa: F401  (same workspace folder as the page, via the env var)
-    from ecom_models.workspace import Workspace, default_workspace_name
+    from ecom_models.workspace.workspace import Workspace, default_workspace_name
 
     Workspace(default_workspace_name()).save_dataset("landing test", "experiment", _merchant_frame(), source_file="landing.csv")
     at = _app()
@@ -70,7 +70,7 @@ def test_ab_page_merchant_file_with_problems(tmp_path):
 
 
 def test_ab_page_bad_file_shows_message():
-    from ecom_models.workspace import Workspace, default_workspace_name
+    from ecom_models.workspace.workspace import Workspace, default_workspace_name
 
     bad = pd.DataFrame({"user_id": range(50), "variant": ["control"] * 50, "converted": [0, 1] * 25}).astype(str)
     Workspace(default_workspace_name()).save_dataset("one arm", "experiment", bad)
@@ -81,7 +81,7 @@ def test_ab_page_bad_file_shows_message():
 
 
 def test_ab_page_ratio_metric():
-    from ecom_models.workspace import Workspace, default_workspace_name
+    from ecom_models.workspace.workspace import Workspace, default_workspace_name
 
     rng = np.random.default_rng(3)
     n = 2000

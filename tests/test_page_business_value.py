@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ecom_models import report as RP
-from ecom_models import value as V
-from ecom_models.value import Assumption, CostInputs, Lever, ValueEstimate
+from ecom_models.value import report as RP
+from ecom_models.value import summary as V
+from ecom_models.value.summary import Assumption, CostInputs, Lever, ValueEstimate
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "business_value.py")
 
@@ -74,7 +74,7 @@ def _metric(at, label):
 
 
 def _revenue():
-    from ecom_models.demo import demo_store
+    from ecom_models.demo.store import demo_store
 
     return V.store_figures(demo_store().orders)["monthly_net_revenue"]
 
@@ -231,8 +231,8 @@ def test_stored_levers_are_priced_again_from_their_evidence():
     """A lever priced from evidence survives the store's round trip with its edits working."""
     import json
 
-    from ecom_models.evidence import StockEvidence
-    from ecom_models.jsonio import dumps
+    from ecom_models.core.evidence import StockEvidence
+    from ecom_models.core.jsonio import dumps
 
     ev = StockEvidence("ETS", "Seasonal naive", 80.0, 100.0, 5.0, 30.0, 60, 75, 56, 1000.0)
     lever = V.priced("forecasting", "forecasting_value", {"evidence": ev, "unit_value": 1.0, "currency": "EUR"})

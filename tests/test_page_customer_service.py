@@ -51,8 +51,8 @@ def test_customer_service_page_on_demo(monkeypatch, tmp_path):
 def test_customer_service_page_with_uploaded_tickets_and_examples(monkeypatch, tmp_path):
     import pandas as pd
 
-    from ecom_models.support.synth import faq, labelled_examples, messages
-    from ecom_models.workspace import Workspace
+    from ecom_models.demo.support_synth import faq, labelled_examples, messages
+    from ecom_models.workspace.workspace import Workspace
 
     monkeypatch.setenv("ECOM_WORKSPACE_DIR", str(tmp_path))
     monkeypatch.chdir(ROOT)
@@ -79,8 +79,8 @@ def test_customer_service_page_with_uploaded_tickets_and_examples(monkeypatch, t
 
 
 def test_customer_service_page_in_chinese(monkeypatch, tmp_path):
-    from ecom_models.support.synth import faq_zh, messages_zh
-    from ecom_models.workspace import Workspace
+    from ecom_models.demo.support_synth import faq_zh, messages_zh
+    from ecom_models.workspace.workspace import Workspace
 
     monkeypatch.setenv("ECOM_WORKSPACE_DIR", str(tmp_path))
     monkeypatch.chdir(ROOT)

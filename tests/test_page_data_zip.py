@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ecom_models import intake
+from ecom_models.intake import intake as intake
 from ecom_models.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,7 +28,7 @@ def _daily_zip(fixtures_dir) -> bytes:
 
 def test_zip_upload_is_checked_and_saved(fixtures_dir, monkeypatch, tmp_path):
     monkeypatch.setenv("ECOM_WORKSPACE_DIR", str(tmp_path))
-    from ecom_models.workspace import Workspace
+    from ecom_models.workspace.workspace import Workspace
 
     at = AppTest.from_file(str(ROOT / "pages" / "data.py"), default_timeout=60)
     at.run()
@@ -59,7 +59,7 @@ def test_ingest_folder_save(fixtures_dir, monkeypatch, tmp_path, capsys):
     assert main(["ingest", str(folder), "--save", "--as", "all days", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["saved"]["name"] == "all days" and doc["saved"]["rows"] >= doc["rows_usable"]
-    from ecom_models.workspace import Workspace
+    from ecom_models.workspace.workspace import Workspace
 
     [info] = Workspace().datasets("orders")
     frame = Workspace().load_dataset(info.id)

@@ -6,8 +6,8 @@ import sys
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
-from ecom_models.intake import ingest
-from ecom_models.workspace import Workspace
+from ecom_models.intake.intake import ingest
+from ecom_models.workspace.workspace import Workspace
 
 
 def test_overview_on_demo_store_shows_kpis():

@@ -48,7 +48,7 @@ def test_recommendations_page_time_split_and_product(monkeypatch, tmp_path):
     box.select_index(3).run()
     assert not at.exception, at.exception
     # the value estimate is saved for the Business value page
-    from ecom_models.workspace import Workspace
+    from ecom_models.workspace.workspace import Workspace
 
     saved = Workspace().get("recommend.value", "latest")
     assert saved and saved["model"] == "recommendations"

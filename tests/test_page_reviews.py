@@ -12,8 +12,8 @@ PAGE = str(ROOT / "pages" / "reviews.py")
 def test_reviews_page(monkeypatch, tmp_path):
     monkeypatch.setenv("ECOM_WORKSPACE_DIR", str(tmp_path))
     monkeypatch.chdir(ROOT)
-    from ecom_models.demo import demo_store
-    from ecom_models.workspace import Workspace
+    from ecom_models.demo.store import demo_store
+    from ecom_models.workspace.workspace import Workspace
 
     reviews = demo_store().reviews.sample(240, random_state=5).reset_index(drop=True)
     reviews.loc[0, "text"] = "<img src=x onerror=alert(1)> <b>Terrible</b>, it broke."
@@ -58,7 +58,7 @@ def test_reviews_page_text_only(monkeypatch, tmp_path):
 
     monkeypatch.setenv("ECOM_WORKSPACE_DIR", str(tmp_path))
     monkeypatch.chdir(ROOT)
-    from ecom_models.workspace import Workspace
+    from ecom_models.workspace.workspace import Workspace
 
     texts = ["Arrived late and the box was crushed.", "Love it, fits perfectly!", "😡😡", "",
              "Das Produkt ist leider nicht gut und sehr teuer.", "Customer service never replied to my emails.",

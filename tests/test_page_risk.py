@@ -44,7 +44,7 @@ def test_risk_page_own_small_store(monkeypatch, tmp_path):
     sys.path.insert(0, str(Path(PAGE).parents[1] / "tests"))
     from test_anomaly_synth import make_store
 
-    from ecom_models.workspace import Workspace
+    from ecom_models.workspace.workspace import Workspace
 
     monkeypatch.setenv("ECOM_WORKSPACE_DIR", str(tmp_path))
     monkeypatch.setenv("ECOM_WORKSPACE", "merchant")

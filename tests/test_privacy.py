@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 
 from ecom_models.cli import main
-from ecom_models.demo import demo_store
-from ecom_models.intake import ingest
-from ecom_models.intake_save import save_result
-from ecom_models.pii import detect_pii, mask_text
-from ecom_models.workspace import Workspace
+from ecom_models.demo.store import demo_store
+from ecom_models.intake.intake import ingest
+from ecom_models.intake.save import save_result
+from ecom_models.intake.pii import detect_pii, mask_text
+from ecom_models.workspace.workspace import Workspace
 
 
 def _orders_with_contacts(path, n=1500):

@@ -1,4 +1,4 @@
-"""Unit tests for ecom_models.recommend: interactions, splits, metrics, models, outputs,
+"""Unit tests for ecom_models.recommend.models: interactions, splits, metrics, models, outputs,
 business value and bad input. Small synthetic data only."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from ecom_models import recommend as R
-from ecom_models.errors import InputError
+from ecom_models.recommend import models as R
+from ecom_models.core.errors import InputError
 
 
 def _orders(rows):
@@ -222,7 +222,7 @@ def test_too_few_repeat_customers_falls_back_to_best_sellers():
 # -- business value -----------------------------------------------------------------------------
 def test_business_value_follows_the_gain_and_gives_an_ab_sample_size():
     gain = {"gain": 0.3, "low": 0.1, "high": 0.5, "model": 0.39, "baseline": 0.3}
-    from ecom_models.valuation import recommendations_value
+    from ecom_models.value.valuation import recommendations_value
 
     est = recommendations_value(gain, monthly_orders=1000, order_value=50, widget_share=0.5, widget_ctr=0.04,
                                 click_to_order=0.1, store_conversion=0.02, online_share=0.5)
@@ -293,7 +293,7 @@ def test_business_value_from_orders_alone():
             rows += [(f"o{oid}", f"c{c}", a, "sale"), (f"o{oid}", f"c{c}", b, "sale")]
         oid += 1
         rows.append((f"o{oid}", f"c{c}", "G", "sale"))
-    from ecom_models.valuation import recommendations_value
+    from ecom_models.value.valuation import recommendations_value
 
     est = recommendations_value(_orders(rows))
     assert est.model == "recommendations" and est.currency == "EUR"

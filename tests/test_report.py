@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ecom_models import report as RP
-from ecom_models import value as V
-from ecom_models.value import Assumption, CostInputs, Lever, ValueEstimate
+from ecom_models.value import report as RP
+from ecom_models.value import summary as V
+from ecom_models.value.summary import Assumption, CostInputs, Lever, ValueEstimate
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -184,8 +184,8 @@ def test_cli_bad_input_is_a_message_not_a_traceback(tmp_path):
 
 
 def test_labels_file_errors_name_the_file_and_row(tmp_path):
-    from ecom_models.errors import InputError
-    from ecom_models.value_cli import read_labels
+    from ecom_models.core.errors import InputError
+    from ecom_models.value.cli import read_labels
 
     good = tmp_path / "ok.csv"
     good.write_text("Order_ID,Label\nA1,fraud\nA2, Fine \n")

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
-from ecom_models import results as RS
-from ecom_models.results import ResultsStore, result_key
-from ecom_models.workspace import Workspace
+from ecom_models.workspace import results as RS
+from ecom_models.workspace.results import ResultsStore, result_key
+from ecom_models.workspace.workspace import Workspace
 
 
 @pytest.fixture(autouse=True)

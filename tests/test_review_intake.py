@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
-from ecom_models import review_columns
-from ecom_models.intake import detect_kind, ingest
+from ecom_models.intake import review_columns
+from ecom_models.intake.intake import detect_kind, ingest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -62,7 +62,7 @@ def _upload(at: AppTest, path: Path) -> AppTest:
 
 def test_data_page_detects_review_exports_and_maps_the_text(fixtures_dir, monkeypatch, tmp_path):
     monkeypatch.setenv("ECOM_WORKSPACE_DIR", str(tmp_path))
-    from ecom_models.workspace import Workspace
+    from ecom_models.workspace.workspace import Workspace
 
     for fixture, text_col in (("amazon_style_reviews.csv", "verified_reviews"), ("chinese_review_headers.csv", "评论内容")):
         at = AppTest.from_file(str(ROOT / "pages" / "data.py"), default_timeout=60)

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from ecom_models import runs
+from ecom_models.workspace import runs
 
 
 @pytest.fixture(autouse=True)
@@ -38,7 +38,7 @@ def test_one_run_per_key_and_progress():
 
 
 def test_a_crash_becomes_a_message_and_is_retried_only_on_request():
-    from ecom_models.errors import InputError
+    from ecom_models.core.errors import InputError
 
     def broken(run):
         raise InputError("the file has no order dates.", fix="map a date column.")
@@ -53,10 +53,10 @@ def test_a_crash_becomes_a_message_and_is_retried_only_on_request():
 
 
 def test_staged_recommendations_are_stored_after_each_stage(tmp_path):
-    from ecom_models import pipelines as P
-    from ecom_models import recommend as R
-    from ecom_models.results import ResultsStore
-    from ecom_models.workspace import Workspace
+    from ecom_models.recommend import pipeline as P
+    from ecom_models.recommend import models as R
+    from ecom_models.workspace.results import ResultsStore
+    from ecom_models.workspace.workspace import Workspace
 
     table = R.synthetic_interactions(n_users=300, n_items=120, n_interactions=6000, seed=1)
     store = ResultsStore(Workspace("runs", tmp_path))

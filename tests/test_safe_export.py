@@ -8,7 +8,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 
-from ecom_models.safe_export import csv_bytes, excel_bytes, safe_cell
+from ecom_models.core.safe_export import csv_bytes, excel_bytes, safe_cell
 
 ROOT = Path(__file__).resolve().parents[1]
 EVIL = '=HYPERLINK("http://x","y")'
@@ -41,7 +41,7 @@ def test_excel_export_writes_text_not_formulas():
 
 
 def test_report_and_ab_exports_are_safe():
-    from ecom_models import abtest
+    from ecom_models.abtest import analysis as abtest
 
     df = pd.DataFrame({"user_id": range(400), "variant": ["control", EVIL] * 200,
                        "converted": [int(i % 5 == 0) for i in range(400)]})
@@ -56,4 +56,4 @@ def test_every_download_goes_through_the_helper():
         text = path.read_text(encoding="utf-8")
         if re.search(r"\.to_csv\(|\.to_excel\(|ExcelWriter", text):
             offenders.append(path.name)
-    assert not offenders, f"use ecom_models.safe_export for downloads in: {offenders}"
+    assert not offenders, f"use ecom_models.core.safe_export for downloads in: {offenders}"

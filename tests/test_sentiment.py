@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecom_models import sentiment as S
-from ecom_models.errors import InputError
-from ecom_models.evidence import ValueEstimate
-from ecom_models.valuation import reviews_value
+from ecom_models.reviews import sentiment as S
+from ecom_models.core.errors import InputError
+from ecom_models.core.evidence import ValueEstimate
+from ecom_models.value.valuation import reviews_value
 
 # Written for this test: not in the training sentences (data/models/minilm/product_sentences.tsv, UCI set).
 UNSEEN = [
@@ -39,7 +39,7 @@ UNSEEN = [
 
 @pytest.fixture(scope="module")
 def demo_reviews() -> pd.DataFrame:
-    from ecom_models.demo import demo_store
+    from ecom_models.demo.store import demo_store
 
     reviews = demo_store().reviews
     return reviews.sample(320, random_state=3).sort_values("date").reset_index(drop=True)
@@ -177,7 +177,7 @@ def test_early_warning_found_on_planted_drop():
 
 
 def test_business_value_and_assumptions(demo_analysis):
-    from ecom_models.demo import demo_store
+    from ecom_models.demo.store import demo_store
 
     orders = demo_store().orders
     est = reviews_value(demo_analysis, orders)
@@ -189,7 +189,7 @@ def test_business_value_and_assumptions(demo_analysis):
 
 
 def test_save_and_load_analysis(tmp_path, demo_reviews, demo_analysis):
-    from ecom_models.workspace import Workspace
+    from ecom_models.workspace.workspace import Workspace
 
     ws = Workspace("sent", tmp_path)
     S.save_analysis(ws, "k1", demo_analysis)

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecom_models.errors import InputError
-from ecom_models.intake import ingest
+from ecom_models.core.errors import InputError
+from ecom_models.intake.intake import ingest
 from ecom_models.support import analyse_tickets, apply_edits, deflection, saved_intents, support_frame
-from ecom_models.support.synth import faq, faq_zh, labelled_examples, messages, messages_zh
+from ecom_models.demo.support_synth import faq, faq_zh, labelled_examples, messages, messages_zh
 
 INTENTS8 = ["cancel_order", "track_order", "get_refund", "recover_password", "get_invoice", "delivery_period",
             "payment_issue", "delete_account"]
@@ -85,7 +85,7 @@ def test_discovery_examples_and_faq(english):
     d = deflection(a, cost_per_hour=30)
     assert 0 < d["share_low"] <= d["share"] <= d["share_high"] < 1
     assert d["hours_saved_per_month"] == pytest.approx(d["tickets_per_month"] * d["share"] * 6.0 / 60)
-    from ecom_models.valuation import support_value
+    from ecom_models.value.valuation import support_value
 
     est = support_value(d, cost_per_hour=30)
     assert est.evidence_kind == "offline" and est.monthly_low <= est.monthly_value <= est.monthly_high

@@ -4,7 +4,7 @@ import json
 
 import pandas as pd
 
-from ecom_models.demo_support import build_demo_support, demo_support
+from ecom_models.demo.support import build_demo_support, demo_support
 
 
 def test_prebuilt_support_files_equal_the_generator():

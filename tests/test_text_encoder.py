@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from ecom_models import text_encoder as te
+from ecom_models.text import encoders as te
 
 
 @pytest.mark.parametrize("text,lang", [

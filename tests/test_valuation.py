@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ecom_models import valuation as VAL
-from ecom_models.evidence import CatchEvidence, RiskEvidence, StockEvidence
+from ecom_models.value import valuation as VAL
+from ecom_models.core.evidence import CatchEvidence, RiskEvidence, StockEvidence
 
 ROOT = Path(__file__).resolve().parents[1]
 CAPABILITIES = ("abtest", "anomaly", "anomaly_inject", "forecast", "recommend", "sentiment", "vision")
@@ -35,13 +35,13 @@ def test_dependencies_point_one_way():
     # capabilities return evidence: they never import the valuation or the adding up
     for name in CAPABILITIES:
         found = _imports(ROOT / "ecom_models" / f"{name}.py")
-        assert not found & {"ecom_models.value", "ecom_models.valuation"}, (name, found)
+        assert not found & {"ecom_models.value.summary", "ecom_models.value.valuation"}, (name, found)
     # the shared shapes import nothing of ours; the valuation never imports the adding up
     assert _imports(ROOT / "ecom_models" / "evidence.py") == set()
-    assert "ecom_models.value" not in _imports(ROOT / "ecom_models" / "valuation.py")
+    assert "ecom_models.value.summary" not in _imports(ROOT / "ecom_models" / "valuation.py")
     # and at run time: importing a capability loads neither
-    code = ("import sys, ecom_models.anomaly, ecom_models.forecast, ecom_models.recommend, ecom_models.abtest, "
-            "ecom_models.anomaly_inject; bad = {'ecom_models.value', 'ecom_models.valuation'} & set(sys.modules); "
+    code = ("import sys, ecom_models.risk.scoring, ecom_models.forecast.models, ecom_models.recommend.models, ecom_models.abtest.analysis, "
+            "ecom_models.risk.inject; bad = {'ecom_models.value.summary', 'ecom_models.value.valuation'} & set(sys.modules); "
             "print(sorted(bad)); sys.exit(1 if bad else 0)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr

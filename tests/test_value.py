@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecom_models import value as V
-from ecom_models.errors import InputError
-from ecom_models.value import Assumption, CostInputs, Lever, ValueEstimate
+from ecom_models.value import summary as V
+from ecom_models.core.errors import InputError
+from ecom_models.value.summary import Assumption, CostInputs, Lever, ValueEstimate
 
 
 def fake_bv(rate: float = 0.1, visitors: float = 1000.0, aov: float = 50.0, model: str = "recommendations"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ecom_models import value_calibration as C
+from ecom_models.value import calibration as C
 
 
 @pytest.fixture(scope="module")

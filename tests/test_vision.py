@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
-from ecom_models import vision
-from ecom_models.errors import InputError
-from ecom_models.vision import ImageFile, QualityRules
+from ecom_models.images import analysis as vision
+from ecom_models.core.errors import InputError
+from ecom_models.images.analysis import ImageFile, QualityRules
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -269,7 +269,7 @@ def test_business_value_is_revenue_at_stake_times_assumed_gain():
         "order_date": np.repeat(dates, 2), "product_id": ["P1", "P2"] * len(dates),
         "revenue": [100.0, 50.0] * len(dates), "line_type": "sale", "is_duplicate": False, "currency": "EUR",
     })
-    from ecom_models.valuation import images_value
+    from ecom_models.value.valuation import images_value
 
     est = images_value(orders=orders, problem_products=["P2"], conversion_gain=0.05)
     monthly_p2 = 50.0 * 90 / (90 / 30.44)

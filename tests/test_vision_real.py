@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ecom_models import vision
-from ecom_models import vision_dupes as D
+from ecom_models.images import analysis as vision
+from ecom_models.images import duplicates as D
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "product_photos"
 needs_photos = pytest.mark.skipif(not (SHARED / "fashion" / "labels.csv").exists(),

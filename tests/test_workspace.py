@@ -5,8 +5,8 @@ import threading
 import pandas as pd
 import pytest
 
-from ecom_models.errors import InputError
-from ecom_models.workspace import Workspace, create_workspace, delete_workspace, import_workspace
+from ecom_models.core.errors import InputError
+from ecom_models.workspace.workspace import Workspace, create_workspace, delete_workspace, import_workspace
 
 
 def test_datasets_survive_a_restart(tmp_path):

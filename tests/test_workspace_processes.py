@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ecom_models.demo import demo_store
+from ecom_models.demo.store import demo_store
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,7 +33,7 @@ def _start(*args, env):
 def _listing(env, check_data: bool = False) -> dict:
     """What `workspace list` shows (read in this process, to keep the test fast), and with
     check_data, every listed dataset loaded in full."""
-    from ecom_models.workspace import Workspace
+    from ecom_models.workspace.workspace import Workspace
 
     ws = Workspace(env["ECOM_WORKSPACE"], env["ECOM_WORKSPACE_DIR"])
     try:
@@ -133,7 +133,7 @@ def test_two_saves_at_once_both_land(orders_files, env):
 
 
 def test_busy_workspace_waits_then_exits_2(orders_files, env, tmp_path):
-    from ecom_models.workspace_lock import FileGate
+    from ecom_models.workspace.lock import FileGate
 
     small, _ = orders_files
     assert _cli("ingest", str(small), "--save", "--json", env=env).returncode == 0

@@ -12,7 +12,7 @@ week and 10 tickets more; a **new** intent is one that began after 8 or more qui
 week with the largest jump, the weeks after averaging 3x the weeks before (something began then:
 a defect, a policy change).
 
-Deflection (evidence, no money here; `ecom_models.valuation.support_value` turns it into money):
+Deflection (evidence, no money here; `ecom_models.value.valuation.support_value` turns it into money):
     share answered right = share of tickets the FAQ answers at the chosen precision × that precision
     hours saved / month  = tickets per month × share × minutes per ticket / 60
     (money: hours saved × agent cost per hour, in the valuation module)
@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ecom_models.errors import InputError
+from ecom_models.core.errors import InputError
+from ecom_models.core.stats import sample_size_two_rates, wilson
 from ecom_models.support.faq import FaqMatcher, TradeOff, clean_faq
 from ecom_models.support.features import Featurizer, encoder_name
 from ecom_models.support.intents import (
@@ -328,14 +329,9 @@ def saved_intents(analysis: SupportAnalysis, per_intent: int = 15) -> pd.DataFra
 # ---------------------------------------------------------------------------------------------
 # Deflection evidence
 # ---------------------------------------------------------------------------------------------
-def _wilson(k: float, n: float, z: float = 1.645) -> tuple[float, float]:
-    if n <= 0:
-        return (0.0, 1.0)
-    p = k / n
-    d = 1 + z * z / n
-    c = p + z * z / (2 * n)
-    r = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return (max(0.0, (c - r) / d), min(1.0, (c + r) / d))
+def _wilson(k: float, n: float) -> tuple[float, float]:
+    """90% Wilson interval; with no tickets at all, everything from 0 to 1 is possible."""
+    return wilson(k, n, z=1.645) if n > 0 else (0.0, 1.0)
 
 
 def tickets_per_month(df: pd.DataFrame) -> float:
@@ -395,10 +391,7 @@ def ab_test_plan(d: dict, baseline_resolution: float = 0.0, weeks_available: flo
     p2 = min(p1 + share * 0.5, 0.999)  # plan for half the offline estimate: the bot may not convince everyone
     if p2 <= p1:
         return {"per_arm": None, "weeks": None, "detectable_lift": 0.0, "control_rate": p1, "treatment_rate": p2}
-    za, zb = 1.959964, 0.841621
-    pbar = (p1 + p2) / 2
-    n = ((za * np.sqrt(2 * pbar * (1 - pbar)) + zb * np.sqrt(p1 * (1 - p1) + p2 * (1 - p2))) / (p2 - p1)) ** 2
-    per_arm = int(ceil(n))
+    per_arm = sample_size_two_rates(p1, p2)  # 5% two-sided, 80% power
     per_week = (d.get("tickets_per_month") or 0) / 4.35
     weeks = ceil(2 * per_arm / per_week) if per_week > 0 else None
     return {"per_arm": per_arm, "weeks": weeks, "detectable_lift": p2 - p1, "control_rate": p1, "treatment_rate": p2}

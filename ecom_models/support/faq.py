@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ecom_models.errors import InputError
+from ecom_models.core.errors import InputError
 from ecom_models.support.features import Featurizer, TicketFeatures
 
 FAQ_ENCODER_WEIGHT = 0.9  # meaning vs spelling for FAQ similarity

@@ -2,7 +2,7 @@
 
 Two views of a ticket, combined everywhere in the support models:
 
-- **meaning**: the sentence encoders the Reviews page uses (`ecom_models.text_encoder`): the
+- **meaning**: the sentence encoders the Reviews page uses (`ecom_models.text.encoders`): the
   English MiniLM for mostly-English tickets, multilingual-e5-small otherwise (`choose_model`).
   It knows that "where is my parcel" and "my package never came" ask the same thing.
 - **spelling**: TF-IDF over character 2–4-grams within words. It survives typos ("cancell",
@@ -50,9 +50,9 @@ def normalise(text: str) -> str:
 
 
 def _text_encoder():
-    """ecom_models.text_encoder when its multilingual model file ships, else None (English MiniLM only)."""
+    """ecom_models.text.encoders when its multilingual model file ships, else None (English MiniLM only)."""
     try:
-        from ecom_models import text_encoder as TE  # type: ignore
+        from ecom_models.text import encoders as TE  # type: ignore
 
         return TE if (TE.E5_DIR / TE.E5_FILE).exists() else None
     except ImportError:
@@ -111,7 +111,7 @@ def _embed(texts: list[str], model: str, progress) -> np.ndarray:
     elif TE is not None:
         emb = np.asarray(TE.encode(list(texts), model=model, progress=progress), dtype=np.float32)
     else:
-        from ecom_models.sentiment import encode_unique
+        from ecom_models.text.minilm import encode_unique
 
         emb = encode_unique(list(texts), progress=progress)[0]
     norms = np.linalg.norm(emb, axis=1, keepdims=True)

@@ -1,0 +1,65 @@
+"""Forecasts computed once per (data, settings) and kept in the results store.
+
+Pages and the background runs started by the Data page call the same functions, with the same
+default settings, so a run started when data arrives fills exactly the result the page will ask
+for. `<thing>_key(...)` gives the results key (content hash of the data + every setting + the
+version below); `<thing>(store, ..., run=None)` returns the stored result or computes and stores
+it, reporting progress to `run` (an `ecom_models.workspace.runs.Run`) if given.
+
+Bump the version when the code behind it changes what it returns: old results are then never
+found again and age out through the store's size cap. The results-store kind strings are
+persisted data and never change.
+"""
+
+from __future__ import annotations
+
+from ecom_models.workspace.results import ResultsStore, dataclass_from_doc, dataclass_to_doc, result_key
+from ecom_models.workspace.runs import say as _say
+
+FORECAST_VERSION = 1
+# The page's default view: what a background run computes before anyone asks.
+FORECAST_DEFAULTS = {"metric": "revenue", "by": None, "series_key": None, "horizon": 28, "tune": True}
+
+
+def forecast_key(data_key: str, traffic_key: str, metric: str, by: str | None, series_key: str | None,
+                 horizon: int, country: str | None, tune: bool = True) -> list:
+    return [data_key, traffic_key, metric, by, series_key, int(horizon), country, bool(tune)]
+
+
+def forecast_result_key(parts: list) -> str:
+    return result_key("forecast.result", parts, FORECAST_VERSION)
+
+
+def stored_forecast(store: ResultsStore, parts: list):
+    from ecom_models.forecast import models as F
+
+    doc = store.get("forecast.result", forecast_result_key(parts))
+    return None if doc is None else dataclass_from_doc(F.ForecastResult, doc)
+
+
+def default_forecast(store: ResultsStore, data_key: str, orders, traffic=None, run=None):
+    """The Forecast page's default view (revenue, whole store, 28 days, main country's holidays)."""
+    from ecom_models.forecast import models as F
+
+    f = FORECAST_DEFAULTS
+    traffic_key = traffic.key if traffic is not None else "none"
+    country = F.main_country(orders)
+    parts = forecast_key(data_key, traffic_key, f["metric"], f["by"], f["series_key"], f["horizon"], country, f["tune"])
+    found = stored_forecast(store, parts)
+    if found is not None:
+        return found
+    series = F.build_series(orders, f["metric"], by=f["by"], traffic=traffic.df if traffic is not None else None)
+    return forecast(store, parts, series, f["horizon"], f["series_key"], country, f["tune"], run=run)
+
+
+def forecast(store: ResultsStore, parts: list, series, horizon: int, series_key: str | None, country: str | None,
+             tune: bool = True, run=None):
+    """Backtest every model on past windows and forecast with the winner (ForecastResult)."""
+    from ecom_models.forecast import models as F
+
+    def compute():
+        return F.backtest_and_forecast(series, horizon, key=series_key, country=country, tune=tune,
+                                       progress=lambda f, msg: _say(run, f, f"Checking the models on past weeks: {msg}"))
+
+    return store.get_or_compute("forecast.result", parts, compute, to_store=dataclass_to_doc,
+                                from_store=lambda doc: dataclass_from_doc(F.ForecastResult, doc), version=FORECAST_VERSION)

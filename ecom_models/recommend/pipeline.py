@@ -1,0 +1,122 @@
+"""Recommendations computed once per (data, settings) and kept in the results store.
+
+Pages and the background runs started by the Data page call the same functions, with the same
+default settings, so a run started when data arrives fills exactly the result the page will ask
+for. `<thing>_key(...)` gives the results key (content hash of the data + every setting + the
+version below); `<thing>(store, ..., run=None)` returns the stored result or computes and stores
+it, reporting progress to `run` (an `ecom_models.workspace.runs.Run`) if given.
+
+Bump the version when the code behind it changes what it returns: old results are then never
+found again and age out through the store's size cap. The results-store kind strings are
+persisted data and never change.
+"""
+
+from __future__ import annotations
+
+from ecom_models.workspace.results import ResultsStore, result_key
+from ecom_models.workspace.runs import say as _say
+
+RECOMMEND_VERSION = 1
+# The page's default settings: what a background run computes before anyone asks.
+RECOMMEND_DEFAULTS = {"k": 10, "split": "random", "half_life": None, "deep": True}
+VALIDATION_SAMPLE = 1500  # customers scored on the validation split (the page says so)
+
+
+def recommendations_work(store: ResultsStore, key: str, df, kind: str, k: int, split: str,
+                         half_life: float | None, deep: bool):
+    """A background run's work: one stage per turn, then back in the queue until complete."""
+
+    def work(run):
+        frame = df() if callable(df) else df
+        report = recommendations(store, key, frame, kind, k, split, half_life, deep, run=run, max_stages=1)
+        return None if report.stage == "full" else work
+
+    return work
+
+
+def recommend_key(data_key: str, k: int, split: str, half_life: float | None, deep: bool) -> str:
+    return result_key("recommend.report", [data_key, int(k), split, half_life, bool(deep)], RECOMMEND_VERSION)
+
+
+def stored_recommendations(store: ResultsStore, key: str):
+    """The stored report (maybe a partial stage: see `.stage` / `.pending`), or None."""
+    from ecom_models.recommend import models as R
+
+    doc = store.get("recommend.report", key)
+    return None if doc is None else R.report_from_document(doc)
+
+
+def recommendations(store: ResultsStore, key: str, df, kind: str, k: int, split: str, half_life: float | None,
+                    deep: bool, run=None, max_stages: int | None = None):
+    """Fit in stages (fast models, then EASE, then the deep model), storing the report after
+    each stage so a page can show the leaderboard as soon as the fast models are scored.
+    `max_stages`: stop after fitting this many stages (the rest on a later call, which starts
+    from the stored report)."""
+    from ecom_models.recommend import models as R
+
+    previous = stored_recommendations(store, key)
+    if previous is not None and previous.stage == "full":
+        return previous
+    _say(run, 0.02, "Reading customers and products")
+    if previous is not None:
+        inter = previous.inter
+    elif kind == "table":
+        inter = R.interactions_from_table(df, half_life_days=half_life)
+    else:
+        inter = R.interactions_from_orders(df, half_life_days=half_life)
+    plan = R.staged_plan(inter, include_deep=deep)
+    report = previous
+    fitted = 0
+    for i, stage in enumerate(plan):
+        wanted = sorted({m for s in plan[: i + 1] for m in s})
+        if report is not None and set(wanted) <= set(report.test_evals):
+            continue
+        if max_stages is not None and fitted >= max_stages:
+            break
+        fitted += 1
+        share, start = 1.0 / len(plan), i / len(plan)
+
+        def progress(fraction, text, start=start, share=share):
+            _say(run, start + fraction * share, text.rstrip("…"))
+
+        report = R.build_recommender(inter, k=k, split=split, include_deep=deep, only=wanted, reuse=report,
+                                     max_validation_users=VALIDATION_SAMPLE, progress=progress)
+        pending = [m for s in plan[i + 1:] for m in s]
+        report.stage, report.pending = ("full" if not pending else "+".join(wanted)), pending
+        store.put("recommend.report", key, R.report_document(report, report.stage, pending))
+        if pending:  # shown while the run waits for its next turn in the queue
+            _say(run, (i + 1) / len(plan), "Next: " + ", ".join(R.MODEL_LABELS[m] for m in pending))
+        if run is not None:
+            run.reached(report.stage)
+        if report.leaderboard.empty:  # too little data to compare: nothing more to add
+            report.stage, report.pending = "full", []
+            store.put("recommend.report", key, R.report_document(report, "full", []))
+            break
+    return report
+
+
+def _enough_for_value(report) -> bool:
+    """A stored report whose only missing model is the deep one is good enough for the value."""
+    return report is not None and not (set(report.pending) - {"deep_ae"})
+
+
+def recommendations_for_value(store: ResultsStore, data_key: str, orders, wait_seconds: float = 900.0):
+    """The report the Business value page prices: the Recommendations page's (default settings,
+    with or without the deep model) if kept or being made, else one without the deep model."""
+    import time
+
+    from ecom_models.workspace import runs
+
+    d = RECOMMEND_DEFAULTS
+    keys = [recommend_key(data_key, d["k"], d["split"], d["half_life"], deep) for deep in (True, False)]
+    deadline = time.time() + wait_seconds
+    while True:
+        for key in keys:
+            report = stored_recommendations(store, key)
+            if _enough_for_value(report):
+                return report
+        going = [runs.get(key) for key in keys]
+        if not any(r is not None and r.active for r in going) or time.time() > deadline:
+            break
+        time.sleep(0.5)  # the background run started by the Data page stores EASE soon
+    return recommendations(store, keys[1], orders, "orders", d["k"], d["split"], d["half_life"], False)

@@ -1,0 +1,177 @@
+"""Calibration of the money rows on simulated stores whose truth we know.
+
+Risk: an invoice-style store (wholesale and retail customers, a home country and a foreign
+tail, opening hours, quantity tiers, guests, cancellations) with fraud planted in a known
+share of its orders (0%, 0.3%, 1%, 3%). Truth = the value of the planted fraud orders that
+land among the `capacity x days` riskiest orders when the real detector scores the store,
+per month. Estimate = `valuation.risk_value` on the same store, with no labels, or with the
+merchant's decisions on the review queue of the last 30 days (labels = the truth).
+
+Recommendations: a store generated from latent tastes (`recommend.synthetic_interactions`)
+with a known online effect of the widget: 0 (purchases without any taste structure, so no
+model can beat best sellers) or +5% of revenue (strong tastes). Estimate =
+`valuation.recommendations_value` from the measured offline hit-rate gain. This checks that
+the transfer prior is wide enough for both worlds; it cannot check the prior itself (only
+online A/B tests can).
+
+A row covers the truth when low <= truth <= high. `bench/value_calibration.py` prints the
+coverage table over many seeds; tests/test_value_calibration.py runs a few.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+COLUMNS = ["order_id", "order_date", "customer_id", "product_id", "product_name", "category", "quantity",
+           "unit_price", "revenue", "discount", "currency", "country", "channel", "status", "line_type",
+           "is_duplicate"]
+
+
+def simulated_store(n_orders: int = 4000, days: int = 120, n_customers: int = 700, n_products: int = 300,
+                    seed: int = 0) -> pd.DataFrame:
+    """Canonical orders of an invoice-style wholesale/retail store (no fraud)."""
+    rng = np.random.default_rng(seed)
+    countries = np.array(["United Kingdom", "Germany", "France", "EIRE", "Spain", "Netherlands", "Belgium",
+                          "Switzerland", "Portugal", "Australia", "Norway", "Italy"])
+    share = np.array([0.86, 0.03, 0.025, 0.02, 0.015, 0.01, 0.01, 0.008, 0.007, 0.006, 0.005, 0.004])
+    cust_country = rng.choice(countries, n_customers, p=share / share.sum())
+    wholesale = rng.random(n_customers) < 0.12
+    activity = rng.pareto(1.2, n_customers) + 0.2
+    price = np.round(np.exp(rng.normal(0.9, 0.8, n_products)), 2) + 0.15
+    pack = rng.choice([1, 2, 4, 6, 12, 24], n_products, p=[0.25, 0.15, 0.15, 0.2, 0.17, 0.08])
+    popularity = rng.dirichlet(np.full(n_products, 0.6))
+    start = pd.Timestamp("2026-01-05")
+    day = rng.integers(0, days, n_orders * 2)
+    day = day[(start + pd.to_timedelta(day, unit="D")).day_of_week != 5][:n_orders]  # no Saturday trading
+    n_orders = len(day)
+    hour = np.clip(rng.normal(12.5, 2.3, n_orders), 7, 20.9)
+    t = start + pd.to_timedelta(day, unit="D") + pd.to_timedelta(hour * 3600, unit="s").round("s")
+    guest = rng.random(n_orders) < 0.15
+    cust = rng.choice(n_customers, n_orders, p=activity / activity.sum())
+    n_lines = (1 + rng.geometric(0.15, n_orders))
+    n_lines = np.where(wholesale[cust], n_lines * 2, n_lines).clip(1, 60)
+    o = np.repeat(np.arange(n_orders), n_lines)
+    prod = rng.choice(n_products, len(o), p=popularity)
+    mult = rng.choice([1, 1, 1, 2, 3, 4], len(o))
+    mult = np.where(wholesale[cust[o]], mult * rng.choice([4, 8, 12], len(o)), mult)
+    qty = (pack[prod] * mult).astype(float)
+    unit = np.where(qty >= 4 * pack[prod], np.round(price[prod] * 0.85, 2), price[prod])
+    df = pd.DataFrame({
+        "order_id": pd.array([f"{500000 + i}" for i in o], dtype="str"),
+        "order_date": t[o],
+        "customer_id": pd.array(np.where(guest[o], None, np.char.add("1", (2000 + cust[o]).astype(str))), dtype="str"),
+        "product_id": pd.array(np.char.add("SKU", prod.astype(str)), dtype="str"),
+        "product_name": pd.array(np.char.add("ITEM ", prod.astype(str)), dtype="str"),
+        "category": pd.array([None] * len(o), dtype="str"),
+        "quantity": qty, "unit_price": unit, "revenue": np.round(qty * unit, 2), "discount": 0.0,
+        "currency": "GBP",
+        "country": pd.array(cust_country[cust[o]], dtype="str"),
+        "channel": pd.array([None] * len(o), dtype="str"),
+        "status": pd.array([None] * len(o), dtype="str"),
+        "line_type": "sale", "is_duplicate": False,
+    })
+    cancel = rng.choice(n_orders, n_orders // 50, replace=False)
+    c = df[df["order_id"].isin({f"{500000 + i}" for i in cancel})].groupby("order_id").head(1).copy()
+    c["order_id"] = "C" + c["order_id"]
+    c["quantity"] *= -1
+    c["revenue"] *= -1
+    c["line_type"] = "cancellation"
+    return pd.concat([df, c], ignore_index=True)[COLUMNS]
+
+
+def plant_fraud(orders: pd.DataFrame, rate: float, seed: int) -> tuple[pd.DataFrame, set[str]]:
+    """The store with fraud in `rate` of its orders (the five patterns, their own random draws)."""
+    from ecom_models.risk.inject import inject_fraud
+
+    n_orders = int(orders.loc[orders["line_type"] == "sale", "order_id"].nunique())
+    n = int(round(rate * n_orders / (1 - rate))) if rate > 0 else 0
+    if n == 0:
+        return orders, set()
+    # a different seed space from the measurement's injection (which uses seeds 0, 1, ...)
+    planted, ids = inject_fraud(orders, n=n, seed=10_000 + seed)
+    planted["order_id"] = planted["order_id"].astype("str").str.replace("SYNTHFRAUD-", "PLANTED-", regex=False)
+    planted["customer_id"] = planted["customer_id"].astype("str").str.replace("SYNTHFRAUD-", "PLANTED-", regex=False)
+    return planted, {k.replace("SYNTHFRAUD-", "PLANTED-") for k in ids}
+
+
+def risk_case(rate: float, seed: int, capacity_per_day: float = 2.0, n_orders: int = 2500, days: int = 120) -> list[dict]:
+    """One simulated store: the truth and the risk row's estimate (per month), without labels
+    and with the merchant's decisions on the last 30 days of the review queue."""
+    from ecom_models.risk.scoring import score_orders
+    from ecom_models.risk.inject import risk_evidence
+    from ecom_models.core.evidence import store_figures
+    from ecom_models.value.valuation import risk_value
+
+    store, fraud = plant_fraud(simulated_store(n_orders, days, seed=seed), rate, seed)
+    scored = score_orders(store)
+    ranked = scored.orders
+    dates = pd.to_datetime(ranked["order_date"])
+    span = max(1.0, (dates.max() - dates.min()).total_seconds() / 86400 + 1)
+    k = capacity_per_day * span
+    queue = ranked[ranked["rank"] <= k]
+    truth = float(queue.loc[queue["order_id"].isin(fraud), "order_value"].sum()) / span * 30.44
+    recent = queue[pd.to_datetime(queue["order_date"]) > dates.max() - pd.Timedelta(days=30)]
+    labels = {o: ("fraud" if o in fraud else "fine") for o in recent["order_id"]}  # the merchant's review
+    revenue = store_figures(store)["monthly_net_revenue"]
+    out, catch = [], None
+    for with_labels in (False, True):
+        ev = risk_evidence(store, capacity_per_day, labels=labels if with_labels else None, result=scored, seed=seed,
+                           catch=catch)
+        catch = ev.catch  # the same measurement serves both
+        est = risk_value(ev)
+        out.append({"rate": rate, "seed": seed, "labels": with_labels, "truth": truth, "value": est.monthly_value,
+                    "low": est.monthly_low, "high": est.monthly_high, "revenue": revenue,
+                    "covered": est.monthly_low - 1e-9 <= truth <= est.monthly_high + 1e-9,
+                    "catch": ev.catch.catch_share, "kind": est.evidence_kind, "decisions": len(labels)})
+    return out
+
+
+def recommendation_case(effect: float, seed: int, n_users: int = 600, n_items: int = 300,
+                        n_interactions: int = 12_000) -> dict:
+    """One simulated store whose widget lifts revenue by `effect` (0 or 0.05): truth and estimate."""
+    from ecom_models.recommend import models as R
+    from ecom_models.core.evidence import store_figures
+    from ecom_models.value.valuation import recommendations_value
+
+    # A +5% world needs a large offline gain: with the priors' median widget reach (8% of orders)
+    # and transfer (20%), 5% of revenue takes about +90% offline and 70% of it online.
+    inter = R.synthetic_interactions(n_users, n_items, n_interactions, n_clusters=40, affinity=0.95, seed=seed)
+    if effect == 0:  # no taste at all: every customer buys by popularity alone
+        rng = np.random.default_rng(seed)
+        pop = inter["item_id"].value_counts(normalize=True)
+        inter["item_id"] = rng.choice(pop.index.to_numpy(), len(inter), p=pop.to_numpy())
+        inter = inter.drop_duplicates()
+    rng = np.random.default_rng(seed + 1)
+    start = pd.Timestamp("2026-01-01")
+    orders = pd.DataFrame({
+        "order_id": pd.array([f"O{i}" for i in range(len(inter))], dtype="str"),
+        "order_date": start + pd.to_timedelta(rng.integers(0, 180 * 24, len(inter)), unit="h"),
+        "customer_id": pd.array(inter["user_id"].to_numpy(), dtype="str"),
+        "product_id": pd.array(inter["item_id"].to_numpy(), dtype="str"),
+        "quantity": 1.0, "unit_price": 20.0, "revenue": 20.0, "currency": "EUR", "line_type": "sale",
+        "is_duplicate": False,
+    })
+    report = R.build_recommender(R.interactions_from_orders(orders), k=10, include_deep=False)
+    te = report.test_evals
+    gain = None
+    if report.chosen in te and "popularity" in te and report.chosen != "popularity":
+        gain = R.paired_gain(te[report.chosen], te["popularity"], "hit")
+    figs = store_figures(orders)
+    est = recommendations_value(gain, report=report, monthly_orders=figs["monthly_orders"],
+                                order_value=figs["order_value"], currency="EUR")
+    revenue = figs["monthly_net_revenue"]
+    truth = effect * revenue
+    return {"effect": effect, "seed": seed, "truth": truth, "value": est.monthly_value, "low": est.monthly_low,
+            "high": est.monthly_high, "revenue": revenue, "gain": (gain or {}).get("gain", 0.0),
+            "covered": est.monthly_low - 1e-9 <= truth <= est.monthly_high + 1e-9}
+
+
+def coverage_table(cases: list[dict], by: list[str]) -> pd.DataFrame:
+    """Coverage and the median point / range as shares of revenue, per scenario."""
+    df = pd.DataFrame(cases)
+    for c in ("truth", "value", "low", "high"):
+        df[c + "_share"] = df[c] / df["revenue"]
+    return df.groupby(by).agg(seeds=("covered", "size"), coverage=("covered", "mean"),
+                              truth=("truth_share", "median"), point=("value_share", "median"),
+                              low=("low_share", "median"), high=("high_share", "median")).reset_index()
