@@ -262,7 +262,7 @@ def test_images_cli_with_a_scheduler(cluster, photos, capsys):
 
 
 def test_support_cli_with_a_scheduler(cluster, tmp_path, capsys):
-    from ecom_models.support import synth
+    from ecom_models.demo import support_synth as synth
 
     address, _ = cluster
     path = tmp_path / "tickets.csv"

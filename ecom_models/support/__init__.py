@@ -9,7 +9,8 @@ them is worth. See docs/support.md.
 
 Modules: `tickets` (canonical frame, chat grouping), `features` (encoder + character n-grams),
 `intents` (discovery, few-shot classifier, baseline comparison), `faq` (matching with abstention),
-`analysis` (one call, trends, edits, deflection), `synth` (seeded realistic messages for demo and tests).
+`analysis` (one call, trends, edits, deflection). Seeded realistic messages for the demo and tests are
+`ecom_models.demo.support_synth`.
 Heavy libraries (onnxruntime, scikit-learn) load inside functions.
 """
 
