@@ -184,6 +184,7 @@ def bench_dask(path: str, contamination: float = 0.01, repeat: int = 2, from_fra
 
     from ecom_models.risk import scoring as anomaly
     from ecom_models.core import cluster as distributed
+    from ecom_models.risk import cluster as risk_cluster
     from ecom_models.intake import big as intake_big
 
     parquet = path + ".lines.parquet"
@@ -202,7 +203,7 @@ def bench_dask(path: str, contamination: float = 0.01, repeat: int = 2, from_fra
     single = orders = None
     for _ in range(repeat):
         t0 = time.perf_counter()
-        orders = distributed.read_lines(parquet)
+        orders = risk_cluster.read_lines(parquet)
         t1 = time.perf_counter()
         single = anomaly.score_orders(orders, contamination=contamination)
         out["single"].append({"read_s": t1 - t0, "score_s": time.perf_counter() - t1, "wall": time.perf_counter() - t0})
@@ -214,14 +215,14 @@ def bench_dask(path: str, contamination: float = 0.01, repeat: int = 2, from_fra
         with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
                           env=distributed.SINGLE_THREAD_ENV) as cluster, Client(cluster) as client:
             t = time.perf_counter()
-            distributed.warm_up(client)
+            risk_cluster.warm_up(client)
             out[f"warm_up_{n_workers}"] = time.perf_counter() - t
             for kind, source in sources:
                 runs = out.setdefault((kind, n_workers), [])
                 for _ in range(repeat):
                     with get_task_stream(client=client) as ts:
                         t0, clock0 = time.perf_counter(), time.time()  # the task stream uses time.time()
-                        result = distributed.score_orders(source, client, contamination=contamination)
+                        result = risk_cluster.score_orders(source, client, contamination=contamination)
                         wall = time.perf_counter() - t0
                     runs.append({"wall": wall, **_busy(ts.data, clock0, wall)})
                 r = result.orders

@@ -11,6 +11,9 @@ import pytest
 
 from ecom_models.risk import scoring as A
 from ecom_models.core import cluster as D
+from ecom_models.images import cluster as IC
+from ecom_models.risk import cluster as RC
+from ecom_models.text import cluster as TC
 from ecom_models.cli import main
 from ecom_models.core.errors import InputError
 
@@ -42,7 +45,7 @@ def test_risk_scores_on_the_cluster_are_identical(cluster, orders_file):
     _, client = cluster
     orders = load_orders(str(orders_file))
     single = A.score_orders(orders, contamination=0.02)
-    spread = D.score_orders(orders, client, contamination=0.02, partitions=5)
+    spread = RC.score_orders(orders, client, contamination=0.02, partitions=5)
     assert len(single.orders) > 300
     assert spread.orders["order_id"].tolist() == single.orders["order_id"].tolist()
     for col in [c for c in single.orders.columns if c.startswith("score")]:
@@ -50,7 +53,7 @@ def test_risk_scores_on_the_cluster_are_identical(cluster, orders_file):
     assert spread.flagged["order_id"].tolist() == single.flagged["order_id"].tolist()
     assert spread.orders["reasons"].tolist() == single.orders["reasons"].tolist()
     # the detectors alone on the cluster (a drop-in for anomaly.detector_scores)
-    via = A.score_orders(orders, contamination=0.02, scorer=D.cluster_scorer(client, partitions=3))
+    via = A.score_orders(orders, contamination=0.02, scorer=RC.cluster_scorer(client, partitions=3))
     pd.testing.assert_frame_equal(via.orders, single.orders, check_exact=True)
 
 
@@ -73,19 +76,19 @@ def test_order_features_on_the_workers_are_identical(cluster, orders_file, tmp_p
     parquet = tmp_path / "lines.parquet"
     awkward.to_parquet(parquet, row_group_size=1500)
     for source, parts in ((orders, 3), (awkward, 4), (parquet, 3)):
-        local = A.order_features(D.read_lines(source) if not isinstance(source, pd.DataFrame) else source)
-        spread = D.cluster_order_features(source, client, partitions=parts)
+        local = A.order_features(RC.read_lines(source) if not isinstance(source, pd.DataFrame) else source)
+        spread = RC.cluster_order_features(source, client, partitions=parts)
         pd.testing.assert_frame_equal(spread, local, check_exact=True)
     # no product names at all: reasons name products by their ids, in both
     nameless = orders.assign(product_name=None)
-    pd.testing.assert_frame_equal(D.cluster_order_features(nameless, client, partitions=2), A.order_features(nameless),
+    pd.testing.assert_frame_equal(RC.cluster_order_features(nameless, client, partitions=2), A.order_features(nameless),
                                   check_exact=True)
     nothing = orders.assign(line_type="return")
     with pytest.raises(InputError, match="no sale lines"):
-        D.cluster_order_features(nothing, client)
+        RC.cluster_order_features(nothing, client)
     tiny = orders[orders["order_id"].isin(orders["order_id"].unique()[:3])]
     with pytest.raises(InputError, match="too few"):
-        D.score_orders(tiny, client)
+        RC.score_orders(tiny, client)
 
 
 def test_medians_from_value_counts_are_pandas_medians():
@@ -99,8 +102,8 @@ def test_medians_from_value_counts_are_pandas_medians():
     counts = []
     for h in halves:
         codes, uniques = pd.factorize(key[h], sort=False)
-        counts.append(D._counts(codes, uniques, v[h]))
-    got = D._medians(counts)
+        counts.append(RC._counts(codes, uniques, v[h]))
+    got = RC._medians(counts)
     want = pd.DataFrame({"k": key, "v": v}).groupby("k")["v"].median()
     assert np.array_equal(got.reindex(want.index).to_numpy(), want.to_numpy(), equal_nan=True)
     assert np.isnan(got.reindex(["7"]).iloc[0])
@@ -112,8 +115,8 @@ def test_risk_scores_from_a_parquet_file_read_by_the_workers(cluster, orders_fil
     _, client = cluster
     parquet = tmp_path / "lines.parquet"
     load_orders(str(orders_file)).to_parquet(parquet, row_group_size=2000)
-    single = A.score_orders(D.read_lines(parquet), contamination=0.02)
-    spread = D.score_orders(parquet, client, contamination=0.02)
+    single = A.score_orders(RC.read_lines(parquet), contamination=0.02)
+    spread = RC.score_orders(parquet, client, contamination=0.02)
     assert spread.orders["order_id"].tolist() == single.orders["order_id"].tolist()
     assert spread.flagged["order_id"].tolist() == single.flagged["order_id"].tolist()
     assert spread.orders["reasons"].tolist() == single.orders["reasons"].tolist()
@@ -143,8 +146,8 @@ def test_anomalies_cli_big_export_read_by_the_workers(cluster, orders_file, tmp_
     with zipfile.ZipFile(zipped, "w") as zf:
         zf.write(orders_file, "orders.csv")
     handed = []  # what score_big_file gave the cluster: a Parquet path the workers read, not a frame
-    score_orders = D.score_orders
-    monkeypatch.setattr(D, "score_orders", lambda orders, *a, **k: handed.append(orders) or score_orders(orders, *a, **k))
+    score_orders = RC.score_orders
+    monkeypatch.setattr(RC, "score_orders", lambda orders, *a, **k: handed.append(orders) or score_orders(orders, *a, **k))
     for source in (orders_file, zipped):
         args = ["anomalies", str(source), "--contamination", "0.02", "--top", "30", "--json"]
         assert main(args) == 0
@@ -152,7 +155,7 @@ def test_anomalies_cli_big_export_read_by_the_workers(cluster, orders_file, tmp_
         assert main(args + ["--dask-scheduler", address]) == 0
         assert json.loads(capsys.readouterr().out) == local
     assert len(handed) == 2 and all(str(o).endswith(".parquet") for o in handed)
-    assert D.workers_see(client, orders_file) and not D.workers_see(client, tmp_path / "missing.parquet")
+    assert RC.workers_see(client, orders_file) and not RC.workers_see(client, tmp_path / "missing.parquet")
 
 
 def test_unreachable_scheduler_is_a_clear_message(capsys, orders_file, monkeypatch):
@@ -169,7 +172,7 @@ def test_sentence_embeddings_on_the_cluster_match(cluster):
     texts = [f"The {w} arrived {d} and works {q}." for w in ("mug", "lamp", "bag", "card") for d in
              ("late", "on time", "broken") for q in ("well", "badly", "fine, I guess")] + ["", "ok", "x" * 3000]
     local, local_cut = S.get_encoder().encode(texts)
-    spread, spread_cut = D.ClusterEncoder(client, partitions=3, min_partition=1).encode(texts)
+    spread, spread_cut = TC.ClusterEncoder(client, partitions=3, min_partition=1).encode(texts)
     assert np.allclose(spread, local, atol=1e-5)
     assert (spread_cut == local_cut).all()
 
@@ -198,15 +201,15 @@ def test_model_files_are_shipped_to_a_worker_that_lacks_them(cluster, tmp_path):
     _, client = cluster
     name = f"test-model-{uuid.uuid4().hex[:8]}"
     wanted = {"model.onnx": hashlib.sha256(b"weights").hexdigest()}
-    assert set(client.run(D._worker_model_dir, name, wanted).values()) == {None}
-    client.run(D._install_model, name, wanted, {"model.onnx": b"weights"})
-    found = client.run(D._worker_model_dir, name, wanted)
-    assert all(f and f.endswith(D._key(wanted)) for f in found.values())
+    assert set(client.run(D.worker_model_dir, name, wanted).values()) == {None}
+    client.run(D.install_model, name, wanted, {"model.onnx": b"weights"})
+    found = client.run(D.worker_model_dir, name, wanted)
+    assert all(f and f.endswith(D.model_key(wanted)) for f in found.values())
     with pytest.raises(Exception):
-        client.run(D._install_model, name, wanted, {"model.onnx": b"tampered"})
+        client.run(D.install_model, name, wanted, {"model.onnx": b"tampered"})
     shutil.rmtree(os.path.dirname(next(iter(found.values()))), ignore_errors=True)
     # the bundled models are found in place on workers built from this repository
-    assert all(client.run(D._worker_model_dir, "minilm", D.manifest("minilm")).values())
+    assert all(client.run(D.worker_model_dir, "minilm", D.manifest("minilm")).values())
 
 
 def test_connect_needs_workers():
@@ -241,7 +244,7 @@ def test_photos_on_the_cluster_match_one_process(cluster, photos):
     _, client = cluster
     local = vision.analyse(photos, chunk_size=3, keep_thumbnails=False)
     spread = vision.analyse(photos, chunk_size=3, keep_thumbnails=False,
-                            map_chunks=D.image_chunk_runner(client, in_flight=2))
+                            map_chunks=IC.image_chunk_runner(client, in_flight=2))
     assert local.table["file"].tolist() == spread.table["file"].tolist()
     assert np.allclose(local.embeddings, spread.embeddings, atol=1e-5)
     for col in ("category", "sha1", "sharpness", "contrast", "duplicate_group", "problems"):
@@ -284,7 +287,7 @@ def test_multilingual_embeddings_on_the_cluster_match(cluster):
     _, client = cluster
     texts = ["我的包裹在哪里", "where is my parcel?", "Wo ist mein Paket?", "退款什么时候到账", "refund please"] * 3 + [""]
     local = TE.get_model("multilingual").encode(texts)
-    spread, _ = D.ClusterEncoder(client, partitions=2, min_partition=1, model="multilingual").encode(texts, batch_size=4)
+    spread, _ = TC.ClusterEncoder(client, partitions=2, min_partition=1, model="multilingual").encode(texts, batch_size=4)
     batched = TE.get_model("multilingual").encode(texts, batch_size=4)
     assert np.allclose(spread, batched, atol=1e-5)
     assert np.allclose(local, batched, atol=0.1)  # the same texts, other batches: close, not identical

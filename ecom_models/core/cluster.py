@@ -1,58 +1,35 @@
-"""Batch scoring on a Dask cluster: risk scores, review sentiment, product photos (and support).
+"""Running the capabilities' batch work on a Dask cluster: connecting, shipping this project's
+code and bundled model files to workers that lack them, and the worker-side helpers every
+capability's `cluster.py` shares.
 
     with connect("tcp://scheduler:8786") as client:      # or ECOM_DASK_SCHEDULER
-        result = score_orders(orders, client)             # = anomaly.score_orders(orders)
-        analysis = sentiment.analyse_reviews(reviews, encoder=ClusterEncoder(client))
+        result = risk.cluster.score_orders(orders, client)   # = risk.score_orders(orders)
 
-Each capability keeps its own public functions; this module only decides what runs where.
-Results are those of one process: identical scores for risk, equal within float tolerance
-for the neural models (a batch padded to another length changes the last bits).
+Each capability keeps its own cluster code beside its models (`risk/cluster.py`,
+`text/cluster.py`, `images/cluster.py`, `support/cluster.py`); this module only decides how
+work reaches the workers. Results are those of one process: identical scores for risk, equal
+within float tolerance for the neural models (a batch padded to another length changes the
+last bits).
 
-Risk (`score_orders`): the order features are built on the workers too, with the results
-of one process (anomaly.order_features is the same three steps run on everything):
-- The lines reach the workers in parts: sent from the client's frame, or read by each worker
-  from its own row groups of a Parquet file of the canonical lines (no shipping).
-- A small store-wide pass: each product's usual (median) price and quantity, from per-part
-  value counts; whether any line names its product; orders whose lines sit in several parts.
-- Order rows per part (orders split across parts are rebuilt from all their lines, in store
-  order), split by customer; customer history per customer bucket. The client only puts the
-  buckets back in store order and counts countries, channels, hours and weekdays.
-- Isolation Forest: grown once, on one worker, on random samples of `max_samples` orders (the
-  forest's own sampling, with the same seed and the same rows as one process), while other
-  workers run ECOD and COPOD; then every worker scores its rows. One process scores the
-  training orders twice (PyOD's fit computes sklearn's offset and then the scores); here each
-  order is scored once, and the offset (a constant) does not change ranks.
-- ECOD and COPOD score each feature column from that column's empirical distribution and add
-  the columns up; the columns are split over the workers (each runs PyOD's own fit on its
-  columns) and the per-column sums are added.
-- Feature surprises, ranks, the ensemble and the reasons of the flagged orders stay in the
-  client: they take well under a second on 250,000 orders.
-- Workers run one thread each with BLAS/OpenMP limited to one thread, so two workers on two
-  cores do twice the work instead of fighting over the cores.
-
-Reviews (`ClusterEncoder`): the sentence embeddings (the bulk of the work) are computed on the
-workers, in partitions of distinct sentences; the heads, the fine-tuning on star ratings and
-the comparison with VADER run in the client as without a cluster.
-
-Model files reach the workers with the code: a worker built from this repository (the usual
-image for dask-kubernetes or dask-cloudprovider) has them in data/models/. A worker that lacks
-them, or holds other versions, gets the client's bundled files (checked by SHA-256, cached in
-the worker's temporary folder). Nothing is ever downloaded.
+Code: task functions travel by value (cloudpickle), so the scheduler needs nothing of this
+project; a worker that cannot import ecom_models gets a zip of the package (ensure_code).
+Model files: a worker built from this repository (the usual image for dask-kubernetes or
+dask-cloudprovider) has them in data/models/. A worker that lacks them, or holds other
+versions, gets the client's bundled files (checked by SHA-256, cached in the worker's temporary
+folder). Nothing is ever downloaded. Workers run one thread each with BLAS/OpenMP limited to
+one thread, so two workers on two cores do twice the work instead of fighting over the cores.
 """
 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import os
 import tempfile
 import threading
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from ecom_models.core.errors import InputError
 from ecom_models.core import paths
@@ -91,38 +68,40 @@ def connect(address: str, timeout: str | None = None):
                          fix=f"start the cluster first, check the address (tcp://host:8786), or unset {ENV} "
                              "and drop --dask-scheduler to run in one process.") from None
     try:
-        if _worker_count(client) == 0:
+        if worker_count(client) == 0:
             client.wait_for_workers(1, timeout=timeout)
     except (OSError, TimeoutError):
         client.close()
         raise InputError(f"the Dask scheduler at {address} has no workers.",
                          fix="start at least one worker (dask worker ADDRESS), or run without --dask-scheduler.") from None
-    _tasks_by_value()
+    tasks_by_value()
     try:
         yield client
     finally:
         client.close()
 
 
-def _tasks_by_value() -> None:
-    """This module's task functions travel by value: the scheduler (which unpickles task graphs)
-    and the workers need not have this project installed to run them."""
+def tasks_by_value(module_name: str = __name__) -> None:
+    """A cluster module's task functions travel by value: the scheduler (which unpickles task
+    graphs) and the workers need not have this project installed to run them. This module is
+    always registered too: the capabilities' task functions call its worker-side helpers."""
     import sys
 
     import cloudpickle
 
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    for name in {__name__, module_name}:
+        cloudpickle.register_pickle_by_value(sys.modules[name])
 
 
-def _portable(fn):
+def portable(fn):
     """fn wrapped so that the scheduler, which unpickles task graphs, needs nothing of this
     project: plain pickle cannot take a lambda, so distributed falls back to cloudpickle, which
-    carries fn (this module is registered by value) instead of a reference to ecom_models."""
-    _tasks_by_value()
+    carries fn (its module is registered by value) instead of a reference to ecom_models."""
+    tasks_by_value(fn.__module__)
     return lambda *args, **kwargs: fn(*args, **kwargs)
 
 
-def _has_code() -> bool:
+def has_code() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("ecom_models") is not None
@@ -134,7 +113,7 @@ def ensure_code(client) -> None:
     repository already have it and get nothing."""
     import zipfile
 
-    missing = [w for w, ok in client.run(_portable(_has_code)).items() if not ok]
+    missing = [w for w, ok in client.run(portable(has_code)).items() if not ok]
     if not missing:
         return
     package = Path(__file__).resolve().parents[1]  # the whole ecom_models package, not core/
@@ -146,27 +125,27 @@ def ensure_code(client) -> None:
     client.upload_file(str(target))
 
 
-def _takes_n_workers(client) -> bool:
+def takes_n_workers(client) -> bool:
     import inspect
 
     return "n_workers" in inspect.signature(client.scheduler_info).parameters
 
 
-def _worker_addresses(client) -> list[str]:
+def worker_addresses(client) -> list[str]:
     # recent versions list only 5 workers unless asked for all
-    info = client.scheduler_info(n_workers=-1) if _takes_n_workers(client) else client.scheduler_info()
+    info = client.scheduler_info(n_workers=-1) if takes_n_workers(client) else client.scheduler_info()
     return sorted(info.get("workers", {}))
 
 
-def _worker_count(client) -> int:
-    return len(_worker_addresses(client))
+def worker_count(client) -> int:
+    return len(worker_addresses(client))
 
 
 def n_workers(client) -> int:
-    return max(1, _worker_count(client))
+    return max(1, worker_count(client))
 
 
-def _single_threaded() -> None:
+def single_threaded() -> None:
     """In a worker: BLAS and OpenMP on one thread (one worker per core does the parallelism)."""
     for k, v in SINGLE_THREAD_ENV.items():
         os.environ.setdefault(k, v)
@@ -185,364 +164,11 @@ def _single_threaded() -> None:
         pass
 
 
-def warm_up(client) -> None:
-    """Import the scoring libraries on every worker once (so a timing measures the work)."""
-    def _imports():
-        _single_threaded()
-        import pyarrow.parquet  # noqa: F401
-        import pyod.models.copod  # noqa: F401
-        import pyod.models.ecod  # noqa: F401
-        import sklearn.ensemble  # noqa: F401
-
-        try:
-            import ecom_models.risk.scoring  # noqa: F401
-        except ImportError:  # a plain Dask image: the code arrives with the first task
-            pass
-        return True
-
-    client.run(_portable(_imports))
-
-
-def _partitions(n: int, parts: int) -> list[tuple[int, int]]:
+def partitions(n: int, parts: int) -> list[tuple[int, int]]:
     bounds = np.linspace(0, n, max(1, min(parts, n)) + 1).astype(int)
     return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
-
-# ---------------------------------------------------------------------------------------
-# Risk scores
-# ---------------------------------------------------------------------------------------
-def _signals(pieces) -> np.ndarray:
-    """The signal matrix from a scattered matrix, or from `_surprises` results (columns)."""
-    if len(pieces) == 1 and isinstance(pieces[0], np.ndarray):
-        return pieces[0]
-    return np.hstack([piece["X"] for piece in pieces])
-
-
-def _forest(random_state: int, *pieces) -> dict:
-    """The forest's trees, grown on its own random samples of orders (the same trees as one
-    process: same data in the same order, same seed). contamination "auto" skips sklearn's
-    scoring of every order just to set an offset (a constant: ranks do not change).
-    Returns the forest with the matrix its row ranges are scored on."""
-    from sklearn.ensemble import IsolationForest
-
-    from ecom_models.risk.scoring import IFOREST
-
-    _single_threaded()
-    X = _signals(pieces)
-    forest = IsolationForest(n_estimators=IFOREST["n_estimators"], max_samples=min(IFOREST["max_samples"], len(X)),
-                             contamination="auto", max_features=1.0, bootstrap=False, n_jobs=1,
-                             random_state=random_state).fit(X)
-    return {"forest": forest, "X": X}
-
-
-def _matrix(*pieces) -> dict:
-    return {"X": _signals(pieces)}
-
-
-def _iforest_partition(bundle: dict, k: int, parts: int) -> np.ndarray:
-    """Scores of the k-th of `parts` row ranges (the task cuts them: it knows the row count)."""
-    _single_threaded()
-    X = bundle["X"]
-    ranges = _partitions(len(X), parts)
-    if k >= len(ranges):
-        return np.zeros(0)
-    a, b = ranges[k]
-    return -bundle["forest"].score_samples(X[a:b])
-
-
-def _column_detector(name: str, X: np.ndarray, cols: list[int] | None = None) -> np.ndarray:
-    """PyOD's ECOD / COPOD on some of the columns: their per-column terms, summed."""
-    _single_threaded()
-    if name == "ecod":
-        from pyod.models.ecod import ECOD as Model
-    else:
-        from pyod.models.copod import COPOD as Model
-    X = X["X"] if isinstance(X, dict) else X
-    return Model().fit(np.ascontiguousarray(X if cols is None else X[:, cols])).decision_scores_
-
-
-def _tail(X) -> np.ndarray:
-    """anomaly.tail_scores on a worker (X: the matrix, or a task result holding it)."""
-    from ecom_models.risk.scoring import tail_scores
-
-    return tail_scores(X["X"] if isinstance(X, dict) else X)
-
-
-def _submit_detectors(submit, pieces: list, detectors, random_state: int, parts: int, hosts: list[str],
-                      halves: bool = False, tail_here: bool = False) -> dict:
-    """Futures of each detector's raw scores. `pieces`: the signal matrix scattered to the
-    cluster, or (`halves`) futures of `_surprises` results holding its columns.
-    The forest (the longest chain: grow, then score) goes first and on one worker while the
-    others run ECOD and COPOD, which need no forest; with `halves` those run by column group
-    where the columns were computed. Then every worker scores row ranges with the forest."""
-    from ecom_models.risk import scoring as A
-
-    # where: the forest on the first worker, ECOD and COPOD on the others meanwhile, the forest's
-    # row ranges on every worker in turn (left to itself the scheduler queued them behind one
-    # another on the worker holding the data and let the other wait)
-    hosts = hosts or [None]
-    others = itertools.cycle(hosts[1:] or hosts)
-    futures, bundle = {}, None
-    if "iforest" in detectors:
-        bundle = submit(_forest, random_state, *pieces, name="forest", priority=3, on=hosts[0])
-    for name in detectors:
-        if name == "iforest":
-            futures[name] = [submit(_iforest_partition, bundle, k, parts, name=f"iforest-{k}", priority=2,
-                                    on=hosts[k % len(hosts)]) for k in range(parts)]
-        elif name in ("ecod", "copod"):
-            rank = 1 if name == "ecod" else 0
-            if halves:
-                futures[name] = [submit(_column_detector, name, h, name=f"{name}-{i}", priority=rank, on=next(others))
-                                 for i, h in enumerate(pieces)]
-            else:
-                n_signals = len(A.SIGNALS)
-                groups = np.array_split(np.arange(n_signals), min(n_signals, max(2, len(hosts))))
-                futures[name] = [submit(_column_detector, name, pieces[0], g.tolist(), name=f"{name}-{i}",
-                                        priority=rank, on=next(others)) for i, g in enumerate(groups) if len(g)]
-        elif name == "tail":
-            if tail_here:
-                futures[name] = None
-            else:
-                futures[name] = submit(_tail, bundle if bundle is not None else submit(_matrix, *pieces, name="signals"),
-                                       name="tail")
-        else:
-            raise ValueError(f"unknown detector {name}")
-    return futures
-
-
-def _collect_detectors(client, futures: dict, X: np.ndarray | None = None) -> dict:
-    out = {}
-    for name, fut in futures.items():
-        if name == "tail":
-            out[name] = _tail(X) if fut is None else fut.result()
-        elif name == "iforest":
-            out[name] = np.concatenate(client.gather(fut))
-        else:
-            out[name] = np.sum(client.gather(fut), axis=0)
-    return out
-
-
-def _submitter(client):
-    token = uuid.uuid4().hex[:8]
-
-    def submit(fn, *args, name: str, priority: int = 0, on: str | None = None):
-        # named keys: the dashboard and task stream show the step, not "lambda"; `on`: a
-        # worker preferred (another one runs the task if that one is gone)
-        where = {"workers": [on], "allow_other_workers": True} if on else {}
-        return client.submit(_portable(fn), *args, key=f"risk-{name}-{token}", pure=False, priority=priority, **where)
-
-    return submit
-
-
-def cluster_scorer(client, partitions: int | None = None):
-    """A drop-in for anomaly.detector_scores that runs the detectors on the cluster."""
-
-    def scorer(s: pd.DataFrame, detectors, random_state: int = 0) -> pd.DataFrame:
-        from ecom_models.risk import scoring as A
-
-        X = A.signal_matrix(s)
-        hosts = _worker_addresses(client)
-        [X_f] = client.scatter([X], broadcast=True)
-        futures = _submit_detectors(_submitter(client), [X_f], detectors, random_state,
-                                    partitions or 2 * max(1, len(hosts)), hosts, tail_here=True)
-        return pd.DataFrame(_collect_detectors(client, futures, X), index=s.index)
-
-    return scorer
-
-
-# ---------------------------------------------------------------------------------------
-# Risk: order features on the workers
-# ---------------------------------------------------------------------------------------
-# the canonical columns the order features read (intake's names)
-LINE_COLUMNS = ("order_id", "order_date", "customer_id", "product_id", "product_name", "quantity", "unit_price",
-                "revenue", "discount", "currency", "country", "channel", "line_type", "is_duplicate")
-_TEXT = ("order_id", "customer_id", "product_id", "product_name", "currency", "country", "channel", "line_type")
-
-
-def read_lines(path, row_groups: list[int] | None = None) -> pd.DataFrame:
-    """Canonical order lines from a Parquet file of them (intake_big's `to_parquet`, a saved
-    dataset), with the dtypes of intake's frame; only the columns risk scoring reads.
-    `row_groups`: just those (a worker reads its own part of the file)."""
-    return _as_lines(_read_table(path, row_groups).to_pandas())
-
-
-def _read_table(path, row_groups: list[int] | None = None):
-    """The Arrow table of the LINE_COLUMNS the file has (all rows, or those row groups)."""
-    import pyarrow.parquet as pq
-
-    pf = pq.ParquetFile(str(path))
-    names = set(pf.schema_arrow.names)
-    cols = [c for c in LINE_COLUMNS if c in names]
-    return pf.read_row_groups(row_groups, columns=cols) if row_groups is not None else pf.read(columns=cols)
-
-
-def _as_lines(df: pd.DataFrame) -> pd.DataFrame:
-    for c in _TEXT:
-        if c in df:
-            df[c] = df[c].astype("str")
-    if "order_date" in df:
-        df["order_date"] = pd.to_datetime(df["order_date"]).astype("datetime64[us]")
-    if "is_duplicate" in df:
-        df["is_duplicate"] = df["is_duplicate"].fillna(False).astype(bool)
-    return df
-
-
-def _hash_bucket(values: pd.Series, parts: int) -> np.ndarray:
-    """A bucket in [0, parts) per value, the same in every process (hashing distinct values only)."""
-    codes, uniques = pd.factorize(values, sort=False)
-    if len(uniques) == 0:
-        return np.zeros(len(codes), dtype=np.int64)
-    h = (pd.util.hash_array(np.asarray(uniques, dtype=object)) % np.uint64(parts)).astype(np.int64)
-    return np.where(codes >= 0, h[np.maximum(codes, 0)], 0)
-
-
-def _counts(codes: np.ndarray, uniques, values: np.ndarray) -> pd.DataFrame:
-    """(k, v, n): how many lines of each product have each value (NaN left out)."""
-    ok = ~np.isnan(values)
-    c = pd.DataFrame({"c": codes[ok], "v": values[ok]}).groupby(["c", "v"], sort=False).size()
-    return pd.DataFrame({"k": np.asarray(uniques, dtype=object)[c.index.get_level_values(0)],
-                         "v": c.index.get_level_values(1).to_numpy(float), "n": c.to_numpy()})
-
-
-def _medians(counts: list[pd.DataFrame]) -> pd.Series:
-    """Each product's median value from per-part counts: pandas' groupby median exactly (the
-    middle value, or the mean of the two middle values), without the lines in one place."""
-    g = pd.concat(counts, ignore_index=True).groupby(["k", "v"], sort=True)["n"].sum().reset_index()
-    if g.empty:
-        return pd.Series(dtype=float)
-    n = g.groupby("k", sort=False)["n"].transform("sum").to_numpy()
-    cum = g.groupby("k", sort=False)["n"].cumsum().to_numpy()
-    start = cum - g["n"].to_numpy()
-    vals, keys = g["v"].to_numpy(float), g["k"].to_numpy(object)
-    at_lo = (start <= (n - 1) // 2) & ((n - 1) // 2 < cum)
-    at_hi = (start <= n // 2) & (n // 2 < cum)
-    lo = pd.Series(vals[at_lo], index=pd.Index(keys[at_lo], dtype="str"))
-    hi = pd.Series(vals[at_hi], index=pd.Index(keys[at_hi], dtype="str"))
-    return (hi + lo) / 2
-
-
-def _lines_part(source, offset: int) -> tuple:
-    """On a worker: this part's sale lines, their positions in the whole store and their
-    product codes. `source` is a frame (sent by the client) or (path, row groups) of a
-    Parquet file the worker reads itself."""
-    from ecom_models.risk import scoring as A
-
-    _single_threaded()
-    if isinstance(source, tuple):
-        lines, pos = _read_sale_lines(*source, offset=offset)
-    else:  # the client checked the whole frame's columns
-        keep = A.sale_mask(source)
-        lines, pos = source[keep], offset + np.flatnonzero(keep)
-    codes, products = pd.factorize(A.product_key(lines), sort=False)
-    return lines, pos, codes, products
-
-
-def _read_sale_lines(path, row_groups, offset: int) -> tuple[pd.DataFrame, np.ndarray]:
-    """read_lines + sale_lines, with the rows dropped before they become pandas strings
-    (the same rows: sale_mask decides from the few columns it reads)."""
-    import pyarrow as pa
-
-    from ecom_models.risk import scoring as A
-
-    table = _read_table(path, row_groups)
-    flags = [c for c in ("line_type", "is_duplicate", "quantity", "order_date") if c in table.column_names]
-    keep = A.sale_mask(_as_lines(table.select(flags).to_pandas()))
-    return _as_lines(table.filter(pa.array(keep)).to_pandas()), offset + np.flatnonzero(keep)
-
-
-def _part_summary(part) -> dict:
-    """What the store-wide pass needs from one part: value counts of each product's unit price
-    and quantity, whether lines name products, the part's order ids."""
-    from ecom_models.risk import scoring as A
-
-    lines, _, codes, products = part
-    return {"price": _counts(codes, products, A.line_price(lines)),
-            "qty": _counts(codes, products, A.line_quantity(lines)),
-            "names": A.names_known(lines), "orders": pd.unique(lines["order_id"].astype("str").to_numpy())}
-
-
-def _store_pass(*summaries) -> dict:
-    """The small store-wide step: products' usual price and quantity (medians), whether any
-    line names its product, and the orders whose lines sit in more than one part."""
-    ids = pd.Series(np.concatenate([s["orders"] for s in summaries]) if summaries else [], dtype="str")
-    return {"usual_price": _medians([s["price"] for s in summaries]),
-            "usual_qty": _medians([s["qty"] for s in summaries]),
-            "names": any(s["names"] for s in summaries),
-            "split": set(ids[ids.duplicated()].tolist())}
-
-
-def _usual(codes: np.ndarray, products, store: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Per line: its product's usual price and quantity (the store-wide medians)."""
-    price = store["usual_price"].reindex(products).to_numpy(float)[codes]
-    qty = store["usual_qty"].reindex(products).to_numpy(float)[codes]
-    return price, qty
-
-
-def _bucket_orders(feats: pd.DataFrame, parts: int) -> list[pd.DataFrame]:
-    """Order rows split by customer (guest orders spread by position): each customer's orders
-    end up in one bucket."""
-    has = feats["customer_id"].notna().to_numpy()
-    bucket = np.where(has, _hash_bucket(feats["customer_id"], parts), feats["_first"].to_numpy() % parts)
-    return [feats[bucket == b] for b in range(parts)]
-
-
-def _orders_of(lines: pd.DataFrame, pos: np.ndarray, usual: tuple, store: dict) -> pd.DataFrame:
-    from ecom_models.risk import scoring as A
-
-    return A.order_rows(lines, usual[0], usual[1], has_names=store["names"], line_pos=pos)
-
-
-def _orders_part(part, store: dict, parts: int) -> tuple[list, tuple]:
-    """On a worker: the order rows of the orders whose lines are all in this part, split by
-    customer bucket; the lines of orders also found in other parts go to `_split_orders`."""
-    _single_threaded()
-    lines, pos, codes, products = part
-    if not len(lines):
-        return [], None
-    usual = _usual(codes, products, store)
-    if not store["split"]:
-        return _bucket_orders(_orders_of(lines, pos, usual, store), parts), None
-    away = lines["order_id"].astype("str").isin(store["split"]).to_numpy()
-    here = ~away
-    buckets = (_bucket_orders(_orders_of(lines[here], pos[here], (usual[0][here], usual[1][here]), store), parts)
-               if here.any() else [])
-    return buckets, (lines[away], pos[away], usual[0][away], usual[1][away])
-
-
-def _split_orders(store: dict, parts: int, *pieces) -> list:
-    """Orders whose lines were in several parts, from all their lines in store order."""
-    _single_threaded()
-    pieces = [p for p in pieces if p is not None and len(p[0])]
-    if not pieces:
-        return []
-    lines = pd.concat([p[0] for p in pieces])
-    pos, price, qty = (np.concatenate([p[k] for p in pieces]) for k in (1, 2, 3))
-    order = np.argsort(pos, kind="stable")
-    return _bucket_orders(_orders_of(lines.iloc[order], pos[order], (price[order], qty[order]), store), parts)
-
-
-def _item(obj, key):
-    return obj[key]
-
-
-def _nth(lst: list, b: int):
-    return lst[b] if len(lst) > b else None
-
-
-def _customer_part(*buckets) -> pd.DataFrame:
-    """On a worker: customer history for the orders of some customers (all of their orders)."""
-    from ecom_models.risk import scoring as A
-
-    _single_threaded()
-    frames = [b for b in buckets if b is not None and len(b)]
-    if not frames:
-        return None
-    feats = pd.concat(frames).sort_values("_first", kind="stable").reset_index(drop=True)
-    A.add_customer_features(feats)
-    return feats
-
-
-def _scatter(data: list, client) -> list:
+def scatter(data: list, client) -> list:
     """Parts of the client's frame sent straight to the workers: through the scheduler (Dask's
     default) 5M lines took twice as long. Through the scheduler when the workers cannot be
     reached from here (a gateway), or when the cluster's configuration says so."""
@@ -556,7 +182,7 @@ def _scatter(data: list, client) -> list:
         return client.scatter(data, direct=False)
 
 
-def _row_group_parts(path, parts: int) -> list[tuple[tuple, int]]:
+def row_group_parts(path, parts: int) -> list[tuple[tuple, int]]:
     """Contiguous row groups of a Parquet file in `parts` parts: ((path, row groups), first row)."""
     import pyarrow.parquet as pq
 
@@ -564,161 +190,9 @@ def _row_group_parts(path, parts: int) -> list[tuple[tuple, int]]:
     sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
     starts = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
     out = []
-    for a, b in _partitions(len(sizes), parts):
+    for a, b in partitions(len(sizes), parts):
         out.append(((str(path), list(range(a, b))), int(starts[a])))
     return out
-
-
-def _feature_parts(orders, client, parts: int, submit) -> list:
-    """Futures of the order rows with customer history, one per customer bucket (see
-    cluster_order_features)."""
-    from ecom_models.risk import scoring as A
-
-    if isinstance(orders, pd.DataFrame):
-        A._check_orders(orders)
-        cols = [c for c in LINE_COLUMNS if c in orders.columns]
-        sources = [(orders.iloc[a:b][cols], a) for a, b in _partitions(len(orders), parts)]
-        scattered = _scatter([s for s, _ in sources], client)
-        sources = [(f, off) for f, (_, off) in zip(scattered, sources)]
-    else:
-        import pyarrow.parquet as pq
-
-        names = pq.ParquetFile(str(orders)).schema_arrow.names
-        A._check_orders(pd.DataFrame(columns=names))
-        sources = _row_group_parts(orders, parts)
-    line_parts = [submit(_lines_part, src, off, name=f"lines-{i}") for i, (src, off) in enumerate(sources)]
-    summaries = [submit(_part_summary, p, name=f"summary-{i}") for i, p in enumerate(line_parts)]
-    store = submit(_store_pass, *summaries, name="store")
-    done = [submit(_orders_part, p, store, parts, name=f"orders-{i}") for i, p in enumerate(line_parts)]
-    away = [submit(_item, d, 1, name=f"away-{i}") for i, d in enumerate(done)]
-    split = submit(_split_orders, store, parts, *away, name="split-orders")
-    bucket_lists = [submit(_item, d, 0, name=f"buckets-{i}") for i, d in enumerate(done)] + [split]
-    customers = []
-    for b in range(parts):
-        pieces = [submit(_nth, lst, b, name=f"bucket-{i}-{b}") for i, lst in enumerate(bucket_lists)]
-        customers.append(submit(_customer_part, *pieces, name=f"customers-{b}"))
-    return customers
-
-
-def _assemble(frames: list) -> pd.DataFrame:
-    """The customer buckets back in store order, with the store's shares (countries, channels,
-    hours, weekdays) counted over every order."""
-    from ecom_models.risk import scoring as A
-
-    frames = [f for f in frames if f is not None]
-    if not frames:
-        raise InputError("there are no sale lines to score (only cancellations, returns or fees).",
-                         fix="load an orders export that contains the orders themselves.")
-    feats = pd.concat(frames).sort_values("_first", kind="stable").drop(columns="_first").reset_index(drop=True)
-    A.add_store_rarity(feats)
-    return feats[A.ORDER_COLUMNS]
-
-
-def _feature_columns(part: pd.DataFrame | None):
-    """What the surprises are computed from (a few values per order), with positions."""
-    from ecom_models.risk import scoring as A
-
-    if part is None:
-        return None
-    # the store-wide shares are counted again from these in _surprises (not yet in the part)
-    return part[["_first", "country", "channel", "order_date", *[f for f in A.FEATURES if f in part.columns]]]
-
-
-def _surprises(signals: list[str], *parts) -> dict:
-    """On a worker: anomaly.feature_surprise of the features behind some SIGNALS, over every
-    order in store order, and those columns of the signal matrix (as detector_scores builds it)."""
-    from ecom_models.risk import scoring as A
-
-    _single_threaded()
-    cols = pd.concat([p for p in parts if p is not None]).sort_values("_first", kind="stable").reset_index(drop=True)
-    names = [f for sig in signals for f in A.SIGNALS[sig]]
-    if any(f.endswith("_rarity") for f in names):
-        A.add_store_rarity(cols)
-    p, s = A.feature_surprise(cols, names)
-    return {"p": p, "X": A.signal_matrix(s, signals)}
-
-
-# the surprises are computed in two halves on two workers: order-level signals, and those that
-# need the store's shares of countries, channels, hours and weekdays
-SIGNAL_HALVES = (("size", "quantity", "price", "discount", "velocity", "newness"),
-                 ("country", "channel", "hour", "weekday"))
-
-
-def cluster_order_features(orders, client, partitions: int | None = None) -> pd.DataFrame:
-    """anomaly.order_features with the work on the cluster's workers: the same frame.
-
-    `orders`: canonical order lines (a frame, sent to the workers in parts), or the path of a
-    Parquet file of them that the workers can read (each reads its own row groups).
-
-    1. each part's sale lines (workers); 2. a small store-wide pass: products' usual price and
-    quantity (medians from per-part value counts), orders whose lines sit in several parts;
-    3. order rows per part (workers), split by customer; 4. customer history per customer
-    bucket (workers); 5. in the client: the buckets put back in store order, and the store's
-    shares of countries, channels, hours and weekdays (one pass over the orders)."""
-    ensure_code(client)
-    parts = partitions or 2 * n_workers(client)
-    return _assemble(client.gather(_feature_parts(orders, client, parts, _submitter(client))))
-
-
-def _file_stamp(path: str):
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_size, st.st_mtime_ns
-
-
-def workers_see(client, path) -> bool:
-    """Whether every worker can read this file of the client's (same host, or a shared disk)."""
-    want = _file_stamp(str(path))
-    seen = client.run(_portable(_file_stamp), str(path))
-    return want is not None and bool(seen) and all(v == want for v in seen.values())
-
-
-def score_big_file(path, client, contamination: float = 0.01, **kwargs):
-    """score_orders for a folder, zip or big export (intake_big.load_orders' lines): read in
-    chunks into DuckDB, written as Parquet next to it, and read by the workers from there when
-    they can see it (one host, a shared disk); otherwise the lines are sent to them."""
-    import shutil
-
-    from ecom_models.intake import big as intake_big
-
-    folder = Path(tempfile.mkdtemp(prefix="ecom-risk-"))
-    try:
-        with intake_big.ingested_orders(path) as res:  # intake_big.load_orders' lines
-            parquet = res.to_parquet(folder / "lines.parquet")
-            orders = parquet if workers_see(client, parquet) else res.to_frame()
-        return score_orders(orders, client, contamination=contamination, **kwargs)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def score_orders(orders, client, contamination: float = 0.01, partitions: int | None = None,
-                 detectors=None, random_state: int = 0, reasons_for: str = "flagged"):
-    """anomaly.score_orders on the cluster: the same RiskResult. `orders` as for
-    cluster_order_features (a frame, or a Parquet file the workers can read).
-
-    The features are built on the workers (cluster_order_features); one worker then computes
-    the surprises and the signal matrix while the client gathers the order rows, and the
-    detectors run on the workers; the client ranks, sorts and explains the flagged orders."""
-    from ecom_models.risk import scoring as A
-
-    A.check_share(contamination)
-    detectors = tuple(detectors or A.DETECTORS)
-    ensure_code(client)
-    hosts = _worker_addresses(client)
-    parts = partitions or 2 * max(1, len(hosts))
-    submit = _submitter(client)
-    customers = _feature_parts(orders, client, parts, submit)
-    columns = [submit(_feature_columns, c, name=f"feature-columns-{i}") for i, c in enumerate(customers)]
-    halves = [submit(_surprises, list(h), *columns, name=f"surprises-{i}") for i, h in enumerate(SIGNAL_HALVES)]
-    futures = _submit_detectors(submit, halves, A.all_detectors(detectors), random_state, parts, hosts, halves=True)
-    feats = _assemble(client.gather(customers))  # while the workers score
-    A.check_order_count(len(feats))
-    p = pd.concat(client.gather([submit(_item, h, "p", name=f"pvalues-{i}") for i, h in enumerate(halves)]),
-                  axis=1)[list(A.FEATURES)]
-    raw = pd.DataFrame(_collect_detectors(client, futures), index=feats.index)
-    return A.ranked_result(feats, p, raw, contamination, detectors, reasons_for)
 
 
 # ---------------------------------------------------------------------------------------
@@ -730,10 +204,10 @@ def manifest(model: str) -> dict[str, str]:
     if not folder.is_dir():
         raise InputError(f"the bundled model '{model}' is missing ({folder}).",
                          fix="reinstall the project; model files ship with it in data/models/.")
-    return {p.name: _sha256(p) for p in sorted(folder.iterdir()) if p.is_file()}
+    return {p.name: sha256(p) for p in sorted(folder.iterdir()) if p.is_file()}
 
 
-def _sha256(path: Path) -> str:
+def sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as fh:
         while block := fh.read(1 << 20):
@@ -741,7 +215,7 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _local_models_root() -> Path:
+def local_models_root() -> Path:
     """On a worker: data/models next to the ecom_models it imports (this module travels by
     value, so its own MODELS_ROOT is the client's path)."""
     import importlib.util
@@ -752,22 +226,22 @@ def _local_models_root() -> Path:
     return MODELS_ROOT
 
 
-def _worker_model_dir(model: str, wanted: dict[str, str]) -> str | None:
+def worker_model_dir(model: str, wanted: dict[str, str]) -> str | None:
     """On a worker: a folder holding exactly the client's model files, or None."""
-    for folder in (_local_models_root() / model, Path(tempfile.gettempdir()) / "ecom_models_cache" / model / _key(wanted)):
+    for folder in (local_models_root() / model, Path(tempfile.gettempdir()) / "ecom_models_cache" / model / model_key(wanted)):
         if all((folder / name).is_file() for name in wanted):
-            if folder.parent.name == "models" and not all(_sha256(folder / n) == h for n, h in wanted.items()):
+            if folder.parent.name == "models" and not all(sha256(folder / n) == h for n, h in wanted.items()):
                 continue
             return str(folder)
     return None
 
 
-def _key(wanted: dict[str, str]) -> str:
+def model_key(wanted: dict[str, str]) -> str:
     return hashlib.sha256("".join(f"{k}{v}" for k, v in sorted(wanted.items())).encode()).hexdigest()[:16]
 
 
-def _install_model(model: str, wanted: dict[str, str], files: dict[str, bytes]) -> str:
-    folder = Path(tempfile.gettempdir()) / "ecom_models_cache" / model / _key(wanted)
+def install_model(model: str, wanted: dict[str, str], files: dict[str, bytes]) -> str:
+    folder = Path(tempfile.gettempdir()) / "ecom_models_cache" / model / model_key(wanted)
     folder.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         if hashlib.sha256(data).hexdigest() != wanted[name]:
@@ -782,18 +256,15 @@ def _install_model(model: str, wanted: dict[str, str], files: dict[str, bytes]) 
 def ensure_model(client, model: str) -> dict[str, str]:
     """Make sure every worker holds the client's bundled files of `model`; returns the manifest."""
     wanted = manifest(model)
-    found = client.run(_portable(_worker_model_dir), model, wanted)
+    found = client.run(portable(worker_model_dir), model, wanted)
     missing = [w for w, folder in found.items() if folder is None]
     if missing:
         files = {name: (MODELS_ROOT / model / name).read_bytes() for name in wanted}
-        client.run(_portable(_install_model), model, wanted, files, workers=missing)
+        client.run(portable(install_model), model, wanted, files, workers=missing)
     return wanted
 
 
-# ---------------------------------------------------------------------------------------
-# Reviews: sentence embeddings on the workers
-# ---------------------------------------------------------------------------------------
-def _worker_cache() -> dict:
+def worker_cache() -> dict:
     """A per-worker-process cache (module globals travel by value, so they cannot hold it)."""
     import builtins
 
@@ -802,158 +273,3 @@ def _worker_cache() -> dict:
         cache = {}
         builtins._ecom_worker_cache = cache
     return cache
-
-
-MODEL_FOLDERS = {"minilm": "minilm", "multilingual": "multilingual_e5"}
-
-
-def _driver_model(model: str):
-    """The client's own encoder object for `model`: only its tokenizer is used here, so the
-    partitions are cut on exactly the batches one process would run."""
-    if model == "minilm":
-        from ecom_models.reviews.sentiment import get_encoder
-
-        return get_encoder()
-    from ecom_models.text import encoders as text_encoder
-
-    return text_encoder.get_model(model)
-
-
-def _encode_partition(texts: list[str], wanted: dict[str, str], batch_size: int, model: str = "minilm"):
-    _single_threaded()
-    key = ("encoder", model, _key(wanted))
-    encoder = _worker_cache().get(key)
-    if encoder is None:
-        folder = _worker_model_dir(MODEL_FOLDERS[model], wanted)
-        if folder is None:
-            raise RuntimeError("the text model is not on this worker")
-        if model == "minilm":
-            from ecom_models.reviews.sentiment import Encoder
-
-            encoder = Encoder(model_dir=folder, threads=1)
-        else:
-            from ecom_models.text.encoders import _E5Model
-
-            encoder = _E5Model(model_dir=folder, threads=1)
-        _worker_cache()[key] = encoder
-    if model == "minilm":
-        return encoder.encode(texts, batch_size=batch_size)
-    return encoder.encode(texts, batch_size=batch_size, return_truncated=True)
-
-
-class ClusterEncoder:
-    """Stands in for sentiment.Encoder (model "minilm") or text_encoder's multilingual model
-    ("multilingual"): `encode` runs on the cluster's workers, in partitions.
-
-    Pass it as `encoder=` to sentiment.analyse_reviews (or encode_unique); support uses it
-    through `support_on(client)`."""
-
-    def __init__(self, client, partitions: int | None = None, min_partition: int = 256, model: str = "minilm"):
-        if model not in MODEL_FOLDERS:
-            raise ValueError(f"unknown text model {model!r}")
-        self.client = client
-        self.partitions = partitions
-        self.min_partition = min_partition
-        self.model = model
-        self._wanted = None
-
-    def encode(self, texts: list[str], batch_size: int = 64, progress=None) -> tuple[np.ndarray, np.ndarray]:
-        """The local encoder's encode, with the same batches. The bundled models are quantised
-        dynamically (int8 scales computed per batch), so an embedding depends on the texts it is
-        batched with: partitions are cut from one process's batches (texts sorted by token
-        count, `batch_size` at a time), never across them."""
-        texts = [str(t) for t in texts]
-        n = len(texts)
-        if n == 0:
-            from ecom_models.text.encoders import EMBED_DIM  # both models' width
-
-            return np.zeros((0, EMBED_DIM), dtype=np.float32), np.zeros(0, dtype=bool)
-        if self._wanted is None:
-            ensure_code(self.client)
-            self._wanted = ensure_model(self.client, MODEL_FOLDERS[self.model])
-        tokenizer = _driver_model(self.model)
-        lengths = np.array([len(e.ids) for e in tokenizer.tokenize(texts)])
-        order = np.argsort(lengths, kind="stable")
-        n_batches = -(-n // batch_size)
-        parts = self.partitions or 4 * n_workers(self.client)
-        parts = max(1, min(parts, n_batches, max(1, n // self.min_partition)))
-        cuts = [b * batch_size for b in np.linspace(0, n_batches, parts + 1).astype(int)]
-        bounds = [(a, min(b, n)) for a, b in zip(cuts[:-1], cuts[1:]) if min(b, n) > a]
-        futures = [self.client.submit(_portable(_encode_partition), [texts[i] for i in order[a:b]], self._wanted, batch_size,
-                                      self.model, pure=False) for a, b in bounds]
-        emb = None
-        truncated = np.zeros(n, dtype=bool)
-        done = 0
-        # in order (as_completed would need a default client, and the command's is private)
-        for fut, (a, b) in zip(futures, bounds):
-            part_emb, part_cut = fut.result()
-            if emb is None:
-                emb = np.zeros((n, part_emb.shape[1]), dtype=np.float32)
-            emb[order[a:b]], truncated[order[a:b]] = part_emb, part_cut
-            done += b - a
-            if progress:
-                progress(done / n, f"Reading texts on the cluster: {done:,} of {n:,}")
-        return emb, truncated
-
-
-@contextmanager
-def support_on(client):
-    """Within this block, the support capability's sentence embeddings run on the cluster."""
-    from ecom_models.support import features
-
-    token = features.REMOTE_ENCODER.set(lambda model: ClusterEncoder(client, model=model))
-    try:
-        yield
-    finally:
-        features.REMOTE_ENCODER.reset(token)
-
-
-# ---------------------------------------------------------------------------------------
-# Product photos: decoding, checks and embeddings on the workers
-# ---------------------------------------------------------------------------------------
-def _image_chunk(files: list[tuple[str, bytes]], wanted: dict[str, str], kwargs: dict) -> dict:
-    _single_threaded()
-    from ecom_models.images import analysis as vision
-
-    folder = _worker_model_dir("efficientnet_lite0", wanted)
-    if folder is None:
-        raise RuntimeError("the image model is not on this worker")
-    if Path(folder) != vision.MODEL_FILE.parent:  # a worker without the bundled files: use the shipped copy
-        vision.MODEL_FILE = Path(folder) / vision.MODEL_FILE.name
-        vision.CLASSES_FILE = Path(folder) / vision.CLASSES_FILE.name
-        vision._session.cache_clear()
-        vision.class_names.cache_clear()
-    return vision.analyse_chunk([vision.ImageFile(name, data=data) for name, data in files], **kwargs)
-
-
-def image_chunk_runner(client, in_flight: int | None = None):
-    """A `map_chunks` for vision.analyse: each chunk of photos is decoded, checked and embedded on
-    a worker. The photos travel as bytes (workers need no shared disk); at most `in_flight`
-    chunks are out at once, so the client never holds the whole catalog in memory. Results come
-    back in chunk order."""
-    from collections import deque
-
-    def run(fn, chunks, **kwargs):
-        # fn is vision.analyse_chunk; workers import it themselves (nothing of ours on the wire)
-        ensure_code(client)
-        wanted = ensure_model(client, "efficientnet_lite0")
-        window = in_flight or 4 * n_workers(client)
-        todo = iter(chunks)
-        pending: deque = deque()
-
-        def submit(chunk):
-            payload = [(f.name, f.content()) for f in chunk]
-            pending.append(client.submit(_portable(_image_chunk), payload, wanted, kwargs, pure=False))
-
-        for chunk in todo:
-            submit(chunk)
-            if len(pending) >= window:
-                break
-        while pending:
-            result = pending.popleft().result()
-            nxt = next(todo, None)
-            if nxt is not None:
-                submit(nxt)
-            yield result
-
-    return run

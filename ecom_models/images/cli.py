@@ -77,13 +77,14 @@ def run(args: argparse.Namespace) -> dict:
                 break
     products = _products(products_path)
     from ecom_models.core import cluster as distributed
+    from ecom_models.images.cluster import image_chunk_runner
 
     options = dict(products=products, rules=rules, threshold=args.threshold,
                    learn_categories=not args.no_categories and products is not None, keep_thumbnails=False)
     address = distributed.scheduler_address(getattr(args, "dask_scheduler", None))
     if address:
         with distributed.connect(address) as client:
-            analysis = analyse(args.source, map_chunks=distributed.image_chunk_runner(client), **options)
+            analysis = analyse(args.source, map_chunks=image_chunk_runner(client), **options)
     else:
         analysis = analyse(args.source, **options)
     note = analysis.category_note or None

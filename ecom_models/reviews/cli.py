@@ -106,12 +106,13 @@ def run(args: argparse.Namespace) -> dict:
             raise
     frame = reviews_frame(raw, args.text_col, file=str(args.file))
     from ecom_models.core import cluster as distributed
+    from ecom_models.text.cluster import ClusterEncoder
 
     address = distributed.scheduler_address(getattr(args, "dask_scheduler", None))
     if address:
         with distributed.connect(address) as client:
             analysis = S.analyse_reviews(frame, "text", fine_tune_on_ratings=not args.no_fine_tune,
-                                         encoder=distributed.ClusterEncoder(client))
+                                         encoder=ClusterEncoder(client))
     else:
         analysis = S.analyse_reviews(frame, "text", fine_tune_on_ratings=not args.no_fine_tune)
     scored = analysis.scored

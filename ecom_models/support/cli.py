@@ -38,10 +38,11 @@ def run(args: argparse.Namespace) -> dict:
     examples = read_table(args.examples) if args.examples else None
     faq = read_table(args.faq) if args.faq else None
     from ecom_models.core import cluster as distributed
+    from ecom_models.support.cluster import support_on
 
     address = distributed.scheduler_address(getattr(args, "dask_scheduler", None))
     if address:
-        with distributed.connect(address) as client, distributed.support_on(client):
+        with distributed.connect(address) as client, support_on(client):
             a = analyse_tickets(tickets, examples=examples, faq=faq, target_precision=args.precision, k=args.k,
                                 file=args.tickets)
     else:
