@@ -7,7 +7,15 @@ import ecom_ui  # noqa: F401  (first: a deep link before any other page runs app
 import pandas as pd
 import streamlit as st
 
-from ecom_models.overview.kpi import compute_kpis, filter_orders, revenue_trend, top_by
+from ecom_models.overview import (
+    SEGMENT_COLUMNS,
+    default_period,
+    filter_orders,
+    revenue_trend,
+    segment_kpis,
+    segment_options,
+    top_by,
+)
 from ecom_ui.common import (
     active_data,
     money,
@@ -26,34 +34,30 @@ traffic_data = active_data("traffic")
 traffic = traffic_data.df if traffic_data is not None else None
 currency = store_currency()
 
-# Returns trail weeks behind the last sale: the period ends with the last sale, not the last refund.
-sale_dates = orders.loc[orders["line_type"] == "sale", "order_date"]
-first_day = orders["order_date"].min().date()
-last_day = (sale_dates if len(sale_dates) else orders["order_date"]).max().date()
-default_start = max(first_day, (pd.Timestamp(last_day) - pd.Timedelta(days=89)).date())
+first_day, default_start, last_sale, last_day = default_period(orders)
 with st.container(border=True):
     c1, c2, c3, c4 = st.columns([2, 1.2, 1.2, 1.2])
-    period = c1.date_input("Period", value=(default_start, last_day), min_value=first_day, max_value=orders["order_date"].max().date(),
+    period = c1.date_input("Period", value=(default_start, last_sale), min_value=first_day, max_value=last_day,
                            help="KPIs cover this period and compare it with the same number of days just before.")
-    segments = {}
-    for column, box in (("country", c2), ("channel", c3), ("category", c4)):
-        values = orders[column].dropna().unique()
-        if 1 < len(values) <= 200:
-            segments[column] = box.multiselect(column.capitalize(), sorted(map(str, values)), placeholder="All")
+    boxes = dict(zip(SEGMENT_COLUMNS, (c2, c3, c4)))
+    segments = {column: boxes[column].multiselect(column.capitalize(), values, placeholder="All")
+                for column, values in segment_options(orders).items()}
 if not isinstance(period, (tuple, list)) or len(period) != 2:
     st.info("Pick an end date for the period.")
     st.stop()
 start, end = pd.Timestamp(period[0]), pd.Timestamp(period[1])
 segmented = filter_orders(orders, **segments)
-filtered_traffic = traffic if not any(segments.values()) else None  # sessions are not split by segment
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _kpis(key, start, end, segments_key):
-    return compute_kpis(segmented, filtered_traffic, start, end)
+def _kpis(_orders, _traffic, orders_key, traffic_key, start, end, segments_key):
+    # the frames are not hashed (large); their content keys are, so a new traffic file counts
+    return segment_kpis(_orders, _traffic, start, end, dict(segments_key))
 
 
-kpis = _kpis(orders_data.key, start, end, repr(sorted((k, tuple(v)) for k, v in segments.items())))
+segments_key = tuple(sorted((k, tuple(v)) for k, v in segments.items()))
+kpis = _kpis(orders, traffic, orders_data.key, traffic_data.key if traffic_data is not None else None, start, end,
+             segments_key)
 days = (end - start).days + 1
 st.subheader(f"{start:%d %b %Y} – {end:%d %b %Y}", help=f"Changes compare with the previous {days} days.")
 cols = st.columns(4)

@@ -59,3 +59,25 @@ def test_data_page_renders_and_lists_workspace():
     assert not at.exception
     assert any("demo store" in i.value for i in at.info)
     assert any("Kept model results" in c.value for c in at.caption)
+
+
+def test_a_new_traffic_file_with_the_same_orders_changes_conversion(fixtures_dir):
+    """The KPIs were cached on the orders, period and segments only: a new traffic file with the
+    same orders showed the old conversion rate."""
+    result = ingest(fixtures_dir / "invoice_style.csv")
+    ws = Workspace()
+    ws.save_dataset("invoice", "orders", result.df, source_file="invoice_style.csv", report=result.report.to_dict())
+    days = pd.date_range("2010-12-01", "2010-12-14", freq="D")
+
+    def save_traffic(name, sessions):
+        ws.save_dataset(name, "traffic", pd.DataFrame({"date": days, "sessions": sessions}), source_file=f"{name}.csv")
+
+    save_traffic("traffic-a", 100)
+    at = AppTest.from_file("../pages/overview.py", default_timeout=120).run()
+    at.date_input[0].set_value((days[0].date(), days[-1].date())).run()
+    first = {m.label: m.value for m in at.metric}["Conversion"]
+    save_traffic("traffic-b", 10)  # ten times fewer sessions: ten times the conversion
+    at.run()
+    assert not at.exception
+    second = {m.label: m.value for m in at.metric}["Conversion"]
+    assert first == "0.2%" and second == "2.1%", (first, second)

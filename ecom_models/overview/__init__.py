@@ -9,4 +9,8 @@ from ecom_models.overview.kpi import (  # noqa: F401
     revenue_trend,
     top_by,
     filter_orders,
+    SEGMENT_COLUMNS,
+    default_period,
+    segment_options,
+    segment_kpis,
 )

@@ -151,3 +151,38 @@ def filter_orders(orders: pd.DataFrame, start=None, end=None, **segments) -> pd.
         if values:
             mask &= orders[column].isin(list(values)).to_numpy()
     return orders[mask]
+
+
+SEGMENT_COLUMNS = ("country", "channel", "category")
+MAX_SEGMENT_VALUES = 200  # more distinct values than this is an id, not a segment
+
+
+def default_period(orders: pd.DataFrame, days: int = 90) -> tuple:
+    """(first day of the data, default start, default end, last day of the data) as dates.
+
+    The default period is the last `days` days up to the last *sale*: returns trail weeks behind
+    the last sale, and a period ending on the last refund would look like a collapse."""
+    sale_dates = orders.loc[orders["line_type"] == "sale", "order_date"]
+    first_day = orders["order_date"].min().date()
+    last_sale = (sale_dates if len(sale_dates) else orders["order_date"]).max().date()
+    start = max(first_day, (pd.Timestamp(last_sale) - pd.Timedelta(days=days - 1)).date())
+    return first_day, start, last_sale, orders["order_date"].max().date()
+
+
+def segment_options(orders: pd.DataFrame) -> dict[str, list[str]]:
+    """The segment columns worth filtering on (2 to 200 distinct values), with their sorted values."""
+    out = {}
+    for column in SEGMENT_COLUMNS:
+        if column in orders:
+            values = orders[column].dropna().unique()
+            if 1 < len(values) <= MAX_SEGMENT_VALUES:
+                out[column] = sorted(map(str, values))
+    return out
+
+
+def segment_kpis(orders: pd.DataFrame, traffic: pd.DataFrame | None, start, end,
+                 segments: dict[str, list] | None = None) -> list[Kpi]:
+    """compute_kpis on the chosen segments. Sessions are not split by country, channel or
+    category, so with any segment chosen there is no conversion rather than a wrong one."""
+    segments = {k: v for k, v in (segments or {}).items() if v}
+    return compute_kpis(filter_orders(orders, **segments), None if segments else traffic, start, end)
