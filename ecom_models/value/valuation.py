@@ -521,7 +521,7 @@ def reviews_value(analysis=None, orders=None, assumptions: dict[str, float] | No
         return ValueEstimate("reviews", "higher rating and fewer returns from fixing top complaints", 0.0, 0.0, 0.0,
                              "needs reviews and orders", "assumption", used, currency,
                              "Load reviews and orders to estimate this.")
-    from ecom_models.reviews.sentiment import aspect_summary
+    from ecom_models.reviews.views import aspect_summary
 
     scored, aspects = analysis.scored, analysis.aspects
     summary = aspect_summary(scored, aspects)
