@@ -25,7 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from ecom_models.reviews import sentiment as S  # noqa: E402
+from ecom_models import reviews as S  # noqa: E402
+from ecom_models.text import minilm  # noqa: E402
 from ecom_models.text import encoders as te  # noqa: E402
 
 DATA = Path("/work/shared/data/sentiment_labelled_sentences")
@@ -49,7 +50,7 @@ def short_reviews(n: int) -> list[str]:
         path = DATA / name
         if path.exists():
             texts += [line.rsplit("\t", 1)[0].strip() for line in path.read_text(encoding="utf-8").split("\n") if "\t" in line]
-    shop = S.MODEL_DIR / "product_sentences.tsv"
+    shop = minilm.MODEL_DIR / "product_sentences.tsv"
     texts += [line.rsplit("\t", 1)[0] for line in shop.read_text(encoding="utf-8").split("\n") if "\t" in line and not line.startswith("#")]
     texts = list(dict.fromkeys(t for t in texts if 0 < len(t.split()) <= 30))
     return texts[:n]
@@ -61,13 +62,13 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="also time the full analysis of the demo reviews")
     args = parser.parse_args()
     print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f} (other work on the machine slows this down)")
-    size = sum(p.stat().st_size for p in S.MODEL_DIR.iterdir() if p.is_file())
+    size = sum(p.stat().st_size for p in minilm.MODEL_DIR.iterdir() if p.is_file())
     size_ml = sum(p.stat().st_size for p in te.E5_DIR.iterdir() if p.is_file())
     print(f"model files: data/models/minilm {size / 1e6:.1f} MB + data/models/multilingual_e5 {size_ml / 1e6:.1f} MB "
           f"= {(size + size_ml) / 1e6:.1f} MB (limit 150 MB)")
 
     t0 = time.perf_counter()
-    enc = S.get_encoder()
+    enc = minilm.get_encoder()
     head = S.get_bundled_head()
     print(f"model load: {time.perf_counter() - t0:.2f} s")
     texts = short_reviews(args.n)

@@ -40,8 +40,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ecom_models.images import analysis as V  # noqa: E402
-from ecom_models.images import duplicates as D  # noqa: E402
+from ecom_models import images as V  # noqa: E402
+from ecom_models.images import copies as C  # noqa: E402
 from ecom_models.images import taxonomy as T  # noqa: E402
 
 PHOTOS = ROOT.parent / "shared" / "data" / "product_photos"
@@ -69,10 +69,10 @@ def rss_mb() -> float:
 def build_catalog(scenario: str, rows: list[dict], folder: str, seed: int) -> set[tuple[str, str]]:
     paths = [r["path"] for r in rows]
     if scenario == "mixed":
-        return D.reupload_catalog(paths, folder, seed=seed)
+        return C.reupload_catalog(paths, folder, seed=seed)
     fashion = [p for p in paths if "fashion" in p.parts]
     others = [p for p in paths if "fashion" not in p.parts]
-    return D.issue_catalog(fashion, others, folder, seed=seed, fashion_full_share=0.0 if scenario == "thumbs" else 0.5)
+    return C.issue_catalog(fashion, others, folder, seed=seed, fashion_full_share=0.0 if scenario == "thumbs" else 0.5)
 
 
 def duplicates_bench(rows: list[dict], seed: int, scenario: str = "mixed", label: str = "") -> dict:
@@ -83,7 +83,7 @@ def duplicates_bench(rows: list[dict], seed: int, scenario: str = "mixed", label
         t0, c0 = time.perf_counter(), time.process_time()
         analysis = V.analyse(tmp, learn_categories=False, keep_thumbnails=False)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-        sc = D.pair_scores(analysis.duplicate_groups, truth)
+        sc = C.pair_scores(analysis.duplicate_groups, truth)
         print(f"duplicates, {scenario}, seed {seed}{label}: {n} photos ({thumbs} thumbnails, {len(truth)} re-uploaded "
               f"copies): pair precision {sc['precision']:.3f}, recall {sc['recall']:.3f} ({sc['pairs_found']} pairs "
               f"found, {sc['true_pairs']} true); largest group "
@@ -188,7 +188,7 @@ def main() -> None:
     table = analysis.table.merge(truth, on="file", suffixes=("", "_truth"))
     print(f"demo photos: {len(table)} analysed in {elapsed:.1f} s ({analysis.seconds})")
     dup_truth = {tuple(sorted((r.file, r.duplicate_of))) for r in truth.dropna(subset=["duplicate_of"]).itertuples()}
-    sc = D.pair_scores(analysis.duplicate_groups, dup_truth)
+    sc = C.pair_scores(analysis.duplicate_groups, dup_truth)
     print(f"  duplicates: precision {sc['precision']:.3f}, recall {sc['recall']:.3f} ({sc['pairs_found']} pairs found, "
           f"{sc['true_pairs']} planted)")
     shows = table["shows_category"].map(V.taxonomy_of)

@@ -1,20 +1,33 @@
 """Cached work and charts for the Reviews page.
 
-The analysis of a reviews dataset is computed once, saved in the workspace (namespace
-`sentiment.results`, keyed on the dataset's content hash) and kept in memory per key, so a page
-reload or a server restart does not read the reviews again.
+The analysis of a reviews dataset is computed once, saved in the workspace's results store (kind
+`sentiment.analysis`, keyed on the dataset's content hash: ecom_models.reviews.store) and kept in
+memory per key, so a page reload or a server restart does not read the reviews again. The sections
+drawn here (languages, model accuracy, search results) are the Reviews page's larger blocks.
 """
 
 from __future__ import annotations
-
-import json
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from ecom_models.reviews import sentiment as S
+from ecom_models.reviews import (
+    ASPECTS,
+    FineTuneResult,
+    ReviewAnalysis,
+    analyse_reviews,
+    aspect_summary,
+    early_warnings,
+    load_analysis,
+    model_report,
+    product_summary,
+    save_analysis,
+    semantic_search,
+)
+from ecom_models.text import LANGUAGE_NAMES
+from ecom_ui.common import number
 
 LABEL_COLORS = {"positive": "#2e7d32", "neutral": "#9e9e9e", "negative": "#c62828"}
 SHORT_NAMES = {"fine_tuned": "Fine-tuned", "bundled": "Bundled", "vader": "VADER"}
@@ -27,17 +40,17 @@ def _memory() -> dict:
     return {}
 
 
-def analysis(key: str, df: pd.DataFrame, ws) -> S.ReviewAnalysis:
+def analysis(key: str, df: pd.DataFrame, ws) -> ReviewAnalysis:
     """The analysis for this dataset: from memory, else the workspace, else computed (with a progress bar)."""
     mem = _memory()
     if key in mem:
         return mem[key]
-    result = S.load_analysis(ws, key, df)
+    result = load_analysis(ws, key, df)
     if result is None:
         bar = st.progress(0.0, text="Reading your reviews with the bundled text model…")
-        result = S.analyse_reviews(df, progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
+        result = analyse_reviews(df, progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
         bar.empty()
-        S.save_analysis(ws, key, result)
+        save_analysis(ws, key, result)
     while len(mem) >= 4:  # keep the last few datasets only
         mem.pop(next(iter(mem)))
     mem[key] = result
@@ -45,49 +58,31 @@ def analysis(key: str, df: pd.DataFrame, ws) -> S.ReviewAnalysis:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def product_table(key: str, _a: S.ReviewAnalysis) -> pd.DataFrame:
-    return S.product_summary(_a.scored, _a.aspects)
+def product_table(key: str, _a: ReviewAnalysis) -> pd.DataFrame:
+    return product_summary(_a.scored, _a.aspects)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def aspect_table(key: str, _a: S.ReviewAnalysis) -> pd.DataFrame:
-    return S.aspect_summary(_a.scored, _a.aspects)
+def aspect_table(key: str, _a: ReviewAnalysis) -> pd.DataFrame:
+    return aspect_summary(_a.scored, _a.aspects)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def warnings_table(key: str, orders_key: str, _a: S.ReviewAnalysis, _orders: pd.DataFrame | None) -> pd.DataFrame:
-    return S.early_warnings(_a.scored, _orders)
+def warnings_table(key: str, orders_key: str, _a: ReviewAnalysis, _orders: pd.DataFrame | None) -> pd.DataFrame:
+    return early_warnings(_a.scored, _orders)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def search(key: str, query: str, _a: S.ReviewAnalysis, top: int) -> pd.DataFrame:
-    return S.semantic_search(query, _a, top=top)
-
-
-def group_hits(hits: pd.DataFrame) -> pd.DataFrame:
-    """Search hits grouped by their closest sentence: matched_sentence, similarity, reviews, mean_rating, products."""
-    key = hits["matched_sentence"].where(hits["matched_sentence"].astype(str).str.len() > 0, hits["text"].astype(str))
-    g = hits.assign(_k=key).groupby("_k", sort=False)
-    out = pd.DataFrame({
-        "similarity": g["similarity"].max(), "reviews": g.size(), "mean_rating": g["rating"].mean(),
-        "products": g["product_id"].nunique(),
-    }).reset_index().rename(columns={"_k": "matched_sentence"})
-    return out.sort_values(["similarity", "reviews"], ascending=False).reset_index(drop=True)
+def search(key: str, query: str, _a: ReviewAnalysis, top: int) -> pd.DataFrame:
+    return semantic_search(query, _a, top=top)
 
 
 @st.cache_data(show_spinner=False)
-def bundled_report() -> dict:
-    path = S.MODEL_DIR / "head_report.json"
-    return json.loads(path.read_text()) if path.exists() else {}
+def model_reports() -> dict:
+    return model_report()
 
 
-@st.cache_data(show_spinner=False)
-def multilingual_report() -> dict:
-    path = S.te.E5_DIR / "head_report.json"
-    return json.loads(path.read_text()) if path.exists() else {}
-
-
-def comparison_table(comp: S.FineTuneResult) -> pd.DataFrame:
+def comparison_table(comp: FineTuneResult) -> pd.DataFrame:
     rows = []
     for name in ("fine_tuned", "bundled", "vader"):
         if name not in comp.balanced_accuracy:
@@ -122,7 +117,7 @@ def over_time_chart(monthly: pd.DataFrame) -> go.Figure:
 
 def aspect_time_chart(by_aspect: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
-    for aspect in S.ASPECTS:
+    for aspect in ASPECTS:
         d = by_aspect[by_aspect["aspect"] == aspect]
         if len(d):
             fig.add_trace(go.Bar(x=d["period"], y=d["negative_mentions"], name=aspect))
@@ -151,3 +146,98 @@ def product_chart(products: pd.DataFrame, n: int = 15) -> go.Figure:
     fig.update_layout(height=max(260, 24 * len(d) + 60), margin=dict(l=10, r=10, t=10, b=10),
                       xaxis=dict(tickformat=".0%", title="Share of negative reviews (with 90% interval)", range=[0, 1]))
     return fig
+
+
+def languages_expander(langs) -> None:
+    """The Languages expander: reviews per language, which model read them, the ones no model reads."""
+    with st.expander("Languages: " + ", ".join(f"{r.name} {r.reviews:,}" for r in langs.head(6).itertuples())
+                     + (" …" if len(langs) > 6 else ""), expanded=False):
+        st.dataframe(langs.assign(share=langs["share"] * 100, encoder=langs["encoder"].map(ENCODER_NAMES)).rename(columns={
+            "language": "Code", "name": "Language", "reviews": "Reviews", "scored": "Scored", "encoder": "Read by",
+            "share": "Share"}), hide_index=True, width="stretch",
+            column_config={"Share": st.column_config.NumberColumn(format="%.0f%%")})
+        unread = langs[langs["encoder"].isna()]
+        if len(unread):
+            st.warning("Not scored — no bundled model reads these languages: "
+                       + ", ".join(f"{r.name} ({r.reviews:,})" for r in unread.itertuples()), icon=":material/translate:")
+        st.caption("The language of each review is detected on this machine. A file only in English is read by the "
+                   "English model (the fastest); as soon as another language is present, the multilingual model reads "
+                   "every review, English included, so that all reviews share one scale and search works across "
+                   "languages. Its sentiment layer learnt from English examples only and carries over to the other "
+                   "languages.")
+
+
+def language_name(code: str) -> str:
+    return f"{LANGUAGE_NAMES.get(code, code)} ({code})"
+
+
+def model_expander(analysis: ReviewAnalysis) -> None:
+    """Which model scores the reviews, its held-out comparison with the others, and what the bundled models scored."""
+    comp, used = analysis.comparison, analysis.model_used
+    with st.expander(f"Model used: {MODEL_NAMES.get(used, used).lower()} — how accurate is it on your reviews?",
+                     expanded=comp.trained):
+        if comp.trained:
+            st.markdown(
+                f"Your reviews with stars were split: **{comp.n_train:,}** to learn from and **{comp.n_test:,}** kept aside. "
+                "The models guessed the stars' verdict (1–2 ★ negative, 3 ★ neutral, 4–5 ★ positive) on the kept-aside "
+                "reviews **without seeing the stars**. *Balanced accuracy* is the average hit rate over the three "
+                "verdicts (0.33 is a coin toss, 1.0 is perfect).")
+            st.dataframe(comparison_table(comp), hide_index=True, width="stretch",
+                         column_config={
+                             "Balanced accuracy (3 classes)": st.column_config.NumberColumn(format="%.2f"),
+                             "Positive vs negative only": st.column_config.NumberColumn(
+                                 format="%.2f", help="Balanced accuracy on 1–2 ★ versus 4–5 ★ reviews only."),
+                         })
+            winner = MODEL_NAMES[comp.winner]
+            sure = ("the difference is clear (its 90% interval excludes zero)" if comp.confident
+                    else "but the difference is within the noise of this sample")
+            st.markdown(f"**{winner} wins** on held-out reviews, {sure}. It scores your reviews; "
+                        "the VADER word list is the simple baseline.")
+        else:
+            st.markdown(f"No fine-tuning: {comp.reason}")
+        reports = model_reports()
+        rep = reports["bundled"].get("int8", {})
+        ml = reports["multilingual"]
+        if analysis.space == "multilingual" and ml:
+            zh = ml.get("chinese_measure_only", {})
+            own = ml.get("own_fixture_balanced_accuracy", {})
+            st.caption(
+                f"The bundled multilingual model (multilingual-e5 sentence encoder + a sentiment layer trained on "
+                "2,177 English review sentences only) scored "
+                f"{ml['english_held_out']['accuracy']:.0%} on English sentences it never saw"
+                + (f", and, without ever seeing Chinese labels, {zh['ChnSentiCorp_htl_all.csv']['balanced_accuracy']:.0%} "
+                   f"on Chinese hotel reviews and {zh['waimai_10k.csv']['balanced_accuracy']:.0%} on Chinese food-delivery "
+                   "reviews (balanced accuracy)" if len(zh) == 2 else "")
+                + (" and " + ", ".join(f"{own[k]['balanced_accuracy']:.0%} in {LANGUAGE_NAMES[k]}"
+                                       for k in ("de", "es", "fr", "ja") if k in own)
+                   + " on small sets of product reviews written for testing" if own else "")
+                + ". VADER reads English only, so it is no baseline for reviews in other languages.")
+        elif rep:
+            st.caption(
+                f"The bundled model (MiniLM sentence encoder + a sentiment layer trained on 2,177 labelled review "
+                f"sentences) scored {rep['held_out_accuracy']:.0%} on {rep['held_out_n']} sentences it never saw, versus "
+                f"{rep['vader_held_out_accuracy']:.0%} for VADER.")
+
+
+def search_results(hits: pd.DataFrame, groups: pd.DataFrame) -> None:
+    """Search hits: how many, grouped by their closest sentence, then the reviews themselves."""
+    st.metric("Reviews about this", number(len(hits)) + ("+" if len(hits) >= 500 else ""),
+              help="Reviews with at least one sentence close in meaning to your search (match 0.25 or more).")
+    st.caption("What customers say, grouped by the closest sentence — how many reviews say it and their "
+               "average stars. The search finds the topic, so opposites can match (\"arrived early\" for "
+               "\"arrived late\"): the stars tell them apart. The reviews themselves are below.")
+    st.dataframe(groups.rename(columns={
+        "matched_sentence": "Closest sentence", "similarity": "Match", "reviews": "Reviews",
+        "mean_rating": "Avg stars", "products": "Products"}), hide_index=True, width="stretch",
+        column_config={"Match": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.2f"),
+                       "Avg stars": st.column_config.NumberColumn(format="%.1f")})
+    st.dataframe(hits.head(50).rename(columns={
+        "similarity": "Match", "review_id": "Review id", "product_id": "Product", "date": "Date", "rating": "Stars",
+        "label": "Sentiment", "score": "Score", "title": "Title", "text": "Review",
+        "matched_sentence": "Closest sentence", "language": "Language"})[
+            ["Match", "Review", "Closest sentence", "Language", "Review id", "Product", "Date", "Stars",
+             "Sentiment", "Score", "Title"]],
+        hide_index=True, width="stretch",
+        column_config={"Match": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.2f"),
+                       "Score": st.column_config.NumberColumn(format="%.2f"),
+                       "Date": st.column_config.DateColumn(format="YYYY-MM-DD")})

@@ -155,7 +155,7 @@ def saved_review_analysis(ws, reviews):
     except Exception:
         pass
     try:
-        from ecom_models.reviews.sentiment import load_analysis
+        from ecom_models.reviews.store import load_analysis
 
         return load_analysis(ws, reviews.key, reviews.df)
     except Exception:

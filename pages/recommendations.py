@@ -15,7 +15,6 @@ from ecom_models.recommend import pipeline as P
 from ecom_models.recommend import models as R
 from ecom_models.workspace import runs
 from ecom_models.value import valuation as VAL
-from ecom_models.core.errors import InputError
 from ecom_models.core.jsonio import dumps
 from ecom_models.core.safe_export import csv_bytes
 from ecom_ui import jobs

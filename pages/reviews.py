@@ -4,24 +4,17 @@ words, early warnings before sales fall, and semantic search. Scored offline by 
 from __future__ import annotations
 
 import ecom_ui  # noqa: F401  (first: a deep link before any other page runs app.py's navigation)
-from dataclasses import asdict
+import math
 
 import streamlit as st
 
-from ecom_models.reviews import sentiment as S
-from ecom_models.value import valuation as VAL
+from ecom_models.reviews import (ASPECTS, answer_queue, aspect_examples, aspect_label, aspect_over_time, disagreements,
+                                  group_hits, language_breakdown, recent_count, sentiment_over_time, subset_by_languages)
+from ecom_models.value import (REVIEW_ASSUMPTIONS, load_page_assumptions, reviews_value, save_page_assumptions,
+                                save_page_estimate)
 from ecom_ui import reviews as R
-from ecom_ui.common import (
-    active_data,
-    guarded,
-    money,
-    number,
-    page_header,
-    pct,
-    require_data,
-    store_currency,
-    workspace,
-)
+from ecom_ui.common import (active_data, guarded, money, number, page_header, pct, require_data, store_currency,
+                            workspace)
 
 page_header("Reviews", "What your customers praise and complain about, per product and per topic (shipping, quality, "
             "size and fit, price, service). Read offline, in the review's own language (Chinese, Japanese, German, "
@@ -39,91 +32,29 @@ for note in analysis.notes:
 
 # -- languages ------------------------------------------------------------------------------------
 view_key = data.key
-langs = S.language_breakdown(analysis.scored)
+langs = language_breakdown(analysis.scored)
 if len(langs) > 1 or (len(langs) == 1 and langs["language"].iat[0] != "en"):
-    with st.expander("Languages: " + ", ".join(f"{r.name} {r.reviews:,}" for r in langs.head(6).itertuples())
-                     + (" …" if len(langs) > 6 else ""), expanded=False):
-        st.dataframe(langs.assign(share=langs["share"] * 100, encoder=langs["encoder"].map(R.ENCODER_NAMES)).rename(columns={
-            "language": "Code", "name": "Language", "reviews": "Reviews", "scored": "Scored", "encoder": "Read by",
-            "share": "Share"}), hide_index=True, width="stretch",
-            column_config={"Share": st.column_config.NumberColumn(format="%.0f%%")})
-        unread = langs[langs["encoder"].isna()]
-        if len(unread):
-            st.warning("Not scored — no bundled model reads these languages: "
-                       + ", ".join(f"{r.name} ({r.reviews:,})" for r in unread.itertuples()), icon=":material/translate:")
-        st.caption("The language of each review is detected on this machine. A file only in English is read by the "
-                   "English model (the fastest); as soon as another language is present, the multilingual model reads "
-                   "every review, English included, so that all reviews share one scale and search works across "
-                   "languages. Its sentiment layer learnt from English examples only and carries over to the other "
-                   "languages.")
+    R.languages_expander(langs)
     codes = langs["language"].tolist()
-    shown = st.multiselect("Languages shown", codes, default=codes, key="reviews_languages",
-                           format_func=lambda c: f"{S.te.LANGUAGE_NAMES.get(c, c)} ({c})",
+    shown = st.multiselect("Languages shown", codes, default=codes, key="reviews_languages", format_func=R.language_name,
                            help="Every view below uses only the reviews in these languages.")
     if shown and set(shown) != set(codes):
-        analysis = S.subset_analysis(analysis, analysis.scored["language"].isin(shown).to_numpy()
-                                     | ~analysis.scored["status"].isin(["ok", "other_language"]).to_numpy())
+        analysis = subset_by_languages(analysis, shown)
         view_key = data.key + "|" + ",".join(sorted(shown))
 main_language = langs["language"].iat[0] if len(langs) else "en"
-scored, aspects, comp = analysis.scored, analysis.aspects, analysis.comparison
+scored, aspects = analysis.scored, analysis.aspects
 
 # -- headline --------------------------------------------------------------------------------------
-scored_mask = scored["label"].notna()
-n_scored = int(scored_mask.sum())
-share_neg = float((scored["label"] == "negative").sum() / n_scored) if n_scored else float("nan")
+headline = analysis.headline()
 c1, c2, c3 = st.columns(3)
-c1.metric("Reviews read", number(n_scored),
+c1.metric("Reviews read", number(headline["reviews_read"]),
           help="Reviews with text a bundled model could read. Empty reviews (and reviews in a language no bundled "
                "model reads, listed under Languages) are not scored.")
-c2.metric("Negative reviews", pct(share_neg),
+c2.metric("Negative reviews", pct(headline["share_negative"]),
           help="Share of the read reviews whose text is negative, whatever their stars.")
-c3.metric("Average stars", "–" if scored["rating"].isna().all() else f"{scored['rating'].mean():.2f} ★",
+c3.metric("Average stars", "–" if math.isnan(headline["mean_rating"]) else f"{headline['mean_rating']:.2f} ★",
           help="Average star rating of all reviews that have one.")
-used = analysis.model_used
-
-# -- which model ----------------------------------------------------------------------------------
-with st.expander(f"Model used: {R.MODEL_NAMES.get(used, used).lower()} — how accurate is it on your reviews?",
-                 expanded=comp.trained):
-    if comp.trained:
-        st.markdown(
-            f"Your reviews with stars were split: **{comp.n_train:,}** to learn from and **{comp.n_test:,}** kept aside. "
-            "The models guessed the stars' verdict (1–2 ★ negative, 3 ★ neutral, 4–5 ★ positive) on the kept-aside "
-            "reviews **without seeing the stars**. *Balanced accuracy* is the average hit rate over the three "
-            "verdicts (0.33 is a coin toss, 1.0 is perfect).")
-        st.dataframe(R.comparison_table(comp), hide_index=True, width="stretch",
-                     column_config={
-                         "Balanced accuracy (3 classes)": st.column_config.NumberColumn(format="%.2f"),
-                         "Positive vs negative only": st.column_config.NumberColumn(
-                             format="%.2f", help="Balanced accuracy on 1–2 ★ versus 4–5 ★ reviews only."),
-                     })
-        winner = R.MODEL_NAMES[comp.winner]
-        sure = ("the difference is clear (its 90% interval excludes zero)" if comp.confident
-                else "but the difference is within the noise of this sample")
-        st.markdown(f"**{winner} wins** on held-out reviews, {sure}. It scores your reviews; "
-                    "the VADER word list is the simple baseline.")
-    else:
-        st.markdown(f"No fine-tuning: {comp.reason}")
-    rep = R.bundled_report().get("int8", {})
-    ml = R.multilingual_report()
-    if analysis.space == "multilingual" and ml:
-        zh = ml.get("chinese_measure_only", {})
-        own = ml.get("own_fixture_balanced_accuracy", {})
-        st.caption(
-            f"The bundled multilingual model (multilingual-e5 sentence encoder + a sentiment layer trained on "
-            "2,177 English review sentences only) scored "
-            f"{ml['english_held_out']['accuracy']:.0%} on English sentences it never saw"
-            + (f", and, without ever seeing Chinese labels, {zh['ChnSentiCorp_htl_all.csv']['balanced_accuracy']:.0%} "
-               f"on Chinese hotel reviews and {zh['waimai_10k.csv']['balanced_accuracy']:.0%} on Chinese food-delivery "
-               "reviews (balanced accuracy)" if len(zh) == 2 else "")
-            + (" and " + ", ".join(f"{own[k]['balanced_accuracy']:.0%} in {S.te.LANGUAGE_NAMES[k]}"
-                                   for k in ("de", "es", "fr", "ja") if k in own)
-               + " on small sets of product reviews written for testing" if own else "")
-            + ". VADER reads English only, so it is no baseline for reviews in other languages.")
-    elif rep:
-        st.caption(
-            f"The bundled model (MiniLM sentence encoder + a sentiment layer trained on 2,177 labelled review "
-            f"sentences) scored {rep['held_out_accuracy']:.0%} on {rep['held_out_n']} sentences it never saw, versus "
-            f"{rep['vader_held_out_accuracy']:.0%} for VADER.")
+R.model_expander(analysis)
 
 tabs = st.tabs(["Products", "Complaints by topic", "Over time", "Answer these", "Stars vs words",
                 "Early warnings", "Search", "Money"])
@@ -159,24 +90,23 @@ with tabs[1]:
     else:
         top = asp.iloc[0]
         m1, m2 = st.columns(2)
-        m1.metric("Top complaint", S.aspect_label(str(top["aspect"]), main_language),
+        m1.metric("Top complaint", aspect_label(str(top["aspect"]), main_language),
                   help="The topic with the most negative sentences about it.")
-        m2.metric(f"Negative reviews mentioning {S.aspect_label(str(top['aspect']), main_language)}",
+        m2.metric(f"Negative reviews mentioning {aspect_label(str(top['aspect']), main_language)}",
                   pct(top["share_of_negative_reviews"]),
                   help="Of all negative reviews, the share with a negative sentence about this topic.")
-        st.plotly_chart(R.aspect_bar(asp.assign(aspect=asp["aspect"].map(lambda a: S.aspect_label(a, main_language)))),
+        st.plotly_chart(R.aspect_bar(asp.assign(aspect=asp["aspect"].map(lambda a: aspect_label(a, main_language)))),
                         width="stretch")
         st.dataframe(asp.assign(share_of_negative_reviews=asp["share_of_negative_reviews"] * 100,
-                                aspect=asp["aspect"].map(lambda a: S.aspect_label(a, main_language))).rename(columns={
+                                aspect=asp["aspect"].map(lambda a: aspect_label(a, main_language))).rename(columns={
             "aspect": "Topic", "mentions": "Mentions", "negative_mentions": "Negative mentions",
             "share_of_negative_reviews": "Share of negative reviews", "mean_score": "Average sentiment",
             "example": "Worst example"}), hide_index=True, width="stretch",
             column_config={"Share of negative reviews": st.column_config.NumberColumn(format="%.0f%%"),
                            "Average sentiment": st.column_config.NumberColumn(format="%.2f")})
-        pick = st.selectbox("Show complaints about", list(S.ASPECTS), key="reviews_aspect",
-                            format_func=lambda a: S.aspect_label(a, main_language))
-        ex = aspects[(aspects["aspect"] == pick) & (aspects["label"] == "negative")].sort_values("date", ascending=False)
-        st.dataframe(ex[["date", "product_id", "rating", "sentence", "score"]].head(50).rename(columns={
+        pick = st.selectbox("Show complaints about", list(ASPECTS), key="reviews_aspect",
+                            format_func=lambda a: aspect_label(a, main_language))
+        st.dataframe(aspect_examples(aspects, pick).rename(columns={
             "date": "Date", "product_id": "Product", "rating": "Stars", "sentence": "What they said", "score": "Sentiment"}),
             hide_index=True, width="stretch",
             column_config={"Sentiment": st.column_config.NumberColumn(format="%.2f"),
@@ -186,22 +116,22 @@ with tabs[1]:
 # -- over time ------------------------------------------------------------------------------------
 with tabs[2]:
     st.header("Sentiment over time")
-    monthly = S.sentiment_over_time(scored)
+    monthly = sentiment_over_time(scored)
     if monthly.empty:
         st.info("The reviews have no dates, so there is no timeline.")
     else:
         st.plotly_chart(R.over_time_chart(monthly), width="stretch")
         st.caption("Monthly average of the text sentiment (−1 to +1) next to the average stars; grey bars are the "
                    "number of reviews. Months with few reviews move a lot.")
-        st.plotly_chart(R.aspect_time_chart(S.aspect_over_time(aspects)), width="stretch")
+        st.plotly_chart(R.aspect_time_chart(aspect_over_time(aspects)), width="stretch")
         st.caption("Negative mentions per topic and month: a growing colour is a problem getting worse.")
 
 # -- answer queue ---------------------------------------------------------------------------------
 with tabs[3]:
     st.header("Negative reviews to answer first")
-    queue = S.answer_queue(scored, limit=100)
+    queue = answer_queue(scored, limit=100)
     st.metric("Negative reviews in the last 30 days",
-              number(int((queue["age_days"] <= 30).sum()) if len(queue) else 0),
+              number(recent_count(queue, 30)),
               help="Negative reviews written in the 30 days before the newest review (at most 100 are listed).")
     st.caption("Most negative and most recent first; 1-star reviews get a push. Answering quickly and publicly "
                "shows future buyers that you care.")
@@ -216,7 +146,7 @@ with tabs[3]:
 # -- disagreements --------------------------------------------------------------------------------
 with tabs[4]:
     st.header("Stars and words that disagree")
-    dis = S.disagreements(scored)
+    dis = disagreements(scored)
     st.metric("Reviews where stars and words disagree", number(len(dis)),
               help="4–5 stars with clearly negative words, or 1–2 stars with clearly positive words, judged by the "
                    "bundled model, which never saw the stars.")
@@ -269,44 +199,24 @@ with tabs[6]:
             if hits.empty:
                 st.info("No review is close in meaning to this search. Try other words.")
             else:
-                groups = R.group_hits(hits).head(10)
-                st.metric("Reviews about this", number(len(hits)) + ("+" if len(hits) >= 500 else ""),
-                          help="Reviews with at least one sentence close in meaning to your search (match 0.25 or more).")
-                st.caption("What customers say, grouped by the closest sentence — how many reviews say it and their "
-                           "average stars. The search finds the topic, so opposites can match (\"arrived early\" for "
-                           "\"arrived late\"): the stars tell them apart. The reviews themselves are below.")
-                st.dataframe(groups.rename(columns={
-                    "matched_sentence": "Closest sentence", "similarity": "Match", "reviews": "Reviews",
-                    "mean_rating": "Avg stars", "products": "Products"}), hide_index=True, width="stretch",
-                    column_config={"Match": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.2f"),
-                                   "Avg stars": st.column_config.NumberColumn(format="%.1f")})
-                st.dataframe(hits.head(50).rename(columns={
-                    "similarity": "Match", "review_id": "Review id", "product_id": "Product", "date": "Date", "rating": "Stars",
-                    "label": "Sentiment", "score": "Score", "title": "Title", "text": "Review",
-                    "matched_sentence": "Closest sentence", "language": "Language"})[
-                        ["Match", "Review", "Closest sentence", "Language", "Review id", "Product", "Date", "Stars",
-                         "Sentiment", "Score", "Title"]],
-                    hide_index=True, width="stretch",
-                    column_config={"Match": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.2f"),
-                                   "Score": st.column_config.NumberColumn(format="%.2f"),
-                                   "Date": st.column_config.DateColumn(format="YYYY-MM-DD")})
+                R.search_results(hits, group_hits(hits).head(10))
 
 # -- money ----------------------------------------------------------------------------------------
 with tabs[7]:
     st.header("What fixing the top complaints is worth")
     orders = active_data("orders")
     currency = store_currency()
-    saved = ws.get("sentiment.assumptions", "current", {}) or {}
+    saved = load_page_assumptions(ws, "reviews")
     with st.form("reviews_value_form"):
         cols = st.columns(3)
         values = {}
-        for col, a in zip(cols, VAL.REVIEW_ASSUMPTIONS.values()):
+        for col, a in zip(cols, REVIEW_ASSUMPTIONS.values()):
             values[a.key] = col.number_input(
                 a.label + " (%)", min_value=0.0, max_value=100.0, step=1.0,
                 value=float(saved.get(a.key, a.value)) * 100, help=a.help, key=f"reviews_assume_{a.key}") / 100
         if st.form_submit_button("Save assumptions"):
-            ws.put("sentiment.assumptions", "current", values)
-    est = guarded(VAL.reviews_value, analysis, orders.df if orders is not None else None, values, currency=currency)
+            save_page_assumptions(ws, "reviews", values)
+    est = guarded(reviews_value, analysis, orders.df if orders is not None else None, values, currency=currency)
     if orders is None:
         st.info("Upload your orders on the Data page: the estimate needs your monthly sales and returns.")
     elif est is not None:
@@ -317,4 +227,4 @@ with tabs[7]:
                   help="Low and high ends of the assumptions above.")
         st.caption(est.evidence)
         st.caption(est.note)
-        ws.put("sentiment.value", "latest", asdict(est))
+        save_page_estimate(ws, "sentiment.value", est, is_demo=data.is_demo or orders.is_demo)

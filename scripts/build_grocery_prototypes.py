@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 def main() -> None:
     from PIL import Image
 
-    from ecom_models.images import analysis as V
+    from ecom_models import images as V
     from ecom_models.images import taxonomy as T
 
     parser = argparse.ArgumentParser()

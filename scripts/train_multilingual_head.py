@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ecom_models.text import encoders as te  # noqa: E402
-from ecom_models.reviews.sentiment import BundledHead  # noqa: E402
+from ecom_models.reviews.heads import BundledHead  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from train_sentiment_head import choose_c, held_out_split, load  # noqa: E402
@@ -53,9 +53,9 @@ def balanced(y, pred) -> float:
 def review_scores(texts: list[str]) -> tuple[np.ndarray, float]:
     """Scores exactly as the app computes them (language detection, routing, sentences, whole text), and
     the share of reviews scored. Uses the head just written."""
-    from ecom_models.reviews import sentiment as S
+    from ecom_models.reviews import analysis as S, heads
 
-    S.get_multilingual_head.cache_clear()
+    heads.get_multilingual_head.cache_clear()
     a = S.analyse_reviews(pd.DataFrame({"text": texts}), fine_tune_on_ratings=False)
     return a.scored["score"].to_numpy(dtype=float), float(a.scored["label"].notna().mean())
 

@@ -29,7 +29,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ecom_models.reviews.sentiment import MODEL_DIR, BundledHead, Encoder, vader_scores  # noqa: E402
+from ecom_models.reviews.heads import BundledHead, vader_scores  # noqa: E402
+from ecom_models.text.minilm import MODEL_DIR, Encoder  # noqa: E402
 
 # Inputs of the head: the 384-d embedding plus the VADER compound score (see BundledHead).
 

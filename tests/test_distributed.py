@@ -166,7 +166,7 @@ def test_unreachable_scheduler_is_a_clear_message(capsys, orders_file, monkeypat
 
 
 def test_sentence_embeddings_on_the_cluster_match(cluster):
-    from ecom_models.reviews import sentiment as S
+    from ecom_models.text import minilm as S
 
     _, client = cluster
     texts = [f"The {w} arrived {d} and works {q}." for w in ("mug", "lamp", "bag", "card") for d in

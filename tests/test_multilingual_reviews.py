@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ecom_models.reviews import sentiment as S
+from ecom_models import reviews as S
 from ecom_models.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -49,7 +49,7 @@ def test_images_page_with_photos_kept_from_an_earlier_upload(monkeypatch, tmp_pa
 
     from PIL import Image, ImageDraw
 
-    from ecom_models.images.analysis import ImageFile, save_uploads
+    from ecom_models.images import ImageFile, save_uploads
 
     monkeypatch.setenv("ECOM_WORKSPACE_DIR", str(tmp_path))
     monkeypatch.chdir(Path(PAGE).parents[1])

@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecom_models.reviews import sentiment as S
+from ecom_models import reviews as S
+from ecom_models import text as T
 from ecom_models.core.errors import InputError
 from ecom_models.core.evidence import ValueEstimate
 from ecom_models.value.valuation import reviews_value
@@ -72,11 +73,11 @@ def test_find_aspects():
 
 
 def test_encoder_embeddings_and_truncation():
-    enc = S.get_encoder()
+    enc = T.get_encoder()
     texts = ["The parcel arrived late.", "Delivery took three weeks.", "The colour is a lovely deep blue.",
              "word " * 400]
     emb, truncated = enc.encode(texts)
-    assert emb.shape == (4, S.EMBED_DIM)
+    assert emb.shape == (4, T.EMBED_DIM)
     assert np.allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-3)
     assert emb[0] @ emb[1] > emb[0] @ emb[2]  # meaning, not words
     assert truncated.tolist() == [False, False, False, True]

@@ -1,7 +1,6 @@
 """Customer service: intake of tickets and chats, intents with and without labels, FAQ answers that
 abstain, deflection evidence, Chinese end to end, and bad input with clear messages."""
 
-import io
 import json
 
 import numpy as np

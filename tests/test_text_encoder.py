@@ -1,4 +1,4 @@
-"""The bundled multilingual encoder and the language detector (ecom_models/text_encoder.py)."""
+"""The bundled multilingual encoder and the language detector (ecom_models/text/encoders.py)."""
 
 import numpy as np
 import pytest

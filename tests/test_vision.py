@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
-from ecom_models.images import analysis as vision
+from ecom_models import images as vision
 from ecom_models.core.errors import InputError
-from ecom_models.images.analysis import ImageFile, QualityRules
+from ecom_models.images import ImageFile, QualityRules
 
 ROOT = Path(__file__).resolve().parents[1]
 

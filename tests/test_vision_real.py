@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ecom_models.images import analysis as vision
+from ecom_models import images as vision
+from ecom_models.images import copies as C
 from ecom_models.images import duplicates as D
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "product_photos"
@@ -29,9 +30,9 @@ def test_complete_linkage_never_chains():
 @needs_photos
 def test_reuploaded_copies_of_real_photos_are_found_and_nothing_else(tmp_path):
     photos = sorted((SHARED / "fashion").glob("*/*.jpg"))[::3] + sorted((SHARED / "grocery").glob("*/*.jpg"))[::40]
-    truth = D.reupload_catalog(photos, tmp_path, seed=3, copies=12)
+    truth = C.reupload_catalog(photos, tmp_path, seed=3, copies=12)
     analysis = vision.analyse(tmp_path, learn_categories=False, keep_thumbnails=False)
-    score = D.pair_scores(analysis.duplicate_groups, truth)
+    score = C.pair_scores(analysis.duplicate_groups, truth)
     assert score["precision"] >= 0.9, score
     assert score["recall"] >= 0.8, score
     members = [f for g in analysis.duplicate_groups for f in g]
@@ -80,11 +81,11 @@ def test_issue_catalog_mix_with_copies_shrunk_to_thumbnails(tmp_path):
     # (most of them of thumbnails, so 30-54 px on their longest side).
     fashion = sorted((SHARED / "fashion").glob("*/*.jpg"))[::3]
     grocery = sorted((SHARED / "grocery").glob("*/*.jpg"))[::30]
-    truth = D.issue_catalog(fashion, grocery, tmp_path, seed=5, full_size=12, thumbnails=36, copies=16)
+    truth = C.issue_catalog(fashion, grocery, tmp_path, seed=5, full_size=12, thumbnails=36, copies=16)
     tiny = [n for pair in truth for n in pair if n.endswith("-thumb-copy.jpg")]
     assert tiny and all(max(Image.open(tmp_path / n).size) <= 54 for n in tiny)
     analysis = vision.analyse(tmp_path, learn_categories=False, keep_thumbnails=False)
-    score = D.pair_scores(analysis.duplicate_groups, truth)
+    score = C.pair_scores(analysis.duplicate_groups, truth)
     assert score["precision"] >= 0.95, score
     assert score["recall"] >= 0.9, score
 
@@ -99,7 +100,7 @@ def test_black_and_brown_shoes_of_one_cut_at_30_px_are_not_copies(tmp_path):
         img = Image.open(SHARED / "fashion" / "shoes" / f"{n}.jpg").convert("RGB")
         img.thumbnail((60, 80), Image.Resampling.LANCZOS)
         img.save(tmp_path / f"{n}.jpg", quality=90)
-        data, _ = D.reupload_copy(img, rng)
+        data, _ = C.reupload_copy(img, rng)
         (tmp_path / f"{n}-copy.jpg").write_bytes(data)
         truth.add((f"{n}-copy.jpg", f"{n}.jpg"))
     analysis = vision.analyse(tmp_path, learn_categories=False, keep_thumbnails=False)

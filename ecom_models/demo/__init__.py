@@ -35,6 +35,7 @@ from ecom_models.demo.images import (  # noqa: F401
     DUPLICATED,
     default_folder,
     demo_images,
+    ensure_demo_photos,
     DRAWINGS,
 )
 from ecom_models.demo.support import (  # noqa: F401

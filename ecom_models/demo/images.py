@@ -48,6 +48,13 @@ def default_folder(seed: int = 42) -> Path:
     return base / f"demo_images_v{VERSION}_seed{seed}"
 
 
+def ensure_demo_photos(seed: int = 42) -> Path:
+    """The folder of the demo store's photos, drawn on first use (the one function the pages use)."""
+    folder = default_folder(seed)
+    demo_images(folder, seed=seed)
+    return folder
+
+
 def demo_images(folder: str | Path | None = None, seed: int = 42) -> pd.DataFrame:
     """Write (or reuse) the demo photos in `folder` and return the truth table (see module doc)."""
     from ecom_models.demo.store import demo_store

@@ -26,7 +26,7 @@ from ecom_models.core.errors import InputError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ecom_models.images.analysis import QualityRules
+    from ecom_models.images.quality import QualityRules
 
     parser.add_argument("source", help="a folder of photos, a zip of photos, or one photo (JPEG, PNG, WebP)")
     parser.add_argument("--products", help="optional products file (CSV/XLSX) with product_id and category columns; "
@@ -64,7 +64,9 @@ def _products(path: str | None):
 
 
 def run(args: argparse.Namespace) -> dict:
-    from ecom_models.images.analysis import QualityRules, analyse, nearest_all
+    from ecom_models.images.analysis import analyse
+    from ecom_models.images.quality import QualityRules
+    from ecom_models.images.similar import nearest_all
 
     if not 0 < args.threshold <= 1:
         raise InputError("the duplicate threshold must be between 0 and 1.", fix="use e.g. --threshold 0.90.")

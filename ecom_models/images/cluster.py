@@ -10,28 +10,30 @@ from ecom_models.core.cluster import ensure_code, ensure_model, n_workers, porta
 
 def _image_chunk(files: list[tuple[str, bytes]], wanted: dict[str, str], kwargs: dict) -> dict:
     single_threaded()
-    from ecom_models.images import analysis as vision
+    from ecom_models.images import model
+    from ecom_models.images.analysis import analyse_chunk
+    from ecom_models.images.files import ImageFile
 
     folder = worker_model_dir("efficientnet_lite0", wanted)
     if folder is None:
         raise RuntimeError("the image model is not on this worker")
-    if Path(folder) != vision.MODEL_FILE.parent:  # a worker without the bundled files: use the shipped copy
-        vision.MODEL_FILE = Path(folder) / vision.MODEL_FILE.name
-        vision.CLASSES_FILE = Path(folder) / vision.CLASSES_FILE.name
-        vision._session.cache_clear()
-        vision.class_names.cache_clear()
-    return vision.analyse_chunk([vision.ImageFile(name, data=data) for name, data in files], **kwargs)
+    if Path(folder) != model.MODEL_FILE.parent:  # a worker without the bundled files: use the shipped copy
+        model.MODEL_FILE = Path(folder) / model.MODEL_FILE.name
+        model.CLASSES_FILE = Path(folder) / model.CLASSES_FILE.name
+        model._session.cache_clear()
+        model.class_names.cache_clear()
+    return analyse_chunk([ImageFile(name, data=data) for name, data in files], **kwargs)
 
 
 def image_chunk_runner(client, in_flight: int | None = None):
-    """A `map_chunks` for vision.analyse: each chunk of photos is decoded, checked and embedded on
+    """A `map_chunks` for images.analyse: each chunk of photos is decoded, checked and embedded on
     a worker. The photos travel as bytes (workers need no shared disk); at most `in_flight`
     chunks are out at once, so the client never holds the whole catalog in memory. Results come
     back in chunk order."""
     from collections import deque
 
     def run(fn, chunks, **kwargs):
-        # fn is vision.analyse_chunk; workers import it themselves (nothing of ours on the wire)
+        # fn is images.analyse_chunk; workers import it themselves (nothing of ours on the wire)
         ensure_code(client)
         wanted = ensure_model(client, "efficientnet_lite0")
         window = in_flight or 4 * n_workers(client)

@@ -94,7 +94,8 @@ def _read_one_column(path: str) -> pd.DataFrame | None:
 
 
 def run(args: argparse.Namespace) -> dict:
-    from ecom_models.reviews import sentiment as S
+    from ecom_models.reviews.analysis import analyse_reviews, language_breakdown
+    from ecom_models.reviews.views import aspect_summary, product_summary, to_json_rows
     from ecom_models.intake.intake import read_table
 
     started = time.perf_counter()
@@ -111,20 +112,20 @@ def run(args: argparse.Namespace) -> dict:
     address = distributed.scheduler_address(getattr(args, "dask_scheduler", None))
     if address:
         with distributed.connect(address) as client:
-            analysis = S.analyse_reviews(frame, "text", fine_tune_on_ratings=not args.no_fine_tune,
+            analysis = analyse_reviews(frame, "text", fine_tune_on_ratings=not args.no_fine_tune,
                                          encoder=ClusterEncoder(client))
     else:
-        analysis = S.analyse_reviews(frame, "text", fine_tune_on_ratings=not args.no_fine_tune)
+        analysis = analyse_reviews(frame, "text", fine_tune_on_ratings=not args.no_fine_tune)
     scored = analysis.scored
-    rows = S.to_json_rows(scored)
+    rows = to_json_rows(scored)
     has_id = frame["review_id"].notna().any()
     for i, row in enumerate(rows):
         row["row"] = i + 1
         if not has_id:
             row["review_id"] = None
         row["vader_label"] = scored["vader_label"].iat[i]
-    products = S.product_summary(scored, analysis.aspects)
-    aspects = S.aspect_summary(scored, analysis.aspects)
+    products = product_summary(scored, analysis.aspects)
+    aspects = aspect_summary(scored, analysis.aspects)
     labels = scored["label"].value_counts()
     return {
         "file": str(args.file),
@@ -137,7 +138,7 @@ def run(args: argparse.Namespace) -> dict:
         "products": products.drop(columns=["complaint_example"]).to_dict("records"),
         "aspects": aspects.to_dict("records"),
         "comparison": analysis.comparison.to_dict(),
-        "languages": S.language_breakdown(scored).drop(columns=["name"]).round({"share": 4}).to_dict("records"),
+        "languages": language_breakdown(scored).drop(columns=["name"]).round({"share": 4}).to_dict("records"),
         "notes": analysis.notes,
         "seconds": round(time.perf_counter() - started, 2),
     }

@@ -45,9 +45,9 @@ def _encode_partition(texts: list[str], wanted: dict[str, str], batch_size: int,
 
             encoder = Encoder(model_dir=folder, threads=1)
         else:
-            from ecom_models.text.encoders import _E5Model
+            from ecom_models.text.encoders import E5Model
 
-            encoder = _E5Model(model_dir=folder, threads=1)
+            encoder = E5Model(model_dir=folder, threads=1)
         worker_cache()[key] = encoder
     if model == "minilm":
         return encoder.encode(texts, batch_size=batch_size)
@@ -55,10 +55,10 @@ def _encode_partition(texts: list[str], wanted: dict[str, str], batch_size: int,
 
 
 class ClusterEncoder:
-    """Stands in for sentiment.Encoder (model "minilm") or text_encoder's multilingual model
+    """Stands in for text.minilm.Encoder (model "minilm") or text.encoders' multilingual model
     ("multilingual"): `encode` runs on the cluster's workers, in partitions.
 
-    Pass it as `encoder=` to sentiment.analyse_reviews (or encode_unique); support uses it
+    Pass it as `encoder=` to reviews.analyse_reviews (or encode_unique); support uses it
     through `support_on(client)`."""
 
     def __init__(self, client, partitions: int | None = None, min_partition: int = 256, model: str = "minilm"):

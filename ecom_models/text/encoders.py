@@ -166,7 +166,7 @@ _SPACES_RE = re.compile(r" {2,}")
 _WS_RE = re.compile(r"[\t\r\n\u00a0\u3000]+")
 
 
-class _E5Model:
+class E5Model:
     """multilingual-e5-small: normalise (e5.c's per-character map) -> Unigram tokens -> ONNX."""
 
     name = "multilingual"
@@ -248,10 +248,12 @@ class _MiniLM:
         return (emb, trunc) if return_truncated else emb
 
 
+
+
 @lru_cache(maxsize=2)
 def get_model(name: str = "multilingual"):
     if name == "multilingual":
-        return _E5Model()
+        return E5Model()
     if name == "minilm":
         return _MiniLM()
     raise ValueError(f"unknown encoder {name!r}: use 'multilingual' or 'minilm'")
@@ -262,7 +264,7 @@ def language_means() -> dict[str, np.ndarray]:
     """Bundled mean multilingual vector per language (en, zh, de, es, fr, ja); {} when the file is absent.
 
     Subtracting a language's mean removes what all texts of that language share, so similarity then
-    follows the topic across languages (see sentiment._centre_by_language)."""
+    follows the topic across languages (see reviews.search._centre_by_language)."""
     path = E5_DIR / "language_means.npz"
     if not path.exists():
         return {}
@@ -282,5 +284,5 @@ def encode(texts: Iterable[str], model: str = "multilingual", batch_size: int | 
     return emb[inverse]
 
 
-__all__ = ["E5_LANGUAGES", "LANGUAGE_NAMES", "best_model", "detect_language", "detect_languages", "encode",
+__all__ = ["E5_LANGUAGES", "E5Model", "LANGUAGE_NAMES", "best_model", "detect_language", "detect_languages", "encode",
            "get_model", "readable"]

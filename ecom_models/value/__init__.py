@@ -88,3 +88,4 @@ from ecom_models.value.valuation import (  # noqa: F401
     value_details,
     support_value,
 )
+from ecom_models.value.settings import load_page_assumptions, save_page_assumptions, save_page_estimate  # noqa: F401

@@ -909,13 +909,13 @@ def lever_reviews(reviews, orders=None, analysis=None) -> Lever:
     reviews are scored here with the bundled model (no fine-tuning, to stay quick)."""
 
     def work():
-        from ecom_models.reviews import sentiment as S
+        from ecom_models.reviews.analysis import analyse_reviews
         from ecom_models.value.valuation import reviews_value
 
         nonlocal analysis
         if analysis is None:
             _need(reviews, "reviews", "upload your product reviews on the Data page.")
-            analysis = S.analyse_reviews(reviews, fine_tune_on_ratings=False)
+            analysis = analyse_reviews(reviews, fine_tune_on_ratings=False)
         _need(orders, "orders", "upload your orders on the Data page.")
         kwargs = dict(analysis=analysis, orders=orders, currency=store_figures(orders)["currency"])
         fn = reviews_value

@@ -38,7 +38,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ecom_models.core.evidence import (Assumption, CatchEvidence, RiskEvidence, StockEvidence, ValueEstimate,
+from ecom_models.core.evidence import (Assumption, RiskEvidence, StockEvidence, ValueEstimate,
                                   store_figures)
 from ecom_models.core.stats import finite as _finite
 
@@ -521,7 +521,7 @@ def reviews_value(analysis=None, orders=None, assumptions: dict[str, float] | No
         return ValueEstimate("reviews", "higher rating and fewer returns from fixing top complaints", 0.0, 0.0, 0.0,
                              "needs reviews and orders", "assumption", used, currency,
                              "Load reviews and orders to estimate this.")
-    from ecom_models.reviews.sentiment import aspect_summary
+    from ecom_models.reviews.views import aspect_summary
 
     scored, aspects = analysis.scored, analysis.aspects
     summary = aspect_summary(scored, aspects)
