@@ -25,7 +25,7 @@ def rss_mb() -> float:
 def coverage_check(n_rows: int = 6, trials: int = 4000, seed: int = 0) -> dict:
     """Share of trials in which the true total falls inside the 90% interval: Monte-Carlo vs
     adding up the lows and the highs (what a spreadsheet would do)."""
-    from ecom_models.value import summary as V
+    from ecom_models import value as V
 
     rng = np.random.default_rng(seed)
     mc_hits = naive_hits = 0
@@ -53,7 +53,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from ecom_models.value import report as RP
-    from ecom_models.value import summary as V
+    from ecom_models import value as V
     from ecom_models.demo.store import demo_store
 
     t0 = time.perf_counter()

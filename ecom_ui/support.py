@@ -1,11 +1,7 @@
 """Cached work, inputs and charts for the Customer service page.
 
-Workspace namespaces (docs/support.md):
-- `support.faq` / `support.examples` (frames, key "current"): the FAQ and labelled tickets uploaded here;
-- `support.edits` (key: the tickets' content hash): the rename/merge/split edits of that file's intents;
-- `support.intents` (frame, key "saved"): typical tickets per edited intent, reused for the next file;
-- `support.settings` (key "current"): target precision, minutes per ticket, cost per hour;
-- `support.value` (key "latest"): the deflection evidence and estimate for Business value.
+What the page keeps in the workspace (FAQ, labelled tickets, edits, saved intents, settings) is read
+and written by `ecom_models.support.store`; the money estimate by `ecom_models.value.save_page_estimate`.
 """
 
 from __future__ import annotations
@@ -15,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from ecom_models.support import analyse_tickets, apply_edits
+from ecom_models.support import analyse_tickets, apply_edits, load_edits, load_examples, load_faq, load_saved_intents
 from ecom_models.workspace.workspace import content_hash
 from ecom_ui.common import ActiveData, active_data, workspace
 
@@ -39,8 +35,8 @@ def tickets_data() -> ActiveData | None:
 
 def faq_frame(data: ActiveData) -> tuple[pd.DataFrame | None, str]:
     """The uploaded FAQ, else the demo FAQ on the demo tickets."""
-    faq = workspace().get_frame("support.faq", "current")
-    if faq is not None and len(faq):
+    faq = load_faq(workspace())
+    if faq is not None:
         return faq, "your FAQ"
     if data.is_demo:
         return _demo().faq, "the demo store's FAQ"
@@ -48,13 +44,11 @@ def faq_frame(data: ActiveData) -> tuple[pd.DataFrame | None, str]:
 
 
 def examples_frame() -> pd.DataFrame | None:
-    ex = workspace().get_frame("support.examples", "current")
-    return ex if ex is not None and len(ex) else None
+    return load_examples(workspace())
 
 
 def saved_frame() -> pd.DataFrame | None:
-    s = workspace().get_frame("support.intents", "saved")
-    return s if s is not None and len(s) else None
+    return load_saved_intents(workspace())
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -82,14 +76,9 @@ def analysis(data: ActiveData, faq: pd.DataFrame | None, examples: pd.DataFrame 
 
 
 def edited(a, data_key: str):
-    edits = workspace().get("support.edits", data_key, []) or []
+    """The analysis with the merchant's saved edits of this file's intents applied, and the edits."""
+    edits = load_edits(workspace(), data_key)
     return (apply_edits(a, edits) if edits else a), edits
-
-
-def add_edit(data_key: str, op: dict) -> None:
-    ws = workspace()
-    edits = ws.get("support.edits", data_key, []) or []
-    ws.put("support.edits", data_key, edits + [op])
 
 
 def intent_table(a) -> pd.DataFrame:
@@ -107,6 +96,30 @@ def intent_table(a) -> pd.DataFrame:
         "New since": t.get("new_since"),
     })
     return out
+
+
+def show_intent_table(a) -> None:
+    """The intents table, with a one-line explanation of every column."""
+    st.dataframe(intent_table(a), hide_index=True, width="stretch", column_config={
+        "Share": st.column_config.NumberColumn(format="%.1f%%", help="Share of all tickets"),
+        "Telling words": st.column_config.TextColumn(help="Words and phrases far more common in this intent than in the others."),
+        "Typical tickets": st.column_config.TextColumn(help="The three tickets closest to the intent's centre."),
+        "Avg minutes": st.column_config.NumberColumn(format="%.1f", help="Average handling time, where the file has it."),
+        "Avg satisfaction": st.column_config.NumberColumn(format="%.2f", help="Average satisfaction score, where given."),
+        "Trend (8 weeks)": st.column_config.NumberColumn(format="%+.0f%%", help="Tickets per week in the last 8 weeks vs the 8 before."),
+        "Spike week": st.column_config.DateColumn(format="YYYY-MM-DD", help="A week with 3× the usual tickets or more."),
+        "New since": st.column_config.DateColumn(format="YYYY-MM-DD", help="The week this intent began, after 8+ quiet weeks."),
+    })
+
+
+def show_comparison(comp) -> None:
+    """The self-trained intent model against the TF-IDF baseline on held-out labelled tickets."""
+    rows = [{"Model": "Self-trained (text models + your unlabelled tickets)", "Accuracy": comp.accuracy["self-trained"],
+             "90% interval": "{:.0%} – {:.0%}".format(*comp.interval["self-trained"])},
+            {"Model": "TF-IDF words + logistic regression (baseline)", "Accuracy": comp.accuracy["baseline"],
+             "90% interval": "{:.0%} – {:.0%}".format(*comp.interval["baseline"])}]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+                 column_config={"Accuracy": st.column_config.NumberColumn(format="%.2f")})
 
 
 def volume_chart(a, top: int = 15) -> go.Figure:
@@ -144,15 +157,21 @@ def tradeoff_chart(curve: pd.DataFrame, chosen: dict, target: float) -> go.Figur
     return fig
 
 
-def answered_at(a, threshold: float) -> pd.DataFrame:
-    t = a.tickets
-    ok = t["faq_confidence"].to_numpy(dtype=float) >= threshold if np.isfinite(threshold) else np.zeros(len(t), bool)
-    return t.assign(faq_id=np.where(ok, t["best_faq_id"], None))
-
-
 def support_estimate(d: dict, currency: str):
     """The money row, priced by the one valuation module from the deflection evidence."""
-    from ecom_models.value.valuation import support_value
+    from ecom_models.value import support_value
 
     return support_value(d, cost_per_hour=d["cost_per_hour"], minutes_per_ticket=d["minutes_per_ticket"],
                          tickets_per_month=d["tickets_per_month"], currency=currency)
+
+
+def ab_plan_text(plan: dict) -> str:
+    """The A/B test that would confirm the deflection, in the merchant's words (`support.ab_test_plan`)."""
+    if not plan["per_arm"]:
+        return "At this operating point the FAQ answers too few tickets for a test to measure."
+    return (f"Put the bot on **half of the incoming tickets** (randomly, per customer) and let the other half reach agents "
+            f"as today. Measure the share **resolved without an agent** and **satisfaction** in both halves. To see "
+            f"a {plan['detectable_lift']:.0%} rise in resolution without an agent (half the offline estimate, to be safe) "
+            f"with 80% power, you need about **{plan['per_arm']:,} tickets per half**"
+            + (f", about **{plan['weeks']} week(s)** at your volume." if plan["weeks"] else ".")
+            + " Stop the test if satisfaction of the bot half falls clearly below the agent half.")

@@ -1,10 +1,10 @@
 """Cached work for the Business value page: each model's lever once per dataset, the summary
 once per set of edits, the report files once per summary.
 
-Levers go through the workspace's results store (ecom_models.workspace.results), keyed by the datasets'
-content hashes, the settings and the app version: a restart or another session reads the
-stored evidence and estimate and prices it again (no model is fitted). st.cache_resource keeps
-them in memory on top; summaries and report bytes go through st.cache_data.
+Levers go through the workspace's results store (`ecom_models.value.pipeline`: kind `value.lever`,
+keyed by the datasets' content hashes, the settings and the app version): a restart or another
+session reads the stored evidence and estimate and prices it again (no model is fitted).
+st.cache_resource keeps them in memory on top; summaries and report bytes go through st.cache_data.
 """
 
 from __future__ import annotations
@@ -13,180 +13,109 @@ import json
 
 import streamlit as st
 
-from ecom_models.core.stats import finite
-from ecom_models.value import settings
-from ecom_models.value import summary as V
-
-NAMESPACE = "value.assumptions"
-
-
-VALUE_VERSION = 2  # bump when a valuation or the shape of its evidence changes
-RESULT_KIND = "value.lever"
+from ecom_models.value import (TITLES, WHAT_IT_MEASURES, CostInputs, Lever, ValueSummary, report_csv, report_html, report_pdf,
+                               store_figures, summarise)
+from ecom_models.value import pipeline
 
 
 @st.cache_resource(show_spinner=False, max_entries=24)
-def lever(model: str, key: str, _orders, _other=None, _third=None, _labels=None) -> V.Lever:
+def lever(model: str, key: str, _orders, _other=None, _third=None, _labels=None) -> Lever:
     """One model's lever. `key` must identify every input (content hashes, labels): it keys the
     results store, so a stored lever is only ever read back for the same data and settings."""
-    store = rkey = None
-    try:
-        from ecom_ui.common import results
+    from ecom_ui.common import active_data, results
 
+    try:
         store = results()
-        rkey = store.key(RESULT_KIND, [model, key], version=VALUE_VERSION)
-        doc = store.get(RESULT_KIND, rkey)
-        if doc is not None:
-            return V.lever_from_store(doc)
-    except Exception:  # a store that cannot be read only costs a recomputation
+    except Exception:  # a store that cannot be opened only costs a recomputation
         store = None
-    found = _compute(model, key, _orders, _other, _third, _labels)
-    if store is not None and found.estimate is not None:  # failures are retried, not kept
-        try:
-            store.put(RESULT_KIND, rkey, V.lever_to_store(found))
-        except Exception:
-            pass
-    return found
-
-
-def _compute(model: str, key: str, _orders, _other=None, _third=None, _labels=None) -> V.Lever:
-    if model == "recommendations":  # the Recommendations page's kept report (results store)
-        return V.lever_recommendations(_orders, report=_kept("recommendations", key.split("|")[0], _orders))
-    if model == "forecasting":  # the Forecast page's kept default forecast (results store)
-        return V.lever_forecasting(_orders, result=_kept("forecasting", key.split("|")[0], _orders))
-    if model == "risk":
-        result = None
-        if _labels:  # decisions are placed in or out of the review queue with the store's own scores
-            try:  # the Risk page's kept scores (results store), computed once for both pages
-                from ecom_models.risk.pipeline import risk_scores
-                from ecom_ui.common import results
-
-                result = risk_scores(results(), key.split("|")[0], _orders)
-            except Exception:
-                result = None
-        catch = None
-        try:  # one test of the detector per dataset, shared with the Risk page
-            from ecom_ui.risk import catch_evidence
-
-            catch = catch_evidence(key.split("|")[0], _orders)
-        except Exception:
-            catch = None
-        return V.lever_risk(_orders, labels=_labels, result=result, catch=catch)
-    if model == "abtest":
-        return V.lever_abtest(_other, _orders, _third)
-    if model == "reviews":
-        analysis = _third() if callable(_third) else _third  # loaded lazily: only when not cached
-        return V.lever_reviews(_other, _orders, analysis=analysis)
-    if model == "images":
-        return V.lever_images(_other, _third, _orders)
-    return V.Lever(model, problem="Unknown model.", source="missing")
-
-
-def _kept(model: str, data_key: str, orders):
-    """The model page's result for the same data from the results store (computed and kept
-    there if missing, or waited for if a background run is making it); None if that fails,
-    and the lever then computes its own."""
-    try:
-        from ecom_models.forecast import pipeline as forecast_pipeline
-        from ecom_models.recommend import pipeline as recommend_pipeline
-        from ecom_ui.common import results
-
-        if model == "recommendations":
-            return recommend_pipeline.recommendations_for_value(results(), data_key, orders)
-        from ecom_ui.common import active_data
-
-        # the traffic the Forecast page uses, so that its kept forecast is the one found
-        return forecast_pipeline.default_forecast(results(), data_key, orders, traffic=active_data("traffic"))
-    except Exception:
-        return None
+    return pipeline.lever(store, model, key, _orders, _other, _third, _labels,
+                          forecast_traffic=lambda: active_data("traffic"))
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def demo_photo_folder() -> str | None:
     """The demo store's photos (written once to the cache folder)."""
     try:
-        from ecom_models.demo.images import default_folder, demo_images
+        from ecom_models.demo.images import ensure_demo_photos
 
-        demo_images()
-        return str(default_folder(42))
+        return str(ensure_demo_photos(42))
     except Exception:
         return None
 
 
+def lever_inputs(ws, orders, *, reviews=None, experiment=None, traffic=None) -> tuple[list, str]:
+    """Each lever's inputs and key (ecom_models.value.pipeline.lever_inputs), with the demo store's
+    photos and products next to the demo orders; and the key of them all (`ready_key`)."""
+    products = None
+    if orders.is_demo:
+        from ecom_ui.common import demo_store
+
+        products = demo_store().products
+    jobs = pipeline.lever_inputs(orders, reviews=reviews, experiment=experiment, traffic=traffic,
+                                 labels=pipeline.decided_labels(ws),
+                                 photo_folder=demo_photo_folder() if orders.is_demo else None, products=products,
+                                 review_analysis=lambda: pipeline.saved_review_analysis(ws, reviews))
+    return jobs, pipeline.ready_key(jobs)
+
+
+def all_levers(jobs, ready_key: str) -> dict[str, Lever]:
+    """Each job's lever (cached). The first time this set of inputs is seen in the session, a status
+    box shows each model as it is valued."""
+    if st.session_state.get("value_ready") == ready_key:
+        return {model: lever(model, key, *args, **kw) for model, key, args, kw in jobs}
+    levers = {}
+    with st.status("Putting a money value on each model (first visit only: one to two minutes)…",
+                   expanded=True) as status:
+        for model, key, args, kw in jobs:
+            line = st.empty()
+            line.markdown(f"⏳ {TITLES[model]}: {WHAT_IT_MEASURES[model]}…")
+            levers[model] = done = lever(model, key, *args, **kw)
+            line.markdown(f"{'✅' if done.estimate is not None else '➖'} {TITLES[model]}"
+                          + (f" ({done.seconds:.0f} s)" if done.seconds >= 1 else ""))
+        n_done = sum(1 for lv in levers.values() if lv.estimate is not None)
+        status.update(label=f"{n_done} of {len(levers)} models valued on this data; the results are kept, so the next "
+                            "visit is instant.", state="complete", expanded=False)
+    st.session_state["value_ready"] = ready_key
+    return levers
+
+
+def summary_for(ready_key: str, levers: dict[str, Lever], effective: dict, ab_replaces: str | None, costs: CostInputs,
+                monthly_net_revenue: float) -> tuple[str, ValueSummary]:
+    """(its key, the summary) for these levers and edits, computed once per key."""
+    key = pipeline.summary_key(ready_key, effective, costs, ab_replaces, levers)
+    return key, summary(key, levers, json.dumps(effective), ab_replaces,
+                        (costs.monthly_cost, costs.setup_cost, costs.gross_margin), monthly_net_revenue)
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def summary(key: str, _levers: dict, overrides_json: str, ab_replaces: str | None, costs: tuple,
-            monthly_net_revenue: float = float("nan")) -> V.ValueSummary:
-    return V.summarise(_levers, json.loads(overrides_json), ab_replaces, V.CostInputs(*costs),
-                       monthly_net_revenue=monthly_net_revenue)
+            monthly_net_revenue: float = float("nan")) -> ValueSummary:
+    return summarise(_levers, json.loads(overrides_json), ab_replaces, CostInputs(*costs),
+                     monthly_net_revenue=monthly_net_revenue)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def net_revenue(key: str, _orders) -> float:
     """The store's monthly net revenue (every share of revenue on the page is of this)."""
-    return float(V.store_figures(_orders)["monthly_net_revenue"])
+    return float(store_figures(_orders)["monthly_net_revenue"])
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def report_file(key: str, _summary: V.ValueSummary, store_name: str, kind: str) -> bytes:
+def report_file(key: str, _summary: ValueSummary, store_name: str, kind: str) -> bytes:
     """One report file (html | pdf | csv) for this summary, kept per summary key."""
     return make_report(_summary, store_name, kind)
 
 
-def make_report(_summary: V.ValueSummary, store_name: str, kind: str) -> bytes:
+def make_report(_summary: ValueSummary, store_name: str, kind: str) -> bytes:
     """One report file (html | pdf | csv), uncached: safe to call from a download's own thread."""
-    from ecom_models.value import report as RP
-
     if kind == "html":
-        return RP.report_html(_summary, store_name).encode("utf-8")
+        return report_html(_summary, store_name).encode("utf-8")
     if kind == "pdf":
-        return RP.report_pdf(_summary, store_name)
-    return RP.report_csv(_summary)
+        return report_pdf(_summary, store_name)
+    return report_csv(_summary)
 
 
-def saved_review_analysis(ws, reviews):
-    """The Reviews page's stored analysis of these reviews, if any (saved under the data key)."""
-    if reviews is None:
-        return None
-    try:  # the Reviews page's in-memory result first (same data key), then its saved one
-        from ecom_ui.reviews import _memory
-
-        found = _memory().get(reviews.key)
-        if found is not None:
-            return found
-    except Exception:
-        pass
-    try:
-        from ecom_models.reviews.store import load_analysis
-
-        return load_analysis(ws, reviews.key, reviews.df)
-    except Exception:
-        return None
-
-
-def page_assumptions(ws) -> dict[str, dict[str, float]]:
-    """The assumptions the models' own pages saved: this page starts from them, so a number the
-    merchant set on the Recommendations page is the same here. Our own edits win."""
-    return settings.all_page_assumptions(ws)
-
-
-def effective_overrides(ws, own: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
-    """The models' own pages' assumptions, updated with the edits made on this page."""
-    merged = page_assumptions(ws)
-    for model, values in own.items():
-        merged[model] = {**merged.get(model, {}), **values}
-    return merged
-
-
-def load_settings(ws) -> tuple[dict, V.CostInputs, str]:
-    """(overrides per model, costs, A/B link) from the workspace; bad saved values are ignored."""
-    overrides = ws.get(NAMESPACE, "overrides", {}) or {}
-    if not isinstance(overrides, dict):
-        overrides = {}
-    overrides = {m: {k: float(v) for k, v in d.items() if finite(v)} for m, d in overrides.items() if isinstance(d, dict)}
-    c = ws.get(NAMESPACE, "costs", {}) or {}
-    try:
-        costs = V.CostInputs(float(c.get("monthly_cost", 0.0)), float(c.get("setup_cost", 0.0)),
-                             float(c.get("gross_margin", 0.4)))
-    except (TypeError, ValueError, AttributeError):
-        costs = V.CostInputs()
-    ab = ws.get(NAMESPACE, "ab_replaces", "auto") or "auto"
-    return overrides, costs, str(ab)
+def styled_rows(table, colours):
+    """The rows table with each row's evidence colour on its 'Based on' cell."""
+    return table.style.apply(lambda col: [f"border-left: 6px solid {c}; color: {c}; font-weight: 600" for c in colours]
+                             if col.name == "Based on" else [""] * len(col))

@@ -4,14 +4,14 @@ with totals and intervals, a waterfall, a sensitivity chart, ROI and a report to
 from __future__ import annotations
 
 import ecom_ui  # noqa: F401  (first: a deep link before any other page runs app.py's navigation)
-import hashlib
-import json
 
 import streamlit as st
 
-from ecom_models.value import report as RP
 from ecom_models.core.stats import finite
-from ecom_models.value import summary as V
+from ecom_models.value import (KIND_LABELS, MODELS, TITLES, WHAT_IT_MEASURES, ab_lever_guess, ab_replaced_lever,
+                               all_page_assumptions, changed_overrides, effective_overrides, fill_from_saved,
+                               fmt_assumption, fmt_figure, fmt_share, load_settings, row_colours, rows_figure, rows_table,
+                               save_ab_choice, save_costs, save_overrides, tornado_figure, waterfall_figure)
 from ecom_ui import value as U
 from ecom_ui.common import (
     active_data,
@@ -39,70 +39,18 @@ experiment = _companion("experiment")
 traffic = _companion("traffic")
 reviews = _companion("reviews")
 ws = workspace()
-overrides, costs, ab_choice = U.load_settings(ws)  # overrides: the edits made on this page
-page_values = U.page_assumptions(ws)  # numbers set on the models' own pages
-effective = U.effective_overrides(ws, overrides)  # ... updated with the edits made here
+overrides, costs, ab_choice = load_settings(ws)  # overrides: the edits made on this page
+page_values = all_page_assumptions(ws)  # numbers set on the models' own pages
+effective = effective_overrides(ws, overrides)  # ... updated with the edits made here
 
 # -- each model's lever (computed once per dataset, then cached) -------------------------------
-labels = {}
-try:
-    from ecom_models.risk.scoring import load_labels
-
-    labels = load_labels(ws)
-except Exception:
-    labels = {}
-labels_key = hashlib.sha256(json.dumps(sorted(labels.items())).encode()).hexdigest()[:16]  # stable across restarts
-photo_folder = U.demo_photo_folder() if orders.is_demo else None
-products = None
-if orders.is_demo:
-    from ecom_ui.common import demo_store
-
-    products = demo_store().products
-
-jobs = [
-    ("recommendations", orders.key, (orders.df,), {}),
-    ("forecasting", orders.key, (orders.df,), {}),
-    ("risk", f"{orders.key}|labels={labels_key}", (orders.df,), {"_labels": labels}),
-    ("reviews", f"{orders.key}|{reviews.key if reviews else 'none'}",
-     (orders.df, reviews.df if reviews else None, lambda: U.saved_review_analysis(ws, reviews)), {}),
-    ("images", f"{orders.key}|{photo_folder}", (orders.df, photo_folder, products), {}),
-    ("abtest", f"{orders.key}|{experiment.key if experiment else 'none'}|{traffic.key if traffic else 'none'}",
-     (orders.df, experiment.df if experiment else None, traffic.df if traffic else None), {}),
-]
-ready_key = "value-ready|" + "|".join(k for _, k, _, _ in jobs)
-levers: dict[str, V.Lever] = {}
-if st.session_state.get("value_ready") == ready_key:
-    for model, key, args, kw in jobs:
-        levers[model] = U.lever(model, key, *args, **kw)
-else:
-    with st.status("Putting a money value on each model (first visit only: one to two minutes)…",
-                   expanded=True) as status:
-        for model, key, args, kw in jobs:
-            line = st.empty()
-            line.markdown(f"⏳ {V.TITLES[model]}: {V.WHAT_IT_MEASURES[model]}…")
-            levers[model] = U.lever(model, key, *args, **kw)
-            done = levers[model]
-            line.markdown(f"{'✅' if done.estimate is not None else '➖'} {V.TITLES[model]}"
-                          + (f" ({done.seconds:.0f} s)" if done.seconds >= 1 else ""))
-        n_done = sum(1 for lv in levers.values() if lv.estimate is not None)
-        status.update(label=f"{n_done} of {len(levers)} models valued on this data; the results are kept, so the next "
-                            "visit is instant.", state="complete", expanded=False)
-    st.session_state["value_ready"] = ready_key
-
-# Estimates saved by the models' own pages fill the rows we could not compute here.
-for model, saved in V.saved_levers(ws).items():
-    if levers.get(model) is None or levers[model].estimate is None:
-        levers[model] = saved
-
-ab_guess = V.ab_lever_guess(levers.get("abtest"), experiment.source if experiment else "")
-ab_replaces = ab_guess if ab_choice == "auto" else (None if ab_choice == "none" else ab_choice)
-
-summary_key = ready_key + "|" + json.dumps([effective, [costs.monthly_cost, costs.setup_cost, costs.gross_margin],
-                                           ab_replaces, sorted((m, lv.source, lv.estimate.monthly_value if lv.source == "saved" else None)
-                                                        for m, lv in levers.items())], default=str)
-revenue = U.net_revenue(orders.key, orders.df)
-summary = U.summary(summary_key, levers, json.dumps(effective), ab_replaces,
-                    (costs.monthly_cost, costs.setup_cost, costs.gross_margin), revenue)
+jobs, ready_key = U.lever_inputs(ws, orders, reviews=reviews, experiment=experiment, traffic=traffic)
+levers = U.all_levers(jobs, ready_key)
+levers = fill_from_saved(levers, ws)  # estimates saved by the models' own pages fill the rows not computed here
+ab_guess = ab_lever_guess(levers.get("abtest"), experiment.source if experiment else "")
+ab_replaces = ab_replaced_lever(ab_choice, ab_guess)
+summary_key, summary = U.summary_for(ready_key, levers, effective, ab_replaces, costs,
+                                    U.net_revenue(orders.key, orders.df))
 cur = summary.currency
 
 # -- headline ------------------------------------------------------------------------------------
@@ -114,19 +62,19 @@ with c1.container(border=True):
               help="Rows resting on your own data: an A/B test on your store, a backtest on held-out days of your "
                    "history, or the orders you marked. Before your margin and costs.")
     st.caption(f"a month · 90% range {money(summary.measured.low, cur)} to {money(summary.measured.high, cur)} · "
-               f"{RP.fmt_share(summary.share(summary.measured.mid))} of your net revenue")
+               f"{fmt_share(summary.share(summary.measured.mid))} of your net revenue")
 with c2.container(border=True):
     st.metric("If the assumptions hold", money(summary.assumed.mid, cur),
               help="Rows resting on an offline metric mapped through a published prior, or mostly on an assumption. "
                    "Confirm the largest ones with an A/B test before counting on them.")
     st.caption(f"a month · 90% range {money(summary.assumed.low, cur)} to {money(summary.assumed.high, cur)} · "
-               f"{RP.fmt_share(summary.share(summary.assumed.mid))} of your net revenue")
+               f"{fmt_share(summary.share(summary.assumed.mid))} of your net revenue")
 c3.metric("Your net revenue per month", money(summary.monthly_net_revenue, cur),
           help="Sales minus cancellations and returns, per month of your order history. Every share of revenue on "
                "this page is of this figure.")
 c3.caption("Every row says what share of it it claims.")
 if summary.costs_entered:
-    c4.metric("Chance it pays off", V.fmt_figure(summary.chance_positive, "%", cur),
+    c4.metric("Chance it pays off", fmt_figure(summary.chance_positive, "%", cur),
               help="Share of the simulated outcomes in which the first-year net gain (after your costs) is above zero.")
 else:
     c4.info("**Chance it pays off**: enter your monthly running cost and setup cost under *Your costs* below to see "
@@ -140,10 +88,10 @@ c5.metric("Net gain in the first year", money(summary.first_year_net.mid, cur),
 c5.caption(f"90% range {money(summary.first_year_net.low, cur)} to {money(summary.first_year_net.high, cur)}")
 c9.metric("Profit per month", money(summary.monthly_profit.mid, cur),
           help="Monthly value after your gross margin on extra sales; costs avoided (forecasting, fraud) count in full.")
-c6.metric("First-year ROI", V.fmt_figure(summary.roi_first_year, "ratio", cur),
+c6.metric("First-year ROI", fmt_figure(summary.roi_first_year, "ratio", cur),
           help="First-year net gain divided by what you spend in the first year (running cost x 12 + setup). "
                "Shows '–' until you enter your costs below.")
-c7.metric("Payback time", V.fmt_figure(summary.payback_months, "months", cur),
+c7.metric("Payback time", fmt_figure(summary.payback_months, "months", cur),
           help="Months of net gain needed to earn back the one-off setup cost. Shows '–' until you enter your costs below.")
 c8.metric("Models counted", f"{len(counted)} of {len(summary.rows)}",
           help="Models with an estimate that counts in the totals. Offline estimates replaced by a measured A/B test, "
@@ -164,43 +112,39 @@ with st.expander("Your costs (for the net gain and the return on investment)", e
                                  value=float(costs.gross_margin * 100), step=5.0,
                                  help="Share of an extra sale's revenue that is profit after the cost of goods.")
         if st.form_submit_button("Save costs"):
-            ws.put(U.NAMESPACE, "costs", {"monthly_cost": monthly_cost, "setup_cost": setup_cost, "gross_margin": margin / 100})
+            save_costs(ws, monthly_cost, setup_cost, margin / 100)
             st.rerun()
 
 # -- rows --------------------------------------------------------------------------------------------
 st.subheader("Each model")
 st.caption("Ordered by evidence: 🟢 your own data (A/B test, backtest, your decisions), 🟠 an offline metric mapped "
            "through a published prior, 🔴 mostly an assumption. Share of revenue: of your net revenue per month.")
-table = RP.rows_table(summary)
-colours = RP.row_colours(summary)
-st.dataframe(table.style.apply(lambda col: [f"border-left: 6px solid {c}; color: {c}; font-weight: 600" for c in colours]
-                               if col.name == "Based on" else [""] * len(col)),
-             hide_index=True, width="stretch",
+st.dataframe(U.styled_rows(rows_table(summary), row_colours(summary)), hide_index=True, width="stretch",
              column_config={"Evidence": st.column_config.TextColumn(width="large"),
                             "What changes": st.column_config.TextColumn(width="medium"),
                             "Flag": st.column_config.TextColumn(width="medium")})
-st.plotly_chart(RP.rows_figure(summary), width="stretch")
-st.plotly_chart(RP.waterfall_figure(summary), width="stretch")
+st.plotly_chart(rows_figure(summary), width="stretch")
+st.plotly_chart(waterfall_figure(summary), width="stretch")
 st.caption("Green adds value, red takes it away: the cost of goods on extra sales (1 minus your margin) and the running cost.")
 
 # -- A/B precedence ----------------------------------------------------------------------------------
 ab_row = next(r for r in summary.rows if r.model == "abtest")
 if ab_row.estimate is not None:
-    options = ["auto", "none"] + [m for m in V.MODELS if m not in ("abtest",)]
+    options = ["auto", "none"] + [m for m in MODELS if m not in ("abtest",)]
 
     def _label(o: str) -> str:
         if o == "auto":
-            return f"Detect from the test's names (now: {V.TITLES[ab_guess].lower() if ab_guess else 'a change of its own'})"
+            return f"Detect from the test's names (now: {TITLES[ab_guess].lower() if ab_guess else 'a change of its own'})"
         if o == "none":
             return "A change of its own (count it on top of the others)"
-        return V.TITLES[o]
+        return TITLES[o]
 
     choice = st.selectbox("What did your A/B test measure?", options, index=options.index(ab_choice) if ab_choice in options else 0,
                           format_func=_label,
                           help="A measured A/B result outranks an offline estimate of the same lever: that offline row is "
                                "then shown but not counted, so nothing is counted twice.")
     if choice != ab_choice:
-        ws.put(U.NAMESPACE, "ab_replaces", choice)
+        save_ab_choice(ws, choice)
         st.rerun()
 
 # -- assumptions -------------------------------------------------------------------------------------
@@ -215,10 +159,10 @@ for row in summary.rows:
             st.info(row.needs, icon="📂")
             continue
         e = row.estimate
-        st.markdown(f"**What changes:** {V.WHAT_IT_MEASURES[row.model]}.")
-        st.text(f"Evidence ({V.KIND_LABELS.get(e.evidence_kind, e.evidence_kind)}): {e.evidence}")
+        st.markdown(f"**What changes:** {WHAT_IT_MEASURES[row.model]}.")
+        st.text(f"Evidence ({KIND_LABELS.get(e.evidence_kind, e.evidence_kind)}): {e.evidence}")
         if _share_ok := finite(row.share_of_revenue):
-            st.caption(f"{RP.fmt_share(row.share_of_revenue)} of your net revenue; plausible for this lever: up to "
+            st.caption(f"{fmt_share(row.share_of_revenue)} of your net revenue; plausible for this lever: up to "
                        f"{row.bound:.0%}.")
         if row.flag:
             st.warning(row.flag, icon="⚠️")
@@ -239,7 +183,7 @@ for row in summary.rows:
                 unit = "%" if percent else a.unit
                 rng = ""
                 if finite(a.low) and finite(a.high):
-                    rng = f" Plausible range: {V.fmt_assumption(a.low, a.unit)} to {V.fmt_assumption(a.high, a.unit)}."
+                    rng = f" Plausible range: {fmt_assumption(a.low, a.unit)} to {fmt_assumption(a.high, a.unit)}."
                 value = cols[i % 2].number_input(f"{a.label} ({unit})" if unit else a.label, value=shown,
                                                  format="%.4g" if abs(shown) < 1000 else "%.0f",
                                                  help=(a.help or "An assumption of this estimate.") + rng,
@@ -250,14 +194,12 @@ for row in summary.rows:
             reset = s2.form_submit_button("Back to the defaults", help="The model's own figures, or the numbers "
                                           "set on its own page.")
         if save:
-            changed = {k: v for k, v in new.items()
-                       if k in defaults and not (finite(defaults[k]) and abs(v - defaults[k]) <= 1e-9 * max(1, abs(defaults[k])))}
-            overrides[row.model] = changed
-            ws.put(U.NAMESPACE, "overrides", {m: d for m, d in overrides.items() if d})
+            overrides[row.model] = changed_overrides(new, defaults)
+            save_overrides(ws, {m: d for m, d in overrides.items() if d})
             st.rerun()
         if reset:
             overrides.pop(row.model, None)
-            ws.put(U.NAMESPACE, "overrides", overrides)
+            save_overrides(ws, overrides)
             for a in e.assumptions:
                 st.session_state.pop(f"value-{row.model}-{a.key}", None)
             st.rerun()
@@ -265,7 +207,7 @@ for row in summary.rows:
 # -- sensitivity ---------------------------------------------------------------------------------------
 st.subheader("Which assumptions matter most")
 if len(summary.tornado):
-    st.plotly_chart(RP.tornado_figure(summary), width="stretch")
+    st.plotly_chart(tornado_figure(summary), width="stretch")
     n_default = int(summary.tornado["default_range"].sum())
     st.caption("Each bar: the first-year net gain with one assumption at the worse (red) and the better (green) end of "
                "its plausible range, all else as it is; the dashed line is today's figure. Check the top ones first."

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import ecom_ui  # noqa: F401  (first: a deep link before any other page runs app.py's navigation)
-import pandas as pd
 import streamlit as st
 
-from ecom_models.intake.intake import read_table
-from ecom_models.support import ab_test_plan, clean_examples, clean_faq, deflection, saved_intents
-from ecom_models.support.analysis import DEFAULT_COST_PER_HOUR, UNSURE, tickets_per_month
-from ecom_models.value.summary import estimate_to_dict
+from ecom_models.support import (DEFAULT_COST_PER_HOUR, UNSURE, ab_test_plan, add_edit, answered_at, deflection,
+                                 faq_usage, forget_intents, has_upload, load_settings, operating_point, remove_upload,
+                                 save_intents, save_settings, save_upload, tickets_per_month, undo_edit)
+from ecom_models.value import save_page_estimate
 from ecom_ui import support as U
 from ecom_ui.common import (data_source_note, empty_state, guarded, md_escape, money, number, page_header, pct,
                             store_currency, workspace)
@@ -33,26 +32,21 @@ with st.expander("Your FAQ and labelled tickets (optional)", expanded=False):
     up_faq = c1.file_uploader("FAQ file", type=["csv", "xlsx", "parquet", "jsonl"], key="support_faq_upload")
     up_ex = c2.file_uploader("Labelled tickets", type=["csv", "xlsx", "parquet", "jsonl"], key="support_examples_upload")
     # A file is read and saved once, when it is dropped: the uploader keeps it on every rerun.
-    for upload, clean, namespace, column, saved_as in (
-            (up_faq, clean_faq, "support.faq", c1,
-             lambda f: f"FAQ saved: {f['faq_id'].nunique()} entries, {len(f)} phrasings."),
-            (up_ex, clean_examples, "support.examples", c2,
+    for upload, namespace, column, saved_as in (
+            (up_faq, "support.faq", c1, lambda f: f"FAQ saved: {f['faq_id'].nunique()} entries, {len(f)} phrasings."),
+            (up_ex, "support.examples", c2,
              lambda f: f"Labelled tickets saved: {len(f)} for {f['intent'].nunique()} intents.")):
         if upload is None or st.session_state.get(f"{namespace}.file_id") == upload.file_id:
             continue
-        raw = guarded(read_table, upload, upload.name)
-        cleaned = guarded(clean, raw, upload.name) if raw is not None else None
+        cleaned = guarded(save_upload, ws, namespace, upload, upload.name)
         if cleaned is not None:
-            ws.put_frame(namespace, "current", cleaned)
             st.session_state[f"{namespace}.file_id"] = upload.file_id
             column.success(saved_as(cleaned))
-    if ws.get_frame("support.faq", "current") is not None and c1.button("Remove the FAQ", key="support_faq_remove"):
-        ws.delete_frame("support.faq", "current")
-        st.rerun()
-    if ws.get_frame("support.examples", "current") is not None and c2.button("Remove the labelled tickets",
-                                                                                key="support_examples_remove"):
-        ws.delete_frame("support.examples", "current")
-        st.rerun()
+    for namespace, column, label in (("support.faq", c1, "Remove the FAQ"),
+                                     ("support.examples", c2, "Remove the labelled tickets")):
+        if has_upload(ws, namespace) and column.button(label, key=namespace.replace(".", "_") + "_remove"):
+            remove_upload(ws, namespace)
+            st.rerun()
 
 faq, faq_source = U.faq_frame(data)
 examples = U.examples_frame()
@@ -100,16 +94,7 @@ with tabs[0]:
         st.info(f"**Spike in the week of {r.spike_week:%d %b %Y}**: {md_escape(r.intent)}, {int(r.spike_tickets)} "
                 "tickets (3× its usual week or more). A sale or a carrier delay?", icon=":material/trending_up:")
     st.plotly_chart(U.volume_chart(a), width="stretch")
-    st.dataframe(U.intent_table(a), hide_index=True, width="stretch", column_config={
-        "Share": st.column_config.NumberColumn(format="%.1f%%", help="Share of all tickets"),
-        "Telling words": st.column_config.TextColumn(help="Words and phrases far more common in this intent than in the others."),
-        "Typical tickets": st.column_config.TextColumn(help="The three tickets closest to the intent's centre."),
-        "Avg minutes": st.column_config.NumberColumn(format="%.1f", help="Average handling time, where the file has it."),
-        "Avg satisfaction": st.column_config.NumberColumn(format="%.2f", help="Average satisfaction score, where given."),
-        "Trend (8 weeks)": st.column_config.NumberColumn(format="%+.0f%%", help="Tickets per week in the last 8 weeks vs the 8 before."),
-        "Spike week": st.column_config.DateColumn(format="YYYY-MM-DD", help="A week with 3× the usual tickets or more."),
-        "New since": st.column_config.DateColumn(format="YYYY-MM-DD", help="The week this intent began, after 8+ quiet weeks."),
-    })
+    U.show_intent_table(a)
 
 # -- trends --------------------------------------------------------------------------------------
 with tabs[1]:
@@ -133,28 +118,28 @@ with tabs[2]:
         old = st.selectbox("Intent", names, key="support_rename_from")
         new = st.text_input("New name", max_chars=60, key="support_rename_to")
         if st.form_submit_button("Rename") and new.strip():
-            U.add_edit(data.key, {"op": "rename", "intent": old, "to": new.strip()})
+            add_edit(ws, data.key, {"op": "rename", "intent": old, "to": new.strip()})
             st.rerun()
     with e2.form("support_merge"):
         group = st.multiselect("Intents to merge", names, key="support_merge_pick")
         name = st.text_input("Name of the merged intent", max_chars=60, key="support_merge_to")
         if st.form_submit_button("Merge") and len(group) >= 2 and name.strip():
-            U.add_edit(data.key, {"op": "merge", "intents": group, "to": name.strip()})
+            add_edit(ws, data.key, {"op": "merge", "intents": group, "to": name.strip()})
             st.rerun()
     with e3.form("support_split"):
         which = st.selectbox("Intent to split in two", names, key="support_split_pick")
         if st.form_submit_button("Split"):
-            U.add_edit(data.key, {"op": "split", "intent": which})
+            add_edit(ws, data.key, {"op": "split", "intent": which})
             st.rerun()
     b1, b2, b3 = st.columns(3)
     if edits and b1.button("Undo the last edit", key="support_undo"):
-        ws.put("support.edits", data.key, edits[:-1])
+        undo_edit(ws, data.key)
         st.rerun()
     if b2.button("Save these intents for my next file", key="support_save_intents", type="primary"):
-        ws.put_frame("support.intents", "saved", saved_intents(a))
+        save_intents(ws, a)
         st.success("Saved: the next file's tickets will be sorted into these intents.")
     if saved is not None and b3.button("Forget my saved intents", key="support_forget_intents"):
-        ws.delete_frame("support.intents", "saved")
+        forget_intents(ws)
         st.rerun()
 
 # -- examples ------------------------------------------------------------------------------------
@@ -167,12 +152,7 @@ with tabs[3]:
                     "not sure about go to an **unsure** bucket. The model is checked against a simple baseline on "
                     "labelled tickets it did not learn from." + (f" ({comp.reason}.)" if comp is not None else ""))
     else:
-        rows = [{"Model": "Self-trained (text models + your unlabelled tickets)", "Accuracy": comp.accuracy["self-trained"],
-                 "90% interval": "{:.0%} – {:.0%}".format(*comp.interval["self-trained"])},
-                {"Model": "TF-IDF words + logistic regression (baseline)", "Accuracy": comp.accuracy["baseline"],
-                 "90% interval": "{:.0%} – {:.0%}".format(*comp.interval["baseline"])}]
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
-                     column_config={"Accuracy": st.column_config.NumberColumn(format="%.2f")})
+        U.show_comparison(comp)
         winner = {"self-trained": "The self-trained model wins", "baseline": "The TF-IDF baseline wins",
                   "tie": "Neither model wins"}[comp.winner]
         st.markdown(f"**{winner}** on {comp.n_held_out} labelled tickets held out in {comp.folds} rounds: {comp.reason}.")
@@ -188,7 +168,7 @@ with tabs[3]:
         column_config={"Confidence": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.2f")})
 
 # -- FAQ -----------------------------------------------------------------------------------------
-settings = ws.get("support.settings", "current", {}) or {}
+settings = load_settings(ws)
 with tabs[4]:
     st.header("Which questions your FAQ already answers")
     if not a.has_faq:
@@ -199,9 +179,8 @@ with tabs[4]:
         target = st.slider("Target precision: how often an answer must be right", 0.70, 0.99,
                            float(settings.get("target_precision", 0.9)), 0.01, key="support_target",
                            help="Higher means fewer, safer answers. The bot keeps quiet on every ticket below the matching confidence.")
-        threshold = a.tradeoff.threshold_for(target)
-        chosen = a.tradeoff.at(threshold) if threshold != float("inf") else {}
-        answered = U.answered_at(a, threshold)
+        threshold, chosen = operating_point(a, target)
+        answered = answered_at(a, threshold)
         share = float(answered["faq_id"].notna().mean())
         f1, f2, f3 = st.columns(3)
         f1.metric("Tickets the FAQ answers", pct(share), help="Share of your tickets matched with confidence at or above the threshold.")
@@ -214,10 +193,9 @@ with tabs[4]:
                    + (" (each FAQ phrasing matched against the others: tickets are messier, so treat the precision as "
                       "optimistic until you label a few tickets)." if a.tradeoff.source == "FAQ phrasings" else ".")
                    + f" FAQ: {faq_source}.")
-        per_faq = answered.dropna(subset=["faq_id"]).groupby("faq_id").size().rename("Tickets answered").reset_index()
-        per_faq = per_faq.merge(a.faq.drop_duplicates("faq_id")[["faq_id", "question", "answer"]], on="faq_id", how="left")
-        st.dataframe(per_faq.sort_values("Tickets answered", ascending=False).rename(columns={
-            "faq_id": "FAQ entry", "question": "Question", "answer": "Answer"}), hide_index=True, width="stretch")
+        st.dataframe(faq_usage(a, answered).rename(columns={
+            "faq_id": "FAQ entry", "tickets_answered": "Tickets answered", "question": "Question", "answer": "Answer"}),
+            hide_index=True, width="stretch")
         show = answered[["ticket_id", "text", "faq_id", "faq_confidence", "best_faq_id", "intent"]].head(500)
         st.dataframe(show.rename(columns={"ticket_id": "Ticket", "text": "Ticket text", "faq_id": "Answered with",
                                           "faq_confidence": "Confidence", "best_faq_id": "Closest entry", "intent": "Intent"}),
@@ -244,7 +222,7 @@ with tabs[5]:
                                    help="Wage plus overheads of one support agent hour.")
             if st.form_submit_button("Save"):
                 settings = {"target_precision": target, "tickets_per_month": per_month, "minutes": minutes, "cost_per_hour": cost}
-                ws.put("support.settings", "current", settings)
+                save_settings(ws, settings)
         d = deflection(a, threshold=threshold, minutes_per_ticket=minutes, cost_per_hour=cost, monthly_tickets=per_month)
         est = U.support_estimate(d, currency)
         m1, m2, m3 = st.columns(3)
@@ -256,18 +234,6 @@ with tabs[5]:
                   help="Hours saved × agent cost per hour. The range combines the uncertainty of the answered share and of the precision.")
         st.caption(f"Range {money(est.monthly_low, currency)} – {money(est.monthly_high, currency)} per month. "
                    f"Evidence ({est.evidence_kind}): {d['evidence']}.")
-        kept = estimate_to_dict(est)
-        if ws.get("support.value", "latest") != kept:  # a write only when the estimate changed, not on every rerun
-            ws.put("support.value", "latest", kept)
+        save_page_estimate(ws, "support.value", est)  # a write only when the estimate changed, not on every rerun
         st.subheader("The A/B test that would confirm it")
-        plan = ab_test_plan(d)
-        if plan["per_arm"]:
-            st.markdown(
-                f"Put the bot on **half of the incoming tickets** (randomly, per customer) and let the other half reach agents "
-                f"as today. Measure the share **resolved without an agent** and **satisfaction** in both halves. To see "
-                f"a {plan['detectable_lift']:.0%} rise in resolution without an agent (half the offline estimate, to be safe) "
-                f"with 80% power, you need about **{plan['per_arm']:,} tickets per half**"
-                + (f", about **{plan['weeks']} week(s)** at your volume." if plan["weeks"] else ".")
-                + " Stop the test if satisfaction of the bot half falls clearly below the agent half.")
-        else:
-            st.markdown("At this operating point the FAQ answers too few tickets for a test to measure.")
+        st.markdown(U.ab_plan_text(ab_test_plan(d)))

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from ecom_models import value as V
 from ecom_models.value import report as RP
-from ecom_models.value import summary as V
-from ecom_models.value.summary import Assumption, CostInputs, Lever, ValueEstimate
+from ecom_models.value import compute as C  # the defining module of lever_*: what the page's pipeline calls
+from ecom_models.value import Assumption, CostInputs, Lever, ValueEstimate
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "business_value.py")
 
@@ -41,12 +42,12 @@ def _levers():
 @pytest.fixture
 def stubbed(monkeypatch):
     levers = _levers()
-    monkeypatch.setattr(V, "lever_recommendations", lambda *a, **k: levers["recommendations"])
-    monkeypatch.setattr(V, "lever_forecasting", lambda *a, **k: levers["forecasting"])
-    monkeypatch.setattr(V, "lever_risk", lambda *a, **k: levers["risk"])
-    monkeypatch.setattr(V, "lever_reviews", lambda *a, **k: levers["reviews"])
-    monkeypatch.setattr(V, "lever_images", lambda *a, **k: levers["images"])
-    monkeypatch.setattr(V, "lever_abtest", lambda *a, **k: levers["abtest"])
+    monkeypatch.setattr(C, "lever_recommendations", lambda *a, **k: levers["recommendations"])
+    monkeypatch.setattr(C, "lever_forecasting", lambda *a, **k: levers["forecasting"])
+    monkeypatch.setattr(C, "lever_risk", lambda *a, **k: levers["risk"])
+    monkeypatch.setattr(C, "lever_reviews", lambda *a, **k: levers["reviews"])
+    monkeypatch.setattr(C, "lever_images", lambda *a, **k: levers["images"])
+    monkeypatch.setattr(C, "lever_abtest", lambda *a, **k: levers["abtest"])
     from ecom_ui import value as U
 
     monkeypatch.setattr(U, "demo_photo_folder", lambda: None)
@@ -167,7 +168,7 @@ def test_merchant_orders_are_never_mixed_with_the_demo_test(stubbed, monkeypatch
         seen["experiment"], seen["orders"], seen["traffic"] = experiment, orders, traffic
         return Lever("abtest", problem="no A/B test yet.", source="missing")
 
-    monkeypatch.setattr(V, "lever_abtest", abtest_lever)
+    monkeypatch.setattr(C, "lever_abtest", abtest_lever)
     ws = _workspace(os.environ["ECOM_WORKSPACE"], os.environ["ECOM_WORKSPACE_DIR"])
     orders = pd.DataFrame({"order_id": ["A1", "A2"], "order_date": pd.to_datetime(["2026-01-02", "2026-01-05"]),
                            "customer_id": ["c1", "c2"], "product_id": ["p1", "p2"], "quantity": [1.0, 2.0],
@@ -220,7 +221,7 @@ def test_a_restart_recomputes_nothing(stubbed, monkeypatch):
         raise AssertionError("a model was fitted again after a restart")
 
     for name in ("lever_recommendations", "lever_forecasting", "lever_abtest"):
-        monkeypatch.setattr(V, name, broken)
+        monkeypatch.setattr(C, name, broken)
     again = _run()
     after = {m.label: m.value for m in again.metric}
     assert after == before

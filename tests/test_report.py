@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from ecom_models.value import report as RP
-from ecom_models.value import summary as V
-from ecom_models.value.summary import Assumption, CostInputs, Lever, ValueEstimate
+from ecom_models import value as V
+from ecom_models.value import Assumption, CostInputs, Lever, ValueEstimate
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -27,16 +27,15 @@ from ecom_models.demo.store import (  # noqa: F401
     write_prebuilt,
     build_demo_store,
 )
+from ecom_models.demo.drawings import SIZE, DRAWINGS  # noqa: F401
 from ecom_models.demo.images import (  # noqa: F401
     VERSION,
-    SIZE,
     PLANTED,
     WRONG_PHOTO_SHOWS,
     DUPLICATED,
     default_folder,
     demo_images,
     ensure_demo_photos,
-    DRAWINGS,
 )
 from ecom_models.demo.support import (  # noqa: F401
     SUPPORT_DEMO_VERSION,

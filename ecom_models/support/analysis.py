@@ -377,6 +377,29 @@ def deflection(analysis: SupportAnalysis, threshold: float | None = None, minute
                          f"({held['answered']} of {analysis.tradeoff.n} held-out matches from {analysis.tradeoff.source})")}
 
 
+def operating_point(analysis: SupportAnalysis, target_precision: float) -> tuple[float, dict]:
+    """The lowest FAQ confidence threshold whose held-out precision reaches the target (inf when none
+    does: the FAQ then answers nothing) and the held-out figures there ({} when none)."""
+    threshold = analysis.tradeoff.threshold_for(target_precision)
+    return threshold, (analysis.tradeoff.at(threshold) if threshold != float("inf") else {})
+
+
+def answered_at(analysis: SupportAnalysis, threshold: float) -> pd.DataFrame:
+    """The tickets, with `faq_id` the FAQ entry that answers each at this threshold (None: kept quiet)."""
+    t = analysis.tickets
+    ok = t["faq_confidence"].to_numpy(dtype=float) >= threshold if np.isfinite(threshold) else np.zeros(len(t), bool)
+    return t.assign(faq_id=np.where(ok, t["best_faq_id"], None))
+
+
+def faq_usage(analysis: SupportAnalysis, answered: pd.DataFrame) -> pd.DataFrame:
+    """Tickets answered per FAQ entry (from `answered_at`), with its question and answer, most used first.
+    Columns: faq_id, tickets_answered, question, answer."""
+    per_faq = answered.dropna(subset=["faq_id"]).groupby("faq_id").size().rename("tickets_answered").reset_index()
+    per_faq = per_faq.merge(analysis.faq.drop_duplicates("faq_id")[["faq_id", "question", "answer"]], on="faq_id",
+                            how="left")
+    return per_faq.sort_values("tickets_answered", ascending=False)
+
+
 def ab_test_plan(d: dict, baseline_resolution: float = 0.0, weeks_available: float | None = None) -> dict:
     """The A/B test that would confirm the deflection: a bot on half the traffic.
 

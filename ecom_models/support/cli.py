@@ -30,7 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> dict:
     from ecom_models.intake.intake import read_table
-    from ecom_models.support import analyse_tickets, deflection, support_frame
+    from ecom_models.support.analysis import analyse_tickets, deflection
+    from ecom_models.support.tickets import support_frame
 
     if not 0.5 <= args.precision < 1.0:
         raise InputError(f"--precision {args.precision} is outside 0.5 to 0.99.", fix="give a share such as 0.9.")

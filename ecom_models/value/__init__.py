@@ -1,11 +1,18 @@
-"""Business value: evidence into money (valuation) and every lever added up (summary).
+"""Business value: evidence into money (priors, valuation) and every lever added up (summary).
+
+Modules, bottom to top (each imports only the ones below it; checked by the `value-inside` contract):
+`levers` (the rows) and `priors` (the one table of priors and the plausibility bounds); `valuation`
+(each lever's evidence priced) and `format` (figures as printed); `summary` (the adding-up: rows,
+totals with 90% ranges, ROI, sensitivity); `compute` (each lever computed from the capabilities) and
+`settings` (what the pages keep: estimates, assumptions, the Business value page's edits); `report`,
+`calibration` and `pipeline` (the Business value page's inputs, keys and kept levers); `cli`.
 
 The public API of the package; importing it loads no model library."""
 
-from ecom_models.value.summary import (  # noqa: F401
+from ecom_models.core.evidence import KIND_LABELS, Assumption, ValueEstimate  # noqa: F401
+from ecom_models.value.levers import (  # noqa: F401
     LeverSpec,
     LEVERS,
-    register_lever,
     MODELS,
     TITLES,
     WHAT_IT_MEASURES,
@@ -14,10 +21,23 @@ from ecom_models.value.summary import (  # noqa: F401
     AB_KEYWORDS,
     SAVED_NAMESPACES,
     WHOLE_WORDS,
+)
+from ecom_models.value.priors import (  # noqa: F401
+    Prior,
+    PRIORS,
+    BOUNDS,
+    DEFAULT_BOUND,
+    ASSUMED_TOTAL_BOUND,
+    prior,
+    prior_value,
+    as_assumption,
+    priors_table,
+)
+from ecom_models.value.format import KIND_COLOURS, fmt_assumption, fmt_figure, fmt_interval, fmt_money  # noqa: F401
+from ecom_models.value.summary import (  # noqa: F401
     Z90,
     DEFAULT_RANGE,
     KIND_ORDER,
-    KIND_COLOURS,
     Lever,
     CostInputs,
     EstimateRow,
@@ -37,10 +57,8 @@ from ecom_models.value.summary import (  # noqa: F401
     assumptions_table,
     rows_currency,
     summarise,
-    fmt_money,
-    fmt_figure,
-    fmt_interval,
-    fmt_assumption,
+)
+from ecom_models.value.compute import (  # noqa: F401
     store_figures,
     monthly_visitors,
     lever_recommendations,
@@ -54,18 +72,10 @@ from ecom_models.value.summary import (  # noqa: F401
     lever_reviews,
     lever_from_saved,
     saved_levers,
+    fill_from_saved,
     ab_lever_guess,
 )
 from ecom_models.value.valuation import (  # noqa: F401
-    Prior,
-    PRIORS,
-    BOUNDS,
-    DEFAULT_BOUND,
-    ASSUMED_TOTAL_BOUND,
-    prior,
-    prior_value,
-    as_assumption,
-    priors_table,
     P_NO_FRAUD,
     MIN_DECISIONS,
     base_rate_posterior,
@@ -88,4 +98,32 @@ from ecom_models.value.valuation import (  # noqa: F401
     value_details,
     support_value,
 )
-from ecom_models.value.settings import load_page_assumptions, save_page_assumptions, save_page_estimate  # noqa: F401
+from ecom_models.value.settings import (  # noqa: F401
+    NAMESPACE,
+    PAGE_ASSUMPTIONS,
+    save_page_estimate,
+    load_page_estimate,
+    load_page_assumptions,
+    save_page_assumptions,
+    all_page_assumptions,
+    load_settings,
+    save_costs,
+    save_ab_choice,
+    save_overrides,
+    changed_overrides,
+    effective_overrides,
+    ab_replaced_lever,
+)
+from ecom_models.value.report import (  # noqa: F401
+    fmt_share,
+    rows_table,
+    row_colours,
+    figures_table,
+    assumptions_view,
+    report_csv,
+    report_html,
+    report_pdf,
+    waterfall_figure,
+    tornado_figure,
+    rows_figure,
+)

@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def parse_overrides(items: list[str]) -> dict[str, dict[str, float]]:
-    from ecom_models.value.summary import MODELS
+    from ecom_models.value.levers import MODELS
 
     out: dict[str, dict[str, float]] = {}
     for item in items:
@@ -93,16 +93,18 @@ def _check_costs(args) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
-    from ecom_models.value import summary as V
+    from ecom_models.value import compute as C
+    from ecom_models.value.levers import MODELS
+    from ecom_models.value.summary import CostInputs, Lever, summarise
 
     _check_costs(args)
     overrides = parse_overrides(args.set)
-    only = set(V.MODELS)
+    only = set(MODELS)
     if args.only:
         only = {m.strip() for m in args.only.split(",") if m.strip()}
-        unknown = only - set(V.MODELS)
+        unknown = only - set(MODELS)
         if unknown:
-            raise InputError(f"--only: unknown model '{sorted(unknown)[0]}'.", fix=f"choose from: {', '.join(V.MODELS)}.")
+            raise InputError(f"--only: unknown model '{sorted(unknown)[0]}'.", fix=f"choose from: {', '.join(MODELS)}.")
 
     experiment = traffic = reviews = products = None
     images = args.images
@@ -132,35 +134,35 @@ def run(args: argparse.Namespace) -> dict:
     if images and not Path(images).exists():
         raise InputError("the photo folder or zip does not exist.", file=str(images), fix="check the path.")
 
-    levers: dict[str, V.Lever] = {}
+    levers: dict[str, Lever] = {}
     if "recommendations" in only:
-        levers["recommendations"] = V.lever_recommendations(orders)
+        levers["recommendations"] = C.lever_recommendations(orders)
     if "forecasting" in only:
-        levers["forecasting"] = V.lever_forecasting(orders, fast=args.fast)
+        levers["forecasting"] = C.lever_forecasting(orders, fast=args.fast)
     if "risk" in only:
         labels = read_labels(args.labels) if args.labels else None
-        levers["risk"] = V.lever_risk(orders, labels=labels, capacity_per_day=args.capacity)
+        levers["risk"] = C.lever_risk(orders, labels=labels, capacity_per_day=args.capacity)
     if "reviews" in only:
-        levers["reviews"] = V.lever_reviews(reviews, orders)
+        levers["reviews"] = C.lever_reviews(reviews, orders)
     if "images" in only:
-        levers["images"] = V.lever_images(images, products, orders) if images else V.Lever(
+        levers["images"] = C.lever_images(images, products, orders) if images else Lever(
             "images", problem="No photos given (use --images FOLDER).", source="missing")
     if "abtest" in only:
-        levers["abtest"] = V.lever_abtest(experiment, orders, traffic)
+        levers["abtest"] = C.lever_abtest(experiment, orders, traffic)
 
     ab = args.ab_measures
     if ab == "auto":
-        ab_replaces = V.ab_lever_guess(levers.get("abtest"), Path(args.experiment).name if args.experiment else "")
+        ab_replaces = C.ab_lever_guess(levers.get("abtest"), Path(args.experiment).name if args.experiment else "")
     elif ab == "none":
         ab_replaces = None
-    elif ab in V.MODELS and ab != "abtest":
+    elif ab in MODELS and ab != "abtest":
         ab_replaces = ab
     else:
         raise InputError(f"--ab-measures: unknown lever '{ab}'.", fix="use auto, none, recommendations, images, reviews, risk or forecasting.")
 
-    costs = V.CostInputs(args.monthly_cost, args.setup_cost, args.margin)
-    summary = V.summarise(levers, overrides, ab_replaces, costs, n_sims=args.simulations,
-                          monthly_net_revenue=V.store_figures(orders)["monthly_net_revenue"])
+    costs = CostInputs(args.monthly_cost, args.setup_cost, args.margin)
+    summary = summarise(levers, overrides, ab_replaces, costs, n_sims=args.simulations,
+                          monthly_net_revenue=C.store_figures(orders)["monthly_net_revenue"])
     written = {}
     if args.html or args.pdf or args.csv:
         from ecom_models.value import report as RP

@@ -16,8 +16,10 @@ from datetime import datetime
 
 import pandas as pd
 
-from ecom_models.value.summary import (KIND_COLOURS, KIND_LABELS, TITLES, ValueSummary, fmt_assumption, fmt_figure, fmt_interval,
-                               fmt_money)
+from ecom_models.core.evidence import KIND_LABELS
+from ecom_models.value.format import KIND_COLOURS, fmt_assumption, fmt_figure, fmt_interval, fmt_money
+from ecom_models.value.levers import TITLES
+from ecom_models.value.summary import ValueSummary
 
 GREEN, RED, GREY, BLUE = "#2e7d32", "#c62828", "#757575", "#1565c0"
 

@@ -1,40 +1,32 @@
 """Business value: every lever's monthly value added up, evidence first.
 
 The capabilities return evidence (`ecom_models.core.evidence`); `ecom_models.value.valuation` turns it into
-money through one table of priors; this module adds the rows up for the Business value page,
-its report and `python -m ecom_models value`:
-- one row per lever (`LEVERS`), with its evidence kind and its share of the store's net revenue;
+money through one table of priors (`ecom_models.value.priors`); `ecom_models.value.compute` computes each
+lever; this module adds the rows up for the Business value page, its report and `python -m ecom_models value`:
+- one row per lever (`ecom_models.value.levers.LEVERS`), with its evidence kind and its share of the store's
+  net revenue;
 - two totals side by side: "shown by your data" (measured, backtest, labels) and "if the
   assumptions hold" (offline, assumption), each with a 90% range; no single combined figure
   is the headline;
-- a plausibility bound per lever (valuation.BOUNDS) and for the assumed total (15% of revenue):
+- a plausibility bound per lever (priors.BOUNDS) and for the assumed total (15% of revenue):
   a row above its bound is flagged with the assumption that drives it (its largest swing);
 - "chance it pays off" only once the merchant has entered costs.
 
+It imports only core, `levers` and `priors`: never a capability, the valuation functions or the report.
 Adding a row (e.g. customer service deflection): see docs/value.md, "Adding a row".
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import inspect
+import math
+from dataclasses import asdict, dataclass, field, replace
+from typing import Callable
 
-from ecom_models.core.evidence import (DATA_KINDS, EVIDENCE_KINDS, KIND_LABELS, Assumption, ValueEstimate,  # noqa: F401
-                                  is_data_kind, normalise_kind)
-from ecom_models.core.formatting import format_money
-
-
-@dataclass(frozen=True)
-class LeverSpec:
-    """One row of the business case: what it is, what it needs, how it is counted."""
-
-    model: str
-    title: str
-    measures: str  # what changes for the store, in a merchant's words
-    needs: str  # what to upload when it cannot be computed
-    revenue: bool = True  # extra revenue (only the margin is profit) vs a cost avoided (counts in full)
-    ab_keywords: tuple[str, ...] = ()  # words that tie an A/B test to this lever
-    saved: tuple[str, ...] = ()  # workspace namespaces where the lever's own page saves its estimate
-
+from ecom_models.core.evidence import EVIDENCE_KINDS, Assumption, ValueEstimate, is_data_kind
+from ecom_models.core.stats import finite as _finite
+from ecom_models.value.levers import AB_KEYWORDS, MODELS, NEEDS, REVENUE_MODELS, TITLES, WHOLE_WORDS
+from ecom_models.value.priors import ASSUMED_TOTAL_BOUND, BOUNDS, DEFAULT_BOUND
 
 # Adding up, conventions
 # - A `Lever` is one capability's estimate plus, when available, a cheap `recompute(overrides)`
@@ -47,78 +39,10 @@ class LeverSpec:
 # - Measured A/B results outrank offline estimates: when the A/B test measured the same lever
 #   as an offline row, that offline row is shown but not counted (see `resolve_rows`).
 
-import inspect
-import math
-from dataclasses import asdict, replace
-from typing import Callable
-from ecom_models.core.stats import finite as _finite
-
-LEVERS: dict[str, LeverSpec] = {s.model: s for s in (
-    LeverSpec("recommendations", "Recommendations", "conversion and basket lift from a better 'you may also like' widget",
-              "orders with customer ids (upload them on the Data page)", True,
-              ("recommend", "reco", "recs", "widget", "also like", "crosssell", "cross sell", "upsell", "similar product",
-               "personali"), ("recommend.value", "recommendations.value")),
-    LeverSpec("forecasting", "Forecasting", "smaller safety stock and fewer stock-outs than the naive plan",
-              "at least a few months of orders (upload them on the Data page)", False,
-              ("forecast", "inventory", "replenish"), ("forecast.value",)),
-    LeverSpec("risk", "Risk & fraud", "fraud losses prevented by reviewing the riskiest orders",
-              "orders (upload them on the Data page)", False, ("fraud", "risk"), ("risk.value", "anomaly.value")),
-    LeverSpec("reviews", "Reviews", "rating and return-rate gains from fixing the top complaints",
-              "product reviews (upload them on the Data page)", True, ("review", "rating", "complaint"),
-              ("sentiment.value", "reviews.value")),
-    LeverSpec("images", "Product images", "conversion from fixing listing photo problems",
-              "product photos analysed on the Product images page", True,
-              ("photo", "image", "picture", "gallery", "thumbnail"), ("images.value", "vision.value")),
-    LeverSpec("support", "Customer service", "agent hours saved by answering repetitive tickets with the FAQ",
-              "support tickets and an FAQ (Customer service page)", False, ("chatbot", "faq", "support", "deflect"),
-              ("support.value",)),
-    LeverSpec("abtest", "A/B test", "measured lift of the change you tested",
-              "an A/B test file (upload it on the Data page or the A/B tests page)", True, (), ("abtest.value",)),
-)}
-
-
-def register_lever(spec: LeverSpec) -> None:
-    """Add a row (kept in LEVERS order; the A/B test stays last)."""
-    items = [(m, s) for m, s in LEVERS.items() if m not in (spec.model, "abtest")]
-    items.append((spec.model, spec))
-    if "abtest" in LEVERS and spec.model != "abtest":
-        items.append(("abtest", LEVERS["abtest"]))
-    LEVERS.clear()
-    LEVERS.update(items)
-    _refresh_tables()
-
-
-def _refresh_tables() -> None:
-    global MODELS, REVENUE_MODELS
-    MODELS = tuple(LEVERS)
-    TITLES.clear(), TITLES.update({m: s.title for m, s in LEVERS.items()})
-    WHAT_IT_MEASURES.clear(), WHAT_IT_MEASURES.update({m: s.measures for m, s in LEVERS.items()})
-    NEEDS.clear(), NEEDS.update({m: s.needs for m, s in LEVERS.items()})
-    REVENUE_MODELS = frozenset(m for m, s in LEVERS.items() if s.revenue)
-    AB_KEYWORDS.clear(), AB_KEYWORDS.update({m: s.ab_keywords for m, s in LEVERS.items() if s.ab_keywords})
-    SAVED_NAMESPACES.clear(), SAVED_NAMESPACES.update({m: s.saved for m, s in LEVERS.items() if s.saved})
-
-
-MODELS: tuple[str, ...] = ()
-TITLES: dict[str, str] = {}
-WHAT_IT_MEASURES: dict[str, str] = {}
-NEEDS: dict[str, str] = {}
-# Rows whose value is extra *revenue*: only the gross margin of it is profit. The others
-# (forecasting, risk) are already costs or losses avoided.
-REVENUE_MODELS: frozenset = frozenset()
-# Words that tie an A/B test to an offline lever (file name, variant names, metric, lever).
-# A word matches when it starts with the keyword ("photos" matches "photo"); "reco" and "recs"
-# must be whole words (so "record" does not count); keywords with a space match as phrases.
-AB_KEYWORDS: dict[str, tuple[str, ...]] = {}
-SAVED_NAMESPACES: dict[str, tuple[str, ...]] = {}
-_refresh_tables()
-WHOLE_WORDS = frozenset({"reco", "recs"})
 Z90 = 1.6448536269514722  # a ~90% interval spans +-1.645 standard deviations
 DEFAULT_RANGE = 0.2  # assumptions without a plausible range vary by +-20% in the sensitivity chart
 MARGIN_LOW, MARGIN_HIGH = 0.2, 0.6
 KIND_ORDER = {k: i for i, k in enumerate(EVIDENCE_KINDS)}
-KIND_COLOURS = {"measured": "#1b5e20", "backtest": "#2e7d32", "labels": "#558b2f", "offline": "#ef6c00",
-                "assumption": "#c62828"}
 
 
 @dataclass
@@ -325,8 +249,6 @@ def resolve_rows(levers: dict[str, Lever], overrides: dict[str, dict] | None = N
     ab_replaces: the offline lever the A/B test measured (None: a change of its own). That
     offline row stays visible with status "replaced" and is not counted in the totals.
     """
-    from ecom_models.value.valuation import BOUNDS, DEFAULT_BOUND
-
     overrides = overrides or {}
     rows = []
     for model in MODELS:
@@ -538,8 +460,6 @@ def summarise(levers: dict[str, Lever], overrides: dict[str, dict] | None = None
     import numpy as np
     import pandas as pd
 
-    from ecom_models.value.valuation import ASSUMED_TOTAL_BOUND, BOUNDS
-
     costs = costs or CostInputs()
     rows = resolve_rows(levers, overrides, ab_replaces, monthly_net_revenue)
     cur = rows_currency(rows)
@@ -639,321 +559,3 @@ def summarise(levers: dict[str, Lever], overrides: dict[str, dict] | None = None
                         n_sims=n_sims, seed=seed, measured=measured, assumed=assumed,
                         monthly_net_revenue=float(monthly_net_revenue) if _finite(monthly_net_revenue) else float("nan"),
                         flags=flags, costs_entered=costs_entered)
-
-
-# --------------------------------------------------------------------------------------------
-# Formatting shared by the page and the report (same output as ecom_ui.common.money)
-# --------------------------------------------------------------------------------------------
-def fmt_money(value, currency: str = "USD") -> str:
-    return format_money(value, currency)
-
-
-def fmt_figure(value, unit: str, currency: str = "USD") -> str:
-    """One figure as the page and the report print it."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if unit == "months":
-        return "never at this net gain" if value == float("inf") else ("0 months" if value <= 0 else f"{value:,.1f} months")
-    if unit == "ratio":
-        return f"{value * 100:+,.0f}%"
-    if unit == "%":
-        return f"{value * 100:.0f}%"
-    return fmt_money(value, currency)
-
-
-def fmt_interval(low, high, unit: str, currency: str = "USD") -> str:
-    if low is None or high is None or not (_finite(low) and _finite(high)):
-        return ""
-    return f"{fmt_figure(low, unit, currency)} to {fmt_figure(high, unit, currency)}"
-
-
-def fmt_assumption(value, unit: str) -> str:
-    if not _finite(value):
-        return "–"
-    if unit in ("%", "share"):
-        return f"{float(value) * 100:.3g}%"
-    v = float(value)
-    text = f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.4g}"
-    return text + (f" {unit}" if unit else "")
-
-
-# --------------------------------------------------------------------------------------------
-# Computing each lever (cheap paths; heavy libraries are imported inside)
-# --------------------------------------------------------------------------------------------
-def store_figures(orders) -> dict:
-    """Orders per month, average order value, gross and net revenue per month, currency."""
-    from ecom_models.core.evidence import store_figures as figures
-
-    return figures(orders)
-
-
-def monthly_visitors(traffic, orders, assumed_conversion: float = 0.02) -> tuple[float, str]:
-    """Visitors per month: sessions of the last 30 days of traffic, else orders / 2% conversion."""
-    import pandas as pd
-
-    if traffic is not None and len(traffic) and {"date", "sessions"} <= set(traffic.columns):
-        d = pd.to_datetime(traffic["date"], errors="coerce")
-        s = pd.to_numeric(traffic["sessions"], errors="coerce")
-        if d.notna().any() and s.notna().any():
-            recent = s[d > d.max() - pd.Timedelta(days=30)]
-            days = min(30, int(d[d > d.max() - pd.Timedelta(days=30)].dt.normalize().nunique()) or 1)
-            return float(recent.sum() / days * 30.44), "sessions over the last 30 days of your traffic"
-    figs = store_figures(orders)
-    if _finite(figs["monthly_orders"]):
-        return figs["monthly_orders"] / assumed_conversion, f"orders per month / an assumed {assumed_conversion:.0%} conversion"
-    return float("nan"), "unknown"
-
-
-def _run(model: str, work: Callable[[], Lever]) -> Lever:
-    """Run one lever's computation; any failure becomes a plain message, never an exception."""
-    import time
-
-    from ecom_models.core.errors import InputError
-
-    t0 = time.perf_counter()
-    try:
-        lever = work()
-    except InputError as exc:
-        lever = Lever(model, problem=exc.message, source="missing")
-    except ImportError:
-        lever = Lever(model, problem="This model is not available in this version yet.", source="missing")
-    except MemoryError:
-        lever = Lever(model, problem="The data is too large for this machine's memory.", source="missing")
-    except Exception as exc:  # a bug elsewhere must not take the business case down
-        lever = Lever(model, problem=f"Could not be computed ({type(exc).__name__}: {str(exc)[:120]}).", source="missing")
-    lever.seconds = time.perf_counter() - t0
-    return lever
-
-
-def _need(df, what: str, fix: str):
-    from ecom_models.core.errors import InputError
-
-    if df is None or len(df) == 0:
-        raise InputError(f"no {what} yet.", fix=fix)
-
-
-def lever_recommendations(orders, k: int = 10, include_deep: bool = False, report=None) -> Lever:
-    """`report`: a RecommenderReport already computed (the results store's), to avoid fitting twice."""
-
-    def work():
-        from ecom_models.recommend import models as R
-
-        _need(orders, "orders", "upload your orders on the Data page.")
-        rep = report if report is not None else R.build_recommender(R.interactions_from_orders(orders), k=k,
-                                                                    include_deep=include_deep)
-        te = rep.test_evals
-        gain = None
-        if rep.chosen in te and "popularity" in te and rep.chosen != "popularity":
-            gain = R.paired_gain(te[rep.chosen], te["popularity"], "hit")
-        figs = store_figures(orders)
-        kwargs = dict(gain=gain, monthly_orders=figs["monthly_orders"], order_value=figs["order_value"],
-                      currency=figs["currency"], model_name=rep.chosen, k=rep.k)
-        return priced("recommendations", "recommendations_value", kwargs)
-
-    return _run("recommendations", work)
-
-
-def lever_forecasting(orders, fast: bool = False, result=None) -> Lever:
-    """`result`: a ForecastResult of the store's revenue already computed (the results store's)."""
-
-    def work():
-        from ecom_models.forecast import models as F
-
-        nonlocal result
-        _need(orders, "orders", "upload your orders on the Data page.")
-        if result is None:
-            series = F.build_series(orders, metric="revenue")
-            models = (F.MODEL_NAIVE, F.MODEL_ETS) if fast else (F.MODEL_NAIVE, F.MODEL_ETS, F.MODEL_PROPHET)
-            result = F.backtest_and_forecast(series, models=models, tune=False)
-        kwargs = dict(evidence=F.stock_evidence(result), unit_value=1.0, currency=store_figures(orders)["currency"])
-        return priced("forecasting", "forecasting_value", kwargs)
-
-    return _run("forecasting", work)
-
-
-def lever_risk(orders, labels: dict | None = None, result=None, capacity_per_day: float = 5.0, seed: int = 0,
-               catch=None) -> Lever:
-    """`result`: the store's scores already computed (e.g. by the Risk page), to place the
-    merchant's decided orders in or out of the review queue without scoring twice; `catch`: the
-    detector's test on synthetic fraud already run (CatchEvidence), read at this capacity."""
-
-    def work():
-        from ecom_models.risk.inject import risk_evidence
-
-        _need(orders, "orders", "upload your orders on the Data page.")
-        if catch is not None:
-            from ecom_models.risk.inject import at_capacity
-
-            found = at_capacity(catch, capacity_per_day)
-        else:
-            found = None
-        evidence = risk_evidence(orders, capacity_per_day, labels=labels or None, result=result, seed=seed, catch=found)
-        return priced("risk", "risk_value", dict(evidence=evidence))
-
-    return _run("risk", work)
-
-
-def priced(model: str, valuation_fn: str, kwargs: dict) -> Lever:
-    """A lever priced by `ecom_models.value.valuation.<valuation_fn>(**kwargs)` from plain evidence."""
-    from ecom_models.value import valuation as VAL
-
-    fn = getattr(VAL, valuation_fn)
-    return Lever(model, fn(**kwargs), lambda ov: call_with_overrides(fn, kwargs, ov), valuation=valuation_fn,
-                 evidence=kwargs)
-
-
-_EVIDENCE_TYPES = {"RiskEvidence", "StockEvidence"}
-
-
-def lever_to_store(lever: Lever) -> dict:
-    """A lever as a plain document for the results store (no objects, nothing to unpickle)."""
-    import dataclasses
-
-    evidence = None
-    if lever.evidence is not None:
-        evidence = {}
-        for k, v in lever.evidence.items():
-            if dataclasses.is_dataclass(v):
-                evidence[k] = {"__type__": type(v).__name__, **dataclasses.asdict(v)}
-            else:
-                evidence[k] = v
-    return {"model": lever.model, "estimate": estimate_to_dict(lever.estimate) if lever.estimate else None,
-            "problem": lever.problem, "source": lever.source, "seconds": lever.seconds, "context": lever.context,
-            "valuation": lever.valuation, "evidence": evidence}
-
-
-def lever_from_store(doc: dict) -> Lever:
-    """The lever back, priced again from its evidence when it has some (edits recompute)."""
-    from ecom_models.core import evidence as EV
-
-    est = estimate_from_dict(doc["estimate"]) if doc.get("estimate") else None
-    lever = Lever(doc["model"], est, None, doc.get("problem", ""), doc.get("source", "computed"),
-                  float(doc.get("seconds") or 0.0), doc.get("context", ""))
-    if doc.get("valuation") and doc.get("evidence") is not None and est is not None:
-        kwargs = {}
-        for k, v in doc["evidence"].items():
-            if isinstance(v, dict) and v.get("__type__") in _EVIDENCE_TYPES:
-                fields_ = {f: x for f, x in v.items() if f != "__type__"}
-                if v["__type__"] == "RiskEvidence" and isinstance(fields_.get("catch"), dict):
-                    fields_["catch"] = EV.CatchEvidence(**fields_["catch"])
-                v = getattr(EV, v["__type__"])(**fields_)
-            kwargs[k] = v
-        try:
-            rebuilt = priced(doc["model"], doc["valuation"], kwargs)
-            rebuilt.source, rebuilt.seconds, rebuilt.context = lever.source, lever.seconds, lever.context
-            return rebuilt
-        except Exception:  # an old document the valuation no longer reads: keep the stored estimate
-            return lever
-    return lever
-
-
-def lever_abtest(experiment, orders=None, traffic=None) -> Lever:
-    def work():
-        from ecom_models.abtest import analysis as AB
-        from ecom_models.value.valuation import abtest_value
-
-        _need(experiment, "A/B test", "upload an A/B test file on the Data page or the A/B tests page.")
-        result = AB.analyze(experiment)
-        visitors, source = monthly_visitors(traffic, orders)
-        figs = store_figures(orders)
-        aov = figs["order_value"]
-        if not _finite(aov):
-            from ecom_models.core.errors import InputError
-
-            raise InputError("the A/B test needs your orders to put a money value on the lift (average order value).",
-                             fix="upload your orders on the Data page.")
-        kwargs = dict(result=result, monthly_visitors=visitors, average_order_value=aov, currency=figs["currency"])
-        # The measured *relative* lift applies to the store's own conversion, not to the test
-        # group's (a test run on engaged visitors converts better than the store as a whole).
-        store_rate = figs["monthly_orders"] / visitors if _finite(visitors) and visitors > 0 else float("nan")
-
-        def bv(control_rate=None, **kw):
-            est = abtest_value(**kw)
-            target = control_rate if control_rate is not None else store_rate
-            test_rate = next((a.value for a in est.assumptions if a.key == "control_rate"), float("nan"))
-            if not _finite(target):
-                return est
-            est, _ = apply_overrides(est, {"control_rate": target})
-            help_ = (f"your store's orders per month / visitors per month; the test's control group converted at "
-                     f"{test_rate:.2%}")
-            return replace(est, assumptions=[replace(a, help=help_, low=None, high=None) if a.key == "control_rate" else a
-                                             for a in est.assumptions])
-
-        est = bv(**kwargs)
-        est = replace(est, note=(est.note + f" Visitors per month: {source}. Today's conversion rate: your store's.").strip())
-        words = [str(v) for v in (getattr(result.spec, "variants", None) or [])]
-        words += [str(m) for m in result.table.get("metric", [])]
-        return Lever("abtest", est, lambda ov: call_with_overrides(bv, kwargs, ov), context=" ".join(words))
-
-    return _run("abtest", work)
-
-
-def lever_images(folder, products=None, orders=None) -> Lever:
-    def work():
-        from ecom_models.images import analysis as V
-        from ecom_models.core.errors import InputError
-        from ecom_models.value.valuation import images_value
-
-        if folder is None:
-            raise InputError("no product photos analysed yet.", fix="analyse your photos on the Product images page.")
-        analysis = V.analyse(folder, products=products, learn_categories=False, keep_thumbnails=False)
-        kwargs = dict(analysis=analysis, orders=orders)
-        fn = images_value
-        return Lever("images", fn(**kwargs), lambda ov: call_with_overrides(fn, kwargs, ov))
-
-    return _run("images", work)
-
-
-def lever_reviews(reviews, orders=None, analysis=None) -> Lever:
-    """`analysis`: a ReviewAnalysis already computed (e.g. saved by the Reviews page); else the
-    reviews are scored here with the bundled model (no fine-tuning, to stay quick)."""
-
-    def work():
-        from ecom_models.reviews.analysis import analyse_reviews
-        from ecom_models.value.valuation import reviews_value
-
-        nonlocal analysis
-        if analysis is None:
-            _need(reviews, "reviews", "upload your product reviews on the Data page.")
-            analysis = analyse_reviews(reviews, fine_tune_on_ratings=False)
-        _need(orders, "orders", "upload your orders on the Data page.")
-        kwargs = dict(analysis=analysis, orders=orders, currency=store_figures(orders)["currency"])
-        fn = reviews_value
-        return Lever("reviews", fn(**kwargs), lambda ov: call_with_overrides(fn, kwargs, ov))
-
-    return _run("reviews", work)
-
-
-def lever_from_saved(model: str, document: dict | None) -> Lever | None:
-    """An estimate saved by the model's own page (no recompute: edits are applied proportionally)."""
-    if not document:
-        return None
-    try:
-        est = estimate_from_dict(document)
-    except (TypeError, ValueError, KeyError):
-        return None
-    if not _finite(est.monthly_value):
-        return None
-    return Lever(model, est, None, source="saved")
-
-
-def saved_levers(ws) -> dict[str, Lever]:
-    """Estimates that the capability pages saved in the workspace (`<namespace>` / `latest`)."""
-    out = {}
-    for model, namespaces in SAVED_NAMESPACES.items():
-        for ns in namespaces:
-            try:
-                lever = lever_from_saved(model, ws.get(ns, "latest"))
-            except Exception:
-                lever = None
-            if lever is not None:
-                out[model] = lever
-                break
-    return out
-
-
-def ab_lever_guess(lever: Lever | None, source_name: str = "") -> str | None:
-    """The offline lever an A/B test most likely measured, from its names (None: its own change)."""
-    if lever is None or lever.estimate is None:
-        return None
-    return match_ab_lever(source_name, lever.context, lever.estimate.lever)
