@@ -27,7 +27,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ecom_models.abtest import analysis as ab  # noqa: E402
+from ecom_models import abtest as ab  # noqa: E402
 
 
 def make_frame(n: int, seed: int = 0) -> pd.DataFrame:

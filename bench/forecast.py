@@ -23,7 +23,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ecom_models.forecast import models as F  # noqa: E402
+from ecom_models import forecast as F  # noqa: E402
 
 
 def synthetic(n_series: int, days: int, seed: int = 0) -> F.SeriesData:

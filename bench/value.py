@@ -97,7 +97,7 @@ def main() -> None:
 
     ab = levers["abtest"]
     if ab.estimate is not None:
-        from ecom_models.abtest import analysis as AB
+        from ecom_models import abtest as AB
 
         r = AB.analyze(store.experiment).table.query("kind == 'conversion'").iloc[0]
         truth = store.truth["ab_true_rel_lift"]

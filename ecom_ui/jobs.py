@@ -24,7 +24,7 @@ def start_for_orders(ws, info, df, traffic=None) -> list[runs.Run]:
     background. `info`: the dataset's DatasetInfo; `df`: the frame just saved (used only for
     cheap choices such as the holiday country; the runs read the stored copy, the very frame
     the pages load); `traffic`: the active traffic ActiveData or None."""
-    from ecom_models.forecast import models as F
+    from ecom_models import forecast as F
     from ecom_models.workspace.results import ResultsStore
 
     store = ResultsStore(ws)

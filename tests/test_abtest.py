@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecom_models.abtest import analysis as ab
+from ecom_models import abtest as ab
 from ecom_models.core.errors import InputError
 
 

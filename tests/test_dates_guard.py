@@ -48,7 +48,7 @@ def test_guard_caps_daily_index_with_a_note():
 
 def test_time_index_builders_ignore_impossible_dates():
     from ecom_models.risk.scoring import daily_metrics
-    from ecom_models.forecast.models import build_series
+    from ecom_models.forecast.series import build_series
     from ecom_models.overview.kpi import revenue_trend
 
     o = demo_store().orders.head(20000).copy()

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecom_models.forecast import models as F
+from ecom_models import forecast as F
+from ecom_models.forecast.backtest import _apply_closed
 from ecom_models.core.errors import InputError
 
 
@@ -160,7 +161,7 @@ def test_chosen_model_beats_seasonal_naive_on_held_out_last_four_weeks_of_invoic
     fc = result.forecast.merge(held[["ds", "y_raw", "open"]], on="ds", suffixes=("", "_actual"))
     assert len(fc) == 28
     naive = F.SeasonalNaive(7).fit(train.one()).predict(fc[["ds"]])
-    naive = F._apply_closed(naive, fc)
+    naive = _apply_closed(naive, fc)
     mask = fc["open_actual"].to_numpy()
     mae_model = np.abs(fc["y_raw"] - fc["yhat"])[mask].mean()
     mae_naive = np.abs(fc["y_raw"].to_numpy() - naive["yhat"].to_numpy())[mask].mean()

@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 
-from ecom_models.forecast import models as F
+from ecom_models import forecast as F
 from tests.test_forecast import make_orders
 
 

@@ -41,7 +41,7 @@ def test_excel_export_writes_text_not_formulas():
 
 
 def test_report_and_ab_exports_are_safe():
-    from ecom_models.abtest import analysis as abtest
+    from ecom_models import abtest
 
     df = pd.DataFrame({"user_id": range(400), "variant": ["control", EVIL] * 200,
                        "converted": [int(i % 5 == 0) for i in range(400)]})

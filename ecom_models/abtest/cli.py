@@ -38,7 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
-    from ecom_models.abtest import analysis as ab
+    from ecom_models.abtest.analysis import Settings, analyze
+    from ecom_models.abtest.detect import detect_experiment, prepare_frame
     from ecom_models.intake.intake import read_table
 
     path = Path(args.file)
@@ -52,10 +53,10 @@ def run(args: argparse.Namespace) -> dict:
         if not 0.5 < cap < 1:
             raise InputError(f"cannot cap at the {args.cap} percentile.", fix="use e.g. --cap 99.9.")
     df = read_table(str(path))
-    df = ab.prepare_frame(df)
-    spec = ab.detect_experiment(df, variant_col=args.variant_column)
+    df = prepare_frame(df)
+    spec = detect_experiment(df, variant_col=args.variant_column)
     metrics = [m for group in (args.metric or []) for m in group] or None
-    settings = ab.Settings(
+    settings = Settings(
         confidence=args.confidence, two_sided=not args.one_sided, sequential=args.sequential, cuped=not args.no_cuped,
         cap_percentile=cap, prior_sd=args.prior_sd, correction=args.correction, mde=args.mde,
     )
@@ -69,15 +70,15 @@ def run(args: argparse.Namespace) -> dict:
             raise InputError(f"--split needs {len(spec.variants)} positive numbers, one per variant in this order: {', '.join(spec.variants)}.",
                              fix="e.g. --split " + ",".join(["50"] * len(spec.variants)))
         weights = dict(zip(spec.variants, parts))
-    result = ab.analyze(df, spec, control=args.control, metrics=metrics, settings=settings, exclude=args.exclude_problems, weights=weights)
+    result = analyze(df, spec, control=args.control, metrics=metrics, settings=settings, exclude=args.exclude_problems, weights=weights)
     return result_document(result, file=path.name)
 
 
 def result_document(result, file: str = "") -> dict:
-    from ecom_models.abtest import analysis as ab
+    from ecom_models.abtest.verdict import verdict
 
     q = result.quality
-    v = ab.verdict(result)
+    v = verdict(result)
     s = result.settings
     return {
         "file": file,

@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def default_country(orders) -> str | None:
     """The most common country in the orders, if we have a holiday calendar for it."""
-    from ecom_models.forecast.models import main_country
+    from ecom_models.forecast.series import main_country
 
     return main_country(orders)
 
@@ -40,16 +40,20 @@ def _metrics(row: dict) -> dict:
 
 
 def run(args: argparse.Namespace) -> dict:
-    from ecom_models.forecast import models as F
+    from ecom_models.forecast.backtest import backtest_and_forecast, check_horizon
+    from ecom_models.forecast.many import forecast_many
+    from ecom_models.forecast.models import MODEL_NAIVE, PROPHET_DEFAULT
+    from ecom_models.forecast.series import build_series, country_code
+    from ecom_models.forecast.whatif import WhatIf, parse_scenario
     from ecom_models.intake.intake import load_orders
 
     started = time.perf_counter()
-    horizon = F.check_horizon(args.horizon, args.freq)
+    horizon = check_horizon(args.horizon, args.freq)
     orders = load_orders(args.file)
     if args.country and args.country.lower() == "none":
         country = None
     else:
-        country = F.country_code(args.country) if args.country else default_country(orders)
+        country = country_code(args.country) if args.country else default_country(orders)
         if args.country and country is None:
             raise InputError(f"'{args.country}' is not a country we have public holidays for.",
                              fix="use a two-letter code such as US, GB, DE or FR, or --country none.")
@@ -61,11 +65,11 @@ def run(args: argparse.Namespace) -> dict:
                              fix="run the scenario without --by.")
         if args.max_series < 1:
             raise InputError("--max-series must be at least 1.", fix="e.g. --max-series 20.")
-        series = F.build_series(orders, args.metric, by=args.by, freq=args.freq, max_series=args.max_series)
-        many = F.forecast_many(series, horizon, country=country, n_jobs=args.jobs)
+        series = build_series(orders, args.metric, by=args.by, freq=args.freq, max_series=args.max_series)
+        many = forecast_many(series, horizon, country=country, n_jobs=args.jobs)
         fc = many.forecast
         doc["model"] = "best per series (seasonal naive, ETS or Prophet, chosen on the last held-out window)"
-        doc["prophet_params"] = dict(F.PROPHET_DEFAULT)
+        doc["prophet_params"] = dict(PROPHET_DEFAULT)
         doc["rows"] = [{"key": r["key"], "date": r["ds"].date().isoformat(), "yhat": r["yhat"],
                         "yhat_lower": r["yhat_lower"], "yhat_upper": r["yhat_upper"]} for r in fc.to_dict("records")]
         summary = many.summary
@@ -74,13 +78,13 @@ def run(args: argparse.Namespace) -> dict:
                           "mae_seasonal_naive": r["mae_seasonal_naive"], "error": r["error"]}
                          for r in summary.to_dict("records")]
         doc["metrics"] = {"model": {"name": "best per series", "mae": float(ok["mae_chosen"].mean()) if len(ok) else None},
-                          "baselines": {F.MODEL_NAIVE: {"mae": float(ok["mae_seasonal_naive"].mean()) if len(ok) else None}}}
+                          "baselines": {MODEL_NAIVE: {"mae": float(ok["mae_seasonal_naive"].mean()) if len(ok) else None}}}
         doc["leaderboard"] = []
         doc["backend"] = many.backend
         doc["notes"] = series.notes
     else:
-        series = F.build_series(orders, args.metric, freq=args.freq)
-        result = F.backtest_and_forecast(series, horizon, country=country)
+        series = build_series(orders, args.metric, freq=args.freq)
+        result = backtest_and_forecast(series, horizon, country=country)
         fc = result.forecast
         doc["model"] = result.chosen
         doc["prophet_params"] = result.prophet_params
@@ -95,9 +99,9 @@ def run(args: argparse.Namespace) -> dict:
         if args.scenario:
             if args.freq != "D":
                 raise InputError("what-if scenarios need a daily forecast.", fix="drop --freq W.")
-            scenario = F.parse_scenario(args.scenario, name="scenario")
-            units = series if args.metric == "units" else F.build_series(orders, "units")
-            whatif = F.WhatIf(country=country).fit(units)
+            scenario = parse_scenario(args.scenario, name="scenario")
+            units = series if args.metric == "units" else build_series(orders, "units")
+            whatif = WhatIf(country=country).fit(units)
             res = whatif.run(scenario, horizon)
             doc["scenario"] = {
                 "plan": scenario.to_dict(),

@@ -17,6 +17,7 @@ from ecom_models.workspace.results import ResultsStore, dataclass_from_doc, data
 from ecom_models.workspace.runs import say as _say
 
 FORECAST_VERSION = 1
+RESULT_KIND = "forecast.result"  # persisted: never changes
 # The page's default view: what a background run computes before anyone asks.
 FORECAST_DEFAULTS = {"metric": "revenue", "by": None, "series_key": None, "horizon": 28, "tune": True}
 
@@ -27,39 +28,52 @@ def forecast_key(data_key: str, traffic_key: str, metric: str, by: str | None, s
 
 
 def forecast_result_key(parts: list) -> str:
-    return result_key("forecast.result", parts, FORECAST_VERSION)
+    return result_key(RESULT_KIND, parts, FORECAST_VERSION)
+
+
+def stored_forecast_doc(store: ResultsStore, parts: list) -> dict | None:
+    """The kept forecast for these settings as stored (decode it with forecast_from_doc), or None."""
+    return store.get(RESULT_KIND, forecast_result_key(parts))
+
+
+def forecast_ready(store: ResultsStore, parts: list) -> bool:
+    return store.has(RESULT_KIND, forecast_result_key(parts))
+
+
+def forecast_from_doc(doc: dict):
+    from ecom_models.forecast.backtest import ForecastResult
+
+    return dataclass_from_doc(ForecastResult, doc)
 
 
 def stored_forecast(store: ResultsStore, parts: list):
-    from ecom_models.forecast import models as F
-
-    doc = store.get("forecast.result", forecast_result_key(parts))
-    return None if doc is None else dataclass_from_doc(F.ForecastResult, doc)
+    doc = stored_forecast_doc(store, parts)
+    return None if doc is None else forecast_from_doc(doc)
 
 
 def default_forecast(store: ResultsStore, data_key: str, orders, traffic=None, run=None):
     """The Forecast page's default view (revenue, whole store, 28 days, main country's holidays)."""
-    from ecom_models.forecast import models as F
+    from ecom_models.forecast.series import build_series, main_country
 
     f = FORECAST_DEFAULTS
     traffic_key = traffic.key if traffic is not None else "none"
-    country = F.main_country(orders)
+    country = main_country(orders)
     parts = forecast_key(data_key, traffic_key, f["metric"], f["by"], f["series_key"], f["horizon"], country, f["tune"])
     found = stored_forecast(store, parts)
     if found is not None:
         return found
-    series = F.build_series(orders, f["metric"], by=f["by"], traffic=traffic.df if traffic is not None else None)
+    series = build_series(orders, f["metric"], by=f["by"], traffic=traffic.df if traffic is not None else None)
     return forecast(store, parts, series, f["horizon"], f["series_key"], country, f["tune"], run=run)
 
 
 def forecast(store: ResultsStore, parts: list, series, horizon: int, series_key: str | None, country: str | None,
              tune: bool = True, run=None):
     """Backtest every model on past windows and forecast with the winner (ForecastResult)."""
-    from ecom_models.forecast import models as F
+    from ecom_models.forecast.backtest import backtest_and_forecast
 
     def compute():
-        return F.backtest_and_forecast(series, horizon, key=series_key, country=country, tune=tune,
-                                       progress=lambda f, msg: _say(run, f, f"Checking the models on past weeks: {msg}"))
+        return backtest_and_forecast(series, horizon, key=series_key, country=country, tune=tune,
+                                     progress=lambda f, msg: _say(run, f, f"Checking the models on past weeks: {msg}"))
 
-    return store.get_or_compute("forecast.result", parts, compute, to_store=dataclass_to_doc,
-                                from_store=lambda doc: dataclass_from_doc(F.ForecastResult, doc), version=FORECAST_VERSION)
+    return store.get_or_compute(RESULT_KIND, parts, compute, to_store=dataclass_to_doc, from_store=forecast_from_doc,
+                                version=FORECAST_VERSION)

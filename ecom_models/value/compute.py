@@ -97,7 +97,7 @@ def lever_forecasting(orders, fast: bool = False, result=None) -> Lever:
     """`result`: a ForecastResult of the store's revenue already computed (the results store's)."""
 
     def work():
-        from ecom_models.forecast import models as F
+        from ecom_models import forecast as F
 
         nonlocal result
         _need(orders, "orders", "upload your orders on the Data page.")
@@ -189,7 +189,7 @@ def lever_from_store(doc: dict) -> Lever:
 
 def lever_abtest(experiment, orders=None, traffic=None) -> Lever:
     def work():
-        from ecom_models.abtest import analysis as AB
+        from ecom_models import abtest as AB
         from ecom_models.value.valuation import abtest_value
 
         _need(experiment, "A/B test", "upload an A/B test file on the Data page or the A/B tests page.")

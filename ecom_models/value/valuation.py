@@ -217,7 +217,7 @@ def sample_size(baseline_rate: float, relative_mde: float) -> int | None:
     """Visitors per arm to detect a relative lift (two-sided 5%, power 80%)."""
     if not (0 < baseline_rate < 1) or not relative_mde or not math.isfinite(relative_mde):
         return None
-    from ecom_models.abtest.analysis import sample_size_per_arm
+    from ecom_models.core.stats import sample_size_per_arm
     from ecom_models.core.errors import InputError
 
     try:
@@ -359,7 +359,7 @@ def forecasting_value(evidence: StockEvidence | Any, unit_value: float = 1.0, as
     """Safety stock and lost sales avoided per month by planning with the chosen model instead of
     seasonal naive (module docstring). `evidence`: StockEvidence, or a ForecastResult."""
     if not isinstance(evidence, StockEvidence):
-        from ecom_models.forecast.models import stock_evidence
+        from ecom_models.forecast.backtest import stock_evidence
 
         evidence = stock_evidence(evidence)
     a = {k: prior_value("forecasting", k) for k in FORECAST_KEYS}
