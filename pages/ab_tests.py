@@ -59,7 +59,7 @@ def _store_figures(traffic_key: str, _traffic, orders_key: str, _orders) -> tupl
         days = max(1, (last["date"].max() - last["date"].min()).days + 1)
         visitors = float(pd.to_numeric(last["sessions"], errors="coerce").sum()) / days * 30.4
     if _orders is not None and len(_orders):
-        from ecom_models.intake.intake import sales_lines
+        from ecom_models.intake import sales_lines
 
         s = sales_lines(_orders)
         s = s[s["order_date"] > s["order_date"].max() - pd.Timedelta(days=90)]
@@ -76,7 +76,7 @@ with st.expander("Analyse another experiment file (optional)"):
     upload = st.file_uploader("Experiment file", type=["csv", "tsv", "txt", "xlsx", "parquet", "jsonl", "json"], key="ab_upload")
 source_df = source_key = source_name = None
 if upload is not None:
-    from ecom_models.intake.intake import read_table
+    from ecom_models.intake import read_table
     from ecom_models.workspace.workspace import content_hash
 
     raw = guarded(read_table, upload, name=upload.name)

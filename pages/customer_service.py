@@ -6,7 +6,7 @@ import ecom_ui  # noqa: F401  (first: a deep link before any other page runs app
 import pandas as pd
 import streamlit as st
 
-from ecom_models.intake.intake import read_table
+from ecom_models.intake import read_table
 from ecom_models.support import ab_test_plan, clean_examples, clean_faq, deflection, saved_intents
 from ecom_models.support.analysis import DEFAULT_COST_PER_HOUR, UNSURE, tickets_per_month
 from ecom_models.value.summary import estimate_to_dict

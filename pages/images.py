@@ -87,7 +87,7 @@ else:
         digest.update(f"{f.name}|{st_.st_size}|{st_.st_mtime_ns}".encode())
     products = None
     if products_upload is not None:
-        from ecom_models.intake.intake import read_table
+        from ecom_models.intake import read_table
 
         raw = guarded(read_table, products_upload, name=products_upload.name)
         if raw is not None:

@@ -41,7 +41,7 @@ def _metrics(row: dict) -> dict:
 
 def run(args: argparse.Namespace) -> dict:
     from ecom_models.forecast import models as F
-    from ecom_models.intake.intake import load_orders
+    from ecom_models.intake import load_orders
 
     started = time.perf_counter()
     horizon = F.check_horizon(args.horizon, args.freq)

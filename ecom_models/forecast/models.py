@@ -149,7 +149,7 @@ def _lines(orders: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     if "is_duplicate" in frame.columns:
         frame = frame[~frame["is_duplicate"].fillna(False).astype(bool)]
     try:
-        from ecom_models.intake.intake import sales_lines
+        from ecom_models.intake import sales_lines
 
         sales = sales_lines(frame)
     except ImportError:

@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
-    from ecom_models.intake.intake import read_table
+    from ecom_models.intake import read_table
     from ecom_models.support import analyse_tickets, deflection, support_frame
 
     if not 0.5 <= args.precision < 1.0:

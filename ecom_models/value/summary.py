@@ -682,7 +682,7 @@ def fmt_assumption(value, unit: str) -> str:
 # --------------------------------------------------------------------------------------------
 def store_figures(orders) -> dict:
     """Orders per month, average order value, gross and net revenue per month, currency."""
-    from ecom_models.core.evidence import store_figures as figures
+    from ecom_models.intake.orders import store_figures as figures
 
     return figures(orders)
 
