@@ -53,7 +53,7 @@ class ChunkStats:
 
 
 def file_chunks(f: Path, file_index: int, fmt: FileFormat, chunk_rows: int, order_col: str | None,
-                 label: str | None, seq: int, global_row: int):
+                label: str | None, seq: int, global_row: int):
     """The chunks of one file, blank rows dropped, an order's lines never cut in two. The same
     file gives the same chunks every time (a chunk can be read again)."""
     carry: pd.DataFrame | None = None
@@ -152,7 +152,7 @@ def _global_ids(df: pd.DataFrame, kind: str, mapping: dict, offset: int) -> pd.D
 
 
 def clean_chunk(ch: Chunk, kind: str, forced: dict, mapping: dict, default_currency: str, salt: str | None,
-                 date_col: str | None, evidence: "DateEvidence", bulk, names):
+                date_col: str | None, evidence: DateEvidence, bulk, names):
     """intake.ingest on one chunk: (canonical lines or None, what the chunk adds to the report)."""
     st = ChunkStats()
     raw, info = ch.raw, ch.info

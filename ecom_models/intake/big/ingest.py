@@ -39,12 +39,9 @@ Where chunking could change an answer, it is made not to:
   reported with their line numbers), as in the one-file path; the encoding is decided over
   the whole file by the one-file path's rule.
 
-Zip uploads (`extract_zip`) are unpacked member by member into a private folder under
-generated names: a member's path is never used as a path (no traversal), links and
-encrypted members are skipped, and sizes are checked against ECOM_MAX_UNZIPPED_MB while
-the bytes are read (a zip bomb stops at the limit, whatever its headers claim).
+Zip uploads are unpacked safely by files.extract_zip (`cli_document` and `ingested_orders`
+unpack a zip path to a temporary folder and read that).
 """
-
 
 from __future__ import annotations
 
@@ -147,36 +144,16 @@ def _ingest_big(
     # 1. kind and mapping from a sample of the first file
     first = files[0]
     sample = read_sample(first, formats[first])
-    if kind is None:
-        try:
-            kind, mapping = detect_kind(sample)
-        except InputError as exc:
-            raise InputError(exc.problem, file=first.name, fix=exc.fix) from None
-        if mapping_override:
-            mapping = map_columns(sample, kind, mapping_override)
-    else:
-        mapping = map_columns(sample, kind, mapping_override)
-    missing = missing_fields(mapping, kind)
-    if missing:
-        raise InputError(
-            f"this {kind} file has no column for: {', '.join(missing)}. Columns seen: {', '.join(map(str, sample.columns[:15]))}.",
-            file=first.name, fix="rename the column in the file, or map it by hand on the Data page.")
+    kind, mapping = _kind_and_mapping(sample, first.name, kind, mapping_override)
     columns = list(sample.columns)
     # every field named, unmapped ones as "": each chunk gets exactly the sample's mapping
     forced = {f: mapping.mapping.get(f, "") for f in SYNONYM_INDEX[kind]}
     for f in files[1:]:
         check_same_columns(f, formats[f], columns)
 
-    # 2. the date format from the whole column (only text dates of the d/m, m/d family)
-    evidence = DateEvidence()
+    # 2. the date format from the whole column
     date_col = mapping.mapping.get(_DATE_FIELD.get(kind, ""), None)
-    if date_col and not pd.api.types.is_datetime64_any_dtype(sample[date_col]):
-        probe = DateEvidence()
-        probe.add(sample[date_col])
-        if probe.dmy_values > probe.values / 2:
-            for f in files:
-                for chunk, _ in iter_chunks(f, formats[f], chunk_rows * 4, columns=[date_col]):
-                    evidence.add(chunk.iloc[:, 0])
+    evidence = _date_evidence(files, formats, sample, date_col, chunk_rows)
 
     # 3. clean chunk by chunk into DuckDB
     owned = None
@@ -214,7 +191,7 @@ def _ingest_big(
             if not mine:
                 continue
             for ch in file_chunks(f, i_file, formats[f], chunk_rows, order_col, show[f] if many else None,
-                                   *starts[i_file]):
+                                  *starts[i_file]):
                 if ch.seq in mine:
                     run(ch, bulk_of(ch.seq))
                 if ch.seq >= max(mine):
@@ -302,34 +279,87 @@ def _ingest_big(
                 quirks.setdefault("dates_with_timezone", Quirk(
                     "dates_with_timezone", "Dates with a time zone", 0, "Shown in the store's most common time zone."))
                 quirks["dates_with_timezone"].count = int(n_tz)
-        if kind == "orders":
-            extra = mark_cross_chunk_duplicates(con)
-            if extra:
-                merge_quirk(quirks, Quirk(
-                    "duplicate_lines", "Exact duplicate lines", extra,
-                    "Counted once. If they are real repeat purchases, give each line its own id."))
-        if kind == "support":
-            extra = drop_cross_chunk_duplicates(con, ["ticket_id", "text"], "ticket_id IS NOT NULL")
-            if extra:
-                rows_usable -= extra
-                merge_quirk(quirks, Quirk("duplicate_tickets", "Exact duplicate tickets", extra,
-                                                  "Counted once."))
-        if kind == "reviews":
-            # With ids, on every field read; without, on the whole raw row as intake compares
-            # them (the fields read can be too few to tell two reviews apart: the same short
-            # text under two different unmapped labels)
-            keys = (["review_id", "product_id", "date", "rating", "title", "text", "customer_id"]
-                    if "review_id" in mapping.mapping else ["_raw", "text"])
-            extra = drop_cross_chunk_duplicates(con, keys)
-            if extra:
-                rows_usable -= extra
-                merge_quirk(quirks, Quirk("duplicate_reviews", "Exact duplicate reviews", extra,
-                                                  "Counted once."))
+        rows_usable -= _cross_chunk_duplicates(con, kind, mapping.mapping, quirks)
     except BaseException:
         con.close()
         if owned is not None:
             shutil.rmtree(owned, ignore_errors=True)
         raise
+    read = _read_facts(read, quirks, notes, evidence, len(files) if many else None)
+    report = QualityReport(file=label, kind=kind, rows_in=rows_in, rows_usable=rows_usable,
+                           mapping=dict(mapping.mapping), confidence=dict(mapping.confidence), read=read,
+                           quirks=list(quirks.values()), notes=notes)
+    if hasattr(report, "pii"):
+        report.pii = pii_found
+    return BigIngestResult(kind=kind, mapping=dict(mapping.mapping), report=report, raw_columns=columns,
+                           files=[show[f] for f in files], db_path=db, _con=con, _owned_dir=owned,
+                           protected=salt is not None, privacy=privacy, order_by=order_by)
+
+
+def _kind_and_mapping(sample: pd.DataFrame, name: str, kind: str | None, mapping_override: dict | None):
+    """The kind (detected when None) and the column mapping, decided on the first file's sample."""
+    if kind is None:
+        try:
+            kind, mapping = detect_kind(sample)
+        except InputError as exc:
+            raise InputError(exc.problem, file=name, fix=exc.fix) from None
+        if mapping_override:
+            mapping = map_columns(sample, kind, mapping_override)
+    else:
+        mapping = map_columns(sample, kind, mapping_override)
+    missing = missing_fields(mapping, kind)
+    if missing:
+        raise InputError(
+            f"this {kind} file has no column for: {', '.join(missing)}. Columns seen: {', '.join(map(str, sample.columns[:15]))}.",
+            file=name, fix="rename the column in the file, or map it by hand on the Data page.")
+    return kind, mapping
+
+
+def _date_evidence(files: list, formats: dict, sample: pd.DataFrame, date_col: str | None,
+                   chunk_rows: int) -> DateEvidence:
+    """Day-first or month-first from the whole date column: a first pass over the date column
+    alone, only when the sample's dates are text of the d/m, m/d family."""
+    evidence = DateEvidence()
+    if date_col and not pd.api.types.is_datetime64_any_dtype(sample[date_col]):
+        probe = DateEvidence()
+        probe.add(sample[date_col])
+        if probe.dmy_values > probe.values / 2:
+            for f in files:
+                for chunk, _ in iter_chunks(f, formats[f], chunk_rows * 4, columns=[date_col]):
+                    evidence.add(chunk.iloc[:, 0])
+    return evidence
+
+
+def _cross_chunk_duplicates(con, kind: str, mapping: dict, quirks: dict) -> int:
+    """Exact repeats across chunks or files: order lines are marked (as intake marks them),
+    tickets and reviews dropped (as intake drops them). Returns the rows dropped."""
+    if kind == "orders":
+        extra = mark_cross_chunk_duplicates(con)
+        if extra:
+            merge_quirk(quirks, Quirk("duplicate_lines", "Exact duplicate lines", extra,
+                                      "Counted once. If they are real repeat purchases, give each line its own id."))
+        return 0
+    if kind == "support":
+        extra = drop_cross_chunk_duplicates(con, ["ticket_id", "text"], "ticket_id IS NOT NULL")
+        if extra:
+            merge_quirk(quirks, Quirk("duplicate_tickets", "Exact duplicate tickets", extra, "Counted once."))
+        return extra
+    if kind == "reviews":
+        # With ids, on every field read; without, on the whole raw row as intake compares
+        # them (the fields read can be too few to tell two reviews apart: the same short
+        # text under two different unmapped labels)
+        keys = (["review_id", "product_id", "date", "rating", "title", "text", "customer_id"]
+                if "review_id" in mapping else ["_raw", "text"])
+        extra = drop_cross_chunk_duplicates(con, keys)
+        if extra:
+            merge_quirk(quirks, Quirk("duplicate_reviews", "Exact duplicate reviews", extra, "Counted once."))
+        return extra
+    return 0
+
+
+def _read_facts(read: dict, quirks: dict, notes: list, evidence: DateEvidence, n_files: int | None) -> dict:
+    """The report's `read` section over the whole input (the date format the whole column
+    settled; lines left out, from the merged quirks); `notes` gets the ambiguous-dates note."""
     if evidence.dayfirst is not None:
         read["date_format"] = date_style(evidence)
     elif evidence.dmy_values and "date_format" in read:
@@ -341,16 +371,9 @@ def _ingest_big(
     read["bad_lines"] = quirks["malformed_lines"].count if "malformed_lines" in quirks else 0
     read["blank_rows"] = quirks["blank_rows"].count if "blank_rows" in quirks else 0
     read = {k: v for k, v in read.items() if v not in ("", 0)}
-    if many:
-        read["files"] = len(files)
-    report = QualityReport(file=label, kind=kind, rows_in=rows_in, rows_usable=rows_usable,
-                                  mapping=dict(mapping.mapping), confidence=dict(mapping.confidence), read=read,
-                                  quirks=list(quirks.values()), notes=notes)
-    if hasattr(report, "pii"):
-        report.pii = pii_found
-    return BigIngestResult(kind=kind, mapping=dict(mapping.mapping), report=report, raw_columns=columns,
-                           files=[show[f] for f in files], db_path=db, _con=con, _owned_dir=owned,
-                           protected=salt is not None, privacy=privacy, order_by=order_by)
+    if n_files:
+        read["files"] = n_files
+    return read
 
 
 def peek(files: list) -> tuple[pd.DataFrame, str | None]:

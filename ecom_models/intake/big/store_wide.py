@@ -114,7 +114,7 @@ def force_dates(raw: pd.DataFrame, col: str, evidence: DateEvidence) -> int:
         return 0
     values = raw[col].astype("str")
     parsed, stats = parse_dates(pd.concat([values, pd.Series([evidence.witness()], dtype="str")],
-                                                 ignore_index=True))
+                                          ignore_index=True))
     raw[col] = parsed.iloc[:-1].to_numpy()
     return stats.with_timezone
 

@@ -151,7 +151,7 @@ def _detect_encoding(path: Path, name: str) -> tuple[str, _Broken | None]:
     return "cp1252", None
 
 
-def leave_out(fmt: "FileFormat", found: list) -> None:
+def leave_out(fmt: FileFormat, found: list) -> None:
     """Lines that opened a stray quote join the lines left out while reading (and reported)."""
     broken = fmt.broken or _Broken()
     broken.ranges = sorted(broken.ranges + [(a, b) for a, b, _, _ in found])
@@ -247,7 +247,7 @@ MAX_QUOTE_REPAIRS = 20
 class StrayQuote(Exception):
     """A line opened a quote that swallowed the lines after it (found while streaming)."""
 
-    def __init__(self, path: Path, fmt: "FileFormat", text: str, inside: bool = False):
+    def __init__(self, path: Path, fmt: FileFormat, text: str, inside: bool = False):
         super().__init__(str(path))
         self.path, self.fmt, self.text, self.inside = path, fmt, text, inside  # inside: text starts mid-line
 
@@ -395,7 +395,7 @@ def iter_chunks(path: Path, fmt: FileFormat, chunk_rows: int, columns: list[str]
                          fix="open it in a spreadsheet and export it again as CSV.") from None
 
 
-def _runaway_quote(path: Path, fmt: "FileFormat", rows_done: int, limit: int = 1 << 23) -> str | None:
+def _runaway_quote(path: Path, fmt: FileFormat, rows_done: int, limit: int = 1 << 23) -> str | None:
     """The line whose quote is still open `limit` bytes later (or at the end of the file),
     looking from the rows Arrow had read (every row is at least one line)."""
     taken = fmt.broken.ranges if fmt.broken is not None else []
