@@ -56,7 +56,7 @@ def speed(n: int) -> None:
     buf = io.StringIO()
     df.to_csv(buf, index=False)
     data = buf.getvalue().encode()
-    from ecom_models.intake.intake import read_table
+    from ecom_models.intake import read_table
 
     t0 = time.perf_counter()
     raw = read_table(data, name="bench.csv")

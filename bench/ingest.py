@@ -18,7 +18,7 @@ import pandas as pd
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from ecom_models.intake import intake as intake  # noqa: E402
+from ecom_models import intake  # noqa: E402
 from ecom_models.overview.kpi import compute_kpis  # noqa: E402
 
 

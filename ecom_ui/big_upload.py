@@ -8,10 +8,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from ecom_models.intake import intake as intake
+from ecom_models import intake
 from ecom_models.intake import big as intake_big
 from ecom_models.core.errors import InputError
-from ecom_models.intake.save import remembered_mapping, workspace_salt
+from ecom_models.intake import remembered_mapping, workspace_salt
 
 
 def _unpacked(data: bytes, name: str, key: str) -> list[tuple[str, Path]]:

@@ -90,10 +90,11 @@ def active_data(kind: str) -> ActiveData | None:
 
 
 def store_currency() -> str:
+    """The active orders' currency (intake's rule: the most common one; USD when none is named)."""
+    from ecom_models.intake.orders import store_currency as currency_of
+
     orders = active_data("orders")
-    if orders is not None and "currency" in orders.df and orders.df["currency"].notna().any():
-        return str(orders.df["currency"].mode().iloc[0])
-    return "USD"
+    return currency_of(orders.df if orders is not None else None)
 
 
 def money(value: float | None, currency: str | None = None, decimals: int | None = None) -> str:

@@ -6,36 +6,22 @@ import hashlib
 
 import streamlit as st
 
-from ecom_models.intake import intake as intake
 from ecom_models.core.errors import InputError
-from ecom_models.intake.pii import LABELS as PII_LABELS
-from ecom_models.intake.pii import detect_pii
-from ecom_models.intake.save import masked_preview, remember_mapping, remembered_mapping, save_result
-from ecom_models.intake.schemas import SYNONYM_INDEX
-from ecom_models.workspace.workspace import create_workspace, delete_workspace, import_workspace, list_workspaces
-from ecom_ui.common import page_header, workspace
+from ecom_models.intake import (KIND_HELP, KINDS, PII_LABELS, SYNONYM_INDEX, ReadInfo, check_and_save, detect_pii,
+                                guess_kind, map_columns, masked_preview, read_table, remembered_mapping)
+from ecom_models.workspace import (create_workspace, delete_workspace, format_size, import_workspace,
+                                   list_workspaces)
+from ecom_ui.common import md_escape, page_header, workspace
 
 page_header("Data & workspace", "Upload your exports; they are checked, mapped and kept on this machine only.")
 
-KIND_HELP = {
-    "orders": "one row per order line (Shopify, WooCommerce, Amazon, invoice or BI exports)",
-    "reviews": "product reviews with text and, ideally, star ratings",
-    "experiment": "an A/B test: one row per user with the variant and outcomes, or one row per variant",
-    "traffic": "daily website sessions, to compute conversion",
-    "support": "customer-service tickets or chat messages",
-}
 ws = workspace()
-
-
-def _md(text) -> str:
-    """A column name shown in markdown as the plain text it is."""
-    return "".join("\\" + ch if ch in "\\`*_{}[]<>()#+-.!|~$" else ch for ch in str(text))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _read(data: bytes, name: str):
-    info = intake.ReadInfo(format="")
-    return intake.read_table(data, name=name, info=info), info
+    info = ReadInfo(format="")
+    return read_table(data, name=name, info=info), info
 
 
 runs_slot = st.container()  # filled at the end, so runs started by a save below show at once
@@ -62,22 +48,19 @@ with tab_upload:
             except InputError as exc:
                 st.error(exc.message, icon=":material/error:")
                 continue
-            try:
-                detected, _ = intake.detect_kind(raw)
-            except InputError:
-                detected = "orders"
-            kinds = list(intake.KINDS)
+            detected = guess_kind(raw)
+            kinds = list(KINDS)
             kind = st.selectbox("What does this file hold?", kinds, index=kinds.index(detected), key=f"kind-{file_key}",
                                 format_func=lambda k: f"{k} — {KIND_HELP.get(k, k)}",
                                 help="Detected from the column names and their values; change it if it is wrong.")
             remembered = remembered_mapping(ws, raw.columns, kind)
-            auto = intake.map_columns(raw, kind, remembered or None)
+            auto = map_columns(raw, kind, remembered or None)
             st.caption(f"{len(raw):,} rows, {len(raw.columns)} columns, read as {read_info.format}"
                        + (f" ({read_info.encoding}, separator '{read_info.delimiter}')" if read_info.format == "csv" else "")
                        + (" — using the mapping you chose for files with these columns." if remembered else ""))
             personal = detect_pii(raw)
             if personal:
-                st.info("Personal data in this file: " + ", ".join(f"**{_md(c)}** ({PII_LABELS[k]})" for c, k in personal.items())
+                st.info("Personal data in this file: " + ", ".join(f"**{md_escape(c)}** ({PII_LABELS[k]})" for c, k in personal.items())
                         + ". It stays on this machine; on saving, customer identifiers are stored as pseudonyms, personal "
                           "columns the app does not use are not stored, and e-mails and phone numbers inside text are "
                           "masked. The preview below masks them too.", icon=":material/lock:")
@@ -100,17 +83,15 @@ with tab_upload:
             if st.button("Check and save to workspace", type="primary", key=f"save-{file_key}"):
                 try:
                     with st.spinner("Checking every row…"):
-                        result = intake.ingest(raw, kind=kind, name=upload.name, mapping_override=override,
-                                               read_info=read_info)
-                    # the same save as `python -m ecom_models ingest FILE --save`
-                    saved = save_result(ws, result, name, source_file=upload.name)
+                        # the same check and save as `python -m ecom_models ingest FILE --save`
+                        result, saved = check_and_save(ws, raw, kind=kind, mapping_override=override,
+                                                       name=upload.name, dataset_name=name, read_info=read_info,
+                                                       remember=bool(changed or remembered))
                     if kind == "orders":  # the model pages' results start now, in the background
                         from ecom_ui.common import active_data
                         from ecom_ui.jobs import start_for_orders
 
                         start_for_orders(ws, saved, result.df, traffic=active_data("traffic"))
-                    if changed or remembered:
-                        remember_mapping(ws, raw.columns, kind, override)
                 except InputError as exc:
                     st.error(exc.message, icon=":material/error:")
                 else:
@@ -130,7 +111,7 @@ with tab_datasets:
     datasets = ws.datasets()
     if not datasets:
         st.info("No uploads yet: every page shows the **demo store**. Upload your exports in the first tab.", icon=":material/science:")
-    for kind in intake.KINDS:
+    for kind in KINDS:
         of_kind = [d for d in datasets if d.kind == kind]
         if not of_kind:
             continue
@@ -157,7 +138,6 @@ with tab_datasets:
 with tab_workspace:
     st.markdown(f"Current workspace: **{ws.name}** (`{ws.path}`)")
     st.caption("A workspace is one file on this machine holding your uploads, settings, labels and scenarios.")
-    from ecom_models.workspace.results import format_size
     from ecom_ui.common import results
 
     usage = results().usage()

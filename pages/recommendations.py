@@ -47,7 +47,7 @@ with st.expander("Use a customer-product file instead of orders (optional)"):
                               key="rec_upload")
 table = None
 if upload is not None:
-    from ecom_models.intake.intake import read_table
+    from ecom_models.intake import read_table
     from ecom_models.workspace.workspace import content_hash
 
     raw = guarded(read_table, upload, name=upload.name)

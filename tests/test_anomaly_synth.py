@@ -184,7 +184,7 @@ def test_cancellations_and_guests_kept(injected):
 
 def test_invoice_export_through_intake(tmp_path):
     """The same kind of store written as an invoice-style CSV export, read by the intake."""
-    from ecom_models.intake.intake import load_orders
+    from ecom_models.intake import load_orders
 
     orders, ids = inject_fraud(make_store(n_orders=2500, seed=21), n_each=6, seed=22)
     raw = pd.DataFrame({

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from ecom_models.intake.intake import ReadInfo, ingest, read_table
+from ecom_models.intake import ReadInfo, ingest, read_table
 
 REVIEWS = "review_id,product_id,rating,text\n" + "".join(
     f"r{i},p{i % 7},{1 + i % 5},Avis numéro {i}: très bien et merci\n" for i in range(60))

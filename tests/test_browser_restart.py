@@ -33,7 +33,7 @@ def test_results_survive_a_restart_and_deep_links_show_the_app_navigation(tmp_pa
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium package.")
     from bench.invoices import write_invoices
-    from ecom_models.intake import intake as intake
+    from ecom_models import intake
     from ecom_models.workspace import runs
     from ecom_models.intake.save import save_result
     from ecom_models.workspace.workspace import Workspace

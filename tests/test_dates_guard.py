@@ -4,7 +4,7 @@ import pandas as pd
 
 from ecom_models.core import dates
 from ecom_models.demo.store import demo_store
-from ecom_models.intake.intake import ingest, summarise_orders
+from ecom_models.intake import ingest, summarise_orders
 
 
 def _orders_with_bad_dates(tmp_path, n=3000):
@@ -68,7 +68,7 @@ def test_time_index_builders_ignore_impossible_dates():
 def test_a_megabyte_in_a_date_column_is_not_parsed_for_minutes():
     import time
 
-    from ecom_models.intake.intake import parse_dates
+    from ecom_models.intake import parse_dates
 
     s = pd.Series(["2024-01-01"] * 50 + ["2024-01-02 " + "x" * 1_000_000])
     started = time.perf_counter()

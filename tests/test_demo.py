@@ -5,7 +5,7 @@ import json
 import pandas as pd
 
 from ecom_models.demo.store import build_demo_store, demo_store
-from ecom_models.intake.intake import summarise_orders
+from ecom_models.intake import summarise_orders
 
 
 def test_prebuilt_files_equal_the_generator():

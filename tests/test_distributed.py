@@ -40,7 +40,7 @@ def orders_file(tmp_path_factory):
 
 
 def test_risk_scores_on_the_cluster_are_identical(cluster, orders_file):
-    from ecom_models.intake.intake import load_orders
+    from ecom_models.intake import load_orders
 
     _, client = cluster
     orders = load_orders(str(orders_file))
@@ -68,7 +68,7 @@ def _awkward(orders: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_order_features_on_the_workers_are_identical(cluster, orders_file, tmp_path):
-    from ecom_models.intake.intake import load_orders
+    from ecom_models.intake import load_orders
 
     _, client = cluster
     orders = load_orders(str(orders_file))
@@ -110,7 +110,7 @@ def test_medians_from_value_counts_are_pandas_medians():
 
 
 def test_risk_scores_from_a_parquet_file_read_by_the_workers(cluster, orders_file, tmp_path):
-    from ecom_models.intake.intake import load_orders
+    from ecom_models.intake import load_orders
 
     _, client = cluster
     parquet = tmp_path / "lines.parquet"

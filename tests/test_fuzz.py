@@ -14,7 +14,7 @@ import pytest
 from ecom_models.cli import main
 from ecom_models.core.errors import InputError
 from ecom_models.demo.fuzz import MANGLERS, mangle, seed_files
-from ecom_models.intake.intake import KINDS, ReadInfo, ingest, read_table
+from ecom_models.intake import KINDS, ReadInfo, ingest, read_table
 
 SEED = 17
 MAX_SECONDS = 90

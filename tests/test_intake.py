@@ -7,9 +7,9 @@ import sys
 import pandas as pd
 import pytest
 
-from ecom_models.intake import intake as intake
+from ecom_models import intake
 from ecom_models.core.errors import InputError
-from ecom_models.intake.intake import ingest, parse_dates, parse_number, summarise_orders
+from ecom_models.intake import ingest, parse_dates, parse_number, summarise_orders
 
 
 def test_invoice_style_export_quirks_and_figures(fixtures_dir):

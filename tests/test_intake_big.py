@@ -11,7 +11,7 @@ import zipfile
 import pandas as pd
 import pytest
 
-from ecom_models.intake import intake as intake
+from ecom_models import intake
 from ecom_models.intake import big as intake_big
 from ecom_models.core.errors import InputError
 
@@ -198,7 +198,7 @@ def test_peak_memory_does_not_grow_with_the_input(tmp_path):
         path = tmp_path / f"inv{rows}.csv"
         scale.make_export(str(path), rows, seed=5)
         code = ("import resource, sys; sys.path.insert(0, %r)\n"
-                "from ecom_models import intake_big\n"
+                "from ecom_models.intake import big as intake_big\n"
                 "r = intake_big.ingest_big(%r, chunk_rows=5000, memory_limit='200MB'); r.summary(); r.close()\n"
                 "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)") % (ROOT, str(path))
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

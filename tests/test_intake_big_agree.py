@@ -4,8 +4,9 @@ implausible dates judged over the whole store, chat conversations split over chu
 import pandas as pd
 import pytest
 
-from ecom_models.intake import intake as intake
+from ecom_models import intake
 from ecom_models.intake import big as intake_big
+from ecom_models.intake.big import store_wide, stream
 
 
 def _orders_text(n: int = 300) -> str:
@@ -102,11 +103,11 @@ def test_reader_skips_broken_ranges_whatever_the_read_size(tmp_path):
     data = _break_lines(_orders_text(50).encode(), (3, 4, 40))
     path = tmp_path / "orders.csv"
     path.write_bytes(data)
-    fmt = intake_big._file_format(path)
+    fmt = stream.file_format(path)
     assert fmt.broken.lines == [3, 4, 40]
     expected = b"\n".join(line for i, line in enumerate(data.split(b"\n"), 1) if i not in (3, 4, 40))
     for size in (1, 7, 64, 1 << 20):
-        reader = intake_big._WithoutBrokenLines(path, fmt.broken)
+        reader = stream.WithoutBrokenLines(path, fmt.broken)
         got = b""
         while chunk := reader.read(size):
             got += chunk
@@ -353,8 +354,8 @@ def test_store_percentiles_are_pandas_percentiles():
         stamps = stamps.astype("datetime64[us]")
         con.execute("CREATE OR REPLACE TABLE _dates (c INTEGER, d TIMESTAMP, n BIGINT)")
         for c, start in enumerate(range(0, n, n // 3 + 1)):  # three chunks, repeated timestamps
-            intake_big._date_collector(con, c)(stamps.iloc[start:start + n // 3 + 1])
-        bounds, _ = intake_big._store_bulk(con)
+            store_wide.date_collector(con, c)(stamps.iloc[start:start + n // 3 + 1])
+        bounds, _ = store_wide.store_bulk(con)
         assert bounds == dates.bulk_bounds(stamps), n
 
 

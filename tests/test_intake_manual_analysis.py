@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecom_models.intake.intake import ingest, summarise_orders
+from ecom_models.intake import ingest, summarise_orders
 
 
 def make_invoices(n_lines=20000, seed=3):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ecom_models.intake import intake as intake
+from ecom_models import intake
 from ecom_models.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]

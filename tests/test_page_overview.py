@@ -6,7 +6,7 @@ import sys
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
-from ecom_models.intake.intake import ingest
+from ecom_models.intake import ingest
 from ecom_models.workspace.workspace import Workspace
 
 

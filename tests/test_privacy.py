@@ -7,7 +7,7 @@ import pandas as pd
 
 from ecom_models.cli import main
 from ecom_models.demo.store import demo_store
-from ecom_models.intake.intake import ingest
+from ecom_models.intake import ingest
 from ecom_models.intake.save import save_result
 from ecom_models.intake.pii import detect_pii, mask_text
 from ecom_models.workspace.workspace import Workspace

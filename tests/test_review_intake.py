@@ -8,7 +8,7 @@ import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from ecom_models.intake import review_columns
-from ecom_models.intake.intake import detect_kind, ingest
+from ecom_models.intake import detect_kind, ingest
 
 ROOT = Path(__file__).resolve().parents[1]
 

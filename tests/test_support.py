@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from ecom_models.core.errors import InputError
-from ecom_models.intake.intake import ingest
+from ecom_models.intake import ingest
 from ecom_models.support import analyse_tickets, apply_edits, deflection, saved_intents, support_frame
 from ecom_models.demo.support_synth import faq, faq_zh, labelled_examples, messages, messages_zh
 

@@ -2,7 +2,7 @@
 
 import json
 
-from ecom_models.intake import intake as intake
+from ecom_models import intake
 from ecom_models.cli import main
 from ecom_models.intake.save import remember_mapping
 from ecom_models.workspace.workspace import Workspace

@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> dict:
     from ecom_models.abtest.analysis import Settings, analyze
     from ecom_models.abtest.detect import detect_experiment, prepare_frame
-    from ecom_models.intake.intake import read_table
+    from ecom_models.intake import read_table
 
     path = Path(args.file)
     if not path.exists():

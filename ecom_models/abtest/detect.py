@@ -147,7 +147,7 @@ def prepare_frame(df: pd.DataFrame) -> pd.DataFrame:
     Columns of yes/no words stay as they are (they are read as 0/1 later); ids, variant names,
     dates and other text stay text. Whole numbers without gaps become integers.
     """
-    from ecom_models.intake.intake import parse_number
+    from ecom_models.intake import parse_number
 
     out = None
     for col in df.columns:

@@ -189,20 +189,9 @@ def control_sd(df: pd.DataFrame, result: ABResult, metric: str) -> float | None:
 
 def recent_store_figures(traffic: pd.DataFrame | None, orders: pd.DataFrame | None) -> tuple[float | None, float | None]:
     """(visitors per month from the last 30 days of sessions, average order value of the last 90
-    days of orders): the defaults of the money estimate; None where the data is missing.
+    days of orders): the defaults of the money estimate, the store's own figures from
+    intake.orders; None where the data is missing."""
+    from ecom_models.intake.orders import recent_order_value, recent_visitors
 
-    ecom_models.intake.orders is to hold the store's figures for every page; this moves there."""
-    visitors = aov = None
-    if traffic is not None and "sessions" in traffic and "date" in traffic and len(traffic):
-        t = traffic.dropna(subset=["date"]).sort_values("date")
-        last = t[t["date"] > t["date"].max() - pd.Timedelta(days=30)]
-        days = max(1, (last["date"].max() - last["date"].min()).days + 1)
-        visitors = float(pd.to_numeric(last["sessions"], errors="coerce").sum()) / days * 30.4
-    if orders is not None and len(orders):
-        from ecom_models.intake.intake import sales_lines
+    return recent_visitors(traffic), recent_order_value(orders)
 
-        s = sales_lines(orders)
-        s = s[s["order_date"] > s["order_date"].max() - pd.Timedelta(days=90)]
-        if s["order_id"].nunique():
-            aov = float(s["revenue"].sum() / s["order_id"].nunique())
-    return visitors, aov

@@ -91,40 +91,6 @@ class ValueEstimate:
 
 
 # ------------------------------------------------------------------------------------------
-# Store figures (from canonical orders; used by every lever for scale and shares)
-# ------------------------------------------------------------------------------------------
-def store_figures(orders) -> dict:
-    """Orders per month, average order value, gross and net revenue per month, currency.
-
-    Gross: sale lines (not duplicates). Net: gross plus the (negative) cancellation and
-    return lines, as in the intake's definitions. Months: the span of the sale dates."""
-    import pandas as pd
-
-    empty = {"monthly_orders": float("nan"), "order_value": float("nan"), "currency": "USD",
-             "monthly_revenue": float("nan"), "monthly_net_revenue": float("nan"), "months": float("nan")}
-    if orders is None or len(orders) == 0 or "order_id" not in orders:
-        return empty
-    lines = orders
-    if "is_duplicate" in lines:
-        lines = lines[~lines["is_duplicate"].fillna(False).astype(bool)]
-    kind = lines["line_type"].astype("str") if "line_type" in lines else pd.Series("sale", index=lines.index)
-    sales = lines[kind == "sale"]
-    n = int(sales["order_id"].nunique())
-    dates = pd.to_datetime(sales["order_date"], errors="coerce") if "order_date" in sales else pd.Series(dtype="datetime64[ns]")
-    months = max((dates.max() - dates.min()).days / 30.44, 1.0) if dates.notna().any() else 1.0
-    revenue = float(pd.to_numeric(sales["revenue"], errors="coerce").sum()) if "revenue" in sales else float("nan")
-    net = revenue
-    if "revenue" in lines:
-        back = lines[kind.isin(["cancellation", "return"])]
-        net = revenue + float(pd.to_numeric(back["revenue"], errors="coerce").clip(upper=0).sum())
-    currency = "USD"
-    if "currency" in orders and orders["currency"].notna().any():
-        currency = str(orders["currency"].mode().iloc[0])
-    return {"monthly_orders": n / months, "order_value": revenue / n if n else float("nan"), "currency": currency,
-            "monthly_revenue": revenue / months, "monthly_net_revenue": net / months, "months": months}
-
-
-# ------------------------------------------------------------------------------------------
 # Evidence shapes
 # ------------------------------------------------------------------------------------------
 @dataclass(frozen=True)

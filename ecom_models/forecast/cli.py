@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> dict:
     from ecom_models.forecast.models import MODEL_NAIVE, PROPHET_DEFAULT
     from ecom_models.forecast.series import build_series, country_code
     from ecom_models.forecast.whatif import WhatIf, parse_scenario
-    from ecom_models.intake.intake import load_orders
+    from ecom_models.intake import load_orders
 
     started = time.perf_counter()
     horizon = check_horizon(args.horizon, args.freq)

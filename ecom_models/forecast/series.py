@@ -89,7 +89,7 @@ def _lines(orders: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     frame = orders
     if "is_duplicate" in frame.columns:
         frame = frame[~frame["is_duplicate"].fillna(False).astype(bool)]
-    from ecom_models.intake.intake import sales_lines
+    from ecom_models.intake import sales_lines
 
     sales = sales_lines(frame)
     cancels = frame[frame["line_type"] == "cancellation"]

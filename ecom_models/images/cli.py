@@ -53,7 +53,7 @@ def _products(path: str | None):
     if not path:
         return None
     try:
-        from ecom_models.intake.intake import read_table
+        from ecom_models.intake import read_table
     except ImportError:  # pragma: no cover - intake is part of the foundation
         import pandas as pd
 

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ecom_models.core.errors import InputError
+from ecom_models.intake.parse import parse_dates, parse_number
 
 SUPPORT_COLUMNS = ["ticket_id", "created_at", "channel", "customer_id", "order_id", "resolution_minutes",
                    "satisfaction", "text", "messages"]
@@ -47,8 +48,6 @@ def text_col(raw: pd.DataFrame, col: str | None) -> pd.Series:
 
 def clean_support(raw: pd.DataFrame, mapping: dict, report=None) -> pd.DataFrame:
     """Map, clean and (for chats) group a support export. `report` (intake.QualityReport) gets the quirks."""
-    from ecom_models.intake.intake import parse_dates, parse_number
-
     if "text" not in mapping:
         raise InputError("no column holds the message text.", column=None,
                          fix="name the column with the customer's message 'text' or 'message'.")

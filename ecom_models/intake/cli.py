@@ -7,13 +7,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from ecom_models.core.errors import InputError
-from ecom_models.intake.intake import KINDS, ingest, summarise_orders
+from ecom_models.intake.load import ingest
+from ecom_models.intake.orders import summarise_orders
+from ecom_models.intake.schemas import KIND_HELP, KINDS
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("file", help="CSV, Excel (.xlsx), Parquet or JSON Lines export; or a folder or .zip of "
                                      "daily exports with the same columns (read in chunks, bounded memory)")
-    parser.add_argument("--kind", choices=KINDS, help="what the file holds (detected from its columns when left out)")
+    parser.add_argument("--kind", choices=KINDS,
+                        help="what the file holds (detected from its columns when left out): "
+                             + "; ".join(f"{k}: {text}" for k, text in KIND_HELP.items()))
     parser.add_argument("--currency", default="USD", help="currency to assume when the file names none (default USD)")
     parser.add_argument("--save", action="store_true",
                         help="save it to the workspace as the active dataset of its kind (like 'Check and save')")
@@ -60,12 +64,12 @@ def run(args) -> dict:
         if args.dataset_name or args.workspace:
             raise InputError("--as and --workspace only apply with --save.", fix="add --save, or leave them out.")
         return document(ingest(args.file, kind=args.kind, default_currency=args.currency))
-    from ecom_models.intake.save import check_file, save_result
+    from ecom_models.intake.save import check_and_save
     from ecom_models.workspace.workspace import Workspace
 
     ws = Workspace(args.workspace)
-    result = check_file(ws, args.file, kind=args.kind, default_currency=args.currency)
-    info = save_result(ws, result, args.dataset_name or Path(args.file).name)
+    result, info = check_and_save(ws, args.file, kind=args.kind, default_currency=args.currency,
+                                  dataset_name=args.dataset_name or Path(args.file).name)
     doc = document(result)
     doc["saved"] = {"workspace": ws.name, "name": info.name, "rows": info.rows}
     return doc

@@ -155,7 +155,7 @@ def find_line(data: bytes, text: str, start: int = 0) -> int:
         at += 1
 
 
-def _swallowed(table, delimiter: str) -> str | None:
+def swallowed(table, delimiter: str) -> str | None:
     """A value that swallowed whole lines of the file (an unclosed quote running on until a
     later quote or the end of the file): its start, to find the line that opened it."""
     import pyarrow.compute as pc
@@ -194,7 +194,7 @@ def read_csv_repairing(read, payload: bytes, max_repairs: int = 20, delimiter: s
         if bad.first_multiline is not None:
             at = find_line(payload, bad.first_multiline)
         else:
-            value = _swallowed(table, delimiter)
+            value = swallowed(table, delimiter)
             if value is None:
                 break
             inside = payload.find(value.encode("utf-8", errors="replace"))

@@ -6,8 +6,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ecom_models.intake import intake as intake
+import pandas as pd
+
+from ecom_models.core.errors import InputError
 from ecom_models.intake import pii
+from ecom_models.intake.load import ingest
+from ecom_models.intake.mapping import detect_kind, header_signature
+from ecom_models.intake.read import ReadInfo, read_table
+from ecom_models.intake.report import IngestResult
 from ecom_models.workspace.workspace import DatasetInfo, Workspace
 
 MAPPINGS = "intake.mappings"  # workspace namespace: column mapping chosen per header signature
@@ -16,27 +22,61 @@ PRIVACY = "privacy"  # workspace namespace: the salt of this workspace's pseudon
 
 def remembered_mapping(ws: Workspace, columns, kind: str) -> dict:
     """The mapping the merchant chose before for files with these columns (empty if none)."""
-    return ws.get(MAPPINGS, intake.header_signature(columns, kind), {}) or {}
+    return ws.get(MAPPINGS, header_signature(columns, kind), {}) or {}
 
 
 def remember_mapping(ws: Workspace, columns, kind: str, mapping: dict) -> None:
-    ws.put(MAPPINGS, intake.header_signature(columns, kind), mapping)
+    ws.put(MAPPINGS, header_signature(columns, kind), mapping)
+
+
+def _read(source, name: str | None, read_info: ReadInfo | None):
+    """(raw frame, its ReadInfo, its name) of a path, an upload or a frame already read."""
+    if isinstance(source, pd.DataFrame):
+        return source, read_info or ReadInfo(format="dataframe"), name or "table"
+    info = ReadInfo(format="")
+    name = name or (Path(source).name if isinstance(source, (str, Path)) else getattr(source, "name", "upload"))
+    return read_table(source, name=name, info=info), info, name
+
+
+def _check(ws: Workspace, raw, info: ReadInfo, name: str, kind: str | None, mapping_override: dict | None,
+           default_currency: str) -> IngestResult:
+    if kind is None:
+        try:
+            kind, _ = detect_kind(raw)
+        except InputError as exc:
+            raise InputError(exc.problem, file=name, fix=exc.fix) from None
+    if mapping_override is None:
+        mapping_override = remembered_mapping(ws, raw.columns, kind) or None
+    return ingest(raw, kind=kind, name=name, mapping_override=mapping_override,
+                  default_currency=default_currency, read_info=info)
 
 
 def check_file(ws: Workspace, source, *, name: str | None = None, kind: str | None = None,
-               default_currency: str = "USD") -> intake.IngestResult:
+               default_currency: str = "USD") -> IngestResult:
     """Read, map (with the remembered mapping for these columns) and check one export."""
-    info = intake.ReadInfo(format="")
-    name = name or (Path(source).name if isinstance(source, (str, Path)) else getattr(source, "name", "upload"))
-    raw = intake.read_table(source, name=name, info=info)
-    if kind is None:
-        try:
-            kind, _ = intake.detect_kind(raw)
-        except intake.InputError as exc:
-            raise intake.InputError(exc.problem, file=name, fix=exc.fix) from None
-    remembered = remembered_mapping(ws, raw.columns, kind)
-    return intake.ingest(raw, kind=kind, name=name, mapping_override=remembered or None,
-                         default_currency=default_currency, read_info=info)
+    raw, info, name = _read(source, name, None)
+    return _check(ws, raw, info, name, kind, None, default_currency)
+
+
+def check_and_save(ws: Workspace, source, *, kind: str | None = None, mapping_override: dict | None = None,
+                   name: str | None = None, dataset_name: str | None = None, read_info: ReadInfo | None = None,
+                   default_currency: str = "USD", remember: bool = False) -> tuple[IngestResult, DatasetInfo]:
+    """Check one export and store it as the active dataset of its kind: the Data page's "Check
+    and save" and `ingest FILE --save`. Returns (the checked result, the saved dataset).
+
+    `source`: a path or an upload, or a frame already read by `read_table` (pass its
+    `read_info`). `kind`: detected from the columns when None. `mapping_override`: the mapping
+    chosen by hand; None uses the one remembered for files with these columns. `remember`:
+    keep `mapping_override` as the mapping for files with these columns from now on.
+    `name` is the file's name (the report's), `dataset_name` the dataset's (default: `name`).
+    Raises InputError when the export cannot be used; nothing is saved then.
+    """
+    raw, info, name = _read(source, name, read_info)
+    result = _check(ws, raw, info, name, kind, mapping_override, default_currency)
+    saved = save_result(ws, result, dataset_name or name, source_file=name)
+    if remember and mapping_override is not None:
+        remember_mapping(ws, raw.columns, result.kind, mapping_override)
+    return result, saved
 
 
 def workspace_salt(ws: Workspace) -> str:
@@ -48,7 +88,7 @@ def workspace_salt(ws: Workspace) -> str:
     return salt
 
 
-def save_result(ws: Workspace, result: intake.IngestResult, dataset_name: str | None = None,
+def save_result(ws: Workspace, result: IngestResult, dataset_name: str | None = None,
                 source_file: str | None = None) -> DatasetInfo:
     """Store a checked export as the active dataset of its kind, personal data protected.
 

@@ -10,6 +10,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
+KINDS = ("orders", "reviews", "experiment", "traffic", "support")  # what a file can hold
+KIND_HELP = {  # each kind in the merchant's words (the Data page's choice, the CLI's --kind)
+    "orders": "one row per order line (Shopify, WooCommerce, Amazon, invoice or BI exports)",
+    "reviews": "product reviews with text and, ideally, star ratings",
+    "experiment": "an A/B test: one row per user with the variant and outcomes, or one row per variant",
+    "traffic": "daily website sessions, to compute conversion",
+    "support": "customer-service tickets or chat messages",
+}
+
 ORDERS_FIELDS = [
     "order_id", "order_date", "customer_id", "product_id", "product_name", "category", "quantity",
     "unit_price", "revenue", "discount", "currency", "country", "channel", "status",

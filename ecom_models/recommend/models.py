@@ -207,7 +207,7 @@ def interactions_from_orders(orders: pd.DataFrame, half_life_days: float | None 
         raise InputError(f"the orders have no {', '.join(sorted(missing))} column.", file=file,
                          fix="map your export's columns on the Data page, or use a table with user_id and item_id.")
     try:
-        from ecom_models.intake.intake import sales_lines
+        from ecom_models.intake import sales_lines
 
         sales = sales_lines(orders)
     except ImportError:  # intake not available: same rule as documented in CONTRACTS.md
@@ -307,7 +307,7 @@ def interactions_from_table(df: pd.DataFrame, half_life_days: float | None = Non
 
 def load_interactions(source, half_life_days: float | None = None, name: str | None = None) -> Interactions:
     """Read a file (order lines or a plain interactions table) into interactions."""
-    from ecom_models.intake.intake import read_table
+    from ecom_models.intake import read_table
 
     from pathlib import Path
 
@@ -315,7 +315,7 @@ def load_interactions(source, half_life_days: float | None = None, name: str | N
     table = read_table(source, name=name)
     if looks_like_interactions(table):
         return interactions_from_table(table, half_life_days, file=file)
-    from ecom_models.intake.intake import ingest
+    from ecom_models.intake import ingest
 
     orders = ingest(table, kind="orders", name=file).df
     return interactions_from_orders(orders, half_life_days, file=file)

@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def reviews_frame(raw: pd.DataFrame, text_col: str | None = None, file: str | None = None) -> pd.DataFrame:
     """Canonical-ish reviews with one row per input row (empty reviews are kept, and reported)."""
-    from ecom_models.intake.intake import map_columns, parse_dates
+    from ecom_models.intake import map_columns, parse_dates
 
     if raw.empty:
         raise InputError("the file has no rows.", file=file, fix="export the reviews again, including their text.")
@@ -96,7 +96,7 @@ def _read_one_column(path: str) -> pd.DataFrame | None:
 def run(args: argparse.Namespace) -> dict:
     from ecom_models.reviews.analysis import analyse_reviews, language_breakdown
     from ecom_models.reviews.views import aspect_summary, product_summary, to_json_rows
-    from ecom_models.intake.intake import read_table
+    from ecom_models.intake import read_table
 
     started = time.perf_counter()
     try:

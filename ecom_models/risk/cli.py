@@ -51,7 +51,7 @@ def _path(name: str) -> Path:
 
 def run(args: argparse.Namespace) -> dict:
     from ecom_models.risk import scoring as A
-    from ecom_models.intake.intake import ingest, load_orders
+    from ecom_models.intake import ingest, load_orders
 
     from ecom_models.core import cluster as distributed
     from ecom_models.risk import cluster as risk_cluster

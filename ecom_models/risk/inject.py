@@ -27,7 +27,8 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from ecom_models.core.evidence import CatchEvidence, RiskEvidence, store_figures
+from ecom_models.core.evidence import CatchEvidence, RiskEvidence
+from ecom_models.intake.orders import store_figures
 
 PATTERNS = ("bulk", "price", "card_test", "night", "takeover")
 WINDOW_DAYS = 120  # the copy holds the store's most recent orders: enough history, bounded cost

@@ -144,7 +144,7 @@ def sale_lines(orders: pd.DataFrame) -> pd.DataFrame:
 
 def sale_mask(orders: pd.DataFrame) -> np.ndarray:
     """Which lines sale_lines keeps (reads line_type, is_duplicate, quantity, order_date)."""
-    # same rule as ecom_models.intake.intake.sales_lines, tolerant of frames without the flags
+    # same rule as ecom_models.intake.orders.sales_lines, tolerant of frames without the flags
     keep = pd.Series(True, index=orders.index)
     if "line_type" in orders:
         keep &= orders["line_type"].astype("str").fillna("sale").eq("sale")

@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
-    from ecom_models.intake.intake import read_table
+    from ecom_models.intake import read_table
     from ecom_models.support.analysis import analyse_tickets, deflection
     from ecom_models.support.tickets import support_frame
 

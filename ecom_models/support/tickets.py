@@ -10,7 +10,7 @@ from ecom_models.intake.clean_support import MAX_TEXT_CHARS, SUPPORT_COLUMNS, cl
 
 def support_frame(source, name: str | None = None) -> tuple[pd.DataFrame, object]:
     """Read any support export (path, bytes, upload or DataFrame): (canonical frame, quality report)."""
-    from ecom_models.intake.intake import ingest
+    from ecom_models.intake import ingest
 
     result = ingest(source, kind="support", name=name)
     return result.df, result.report

@@ -100,7 +100,7 @@ def risk_case(rate: float, seed: int, capacity_per_day: float = 2.0, n_orders: i
     and with the merchant's decisions on the last 30 days of the review queue."""
     from ecom_models.risk.scoring import score_orders
     from ecom_models.risk.inject import risk_evidence
-    from ecom_models.core.evidence import store_figures
+    from ecom_models.intake.orders import store_figures
     from ecom_models.value.valuation import risk_value
 
     store, fraud = plant_fraud(simulated_store(n_orders, days, seed=seed), rate, seed)
@@ -131,7 +131,7 @@ def recommendation_case(effect: float, seed: int, n_users: int = 600, n_items: i
                         n_interactions: int = 12_000) -> dict:
     """One simulated store whose widget lifts revenue by `effect` (0 or 0.05): truth and estimate."""
     from ecom_models.recommend import models as R
-    from ecom_models.core.evidence import store_figures
+    from ecom_models.intake.orders import store_figures
     from ecom_models.value.valuation import recommendations_value
 
     # A +5% world needs a large offline gain: with the priors' median widget reach (8% of orders)

@@ -62,7 +62,7 @@ def parse_overrides(items: list[str]) -> dict[str, dict[str, float]]:
 
 def read_labels(path: str) -> dict[str, str]:
     """order_id -> fraud | fine from a CSV with columns order_id,label (other columns ignored)."""
-    from ecom_models.intake.intake import read_table
+    from ecom_models.intake import read_table
 
     # the shared reader: a damaged line costs that line, not the file
     df = read_table(path).astype("str").replace({"nan": "", "None": "", "<NA>": ""})
@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> dict:
     experiment = traffic = reviews = products = None
     images = args.images
     if args.orders:
-        from ecom_models.intake.intake import ingest, load_orders
+        from ecom_models.intake import ingest, load_orders
 
         orders = load_orders(args.orders)
         source = Path(args.orders).name
@@ -128,7 +128,7 @@ def run(args: argparse.Namespace) -> dict:
             demo_images()
             images = str(default_folder(store.seed))
         if args.experiment:
-            from ecom_models.intake.intake import ingest
+            from ecom_models.intake import ingest
 
             experiment = ingest(args.experiment, kind="experiment").df
     if images and not Path(images).exists():

@@ -15,33 +15,10 @@ from dataclasses import replace
 from typing import Callable
 
 from ecom_models.core.stats import finite as _finite
+from ecom_models.intake.orders import monthly_visitors, store_figures  # noqa: F401 - part of value's API
 from ecom_models.value.levers import SAVED_NAMESPACES
 from ecom_models.value.summary import (Lever, apply_overrides, call_with_overrides, estimate_from_dict, estimate_to_dict,
                                        match_ab_lever)
-
-
-def store_figures(orders) -> dict:
-    """Orders per month, average order value, gross and net revenue per month, currency."""
-    from ecom_models.core.evidence import store_figures as figures
-
-    return figures(orders)
-
-
-def monthly_visitors(traffic, orders, assumed_conversion: float = 0.02) -> tuple[float, str]:
-    """Visitors per month: sessions of the last 30 days of traffic, else orders / 2% conversion."""
-    import pandas as pd
-
-    if traffic is not None and len(traffic) and {"date", "sessions"} <= set(traffic.columns):
-        d = pd.to_datetime(traffic["date"], errors="coerce")
-        s = pd.to_numeric(traffic["sessions"], errors="coerce")
-        if d.notna().any() and s.notna().any():
-            recent = s[d > d.max() - pd.Timedelta(days=30)]
-            days = min(30, int(d[d > d.max() - pd.Timedelta(days=30)].dt.normalize().nunique()) or 1)
-            return float(recent.sum() / days * 30.44), "sessions over the last 30 days of your traffic"
-    figs = store_figures(orders)
-    if _finite(figs["monthly_orders"]):
-        return figs["monthly_orders"] / assumed_conversion, f"orders per month / an assumed {assumed_conversion:.0%} conversion"
-    return float("nan"), "unknown"
 
 
 def _run(model: str, work: Callable[[], Lever]) -> Lever:

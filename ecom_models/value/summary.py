@@ -456,7 +456,7 @@ def summarise(levers: dict[str, Lever], overrides: dict[str, dict] | None = None
     """The whole business case: rows, the two totals (shown by your data / if the assumptions
     hold) with 90% intervals, shares of revenue, flags, waterfall, tornado and ROI.
 
-    monthly_net_revenue: the store's (evidence.store_figures), for every share of revenue."""
+    monthly_net_revenue: the store's (intake.store_figures), for every share of revenue."""
     import numpy as np
     import pandas as pd
 

@@ -38,8 +38,8 @@ import math
 from dataclasses import asdict
 from typing import Any
 
-from ecom_models.core.evidence import (Assumption, RiskEvidence, StockEvidence, ValueEstimate,
-                                  store_figures)
+from ecom_models.core.evidence import Assumption, RiskEvidence, StockEvidence, ValueEstimate
+from ecom_models.intake.orders import store_figures
 from ecom_models.core.stats import finite as _finite
 from ecom_models.value.priors import as_assumption, prior, prior_value
 
