@@ -46,7 +46,7 @@ effective = U.effective_overrides(ws, overrides)  # ... updated with the edits m
 # -- each model's lever (computed once per dataset, then cached) -------------------------------
 labels = {}
 try:
-    from ecom_models.risk.scoring import load_labels
+    from ecom_models.risk import load_labels
 
     labels = load_labels(ws)
 except Exception:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecom_models.risk import scoring as A
+from ecom_models import risk as A
 from ecom_models.core.errors import InputError
 
 

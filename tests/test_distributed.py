@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecom_models.risk import scoring as A
+from ecom_models import risk as A
 from ecom_models.core import cluster as D
 from ecom_models.cli import main
 from ecom_models.core.errors import InputError

@@ -50,8 +50,9 @@ def _path(name: str) -> Path:
 
 
 def run(args: argparse.Namespace) -> dict:
-    from ecom_models.risk import scoring as A
     from ecom_models.intake.intake import ingest, load_orders
+    from ecom_models.risk.daily import daily_anomalies, daily_scores
+    from ecom_models.risk.scoring import score_orders
 
     from ecom_models.core import cluster as distributed
     from ecom_models.intake import big as intake_big
@@ -71,8 +72,8 @@ def run(args: argparse.Namespace) -> dict:
         traffic = ingest(str(_path(args.traffic)), kind="traffic").df if args.traffic else None
         if args.threshold <= 0:
             raise InputError("--threshold must be positive.", fix="use e.g. 4.")
-        anomalies = A.daily_anomalies(orders, traffic, segment=args.segment, threshold=args.threshold)
-        days = A.daily_scores(anomalies).sort_values("score", ascending=False, kind="stable")
+        anomalies = daily_anomalies(orders, traffic, segment=args.segment, threshold=args.threshold)
+        days = daily_scores(anomalies).sort_values("score", ascending=False, kind="stable")
         alerts = anomalies[anomalies["flag"]].sort_values(["date", "segment", "metric"])
         rows = days if args.top is None else days.head(args.top)
         return {
@@ -101,12 +102,12 @@ def run(args: argparse.Namespace) -> dict:
         with distributed.connect(address) as client:
             result = distributed.score_orders(orders, client, contamination=args.contamination)
     else:
-        result = A.score_orders(orders, contamination=args.contamination)
+        result = score_orders(orders, contamination=args.contamination)
     return _order_document(path, result, args)
 
 
 def _order_document(path: Path, result, args: argparse.Namespace) -> dict:
-    from ecom_models.risk import scoring as A
+    from ecom_models.risk.evaluation import evaluate
 
     df = result.orders if args.top is None else result.orders.head(args.top)
     cols = ["order_id", "score", "flag", "reasons", "order_date", "customer_id", "order_value",
@@ -130,7 +131,7 @@ def _order_document(path: Path, result, args: argparse.Namespace) -> dict:
     }
     if args.truth:
         ids = [line.strip() for line in _path(args.truth).read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
-        ev = A.evaluate(result, ids, k=50)
+        ev = evaluate(result, ids, k=50)
         document["evaluation"] = ev[["detector", "roc_auc", "roc_auc_low", "roc_auc_high", "precision_at_k", "k",
                                      "n_fraud"]].to_dict("records")
     return document
