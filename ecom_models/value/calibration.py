@@ -130,7 +130,7 @@ def risk_case(rate: float, seed: int, capacity_per_day: float = 2.0, n_orders: i
 def recommendation_case(effect: float, seed: int, n_users: int = 600, n_items: int = 300,
                         n_interactions: int = 12_000) -> dict:
     """One simulated store whose widget lifts revenue by `effect` (0 or 0.05): truth and estimate."""
-    from ecom_models.recommend import models as R
+    from ecom_models import recommend as R
     from ecom_models.core.evidence import store_figures
     from ecom_models.value.valuation import recommendations_value
 

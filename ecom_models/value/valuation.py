@@ -343,11 +343,11 @@ def recommendations_value(gain: dict[str, float] | None = None, *, monthly_order
     if isinstance(gain, pd.DataFrame):
         orders, gain = gain, None
     if report is None and gain is None and orders is not None:
-        from ecom_models.recommend import models as R
+        from ecom_models import recommend as R
 
         report = R.build_recommender(R.interactions_from_frame(orders), k=10, include_deep=False)
     if report is not None and gain is None:
-        from ecom_models.recommend import models as R
+        from ecom_models import recommend as R
 
         te = report.test_evals
         if report.chosen in te and "popularity" in te and report.chosen != "popularity":
