@@ -17,6 +17,7 @@ import numpy as np
 from ecom_models.core.errors import InputError
 from ecom_models.recommend.models import NCF_MAX_PAIRS, Recommender, as_binary
 
+
 class NCF(Recommender):
     """Neural collaborative filtering (Keras): user and item embeddings -> dense layers ->
     sigmoid probability of purchase. Trained on bought pairs vs `negatives` random

@@ -15,6 +15,7 @@ from ecom_models.recommend.interactions import Interactions
 from ecom_models.recommend.leaderboard import RecommenderReport
 from ecom_models.recommend.models import Recommender
 
+
 class StoredRanking(Recommender):
     """The chosen model's top-k for every known customer, as stored in the results store: a
     fitted model is an object we never store, its output is plain arrays. Serves

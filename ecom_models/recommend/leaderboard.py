@@ -40,6 +40,7 @@ from ecom_models.recommend.models import (
     RP3Beta,
 )
 
+
 def make_model(name: str, **params) -> Recommender:
     classes = {"popularity": Popularity, "item_knn": ItemKNN, "rp3beta": RP3Beta, "ease": EASE, "ncf": NCF,
                "deep_ae": DeepAutoencoder}

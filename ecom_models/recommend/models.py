@@ -53,7 +53,6 @@ MODEL_EXPLAIN = {
 }
 
 
-
 def as_binary(X: sp.csr_matrix) -> sp.csr_matrix:
     """The matrix with every stored weight set to 1 (bought or not), as float32."""
     B = X.tocsr(copy=True).astype(np.float32)

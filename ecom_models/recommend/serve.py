@@ -14,6 +14,7 @@ from ecom_models.recommend.interactions import Interactions, normalise_ids
 from ecom_models.recommend.leaderboard import RecommenderReport
 from ecom_models.recommend.models import ItemKNN, Popularity, as_binary
 
+
 def _similar_items(inter: Interactions) -> sp.csr_matrix:
     """Jaccard similarity between items (customers in common), for explanations."""
     if not hasattr(inter, "_sim_cache"):

@@ -13,6 +13,7 @@ import pandas as pd
 from ecom_models.core.stats import wilson
 from ecom_models.risk.scoring import DETECTOR_NAMES, RiskResult
 
+
 def precision_at_k(y_true: np.ndarray, score: np.ndarray, k: int) -> float:
     y = np.asarray(y_true, bool)
     k = int(min(k, len(y)))

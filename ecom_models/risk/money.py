@@ -17,6 +17,7 @@ from ecom_models.risk.scoring import RiskResult
 
 DAYS_PER_MONTH = 30.44  # an average month
 
+
 @dataclass
 class MoneyView:
     """Value at risk among flagged orders and the loss prevented at a review capacity.
