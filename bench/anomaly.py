@@ -17,7 +17,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from test_anomaly_synth import inject_fraud, make_store  # noqa: E402
 
-from ecom_models.risk import scoring as A  # noqa: E402
+from ecom_models import risk as A  # noqa: E402
 
 
 def main() -> None:

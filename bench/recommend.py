@@ -36,7 +36,7 @@ def _rss_mb() -> float:
 
 
 def accuracy() -> None:
-    from ecom_models.recommend import models as R
+    from ecom_models import recommend as R
     from movielens import load_ml100k
 
     df = load_ml100k()
@@ -77,7 +77,7 @@ def accuracy() -> None:
 
 
 def scale() -> None:
-    from ecom_models.recommend import models as R
+    from ecom_models import recommend as R
 
     t0 = time.perf_counter()
     df = R.synthetic_interactions(100_000, 20_000, 1_000_000, n_clusters=200, seed=0)

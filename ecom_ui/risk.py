@@ -1,4 +1,5 @@
-"""Cached work and small drawing helpers for the Risk & anomalies page."""
+"""Cached work and the drawing of the Risk & anomalies page: scores from the results store (with
+the background run's progress while they are made), daily alerts, the review decisions, charts."""
 
 from __future__ import annotations
 
@@ -7,20 +8,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from ecom_models.risk import scoring as A
-
-SIGNAL_WORDS = {
-    "size": "Unusually large order",
-    "quantity": "Bulk quantity",
-    "price": "Price far below usual",
-    "discount": "Deep discount",
-    "velocity": "Many orders in a short time",
-    "newness": "New customer",
-    "country": "Rare country",
-    "channel": "Rare channel",
-    "hour": "Unusual hour",
-    "weekday": "Unusual weekday",
-}
+from ecom_models.risk import pipeline as P
+from ecom_models.risk.daily import METRICS, compare_daily_methods, daily_anomalies
+from ecom_models.risk.features import sale_lines
+from ecom_models.risk.labels import compare_with_labels
+from ecom_models.risk.scoring import RiskResult, reflag
 
 
 # Order scores live in the results store (computed once per dataset, in the background when
@@ -28,21 +20,18 @@ SIGNAL_WORDS = {
 # result is about 40 MB for 80k orders and cache_data would unpickle a copy on every rerun.
 # Nothing here mutates a result (reflag works on a copy), so sharing one object is safe.
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _decoded(key: str, _doc) -> A.RiskResult:
-    from ecom_models.risk.pipeline import risk_from_store
-
-    return risk_from_store(_doc)
+def _decoded(key: str, _doc) -> RiskResult:
+    return P.risk_from_store(_doc)
 
 
-def scored(key: str, orders: pd.DataFrame) -> A.RiskResult:
+def scored(key: str, orders: pd.DataFrame) -> RiskResult:
     """Every order scored; while the scoring runs, the page shows its progress and stops."""
-    from ecom_models.risk import pipeline as P
     from ecom_models.workspace import runs
     from ecom_ui import jobs
     from ecom_ui.common import results
 
     store = results()
-    doc = store.get("risk.scores", P.risk_key(key))
+    doc = P.risk_document(store, key)
     if doc is not None:
         return _decoded(key, doc)
 
@@ -50,8 +39,8 @@ def scored(key: str, orders: pd.DataFrame) -> A.RiskResult:
         P.risk_scores(store, key, orders, run=run)
 
     run = jobs.ensure(P.risk_key(key), "Risk scores", work, group=key,
-                      ready=lambda: store.has("risk.scores", P.risk_key(key)))
-    doc = store.get("risk.scores", P.risk_key(key))
+                      ready=lambda: P.risk_is_stored(store, key))
+    doc = P.risk_document(store, key)
     if doc is not None:  # finished already (inline runs in page tests)
         return _decoded(key, doc)
     if run.status != runs.FAILED:
@@ -62,11 +51,11 @@ def scored(key: str, orders: pd.DataFrame) -> A.RiskResult:
 
 
 @st.cache_resource(show_spinner=False, max_entries=12)
-def _reflagged(key: str, contamination: float, _scored: A.RiskResult) -> A.RiskResult:
-    return A.reflag(_scored, contamination)
+def _reflagged(key: str, contamination: float, _scored: RiskResult) -> RiskResult:
+    return reflag(_scored, contamination)
 
 
-def order_risk(key: str, orders: pd.DataFrame, contamination: float) -> A.RiskResult:
+def order_risk(key: str, orders: pd.DataFrame, contamination: float) -> RiskResult:
     """Scores are computed once per dataset (keyed on its content hash); a new flag share only
     redoes flags and reasons."""
     return _reflagged(key, contamination, scored(key, orders))
@@ -75,22 +64,22 @@ def order_risk(key: str, orders: pd.DataFrame, contamination: float) -> A.RiskRe
 @st.cache_data(show_spinner="Checking every day…", max_entries=6)
 def day_alerts(key: str, _orders: pd.DataFrame, traffic_key: str, _traffic: pd.DataFrame | None,
                segment: str | None, threshold: float) -> pd.DataFrame:
-    return A.daily_anomalies(_orders, _traffic, segment=segment, threshold=threshold)
+    return daily_anomalies(_orders, _traffic, segment=segment, threshold=threshold)
 
 
 @st.cache_data(show_spinner="Testing the daily alerts on your history…", max_entries=4)
 def daily_method_check(key: str, _orders: pd.DataFrame, threshold: float) -> pd.DataFrame:
-    return A.compare_daily_methods(_orders, threshold=threshold)
+    return compare_daily_methods(_orders, threshold=threshold)
 
 
 @st.cache_resource(show_spinner="Training on your review decisions…", max_entries=4)
-def label_model(key: str, contamination: float, labels_key: tuple, _result: A.RiskResult, _labels: dict):
-    return A.compare_with_labels(_result, _labels)
+def label_model(key: str, contamination: float, labels_key: tuple, _result: RiskResult, _labels: dict):
+    return compare_with_labels(_result, _labels)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _usual(key: str, _orders: pd.DataFrame) -> pd.DataFrame:
-    lines = A.sale_lines(_orders)
+    lines = sale_lines(_orders)
     return lines.groupby("product_id").agg(usual_price=("unit_price", "median"), usual_quantity=("quantity", "median"))
 
 
@@ -110,13 +99,6 @@ def order_lines(orders: pd.DataFrame, order_id: str, key: str = "") -> pd.DataFr
     return out.reset_index(drop=True)
 
 
-def reason_counts(flagged: pd.DataFrame) -> pd.DataFrame:
-    """How often each kind of signal appears among the flagged orders' reasons."""
-    signals = [s for row in flagged["reason_signals"] for s in dict.fromkeys(row)]
-    counts = pd.Series(signals, dtype="str").value_counts()
-    return pd.DataFrame({"signal": [SIGNAL_WORDS.get(s, s) for s in counts.index], "orders": counts.to_numpy()})
-
-
 def day_chart(alerts: pd.DataFrame, metric: str, segment: str) -> go.Figure:
     d = alerts[(alerts["metric"] == metric) & (alerts["segment"] == segment)].sort_values("date")
     fig = go.Figure()
@@ -132,7 +114,7 @@ def day_chart(alerts: pd.DataFrame, metric: str, segment: str) -> go.Figure:
                              marker=dict(color=np.where(f["direction"] == "drop", "crimson", "darkorange"), size=9),
                              text=f["explanation"], hovertemplate="%{x|%a %d %b %Y}<br>%{text}<extra></extra>"))
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=1.1),
-                      yaxis_title=A.METRICS[metric])
+                      yaxis_title=METRICS[metric])
     if metric == "conversion":
         fig.update_yaxes(tickformat=".1%")
     return fig
@@ -141,26 +123,19 @@ def day_chart(alerts: pd.DataFrame, metric: str, segment: str) -> go.Figure:
 @st.cache_resource(show_spinner="Testing the detector on synthetic fraud in a copy of your orders…", max_entries=4)
 def catch_evidence(key: str, _orders: pd.DataFrame):
     """How much synthetic fraud the review queue catches on these orders (shared with the
-    Business value page; any review capacity is read off the same scored copy). Kept in the
-    results store: a restart does not score the injected copy again."""
-    from dataclasses import asdict
-
-    from ecom_models.risk.inject import measure_catch
-    from ecom_models.core.evidence import CatchEvidence
-
-    def back(doc):
-        return CatchEvidence(**doc)
-
+    Business value page; any review capacity is read off the same scored copy), kept in the
+    results store."""
     try:
         from ecom_ui.common import results
 
-        return results().get_or_compute("risk.catch", [key, 5.0, 60], lambda: measure_catch(_orders, 5.0),
-                                        to_store=asdict, from_store=back, version=1)
+        return P.catch_evidence(results(), key, _orders)
     except Exception:  # a store that cannot be used only costs the measurement
-        return measure_catch(_orders, 5.0)
+        from ecom_models.risk.inject import measure_catch
+
+        return measure_catch(_orders, P.CATCH_CAPACITY)
 
 
-def loss_prevented(key: str, orders: pd.DataFrame, result: A.RiskResult, capacity: float, loss_share: float,
+def loss_prevented(key: str, orders: pd.DataFrame, result: RiskResult, capacity: float, loss_share: float,
                    labels: dict | None, capacities=(1, 2, 3, 5, 8, 10, 15, 20, 30, 40, 50)):
     """The Business value page's risk row at this capacity, and the same by capacity (curve):
     a published base rate of fraud (updated by the decisions) x the share of synthetic fraud the
@@ -178,12 +153,156 @@ def loss_prevented(key: str, orders: pd.DataFrame, result: A.RiskResult, capacit
     return est, pd.DataFrame(rows)
 
 
-def capacity_curve(result: A.RiskResult, loss_share: float, labels: dict | None = None,
-                   capacities=(1, 2, 3, 5, 8, 10, 15, 20, 30, 40, 50)) -> pd.DataFrame:
-    """Loss prevented per month (with its range) by review capacity."""
-    rows = []
-    for c in capacities:
-        mv = A.money_view(result, c, loss_share=loss_share, labels=labels)
-        rows.append({"capacity": c, "monthly": mv.monthly_loss_prevented, "low": mv.monthly_low,
-                     "high": mv.monthly_high})
-    return pd.DataFrame(rows)
+# -- drawing --------------------------------------------------------------------------------------
+def show_score_check(result: RiskResult, labels: dict, truth=None) -> None:
+    """How good the score is: against the demo store's planted fraud (`truth`) or the merchant's
+    decisions, with ROC-AUC and precision in the top k; a hint when there is nothing to check."""
+    from ecom_models.risk.evaluation import evaluate_for, evaluation_summary
+
+    evaluation, source, decided = evaluate_for(result, labels, truth=truth)
+    if evaluation is None:
+        st.info("No known answers yet, so the score cannot be checked on your store. Mark flagged orders as fraud "
+                "or fine in **Review & labels**: the check appears here once 5 of each are marked.", icon="ℹ️")
+        return
+    if source == "truth":
+        note = (f"Checked against the demo store's {len(truth)} planted fraudulent orders, which the detectors "
+                "never saw. Precision in the top 50: of the 50 riskiest orders, the share that really is fraud.")
+    else:
+        note = (f"Checked against your {decided} review decisions (the detectors never see "
+                "them). Decisions mostly cover flagged orders, so treat this as a rough check.")
+    s = evaluation_summary(evaluation)
+    st.dataframe(pd.DataFrame({
+        "Detector": evaluation["name"],
+        "ROC-AUC": [f"{v:.3f} ({lo:.3f}–{hi:.3f})" for v, lo, hi in
+                    zip(evaluation["roc_auc"], evaluation["roc_auc_low"], evaluation["roc_auc_high"])],
+        f"Precision in top {s['k']}": [
+            f"{p:.0%} ({lo:.0%}–{hi:.0%})" for p, lo, hi in
+            zip(evaluation["precision_at_k"], evaluation["precision_low"], evaluation["precision_high"])],
+    }), hide_index=True, width="stretch")
+    st.markdown(
+        f"**{'The ensemble wins against the baseline' if s['ensemble_wins'] else 'The simple baseline wins'}**: ROC-AUC "
+        f"{s['ensemble_auc']:.3f} against {s['baseline_auc']:.3f} for checking the "
+        "biggest orders first. ROC-AUC is the chance that a fraudulent order is ranked above a normal one "
+        f"(0.5 = coin toss, 1 = perfect). Highest precision in the top {s['k']}: "
+        f"{s['top_precision']:.0%}, reached by {', '.join(s['leaders'])}. The ensemble is used for the flags because no "
+        "single detector wins on every store.")
+    st.caption(note + " Intervals: 95%.")
+
+
+def show_flagged(flagged: pd.DataFrame, labels: dict, currency: str) -> None:
+    """The three riskiest orders with their reasons, then every flagged order in a table."""
+    from ecom_ui.common import money
+
+    for row in flagged.head(3).itertuples(index=False):
+        with st.container(border=True):
+            who = "guest checkout" if pd.isna(row.customer_id) else f"customer {row.customer_id}"
+            st.text(f"Order {row.order_id} · {pd.Timestamp(row.order_date):%Y-%m-%d %H:%M} · {who} · "
+                    f"{money(row.order_value, currency)} · risk score {row.score:.4f}")
+            st.text("\n".join(f"• {r}" for r in row.reasons))
+    table = pd.DataFrame({
+        "Order": flagged["order_id"],
+        "Why": ["; ".join(r) for r in flagged["reasons"]],
+        "Value": flagged["order_value"].round(2),
+        "Risk score": flagged["score"],
+        "Placed": flagged["order_date"],
+        "Customer": flagged["customer_id"].fillna("guest"),
+        "Country": flagged["country"],
+        "Review": flagged["order_id"].map(lambda o: labels.get(o, "—")),
+    })
+    st.dataframe(table, hide_index=True, width="stretch", height=380,
+                 column_config={"Why": st.column_config.TextColumn(width="large"),
+                                "Value": st.column_config.NumberColumn(format="%.2f", help=f"Order value in {currency}"),
+                                "Risk score": st.column_config.NumberColumn(format="%.4f"),
+                                "Placed": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+
+
+def reasons_chart(counts: pd.DataFrame) -> go.Figure:
+    """Bars: how many flagged orders carry each kind of reason (scoring.reason_counts)."""
+    fig = go.Figure(go.Bar(x=counts["orders"], y=counts["signal"], orientation="h", marker_color="indianred"))
+    fig.update_layout(height=60 + 32 * len(counts), margin=dict(l=10, r=10, t=10, b=10),
+                      xaxis_title="Flagged orders with this reason", yaxis=dict(autorange="reversed"))
+    return fig
+
+
+def show_alert_days(days: pd.DataFrame, flagged_alerts: pd.DataFrame, currency: str) -> None:
+    """The days with an alert, newest first, and the alerts as a CSV download."""
+    from ecom_models.core.safe_export import csv_bytes
+
+    st.subheader("Days with an alert")
+    show = days[days["flag"]].sort_values("date", ascending=False)
+    st.dataframe(pd.DataFrame({
+        "Day": show["date"].dt.strftime("%a %Y-%m-%d"),
+        "What happened": ["; ".join(r) for r in show["reasons"]],
+        "Revenue against expected": show["deviation_money"].round(0),
+    }), hide_index=True, width="stretch", height=300,
+        column_config={"What happened": st.column_config.TextColumn(width="large"),
+                       "Revenue against expected": st.column_config.NumberColumn(
+                           format="%.0f", help=f"In {currency}: the day's revenue minus its expected revenue "
+                                               "(whole store); negative = sales lost")})
+    st.download_button("Download all alerts (CSV)", csv_bytes(flagged_alerts),
+                       file_name="daily_alerts.csv", mime="text/csv")
+
+
+def show_method_check(check: pd.DataFrame) -> None:
+    """The seasonal-vs-flat baseline test on the store's history (compare_daily_methods)."""
+    from ecom_models.risk.daily import better_daily_method
+
+    c = check.set_index("method")
+    st.dataframe(pd.DataFrame({
+        "Method": check["name"],
+        "Planted drops found": [f"{f} of {p}" for f, p in zip(check["found"], check["planted"])],
+        "Other days alerted": check["other_alerts"],
+    }), hide_index=True, width="stretch")
+    win = better_daily_method(check)
+    st.markdown(f"**{'The seasonal baseline' if win == 'seasonal' else 'The simple overall median'} "
+                f"finds more breakages.** We removed 40% of the orders on {int(c.loc['seasonal', 'planted'])} "
+                "random days of your history and checked which method spots those days.")
+
+
+def show_label_comparison(comp) -> None:
+    """The model trained on the decisions against the unsupervised score (a LabelComparison)."""
+    from ecom_models.risk.scoring import DETECTOR_NAMES
+
+    t = comp.table
+    st.dataframe(pd.DataFrame({
+        "Score": t["name"],
+        f"Precision in top {comp.k}": [f"{p:.0%} ({lo:.0%}–{hi:.0%})" for p, lo, hi in
+                                       zip(t["precision_at_k"], t["precision_low"], t["precision_high"])],
+        "ROC-AUC": [f"{v:.3f}" for v in t["roc_auc"]],
+    }), hide_index=True, width="stretch")
+    winner = DETECTOR_NAMES[comp.winner]
+    st.markdown(f"**{winner} wins** on held-out decisions"
+                f"{' (same precision; decided by ROC-AUC)' if comp.tie else ''}: each order is scored by a model trained on the "
+                f"other {comp.folds - 1} of {comp.folds} parts of your decisions ({comp.n_labels} orders, "
+                f"{comp.n_fraud} fraud). Precision in top {comp.k}: of the {comp.k} orders each score ranks "
+                "riskiest, the share you marked as fraud. Intervals: 95%.")
+
+
+def loss_curve_chart(curve: pd.DataFrame, capacity: float, currency: str) -> go.Figure:
+    """Loss prevented per month (estimate and plausible range) by review capacity."""
+    fig = go.Figure([
+        go.Scatter(x=curve["capacity"], y=curve["high"], mode="lines", line=dict(width=0), showlegend=False,
+                   hoverinfo="skip"),
+        go.Scatter(x=curve["capacity"], y=curve["low"], mode="lines", fill="tonexty",
+                   fillcolor="rgba(46,139,87,0.15)", line=dict(width=0), name="Plausible range"),
+        go.Scatter(x=curve["capacity"], y=curve["monthly"], mode="lines+markers", line=dict(color="seagreen"),
+                   name="Estimate"),
+    ])
+    fig.add_vline(x=capacity, line_dash="dot", line_color="grey")
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="Orders reviewed per day",
+                      yaxis_title=f"Loss prevented per month ({currency})", legend=dict(orientation="h", y=1.1))
+    return fig
+
+
+# -- the review assumptions, shared with the Business value page ----------------------------------
+def saved_assumptions(ws) -> dict[str, float]:
+    from ecom_models.value.settings import load_page_assumptions
+
+    return load_page_assumptions(ws, "risk")
+
+
+def save_assumptions(ws, values: dict) -> bool:
+    """Kept (only when changed) for the Business value page."""
+    from ecom_models.value.settings import save_page_assumptions
+
+    return save_page_assumptions(ws, "risk", values)

@@ -5,11 +5,25 @@ from __future__ import annotations
 
 import ecom_ui  # noqa: F401  (first: a deep link before any other page runs app.py's navigation)
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
-from ecom_models.risk import scoring as A
 from ecom_models.core.safe_export import csv_bytes
+from ecom_models.risk import (
+    DAYS_PER_MONTH,
+    METRICS,
+    clear_labels,
+    daily_scores,
+    export_frame,
+    label_known_answers,
+    label_readiness,
+    labels_in,
+    load_labels,
+    money_view,
+    reason_counts,
+    review_queue,
+    revenue_missing,
+    save_decisions,
+)
 from ecom_ui import risk as R
 from ecom_ui.common import (
     active_data,
@@ -44,7 +58,7 @@ if result is None:
 currency = result.currency
 orders_df = result.orders
 flagged = result.flagged
-labels = A.load_labels(workspace())
+labels = load_labels(workspace())
 for w in result.warnings:
     st.warning(w, icon="⚠️")
 
@@ -71,81 +85,17 @@ with tab_orders:
                 "averaged. The reasons say what stands out, compared with your own store.")
 
     st.subheader("How good is the score?")
-    fraud_labels = {o for o, v in labels.items() if v == "fraud"}
-    labelled_here = orders_df["order_id"].isin(labels.keys())
-    n_fraud_here = int(orders_df["order_id"].isin(fraud_labels).sum())
-    n_fine_here = int(labelled_here.sum()) - n_fraud_here
-    evaluation, eval_note = None, ""
-    if data.is_demo:
-        truth = demo_store().truth["fraud_order_ids"]
-        evaluation = A.evaluate(result, truth, k=50)
-        eval_note = (f"Checked against the demo store's {len(truth)} planted fraudulent orders, which the detectors "
-                     "never saw. Precision in the top 50: of the 50 riskiest orders, the share that really is fraud.")
-    elif n_fraud_here >= 5 and n_fine_here >= 5:
-        k = int(min(50, max(5, labelled_here.sum() // 3)))
-        evaluation = A.evaluate(result, fraud_labels, k=k, only_ids=list(labels))
-        eval_note = (f"Checked against your {int(labelled_here.sum())} review decisions (the detectors never see "
-                     "them). Decisions mostly cover flagged orders, so treat this as a rough check.")
-    if evaluation is None:
-        st.info("No known answers yet, so the score cannot be checked on your store. Mark flagged orders as fraud "
-                "or fine in **Review & labels**: the check appears here once 5 of each are marked.", icon="ℹ️")
-    else:
-        show = pd.DataFrame({
-            "Detector": evaluation["name"],
-            "ROC-AUC": [f"{v:.3f} ({lo:.3f}–{hi:.3f})" for v, lo, hi in
-                        zip(evaluation["roc_auc"], evaluation["roc_auc_low"], evaluation["roc_auc_high"])],
-            f"Precision in top {int(evaluation['k'].iloc[0])}": [
-                f"{p:.0%} ({lo:.0%}–{hi:.0%})" for p, lo, hi in
-                zip(evaluation["precision_at_k"], evaluation["precision_low"], evaluation["precision_high"])],
-        })
-        st.dataframe(show, hide_index=True, width="stretch")
-        ev = evaluation.set_index("detector")
-        better = ev.loc["ensemble", "roc_auc"] > ev.loc["baseline", "roc_auc"]
-        top_precision = evaluation["precision_at_k"].max()
-        leaders = evaluation.loc[evaluation["precision_at_k"] == top_precision, "name"].tolist()
-        st.markdown(
-            f"**{'The ensemble wins against the baseline' if better else 'The simple baseline wins'}**: ROC-AUC "
-            f"{ev.loc['ensemble', 'roc_auc']:.3f} against {ev.loc['baseline', 'roc_auc']:.3f} for checking the "
-            "biggest orders first. ROC-AUC is the chance that a fraudulent order is ranked above a normal one "
-            f"(0.5 = coin toss, 1 = perfect). Highest precision in the top {int(evaluation['k'].iloc[0])}: "
-            f"{top_precision:.0%}, reached by {', '.join(leaders)}. The ensemble is used for the flags because no "
-            "single detector wins on every store.")
-        st.caption(eval_note + " Intervals: 95%.")
+    R.show_score_check(result, labels, truth=demo_store().truth["fraud_order_ids"] if data.is_demo else None)
 
     st.subheader("Flagged orders, riskiest first")
-    for row in flagged.head(3).itertuples(index=False):
-        with st.container(border=True):
-            who = "guest checkout" if pd.isna(row.customer_id) else f"customer {row.customer_id}"
-            st.text(f"Order {row.order_id} · {pd.Timestamp(row.order_date):%Y-%m-%d %H:%M} · {who} · "
-                    f"{money(row.order_value, currency)} · risk score {row.score:.4f}")
-            st.text("\n".join(f"• {r}" for r in row.reasons))
-    table = pd.DataFrame({
-        "Order": flagged["order_id"],
-        "Why": ["; ".join(r) for r in flagged["reasons"]],
-        "Value": flagged["order_value"].round(2),
-        "Risk score": flagged["score"],
-        "Placed": flagged["order_date"],
-        "Customer": flagged["customer_id"].fillna("guest"),
-        "Country": flagged["country"],
-        "Review": flagged["order_id"].map(lambda o: labels.get(o, "—")),
-    })
-    st.dataframe(table, hide_index=True, width="stretch", height=380,
-                 column_config={"Why": st.column_config.TextColumn(width="large"),
-                                "Value": st.column_config.NumberColumn(format="%.2f", help=f"Order value in {currency}"),
-                                "Risk score": st.column_config.NumberColumn(format="%.4f"),
-                                "Placed": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
-    st.download_button("Download all scores (CSV)",
-                       csv_bytes(orders_df[["order_id", "order_date", "customer_id", "country", "order_value", "score", "flag"]]
-                                 .assign(reasons=["; ".join(r) for r in orders_df["reasons"]])),
-                       file_name="order_risk_scores.csv", mime="text/csv")
+    R.show_flagged(flagged, labels, currency)
+    st.download_button("Download all scores (CSV)", csv_bytes(export_frame(result)), file_name="order_risk_scores.csv",
+                       mime="text/csv")
 
-    counts = R.reason_counts(flagged)
+    counts = reason_counts(flagged)
     if not counts.empty:
         st.subheader("What made orders stand out")
-        fig = go.Figure(go.Bar(x=counts["orders"], y=counts["signal"], orientation="h", marker_color="indianred"))
-        fig.update_layout(height=60 + 32 * len(counts), margin=dict(l=10, r=10, t=10, b=10),
-                          xaxis_title="Flagged orders with this reason", yaxis=dict(autorange="reversed"))
-        st.plotly_chart(fig, width="stretch")
+        st.plotly_chart(R.reasons_chart(counts), width="stretch")
 
 # ------------------------------------------------------------------------------------------------
 with tab_days:
@@ -164,63 +114,40 @@ with tab_days:
     if alerts is not None:
         for note in alerts.attrs.get("notes", []):  # dates left out of the daily index
             st.caption("ℹ️ " + note)
-        days = A.daily_scores(alerts)
+        days = daily_scores(alerts)
         flagged_alerts = alerts[alerts["flag"]]
-        drop_money = flagged_alerts[(flagged_alerts["metric"] == "revenue") & (flagged_alerts["segment"] == "all")
-                                    & (flagged_alerts["deviation_money"] < 0)]["deviation_money"].sum()
         d1, d2, d3 = st.columns(3)
         d1.metric("Days checked", number(len(days)), help="Every calendar day in the data, days without orders included.")
         d2.metric("Days with an alert", number(int(days["flag"].sum())),
                   help="Days on which at least one figure was outside its expected range.")
-        d3.metric("Revenue missing on drop days", money(-drop_money, currency),
+        d3.metric("Revenue missing on drop days", money(revenue_missing(alerts), currency),
                   help="Expected revenue minus actual revenue, added up over the days whose revenue dropped below range.")
         if traffic is None:
             st.caption("No traffic file loaded: conversion is not checked. Upload daily sessions on the Data page.")
         segments = list(dict.fromkeys(alerts["segment"]))
         col_a, col_b = st.columns(2)
-        metric = col_a.selectbox("Figure", [m for m in A.METRICS if m in set(alerts["metric"])],
-                                 format_func=lambda m: A.METRICS[m])
+        metric = col_a.selectbox("Figure", [m for m in METRICS if m in set(alerts["metric"])],
+                                 format_func=lambda m: METRICS[m])
         seg = col_b.selectbox("Segment", segments, format_func=lambda s: "Whole store" if s == "all" else s)
         st.plotly_chart(R.day_chart(alerts, metric, seg), width="stretch")
         if flagged_alerts.empty:
             st.success("No day was outside its expected range.")
         else:
-            st.subheader("Days with an alert")
-            show = days[days["flag"]].sort_values("date", ascending=False)
-            st.dataframe(pd.DataFrame({
-                "Day": show["date"].dt.strftime("%a %Y-%m-%d"),
-                "What happened": ["; ".join(r) for r in show["reasons"]],
-                "Revenue against expected": show["deviation_money"].round(0),
-            }), hide_index=True, width="stretch", height=300,
-                column_config={"What happened": st.column_config.TextColumn(width="large"),
-                               "Revenue against expected": st.column_config.NumberColumn(
-                                   format="%.0f", help=f"In {currency}: the day's revenue minus its expected revenue "
-                                                       "(whole store); negative = sales lost")})
-            st.download_button("Download all alerts (CSV)", csv_bytes(flagged_alerts),
-                               file_name="daily_alerts.csv", mime="text/csv")
+            R.show_alert_days(days, flagged_alerts, currency)
         with st.expander("Does the seasonal baseline beat a simple one? (tested on your history)"):
             st.caption("We remove 40% of the orders on 20 random days of your history and count how many of "
                        "those days each method spots. Takes a few seconds.")
             run_check = st.toggle("Run the test", key="risk_day_check")
             check = guarded(R.daily_method_check, data.key, data.df, threshold) if run_check else None
             if check is not None:
-                c = check.set_index("method")
-                st.dataframe(pd.DataFrame({
-                    "Method": check["name"],
-                    "Planted drops found": [f"{f} of {p}" for f, p in zip(check["found"], check["planted"])],
-                    "Other days alerted": check["other_alerts"],
-                }), hide_index=True, width="stretch")
-                win = "seasonal" if c.loc["seasonal", "found"] >= c.loc["flat", "found"] else "flat"
-                st.markdown(f"**{'The seasonal baseline' if win == 'seasonal' else 'The simple overall median'} "
-                            f"finds more breakages.** We removed 40% of the orders on {int(c.loc['seasonal', 'planted'])} "
-                            "random days of your history and checked which method spots those days.")
+                R.show_method_check(check)
 
 # ------------------------------------------------------------------------------------------------
 with tab_review:
     st.header("Review queue")
     st.markdown("Mark flagged orders as **fraud** or **fine**. Decisions are saved in your workspace. With enough of "
                 "them, a model learns from your decisions and is compared with the unsupervised score.")
-    queue = orders_df[orders_df["flag"] | orders_df["order_id"].isin(labels.keys())].head(300)
+    queue = review_queue(result, labels)
     editor = pd.DataFrame({
         "Order": queue["order_id"],
         "Decision": queue["order_id"].map(lambda o: labels.get(o, "not reviewed")),
@@ -238,27 +165,16 @@ with tab_review:
             "Why": st.column_config.TextColumn(width="large")})
     b1, b2, b3 = st.columns(3)
     if b1.button("Save decisions", type="primary", key="risk_save"):
-        ws = workspace()
-        changed = 0
-        for oid, decision in zip(edited["Order"], edited["Decision"]):
-            decision = decision if decision in A.LABELS else None
-            if labels.get(oid) != decision:
-                A.save_label(ws, oid, decision)
-                changed += 1
+        changed = save_decisions(workspace(), labels, zip(edited["Order"], edited["Decision"]))
         st.toast(f"Saved {changed} decision(s).")
         st.rerun()
     if data.is_demo and b2.button("Simulate a reviewer (demo only)", key="risk_simulate",
                                   help="Marks the 150 riskiest demo orders using the demo's planted answers, "
                                        "to show what happens once you have labels."):
-        ws = workspace()
-        truth = set(demo_store().truth["fraud_order_ids"])
-        for oid in orders_df["order_id"].head(150):
-            A.save_label(ws, oid, "fraud" if oid in truth else "fine")
+        label_known_answers(workspace(), orders_df["order_id"].head(150), demo_store().truth["fraud_order_ids"])
         st.rerun()
     if labels and b3.button("Clear all decisions", key="risk_clear"):
-        ws = workspace()
-        for oid in list(labels):
-            A.save_label(ws, oid, None)
+        clear_labels(workspace(), labels)
         st.rerun()
 
     with st.expander("Look inside an order"):
@@ -270,7 +186,7 @@ with tab_review:
             st.text("\n".join(f"• {r}" for r in row["reasons"]) or "No reason listed (not flagged).")
 
     st.subheader("Model trained on your decisions")
-    ready, need = A.label_readiness({o: v for o, v in labels.items() if o in set(orders_df["order_id"])})
+    ready, need = label_readiness(labels_in(result, labels))
     r1, r2 = st.columns(2)
     r1.metric("Orders reviewed", number(len(labels)), help="Decisions saved in this workspace.")
     r2.metric("Marked as fraud", number(sum(v == "fraud" for v in labels.values())),
@@ -280,25 +196,12 @@ with tab_review:
     else:
         comp = guarded(R.label_model, data.key, flag_share, tuple(sorted(labels.items())), result, labels)
         if comp is not None:
-            t = comp.table
-            st.dataframe(pd.DataFrame({
-                "Score": t["name"],
-                f"Precision in top {comp.k}": [f"{p:.0%} ({lo:.0%}–{hi:.0%})" for p, lo, hi in
-                                               zip(t["precision_at_k"], t["precision_low"], t["precision_high"])],
-                "ROC-AUC": [f"{v:.3f}" for v in t["roc_auc"]],
-            }), hide_index=True, width="stretch")
-            winner = A.DETECTOR_NAMES[comp.winner]
-            tie = t.iloc[0]["precision_at_k"] == t.iloc[1]["precision_at_k"]
-            st.markdown(f"**{winner} wins** on held-out decisions"
-                        f"{' (same precision; decided by ROC-AUC)' if tie else ''}: each order is scored by a model trained on the "
-                        f"other {comp.folds - 1} of {comp.folds} parts of your decisions ({comp.n_labels} orders, "
-                        f"{comp.n_fraud} fraud). Precision in top {comp.k}: of the {comp.k} orders each score ranks "
-                        "riskiest, the share you marked as fraud. Intervals: 95%.")
+            R.show_label_comparison(comp)
 
 # ------------------------------------------------------------------------------------------------
 with tab_money:
     st.header("Money at stake")
-    saved = workspace().get("risk.assumptions", "default", {}) or {}
+    saved = R.saved_assumptions(workspace())
     m1, m2 = st.columns(2)
     capacity = m1.slider("Orders your team can review per day", 1, 50,
                          int(min(50, max(1, saved.get("capacity_per_day", 5)))),
@@ -307,17 +210,15 @@ with tab_money:
                            int(min(150, max(50, round(100 * saved.get("loss_share", 1.0)) // 5 * 5))), 5,
                            format="%d%%",
                            help="Goods shipped plus chargeback fees. 100% = the whole order value.") / 100
-    chosen = {"capacity_per_day": float(capacity), "loss_share": float(loss_share)}
-    if {k: saved.get(k) for k in chosen} != chosen:  # remembered for the Business value page
-        workspace().put("risk.assumptions", "default", chosen)
-    mv = A.money_view(result, capacity, loss_share=loss_share, labels=labels)
+    R.save_assumptions(workspace(), {"capacity_per_day": capacity, "loss_share": loss_share})  # for Business value
+    mv = money_view(result, capacity, loss_share=loss_share, labels=labels)
     # the same figure as the Business value page's risk row (ecom_models.value.valuation.risk_value)
     est, curve = R.loss_prevented(data.key, data.df, result, capacity, loss_share, labels)
     k1, k2, k3 = st.columns(3)
     k1.metric("Value of flagged orders", money(mv.value_at_risk, currency),
               help="Total value of the orders flagged in the Risky orders tab. Not a loss: most flagged orders "
                    "turn out fine; the loss a review would prevent is the figure on the right.")
-    k2.metric("Orders reviewed per month", number(capacity * 30.44),
+    k2.metric("Orders reviewed per month", number(capacity * DAYS_PER_MONTH),
               help="Your review capacity over an average month, riskiest orders first.")
     k3.metric("Loss prevented per month (estimate)", money(est.monthly_value, currency),
               help=f"90% range {money(est.monthly_low, currency)} to {money(est.monthly_high, currency)}. A published "
@@ -326,18 +227,7 @@ with tab_money:
                    "Business value page.")
     st.caption(f"Evidence: {est.evidence}. {est.note} {mv.labelled_orders:,} of the {mv.reviewed_orders:,} orders "
                f"reviewed over {mv.days:.0f} days carry a decision.")
-    fig = go.Figure([
-        go.Scatter(x=curve["capacity"], y=curve["high"], mode="lines", line=dict(width=0), showlegend=False,
-                   hoverinfo="skip"),
-        go.Scatter(x=curve["capacity"], y=curve["low"], mode="lines", fill="tonexty",
-                   fillcolor="rgba(46,139,87,0.15)", line=dict(width=0), name="Plausible range"),
-        go.Scatter(x=curve["capacity"], y=curve["monthly"], mode="lines+markers", line=dict(color="seagreen"),
-                   name="Estimate"),
-    ])
-    fig.add_vline(x=capacity, line_dash="dot", line_color="grey")
-    fig.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="Orders reviewed per day",
-                      yaxis_title=f"Loss prevented per month ({currency})", legend=dict(orientation="h", y=1.1))
-    st.plotly_chart(fig, width="stretch")
+    st.plotly_chart(R.loss_curve_chart(curve, capacity, currency), width="stretch")
     st.caption("Each extra review catches less: the curve reads the share of synthetic fraud caught at each "
                "capacity off the same test of the detector on your orders. Without decisions the range is wide "
                "(the base rate of fraud is a published prior); mark reviewed orders to narrow it.")

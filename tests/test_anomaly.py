@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecom_models.risk import scoring as A
+from ecom_models import risk as A
 from ecom_models.core.errors import InputError
 
 
@@ -196,6 +196,14 @@ def test_labels_roundtrip(tmp_path):
     assert A.load_labels(ws) == {"123": "fraud"}
     with pytest.raises(InputError):
         A.save_label(ws, "1", "maybe")
+    labels = A.load_labels(ws)
+    assert A.save_decisions(ws, labels, [("123", "fraud"), ("125", "fine"), ("126", "not reviewed")]) == 1
+    assert A.load_labels(ws) == {"123": "fraud", "125": "fine"}
+    assert A.labels_key(A.load_labels(ws)) == A.labels_key({"125": "fine", "123": "fraud"})
+    A.label_known_answers(ws, ["7", "8"], {"8"})
+    assert A.load_labels(ws)["8"] == "fraud" and A.load_labels(ws)["7"] == "fine"
+    A.clear_labels(ws, A.load_labels(ws))
+    assert A.load_labels(ws) == {}
     ws.close()
 
 

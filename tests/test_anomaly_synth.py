@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecom_models.risk import scoring as A
+from ecom_models import risk as A
 
 COLUMNS = ["order_id", "order_date", "customer_id", "product_id", "product_name", "category", "quantity",
            "unit_price", "revenue", "discount", "currency", "country", "channel", "status", "line_type",

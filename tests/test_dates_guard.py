@@ -47,7 +47,7 @@ def test_guard_caps_daily_index_with_a_note():
 
 
 def test_time_index_builders_ignore_impossible_dates():
-    from ecom_models.risk.scoring import daily_metrics
+    from ecom_models.risk.daily import daily_metrics
     from ecom_models.forecast.series import build_series
     from ecom_models.overview.kpi import revenue_trend
 
@@ -60,7 +60,7 @@ def test_time_index_builders_ignore_impossible_dates():
     assert any("implausible" in n for n in series.notes)
     assert len(revenue_trend(o, freq="D")) < 400
     assert daily_metrics(o)["date"].nunique() < 400
-    from ecom_models.risk.scoring import daily_anomalies
+    from ecom_models.risk.daily import daily_anomalies
 
     assert any("5010" in n for n in daily_anomalies(o).attrs["notes"])
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecom_models.risk import scoring as A
+from ecom_models import risk as A
 from ecom_models.core import cluster as D
 from ecom_models.images import cluster as IC
 from ecom_models.risk import cluster as RC

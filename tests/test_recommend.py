@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from ecom_models.recommend import models as R
+from ecom_models import recommend as R
 from ecom_models.core.errors import InputError
 
 
@@ -42,6 +42,15 @@ def test_ids_numbers_and_strings_are_the_same_customer():
     assert list(as_text[:2]) == ["123", "7"] and pd.isna(as_text[2])
     assert list(as_int) == ["123", "7"]
     assert list(R.normalise_ids(pd.Series(["123.0", "A-1"]))) == ["123", "A-1"]
+
+
+def test_most_active_best_sellers_and_history():
+    inter = R.interactions_from_table(pd.DataFrame({"user_id": ["a", "a", "a", "b", "b", "c"],
+                                                    "item_id": ["x", "y", "z", "x", "y", "x"]}))
+    assert inter.most_active(2) == ["a", "b"]
+    assert inter.best_sellers(2) == ["x", "y"]
+    assert list(inter.history("b")["item_id"]) == ["x", "y"]
+    assert inter.history("nobody").empty
 
 
 def test_orders_exclude_cancellations_non_product_and_guests():

@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 
-from ecom_models.recommend import models as R
+from ecom_models import recommend as R
 from ecom_models.cli import main
 
 

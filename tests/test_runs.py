@@ -54,7 +54,7 @@ def test_a_crash_becomes_a_message_and_is_retried_only_on_request():
 
 def test_staged_recommendations_are_stored_after_each_stage(tmp_path):
     from ecom_models.recommend import pipeline as P
-    from ecom_models.recommend import models as R
+    from ecom_models import recommend as R
     from ecom_models.workspace.results import ResultsStore
     from ecom_models.workspace.workspace import Workspace
 

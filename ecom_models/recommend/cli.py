@@ -31,26 +31,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
-    from ecom_models.recommend import models as R
+    from ecom_models.recommend.interactions import load_interactions
+    from ecom_models.recommend.leaderboard import build_recommender
+    from ecom_models.recommend.models import MODEL_LABELS
+    from ecom_models.recommend.serve import recommend_for_users
 
     if args.top < 1 or args.top > 1000:
         raise InputError(f"--top must be between 1 and 1000 (got {args.top}).", fix="use e.g. --top 10.")
     if args.half_life_days is not None and args.half_life_days <= 0:
         raise InputError("--half-life-days must be a positive number of days.", fix="use e.g. --half-life-days 180.")
-    inter = R.load_interactions(args.file, half_life_days=args.half_life_days)
+    inter = load_interactions(args.file, half_life_days=args.half_life_days)
     include_deep = not args.no_deep or args.model in ("ncf", "deep_ae")
-    report = R.build_recommender(inter, k=args.top, model=args.model, split=args.split, include_deep=include_deep)
+    report = build_recommender(inter, k=args.top, model=args.model, split=args.split, include_deep=include_deep)
     user_ids = None
     if args.users:
         user_ids = [u.strip() for u in args.users.split(",") if u.strip()]
-    recs = R.recommend_for_users(report, user_ids, k=args.top, exclude_seen=args.exclude_seen)
+    recs = recommend_for_users(report, user_ids, k=args.top, exclude_seen=args.exclude_seen)
     users = [{"user_id": uid, "item_ids": group["item_id"].tolist(), "known_customer": bool(group["known_customer"].iloc[0])}
              for uid, group in recs.groupby("user_id", sort=False)]
     chosen_test = report.chosen_test
     board = report.leaderboard.drop(columns=["label"], errors="ignore").to_dict("records")
     return {
         "model": report.chosen,
-        "model_label": R.MODEL_LABELS[report.chosen],
+        "model_label": MODEL_LABELS[report.chosen],
         "params": report.chosen_params,
         "k": args.top,
         "exclude_seen": args.exclude_seen,

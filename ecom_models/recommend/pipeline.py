@@ -38,12 +38,23 @@ def recommend_key(data_key: str, k: int, split: str, half_life: float | None, de
     return result_key("recommend.report", [data_key, int(k), split, half_life, bool(deep)], RECOMMEND_VERSION)
 
 
+def recommendations_document(store: ResultsStore, key: str) -> dict | None:
+    """The stored report as kept (decode it with `report_from_document`), or None."""
+    return store.get("recommend.report", key)
+
+
+def recommendations_complete(store: ResultsStore, key: str) -> bool:
+    """Every model of the plan is in the stored report (its last stage is "full")."""
+    doc = recommendations_document(store, key)
+    return doc is not None and doc["stage"] == "full"
+
+
 def stored_recommendations(store: ResultsStore, key: str):
     """The stored report (maybe a partial stage: see `.stage` / `.pending`), or None."""
-    from ecom_models.recommend import models as R
+    from ecom_models.recommend.documents import report_from_document
 
-    doc = store.get("recommend.report", key)
-    return None if doc is None else R.report_from_document(doc)
+    doc = recommendations_document(store, key)
+    return None if doc is None else report_from_document(doc)
 
 
 def recommendations(store: ResultsStore, key: str, df, kind: str, k: int, split: str, half_life: float | None,
@@ -52,7 +63,10 @@ def recommendations(store: ResultsStore, key: str, df, kind: str, k: int, split:
     each stage so a page can show the leaderboard as soon as the fast models are scored.
     `max_stages`: stop after fitting this many stages (the rest on a later call, which starts
     from the stored report)."""
-    from ecom_models.recommend import models as R
+    from ecom_models.recommend.documents import report_document
+    from ecom_models.recommend.interactions import interactions_from_orders, interactions_from_table
+    from ecom_models.recommend.leaderboard import build_recommender, staged_plan
+    from ecom_models.recommend.models import MODEL_LABELS
 
     previous = stored_recommendations(store, key)
     if previous is not None and previous.stage == "full":
@@ -61,10 +75,10 @@ def recommendations(store: ResultsStore, key: str, df, kind: str, k: int, split:
     if previous is not None:
         inter = previous.inter
     elif kind == "table":
-        inter = R.interactions_from_table(df, half_life_days=half_life)
+        inter = interactions_from_table(df, half_life_days=half_life)
     else:
-        inter = R.interactions_from_orders(df, half_life_days=half_life)
-    plan = R.staged_plan(inter, include_deep=deep)
+        inter = interactions_from_orders(df, half_life_days=half_life)
+    plan = staged_plan(inter, include_deep=deep)
     report = previous
     fitted = 0
     for i, stage in enumerate(plan):
@@ -79,18 +93,18 @@ def recommendations(store: ResultsStore, key: str, df, kind: str, k: int, split:
         def progress(fraction, text, start=start, share=share):
             _say(run, start + fraction * share, text.rstrip("…"))
 
-        report = R.build_recommender(inter, k=k, split=split, include_deep=deep, only=wanted, reuse=report,
+        report = build_recommender(inter, k=k, split=split, include_deep=deep, only=wanted, reuse=report,
                                      max_validation_users=VALIDATION_SAMPLE, progress=progress)
         pending = [m for s in plan[i + 1:] for m in s]
         report.stage, report.pending = ("full" if not pending else "+".join(wanted)), pending
-        store.put("recommend.report", key, R.report_document(report, report.stage, pending))
+        store.put("recommend.report", key, report_document(report, report.stage, pending))
         if pending:  # shown while the run waits for its next turn in the queue
-            _say(run, (i + 1) / len(plan), "Next: " + ", ".join(R.MODEL_LABELS[m] for m in pending))
+            _say(run, (i + 1) / len(plan), "Next: " + ", ".join(MODEL_LABELS[m] for m in pending))
         if run is not None:
             run.reached(report.stage)
         if report.leaderboard.empty:  # too little data to compare: nothing more to add
             report.stage, report.pending = "full", []
-            store.put("recommend.report", key, R.report_document(report, "full", []))
+            store.put("recommend.report", key, report_document(report, "full", []))
             break
     return report
 

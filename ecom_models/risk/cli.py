@@ -50,11 +50,11 @@ def _path(name: str) -> Path:
 
 
 def run(args: argparse.Namespace) -> dict:
-    from ecom_models.risk import scoring as A
     from ecom_models.intake import ingest, load_orders
+    from ecom_models.risk.daily import daily_anomalies, daily_scores
+    from ecom_models.risk.scoring import score_orders
 
     from ecom_models.core import cluster as distributed
-    from ecom_models.risk import cluster as risk_cluster
     from ecom_models.intake import big as intake_big
 
     path = _path(args.file)
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> dict:
     if address and intake_big.wants_big(path):
         # read in chunks into Parquet, which workers on this host or a shared disk read themselves
         with distributed.connect(address) as client:
-            return _order_document(path, risk_cluster.score_big_file(path, client, contamination=args.contamination),
+            return _order_document(path, distributed.score_big_file(path, client, contamination=args.contamination),
                                    args)
     # a folder, zip or very big export is read in chunks (same lines as load_orders)
     orders = intake_big.load_orders(path) if intake_big.wants_big(path) else load_orders(str(path))
@@ -72,8 +72,8 @@ def run(args: argparse.Namespace) -> dict:
         traffic = ingest(str(_path(args.traffic)), kind="traffic").df if args.traffic else None
         if args.threshold <= 0:
             raise InputError("--threshold must be positive.", fix="use e.g. 4.")
-        anomalies = A.daily_anomalies(orders, traffic, segment=args.segment, threshold=args.threshold)
-        days = A.daily_scores(anomalies).sort_values("score", ascending=False, kind="stable")
+        anomalies = daily_anomalies(orders, traffic, segment=args.segment, threshold=args.threshold)
+        days = daily_scores(anomalies).sort_values("score", ascending=False, kind="stable")
         alerts = anomalies[anomalies["flag"]].sort_values(["date", "segment", "metric"])
         rows = days if args.top is None else days.head(args.top)
         return {
@@ -100,14 +100,14 @@ def run(args: argparse.Namespace) -> dict:
 
     if address:
         with distributed.connect(address) as client:
-            result = risk_cluster.score_orders(orders, client, contamination=args.contamination)
+            result = distributed.score_orders(orders, client, contamination=args.contamination)
     else:
-        result = A.score_orders(orders, contamination=args.contamination)
+        result = score_orders(orders, contamination=args.contamination)
     return _order_document(path, result, args)
 
 
 def _order_document(path: Path, result, args: argparse.Namespace) -> dict:
-    from ecom_models.risk import scoring as A
+    from ecom_models.risk.evaluation import evaluate
 
     df = result.orders if args.top is None else result.orders.head(args.top)
     cols = ["order_id", "score", "flag", "reasons", "order_date", "customer_id", "order_value",
@@ -131,7 +131,7 @@ def _order_document(path: Path, result, args: argparse.Namespace) -> dict:
     }
     if args.truth:
         ids = [line.strip() for line in _path(args.truth).read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
-        ev = A.evaluate(result, ids, k=50)
+        ev = evaluate(result, ids, k=50)
         document["evaluation"] = ev[["detector", "roc_auc", "roc_auc_low", "roc_auc_high", "precision_at_k", "k",
                                      "n_fraud"]].to_dict("records")
     return document

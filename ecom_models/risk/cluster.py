@@ -133,7 +133,7 @@ def _submit_detectors(submit, pieces: list, detectors, random_state: int, parts:
     The forest (the longest chain: grow, then score) goes first and on one worker while the
     others run ECOD and COPOD, which need no forest; with `halves` those run by column group
     where the columns were computed. Then every worker scores row ranges with the forest."""
-    from ecom_models.risk import scoring as A
+    from ecom_models import risk as A  # the models' names, wherever risk keeps them
 
     # where: the forest on the first worker, ECOD and COPOD on the others meanwhile, the forest's
     # row ranges on every worker in turn (left to itself the scheduler queued them behind one
@@ -196,7 +196,7 @@ def cluster_scorer(client, partitions: int | None = None):
     """A drop-in for anomaly.detector_scores that runs the detectors on the cluster."""
 
     def scorer(s: pd.DataFrame, detectors, random_state: int = 0) -> pd.DataFrame:
-        from ecom_models.risk import scoring as A
+        from ecom_models import risk as A  # the models' names, wherever risk keeps them
 
         X = A.signal_matrix(s)
         hosts = worker_addresses(client)
@@ -283,7 +283,7 @@ def _lines_part(source, offset: int) -> tuple:
     """On a worker: this part's sale lines, their positions in the whole store and their
     product codes. `source` is a frame (sent by the client) or (path, row groups) of a
     Parquet file the worker reads itself."""
-    from ecom_models.risk import scoring as A
+    from ecom_models import risk as A  # the models' names, wherever risk keeps them
 
     single_threaded()
     if isinstance(source, tuple):
@@ -300,7 +300,7 @@ def _read_sale_lines(path, row_groups, offset: int) -> tuple[pd.DataFrame, np.nd
     (the same rows: sale_mask decides from the few columns it reads)."""
     import pyarrow as pa
 
-    from ecom_models.risk import scoring as A
+    from ecom_models import risk as A  # the models' names, wherever risk keeps them
 
     table = _read_table(path, row_groups)
     flags = [c for c in ("line_type", "is_duplicate", "quantity", "order_date") if c in table.column_names]
@@ -311,7 +311,7 @@ def _read_sale_lines(path, row_groups, offset: int) -> tuple[pd.DataFrame, np.nd
 def _part_summary(part) -> dict:
     """What the store-wide pass needs from one part: value counts of each product's unit price
     and quantity, whether lines name products, the part's order ids."""
-    from ecom_models.risk import scoring as A
+    from ecom_models import risk as A  # the models' names, wherever risk keeps them
 
     lines, _, codes, products = part
     return {"price": _counts(codes, products, A.line_price(lines)),
@@ -345,7 +345,7 @@ def _bucket_orders(feats: pd.DataFrame, parts: int) -> list[pd.DataFrame]:
 
 
 def _orders_of(lines: pd.DataFrame, pos: np.ndarray, usual: tuple, store: dict) -> pd.DataFrame:
-    from ecom_models.risk import scoring as A
+    from ecom_models import risk as A  # the models' names, wherever risk keeps them
 
     return A.order_rows(lines, usual[0], usual[1], has_names=store["names"], line_pos=pos)
 
@@ -389,7 +389,7 @@ def _nth(lst: list, b: int):
 
 def _customer_part(*buckets) -> pd.DataFrame:
     """On a worker: customer history for the orders of some customers (all of their orders)."""
-    from ecom_models.risk import scoring as A
+    from ecom_models import risk as A  # the models' names, wherever risk keeps them
 
     single_threaded()
     frames = [b for b in buckets if b is not None and len(b)]
@@ -404,10 +404,10 @@ def _customer_part(*buckets) -> pd.DataFrame:
 def _feature_parts(orders, client, parts: int, submit) -> list:
     """Futures of the order rows with customer history, one per customer bucket (see
     cluster_order_features)."""
-    from ecom_models.risk import scoring as A
+    from ecom_models import risk as A  # the models' names, wherever risk keeps them
 
     if isinstance(orders, pd.DataFrame):
-        A._check_orders(orders)
+        A.check_orders(orders)
         cols = [c for c in LINE_COLUMNS if c in orders.columns]
         sources = [(orders.iloc[a:b][cols], a) for a, b in partitions(len(orders), parts)]
         scattered = scatter([s for s, _ in sources], client)
@@ -416,7 +416,7 @@ def _feature_parts(orders, client, parts: int, submit) -> list:
         import pyarrow.parquet as pq
 
         names = pq.ParquetFile(str(orders)).schema_arrow.names
-        A._check_orders(pd.DataFrame(columns=names))
+        A.check_orders(pd.DataFrame(columns=names))
         sources = row_group_parts(orders, parts)
     line_parts = [submit(_lines_part, src, off, name=f"lines-{i}") for i, (src, off) in enumerate(sources)]
     summaries = [submit(_part_summary, p, name=f"summary-{i}") for i, p in enumerate(line_parts)]
@@ -435,7 +435,7 @@ def _feature_parts(orders, client, parts: int, submit) -> list:
 def _assemble(frames: list) -> pd.DataFrame:
     """The customer buckets back in store order, with the store's shares (countries, channels,
     hours, weekdays) counted over every order."""
-    from ecom_models.risk import scoring as A
+    from ecom_models import risk as A  # the models' names, wherever risk keeps them
 
     frames = [f for f in frames if f is not None]
     if not frames:
@@ -448,7 +448,7 @@ def _assemble(frames: list) -> pd.DataFrame:
 
 def _feature_columns(part: pd.DataFrame | None):
     """What the surprises are computed from (a few values per order), with positions."""
-    from ecom_models.risk import scoring as A
+    from ecom_models import risk as A  # the models' names, wherever risk keeps them
 
     if part is None:
         return None
@@ -459,7 +459,7 @@ def _feature_columns(part: pd.DataFrame | None):
 def _surprises(signals: list[str], *parts) -> dict:
     """On a worker: anomaly.feature_surprise of the features behind some SIGNALS, over every
     order in store order, and those columns of the signal matrix (as detector_scores builds it)."""
-    from ecom_models.risk import scoring as A
+    from ecom_models import risk as A  # the models' names, wherever risk keeps them
 
     single_threaded()
     cols = pd.concat([p for p in parts if p is not None]).sort_values("_first", kind="stable").reset_index(drop=True)
@@ -533,7 +533,7 @@ def score_orders(orders, client, contamination: float = 0.01, partitions: int | 
     The features are built on the workers (cluster_order_features); one worker then computes
     the surprises and the signal matrix while the client gathers the order rows, and the
     detectors run on the workers; the client ranks, sorts and explains the flagged orders."""
-    from ecom_models.risk import scoring as A
+    from ecom_models import risk as A  # the models' names, wherever risk keeps them
 
     A.check_share(contamination)
     detectors = tuple(detectors or A.DETECTORS)

@@ -46,7 +46,7 @@ def inject_fraud(orders: pd.DataFrame, n: int = 60, seed: int = 0, patterns=PATT
 
     Returns (frame, {order_id: pattern}). Products, prices, customers, countries and hours come
     from the store itself, so the injected orders differ from the store only by the pattern."""
-    from ecom_models.risk.scoring import sale_lines
+    from ecom_models.risk.features import sale_lines
 
     rng = np.random.default_rng(seed)
     sales = sale_lines(orders)
@@ -217,7 +217,7 @@ def risk_evidence(orders: pd.DataFrame, capacity_per_day: float = 5.0, labels: d
         mine = ranks[ranks.index.isin(decided.keys())]
         frauds = [o for o in mine.index if decided[o] == "fraud"]
         if frauds and figs["order_value"] == figs["order_value"] and figs["order_value"] > 0:
-            from ecom_models.risk.scoring import sale_lines
+            from ecom_models.risk.features import sale_lines
 
             lines = sale_lines(orders)
             values = lines[lines["order_id"].astype("str").isin(frauds)].groupby("order_id")["revenue"].sum()

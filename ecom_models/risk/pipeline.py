@@ -17,6 +17,8 @@ from ecom_models.workspace.results import ResultsStore, dataclass_from_doc, data
 from ecom_models.workspace.runs import say as _say
 
 RISK_VERSION = 1
+CATCH_VERSION = 1
+CATCH_CAPACITY = 5.0  # reviews per day at which the synthetic-fraud test is run (any capacity is read off it)
 
 
 def risk_key(data_key: str) -> str:
@@ -25,11 +27,11 @@ def risk_key(data_key: str) -> str:
 
 def risk_scores(store: ResultsStore, data_key: str, orders, run=None):
     """Every order scored (RiskResult), once per dataset."""
-    from ecom_models.risk import scoring as A
+    from ecom_models.risk.scoring import score_orders
 
     def compute():
         _say(run, 0.1, "Scoring every order with three detectors")
-        return A.score_orders(orders)
+        return score_orders(orders)
 
     return store.get_or_compute("risk.scores", [data_key], compute, to_store=dataclass_to_doc, from_store=risk_from_store,
                                 version=RISK_VERSION)
@@ -37,16 +39,34 @@ def risk_scores(store: ResultsStore, data_key: str, orders, run=None):
 
 def risk_from_store(doc):
     """A stored risk document back as a RiskResult."""
-    from ecom_models.risk import scoring as A
+    from ecom_models.risk.scoring import RiskResult
 
-    if isinstance(doc, A.RiskResult):  # the in-process memory layer keeps what was put
+    if isinstance(doc, RiskResult):  # the in-process memory layer keeps what was put
         return doc
-    result = dataclass_from_doc(A.RiskResult, doc, tuples=("detectors", "ensemble_of"))
+    result = dataclass_from_doc(RiskResult, doc, tuples=("detectors", "ensemble_of"))
     if "reasons" in result.orders:
         result.orders["reasons"] = [list(r) if r is not None else [] for r in result.orders["reasons"]]
     return result
 
 
-def stored_risk(store: ResultsStore, data_key: str):
-    doc = store.get("risk.scores", risk_key(data_key))
-    return None if doc is None else risk_from_store(doc)
+def risk_document(store: ResultsStore, data_key: str):
+    """The stored scores as kept (decode with `risk_from_store`, once: they are large), or None."""
+    return store.get("risk.scores", risk_key(data_key))
+
+
+def risk_is_stored(store: ResultsStore, data_key: str) -> bool:
+    return store.has("risk.scores", risk_key(data_key))
+
+
+def catch_evidence(store: ResultsStore, data_key: str, orders):
+    """How much synthetic fraud the review queue catches on these orders (a CatchEvidence),
+    measured once per dataset: shared by the Risk and Business value pages, and kept so that a
+    restart does not score the injected copy again."""
+    from dataclasses import asdict
+
+    from ecom_models.core.evidence import CatchEvidence
+    from ecom_models.risk.inject import measure_catch
+
+    return store.get_or_compute("risk.catch", [data_key, CATCH_CAPACITY, 60],
+                                lambda: measure_catch(orders, CATCH_CAPACITY), to_store=asdict,
+                                from_store=lambda doc: CatchEvidence(**doc), version=CATCH_VERSION)

@@ -98,7 +98,7 @@ def plant_fraud(orders: pd.DataFrame, rate: float, seed: int) -> tuple[pd.DataFr
 def risk_case(rate: float, seed: int, capacity_per_day: float = 2.0, n_orders: int = 2500, days: int = 120) -> list[dict]:
     """One simulated store: the truth and the risk row's estimate (per month), without labels
     and with the merchant's decisions on the last 30 days of the review queue."""
-    from ecom_models.risk.scoring import score_orders
+    from ecom_models.risk import score_orders
     from ecom_models.risk.inject import risk_evidence
     from ecom_models.intake.orders import store_figures
     from ecom_models.value.valuation import risk_value
@@ -130,7 +130,7 @@ def risk_case(rate: float, seed: int, capacity_per_day: float = 2.0, n_orders: i
 def recommendation_case(effect: float, seed: int, n_users: int = 600, n_items: int = 300,
                         n_interactions: int = 12_000) -> dict:
     """One simulated store whose widget lifts revenue by `effect` (0 or 0.05): truth and estimate."""
-    from ecom_models.recommend import models as R
+    from ecom_models import recommend as R
     from ecom_models.intake.orders import store_figures
     from ecom_models.value.valuation import recommendations_value
 

@@ -53,7 +53,7 @@ def lever_recommendations(orders, k: int = 10, include_deep: bool = False, repor
     """`report`: a RecommenderReport already computed (the results store's), to avoid fitting twice."""
 
     def work():
-        from ecom_models.recommend import models as R
+        from ecom_models import recommend as R
 
         _need(orders, "orders", "upload your orders on the Data page.")
         rep = report if report is not None else R.build_recommender(R.interactions_from_orders(orders), k=k,

@@ -32,7 +32,7 @@ CATCH_VERSION = 1
 def decided_labels(ws) -> dict:
     """The merchant's fraud decisions (Risk page), or {} when there are none or they cannot be read."""
     try:
-        from ecom_models.risk.scoring import load_labels
+        from ecom_models.risk import load_labels
 
         return load_labels(ws)
     except Exception:

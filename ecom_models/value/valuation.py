@@ -240,11 +240,11 @@ def recommendations_value(gain: dict[str, float] | None = None, *, monthly_order
     if isinstance(gain, pd.DataFrame):
         orders, gain = gain, None
     if report is None and gain is None and orders is not None:
-        from ecom_models.recommend import models as R
+        from ecom_models import recommend as R
 
         report = R.build_recommender(R.interactions_from_frame(orders), k=10, include_deep=False)
     if report is not None and gain is None:
-        from ecom_models.recommend import models as R
+        from ecom_models import recommend as R
 
         te = report.test_evals
         if report.chosen in te and "popularity" in te and report.chosen != "popularity":
@@ -291,7 +291,7 @@ def recommendations_value(gain: dict[str, float] | None = None, *, monthly_order
     model_label = report.chosen if report is not None else (model_name or "the recommender")
     k = report.k if report is not None else (k or 10)
     try:
-        from ecom_models.recommend.models import MODEL_LABELS
+        from ecom_models.recommend import MODEL_LABELS
 
         model_label = MODEL_LABELS.get(model_label, model_label)
     except ImportError:
