@@ -24,7 +24,7 @@ EARLIEST = pd.Timestamp("1995-01-01")
 FUTURE_MARGIN_DAYS = 31
 # Ten years of days: enough for any seasonal model, small enough to fit in seconds.
 MAX_DAILY_DAYS = 3660
-_MIN_FOR_BULK = 20
+MIN_FOR_BULK = 20
 MAX_DATE_CHARS = 64
 
 
@@ -41,7 +41,7 @@ def store_offset() -> float | None:
 
 def bulk_bounds(ok: pd.Series) -> tuple | None:
     """The 1st and 99th percentiles of plausible dates, None when too few to speak of a bulk."""
-    if len(ok) < _MIN_FOR_BULK:
+    if len(ok) < MIN_FOR_BULK:
         return None
     return ok.quantile(0.01), ok.quantile(0.99)
 

@@ -1,14 +1,7 @@
 """Forecasts computed once per (data, settings) and kept in the results store.
 
-Pages and the background runs started by the Data page call the same functions, with the same
-default settings, so a run started when data arrives fills exactly the result the page will ask
-for. `<thing>_key(...)` gives the results key (content hash of the data + every setting + the
-version below); `<thing>(store, ..., run=None)` returns the stored result or computes and stores
-it, reporting progress to `run` (an `ecom_models.workspace.runs.Run`) if given.
-
-Bump the version when the code behind it changes what it returns: old results are then never
-found again and age out through the store's size cap. The results-store kind strings are
-persisted data and never change.
+Keys, versions and progress follow ecom_models/workspace/results.py ("Capability pipelines").
+Kind: `forecast.result`; the page's default view is what a background run fills first.
 """
 
 from __future__ import annotations

@@ -1,14 +1,7 @@
 """Risk scores computed once per dataset and kept in the results store.
 
-Pages and the background runs started by the Data page call the same functions, with the same
-default settings, so a run started when data arrives fills exactly the result the page will ask
-for. `<thing>_key(...)` gives the results key (content hash of the data + every setting + the
-version below); `<thing>(store, ..., run=None)` returns the stored result or computes and stores
-it, reporting progress to `run` (an `ecom_models.workspace.runs.Run`) if given.
-
-Bump the version when the code behind it changes what it returns: old results are then never
-found again and age out through the store's size cap. The results-store kind strings are
-persisted data and never change.
+Every capability's `pipeline.py` has this shape (keys, versions, progress): see the
+"Capability pipelines" part of ecom_models/workspace/results.py. Kinds: `risk.scores`, `risk.catch`.
 """
 
 from __future__ import annotations

@@ -23,6 +23,15 @@ Values (nothing stored is ever unpickled)
     not stored as such: the caller turns them into such a document (`to_store`) and back
     (`from_store`), which keeps every stored byte plain data.
 
+Capability pipelines (`<capability>/pipeline.py`)
+    What each model page shows, computed once per (data, settings) through this store. Pages
+    and the background runs started by the Data page call the same functions with the same
+    default settings, so a run started when data arrives fills exactly the result the page
+    will ask for. `<thing>_key(...)` gives the results key; `<thing>(store, ..., run=None)`
+    returns the stored result or computes and stores it, reporting progress to `run` (an
+    `ecom_models.workspace.runs.Run`) if given. A pipeline bumps its version when the code
+    behind it changes what it returns. Kind strings are persisted data and never change.
+
 Size
     A cap per workspace (`ECOM_RESULTS_MAX_MB`, default 512 MB). After each write the least
     recently used results are dropped until the total fits; a single result larger than the

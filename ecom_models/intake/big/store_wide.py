@@ -147,7 +147,7 @@ def store_bulk(con) -> tuple[tuple | None, list[int]]:
     import math
 
     n = int(con.execute("SELECT coalesce(sum(n), 0) FROM _dates").fetchone()[0])
-    if n < dates._MIN_FOR_BULK:
+    if n < dates.MIN_FOR_BULK:
         return None, []
     con.execute("""CREATE OR REPLACE TEMP TABLE _cum AS
                    SELECT d, sum(sum(n)) OVER (ORDER BY d) AS cum FROM _dates GROUP BY d""")
