@@ -6,7 +6,12 @@ Prints, per page, the seconds from navigation until the page's main content is d
 visit, right after saving the data) and after the restart (results read from the workspace's
 results store, nothing fitted again), plus the home page's KPIs on a warm server.
 
+With --home-only: the home page alone, on the demo store, N times (--repeat): a fresh server
+each time, the seconds from the first request until the KPIs are drawn (cold: the server's
+first script run imports everything), then again on the same server (warm).
+
 Usage: python bench/pages.py [--rows 500000] [--port 8590]
+       python bench/pages.py --home-only [--repeat 3]
 Needs Debian's chromium (/usr/bin/chromium) and playwright. Say how busy the machine was when
 quoting the figures: `uptime` is printed.
 """
@@ -50,11 +55,39 @@ def visit(page, url: str, path: str, text: str, timeout_s: float = 600) -> tuple
     return seconds, demo
 
 
+def home_page(port: int, repeat: int) -> None:
+    """Cold (fresh server, first request) and warm (same server, next navigation) home page."""
+    import statistics
+
+    from playwright.sync_api import sync_playwright
+
+    print("load before:", os.popen("uptime").read().strip())
+    cold, warm = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for i in range(repeat):
+            with tempfile.TemporaryDirectory() as tmp, server(Path(tmp), port + i) as url:
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                cold.append(visit(page, url, "/", "Net revenue")[0])
+                warm.append(min(visit(page, url, "/", "Net revenue")[0] for _ in range(3)))
+                page.close()
+                print(f"run {i + 1}: cold {cold[-1]:5.2f} s   warm {warm[-1]:5.2f} s", flush=True)
+        browser.close()
+    print("load after:", os.popen("uptime").read().strip())
+    print(f"home page KPIs: cold median {statistics.median(cold):.2f} s (max {max(cold):.2f}), "
+          f"warm median {statistics.median(warm):.2f} s (max {max(warm):.2f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=500_000)
     parser.add_argument("--port", type=int, default=8590)
+    parser.add_argument("--home-only", action="store_true", help="time the home page alone, cold and warm")
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    if args.home_only:
+        home_page(args.port, args.repeat)
+        return
     from playwright.sync_api import sync_playwright
 
     print("load before:", os.popen("uptime").read().strip())
