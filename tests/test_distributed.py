@@ -177,7 +177,7 @@ def test_sentence_embeddings_on_the_cluster_match(cluster):
     assert (spread_cut == local_cut).all()
 
 
-def test_sentiment_cli_with_a_scheduler(cluster, tmp_path, capsys):
+def test_reviews_cli_with_a_scheduler(cluster, tmp_path, capsys):
     address, _ = cluster
     rows = ["I love this mug, great quality.", "Terrible. It broke after two days and support never answered.",
             "Arrived on time.", "Too expensive for what it is.", "Beautiful colours, my daughter adores it!"] * 4

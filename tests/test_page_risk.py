@@ -42,7 +42,7 @@ def test_risk_page_own_small_store(monkeypatch, tmp_path):
     import sys
 
     sys.path.insert(0, str(Path(PAGE).parents[1] / "tests"))
-    from test_anomaly_synth import make_store
+    from test_risk_synth import make_store
 
     from ecom_models.workspace.workspace import Workspace
 

@@ -1,7 +1,7 @@
 """`python -m ecom_models images DIR_OR_ZIP --json`: classify product photos, find duplicates and
 photo-quality problems.
 
-JSON document (see docs/vision.md):
+JSON document (see docs/images.md):
 - images: one row per readable photo: file, product_id, category (coarse, from the bundled
   ImageNet model), category_confidence, top_labels [{label, probability}], listed_category,
   predicted_category and category_mismatch (when a products file gives categories; for photos
@@ -11,7 +11,7 @@ JSON document (see docs/vision.md):
   duplicate_group (-1 when none), neighbours [{file, product_id, similarity}], note.
 - duplicate_groups: list of groups of copies of one photo, each a list of file names (no file in two groups).
 - duplicate_pairs: the verified pairs inside those groups with their evidence; same_product and
-  looks_alike: weaker relations between different photos (see docs/vision.md).
+  looks_alike: weaker relations between different photos (see docs/images.md).
 - refused: [{file, problem}] files that could not be read; converted: [{file, note}].
 - categories: held-out accuracy of the category model vs baselines (or null).
 - rules, threshold, counts, seconds.

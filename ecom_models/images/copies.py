@@ -1,6 +1,6 @@
 """Re-uploaded copies of product photos, as a merchant makes them (cropped a little, brighter or darker,
 resized, re-encoded as JPEG), and test catalogs of real photos with such copies planted, with the true
-duplicate pairs and a score of found groups against them: what bench/vision.py and the real-photo tests
+duplicate pairs and a score of found groups against them: what bench/images.py and the real-photo tests
 calibrate and check images.duplicates on."""
 
 from __future__ import annotations

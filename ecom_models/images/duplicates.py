@@ -56,7 +56,7 @@ EVIDENCE = ("grey", "detail", "colour2", "tone2", "rgb2", "opp2", "framing")
 
 @dataclass
 class Thresholds:
-    """Decision rules for the pixel verification; calibrated with bench/vision.py on real photos
+    """Decision rules for the pixel verification; calibrated with bench/images.py on real photos
     (seeds 0-2 of the catalogs there; seed 7 held out).
 
     A pair is the same photo when its *distance* is at most `max_distance`: the mean over the

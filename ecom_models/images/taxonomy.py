@@ -3,7 +3,7 @@
 Each coarse category owns a list of ImageNet classes; a photo's category is the one with the most
 probability mass. The lists were written from what the classes *are* (a 'sunglass' is eyewear,
 a 'grocery store' shelf is groceries), then checked against real catalog photos (studio fashion
-shots and in-store grocery photos, see docs/vision.md): classes the model reaches for on real
+shots and in-store grocery photos, see docs/images.md): classes the model reaches for on real
 product photos were added where their meaning fits, e.g. an 'analog clock' on a product photo is
 almost always a wristwatch (wall clocks have their own class), a 'tobacco shop' is a shelf of
 packaged goods.
@@ -22,7 +22,7 @@ GROCERIES = "groceries & food"
 # Embeddings of real grocery photos (GroceryStoreDataset, MIT; built by scripts/build_grocery_prototypes.py).
 GROCERY_PROTOTYPES = (paths.MODELS_DIR / "efficientnet_lite0"
                       / "grocery_prototypes.npy")
-# A photo this close to one of them is groceries. Measured with bench/vision.py: held out by fine
+# A photo this close to one of them is groceries. Measured with bench/images.py: held out by fine
 # class (apples tested against prototypes without apples), 95% of grocery photos reach 0.55;
 # no studio fashion photo came above 0.48.
 GROCERY_MIN_SIMILARITY = 0.55

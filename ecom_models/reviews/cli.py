@@ -1,6 +1,6 @@
 """`python -m ecom_models sentiment FILE [--text-col COL] [--no-fine-tune] --json`
 
-Scores every review of a CSV / Excel / Parquet / JSON Lines file. JSON keys (see docs/sentiment.md):
+Scores every review of a CSV / Excel / Parquet / JSON Lines file. JSON keys (see docs/reviews.md):
 file, text_column, rows, model, counts, reviews (one per input row, in input order: row, review_id,
 product_id, label, score, status, language, truncated, model, vader_score, vader_label, aspects,
 negative_aspects), products, aspects, comparison, notes, seconds.

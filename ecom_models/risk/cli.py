@@ -13,7 +13,7 @@ Daily level prints `level` ("daily"), `file`, `days`, `flagged`, `threshold`, `n
 one row per day with `date`, `score` (0..1: share of days less unusual), `flag`,
 `max_abs_z`, `deviation_money` (revenue minus expected revenue), `reasons`; plus `alerts`:
 one row per flagged metric with `date`, `segment`, `metric`, `actual`, `expected`, `lower`,
-`upper`, `z`, `deviation_money`, `direction`, `explanation`. See docs/anomaly.md.
+`upper`, `z`, `deviation_money`, `direction`, `explanation`. See docs/risk.md.
 """
 
 from __future__ import annotations

@@ -100,7 +100,7 @@ def _seasonal_expected(values: np.ndarray, days: int = 14) -> np.ndarray:
 
     Weekday effect: the median, per weekday, of the value minus its centred 7-day median.
     On planted 40% drops this finds more drops with fewer false alerts than the median of
-    the same weekday in the surrounding weeks (see docs/anomaly.md)."""
+    the same weekday in the surrounding weeks (see docs/risk.md)."""
     import warnings
 
     s = pd.Series(values, dtype=float)

@@ -203,7 +203,7 @@ class E5Model:
 
     def encode(self, texts: list[str], batch_size: int = 32, progress: Progress = None,
                return_truncated: bool = False):
-        # batch 32: 517-518 short Chinese reviews/s of CPU time vs 432-483 at 64 (bench/sentiment.py, 2 runs)
+        # batch 32: 517-518 short Chinese reviews/s of CPU time vs 432-483 at 64 (bench/reviews.py, 2 runs)
         n = len(texts)
         out = np.zeros((n, EMBED_DIM), dtype=np.float32)
         trunc = np.zeros(n, dtype=bool)

@@ -1,6 +1,6 @@
 """Product images on REAL photos (../shared/data/product_photos): re-uploaded copies are found,
 near-identical different products are not grouped, groups never chain, coarse categories hold on
-full-size photos and 60 x 80 thumbnails. A small subset of what bench/vision.py measures."""
+full-size photos and 60 x 80 thumbnails. A small subset of what bench/images.py measures."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Benchmark: score 1M order lines (order level) and build the daily alerts.
 
-Run: .venv/bin/python bench/anomaly.py [--lines 1000000]
+Run: .venv/bin/python bench/risk.py [--lines 1000000]
 Prints wall time per stage, throughput and peak memory. Target: 1M lines in <= 30 s on 2 cores.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from test_anomaly_synth import inject_fraud, make_store  # noqa: E402
+from test_risk_synth import inject_fraud, make_store  # noqa: E402
 
 from ecom_models import risk as A  # noqa: E402
 

@@ -1,7 +1,7 @@
 """Bench the review-sentiment model: throughput on short reviews (English and Chinese), model size, memory,
 full analysis time.
 
-    .venv/bin/python bench/sentiment.py [--n 1500] [--full]
+    .venv/bin/python bench/reviews.py [--n 1500] [--full]
 
 Short reviews: distinct sentences of up to 30 words (the UCI labelled sentences, plus the shop sentences),
 so no repeat is encoded only once. Timing includes tokenisation, length-sorted batching, the ONNX

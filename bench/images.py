@@ -1,6 +1,6 @@
 """Figures for product images, measured on REAL photos.
 
-Run: python bench/vision.py [--scenario issue|mixed|thumbs|all] [--seeds 0 1 2] [--held-out 7] [--quick]
+Run: python bench/images.py [--scenario issue|mixed|thumbs|all] [--seeds 0 1 2] [--held-out 7] [--quick]
      [--duplicates-only]
 
 Uses ../shared/data/product_photos (fashion studio shots with labels, grocery photos in 43 classes;
