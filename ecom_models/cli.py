@@ -7,7 +7,9 @@ Each command lives in its own module, which provides two functions:
 
 Modules are imported only when their command runs, so `ingest` never loads TensorFlow.
 Bad input raises `InputError`: printed on stderr, exit status 2, never a traceback.
-The JSON documents are a public interface: see docs/cli.md before changing a key.
+The JSON documents are a public interface: each command's keys are documented in docs/<capability>.md
+(docs/risk.md for `anomalies`, docs/reviews.md for `sentiment`, docs/intake.md for `ingest` and
+`workspace`), and tests/test_golden_cli.py holds what each command prints; change neither lightly.
 """
 
 from __future__ import annotations

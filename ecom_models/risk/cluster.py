@@ -120,7 +120,7 @@ def _column_detector(name: str, X: np.ndarray, cols: list[int] | None = None) ->
 
 
 def _tail(X) -> np.ndarray:
-    """anomaly.tail_scores on a worker (X: the matrix, or a task result holding it)."""
+    """risk.tail_scores on a worker (X: the matrix, or a task result holding it)."""
     from ecom_models.risk.scoring import tail_scores
 
     return tail_scores(X["X"] if isinstance(X, dict) else X)
@@ -193,7 +193,7 @@ def _submitter(client):
 
 
 def cluster_scorer(client, partitions: int | None = None):
-    """A drop-in for anomaly.detector_scores that runs the detectors on the cluster."""
+    """A drop-in for risk.detector_scores that runs the detectors on the cluster."""
 
     def scorer(s: pd.DataFrame, detectors, random_state: int = 0) -> pd.DataFrame:
         from ecom_models import risk as A  # the models' names, wherever risk keeps them
@@ -457,7 +457,7 @@ def _feature_columns(part: pd.DataFrame | None):
 
 
 def _surprises(signals: list[str], *parts) -> dict:
-    """On a worker: anomaly.feature_surprise of the features behind some SIGNALS, over every
+    """On a worker: risk.feature_surprise of the features behind some SIGNALS, over every
     order in store order, and those columns of the signal matrix (as detector_scores builds it)."""
     from ecom_models import risk as A  # the models' names, wherever risk keeps them
 
@@ -477,7 +477,7 @@ SIGNAL_HALVES = (("size", "quantity", "price", "discount", "velocity", "newness"
 
 
 def cluster_order_features(orders, client, partitions: int | None = None) -> pd.DataFrame:
-    """anomaly.order_features with the work on the cluster's workers: the same frame.
+    """risk.order_features with the work on the cluster's workers: the same frame.
 
     `orders`: canonical order lines (a frame, sent to the workers in parts), or the path of a
     Parquet file of them that the workers can read (each reads its own row groups).
@@ -527,7 +527,7 @@ def score_big_file(path, client, contamination: float = 0.01, **kwargs):
 
 def score_orders(orders, client, contamination: float = 0.01, partitions: int | None = None,
                  detectors=None, random_state: int = 0, reasons_for: str = "flagged"):
-    """anomaly.score_orders on the cluster: the same RiskResult. `orders` as for
+    """risk.score_orders on the cluster: the same RiskResult. `orders` as for
     cluster_order_features (a frame, or a Parquet file the workers can read).
 
     The features are built on the workers (cluster_order_features); one worker then computes
