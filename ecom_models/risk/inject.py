@@ -14,7 +14,7 @@ hours:
     takeover     an existing repeat customer spends 4-8x their usual, from a country they
                  never ordered from
 
-`measure_catch` scores the copy (`anomaly.score_orders`) and returns `CatchEvidence`: the
+`measure_catch` scores the copy (`risk.score_orders`) and returns `CatchEvidence`: the
 injected orders' ranks, so the catch share at any review capacity is a count, not a refit.
 This module returns evidence only; `ecom_models.value.valuation.risk_value` prices it.
 """
