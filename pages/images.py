@@ -40,6 +40,25 @@ def _analysis(key: str, _source, _products: pd.DataFrame | None) -> V.ImageAnaly
     return V.analyse(_source, products=_products)
 
 
+def _photo_or_zip(data: bytes, name: str) -> bool:
+    """Could this upload hold photos? Read from its first bytes only (a zip's directory, an
+    image's header), so checking a batch of hundreds of photos costs next to nothing."""
+    import io
+    import zipfile
+
+    if name.lower().endswith(".zip"):
+        return zipfile.is_zipfile(io.BytesIO(data))
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data), formats=list(V.ALLOWED_FORMATS)):
+            return True
+    except Image.DecompressionBombError:
+        return True  # a photo, but far too large: saved, and the analysis says so in the merchant's words
+    except (OSError, ValueError, SyntaxError, EOFError):  # not an image this page can read (PIL's ways of saying so)
+        return False
+
+
 # -- which photos --------------------------------------------------------------------------------------
 orders = active_data("orders")
 ws = workspace()
@@ -51,7 +70,7 @@ with st.sidebar:
                       index=1 if stored else 0,
                       help="The demo store has 126 drawn product photos with planted problems. Upload your own "
                            "JPEG, PNG or WebP photos, or one zip file of them.")
-uploads, products_upload = None, None
+uploads, products_upload, in_uploader = None, None, False
 if choice == "My photos":
     uploads = st.file_uploader("Product photos (JPEG, PNG, WebP) or a zip of them", accept_multiple_files=True,
                                type=["jpg", "jpeg", "png", "webp", "zip"], key="img_upload",
@@ -65,9 +84,32 @@ if choice == "My photos":
     if uploads:
         batch = V.upload_batch_id((f.name, f.getvalue()) for f in uploads)
         if ws.get("images.upload", "batch") != batch:
-            # one photo's bytes at a time: the uploader already holds them all once
-            V.save_uploads((V.ImageFile(f.name, f.getvalue()) for f in uploads), photo_dir)
-            ws.put("images.upload", "batch", batch)
+            # A wrong file dropped by mistake (a CSV renamed .zip, a PDF) is left out before saving:
+            # a batch of nothing but wrong files must not replace the photos kept from last time,
+            # and one unreadable zip would otherwise stop the whole batch's analysis.
+            readable = [_photo_or_zip(f.getvalue(), f.name) for f in uploads]
+            st.session_state["img_upload_skipped"] = (batch, [f.name for f, ok in zip(uploads, readable) if not ok])
+            if any(readable):
+                # one photo's bytes at a time: the uploader already holds them all once
+                V.save_uploads((V.ImageFile(f.name, f.getvalue()) for f, ok in zip(uploads, readable) if ok),
+                               photo_dir)
+                ws.put("images.upload", "batch", batch)
+        in_uploader = ws.get("images.upload", "batch") == batch
+        skipped_batch, skipped = st.session_state.get("img_upload_skipped", (None, []))
+        if skipped and skipped_batch == batch:
+            names = ", ".join(skipped[:3]) + (" …" if len(skipped) > 3 else "")
+            one = len(skipped) == 1
+            problem = ("this is not a JPEG, PNG or WebP photo or a readable zip of photos (going by its content, "
+                       "whatever its name says)" if one else
+                       "these are not JPEG, PNG or WebP photos or readable zips of photos (going by their content, "
+                       "whatever their names say)")
+            if in_uploader:
+                problem += f", so {'it was' if one else 'they were'} left out; the other photos are checked below."
+            else:
+                problem += ", so nothing was saved" + ("; the photos kept from last time are checked below."
+                                                       if stored else ".")
+            show_input_error(InputError(problem if one else f"{names}: {problem}", file=names if one else None,
+                                        fix="upload product photos, or one zip file of them."))
         stored = V.stored_uploads(photo_dir)
     if not stored:
         st.info("Upload photos to check them, or switch to the demo store photos in the sidebar.", icon="📷")
@@ -101,7 +143,10 @@ else:
     if products is not None:
         digest.update(pd.util.hash_pandas_object(products.astype(str), index=False).values.tobytes())
     source, key = files, "upload-" + digest.hexdigest()[:20]
-    source_note = (f"Checking **{len(files)}** file(s) you uploaded" + ("" if uploads else " earlier (kept in your "
+    # one zip reads as "the photos in shop.zip", not as "1 file" above a count of 300 photos
+    what = (f"the photos in **{md_escape(files[0].name)}**" if len(files) == 1 and files[0].name.lower().endswith(".zip")
+            else f"**{len(files)}** file(s)")
+    source_note = (f"Checking {what} you uploaded" + ("" if in_uploader else " earlier (kept in your "
                    "workspace; upload new ones to replace them)") + ".")
 
 st.info(source_note, icon="🧪" if choice == "Demo store photos" else "📷")
