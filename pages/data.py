@@ -198,7 +198,8 @@ with tab_workspace:
                 import_workspace(import_name, imported.getvalue())
                 st.success(f"Imported as '{import_name}'.")
             except InputError as exc:
-                st.error(exc.message)
+                # the library does not know the file's name: the message names the file the merchant chose
+                st.error(InputError(exc.problem, file=imported.name, fix=exc.fix).message, icon=":material/error:")
         others = [n for n in names if n != ws.name]
         if others:
             victim = st.selectbox("Delete workspace", others)

@@ -20,7 +20,7 @@ from ecom_models.jsonio import dumps
 from ecom_models.safe_export import csv_bytes
 from ecom_ui import jobs
 from ecom_ui.common import (active_data, data_source_note, empty_state, guarded, money, number, page_header, pct,
-                            results, workspace)
+                            results, show_input_error, workspace)
 
 page_header("Recommendations", "What a 'you may also like' widget would show each customer, which model does it best "
             "on your own purchase history, and what it could be worth.")
@@ -43,7 +43,8 @@ def _export_csv(key: str, k: int, _report_obj) -> bytes:
 data = active_data("orders")
 with st.expander("Use a customer-product file instead of orders (optional)"):
     st.caption("A table with columns user_id, item_id and optionally rating, quantity, timestamp "
-               "(CSV, Excel, Parquet or JSON Lines). Ratings of any scale are accepted.")
+               "(CSV, Excel, Parquet or JSON Lines). Ratings of any scale are accepted. The file is used while it is "
+               "in the box below and is not saved: a reload goes back to the orders.")
     upload = st.file_uploader("Interactions file", type=["csv", "tsv", "txt", "xlsx", "parquet", "jsonl", "json"],
                               key="rec_upload")
 table = None
@@ -54,8 +55,10 @@ if upload is not None:
     raw = guarded(read_table, upload, name=upload.name)
     if raw is not None:
         if not R.looks_like_interactions(raw):
-            st.error("This file has no user_id and item_id columns (or it looks like order lines). "
-                     "Upload order exports on the Data page instead.", icon="⚠️")
+            show_input_error(InputError("it has no customer and product columns (user_id and item_id), or it "
+                                        "holds order lines.", file=upload.name,
+                                        fix="upload order exports on the Data page instead, or name the "
+                                            "columns user_id and item_id."))
         else:
             table = raw
             source_key, source_kind, source_df = "table-" + content_hash(raw), "table", raw
