@@ -76,6 +76,16 @@ def error_naming(page, file_name: str, text: str):
     return page.locator('[data-testid="stAlertContentError"]', has_text=f"file '{file_name}'").filter(has_text=text)
 
 
+def my_photos(page, url: str) -> None:
+    """Product images, switched to 'My photos' as soon as the switch is drawn: the page opens on
+    the demo store's photos, and drawing their results is not waited for (their analysis, which
+    a rerun cannot interrupt, still is: about 15 s)."""
+    page.goto(url + "/images")
+    page.locator('[data-testid="stSidebar"]').get_by_text("My photos", exact=True).click()
+    page.get_by_text("Upload photos to check them").wait_for(timeout=LONG)
+    assert_no_crash(page)
+
+
 def shot(page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"upload-{name}.png"))
 
@@ -111,9 +121,7 @@ def test_zip_of_300_real_photos_finds_the_planted_copies_and_a_reload_keeps_them
     archive = tmp_path / "catalog_photos.zip"
     planted = files.photo_zip(archive)  # 290 real photos + 10 real near-copies
     with app(browser, tmp_path) as (url, page):
-        open_page(page, url + "/images")
-        page.locator('[data-testid="stSidebar"]').get_by_text("My photos", exact=True).click()
-        page.get_by_text("Upload photos to check them").wait_for()
+        my_photos(page, url)
         started = time.perf_counter()
         upload(page, "img_upload", archive)
         expect(metric(page, "Photos checked")).to_have_text("300", timeout=LONG)
@@ -149,9 +157,7 @@ def test_zip_of_300_real_photos_finds_the_planted_copies_and_a_reload_keeps_them
 def test_loose_photos_then_a_products_file_learn_the_merchants_categories(browser, tmp_path):
     photos, products, categories = files.fashion_photos_and_products(tmp_path / "shoot" / "photos")
     with app(browser, tmp_path) as (url, page):
-        open_page(page, url + "/images")
-        page.locator('[data-testid="stSidebar"]').get_by_text("My photos", exact=True).click()
-        page.get_by_text("Upload photos to check them").wait_for()
+        my_photos(page, url)
         upload(page, "img_upload", *photos)  # a loose set of photos, as picked in a file dialog
         expect(metric(page, "Photos checked")).to_have_text(str(len(photos)), timeout=LONG)
         wait_until_idle(page, LONG)
@@ -402,9 +408,7 @@ def test_a_wrong_file_on_every_uploader_gets_a_message_naming_it(browser, tmp_pa
         shot(page, "wrong-support")
 
         # Product images: a CSV renamed .zip among real photos is left out, the photos are checked ...
-        open_page(page, url + "/images")
-        page.locator('[data-testid="stSidebar"]').get_by_text("My photos", exact=True).click()
-        page.get_by_text("Upload photos to check them").wait_for()
+        my_photos(page, url)
         upload(page, "img_upload", *photos, fake_zip)
         expect(error_naming(page, fake_zip.name, "so it was left out; the other photos are checked below")
                ).to_be_visible(timeout=LONG)
