@@ -353,3 +353,33 @@ def gallery_tab(analysis: ImageAnalysis) -> None:
                       help="Show the products that look most like this one (top of this tab).")
     if view.empty:
         st.text("No photo matches these filters.")
+
+
+def skipped_files_error(skipped: list[str], in_use: bool, had_photos: bool):
+    """The message for uploaded files that hold no photos, naming them and saying what was kept."""
+    from ecom_models.core.errors import InputError
+
+    names = ", ".join(skipped[:3]) + (" …" if len(skipped) > 3 else "")
+    one = len(skipped) == 1
+    problem = ("this is not a JPEG, PNG or WebP photo or a readable zip of photos (going by its content, "
+               "whatever its name says)" if one else
+               "these are not JPEG, PNG or WebP photos or readable zips of photos (going by their content, "
+               "whatever their names say)")
+    if in_use:
+        problem += f", so {'it was' if one else 'they were'} left out; the other photos are checked below."
+    else:
+        problem += ", so nothing was saved" + ("; the photos kept from last time are checked below." if had_photos
+                                               else ".")
+    return InputError(problem if one else f"{names}: {problem}", file=names if one else None,
+                      fix="upload product photos, or one zip file of them.")
+
+
+def upload_note(files, in_uploader: bool) -> str:
+    """Which uploaded photos the page checks: one zip reads as "the photos in shop.zip", not as
+    "1 file" above a count of 300 photos."""
+    from ecom_ui.common import md_escape
+
+    what = (f"the photos in **{md_escape(files[0].name)}**" if len(files) == 1 and files[0].name.lower().endswith(".zip")
+            else f"**{len(files)}** file(s)")
+    return f"Checking {what} you uploaded" + ("" if in_uploader else " earlier (kept in your workspace; upload new "
+                                               "ones to replace them)") + "."

@@ -31,7 +31,9 @@ page_header("A/B tests", "Did the change work, how sure can you be, what is it w
 data = active_data("experiment")
 with st.expander("Analyse another experiment file (optional)"):
     st.caption("One row per person (a variant column, and columns such as converted 0/1 or revenue), or one row per "
-               "variant with the number of people and conversions. CSV, Excel, Parquet or JSON Lines.")
+               "variant with the number of people and conversions. CSV, Excel, Parquet or JSON Lines. The file is "
+               "analysed while it is in the box below and is not saved: to keep it as your experiment, upload it on "
+               "the **Data** page.")
     upload = st.file_uploader("Experiment file", type=["csv", "tsv", "txt", "xlsx", "parquet", "jsonl", "json"], key="ab_upload")
 source_df = source_key = source_name = None
 if upload is not None:

@@ -32,7 +32,8 @@ with tab_upload:
                 "**JSON Lines**, or a **zip** of daily exports with the same columns. Product photos go on the "
                 "*Product images* page.")
     files = st.file_uploader("Drop one or more exports", accept_multiple_files=True,
-                             type=["csv", "tsv", "txt", "xlsx", "parquet", "jsonl", "ndjson", "json", "zip"])
+                             type=["csv", "tsv", "txt", "xlsx", "parquet", "jsonl", "ndjson", "json", "zip"],
+                             key="data_upload")
     for upload in files or []:
         if upload.name.lower().endswith(".zip"):
             from ecom_ui.big_upload import zip_upload
@@ -169,14 +170,16 @@ with tab_workspace:
         st.download_button("Download the workspace file", data=st.session_state["workspace_export"],
                            file_name=f"{ws.name}.duckdb")
     with st.expander("Import or delete a workspace"):
-        imported = st.file_uploader("Workspace file (.duckdb) exported from Ecom Value Lab", type=["duckdb"])
+        imported = st.file_uploader("Workspace file (.duckdb) exported from Ecom Value Lab", type=["duckdb"],
+                                    key="workspace_import")
         import_name = st.text_input("Name for the imported workspace")
         if imported is not None and import_name and st.button("Import"):
             try:
                 import_workspace(import_name, imported.getvalue())
                 st.success(f"Imported as '{import_name}'.")
             except InputError as exc:
-                st.error(exc.message)
+                # the library does not know the file's name: the message names the file the merchant chose
+                st.error(InputError(exc.problem, file=imported.name, fix=exc.fix).message, icon=":material/error:")
         others = [n for n in names if n != ws.name]
         if others:
             victim = st.selectbox("Delete workspace", others)

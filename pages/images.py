@@ -44,7 +44,7 @@ with st.sidebar:
                       index=1 if stored else 0,
                       help="The demo store has 126 drawn product photos with planted problems. Upload your own "
                            "JPEG, PNG or WebP photos, or one zip file of them.")
-uploads, products_upload = None, None
+uploads, products_upload, in_uploader = None, None, False
 if choice == "My photos":
     uploads = st.file_uploader("Product photos (JPEG, PNG, WebP) or a zip of them", accept_multiple_files=True,
                                type=["jpg", "jpeg", "png", "webp", "zip"], key="img_upload",
@@ -56,7 +56,10 @@ if choice == "My photos":
                                        help="Lets the page learn your own categories. Without it, the categories of "
                                             "your uploaded orders are used.")
     if uploads:
-        save_batch(ws, uploads)  # once per set of files, one photo's bytes at a time
+        saved = save_batch(ws, uploads)  # once per set of files, one photo's bytes at a time
+        if saved.skipped:
+            show_input_error(I.skipped_files_error(saved.skipped, saved.in_use, bool(stored)))
+        in_uploader = saved.in_use
         stored = stored_photos(ws)
     if not stored:
         st.info("Upload photos to check them, or switch to the demo store photos in the sidebar.", icon="📷")
@@ -77,8 +80,7 @@ else:
     products = resolve_products(uploaded, saved_products(ws),
                                 orders.df if orders is not None and not orders.is_demo else None)
     source, key = files, batch_key(files, products)
-    source_note = (f"Checking **{len(files)}** file(s) you uploaded" + ("" if uploads else " earlier (kept in your "
-                   "workspace; upload new ones to replace them)") + ".")
+    source_note = I.upload_note(files, in_uploader)
 
 st.info(source_note, icon="🧪" if choice == "Demo store photos" else "📷")
 with st.spinner("Reading the photos and running the image model (about 40 photos a second on this machine)…"):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ecom_ui  # noqa: F401  (first: a deep link before any other page runs app.py's navigation)
 import streamlit as st
 
+from ecom_models.core.errors import InputError
 from ecom_models.intake import read_table
 from ecom_models.recommend import (
     MODEL_EXPLAIN,
@@ -21,7 +22,8 @@ from ecom_models.intake import store_figures
 from ecom_models.value import recommendations_value
 from ecom_models.workspace import content_hash
 from ecom_ui import recommend as UR
-from ecom_ui.common import active_data, data_source_note, empty_state, guarded, money, number, page_header, pct, workspace
+from ecom_ui.common import (active_data, data_source_note, empty_state, guarded, money, number, page_header, pct,
+                            show_input_error, workspace)
 
 page_header("Recommendations", "What a 'you may also like' widget would show each customer, which model does it best "
             "on your own purchase history, and what it could be worth.")
@@ -31,7 +33,8 @@ page_header("Recommendations", "What a 'you may also like' widget would show eac
 data = active_data("orders")
 with st.expander("Use a customer-product file instead of orders (optional)"):
     st.caption("A table with columns user_id, item_id and optionally rating, quantity, timestamp "
-               "(CSV, Excel, Parquet or JSON Lines). Ratings of any scale are accepted.")
+               "(CSV, Excel, Parquet or JSON Lines). Ratings of any scale are accepted. The file is used while it is "
+               "in the box below and is not saved: a reload goes back to the orders.")
     upload = st.file_uploader("Interactions file", type=["csv", "tsv", "txt", "xlsx", "parquet", "jsonl", "json"],
                               key="rec_upload")
 table = None
@@ -39,8 +42,10 @@ if upload is not None:
     raw = guarded(read_table, upload, name=upload.name)
     if raw is not None:
         if not looks_like_interactions(raw):
-            st.error("This file has no user_id and item_id columns (or it looks like order lines). "
-                     "Upload order exports on the Data page instead.", icon="⚠️")
+            show_input_error(InputError("it has no customer and product columns (user_id and item_id), or it "
+                                        "holds order lines.", file=upload.name,
+                                        fix="upload order exports on the Data page instead, or name the "
+                                            "columns user_id and item_id."))
         else:
             table = raw
             source_key, source_kind, source_df = "table-" + content_hash(raw), "table", raw

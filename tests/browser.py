@@ -66,6 +66,32 @@ def wait_until_idle(page, timeout_ms: int = 120_000) -> None:
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stSpinner\"]')"
         " && !document.querySelector('[data-testid=\"stStatusWidget\"] [data-testid=\"stStatusWidgetRunningIcon\"]')"
-        " && !document.querySelector('[data-testid=\"stSkeleton\"]')",
+        " && !document.querySelector('[data-testid=\"stSkeleton\"]')"
+        # the app's own flag (Streamlit 1.67): a page drawing a progress bar has no spinner
+        " && !['running', 'rerunRequested'].includes(document.querySelector('[data-testid=\"stApp\"]')"
+        "        ?.getAttribute('data-test-script-state'))",
         timeout=timeout_ms)
     page.wait_for_timeout(300)
+
+
+def uploader(page, key: str):
+    """The file input of the `st.file_uploader` created with `key=key`: Streamlit puts the class
+    `st-key-<key>` on a keyed widget's container (checked on 1.67), so two uploaders on one page
+    are never confused, whatever their order or label."""
+    return page.locator(f'.st-key-{key} input[type="file"]')
+
+
+def upload(page, key: str, *files) -> None:
+    """Drop `files` (paths) on the uploader with this key, as a merchant's file dialog would.
+    tests/test_uploader_guard.py reads these calls: every uploader's key must appear in one."""
+    uploader(page, key).set_input_files([str(f) for f in files])
+
+
+CRASH_TEXT = "This app has encountered an error"
+
+
+def assert_no_crash(page) -> None:
+    """No Python exception box and no 'app has encountered an error' page."""
+    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
+        '[data-testid="stException"]').first.inner_text()
+    assert page.get_by_text(CRASH_TEXT).count() == 0

@@ -78,6 +78,7 @@ from ecom_models.images.files import (  # noqa: F401
     save_uploads,
     stored_uploads,
     upload_batch_id,
+    could_hold_photos,
 )
 from ecom_models.images.model import (  # noqa: F401
     CLASSES_FILE,
@@ -107,6 +108,7 @@ from ecom_models.images.store import (  # noqa: F401
     photo_dir,
     read_products,
     save_batch,
+    SavedBatch,
     save_products,
     save_rules,
     save_threshold,

@@ -184,6 +184,23 @@ def safe_file_name(name: str) -> str:
     return base[:100]
 
 
+def could_hold_photos(data: bytes, name: str) -> bool:
+    """Could this upload hold photos? Read from its first bytes only (a zip's directory, an
+    image's header), so checking a batch of hundreds of photos costs next to nothing. A CSV
+    renamed .zip or a PDF dropped by mistake is not: it is left out before saving."""
+    if name.lower().endswith(".zip"):
+        return zipfile.is_zipfile(io.BytesIO(data))
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data), formats=list(ALLOWED_FORMATS)):
+            return True
+    except Image.DecompressionBombError:
+        return True  # a photo, but far too large: saved, and the analysis says so in the merchant's words
+    except (OSError, ValueError, SyntaxError, EOFError):  # not an image this page can read (PIL's ways of saying so)
+        return False
+
+
 def upload_batch_id(files: Iterable[tuple[str, bytes]]) -> str:
     """One id for a set of uploaded files (names and contents): a rerun with the same files in the
     uploader must not save them again, a different set must."""

@@ -6,13 +6,13 @@ rules and the duplicate threshold. Namespace strings (`images.upload`, `images.p
 from __future__ import annotations
 
 import hashlib
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import pandas as pd
 
 from ecom_models.images.analysis import normalise_products
-from ecom_models.images.files import ImageFile, save_uploads, stored_uploads, upload_batch_id
+from ecom_models.images.files import ImageFile, could_hold_photos, save_uploads, stored_uploads, upload_batch_id
 from ecom_models.images.quality import QualityRules
 
 UPLOAD = "images.upload"
@@ -31,16 +31,34 @@ def stored_photos(ws) -> list[ImageFile]:
     return stored_uploads(photo_dir(ws))
 
 
-def save_batch(ws, uploads) -> bool:
+@dataclass
+class SavedBatch:
+    """What became of a set of uploaded files: `skipped` names the files that hold no photos (left
+    out); `in_use` says whether the photos now kept are this upload's (False when every file was
+    wrong: the photos kept from last time stay); `written` whether this call wrote them."""
+
+    skipped: list[str]
+    in_use: bool
+    written: bool
+
+
+def save_batch(ws, uploads) -> SavedBatch:
     """Keep a set of uploaded files (objects with .name and .getvalue(), as Streamlit's uploader gives)
-    unless this very set was saved last time; True if it was written. One photo's bytes are copied at a
-    time (the uploader already holds them all once), and the new set replaces the old one whole."""
+    unless this very set was saved last time. Files that hold no photos (could_hold_photos, from their
+    first bytes) are left out: a batch of nothing but wrong files must not replace the photos kept
+    from last time, and one unreadable zip would otherwise stop the whole batch's analysis. One
+    photo's bytes are copied at a time (the uploader already holds them all once), and the new set
+    replaces the old one whole."""
     batch = upload_batch_id((f.name, f.getvalue()) for f in uploads)
+    readable = [could_hold_photos(f.getvalue(), f.name) for f in uploads]
+    skipped = [f.name for f, ok in zip(uploads, readable) if not ok]
     if ws.get(UPLOAD, "batch") == batch:
-        return False
-    save_uploads((ImageFile(f.name, f.getvalue()) for f in uploads), photo_dir(ws))
+        return SavedBatch(skipped, True, False)
+    if not any(readable):
+        return SavedBatch(skipped, False, False)
+    save_uploads((ImageFile(f.name, f.getvalue()) for f, ok in zip(uploads, readable) if ok), photo_dir(ws))
     ws.put(UPLOAD, "batch", batch)
-    return True
+    return SavedBatch(skipped, True, True)
 
 
 def batch_key(files: list[ImageFile], products: pd.DataFrame | None) -> str:
