@@ -375,3 +375,34 @@ def test_16bit_rgb_png_is_read_with_correct_brightness():
     loaded = vision.load_image(ImageFile("rgb16.png", png))
     assert loaded.work.mode == "RGB"
     assert abs(np.asarray(loaded.work).mean() - 50000 / 65535 * 255) < 2
+
+
+def test_a_batch_of_wrong_files_never_replaces_the_kept_photos(tmp_path):
+    """A CSV renamed .zip or a PDF dropped on the photo uploader is left out before saving; a batch
+    of nothing but such files keeps last time's photos."""
+    import io as _io
+
+    from PIL import Image
+
+    from ecom_models.images import could_hold_photos, save_batch, stored_photos
+    from ecom_models.workspace import Workspace
+
+    class Upload:
+        def __init__(self, name, data):
+            self.name, self._data = name, data
+
+        def getvalue(self):
+            return self._data
+
+    buf = _io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 10, 10)).save(buf, format="JPEG")
+    photo, fake_zip = Upload("SKU-1.jpg", buf.getvalue()), Upload("shop.zip", b"order_id,total\n1,2\n")
+    assert could_hold_photos(photo.getvalue(), photo.name) and not could_hold_photos(fake_zip.getvalue(), fake_zip.name)
+    ws = Workspace(folder=tmp_path, name="t")
+    first = save_batch(ws, [photo, fake_zip])
+    assert first.written and first.in_use and first.skipped == ["shop.zip"]
+    assert [f.name for f in stored_photos(ws)] == ["SKU-1.jpg"]
+    assert save_batch(ws, [photo, fake_zip]).written is False  # the same set again: nothing rewritten
+    only_wrong = save_batch(ws, [fake_zip])
+    assert not only_wrong.in_use and not only_wrong.written and only_wrong.skipped == ["shop.zip"]
+    assert [f.name for f in stored_photos(ws)] == ["SKU-1.jpg"]

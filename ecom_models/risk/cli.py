@@ -55,6 +55,7 @@ def run(args: argparse.Namespace) -> dict:
     from ecom_models.risk.scoring import score_orders
 
     from ecom_models.core import cluster as distributed
+    from ecom_models.risk import cluster as risk_cluster
     from ecom_models.intake import big as intake_big
 
     path = _path(args.file)
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> dict:
     if address and intake_big.wants_big(path):
         # read in chunks into Parquet, which workers on this host or a shared disk read themselves
         with distributed.connect(address) as client:
-            return _order_document(path, distributed.score_big_file(path, client, contamination=args.contamination),
+            return _order_document(path, risk_cluster.score_big_file(path, client, contamination=args.contamination),
                                    args)
     # a folder, zip or very big export is read in chunks (same lines as load_orders)
     orders = intake_big.load_orders(path) if intake_big.wants_big(path) else load_orders(str(path))
@@ -100,7 +101,7 @@ def run(args: argparse.Namespace) -> dict:
 
     if address:
         with distributed.connect(address) as client:
-            result = distributed.score_orders(orders, client, contamination=args.contamination)
+            result = risk_cluster.score_orders(orders, client, contamination=args.contamination)
     else:
         result = score_orders(orders, contamination=args.contamination)
     return _order_document(path, result, args)
