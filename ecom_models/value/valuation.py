@@ -40,14 +40,9 @@ from typing import Any
 
 from ecom_models.core.evidence import Assumption, RiskEvidence, StockEvidence, ValueEstimate
 from ecom_models.intake.orders import store_figures
+from ecom_models.core.formatting import format_money
 from ecom_models.core.stats import finite as _finite
 from ecom_models.value.priors import as_assumption, prior, prior_value
-
-
-def _money(v: float, currency: str) -> str:
-    from ecom_models.core.formatting import format_money
-
-    return format_money(v, currency)
 
 
 # =========================================================================================
@@ -382,10 +377,10 @@ def forecasting_value(evidence: StockEvidence | Any, unit_value: float = 1.0, as
         f"held-out error spread {evidence.sd_model:,.0f} a day for {evidence.model} vs {evidence.sd_naive:,.0f} for "
         f"seasonal naive ({evidence.held_out_days} days, {evidence.metric}; MAE {evidence.mae_model:,.0f} vs "
         f"{evidence.mae_naive:,.0f}); safety stock at {a['service_level']:.0%} service with a {a['lead_time_days']:.0f}-day "
-        f"lead time: {_money(model['safety_stock'], currency)} instead of {_money(naive['safety_stock'], currency)}")
-    note = (f"Bounded by the naive plan's own safety-stock cost, {_money(naive['total'] * share, currency)} a month "
-            f"(holding {_money(naive['holding'], currency)} + lost profit on stock-outs "
-            f"{_money(naive['shortfall'], currency)}). Forecast of the whole store's sales: stock is bought per product, "
+        f"lead time: {format_money(model['safety_stock'], currency)} instead of {format_money(naive['safety_stock'], currency)}")
+    note = (f"Bounded by the naive plan's own safety-stock cost, {format_money(naive['total'] * share, currency)} a month "
+            f"(holding {format_money(naive['holding'], currency)} + lost profit on stock-outs "
+            f"{format_money(naive['shortfall'], currency)}). Forecast of the whole store's sales: stock is bought per product, "
             "where errors are larger.")
     return ValueEstimate("forecasting", lever, float(mid), float(min(low, mid)), float(max(high, mid)), evidence_text,
                          "backtest", used, currency, note)
