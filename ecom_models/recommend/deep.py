@@ -18,6 +18,20 @@ from ecom_models.core.errors import InputError
 from ecom_models.recommend.models import NCF_MAX_PAIRS, Recommender, as_binary
 
 
+
+def _keras_for(model, X):
+    """Keras, loaded on first use, for a deep model about to fit X (refused above NCF_MAX_PAIRS)."""
+    if X.shape[0] * X.shape[1] > NCF_MAX_PAIRS:
+        raise InputError("the deep model is not run on catalogs this large on one machine.",
+                         fix="use the similarity or EASE models.")
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras
+
+    model._set_tiebreak(X)
+    return keras
+
 class NCF(Recommender):
     """Neural collaborative filtering (Keras): user and item embeddings -> dense layers ->
     sigmoid probability of purchase. Trained on bought pairs vs `negatives` random
@@ -32,15 +46,7 @@ class NCF(Recommender):
         self.params = {"factors": factors, "hidden": hidden, "epochs": epochs, "negatives": negatives}
 
     def fit(self, X):
-        if X.shape[0] * X.shape[1] > NCF_MAX_PAIRS:
-            raise InputError("the deep model is not run on catalogs this large on one machine.",
-                             fix="use the similarity or EASE models.")
-        import os
-
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        import keras
-
-        self._set_tiebreak(X)
+        keras = _keras_for(self, X)
         rng = np.random.default_rng(self.seed)
         keras.utils.set_random_seed(self.seed)
         B = as_binary(X).tocoo()
@@ -112,15 +118,7 @@ class DeepAutoencoder(Recommender):
         self.params = {"hidden": hidden, "steps": steps, "dropout": dropout}
 
     def fit(self, X):
-        if X.shape[0] * X.shape[1] > NCF_MAX_PAIRS:
-            raise InputError("the deep model is not run on catalogs this large on one machine.",
-                             fix="use the similarity or EASE models.")
-        import os
-
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        import keras
-
-        self._set_tiebreak(X)
+        keras = _keras_for(self, X)
         keras.utils.set_random_seed(self.seed)
         B = as_binary(X)
         active = np.flatnonzero(np.diff(B.indptr) > 0)
