@@ -10,8 +10,7 @@ tests/fixtures/old_workspace/make.py. The test unzips a copy into a tmp workspac
 Only public, stable names are used: `ecom_models.workspace.Workspace` (opened as the app does:
 ecom_ui/common.py builds `Workspace(name, folder)`; here the name and folder come from ECOM_WORKSPACE /
 ECOM_WORKSPACE_DIR as at app start) and the results store's `ResultsStore(workspace).get(kind, key)`.
-The results store moves from `ecom_models.results` to `ecom_models.workspace.results`: it is imported
-from the new place, else the old one. The stored result keys are taken from expected.json, not
+The stored result keys are taken from expected.json, not
 recomputed (a key includes the app version, which may change without the stored results changing).
 """
 
@@ -27,12 +26,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecom_models.workspace import Workspace, list_workspaces
-
-try:  # after the restructure
-    from ecom_models.workspace.results import ResultsStore
-except ImportError:  # e73157b: ecom_models/workspace.py is a module and the store is ecom_models/results.py
-    from ecom_models.results import ResultsStore
+from ecom_models.workspace import ResultsStore, Workspace, list_workspaces
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "old_workspace"
 EXPECTED = json.loads((FIXTURE / "expected.json").read_text())

@@ -103,7 +103,7 @@ def interactions_csv(path: Path, users: int = 500, items: int = 160, seed: int =
     return len(rows)
 
 
-# The demo store's intents (ecom_models.demo_support), asked in a merchant's own FAQ wording:
+# The demo store's intents (ecom_models.demo.support), asked in a merchant's own FAQ wording:
 # none of these questions is copied from the demo tickets' templates.
 FAQ = {
     "WISMO": ("Where is my parcel?", "How can I follow my delivery?", "My order has not arrived yet, where is it?",
@@ -132,7 +132,7 @@ def labelled_tickets_csv(path: Path, per_intent: int = 10, seed: int = 3) -> tup
     """Tickets a support agent labelled by hand (text, intent), about ten per intent, picked from
     the demo store's own tickets (whose true intents are known), with the agent's intent names.
     Returns (rows, intents)."""
-    from ecom_models.demo_support import demo_support
+    from ecom_models.demo.support import demo_support
 
     demo = demo_support()
     tickets = pd.DataFrame({"text": demo.tickets["text"], "intent": demo.truth["labels"]})
@@ -168,7 +168,7 @@ def workspace_file(path: Path, folder: Path) -> str:
     """A workspace exported from another machine (Data page > Workspace > Export): a store's
     orders saved in it. Returns the saved dataset's name."""
     from ecom_models import intake
-    from ecom_models.intake_save import save_result
+    from ecom_models.intake import save_result
     from ecom_models.workspace import Workspace
 
     folder.mkdir(parents=True, exist_ok=True)
