@@ -11,8 +11,7 @@ finance document:
   (Debian's fonts-noto-cjk) as a fallback family; matplotlib embeds the glyphs a page uses. No font is
   ever downloaded: without one, CJK text prints as empty boxes but the report is still written.
 
-Widths are measured with the same fonts (Agg at 72 dpi, so one pixel is one point), not guessed from
-a character count. Coordinates below are inches from the page's top-left corner.
+Widths are measured with the same fonts and metrics the PDF uses, not guessed from a character count. Coordinates below are inches from the page's top-left corner.
 """
 
 from __future__ import annotations
@@ -70,22 +69,23 @@ def text_kw(**kw) -> dict:
 
 
 @functools.lru_cache(maxsize=1)
-def _renderer():
-    from matplotlib.backends.backend_agg import RendererAgg
+def _text_to_path():
+    from matplotlib.textpath import TextToPath
 
-    return RendererAgg(10, 10, 72)
+    return TextToPath()
 
 
 @functools.lru_cache(maxsize=20_000)
 def text_width(text: str, size: float, weight: str = "normal") -> float:
-    """Width of one line of text in inches, as drawn."""
+    """Width of one line of text in inches, as the PDF draws it: unhinted font metrics (TextToPath), the
+    same glyph fallback; Agg's hinted widths at screen sizes differ from the PDF's by a few percent."""
     from matplotlib.font_manager import FontProperties
 
     if not text:
         return 0.0
     prop = FontProperties(family=families(), size=size, weight=weight)
     with _font_lock:
-        w, _, _ = _renderer().get_text_width_height_descent(text, prop, ismath=False)
+        w, _, _ = _text_to_path().get_text_width_height_descent(text, prop, ismath=False)
     return w / 72.0
 
 
