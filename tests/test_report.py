@@ -200,3 +200,127 @@ def test_labels_file_errors_name_the_file_and_row(tmp_path):
     (tmp_path / "cols.csv").write_text("id,decision\nA1,fraud\n")
     with pytest.raises(InputError):
         read_labels(str(tmp_path / "cols.csv"))
+
+
+# --------------------------------------------------------------------------------------------
+# The PDF read back: ranges and evidence as the HTML prints them, nothing read as math or cut short
+# --------------------------------------------------------------------------------------------
+LONG_EVIDENCE = {
+    "recommendations": "offline hit rate@10 0.837 vs 0.629 for best sellers on held-out purchases (+33%, 95% interval "
+                       "+28% to +39%); 20% of it assumed to show up online, from published online tests of "
+                       "recommenders, and 1,380 weeks of all your traffic to confirm it with an A/B test.",
+    "forecasting": "held-out error spread 2,291 a day for ETS (exponential smoothing) vs 3,167 for seasonal naive "
+                   "(84 days, revenue); MAE 1,791 vs 2,482; safety stock at 95% service with a 14-day lead time: "
+                   "$14.1k instead of $19.5k, which frees cash that sits in stock today.",
+    "abtest": "measured A/B test: converted 5.53% vs 4.91% (+13.0%, 95% interval -0.8% to +25.2%), 24,000 people; "
+              "the change may also lose money: its low end is below zero, so wait for more traffic before you ship it.",
+    "risk": "detector tested on your own orders: 60 of 60 synthetic fraud orders (100%) landed among the 5 riskiest "
+            "a day (you review 3.7% of orders, so fraud is 26.8x denser in the queue); share of orders that are "
+            "fraud: prior 0.10% (0 to 5.0%).",
+}
+
+
+def _realistic_summary(currency: str, evidence: dict | None = None, store_extra: str = ""):
+    """Ranges as a real export gives them: a negative low, thousands, k and M suffixes."""
+    from ecom_models.value import Assumption
+
+    evidence = evidence or LONG_EVIDENCE
+    kinds = {"recommendations": "offline metric", "forecasting": "backtest", "abtest": "measured A/B test",
+             "risk": "assumption"}
+    figures = {"recommendations": (1_250_000, 820_000, 1_900_000), "forecasting": (41_000, 3_228, 95_100),
+               "abtest": (300, -105, 713), "risk": (9_000, 0, 79_800)}
+
+    def est(model):
+        v, lo, hi = figures[model]
+        return ValueEstimate(model, f"{model} lever{store_extra}", v, lo, hi, evidence[model], kinds[model],
+                             [Assumption("share", "Share of visits that see it", 0.5, "%", "a guess", 0.2, 0.8),
+                              Assumption("aov", "Average order value", 135.0, currency, "your orders", 108.0, 162.0)],
+                             currency)
+
+    return V.summarise({m: Lever(m, est(m)) for m in figures}, None, None,
+                       CostInputs(monthly_cost=2_500, setup_cost=40_000, gross_margin=0.35), n_sims=3000, seed=2,
+                       monthly_net_revenue=12_400_000)
+
+
+def _pdf_text(pdf: bytes, tmp_path: Path) -> str:
+    """The PDF's text in drawing order (`pdftotext -raw`), whitespace and line breaks collapsed to one space."""
+    import shutil
+
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext is not installed (Debian poppler-utils; scripts/setup.sh installs it)")
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(["pdftotext", "-raw", "-enc", "UTF-8", str(path), "-"], capture_output=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return " ".join(out.stdout.decode("utf-8").split())
+
+
+def _ranges(s) -> list[str]:
+    """Every 90% range and plausible range the HTML report prints."""
+    out = [i for _, _, i in RP.headline(s) if i]
+    out += [i for i in RP.figures_table(s)["90% interval"] if i]
+    out += [i for i in RP.rows_table(s)["90% interval"] if i]
+    out += [r for r in RP.assumptions_view(s)["Plausible range"] if r]
+    return out
+
+
+@pytest.mark.parametrize("currency", ["USD", "GBP", "EUR"])
+def test_pdf_prints_every_range_and_evidence_as_the_html_does(currency, tmp_path):
+    s = _realistic_summary(currency)
+    ranges = _ranges(s)
+    symbol = {"USD": "$", "GBP": "£", "EUR": "€"}[currency]
+    # the cases the bug report named, in this currency: a negative low, thousands, k and M
+    for expected in (f"-{symbol}105 to {symbol}713", f"{symbol}3,228 to {symbol}95.1k", f"{symbol}0.00 to {symbol}79.8k",
+                     f"{symbol}820.0k to {symbol}1.90M"):
+        assert expected in ranges
+    page = RP.report_html(s)
+    text = _pdf_text(RP.report_pdf(s, store_name="Bob's shop"), tmp_path)
+    for r in ranges:
+        assert html_escape(r) in page
+        assert r in text, f"range {r!r} not in the PDF as the HTML prints it"
+    for sentence in LONG_EVIDENCE.values():
+        assert html_escape(sentence) in page
+        assert " ".join(sentence.split()) in text, f"evidence cut or changed in the PDF: {sentence[:60]}…"
+    assert "…" not in text  # nothing is cut short any more
+    assert "What AI is worth to Bob's shop" in text
+
+
+def test_every_pdf_text_stays_on_its_page():
+    """Titles, table cells, tick labels: every text's box lies inside the page (a long store name too)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    s = _realistic_summary("USD")
+    store = "The Very Long Name of a Store That Sells Handmade Ceramic Tableware, Linen and Garden Furniture Online"
+    for n, fig in enumerate(RP.pdf_figures(s, store_name=store), start=1):
+        fig.set_dpi(100)  # Agg hints glyphs: at a low dpi its text is wider than the PDF's
+        FigureCanvasAgg(fig).draw()
+        renderer = fig.canvas.get_renderer()
+        for t in fig.findobj(Text):
+            if not t.get_visible() or not t.get_text():
+                continue
+            assert t.get_parse_math() is False, f"page {n}: {t.get_text()!r} would be read as math"
+            box = t.get_window_extent(renderer)
+            assert box.x0 >= -0.5 and box.x1 <= fig.bbox.width + 0.5 and box.y0 >= -0.5 and box.y1 <= fig.bbox.height + 0.5, \
+                f"page {n}: {t.get_text()[:60]!r} runs off the page"
+
+
+def test_chinese_and_japanese_names_survive_into_the_pdf(tmp_path):
+    from ecom_models.value import pdf_layout
+
+    if pdf_layout.cjk_family() is None:
+        pytest.skip("no CJK font installed (Debian fonts-noto-cjk; scripts/setup.sh installs it)")
+    evidence = dict(LONG_EVIDENCE, reviews="")
+    evidence["risk"] = "羊毛围巾 and 手作りの陶器 were the riskiest products: " + LONG_EVIDENCE["risk"]
+    s = _realistic_summary("EUR", evidence)
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pdf = RP.report_pdf(s, store_name="深圳小店 東京ストア")
+    # the glyphs are drawn from the CJK font, not as empty boxes (text extraction alone would not tell)
+    assert not [w for w in caught if "missing from font" in str(w.message)]
+    assert b"CJK" in pdf  # the embedded font's name, e.g. NotoSansCJKsc-Regular
+    text = _pdf_text(pdf, tmp_path)
+    assert "What AI is worth to 深圳小店 東京ストア" in text
+    assert " ".join(evidence["risk"].split()) in text

@@ -227,6 +227,23 @@ th{background:#f6f6f6}
 """
 
 
+def report_notes(summary: ValueSummary) -> list[str]:
+    """The report's three notes, in plain text, for the HTML and the PDF alike: what the store earns and what
+    the row colours mean; how the intervals are made and the costs used; estimates, not promises."""
+    c, costs = summary.currency, summary.costs
+    return [
+        f"Your net revenue: {fmt_money(summary.monthly_net_revenue, c)} a month. "
+        "Green rows rest on your own data (an A/B test, a backtest, your decisions); orange rows on an offline metric "
+        "mapped through a published prior; red rows mostly on an assumption.",
+        f"Intervals are 90% ranges from a simulation of {summary.n_sims:,} outcomes, treating each model's low/high as "
+        "its own 90% range. Measured A/B results replace offline estimates of the same lever. Your costs: "
+        f"{fmt_money(costs.monthly_cost, c)} per month to run, {fmt_money(costs.setup_cost, c)} to set up, gross margin "
+        f"{fmt_assumption(costs.gross_margin, '%')} on extra sales.",
+        "Estimates, not promises: offline metrics and assumptions are labelled as such. Confirm the largest ones with "
+        "an A/B test before counting on them.",
+    ]
+
+
 def report_html(summary: ValueSummary, store_name: str = "", generated: datetime | None = None) -> str:
     """A self-contained HTML page: works offline (plotly.js inline), every user text escaped."""
     import plotly.io as pio
@@ -251,7 +268,6 @@ def report_html(summary: ValueSummary, store_name: str = "", generated: datetime
         charts.append(pio.to_html(fig, include_plotlyjs=True if first else False, full_html=False,
                                   config={"displaylogo": False}))
         first = False
-    costs = summary.costs
     title = "What AI is worth to " + (store_name if store_name else "your store")
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
@@ -261,75 +277,49 @@ def report_html(summary: ValueSummary, store_name: str = "", generated: datetime
         f"amounts in {html.escape(c)} · computed on this machine from your own data</p>",
         f"<div class='cards'>{cards}</div>",
         (f"<div class='flags'><b>Check before you count on it</b><ul>{flags}</ul></div>" if flags else ""),
-        "<p class='note'>Your net revenue: " + html.escape(fmt_money(summary.monthly_net_revenue, c)) + " a month. "
-        "Green rows rest on your own data (an A/B test, a backtest, your decisions); orange rows on an offline metric "
-        "mapped through a published prior; red rows mostly on an assumption.</p>",
-        "<p class='note'>Intervals are 90% ranges from a simulation of "
-        f"{summary.n_sims:,} outcomes, treating each model's low/high as its own 90% range. Measured A/B results replace "
-        "offline estimates of the same lever. Your costs: "
-        f"{html.escape(fmt_money(costs.monthly_cost, c))} per month to run, {html.escape(fmt_money(costs.setup_cost, c))} "
-        f"to set up, gross margin {html.escape(fmt_assumption(costs.gross_margin, '%'))} on extra sales.</p>",
+        *(f"<p class='note'>{html.escape(note, quote=False)}</p>" for note in report_notes(summary)[:2]),
         "<h2>Headline figures</h2>", _table_html(figures_table(summary)),
         "<h2>Each model</h2>", rows_html,
         "<h2>Charts</h2>", *charts,
         "<h2>Assumptions</h2>", _table_html(assumptions_view(summary)),
-        "<p class='note'>Estimates, not promises: offline metrics and assumptions are labelled as such. Confirm the "
-        "largest ones with an A/B test before counting on them.</p>",
+        f"<p class='note'>{html.escape(report_notes(summary)[2], quote=False)}</p>",
         "</body></html>",
     ]
     return "\n".join(parts)
 
 
 # --------------------------------------------------------------------------------------------
-# PDF (matplotlib, no extra dependency)
+# PDF (matplotlib, no extra dependency; page layout in pdf_layout)
 # --------------------------------------------------------------------------------------------
-def pdf_figures(summary: ValueSummary, store_name: str = "", generated: datetime | None = None) -> list:
-    """The PDF's pages as matplotlib figures (A4 landscape); `report_pdf` writes them.
+def _chart_title(ax, title: str, sub: str = "", left: float | None = None) -> None:
+    """A chart's title (bold) and a smaller explanation under it, above the axes, both wrapped to fit between
+    `left` (inches from the page's left edge; the axes' left by default) and the axes' right edge."""
+    from ecom_models.value import pdf_layout as L
 
-    Built with `matplotlib.figure.Figure`, not pyplot, so concurrent page sessions are safe."""
-    from matplotlib.figure import Figure
+    box = ax.get_position()
+    x0 = box.x0 * L.PAGE_W if left is None else left
+    width = box.x1 * L.PAGE_W - x0
+    y = box.y1 * L.PAGE_H + 0.1  # inches from the bottom of the page, growing upwards
+    fig = ax.get_figure()
+    for text, size, weight, colour in ((sub, 8, "normal", L.MUTED), (title, 11, "bold", L.INK)):
+        for line in L.wrap(text, width, size, weight)[::-1] if text else []:  # bottom line first, upwards
+            fig.text(x0 / L.PAGE_W, y / L.PAGE_H, line,
+                     **L.text_kw(fontsize=size, weight=weight, color=colour, va="baseline", ha="left"))
+            y += size * L.LINE / 72
+        y += 0.04
 
-    generated = generated or datetime.now()
+
+def _money_tick(currency: str):
+    """Axis numbers as money, whole at the small end ("$0", "$5,000", "$20.0k", "$1.20M")."""
+    from ecom_models.core.formatting import format_money
+
+    return lambda v: format_money(v, currency, 0) if abs(v) < 1e4 else format_money(v, currency)
+
+
+def _waterfall_axes(ax, summary: ValueSummary) -> None:
+    from ecom_models.value import pdf_layout as L
+
     c = summary.currency
-    title = "What AI is worth to " + (store_name if store_name else "your store")
-    pages = []
-    # page 1: headline and rows
-    fig = Figure(figsize=(11.69, 8.27))
-    fig.text(0.05, 0.94, title, fontsize=18, weight="bold")
-    fig.text(0.05, 0.91, f"Ecom Value Lab business case · {generated:%Y-%m-%d %H:%M} · amounts in {c}", fontsize=9,
-             color="#555")
-    y = 0.85
-    for label, value, interval in headline(summary):
-        fig.text(0.05, y, label, fontsize=10, color="#555")
-        fig.text(0.40, y, value, fontsize=12, weight="bold")
-        if interval:
-            fig.text(0.58, y, "90% interval " + interval, fontsize=9, color="#555")
-        y -= 0.04
-    fig.text(0.05, y, f"Your net revenue: {fmt_money(summary.monthly_net_revenue, c)} a month. "
-             + "; ".join(f"{lab.split(',')[0]}: {share_text(summary, v)}" for lab, v in
-                         (("Shown by your data,", summary.measured.mid), ("If the assumptions hold,", summary.assumed.mid))
-                         if share_text(summary, v)), fontsize=8, color="#555")
-    for flag in summary.flags[:3]:
-        y -= 0.03
-        fig.text(0.05, y, "Check: " + (flag if len(flag) <= 190 else flag[:187] + "…"), fontsize=7, color="#ef6c00")
-    rt = rows_table(summary)[["Model", "Based on", "Per month", "Share of revenue", "90% interval", "Evidence"]].copy()
-    rt["Based on"] = [r.evidence_kind or "–" for r in summary.rows]
-    rt["Evidence"] = [e if len(e) <= 90 else e[:87] + "…" for e in rt["Evidence"]]
-    ax = fig.add_axes([0.03, 0.03, 0.94, 0.45])
-    ax.axis("off")
-    tab = ax.table(cellText=rt.values, colLabels=list(rt.columns), loc="upper center", cellLoc="left",
-                   colWidths=[0.17, 0.09, 0.08, 0.08, 0.15, 0.43])
-    tab.auto_set_font_size(False)
-    tab.set_fontsize(7)
-    tab.scale(1, 1.5)
-    for i, colour in enumerate(row_colours(summary), start=1):
-        tab[i, 0].set_edgecolor(colour)
-        tab[i, 1].get_text().set_color(colour)
-    pages.append(fig)
-
-    # page 2: waterfall and tornado
-    fig = Figure(figsize=(11.69, 8.27))
-    ax1, ax2 = fig.subplots(2, 1, gridspec_kw={"height_ratios": [1, 1.2]})
     w = summary.waterfall
     running, bottoms, heights, colors = 0.0, [], [], []
     for amount, kind in zip(w["amount"], w["kind"]):
@@ -343,47 +333,138 @@ def pdf_figures(summary: ValueSummary, store_name: str = "", generated: datetime
             heights.append(abs(amount))
             colors.append(GREEN if amount >= 0 else RED)
             running += amount
-    ax1.bar(range(len(w)), heights, bottom=bottoms, color=colors)
+    ax.bar(range(len(w)), heights, bottom=bottoms, color=colors, width=0.6)
+    top = max([b + h for b, h in zip(bottoms, heights)] + [0])
     for i, (b, h, a) in enumerate(zip(bottoms, heights, w["amount"])):
-        ax1.text(i, b + h, fmt_money(a, c), ha="center", va="bottom", fontsize=7)
-    ax1.set_xticks(range(len(w)))
-    ax1.set_xticklabels(list(w["step"]), fontsize=7, rotation=15, ha="right")
-    ax1.set_title("Where the monthly value comes from", fontsize=11)
-    ax1.set_ylabel(f"{c} per month", fontsize=8)
+        ax.text(i, b + h + 0.01 * top, fmt_money(a, c), **L.text_kw(ha="center", va="bottom", fontsize=7))
+    ax.set_ylim(min(bottoms + [0]), top * 1.12 if top > 0 else 1)
+    slot = ax.get_position().width * L.PAGE_W / max(len(w), 1) - 0.08
+    ax.set_xticks(range(len(w)), [L.wrapped(s, slot, 7) for s in w["step"]], **L.text_kw(fontsize=7))
+    L.fix_ticks(ax, "y", _money_tick(c))
+    ax.set_ylabel(f"{c} per month", **L.text_kw(fontsize=8))
+    ax.spines[["top", "right"]].set_visible(False)
+    _chart_title(ax, "Where the monthly value comes from",
+                 "Green: each counted model's monthly value; blue: totals; red: costs taken off.")
+
+
+def _rows_axes(ax, summary: ValueSummary) -> None:
+    from ecom_models.value import pdf_layout as L
+
+    c = summary.currency
+    rows = [r for r in summary.rows if r.estimate is not None][::-1]
+    for k, r in enumerate(rows):
+        e = r.estimate
+        colour = KIND_COLOURS.get(r.evidence_kind, GREY) if r.counted else GREY
+        ax.errorbar([e.monthly_value], [k], xerr=[[e.monthly_value - e.monthly_low], [e.monthly_high - e.monthly_value]],
+                    fmt="o", color=colour, ecolor=colour, capsize=3, markersize=6)
+    ax.set_yticks(range(len(rows)), [r.title for r in rows], **L.text_kw(fontsize=7))
+    ax.set_ylim(-0.6, len(rows) - 0.4)
+    ax.axvline(0, color=GREY, linewidth=0.6)
+    L.fix_ticks(ax, "x", _money_tick(c))
+    ax.set_xlabel(f"{c} per month", **L.text_kw(fontsize=8))
+    ax.spines[["top", "right"]].set_visible(False)
+    _chart_title(ax, "Each model per month, with its 90% interval",
+                 "Green: your data; orange: offline metric + published prior; red: assumption; grey: not counted.")
+
+
+def _tornado_axes(ax, summary: ValueSummary) -> None:
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    from ecom_models.value import pdf_layout as L
+
+    c = summary.currency
     t = summary.tornado
     base = summary.first_year_net.mid
+    label_w = ax.get_position().x0 * L.PAGE_W - 0.2
     if len(t):
         t = t.iloc[::-1]
         lows = t[["low_net", "high_net"]].min(axis=1).to_numpy()
         highs = t[["low_net", "high_net"]].max(axis=1).to_numpy()
-        ypos = range(len(t))
-        ax2.barh(ypos, lows - base, left=base, color=RED)
-        ax2.barh(ypos, highs - base, left=base, color=GREEN)
-        ax2.axvline(base, color=GREY, linestyle="--")
-        ax2.set_yticks(list(ypos))
-        ax2.set_yticklabels([lab if len(lab) <= 70 else lab[:67] + "…" for lab in t["label"]], fontsize=7)
-    ax2.set_title("Which assumptions move the first-year net gain most (red: the worse end of the range, green: the better end)", fontsize=11)
-    ax2.set_xlabel(f"First-year net gain ({c})", fontsize=8)
-    fig.tight_layout()
-    pages.append(fig)
+        ypos = list(range(len(t)))
+        ax.barh(ypos, lows - base, left=base, color=RED, height=0.6)
+        ax.barh(ypos, highs - base, left=base, color=GREEN, height=0.6)
+        ax.axvline(base, color=GREY, linestyle="--", linewidth=1)
+        # the label says which range was tried, as the HTML report's chart does
+        labels = [f"{lab} ({fmt_assumption(lo, u)}–{fmt_assumption(hi, u)})" if u != c
+                  else f"{lab} ({fmt_money(lo, u)}–{fmt_money(hi, u)})"
+                  for lab, lo, hi, u in zip(t["label"], t["low_input"], t["high_input"], t["unit"])]
+        ax.set_yticks(ypos, [L.wrapped(s, label_w, 7) for s in labels], **L.text_kw(fontsize=7))
+        ax.set_ylim(-0.6, len(t) - 0.4)
+        ax.legend(handles=[Patch(color=RED, label="worse end of the range"), Patch(color=GREEN, label="better end"),
+                           Line2D([], [], color=GREY, linestyle="--", label=f"expected: {fmt_money(base, c)}")],
+                  loc="lower right", fontsize=7, frameon=False, prop={"family": L.families(), "size": 7})
+    L.fix_ticks(ax, "x", _money_tick(c))
+    ax.set_xlabel(f"First-year net gain ({c})", **L.text_kw(fontsize=8))
+    ax.spines[["top", "right"]].set_visible(False)
+    _chart_title(ax, "Which assumptions move the first-year net gain most", left=L.MARGIN, sub=
+                 "Each bar: the first-year net gain with one assumption at the low (red) or high (green) end of its "
+                 "plausible range, all others as set. The dashed line is the expected net gain.")
 
-    # page 3: assumptions
-    av = assumptions_view(summary)[["Model", "Assumption", "Value", "Plausible range"]]
-    per_page = 32
-    for start in range(0, max(len(av), 1), per_page):
-        fig = Figure(figsize=(11.69, 8.27))
-        fig.text(0.05, 0.95, "Assumptions (edit them on the Business value page)", fontsize=13, weight="bold")
-        ax = fig.add_axes([0.03, 0.03, 0.94, 0.88])
-        ax.axis("off")
-        chunk = av.iloc[start:start + per_page]
-        if len(chunk):
-            tab = ax.table(cellText=chunk.values, colLabels=list(chunk.columns), loc="upper center", cellLoc="left",
-                           colWidths=[0.14, 0.52, 0.14, 0.20])
-            tab.auto_set_font_size(False)
-            tab.set_fontsize(7)
-            tab.scale(1, 1.4)
-        pages.append(fig)
-    return pages
+
+def pdf_figures(summary: ValueSummary, store_name: str = "", generated: datetime | None = None) -> list:
+    """The PDF's pages as matplotlib figures (A4 landscape, the HTML report's order); `report_pdf` writes them.
+
+    Built with `matplotlib.figure.Figure`, not pyplot, so concurrent page sessions are safe. Every text is
+    drawn with math parsing off ("$-105 to $713" prints as written) and wraps instead of being cut."""
+    from ecom_models.value import pdf_layout as L
+
+    generated = generated or datetime.now()
+    c = summary.currency
+    title = "What AI is worth to " + (store_name if store_name else "your store")
+    flow = L.Flow()
+    flow.text(title, size=18, weight="bold", after=0.04)
+    flow.text(f"Ecom Value Lab business case · generated {generated:%Y-%m-%d %H:%M} · amounts in {c} · "
+              "computed on this machine from your own data", size=9, color=L.MUTED, after=0.15)
+    shares = {"Shown by your data, per month": share_text(summary, summary.measured.mid),
+              "If the assumptions hold, per month": share_text(summary, summary.assumed.mid)}
+    flow.table(["", "Value", "90% interval", "Share of revenue"],
+               [[label, value, interval, shares.get(label, "")] for label, value, interval in headline(summary)],
+               widths=[0.32, 0.16, 0.26, 0.26], size=9.5, weights={"Value": "bold"})
+    if summary.flags:
+        flow.text("Check before you count on it", size=10, weight="bold", color="#ef6c00", after=0.03)
+        for flag in summary.flags:
+            flow.text("• " + flag, size=8, indent=0.1, after=0.03)
+        flow.space(0.08)
+    for note in report_notes(summary)[:2]:
+        flow.text(note, size=8, color=L.MUTED, after=0.04)
+    flow.space(0.1)
+
+    flow.text("Headline figures", size=12, weight="bold", after=0.05)
+    ft = figures_table(summary)
+    flow.table(list(ft.columns), ft.astype(str).values.tolist(), widths=[0.2, 0.09, 0.1, 0.17, 0.44], size=7.5,
+               weights={"Value": "bold"})
+
+    flow.text("Each model", size=12, weight="bold", after=0.05)
+    rt = rows_table(summary)
+    colours = row_colours(summary)
+    # Evidence with the row's note and flag under it: the sentence a finance lead checks, never cut short
+    evidence = ["\n".join(x for x in (ev, f"Note: {note}" if note else "", flag) if x)
+                for ev, note, flag in zip(rt["Evidence"], rt["Note"], rt["Flag"])]
+    based_on = [KIND_LABELS.get(r.evidence_kind, r.evidence_kind) if r.estimate else "–" for r in summary.rows]
+    table = [[m, b, st, pm, sh, iv, py, ev] for m, b, st, pm, sh, iv, py, ev in
+             zip(rt["Model"], based_on, rt["Status"], rt["Per month"], rt["Share of revenue"], rt["90% interval"],
+                 rt["Per year"], evidence)]
+    flow.table(["Model", "Based on", "Status", "Per month", "Share of revenue", "90% interval", "Per year", "Evidence"],
+               table, widths=[0.11, 0.12, 0.08, 0.07, 0.07, 0.12, 0.07, 0.36], size=7, bar_colours=colours,
+               text_colours={"Based on": colours}, weights={"Model": "bold"})
+
+    # charts: the waterfall and each model's interval on one page, the sensitivity chart on the next
+    fig = flow.chart_page()
+    ax1 = fig.add_axes([0.08, 0.56, 0.88, 0.34])
+    _waterfall_axes(ax1, summary)
+    ax2 = fig.add_axes([0.16, 0.09, 0.80, 0.34])
+    _rows_axes(ax2, summary)
+    fig = flow.chart_page()
+    ax3 = fig.add_axes([0.36, 0.1, 0.60, 0.76])
+    _tornado_axes(ax3, summary)
+
+    flow.new_page()
+    flow.text("Assumptions (edit them on the Business value page)", size=12, weight="bold", after=0.05)
+    av = assumptions_view(summary)
+    flow.table(list(av.columns), av.astype(str).values.tolist(), widths=[0.11, 0.28, 0.11, 0.15, 0.35], size=7)
+    flow.text(report_notes(summary)[2], size=8, color=L.MUTED)
+    return flow.finish(f"{title} · {generated:%Y-%m-%d}")
 
 
 def report_pdf(summary: ValueSummary, store_name: str = "", generated: datetime | None = None) -> bytes:
