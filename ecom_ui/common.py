@@ -44,12 +44,15 @@ def demo_store():
 
 
 @st.cache_resource(show_spinner="Reading your data…", max_entries=4)
-def _load_dataset(workspace_name: str, dataset_id: str, content: str) -> pd.DataFrame:
+def _load_dataset(workspace_name: str, dataset_id: str, content: str, currency: str | None = None) -> pd.DataFrame:
     # `content` (the stored hash) is part of the cache key, so a replaced dataset is reloaded.
     # cache_resource, not cache_data: every page run would otherwise unpickle a fresh copy
     # (0.4 s for 541k lines, twice per page: data and currency). One shared frame, like the
-    # demo store's: pages and models never change it in place.
-    return workspace().load_dataset(dataset_id)
+    # demo store's: pages and models never change it in place. `currency`: the one the merchant
+    # chose on the Data page for orders read without one; every line then carries it.
+    from ecom_models.intake.currency import with_currency
+
+    return with_currency(workspace().load_dataset(dataset_id), currency)
 
 
 class ActiveData:
@@ -78,8 +81,15 @@ def active_data(kind: str) -> ActiveData | None:
     ws = workspace()
     info = ws.active_dataset(kind)
     if info is not None:
-        return ActiveData(source=info.source_file or info.name, is_demo=False, key=info.content_hash, rows=info.rows,
-                          loader=lambda: _load_dataset(ws.name, info.id, info.content_hash), dataset_id=info.id)
+        from ecom_models.intake.currency import chosen_currency
+
+        # A currency chosen on the Data page is part of the key: results that carry amounts are
+        # computed again in it instead of being shown from before with the old symbol.
+        currency = chosen_currency(ws, info.id) if kind == "orders" else None
+        key = info.content_hash + (f"|{currency}" if currency else "")
+        return ActiveData(source=info.source_file or info.name, is_demo=False, key=key, rows=info.rows,
+                          loader=lambda: _load_dataset(ws.name, info.id, info.content_hash, currency),
+                          dataset_id=info.id)
     if not st.session_state.get("use_demo", True):
         return None
     store = demo_store()
@@ -90,7 +100,8 @@ def active_data(kind: str) -> ActiveData | None:
 
 
 def store_currency() -> str:
-    """The active orders' currency (intake's rule: the most common one; USD when none is named)."""
+    """The active orders' currency: the one chosen on the Data page, else intake's rule (the most
+    common one over the lines, which carry the file's, the given or the dominant country's)."""
     from ecom_models.intake.orders import store_currency as currency_of
 
     orders = active_data("orders")

@@ -54,3 +54,27 @@ def show_privacy(report: dict) -> None:
     else:
         st.caption("🔒 On saving, customer identifiers are stored as pseudonyms, personal columns the app does not "
                    "use are not stored, and e-mails and phone numbers inside text are masked.")
+
+
+def currency_choice(ws, dataset) -> None:
+    """The currency of a saved orders dataset whose file names none: read from its countries or
+    the default, and the merchant can choose another one (kept in the workspace, used by every page)."""
+    from ecom_models.intake import COMMON_CURRENCIES, DEFAULT_CURRENCY, chosen_currency, choose_currency
+
+    read = (dataset.report or {}).get("currency") or {}
+    if dataset.kind != "orders" or ((dataset.report or {}).get("mapping", {}).get("currency") and not read):
+        return  # the file has a currency column: it wins
+    as_read = read.get("code") or DEFAULT_CURRENCY
+    chosen = chosen_currency(ws, dataset.id)
+    options = list(dict.fromkeys([as_read] + COMMON_CURRENCIES + ([chosen] if chosen else [])))
+    why = {"country": "read from where most sale lines are from", "given": "given when the file was saved",
+           "default": "the default: the file names no currency and no country holds 80% of the lines"}
+    pick = st.selectbox(f"Currency of the amounts in {dataset.name}", options, index=options.index(chosen or as_read),
+                        key=f"currency-{dataset.id}",
+                        format_func=lambda c: f"{c} (as read: {why.get(read.get('from'), 'the default')})"
+                        if c == as_read else c,
+                        help="The file names no currency. Every page, download and estimate shows amounts in "
+                             "the one chosen here; you can change it later.")
+    if pick != (chosen or as_read):
+        choose_currency(ws, dataset.id, None if pick == as_read else pick)
+        st.rerun()

@@ -72,9 +72,10 @@ def all_levers(jobs, ready_key: str) -> dict[str, Lever]:
             levers[model] = done = lever(model, key, *args, **kw)
             line.markdown(f"{'✅' if done.estimate is not None else '➖'} {TITLES[model]}"
                           + (f" ({done.seconds:.0f} s)" if done.seconds >= 1 else ""))
-        n_done = sum(1 for lv in levers.values() if lv.estimate is not None)
-        status.update(label=f"{n_done} of {len(levers)} models valued on this data; the results are kept, so the next "
-                            "visit is instant.", state="complete", expanded=False)
+        # No count here: the page's "Models counted" is the one count of models (ValueSummary.models_counted);
+        # this box only saw the models valued on this page, not the estimates saved by their own pages.
+        status.update(label="Models valued on this data (✅ valued, ➖ needs more data); the results are kept, so the "
+                            "next visit is instant.", state="complete", expanded=False)
     st.session_state["value_ready"] = ready_key
     return levers
 

@@ -8,9 +8,9 @@ import ecom_ui  # noqa: F401  (first: a deep link before any other page runs app
 import streamlit as st
 
 from ecom_models.core.stats import finite
-from ecom_models.value import (KIND_LABELS, MODELS, TITLES, WHAT_IT_MEASURES, ab_lever_guess, ab_replaced_lever,
-                               all_page_assumptions, changed_overrides, effective_overrides, fill_from_saved,
-                               fmt_assumption, fmt_figure, fmt_share, load_settings, row_colours, rows_figure, rows_table,
+from ecom_models.value import (KIND_LABELS, MODELS, MODELS_COUNTED_HELP, MODELS_COUNTED_LABEL, TITLES,
+                               WHAT_IT_MEASURES, ab_lever_guess, ab_replaced_lever, all_page_assumptions,
+                               changed_overrides, effective_overrides, fill_from_saved, fmt_assumption, fmt_figure, fmt_share, load_settings, row_colours, rows_figure, rows_table,
                                save_ab_choice, save_costs, save_overrides, tornado_figure, waterfall_figure)
 from ecom_ui import value as U
 from ecom_ui.common import (
@@ -54,7 +54,6 @@ summary_key, summary = U.summary_for(ready_key, levers, effective, ab_replaces, 
 cur = summary.currency
 
 # -- headline ------------------------------------------------------------------------------------
-counted = [r for r in summary.rows if r.counted]
 st.subheader("The business case")
 c1, c2, c3, c4 = st.columns(4)
 with c1.container(border=True):
@@ -93,9 +92,7 @@ c6.metric("First-year ROI", fmt_figure(summary.roi_first_year, "ratio", cur),
                "Shows '–' until you enter your costs below.")
 c7.metric("Payback time", fmt_figure(summary.payback_months, "months", cur),
           help="Months of net gain needed to earn back the one-off setup cost. Shows '–' until you enter your costs below.")
-c8.metric("Models counted", f"{len(counted)} of {len(summary.rows)}",
-          help="Models with an estimate that counts in the totals. Offline estimates replaced by a measured A/B test, "
-               "and models still missing data, are not counted.")
+c8.metric(MODELS_COUNTED_LABEL, summary.models_counted_text, help=MODELS_COUNTED_HELP)
 st.caption("Ranges: each row's low/high is read as its own 90% range; the totals add the rows up in "
            f"{summary.n_sims:,} simulated outcomes. Both together: {money(summary.monthly.mid, cur)} a month "
            f"({money(summary.monthly.low, cur)} to {money(summary.monthly.high, cur)}). Estimates, not promises: each row "

@@ -126,6 +126,10 @@ with tab_datasets:
             ws.set_active(choice, kind)
             st.rerun()
         for d in of_kind:
+            if kind == "orders":
+                from ecom_ui.intake import currency_choice
+
+                currency_choice(ws, d)
             with st.expander(f"Quality report: {d.name}"):
                 from ecom_ui.intake import show_report
 

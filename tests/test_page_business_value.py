@@ -90,6 +90,11 @@ def test_page_shows_the_reports_figures(stubbed):
     assert _metric(at, "Your net revenue per month") == V.fmt_money(_revenue())
     assert _metric(at, "Net gain in the first year") == head["Net gain in the first year"]
     assert _metric(at, "Models counted") == f"3 of {len(V.MODELS)}"
+    # One count of models everywhere (issue 24: "3 of 6 models valued" in the status box vs "Models
+    # counted 3 of 7"): the page's metric is the report's headline, and the status box states none.
+    assert head["Models counted"] == expected.models_counted_text == _metric(at, "Models counted")
+    assert expected.models_counted == (3, len(V.MODELS))
+    assert at.status and not any(" of " in s.label and "models" in s.label for s in at.status)
     assert _metric(at, "First-year ROI") == head["Return on investment, first year"] == "–"  # no costs yet
     # no chance of paying off until costs are entered: the card says what to enter
     assert not any(m.label == "Chance it pays off" for m in at.metric)

@@ -1,5 +1,7 @@
 """The bundled multilingual encoder and the language detector (ecom_models/text/encoders.py)."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -53,3 +55,42 @@ def test_minilm_through_the_same_interface():
     assert emb.shape == (2, te.EMBED_DIM)
     with pytest.raises(ValueError):
         te.get_model("bert-xl")
+
+
+SENTENCES = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sentiment_labelled_sentences"
+CHINESE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "chinese_reviews"
+
+
+@pytest.mark.skipif(not (SENTENCES / "yelp_labelled.txt").exists(), reason="the shared English sentences are not here")
+def test_short_real_english_sentences_stay_english():
+    # 2,000 real English review sentences (imdb, yelp): 18 were taken for Portuguese, Dutch or
+    # Spanish by one shared short word ("A bit predictable.", "What a mistake."); now 1 is
+    # ("Con: spotty service."). "10/10" has no letters: undetermined. A sample of every 4th.
+    texts = []
+    for name in ("imdb_labelled.txt", "yelp_labelled.txt"):
+        lines = (SENTENCES / name).read_text(encoding="utf-8").split("\n")  # U+0085 inside one sentence
+        texts += [line.rsplit("\t", 1)[0] for line in lines if "\t" in line][::4]
+    other = [t for t in texts if te.detect_language(t) not in ("en", "und")]
+    assert len(other) <= 1, other
+    for text in ("A bit predictable.", "What a mistake.", "Overall, a delight!", "He's a national treasure.",
+                 "Barney is definitely super DE duper.", "A greasy, unhealthy meal."):
+        assert te.detect_language(text) == "en", text
+
+
+@pytest.mark.skipif(not (CHINESE / "waimai_10k.csv").exists(), reason="the shared Chinese reviews are not here")
+def test_real_chinese_reviews_stay_chinese():
+    import csv
+
+    with open(CHINESE / "waimai_10k.csv", encoding="utf-8") as fh:
+        texts = [r["review"] for r in csv.DictReader(fh)][::20]
+    assert all(te.detect_language(t) == "zh" for t in texts)
+
+
+@pytest.mark.parametrize("text,lang", [
+    ("Sehr gut", "de"), ("Leider kaputt", "de"), ("Muy bueno", "es"), ("Excelente producto", "es"),
+    ("Très bien", "fr"), ("Pas terrible", "fr"), ("Ottimo prodotto", "it"), ("Muito bom", "pt"),
+    ("Chaussures confortables et jolies. Livraison rapide.", "fr"),
+])
+def test_short_texts_in_other_latin_languages(text, lang):
+    # the margin over English applies only when English has a word too: one word still decides
+    assert te.detect_language(text) == lang

@@ -4,7 +4,8 @@ The public API of the package; importing it loads no model library. The modules,
 an export goes through them: read (bytes to a frame), parse (numbers, dates), mapping (columns
 to canonical fields, the kind), clean_orders / clean_other / clean_support (one cleaner per
 kind), report (quirks), load (`ingest`: all of it in one call), save (into the workspace);
-orders holds the figures every capability takes from canonical orders. Big inputs (a folder, a
+orders holds the figures every capability takes from canonical orders; currency the store's
+currency when the file names none. Big inputs (a folder, a
 zip, a file too big to read whole) go through the subpackage `ecom_models.intake.big`.
 
 `ingest` here is the function (defined in load.py; no submodule is named `ingest`).
@@ -56,6 +57,16 @@ from ecom_models.intake.orders import (  # noqa: F401
     recent_visitors,
     monthly_visitors,
     recent_order_value,
+)
+from ecom_models.intake.currency import (  # noqa: F401
+    CHOSEN as CHOSEN_CURRENCY,
+    COMMON_CURRENCIES,
+    DEFAULT_CURRENCY,
+    chosen_currency,
+    choose_currency,
+    country_currency,
+    infer_currency,
+    with_currency,
 )
 from ecom_models.intake.pii import (  # noqa: F401
     LABELS as PII_LABELS,

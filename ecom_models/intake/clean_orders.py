@@ -16,6 +16,8 @@ import pandas as pd
 
 from ecom_models.core.dates import implausible_dates
 from ecom_models.core.whole_store import whole_column
+from ecom_models.intake.currency import (DEFAULT_CURRENCY, country_counts, default_note, infer_currency,
+                                         inferred_note)
 from ecom_models.intake.parse import NumberParse, parse_dates, parse_number
 from ecom_models.intake.report import IMPLAUSIBLE_ADVICE, IMPLAUSIBLE_LABEL, QualityReport
 from ecom_models.intake.schemas import ORDERS_FIELDS
@@ -70,7 +72,25 @@ def _per_unique(values: pd.Series, fn) -> pd.Series:
     return pd.Series(taken, index=values.index)
 
 
-def clean_orders(raw: pd.DataFrame, mapping: dict, report: QualityReport, default_currency: str) -> pd.DataFrame:
+def _store_currency(out: pd.DataFrame, sales: pd.Series, given: str | None, no_column: bool, from_symbols: bool,
+                    report: QualityReport) -> None:
+    """Fill the lines the file gives no currency for: the currency of symbols in the amounts or
+    the merchant's (`given`), else the dominant country's (intake.currency), else USD. The
+    country shares are the whole store's when a big store is cleaned in chunks."""
+    counts = country_counts(out.loc[sales, "country"]) if given is None else {}
+    counts = whole_column("country_currency", counts)
+    found = infer_currency(counts) if given is None else None
+    fill = given or (found[0] if found else DEFAULT_CURRENCY)
+    out["currency"] = out["currency"].fillna(fill)
+    if found:
+        report.notes.append(inferred_note(found))
+    elif no_column and given is None:
+        report.notes.append(default_note(fill))
+    if no_column and not from_symbols:
+        report.currency = {"code": fill, "from": "country" if found else "default" if given is None else "given"}
+
+
+def clean_orders(raw: pd.DataFrame, mapping: dict, report: QualityReport, default_currency: str | None) -> pd.DataFrame:
     """The canonical order lines (docs/CONTRACTS.md) of a raw export, `mapping` canonical -> column.
 
     Every line gets a `line_type`: sale, cancellation, return, non_product, zero_price (and
@@ -182,12 +202,14 @@ def clean_orders(raw: pd.DataFrame, mapping: dict, report: QualityReport, defaul
     detected = pstats.currency or rstats.currency
     if detected == "JPY" and any(re.search(r"[\u4e00-\u9fff]", str(c)) for c in raw.columns):
         detected = "CNY"  # ¥ under Chinese headers is the renminbi
-    if currency is None:
-        out["currency"] = pd.Series(detected or default_currency, index=raw.index, dtype="str")
-        if not detected:
-            report.notes.append(f"No currency in the file: amounts are taken to be in {default_currency}.")
+    # The file's own currency (a column, then symbols in the amounts), then the merchant's; when
+    # none of these names one, the dominant country decides once the sale lines are known below.
+    given = detected or default_currency
+    if currency is not None and currency.notna().any():
+        out["currency"] = currency.str.upper()
     else:
-        out["currency"] = currency.fillna(detected or default_currency).str.upper()
+        currency = None
+        out["currency"] = pd.Series(pd.NA if given is None else given, index=raw.index, dtype="object")
     for f in ("country", "channel", "status"):
         out[f] = frame_cols[f] if frame_cols[f] is not None else pd.Series(pd.NA, index=raw.index, dtype="str")
 
@@ -276,6 +298,10 @@ def clean_orders(raw: pd.DataFrame, mapping: dict, report: QualityReport, defaul
                    "Kept: counted in revenue and orders, not in customer figures.", raw, rows)
     else:
         report.notes.append("No customer column: customer figures (repeat rate, customers) are not available.")
+
+    if currency is None or out["currency"].isna().any():
+        _store_currency(out, usable & out["line_type"].isin(["sale", "refunded_sale"]), given, currency is None,
+                        bool(detected), report)
 
     out.loc[voided, ["quantity", "revenue", "discount"]] = 0.0
     out.loc[voided, "line_type"] = "cancellation"

@@ -18,7 +18,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--kind", choices=KINDS,
                         help="what the file holds (detected from its columns when left out): "
                              + "; ".join(f"{k}: {text}" for k, text in KIND_HELP.items()))
-    parser.add_argument("--currency", default="USD", help="currency to assume when the file names none (default USD)")
+    parser.add_argument("--currency", default=None,
+                        help="currency of the amounts when the file names none (default: the dominant country's, "
+                             "when 80%% of sale lines are from one currency's countries; else USD)")
     parser.add_argument("--save", action="store_true",
                         help="save it to the workspace as the active dataset of its kind (like 'Check and save')")
     parser.add_argument("--as", dest="dataset_name", default=None,

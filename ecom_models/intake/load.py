@@ -42,7 +42,7 @@ CLEANERS = {"orders": clean_orders, "reviews": clean_reviews, "traffic": clean_t
 
 
 def ingest(source, kind: str | None = None, name: str | None = None, mapping_override: dict | None = None,
-           default_currency: str = "USD", read_info: ReadInfo | None = None) -> IngestResult:
+           default_currency: str | None = None, read_info: ReadInfo | None = None) -> IngestResult:
     """Read, map, clean and check one file. Raises InputError when it cannot be used at all.
 
     `source` may be a frame already read by `read_table`; pass its `read_info` so the blank and

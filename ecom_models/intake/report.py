@@ -34,6 +34,9 @@ class QualityReport:
     quirks: list[Quirk] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     pii: dict[str, str] = field(default_factory=dict)  # {column: kind} of personal data (ecom_models.intake.pii)
+    # orders the file names no currency for: {"code": "GBP", "from": "given" | "country" | "default"}
+    # (intake.currency); empty when a column or symbols in the amounts name it
+    currency: dict = field(default_factory=dict)
 
     def add(self, key: str, label: str, mask_or_count, advice: str, frame: pd.DataFrame | None = None,
             rows: pd.Series | None = None) -> None:

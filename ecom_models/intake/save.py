@@ -52,7 +52,7 @@ def _check(ws: Workspace, raw, info: ReadInfo, name: str, kind: str | None, mapp
 
 
 def check_file(ws: Workspace, source, *, name: str | None = None, kind: str | None = None,
-               default_currency: str = "USD") -> IngestResult:
+               default_currency: str | None = None) -> IngestResult:
     """Read, map (with the remembered mapping for these columns) and check one export."""
     raw, info, name = _read(source, name, None)
     return _check(ws, raw, info, name, kind, None, default_currency)
@@ -60,7 +60,7 @@ def check_file(ws: Workspace, source, *, name: str | None = None, kind: str | No
 
 def check_and_save(ws: Workspace, source, *, kind: str | None = None, mapping_override: dict | None = None,
                    name: str | None = None, dataset_name: str | None = None, read_info: ReadInfo | None = None,
-                   default_currency: str = "USD", remember: bool = False) -> tuple[IngestResult, DatasetInfo]:
+                   default_currency: str | None = None, remember: bool = False) -> tuple[IngestResult, DatasetInfo]:
     """Check one export and store it as the active dataset of its kind: the Data page's "Check
     and save" and `ingest FILE --save`. Returns (the checked result, the saved dataset).
 

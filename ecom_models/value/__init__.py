@@ -35,6 +35,8 @@ from ecom_models.value.priors import (  # noqa: F401
 )
 from ecom_models.value.format import KIND_COLOURS, fmt_assumption, fmt_figure, fmt_interval, fmt_money  # noqa: F401
 from ecom_models.value.summary import (  # noqa: F401
+    MODELS_COUNTED_HELP,
+    MODELS_COUNTED_LABEL,
     Z90,
     DEFAULT_RANGE,
     KIND_ORDER,

@@ -19,7 +19,7 @@ import pandas as pd
 from ecom_models.core.evidence import KIND_LABELS
 from ecom_models.value.format import KIND_COLOURS, fmt_assumption, fmt_figure, fmt_interval, fmt_money
 from ecom_models.value.levers import TITLES
-from ecom_models.value.summary import ValueSummary
+from ecom_models.value.summary import MODELS_COUNTED_LABEL, ValueSummary
 
 GREEN, RED, GREY, BLUE = "#2e7d32", "#c62828", "#757575", "#1565c0"
 
@@ -209,6 +209,7 @@ def headline(summary: ValueSummary) -> list[tuple[str, str, str]]:
         out.append(("Chance the first year pays off", fmt_figure(summary.chance_positive, "%", c), ""))
     else:
         out.append(("Chance the first year pays off", "enter your costs", ""))
+    out.append((MODELS_COUNTED_LABEL, summary.models_counted_text, ""))  # the page's count, said the same way
     return out
 
 

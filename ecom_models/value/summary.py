@@ -141,6 +141,24 @@ class ValueSummary:
         r = self.monthly_net_revenue
         return amount / r if _finite(amount) and _finite(r) and r > 0 else float("nan")
 
+    @property
+    def models_counted(self) -> tuple[int, int]:
+        """(models whose estimate counts in the totals, every model of the app): the one count of
+        models the page, the HTML and PDF reports state, as MODELS_COUNTED_LABEL "6 of 7". A row
+        replaced by a measured A/B test or still missing data is not counted; the denominator is
+        every model (MODELS, customer service included), computed here or saved by its own page."""
+        return sum(1 for r in self.rows if r.counted and r.estimate is not None), len(MODELS)
+
+    @property
+    def models_counted_text(self) -> str:
+        counted, total = self.models_counted
+        return f"{counted} of {total}"
+
+
+MODELS_COUNTED_LABEL = "Models counted"
+MODELS_COUNTED_HELP = ("Models whose estimate counts in the totals, of every model the app values. Offline estimates "
+                       "replaced by a measured A/B test, and models still missing data, are not counted.")
+
 
 # --------------------------------------------------------------------------------------------
 # Estimates as documents (workspace, CLI)

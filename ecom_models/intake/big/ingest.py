@@ -57,11 +57,12 @@ from ecom_models.core import whole_store
 from ecom_models.core.errors import InputError
 from ecom_models.intake.big.chunks import (Chunk, ChunkStats, clean_chunk, conversation_chunks, file_chunks,
                                            merge_quirk, merge_stats, stage_messages)
+from ecom_models.intake.currency import DEFAULT_CURRENCY, infer_currency
 from ecom_models.intake.big.files import extract_zip, list_files, named_as_shown, shown_names
 from ecom_models.intake.big.result import (BigIngestResult, connect, drop_cross_chunk_duplicates,
                                            mark_cross_chunk_duplicates)
 from ecom_models.intake.big.store_wide import (DateEvidence, date_collector, date_style, decides_otherwise, store_bulk,
-                                               store_facts, whole_store_offset)
+                                               store_facts, whole_store_offset, currency_notes)
 from ecom_models.intake.big.stream import (MAX_QUOTE_REPAIRS, StrayQuote, check_same_columns, file_format, iter_chunks,
                                            leave_out, locate_line, read_sample)
 from ecom_models.intake.mapping import detect_kind, map_columns, missing_fields
@@ -114,7 +115,7 @@ def _ingest_big(
     kind: str | None = None,
     *,
     mapping_override: dict | None = None,
-    default_currency: str = "USD",
+    default_currency: str | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     db_path: str | Path | None = None,
     memory_limit: str = "1GB",
@@ -271,6 +272,7 @@ def _ingest_big(
             raise InputError(f"none of the {rows_in:,} rows could be used as {kind} data.", file=label,
                              fix="check the quirks listed: dates, numbers and ids must be readable.")
         quirks, notes, read, rows_usable, pii_found, privacy = merge_stats(stats)
+        notes = currency_notes(notes, facts)
         if has_tz[0]:
             # intake counts distinct date texts with a time zone: distinct over the whole input
             n_tz = con.execute("SELECT count(DISTINCT v) FROM _tz").fetchone()[0]
@@ -291,6 +293,11 @@ def _ingest_big(
                            quirks=list(quirks.values()), notes=notes)
     if hasattr(report, "pii"):
         report.pii = pii_found
+    if kind == "orders" and "currency" not in mapping.mapping and "currency_symbols" not in quirks:
+        # the one-file path's report.currency, from the whole store's country shares
+        found = infer_currency(facts.get("country_currency") or {}) if not default_currency else None
+        report.currency = {"code": default_currency or (found[0] if found else DEFAULT_CURRENCY),
+                           "from": "given" if default_currency else "country" if found else "default"}
     return BigIngestResult(kind=kind, mapping=dict(mapping.mapping), report=report, raw_columns=columns,
                            files=[show[f] for f in files], db_path=db, _con=con, _owned_dir=owned,
                            protected=salt is not None, privacy=privacy, order_by=order_by)
@@ -395,14 +402,14 @@ def peek(files: list) -> tuple[pd.DataFrame, str | None]:
     return sample, kind
 
 
-def load_orders(path: str | Path, default_currency: str = "USD") -> pd.DataFrame:
+def load_orders(path: str | Path, default_currency: str | None = None) -> pd.DataFrame:
     """The canonical order lines of a folder, zip or big file (intake.load_orders for big inputs)."""
     with ingested_orders(path, default_currency) as res:
         return res.to_frame()
 
 
 @contextmanager
-def ingested_orders(path: str | Path, default_currency: str = "USD"):
+def ingested_orders(path: str | Path, default_currency: str | None = None):
     """ingest_big of the order lines of a folder, zip (unpacked to a temporary folder) or big
     file; closed, and the unpacked files removed, when the block ends."""
     p = Path(path)
@@ -422,7 +429,7 @@ def ingested_orders(path: str | Path, default_currency: str = "USD"):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def cli_document(path: str | Path, kind: str | None = None, default_currency: str = "USD",
+def cli_document(path: str | Path, kind: str | None = None, default_currency: str | None = None,
                  save_to=None, dataset_name: str | None = None) -> dict:
     """The `ingest --json` document (the same keys as for one file) for a folder, zip or big file.
     With `save_to` (a Workspace), the lines are saved as its active dataset and `saved` is added."""

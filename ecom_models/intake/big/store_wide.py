@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ecom_models.core import dates
+from ecom_models.intake.currency import infer_currency, inferred_note, merge_counts
 from ecom_models.intake.parse import DMY_RE, TZ_RE, date_texts, extract, has_timezone, offset_minutes, parse_dates
 
 
@@ -183,7 +184,22 @@ _FACTS = {
                  lambda v: bool(v[0] <= 1.0 and v[1])),  # given as rates
     "rating_top": (_nanmax, lambda v: None if v is None or v != v or v <= 5 else ("halved" if v <= 10 else float(v))),
     "numeric_ids": (lambda a, b: a, lambda v: v),  # the first 10,000 order ids: the file's first chunk
+    # sale lines per country, when the file names no currency: the dominant country's currency
+    "country_currency": (merge_counts, lambda v: (infer_currency(v) or (None,))[0]),
 }
+
+
+def currency_notes(notes: list[str], facts: dict) -> list[str]:
+    """The chunks' notes with one currency note, the whole store's: a chunk not cleaned again
+    states its own share of lines ("93% of sale lines") where the store's is 91%."""
+    if "country_currency" not in facts or not any(n.startswith("No currency column:") for n in notes):
+        return notes
+    found = infer_currency(facts["country_currency"])
+    at = next(i for i, n in enumerate(notes) if n.startswith("No currency column:"))
+    kept = [n for n in notes if not n.startswith("No currency column:")]
+    if found:
+        kept.insert(at, inferred_note(found))
+    return kept
 
 
 def store_facts(stats: dict) -> dict:
