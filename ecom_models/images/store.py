@@ -50,13 +50,14 @@ def save_batch(ws, uploads) -> SavedBatch:
     photo's bytes are copied at a time (the uploader already holds them all once), and the new set
     replaces the old one whole."""
     batch = upload_batch_id((f.name, f.getvalue()) for f in uploads)
+    if ws.get(UPLOAD, "batch") == batch:  # a rerun with the same files: nothing to read again
+        return SavedBatch(list(ws.get(UPLOAD, "skipped", []) or []), True, False)
     readable = [could_hold_photos(f.getvalue(), f.name) for f in uploads]
     skipped = [f.name for f, ok in zip(uploads, readable) if not ok]
-    if ws.get(UPLOAD, "batch") == batch:
-        return SavedBatch(skipped, True, False)
     if not any(readable):
         return SavedBatch(skipped, False, False)
     save_uploads((ImageFile(f.name, f.getvalue()) for f, ok in zip(uploads, readable) if ok), photo_dir(ws))
+    ws.put(UPLOAD, "skipped", skipped)
     ws.put(UPLOAD, "batch", batch)
     return SavedBatch(skipped, True, True)
 

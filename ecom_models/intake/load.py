@@ -26,7 +26,7 @@ from ecom_models.core.errors import InputError
 from ecom_models.intake.clean_orders import clean_orders
 from ecom_models.intake.clean_support import clean_support
 from ecom_models.intake.clean_other import clean_experiment, clean_reviews, clean_traffic
-from ecom_models.intake.mapping import detect_kind, map_columns, missing_fields
+from ecom_models.intake.mapping import kind_and_mapping
 from ecom_models.intake.read import ReadInfo, read_table
 from ecom_models.intake.report import IngestResult, QualityReport
 from ecom_models.intake.schemas import KINDS
@@ -57,21 +57,7 @@ def ingest(source, kind: str | None = None, name: str | None = None, mapping_ove
         name = name or (Path(source).name if isinstance(source, (str, Path)) else getattr(source, "name", "upload"))
     if kind is not None and kind not in KINDS:
         raise InputError(f"unknown kind '{kind}'.", file=name, fix=f"use one of: {', '.join(KINDS)}.")
-    if kind is None:
-        try:
-            kind, mapping = detect_kind(raw)
-        except InputError as exc:
-            exc.file = name
-            raise InputError(exc.problem, file=name, fix=exc.fix) from None
-        if mapping_override:
-            mapping = map_columns(raw, kind, mapping_override)
-    else:
-        mapping = map_columns(raw, kind, mapping_override)
-    missing = missing_fields(mapping, kind)
-    if missing:
-        raise InputError(
-            f"this {kind} file has no column for: {', '.join(missing)}. Columns seen: {', '.join(map(str, raw.columns[:15]))}.",
-            file=name, fix="rename the column in the file, or map it by hand on the Data page.")
+    kind, mapping = kind_and_mapping(raw, name, kind, mapping_override)
     report = QualityReport(file=name, kind=kind, rows_in=len(raw) + info.blank_rows + info.bad_lines, rows_usable=0,
                            mapping=dict(mapping.mapping), confidence=dict(mapping.confidence),
                            read={k: v for k, v in asdict(info).items() if k not in ("dropped", "removed_lines") and v not in ("", 0)})

@@ -214,3 +214,23 @@ def guess_kind(df: pd.DataFrame, fallback: str = "orders") -> str:
         return detect_kind(df)[0]
     except InputError:
         return fallback
+
+
+def kind_and_mapping(sample: pd.DataFrame, name: str, kind: str | None, mapping_override: dict | None):
+    """The kind (detected when None) and the column mapping of a file (a whole file, or the first
+    file's sample of a big import); a file missing a required field is refused with its columns."""
+    if kind is None:
+        try:
+            kind, mapping = detect_kind(sample)
+        except InputError as exc:
+            raise InputError(exc.problem, file=name, fix=exc.fix) from None
+        if mapping_override:
+            mapping = map_columns(sample, kind, mapping_override)
+    else:
+        mapping = map_columns(sample, kind, mapping_override)
+    missing = missing_fields(mapping, kind)
+    if missing:
+        raise InputError(
+            f"this {kind} file has no column for: {', '.join(missing)}. Columns seen: {', '.join(map(str, sample.columns[:15]))}.",
+            file=name, fix="rename the column in the file, or map it by hand on the Data page.")
+    return kind, mapping

@@ -65,7 +65,7 @@ from ecom_models.intake.big.store_wide import (DateEvidence, date_collector, dat
                                                store_facts, whole_store_offset, currency_notes)
 from ecom_models.intake.big.stream import (MAX_QUOTE_REPAIRS, StrayQuote, check_same_columns, file_format, iter_chunks,
                                            leave_out, locate_line, read_sample)
-from ecom_models.intake.mapping import detect_kind, map_columns, missing_fields
+from ecom_models.intake.mapping import detect_kind, kind_and_mapping
 from ecom_models.intake.report import QualityReport, Quirk
 from ecom_models.intake.schemas import KINDS, SYNONYM_INDEX
 
@@ -145,7 +145,7 @@ def _ingest_big(
     # 1. kind and mapping from a sample of the first file
     first = files[0]
     sample = read_sample(first, formats[first])
-    kind, mapping = _kind_and_mapping(sample, first.name, kind, mapping_override)
+    kind, mapping = kind_and_mapping(sample, first.name, kind, mapping_override)
     columns = list(sample.columns)
     # every field named, unmapped ones as "": each chunk gets exactly the sample's mapping
     forced = {f: mapping.mapping.get(f, "") for f in SYNONYM_INDEX[kind]}
@@ -301,25 +301,6 @@ def _ingest_big(
     return BigIngestResult(kind=kind, mapping=dict(mapping.mapping), report=report, raw_columns=columns,
                            files=[show[f] for f in files], db_path=db, _con=con, _owned_dir=owned,
                            protected=salt is not None, privacy=privacy, order_by=order_by)
-
-
-def _kind_and_mapping(sample: pd.DataFrame, name: str, kind: str | None, mapping_override: dict | None):
-    """The kind (detected when None) and the column mapping, decided on the first file's sample."""
-    if kind is None:
-        try:
-            kind, mapping = detect_kind(sample)
-        except InputError as exc:
-            raise InputError(exc.problem, file=name, fix=exc.fix) from None
-        if mapping_override:
-            mapping = map_columns(sample, kind, mapping_override)
-    else:
-        mapping = map_columns(sample, kind, mapping_override)
-    missing = missing_fields(mapping, kind)
-    if missing:
-        raise InputError(
-            f"this {kind} file has no column for: {', '.join(missing)}. Columns seen: {', '.join(map(str, sample.columns[:15]))}.",
-            file=name, fix="rename the column in the file, or map it by hand on the Data page.")
-    return kind, mapping
 
 
 def _date_evidence(files: list, formats: dict, sample: pd.DataFrame, date_col: str | None,
