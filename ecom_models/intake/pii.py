@@ -231,3 +231,42 @@ def scrub_report(report: dict, pii_columns: dict[str, str]) -> dict:
         return obj
 
     return clean(report)
+
+
+# Contact details kept with the merchant's key to their own ids (ecom_models.workspace.identities).
+_CONTACT_FIELDS = {"email": "email", "person_name": "name", "phone": "phone"}
+
+
+def identity_frame(df: pd.DataFrame, salt: str, raw: pd.DataFrame | None = None,
+                   raw_id_column: str | None = None, raw_pii: dict[str, str] | None = None) -> pd.DataFrame:
+    """Each pseudonym `protect_frame` gives the customer ids of `df` (canonical, not yet
+    protected), with the original id and, from the file's own rows (`raw`, its id column and
+    the personal columns found in it), the customer's e-mail, name and phone where it had them.
+    Columns: pseudonym, customer_id, email, name, phone."""
+    cols = ["pseudonym", "customer_id", "email", "name", "phone"]
+    parts = []
+    for col in ("customer_id", "user_id", "reviewer_id"):
+        if col in df.columns:
+            ids = df[col].dropna().astype("str").str.strip()
+            parts.append(ids[(ids != "") & ~ids.str.match(_PSEUDONYM_RE.pattern)].drop_duplicates())
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    ids = pd.concat(parts).drop_duplicates()
+    out = pd.DataFrame({"pseudonym": [pseudonym(v, salt) for v in ids], "customer_id": ids.to_numpy()})
+    for field in ("email", "name", "phone"):
+        out[field] = None
+    if raw is not None and raw_id_column in getattr(raw, "columns", ()):
+        contacts = {c: _CONTACT_FIELDS[k] for c, k in (raw_pii or {}).items()
+                    if k in _CONTACT_FIELDS and c in raw.columns and c != raw_id_column}
+        if raw_pii and raw_pii.get(raw_id_column) == "email":
+            out["email"] = out["customer_id"]
+        if contacts:
+            frame = raw[[raw_id_column, *contacts]].dropna(subset=[raw_id_column])
+            frame = frame.astype("str").replace({"": None, "nan": None, "None": None, "<NA>": None})
+            firsts = frame.groupby(raw_id_column, sort=False).first()
+            firsts.index = [pseudonym(v, salt) for v in firsts.index]
+            firsts = firsts[~firsts.index.duplicated()]
+            for col, field in contacts.items():
+                found = out["pseudonym"].map(firsts[col])
+                out[field] = out[field].where(out[field].notna(), found)
+    return out.drop_duplicates("pseudonym").reset_index(drop=True)

@@ -14,6 +14,7 @@ from ecom_models.intake.load import ingest
 from ecom_models.intake.mapping import detect_kind, header_signature
 from ecom_models.intake.read import ReadInfo, read_table
 from ecom_models.intake.report import IngestResult
+from ecom_models.workspace.identities import save_identities
 from ecom_models.workspace.workspace import DatasetInfo, Workspace
 
 MAPPINGS = "intake.mappings"  # workspace namespace: column mapping chosen per header signature
@@ -73,7 +74,7 @@ def check_and_save(ws: Workspace, source, *, kind: str | None = None, mapping_ov
     """
     raw, info, name = _read(source, name, read_info)
     result = _check(ws, raw, info, name, kind, mapping_override, default_currency)
-    saved = save_result(ws, result, dataset_name or name, source_file=name)
+    saved = save_result(ws, result, dataset_name or name, source_file=name, raw=raw)
     if remember and mapping_override is not None:
         remember_mapping(ws, raw.columns, result.kind, mapping_override)
     return result, saved
@@ -89,16 +90,21 @@ def workspace_salt(ws: Workspace) -> str:
 
 
 def save_result(ws: Workspace, result: IngestResult, dataset_name: str | None = None,
-                source_file: str | None = None) -> DatasetInfo:
+                source_file: str | None = None, raw: pd.DataFrame | None = None) -> DatasetInfo:
     """Store a checked export as the active dataset of its kind, personal data protected.
 
     Customer identifiers are stored as salted pseudonyms and free text has e-mails and phone
-    numbers masked (ecom_models.intake.pii); the report says so under `privacy`.
+    numbers masked (ecom_models.intake.pii); the report says so under `privacy`. The original
+    ids (with e-mail, name and phone from `raw`, the file as read, where it had them) go to the
+    workspace's encrypted key, so pages and downloads can show the merchant their own ids.
     """
     source_file = source_file or result.report.file
     canonical_pii = {canon: result.report.pii[col] for canon, col in result.mapping.items() if col in result.report.pii}
     canonical_pii.update({c: k for c, k in result.report.pii.items() if c in result.df.columns})
-    frame, actions = pii.protect_frame(result.df, result.kind, workspace_salt(ws), canonical_pii)
+    salt = workspace_salt(ws)
+    save_identities(ws, pii.identity_frame(result.df, salt, raw, result.mapping.get("customer_id"),
+                                           result.report.pii))
+    frame, actions = pii.protect_frame(result.df, result.kind, salt, canonical_pii)
     report = pii.scrub_report(result.report.to_dict(), result.report.pii)
     report["privacy"] = actions
     return ws.save_dataset(dataset_name or source_file, result.kind, frame, source_file=source_file,

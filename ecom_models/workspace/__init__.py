@@ -36,3 +36,13 @@ from ecom_models.workspace.runs import (  # noqa: F401
     forget,
     wait,
 )
+from ecom_models.workspace.identities import (  # noqa: F401
+    MISSING_NOTE as IDENTITIES_MISSING_NOTE,
+    save_identities,
+    load_identities,
+    reveal,
+    reveal_with,
+    status as identities_status,
+    get_hide_identities,
+    set_hide_identities,
+)

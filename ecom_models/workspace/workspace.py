@@ -315,8 +315,9 @@ class Workspace:
         self._transaction(work)
 
     # -- whole workspace -------------------------------------------------------------------
-    def export(self, destination: str | Path) -> Path:
-        """Write a consistent single-file copy of this workspace."""
+    def export(self, destination: str | Path, with_identities: bool = False) -> Path:
+        """Write a consistent single-file copy of this workspace. The key to the customers' own
+        ids (workspace.identities) stays out unless `with_identities`."""
         destination = Path(destination)
         with self._gate.connection() as con:
             cur = con.cursor()
@@ -324,13 +325,24 @@ class Workspace:
                 cur.execute("CHECKPOINT")
             finally:
                 cur.close()
-            shutil.copyfile(self.path, destination)
+            if with_identities:
+                from ecom_models.workspace.identities import embed_in_export
+
+                tmp = destination.with_name(f".{destination.name}.{uuid.uuid4().hex}.tmp")
+                try:
+                    shutil.copyfile(self.path, tmp)
+                    embed_in_export(self, tmp)
+                    tmp.replace(destination)
+                finally:
+                    tmp.unlink(missing_ok=True)
+            else:
+                shutil.copyfile(self.path, destination)
         return destination
 
-    def export_bytes(self) -> bytes:
+    def export_bytes(self, with_identities: bool = False) -> bytes:
         tmp = self.folder / f".export-{uuid.uuid4().hex}.duckdb"
         try:
-            self.export(tmp)
+            self.export(tmp, with_identities=with_identities)
             return tmp.read_bytes()
         finally:
             tmp.unlink(missing_ok=True)
@@ -352,11 +364,16 @@ def delete_workspace(name: str, folder: str | Path | None = None) -> None:
     with gate.exclusive():
         ws_path.unlink(missing_ok=True)
         Path(str(ws_path) + ".wal").unlink(missing_ok=True)
+        from ecom_models.workspace.identities import remove_files
+
+        remove_files(ws_path.parent, ws_path.stem)
     Path(str(ws_path) + ".lock").unlink(missing_ok=True)
 
 
 def import_workspace(name: str, data: bytes, folder: str | Path | None = None) -> Workspace:
-    """Install an exported workspace file under a new name, after checking it is one of ours."""
+    """Install an exported workspace file under a new name, after checking it is one of ours.
+    A key to the customers' own ids exported with it (`export(..., with_identities=True)`) is
+    put back beside the workspace, out of its file."""
     name = _check_name(name)
     base = Path(folder).expanduser() if folder else workspace_dir()
     base.mkdir(parents=True, exist_ok=True)
@@ -380,8 +397,17 @@ def import_workspace(name: str, data: bytes, folder: str | Path | None = None) -
     except InputError:
         tmp.unlink(missing_ok=True)
         raise
+    from ecom_models.workspace.identities import adopt_from_import, take_from_import
+
+    try:
+        key = take_from_import(tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     tmp.replace(target)
-    return Workspace(name, base)
+    ws = Workspace(name, base)
+    adopt_from_import(ws, key)
+    return ws
 
 
 def _list_replacing(cur, row: list) -> None:

@@ -50,6 +50,7 @@ class ChunkStats:
     tz_values: list = field(default_factory=list)  # distinct date texts with a time zone
     offset: float | None = None  # their most common offset (minutes), the one intake converted to
     seen: dict = field(default_factory=dict)  # the chunk's own whole-column decisions (whole_store)
+    identities: pd.DataFrame | None = None  # pseudonym -> original id and contacts (pii.identity_frame)
 
 
 def file_chunks(f: Path, file_index: int, fmt: FileFormat, chunk_rows: int, order_col: str | None,
@@ -191,6 +192,7 @@ def clean_chunk(ch: Chunk, kind: str, forced: dict, mapping: dict, default_curre
 
         canonical = {c: rep.pii[col] for c, col in res.mapping.items() if col in rep.pii}
         canonical.update({c: k for c, k in rep.pii.items() if c in df.columns})
+        st.identities = pii.identity_frame(df, salt, raw, res.mapping.get("customer_id"), rep.pii)
         df, st.privacy = pii.protect_frame(df, kind, salt, canonical)
     return df, st
 

@@ -300,7 +300,17 @@ def _ingest_big(
                            "from": "given" if default_currency else "country" if found else "default"}
     return BigIngestResult(kind=kind, mapping=dict(mapping.mapping), report=report, raw_columns=columns,
                            files=[show[f] for f in files], db_path=db, _con=con, _owned_dir=owned,
-                           protected=salt is not None, privacy=privacy, order_by=order_by)
+                           protected=salt is not None, privacy=privacy, order_by=order_by,
+                           identities=_identities(stats))
+
+
+def _identities(stats: dict) -> pd.DataFrame | None:
+    """The chunks' pseudonym -> original id frames, as one (a customer seen in many chunks once)."""
+    parts = [st.identities for _, st in sorted(stats.items()) if getattr(st, "identities", None) is not None]
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return None
+    return pd.concat(parts, ignore_index=True).groupby("pseudonym", sort=False).first().reset_index()
 
 
 def _date_evidence(files: list, formats: dict, sample: pd.DataFrame, date_col: str | None,

@@ -28,6 +28,7 @@ class BigIngestResult:
     order_by: str = "_chunk, _seq"  # the input's order (chats: intake's, tickets by conversation)
     protected: bool = False  # personal data protected chunk by chunk (ingest_big's salt)
     privacy: list = field(default_factory=list)  # what was done to it, for the report
+    identities: pd.DataFrame | None = None  # pseudonym -> the file's own ids, for the workspace's key
     _con: object = None
     _owned_dir: Path | None = None
 
@@ -73,7 +74,10 @@ class BigIngestResult:
         if not self.protected:
             raise ValueError("ingest_big(..., salt=workspace_salt(ws)) before save(): personal data must be protected")
         from ecom_models.intake import pii
+        from ecom_models.workspace.identities import save_identities
 
+        if self.identities is not None:
+            save_identities(ws, self.identities)
         folder = self._owned_dir or self.db_path.parent
         parquet = self.to_parquet(folder / "lines.parquet")
         try:
