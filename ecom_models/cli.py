@@ -36,6 +36,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+# commands whose output names customers: by default with the file's own ids, as read
+HIDEABLE = ("recommend", "anomalies", "customers")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ecom_models", description="Ecom Value Lab batch interface.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -47,6 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
         command_parser = sub.add_parser(name, help=help_text, description=help_text)
         module.add_arguments(command_parser)
         command_parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+        if name in HIDEABLE:
+            command_parser.add_argument(
+                "--hide-identities", action="store_true",
+                help="show customers as pseudonyms (the workspace's, as on its pages) instead of the file's own ids")
         command_parser.set_defaults(_module=module)
     return parser
 
@@ -74,11 +82,25 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("ECOM_DEBUG"):
             raise
         return 1
+    if getattr(args, "hide_identities", False):
+        document = _hidden(document)
     if getattr(args, "json", False):
         sys.stdout.write(dumps(document) + "\n")
     else:
         _print_human(document)
     return 0
+
+
+def _hidden(document: dict) -> dict:
+    """Customer ids as pseudonyms: with the default workspace's salt when it exists (the same
+    pseudonyms as on its pages), else a salt drawn for this run."""
+    from ecom_models.intake.pii import new_salt, pseudonymise_document
+    from ecom_models.workspace.workspace import Workspace, default_workspace_name, list_workspaces
+
+    salt = None
+    if default_workspace_name() in list_workspaces():
+        salt = Workspace(default_workspace_name()).get("privacy", "salt")
+    return pseudonymise_document(document, salt or new_salt())
 
 
 def _print_human(document: dict) -> None:

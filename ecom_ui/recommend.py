@@ -66,10 +66,13 @@ def kept_report(source_key: str, source_df, source_kind: str, k: int, split: str
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def export_csv(key: str, k: int, _report_obj) -> bytes:
-    """Top k for every customer from the chosen model, as a spreadsheet-safe CSV."""
+def export_csv(key: str, k: int, _report_obj, ids: str = "") -> bytes:
+    """Top k for every customer from the chosen model, as a spreadsheet-safe CSV, with the
+    merchant's own customer ids unless hidden (`ids`: ecom_ui.identities.token, in the cache key)."""
+    from ecom_ui.identities import show_ids
+
     recs = recommend_for_users(_report_obj, None, k=k, exclude_seen=True)
-    return csv_bytes(recs[["user_id", "rank", "item_id", "product_name", "score"]])
+    return csv_bytes(show_ids(recs[["user_id", "rank", "item_id", "product_name", "score"]], "user_id"))
 
 
 # -- drawing ---------------------------------------------------------------------------------------

@@ -192,7 +192,9 @@ def show_score_check(result: RiskResult, labels: dict, truth=None) -> None:
 def show_flagged(flagged: pd.DataFrame, labels: dict, currency: str) -> None:
     """The three riskiest orders with their reasons, then every flagged order in a table."""
     from ecom_ui.common import money
+    from ecom_ui.identities import show_ids
 
+    flagged = show_ids(flagged)  # the merchant's own customer ids, unless hidden
     for row in flagged.head(3).itertuples(index=False):
         with st.container(border=True):
             who = "guest checkout" if pd.isna(row.customer_id) else f"customer {row.customer_id}"

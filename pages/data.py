@@ -9,8 +9,8 @@ import streamlit as st
 from ecom_models.core.errors import InputError
 from ecom_models.intake import (KIND_HELP, KINDS, PII_LABELS, SYNONYM_INDEX, ReadInfo, check_and_save, detect_pii,
                                 guess_kind, map_columns, masked_preview, read_table, remembered_mapping)
-from ecom_models.workspace import (create_workspace, delete_workspace, format_size, import_workspace,
-                                   list_workspaces)
+from ecom_models.workspace import (IDENTITIES_MISSING_NOTE, create_workspace, delete_workspace, format_size,
+                                   identities_status, import_workspace, list_workspaces)
 from ecom_ui.common import md_escape, page_header, workspace
 
 page_header("Data & workspace", "Upload your exports; they are checked, mapped and kept on this machine only.")
@@ -168,19 +168,24 @@ with tab_workspace:
             st.rerun()
         except InputError as exc:
             st.error(exc.message)
+    with_ids = st.checkbox("Include the key to your customers' own ids", key="workspace_export_ids",
+                           help="Off: the file holds pseudonyms only, safe to share. On: whoever has the file sees "
+                                "your customers' ids, e-mails, names and phones.")
     if st.button("Export this workspace", help="Makes a single file you can back up or import on another machine."):
-        st.session_state["workspace_export"] = ws.export_bytes()
+        st.session_state["workspace_export"] = (ws.export_bytes(with_identities=with_ids), with_ids)
     if st.session_state.get("workspace_export"):
-        st.download_button("Download the workspace file", data=st.session_state["workspace_export"],
-                           file_name=f"{ws.name}.duckdb")
+        exported, had_ids = st.session_state["workspace_export"]
+        st.caption("🔑 This export includes the key to your customers' own ids." if had_ids else
+                   "🔒 This export leaves out the key to your customers' own ids: it shows pseudonyms only.")
+        st.download_button("Download the workspace file", data=exported, file_name=f"{ws.name}.duckdb")
     with st.expander("Import or delete a workspace"):
         imported = st.file_uploader("Workspace file (.duckdb) exported from Ecom Value Lab", type=["duckdb"],
                                     key="workspace_import")
         import_name = st.text_input("Name for the imported workspace")
         if imported is not None and import_name and st.button("Import"):
             try:
-                import_workspace(import_name, imported.getvalue())
-                st.success(f"Imported as '{import_name}'.")
+                ids = identities_status(import_workspace(import_name, imported.getvalue()))
+                st.success(f"Imported as '{import_name}'." + (" " + IDENTITIES_MISSING_NOTE if ids == "missing" else ""))
             except InputError as exc:
                 # the library does not know the file's name: the message names the file the merchant chose
                 st.error(InputError(exc.problem, file=imported.name, fix=exc.fix).message, icon=":material/error:")

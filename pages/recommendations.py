@@ -22,6 +22,8 @@ from ecom_models.intake import store_figures
 from ecom_models.value import recommendations_value
 from ecom_models.workspace import content_hash
 from ecom_ui import recommend as UR
+from ecom_ui.identities import show_id, to_pseudonym
+from ecom_ui.identities import token as ids_token
 from ecom_ui.common import (active_data, data_source_note, empty_state, guarded, money, number, page_header, pct,
                             show_input_error, workspace)
 
@@ -124,11 +126,11 @@ if not board.empty:
 st.header("What a customer would see")
 top_customers = inter.most_active(300)
 col_a, col_b = st.columns([2, 1])
-picked = col_a.selectbox("Customer (most active first)", top_customers, key="rec_customer",
+picked = col_a.selectbox("Customer (most active first)", top_customers, key="rec_customer", format_func=show_id,
                          help="The 300 customers with the most products; type another id on the right.")
 typed = col_b.text_input("…or type a customer id", key="rec_customer_typed",
                          help="Any id. An id we have never seen gets the new-customer list.")
-customer = typed.strip() or picked
+customer = to_pseudonym(typed) or picked
 if customer:
     recs = recommend_for_users(report, [customer], k=report.k, exclude_seen=True, with_reasons=True)
     known = bool(recs["known_customer"].iloc[0]) if len(recs) else False
@@ -198,5 +200,5 @@ st.caption(f"Top {report.k} products for each of the {inter.n_users:,} customers
 if st.button("Prepare the CSV", key="rec_prepare"):
     st.session_state["rec_export_ready"] = True
 if st.session_state.get("rec_export_ready"):
-    csv = UR.export_csv(result_key + report.stage, k, report)
+    csv = UR.export_csv(result_key + report.stage, k, report, ids_token())
     st.download_button("Download recommendations (CSV)", csv, file_name="recommendations.csv", mime="text/csv")

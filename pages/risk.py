@@ -25,6 +25,7 @@ from ecom_models.risk import (
     save_decisions,
 )
 from ecom_ui import risk as R
+from ecom_ui.identities import show_ids
 from ecom_ui.common import (
     active_data,
     demo_store,
@@ -89,7 +90,7 @@ with tab_orders:
 
     st.subheader("Flagged orders, riskiest first")
     R.show_flagged(flagged, labels, currency)
-    st.download_button("Download all scores (CSV)", csv_bytes(export_frame(result)), file_name="order_risk_scores.csv",
+    st.download_button("Download all scores (CSV)", csv_bytes(show_ids(export_frame(result))), file_name="order_risk_scores.csv",
                        mime="text/csv")
 
     counts = reason_counts(flagged)

@@ -270,3 +270,13 @@ def identity_frame(df: pd.DataFrame, salt: str, raw: pd.DataFrame | None = None,
                 found = out["pseudonym"].map(firsts[col])
                 out[field] = out[field].where(out[field].notna(), found)
     return out.drop_duplicates("pseudonym").reset_index(drop=True)
+
+
+def pseudonymise_document(doc, salt: str, keys=("customer_id", "user_id")):
+    """A JSON document (a CLI output) with the values under `keys` replaced by pseudonyms, at any depth."""
+    if isinstance(doc, dict):
+        return {k: (pseudonym(v, salt) if k in keys and isinstance(v, (str, int)) and not isinstance(v, bool)
+                    else pseudonymise_document(v, salt, keys)) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [pseudonymise_document(v, salt, keys) for v in doc]
+    return doc

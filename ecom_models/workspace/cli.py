@@ -4,8 +4,13 @@ scripts and schedulers.
     workspace list [--workspace NAME] --json
         {"workspace", "folder", "datasets": [{"name", "kind", "rows", "saved_at", "content_hash", "active"}],
          "workspaces": [every workspace name in the folder]}
-    workspace export FILE [--workspace NAME] --json      {"workspace", "file", "bytes"}
-    workspace import FILE --as NAME --json               {"workspace", "datasets"}
+    workspace export FILE [--workspace NAME] [--with-identities] --json
+        {"workspace", "file", "bytes", "identities": "included" | "left out" | "none", "note"}
+    workspace import FILE --as NAME --json
+        {"workspace", "datasets", "identities": "ok" | "missing" | "none", "note"}
+
+The key to the customers' own ids (ecom_models.workspace.identities) leaves the machine only with
+--with-identities; an import without it shows pseudonyms and keeps working.
 
 The folder is $ECOM_WORKSPACE_DIR (default ~/.ecom_value_lab), as for the app.
 """
@@ -22,6 +27,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("file", nargs="?", help="export: file to write; import: exported workspace file to read")
     parser.add_argument("--workspace", default=None, help="workspace name (default: $ECOM_WORKSPACE or 'default')")
     parser.add_argument("--as", dest="new_name", default=None, help="import: name for the imported workspace")
+    parser.add_argument("--with-identities", action="store_true",
+                        help="export: include the key to the customers' own ids (left out by default)")
 
 
 def _existing(name: str | None):
@@ -55,12 +62,27 @@ def run(args) -> dict:
         ws = _existing(args.workspace)
         if path.is_dir():
             path = path / f"{ws.name}.duckdb"
-        ws.export(path)
-        return {"workspace": ws.name, "file": str(path), "bytes": path.stat().st_size}
+        from ecom_models.workspace.identities import status
+
+        has_key = status(ws) == "ok"
+        ws.export(path, with_identities=args.with_identities)
+        if not has_key:
+            ids, note = "none", "This workspace has no key to customers' own ids; the export holds pseudonyms only."
+        elif args.with_identities:
+            ids, note = "included", "The export includes the key to your customers' own ids: keep it private."
+        else:
+            ids, note = "left out", ("The key to your customers' own ids was left out: the export holds pseudonyms "
+                                     "only. Add --with-identities to include it.")
+        return {"workspace": ws.name, "file": str(path), "bytes": path.stat().st_size, "identities": ids, "note": note}
     if not args.new_name:
         raise InputError("'workspace import' needs --as NAME for the new workspace.",
                          fix="e.g. python -m ecom_models workspace import backup.duckdb --as restored")
     if not path.is_file():
         raise InputError("the file does not exist.", file=str(path), fix="check the path.")
     ws = import_workspace(args.new_name, path.read_bytes())
-    return {"workspace": ws.name, "datasets": len(ws.datasets())}
+    from ecom_models.workspace.identities import MISSING_NOTE, status
+
+    ids = status(ws)
+    note = {"ok": "The key to your customers' own ids came with it.", "missing": MISSING_NOTE,
+            "none": "No customer ids in this workspace."}[ids]
+    return {"workspace": ws.name, "datasets": len(ws.datasets()), "identities": ids, "note": note}
