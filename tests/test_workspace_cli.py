@@ -5,6 +5,7 @@ import json
 from ecom_models import intake
 from ecom_models.cli import main
 from ecom_models.intake.save import remember_mapping
+from ecom_models.workspace import reveal
 from ecom_models.workspace.workspace import Workspace
 
 
@@ -30,10 +31,28 @@ def test_ingest_save_then_list_export_import(capsys, fixtures_dir, tmp_path):
     backup = tmp_path / "backup.duckdb"
     code, exported, _ = _run(capsys, "workspace", "export", str(backup), "--json")
     assert code == 0 and backup.stat().st_size == exported["bytes"]
+    assert exported["identities"] == "left out" and "--with-identities" in exported["note"]
     code, imported, _ = _run(capsys, "workspace", "import", str(backup), "--as", "restored", "--json")
-    assert code == 0 and imported == {"workspace": "restored", "datasets": 1}
+    assert code == 0 and imported["workspace"] == "restored" and imported["datasets"] == 1
+    assert imported["identities"] == "missing" and "pseudonyms" in imported["note"]
     code, listing2, _ = _run(capsys, "workspace", "list", "--workspace", "restored", "--json")
     assert listing2["datasets"][0]["content_hash"] == ds["content_hash"]
+
+    # with the flag, the key travels and the imported workspace shows the file's own ids again
+    with_key = tmp_path / "with_key.duckdb"
+    code, exported, _ = _run(capsys, "workspace", "export", str(with_key), "--with-identities", "--json")
+    assert code == 0 and exported["identities"] == "included"
+    code, imported, _ = _run(capsys, "workspace", "import", str(with_key), "--as", "moved", "--json")
+    assert code == 0 and imported["identities"] == "ok"
+    moved = Workspace("moved")
+    stored = moved.load_dataset(moved.active_dataset("orders").id)["customer_id"].dropna()
+    assert stored.str.match(r"^c-[0-9a-f]{16}$").all()
+    original = set(intake.ingest(fixtures_dir / "shopify_export.csv").df["customer_id"].dropna())
+    assert set(reveal(moved, stored)) == original
+    # the secret did not stay inside the imported workspace file
+    secret = (moved.folder / "moved.identities.secret").read_bytes().strip()
+    moved.close()
+    assert secret not in (moved.folder / "moved.duckdb").read_bytes()
 
 
 def test_ingest_save_uses_the_remembered_mapping(capsys, fixtures_dir):
