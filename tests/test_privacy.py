@@ -56,10 +56,19 @@ def test_order_export_with_email_and_phone_never_reaches_the_workspace_file(tmp_
     assert stored["customer_id"].dropna().str.match(r"^c-[0-9a-f]{16}$").all()
     assert info.report["privacy"] and info.report["pii"] == doc["pii"]
     exported = ws.export_bytes()
+    # the merchant's own ids are kept, in the encrypted key beside the workspace file
+    from ecom_models.workspace import load_identities
+
+    key = load_identities(ws)
+    assert {r["customer_id"] for r in key.values()} == set(raw["Customer Email"])
     ws.close()
     blob = (_isolated_workspace / "test.duckdb").read_bytes()
     for value in (raw["Customer Email"].iloc[0], raw["Phone"].iloc[0], "examplemail", "+44 7700"):
         assert value.encode() not in blob and value.encode() not in exported
+    # every e-mail (the customer ids) and every phone of the file: none in the workspace file or the export
+    for value in set(raw["Customer Email"]) | set(raw["Phone"]):
+        assert value.encode() not in blob and value.encode() not in exported, value
+    assert b"@examplemail" not in blob and b"@examplemail" not in exported
 
 
 def test_pseudonyms_are_stable_within_a_workspace_and_differ_between_workspaces(tmp_path, fixtures_dir):
