@@ -157,3 +157,22 @@ def test_cli_hide_identities(tmp_path, capsys, _isolated_workspace):
     hidden = json.loads(capsys.readouterr().out)["rows"]
     assert all(r["customer_id"] is None or r["customer_id"].startswith("c-") for r in hidden)
     assert [r["order_id"] for r in hidden] == [r["order_id"] for r in rows]
+
+
+def test_recommendations_page_takes_and_shows_own_ids(tmp_path, _isolated_workspace):
+    raw = _contacts_file(tmp_path / "orders.csv", n=1500)
+    ws = Workspace()
+    check_and_save(ws, tmp_path / "orders.csv")
+    at = AppTest.from_file(str(ROOT / "pages" / "recommendations.py"), default_timeout=240)
+    at.session_state["use_demo"] = False
+    at.session_state["rec_deep"] = False
+    at.run()
+    assert not at.exception, at.exception
+    box = at.selectbox(key="rec_customer")
+    assert box.value.startswith("c-")  # the models work on pseudonyms...
+    assert all(o.endswith("@shop-mail.net") for o in box.options[:20])  # ...the merchant reads their own ids
+    own = box.options[0]
+    at.text_input(key="rec_customer_typed").set_value(own.upper()).run()  # typed by hand, another case
+    assert not at.exception, at.exception
+    assert not any("new customer" in t.value.lower() for t in at.text)
+    assert own in set(raw["Customer ID"])
