@@ -25,7 +25,7 @@ PAGES = {
 
 st.session_state.setdefault("use_demo", True)
 navigation = st.navigation(PAGES)
-from ecom_ui.identities import sidebar_switch  # noqa: E402  (after set_page_config)
+from ecom_ui.identities import sidebar_switch
 
 sidebar_switch()  # "Hide customer identities", on every page
 navigation.run()

@@ -95,7 +95,11 @@ def _hidden(document: dict) -> dict:
     """Customer ids as pseudonyms: with the default workspace's salt when it exists (the same
     pseudonyms as on its pages), else a salt drawn for this run."""
     from ecom_models.intake.pii import new_salt, pseudonymise_document
-    from ecom_models.workspace.workspace import Workspace, default_workspace_name, list_workspaces
+    from ecom_models.workspace.workspace import (
+        Workspace,
+        default_workspace_name,
+        list_workspaces,
+    )
 
     salt = None
     if default_workspace_name() in list_workspaces():

@@ -9,19 +9,25 @@ import re
 import pandas as pd
 import streamlit as st
 
-from ecom_models.workspace import (IDENTITIES_MISSING_NOTE, get_hide_identities, identities_status, load_identities,
-                                   reveal_with, set_hide_identities)
+from ecom_models.workspace import (
+    IDENTITIES_MISSING_NOTE,
+    get_hide_identities,
+    identities_status,
+    load_identity_frame,
+    reveal_with,
+    set_hide_identities,
+)
 from ecom_ui.common import workspace
 
 _PSEUDONYM = re.compile(r"\bc-[0-9a-f]{16}\b")
 
 
-def _key() -> dict | None:
-    """The key to show, or None when identities are hidden or there is no key."""
+def _key() -> pd.DataFrame | None:
+    """The key to show (by pseudonym), or None when identities are hidden or there is no key."""
     ws = workspace()
     if get_hide_identities(ws):
         return None
-    return load_identities(ws)
+    return load_identity_frame(ws)
 
 
 def show_ids(df: pd.DataFrame, column: str = "customer_id") -> pd.DataFrame:
@@ -30,7 +36,7 @@ def show_ids(df: pd.DataFrame, column: str = "customer_id") -> pd.DataFrame:
     if df is None or column not in getattr(df, "columns", ()):
         return df
     key = _key()
-    if not key:
+    if key is None or key.empty:
         return df
     out = df.copy()
     out[column] = reveal_with(key, out[column])
@@ -40,30 +46,28 @@ def show_ids(df: pd.DataFrame, column: str = "customer_id") -> pd.DataFrame:
 def show_id(value):
     """One customer id as the merchant should see it."""
     key = _key()
-    if not key or not isinstance(value, str):
+    if key is None or not isinstance(value, str) or value not in key.index:
         return value
-    return key.get(value, {}).get("customer_id", value)
+    return key.at[value, "customer_id"] or value
 
 
 def show_text(text: str) -> str:
     """Text naming customers by pseudonym (`customer c-e867…`), with their own ids instead."""
     key = _key()
-    if not key or not isinstance(text, str):
+    if key is None or not isinstance(text, str):
         return text
-    return _PSEUDONYM.sub(lambda m: key.get(m.group(0), {}).get("customer_id", m.group(0)), text)
+    own = key["customer_id"]
+    return _PSEUDONYM.sub(lambda m: own.get(m.group(0)) or m.group(0), text)
 
 
 def to_pseudonym(typed: str) -> str:
     """An id the merchant typed (their own, or a pseudonym) as the models know it."""
     typed = (typed or "").strip()
-    key = load_identities(workspace())
-    if not key or _PSEUDONYM.fullmatch(typed):
+    key = load_identity_frame(workspace())
+    if key is None or _PSEUDONYM.fullmatch(typed):
         return typed
-    lowered = typed.lower()
-    for pseudo, rec in key.items():
-        if str(rec.get("customer_id", "")).lower() == lowered:
-            return pseudo
-    return typed
+    hits = key.index[key["customer_id"].astype("str").str.lower() == typed.lower()]
+    return hits[0] if len(hits) else typed
 
 
 def token() -> str:

@@ -12,10 +12,17 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ecom_models.cli import main
-from ecom_models.intake import check_and_save, ingest
+from ecom_models.intake import check_and_save
 from ecom_models.intake.pii import pseudonym
-from ecom_models.workspace import (get_hide_identities, identities_status, import_workspace, load_identities, reveal,
-                                   save_identities, set_hide_identities)
+from ecom_models.workspace import (
+    get_hide_identities,
+    identities_status,
+    import_workspace,
+    load_identities,
+    reveal,
+    save_identities,
+    set_hide_identities,
+)
 from ecom_models.workspace import identities as I
 from ecom_models.workspace.workspace import Workspace, delete_workspace
 

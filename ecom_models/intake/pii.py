@@ -261,7 +261,8 @@ def identity_frame(df: pd.DataFrame, salt: str, raw: pd.DataFrame | None = None,
         if raw_pii and raw_pii.get(raw_id_column) == "email":
             out["email"] = out["customer_id"]
         if contacts:
-            frame = raw[[raw_id_column, *contacts]].dropna(subset=[raw_id_column])
+            # one row per distinct (customer, contacts) first: a customer's many lines cost nothing more
+            frame = raw[[raw_id_column, *contacts]].dropna(subset=[raw_id_column]).drop_duplicates()
             frame = frame.astype("str").replace({"": None, "nan": None, "None": None, "<NA>": None})
             firsts = frame.groupby(raw_id_column, sort=False).first()
             firsts.index = [pseudonym(v, salt) for v in firsts.index]

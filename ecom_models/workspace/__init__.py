@@ -40,6 +40,7 @@ from ecom_models.workspace.identities import (  # noqa: F401
     MISSING_NOTE as IDENTITIES_MISSING_NOTE,
     save_identities,
     load_identities,
+    load_frame as load_identity_frame,
     reveal,
     reveal_with,
     status as identities_status,

@@ -32,7 +32,12 @@ def add_arguments(parser) -> None:
 
 
 def _existing(name: str | None):
-    from ecom_models.workspace.workspace import Workspace, default_workspace_name, list_workspaces, workspace_dir
+    from ecom_models.workspace.workspace import (
+        Workspace,
+        default_workspace_name,
+        list_workspaces,
+        workspace_dir,
+    )
 
     name = name or default_workspace_name()
     if name not in list_workspaces():
@@ -43,7 +48,11 @@ def _existing(name: str | None):
 
 
 def run(args) -> dict:
-    from ecom_models.workspace.workspace import import_workspace, list_workspaces, workspace_dir
+    from ecom_models.workspace.workspace import (
+        import_workspace,
+        list_workspaces,
+        workspace_dir,
+    )
 
     if args.action == "list":
         ws = _existing(args.workspace)

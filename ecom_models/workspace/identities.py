@@ -82,20 +82,24 @@ def _secret(ws, create: bool) -> bytes | None:
     return path.read_bytes().strip()
 
 
-def _decode(token: bytes, secret: bytes) -> dict:
+def _decode(token: bytes, secret: bytes) -> pd.DataFrame:
     doc = json.loads(zlib.decompress(_fernet_of(secret).decrypt(token)).decode("utf-8"))
-    cols = doc["columns"]
-    return {p: {c: v for c, v in zip(cols, row) if v is not None} for p, row in doc["rows"].items()}
+    frame = pd.DataFrame({c: doc[c] for c in FIELDS if c in doc}, dtype="object",
+                         index=pd.Index(doc["pseudonym"], dtype="object", name="pseudonym"))
+    return frame.reindex(columns=list(FIELDS))
 
 
-def _encode(key: dict, secret: bytes) -> bytes:
-    rows = {p: [rec.get(c) for c in FIELDS] for p, rec in key.items()}
-    raw = json.dumps({"v": 1, "columns": list(FIELDS), "rows": rows}, ensure_ascii=False, separators=(",", ":"))
+def _encode(frame: pd.DataFrame, secret: bytes) -> bytes:
+    # columnar: one list per field, so 100,000 customers encode and decode in a fraction of a second
+    doc = {"v": 2, "pseudonym": frame.index.tolist()}
+    doc.update({c: frame[c].astype("object").where(frame[c].notna(), None).tolist() for c in FIELDS})
+    raw = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
     return _fernet_of(secret).encrypt(zlib.compress(raw.encode("utf-8"), 6))
 
 
-def _read_key(ws) -> dict | None:
-    """The key, or None when there is none or it cannot be read (no secret, another secret)."""
+def _read_frame(ws) -> pd.DataFrame | None:
+    """The key as a frame indexed by pseudonym (columns FIELDS), or None when there is none or it
+    cannot be read (no secret, another secret, damaged). Cached until the files change."""
     path, spath = key_path(ws), secret_path(ws)
     try:
         stamp = (path.stat().st_mtime_ns, path.stat().st_size, spath.stat().st_mtime_ns)
@@ -107,11 +111,16 @@ def _read_key(ws) -> dict | None:
     from cryptography.fernet import InvalidToken
 
     try:
-        key = _decode(path.read_bytes(), spath.read_bytes().strip())
-    except (InvalidToken, ValueError, KeyError, zlib.error):
+        frame = _decode(path.read_bytes(), spath.read_bytes().strip())
+    except (InvalidToken, ValueError, KeyError, TypeError, zlib.error):
         return None
-    _cache[str(path)] = (stamp, key)
-    return key
+    _cache[str(path)] = (stamp, frame)
+    return frame
+
+
+def _cleaned(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.astype("object").apply(lambda s: s.map(_clean))
+    return out
 
 
 def _clean(value):
@@ -126,37 +135,45 @@ def save_identities(ws, mapping: pd.DataFrame) -> int:
     into the workspace's key; returns how many pseudonyms the key holds. Later uploads add
     to earlier ones (same salt, same pseudonym); a value the new file lacks is kept."""
     if mapping is None or mapping.empty or "pseudonym" not in mapping.columns:
-        return len(load_identities(ws) or {})
-    cols = [c for c in FIELDS if c in mapping.columns]
-    frame = mapping[["pseudonym"] + cols].drop_duplicates("pseudonym", keep="last")
+        old = _read_frame(ws)
+        return 0 if old is None else len(old)
+    new = _cleaned(mapping[["pseudonym"] + [c for c in FIELDS if c in mapping.columns]])
+    new = new.dropna(subset=["pseudonym"]).drop_duplicates("pseudonym", keep="last").set_index("pseudonym")
+    new = new.reindex(columns=list(FIELDS))
     with ws._gate.connection():  # the workspace's lock: two saves merge one after the other
         secret = _secret(ws, create=True)
-        key = dict(_read_key(ws) or {}) if key_path(ws).exists() else {}
-        changed = False
-        for row in frame.itertuples(index=False):
-            pseudo = _clean(row[0])
-            if pseudo is None:
-                continue
-            new = {c: v for c, v in zip(cols, (_clean(x) for x in row[1:])) if v is not None}
-            old = key.get(pseudo, {})
-            merged = {**old, **new}
-            if merged != old:
-                key[pseudo] = merged
-                changed = True
-        if changed:
-            _write_atomic(key_path(ws), _encode(key, secret))
-    return len(key)
+        old = _read_frame(ws) if key_path(ws).exists() else None
+        if old is None or old.empty:
+            merged = new
+        else:
+            merged = new.combine_first(old).reindex(columns=list(FIELDS)).astype("object")
+            unchanged = merged.reindex(old.index)
+            if len(merged) == len(old) and unchanged.fillna("\x00").equals(old.fillna("\x00")):
+                return len(old)
+        merged = merged.astype("object").where(merged.notna(), None)
+        _write_atomic(key_path(ws), _encode(merged, secret))
+    return len(merged)
 
 
 def load_identities(ws) -> dict | None:
     """{pseudonym: {"customer_id", "email", "name", "phone" where known}}, or None without a usable key."""
-    return _read_key(ws)
+    frame = _read_frame(ws)
+    if frame is None:
+        return None
+    cols = list(frame.columns)
+    return {p: {c: v for c, v in zip(cols, row) if v is not None and not (isinstance(v, float) and pd.isna(v))}
+            for p, row in zip(frame.index, frame.itertuples(index=False, name=None))}
+
+
+def load_frame(ws) -> pd.DataFrame | None:
+    """The key as a frame indexed by pseudonym (columns customer_id, email, name, phone)."""
+    return _read_frame(ws)
 
 
 def status(ws) -> str:
     """'ok' (a key is there), 'none' (no customer ids saved yet) or 'missing' (customers are
     stored as pseudonyms but their key is not here: imported without it, or unreadable)."""
-    if _read_key(ws) is not None:
+    if _read_frame(ws) is not None:
         return "ok"
     if key_path(ws).exists() or ws.get(_PRIVACY, "salt"):
         return "missing" if key_path(ws).exists() or _has_customers(ws) else "none"
@@ -173,23 +190,28 @@ MISSING_NOTE = ("Customers show as pseudonyms: this workspace has no key to your
 
 def reveal(ws, values: pd.Series, field: str = "customer_id") -> pd.Series:
     """The merchant's own ids (or `field`: email, name, phone) for pseudonyms; values the key
-    does not know (or without a key) come back unchanged."""
-    key = load_identities(ws)
-    return reveal_with(key, values, field)
+    does not know (or without a key) come back unchanged (other fields: missing)."""
+    return reveal_with(_read_frame(ws), values, field)
 
 
-def reveal_with(key: dict | None, values: pd.Series, field: str = "customer_id") -> pd.Series:
-    if not key or values is None or len(values) == 0:
+def reveal_with(key, values: pd.Series, field: str = "customer_id") -> pd.Series:
+    """`reveal` with a key already loaded (`load_frame`, or `load_identities`' dict)."""
+    if key is None or len(key) == 0 or values is None or len(values) == 0:
         return values
+    if isinstance(key, dict):
+        lookup = pd.Series({p: r.get(field) for p, r in key.items()}, dtype="object")
+    else:
+        lookup = key[field]
     codes, uniques = pd.factorize(values)
     if len(uniques) == 0:
         return values
-    shown = [key.get(u, {}).get(field, u) if isinstance(u, str) else u for u in uniques]
-    if field != "customer_id":
-        shown = [key.get(u, {}).get(field) if isinstance(u, str) else None for u in uniques]
-    mapped = pd.Series(shown, dtype="object").to_numpy()
-    out = pd.Series(mapped[codes.clip(min=0)], index=values.index, dtype="object")
-    out[codes < 0] = values[codes < 0]
+    found = pd.Series(uniques, dtype="object").map(lookup).to_numpy(dtype=object)
+    out = pd.Series(found[codes.clip(min=0)], index=values.index, dtype="object")
+    missing = (codes < 0) | pd.isna(out).to_numpy()
+    if field == "customer_id":
+        out[missing] = values[missing]
+    else:
+        out[codes < 0] = None
     return out
 
 
@@ -204,7 +226,7 @@ def set_hide_identities(ws, hide: bool) -> None:
 def embed_in_export(ws, export_path: Path) -> bool:
     """Put the key and its secret into an exported copy of the workspace (`--with-identities`).
     False when there is no key to put."""
-    if _read_key(ws) is None:
+    if _read_frame(ws) is None:
         return False
     import duckdb
 
@@ -257,7 +279,7 @@ def adopt_from_import(ws, doc: dict | None) -> bool:
         return False
     _write_atomic(secret_path(ws), doc["secret"].encode("ascii"), exclusive=True)
     _write_atomic(key_path(ws), doc["token"].encode("ascii"))
-    return _read_key(ws) is not None
+    return _read_frame(ws) is not None
 
 
 def remove_files(folder: Path, name: str) -> None:
