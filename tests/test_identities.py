@@ -183,3 +183,18 @@ def test_recommendations_page_takes_and_shows_own_ids(tmp_path, _isolated_worksp
     assert not at.exception, at.exception
     assert not any("new customer" in t.value.lower() for t in at.text)
     assert own in set(raw["Customer ID"])
+
+
+def test_data_page_export_says_whether_the_key_went(tmp_path, _isolated_workspace):
+    _contacts_file(tmp_path / "orders.csv", n=300)
+    check_and_save(Workspace(), tmp_path / "orders.csv")
+    at = AppTest.from_file(str(ROOT / "pages" / "data.py"), default_timeout=120)
+    at.run()
+    next(b for b in at.button if b.label == "Export this workspace").click().run()
+    assert not at.exception, at.exception
+    assert any("leaves out the key" in c.value for c in at.caption)
+    at.checkbox(key="workspace_export_ids").check().run()
+    next(b for b in at.button if b.label == "Export this workspace").click().run()
+    assert any("includes the key" in c.value for c in at.caption)
+    exported, with_key = at.session_state["workspace_export"]
+    assert with_key and b"identities.export" in exported and b"shop-mail" not in exported
