@@ -258,8 +258,10 @@ def faq_bench(before: str | None) -> None:
     after = pd.DataFrame(operating_points())
     runs = {"after": after}
     if before:
-        code = (f"import sys, json; sys.path.insert(0, {str(ROOT / 'bench')!r}); sys.path.insert(0, {before!r}); "
-                "import support as B; print(json.dumps(B.operating_points()))")
+        code = (f"import sys, json; sys.path.insert(0, {str(ROOT / 'bench')!r}); "
+                f"import support as B; sys.path.insert(0, {before!r}); "  # the bench puts this checkout first: main goes before it
+                f"import ecom_models; assert ecom_models.__file__.startswith({before!r}), ecom_models.__file__; "
+                "print(json.dumps(B.operating_points()))")
         out = subprocess.run([sys.executable, "-c", code], cwd=before, capture_output=True, text=True)
         if out.returncode != 0:
             print("before: FAILED", out.stderr[-500:])
