@@ -164,7 +164,7 @@ def tradeoff_chart(curve: pd.DataFrame, chosen: dict, target: float) -> go.Figur
 
 def tradeoff_caption(tradeoff, faq_source: str) -> str:
     """One line on what the curve rests on."""
-    from ecom_models.support.faq import TRANSFER_ERROR
+    from ecom_models.support import TRANSFER_ERROR
 
     basis = (f"a confidence curve fitted on {tradeoff.n_calibration} of your labelled tickets" if tradeoff.n_calibration
              else "the bundled confidence curve (learnt on labelled support messages of other shops' questions; "

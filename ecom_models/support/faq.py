@@ -129,7 +129,7 @@ class FaqMatcher:
     def __init__(self, weight: float = FAQ_ENCODER_WEIGHT):
         self.weight = weight
 
-    def fit(self, faq: pd.DataFrame, featurizer: Featurizer) -> "FaqMatcher":
+    def fit(self, faq: pd.DataFrame, featurizer: Featurizer) -> FaqMatcher:
         self.faq_ = clean_faq(faq)
         self.entries_ = np.array(sorted(self.faq_["faq_id"].unique()), dtype=object)
         index = {e: i for i, e in enumerate(self.entries_)}
@@ -151,7 +151,7 @@ class FaqMatcher:
         scores = _entry_scores(self._similarity(feats), self.entry_of_row_, len(self.entries_))
         return _best_two(scores)
 
-    def calibrate(self, feats: TicketFeatures | None = None, labels=None) -> "FaqMatcher":
+    def calibrate(self, feats: TicketFeatures | None = None, labels=None) -> FaqMatcher:
         """The confidence curve: fitted on labelled tickets (`feats`, `labels` = faq_id) when at least 10 of
         them name an FAQ entry and both right and wrong matches occur, else the bundled curve."""
         self.calibrator_, self.source_, self.n_calibration_ = None, SOURCE_PRIOR, 0
