@@ -37,9 +37,10 @@ MARGIN_WEIGHT = 2.0
 # The bundled confidence curve P(right) = 1 / (1 + exp(-(coef * stat + intercept))), stat = best + 2 x margin.
 # Fitted by `bench/support.py --fit-prior` (7 sets, 6,600 labelled messages of 14 intents; docs/support.md).
 PRIOR_COEF, PRIOR_INTERCEPT = 4.65, -1.90
-# Largest gap between the expected and the delivered precision at a 90% target on the held-out sets whose
-# tickets the FAQ covers (bench/support.py): added to both sides of the precision interval.
-TRANSFER_ERROR = 0.04
+# Largest gap between the expected and the delivered precision at a 90% target on the held-out sets of
+# bench/support.py (4.8 points, the demo store) but the one where a third of the tickets ask what the FAQ has no
+# entry for (8 points below, docs/support.md): added to both sides of the precision interval.
+TRANSFER_ERROR = 0.05
 SOURCE_PRIOR = "the bundled confidence curve (no labelled tickets)"
 SOURCE_LABELS = "your labelled tickets"
 
