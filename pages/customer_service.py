@@ -225,7 +225,7 @@ with tabs[5]:
         est = U.support_estimate(d, currency)
         m1, m2, m3 = st.columns(3)
         m1.metric("Tickets answered right", pct(d["share"]),
-                  help="Share answered at your operating point × its held-out precision: wrong answers still reach an agent.")
+                  help="Share answered at your operating point × its expected precision: wrong answers still reach an agent.")
         m2.metric("Agent hours saved per month", number(d["hours_saved_per_month"], 1),
                   help="Tickets per month × share answered right × minutes per ticket.")
         m3.metric("Saved per month (estimate)", money(est.monthly_value, currency),
