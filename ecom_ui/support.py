@@ -167,9 +167,9 @@ def tradeoff_caption(tradeoff, faq_source: str) -> str:
     from ecom_models.support import TRANSFER_ERROR
 
     basis = (f"a confidence curve fitted on {tradeoff.n_calibration} of your labelled tickets" if tradeoff.n_calibration
-             else "the bundled confidence curve (learnt on labelled support messages of other shops' questions; "
-                  f"on held-out sets it delivered within {TRANSFER_ERROR:.0%} of the target when the FAQ covers the "
-                  "questions asked, less when many tickets ask something the FAQ has no entry for)")
+             else "the bundled confidence curve (learnt on labelled example support messages that ship with the app; "
+                  f"on questions it never saw it delivered within {TRANSFER_ERROR:.0%} of the target when the FAQ "
+                  "covers the questions asked, and below it when many tickets ask something the FAQ has no entry for)")
     return (f"Each point: the bot answers those of your {tradeoff.n:,} tickets at least this sure; the precision is "
             f"expected, the mean confidence of the answered tickets, from {basis}. Label a few tickets to check it. "
             f"FAQ: {faq_source}.")
