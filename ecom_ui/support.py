@@ -143,18 +143,36 @@ def weekly_chart(a, intents: list[str]) -> go.Figure:
 
 
 def tradeoff_chart(curve: pd.DataFrame, chosen: dict, target: float) -> go.Figure:
+    """Expected precision against coverage on the merchant's tickets, the target, and where they stand."""
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=curve["coverage"], y=curve["precision"], mode="lines", line=dict(color="#1565c0"),
-                             name="held-out matches", hovertemplate="answers %{x:.0%} · right %{y:.0%}<extra></extra>"))
+                             name="your tickets: answered vs expected right",
+                             hovertemplate="answers %{x:.0%} · expected right %{y:.0%}<extra></extra>"))
     fig.add_hline(y=target, line=dict(color="#9e9e9e", dash="dot"), annotation_text=f"target {target:.0%}")
     if chosen.get("answered"):
         fig.add_trace(go.Scatter(x=[chosen["coverage"]], y=[chosen["precision"]], mode="markers",
-                                 marker=dict(size=14, color="#c62828"), name="your operating point"))
+                                 marker=dict(size=14, color="#c62828"), name="you are here",
+                                 hovertemplate="answers %{x:.0%} · expected right %{y:.0%}<extra></extra>"))
+    low = float(min(curve["precision"].min(), target)) if len(curve) else 0.0
     fig.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10),
-                      xaxis=dict(title="Share of questions answered (coverage)", tickformat=".0%", range=[0, 1]),
-                      yaxis=dict(title="Share answered right (precision)", tickformat=".0%", range=[0, 1.02]),
+                      xaxis=dict(title="Share of your tickets answered (coverage)", tickformat=".0%", range=[0, 1]),
+                      yaxis=dict(title="Expected share answered right (precision)", tickformat=".0%",
+                                 range=[max(0.0, low - 0.05), 1.01]),
                       legend=dict(orientation="h", y=1.12))
     return fig
+
+
+def tradeoff_caption(tradeoff, faq_source: str) -> str:
+    """One line on what the curve rests on."""
+    from ecom_models.support import TRANSFER_ERROR
+
+    basis = (f"a confidence curve fitted on {tradeoff.n_calibration} of your labelled tickets" if tradeoff.n_calibration
+             else "the bundled confidence curve (learnt on labelled example support messages that ship with the app; "
+                  f"on questions it never saw it delivered within {TRANSFER_ERROR:.0%} of the target when the FAQ "
+                  "covers the questions asked, and below it when many tickets ask something the FAQ has no entry for)")
+    return (f"Each point: the bot answers those of your {tradeoff.n:,} tickets at least this sure; the precision is "
+            f"expected, the mean confidence of the answered tickets, from {basis}. Label a few tickets to check it. "
+            f"FAQ: {faq_source}.")
 
 
 def support_estimate(d: dict, currency: str):

@@ -184,15 +184,13 @@ with tabs[4]:
         share = float(answered["faq_id"].notna().mean())
         f1, f2, f3 = st.columns(3)
         f1.metric("Tickets the FAQ answers", pct(share), help="Share of your tickets matched with confidence at or above the threshold.")
-        f2.metric("Held-out precision", pct(chosen.get("precision")) if chosen else "–",
-                  help=f"Share right among the held-out matches answered at this threshold ({a.tradeoff.source}).")
+        f2.metric("Expected precision", pct(chosen.get("precision")) if chosen else "–",
+                  help="Share of the answered tickets expected to be right: the mean confidence of the tickets answered "
+                       f"at this threshold, with a confidence from {a.tradeoff.source}.")
         f3.metric("Confidence threshold", "–" if threshold == float("inf") else f"{threshold:.2f}",
                   help="A ticket is answered only when its match is at least this sure.")
         st.plotly_chart(U.tradeoff_chart(a.tradeoff.curve, chosen, target), width="stretch")
-        st.caption(f"Precision and coverage measured on {a.tradeoff.n} held-out matches from {a.tradeoff.source}"
-                   + (" (each FAQ phrasing matched against the others: tickets are messier, so treat the precision as "
-                      "optimistic until you label a few tickets)." if a.tradeoff.source == "FAQ phrasings" else ".")
-                   + f" FAQ: {faq_source}.")
+        st.caption(U.tradeoff_caption(a.tradeoff, faq_source))
         st.dataframe(faq_usage(a, answered).rename(columns={
             "faq_id": "FAQ entry", "tickets_answered": "Tickets answered", "question": "Question", "answer": "Answer"}),
             hide_index=True, width="stretch")
@@ -227,7 +225,7 @@ with tabs[5]:
         est = U.support_estimate(d, currency)
         m1, m2, m3 = st.columns(3)
         m1.metric("Tickets answered right", pct(d["share"]),
-                  help="Share answered at your operating point × its held-out precision: wrong answers still reach an agent.")
+                  help="Share answered at your operating point × its expected precision: wrong answers still reach an agent.")
         m2.metric("Agent hours saved per month", number(d["hours_saved_per_month"], 1),
                   help="Tickets per month × share answered right × minutes per ticket.")
         m3.metric("Saved per month (estimate)", money(est.monthly_value, currency),

@@ -4,10 +4,20 @@ never renders ticket text as HTML."""
 
 from pathlib import Path
 
+import numpy as np
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "customer_service.py")
+
+
+def _values(v):
+    """A plotly array from the chart's JSON: a list, or {'dtype', 'bdata'} (base64)."""
+    import base64
+
+    if isinstance(v, dict):
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
+    return np.asarray(v, dtype=float)
 
 
 def test_customer_service_page_on_demo(monkeypatch, tmp_path):
@@ -29,6 +39,19 @@ def test_customer_service_page_on_demo(monkeypatch, tmp_path):
                for i in at.info)
     labels = {m.label: m.value for m in at.metric}
     assert labels["Tickets the FAQ answers"] not in ("0.0%", "–")
+    # the precision-coverage curve on the merchant's tickets, with where the merchant stands on it
+    import json
+
+    figs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    curve = next(f for f in figs if any(t.get("name") == "you are here" for t in f["data"]))
+    here = next(t for t in curve["data"] if t.get("name") == "you are here")
+    line = next(t for t in curve["data"] if t.get("name", "").startswith("your tickets"))
+    assert len(_values(line["x"])) > 10 and np.all(np.diff(_values(line["x"])) > 0)
+    here = {k: _values(here[k]) for k in ("x", "y")}
+    assert abs(here["x"][0] * 100 - float(labels["Tickets the FAQ answers"].rstrip("%"))) < 0.5
+    assert abs(here["y"][0] * 100 - float(labels["Expected precision"].rstrip("%"))) < 0.1
+    assert here["y"][0] >= 0.9 - 1e-9  # the default target is met
+    assert any("expected" in c.value and "mean confidence" in c.value for c in at.caption)
     assert "Saved per month (estimate)" in labels
     assert any("tickets per half" in md.value for md in at.markdown)
 

@@ -29,7 +29,7 @@ from ecom_models.support.analysis import (  # noqa: F401
     saved_intents,
     tickets_per_month,
 )
-from ecom_models.support.faq import clean_faq  # noqa: F401
+from ecom_models.support.faq import TRANSFER_ERROR, clean_faq  # noqa: F401
 from ecom_models.support.intents import UNSURE  # noqa: F401
 from ecom_models.support.store import (  # noqa: F401
     add_edit,

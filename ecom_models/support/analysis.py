@@ -16,8 +16,10 @@ Deflection (evidence, no money here; `ecom_models.value.valuation.support_value`
     share answered right = share of tickets the FAQ answers at the chosen precision × that precision
     hours saved / month  = tickets per month × share × minutes per ticket / 60
     (money: hours saved × agent cost per hour, in the valuation module)
-The interval combines the binomial uncertainty of the answered share (tickets) and of the
-precision (held-out matches), 90%, Wilson.
+The precision is the expected precision on the merchant's tickets (faq.py). Its 90% interval: Wilson on
+the answered tickets (labelled: on the labelled matches), widened by `faq.TRANSFER_ERROR`, the largest
+gap between expected and delivered precision measured on held-out sets; the answered share gets a
+Wilson interval; low with low and high with high.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import pandas as pd
 
 from ecom_models.core.errors import InputError
 from ecom_models.core.stats import sample_size_two_rates, wilson
-from ecom_models.support.faq import FaqMatcher, TradeOff, clean_faq
+from ecom_models.support.faq import TRANSFER_ERROR, FaqMatcher, TradeOff, clean_faq
 from ecom_models.support.features import Featurizer, encoder_name
 from ecom_models.support.intents import (
     CLASSIFIER_ENCODER_WEIGHT,
@@ -185,14 +187,14 @@ def _analyse(tickets, examples, faq, saved, target_precision, k, progress, file)
         lab_feats = lab_y = None
         if examples is not None and examples["intent"].isin(set(faq_clean["faq_id"])).sum() >= 10:
             lab_feats, lab_y = featurizer.transform(list(examples["text"])), examples["intent"].to_numpy(dtype=object)
-        tradeoff = matcher.calibrate(lab_feats, lab_y)
+        tradeoff = matcher.calibrate(lab_feats, lab_y).tradeoff(feats)
         threshold = tradeoff.threshold_for(target_precision)
         m = matcher.match(feats, threshold)
         df["faq_id"] = m["faq_id"].to_numpy()
         df["faq_confidence"] = np.round(m["faq_confidence"].to_numpy(dtype=float), 3)
         df["best_faq_id"] = m["best_faq_id"].to_numpy()
         if not np.isfinite(threshold):
-            notes.append(f"No confidence level reaches {target_precision:.0%} precision on the held-out matches: "
+            notes.append(f"No confidence level is expected to reach {target_precision:.0%} precision on your tickets: "
                          "the FAQ answers nothing at this target. Lower the target or add phrasings to the FAQ.")
     else:
         df["faq_id"] = None
@@ -361,25 +363,35 @@ def deflection(analysis: SupportAnalysis, threshold: float | None = None, minute
     conf = df["faq_confidence"].to_numpy(dtype=float)
     answered = int((conf >= thr).sum()) if np.isfinite(thr) else 0
     n = len(df)
-    held = analysis.tradeoff.at(thr) if np.isfinite(thr) else {"precision": float("nan"), "answered": 0, "right": 0}
+    to = analysis.tradeoff
+    held = to.at(thr) if np.isfinite(thr) else {"precision": float("nan"), "answered": 0, "right": 0.0}
     precision = held["precision"] if held["answered"] else 0.0
     a_lo, a_hi = _wilson(answered, n)
-    p_lo, p_hi = _wilson(held["right"], held["answered"]) if held["answered"] else (0.0, 0.0)
+    if held["answered"]:
+        # the labelled matches measure the curve when there are some; else the answered tickets bound the
+        # sampling error, and the transfer error of the bundled curve is added on both sides
+        k = min(held["answered"], to.n_calibration) if to.n_calibration else held["answered"]
+        p_lo, p_hi = _wilson(precision * k, k)
+        p_lo, p_hi = max(0.0, p_lo - TRANSFER_ERROR), min(1.0, p_hi + TRANSFER_ERROR)
+    else:
+        p_lo, p_hi = 0.0, 0.0
     share = answered / n * precision if n else 0.0
     hours = per_month * share * minutes_per_ticket / 60
+    basis = (f"{to.n_calibration} labelled tickets" if to.n_calibration else "the bundled confidence curve")
     return {**base, "answered": answered, "answered_share": answered / n if n else 0.0, "precision": precision,
-            "precision_interval": [p_lo, p_hi], "held_out_matches": analysis.tradeoff.n,
-            "held_out_source": analysis.tradeoff.source, "threshold": thr,
+            "precision_interval": [p_lo, p_hi], "held_out_matches": to.n_calibration,
+            "held_out_source": to.source, "threshold": thr,
             "share": share, "share_low": a_lo * p_lo, "share_high": a_hi * p_hi,
             "hours_saved_per_month": hours, "hours_low": per_month * a_lo * p_lo * minutes_per_ticket / 60,
             "hours_high": per_month * a_hi * p_hi * minutes_per_ticket / 60,
-            "evidence": (f"{answered:,} of {n:,} tickets answered by the FAQ at {precision:.0%} held-out precision "
-                         f"({held['answered']} of {analysis.tradeoff.n} held-out matches from {analysis.tradeoff.source})")}
+            "evidence": (f"{answered:,} of {n:,} tickets answered by the FAQ at {precision:.0%} expected precision "
+                         f"(mean confidence of the answered tickets, from {basis}; ±{TRANSFER_ERROR:.0%} measured "
+                         "transfer error in the range)")}
 
 
 def operating_point(analysis: SupportAnalysis, target_precision: float) -> tuple[float, dict]:
-    """The lowest FAQ confidence threshold whose held-out precision reaches the target (inf when none
-    does: the FAQ then answers nothing) and the held-out figures there ({} when none)."""
+    """The lowest FAQ confidence threshold whose expected precision on the tickets reaches the target (inf
+    when none does: the FAQ then answers nothing) and the figures there ({} when none)."""
     threshold = analysis.tradeoff.threshold_for(target_precision)
     return threshold, (analysis.tradeoff.at(threshold) if threshold != float("inf") else {})
 

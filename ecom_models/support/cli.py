@@ -73,8 +73,9 @@ def run(args: argparse.Namespace) -> dict:
         "comparison": a.comparison.to_dict() if a.comparison is not None else None,
         "faq": None if a.tradeoff is None else {
             "entries": int(a.faq["faq_id"].nunique()), "held_out_source": a.tradeoff.source,
-            "held_out_matches": a.tradeoff.n, "target_precision": a.target_precision, "threshold": a.threshold,
-            "answered_share": d["answered_share"], "held_out_precision": d["precision"]},
+            "held_out_matches": a.tradeoff.n_calibration, "target_precision": a.target_precision, "threshold": a.threshold,
+            "answered_share": d["answered_share"], "held_out_precision": d["precision"],
+            "expected_precision": d["precision"], "precision_interval": d["precision_interval"]},
         "rows_in": report.rows_in, "quirks": report.quirk_counts, "notes": a.notes + report.notes,
         "seconds": a.seconds,
     }

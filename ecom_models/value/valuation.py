@@ -552,8 +552,8 @@ def support_value(evidence: dict, cost_per_hour: float | None = None, minutes_pe
     """Agent time saved by answering the tickets the FAQ answers right (ecom_models.support.deflection).
 
     monthly = tickets per month × share answered right × minutes per ticket / 60 × cost per hour.
-    Low/high: the 90% intervals of the answered share and the held-out precision (Wilson), both at
-    their low or both at their high end. Evidence kind "offline": held-out FAQ matches, not a live test.
+    Low/high: the 90% intervals of the answered share and the expected precision (Wilson, widened by the
+    FAQ curve's measured transfer error), both at their low or both at their high end. Evidence kind "offline": FAQ matches scored offline, not a live test.
     """
     share = float(evidence.get("share") or 0.0)
     lo, hi = float(evidence.get("share_low") or 0.0), float(evidence.get("share_high") or share)
@@ -577,6 +577,6 @@ def support_value(evidence: dict, cost_per_hour: float | None = None, minutes_pe
                        15.0, 45.0),
         ],
         currency=currency,
-        note=(f"{share:.1%} of tickets answered right by the FAQ (answered share × held-out precision); "
+        note=(f"{share:.1%} of tickets answered right by the FAQ (answered share × expected precision); "
               "the A/B test on the Customer service page would confirm it."),
     )
