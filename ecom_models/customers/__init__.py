@@ -1,0 +1,35 @@
+"""Customers: what each one is worth, who is slipping away, whom to win back.
+
+Modules, in the order they build on each other:
+- `summary`   order lines -> purchase days -> one row per customer (guests left out, counted);
+- `models`    BG/NBD and Gamma-Gamma by maximum likelihood (scipy; parity with PyMC-Marketing tested);
+- `lapse`     P(active) learned on the store's own recent past;
+- `predict`   per-customer predictions with 80% intervals and the store's seasonality;
+- `segments`  merchant segments with one-line rules, value at stake, the win-back list;
+- `retention` first-purchase cohorts and the repeat-purchase curve;
+- `backtest`  the model against two baselines on a held-out period;
+- `analysis`  all of it for one orders frame (`analyse_customers`);
+- `pipeline`  results kept in the results store (value layer and UI only), `cli` the `customers` command.
+
+The public API of the package; importing it loads no model library."""
+
+from ecom_models.customers.summary import purchase_days, customer_summary, holdout_activity  # noqa: F401
+from ecom_models.customers.models import BetaGeo, GammaGamma, spend_inputs, MIN_CUSTOMERS  # noqa: F401
+from ecom_models.customers.lapse import LapseModel  # noqa: F401
+from ecom_models.customers.predict import seasonal_factor, fit_models, predict_frame, predictor  # noqa: F401
+from ecom_models.customers.segments import (  # noqa: F401
+    SEGMENT_RULES,
+    WINBACK_COLUMNS,
+    assign_segments,
+    winback_list,
+)
+from ecom_models.customers.retention import cohort_table, repeat_curve  # noqa: F401
+from ecom_models.customers.backtest import (  # noqa: F401
+    Backtest,
+    MEASURES,
+    MEASURE_WORDS,
+    run_backtest,
+    roc_auc,
+    top_decile_capture,
+)
+from ecom_models.customers.analysis import CustomersResult, analyse_customers, HORIZONS  # noqa: F401

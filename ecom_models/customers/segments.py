@@ -1,0 +1,98 @@
+"""Segments as merchants name them, each with its rule in one line, and the win-back list.
+
+Rules, in order (the first that holds names the customer); "chance" is P(active) over the horizon,
+"top spenders" the 20% with the highest total spend so far:
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+SEGMENT_RULES = {
+    "champions": "top-20% spenders with 3+ purchases and at least a 50% chance of buying in the next {h} days",
+    "loyal": "3+ purchases and at least a 50% chance of buying in the next {h} days",
+    "promising": "1-2 purchases and at least a 30% chance of buying in the next {h} days",
+    "needs attention": "3+ purchases, a 30-50% chance of buying in the next {h} days",
+    "can't lose them": "top-20% spenders whose chance of buying in the next {h} days fell below 30%",
+    "at risk": "2+ purchases, a 10-30% chance of buying in the next {h} days",
+    "hibernating": "one purchase, a 10-30% chance of buying in the next {h} days",
+    "lost": "less than a 10% chance of buying in the next {h} days",
+}
+TOP_SHARE = 0.2
+WINBACK_VALUE_SHARE = 0.4  # the win-back list: the top 40% by past spend...
+WINBACK_FALL = 0.5  # ...whose P(active) is at most half what it was right after their last purchase
+
+
+def assign_segments(customers: pd.DataFrame, horizon_days: int) -> np.ndarray:
+    p = customers[f"p_active_{horizon_days}"].to_numpy()
+    n = customers["purchases"].to_numpy()
+    spend = customers["total_spend"].to_numpy()
+    top = spend >= np.quantile(spend, 1 - TOP_SHARE) if len(spend) else spend > 0
+    conditions = [
+        top & (n >= 3) & (p >= 0.5),
+        (n >= 3) & (p >= 0.5),
+        (n <= 2) & (p >= 0.3),
+        (n >= 3) & (p >= 0.3),
+        top & (p < 0.3),
+        (n >= 2) & (p >= 0.1),
+        (n < 2) & (p >= 0.1),
+    ]
+    names = list(SEGMENT_RULES)
+    return np.select(conditions, names[:-1], default=names[-1])
+
+
+def value_at_stake(customers: pd.DataFrame, bg, gg, t: float) -> np.ndarray:
+    """Expected spend over the horizon had the customer just bought (their usual pace), minus
+    the spend now expected: what slipping away costs."""
+    from ecom_models.customers.models import spend_inputs
+
+    x, tx = customers["frequency"].to_numpy(dtype=float), customers["recency"].to_numpy(dtype=float)
+    T = customers["T"].to_numpy(dtype=float)
+    per = gg.expected_spend(*spend_inputs(customers))
+    usual = bg.expected_purchases(t, x, tx, tx)  # as if the cut-off were the day of the last purchase
+    now = bg.expected_purchases(t, x, tx, T)
+    return np.maximum(usual - now, 0.0) * per
+
+
+def chance_lost(customers: pd.DataFrame, bg, t: float) -> np.ndarray:
+    """The share of their chance of buying (BG/NBD) a customer has lost since their last purchase."""
+    x, tx = customers["frequency"].to_numpy(dtype=float), customers["recency"].to_numpy(dtype=float)
+    T = customers["T"].to_numpy(dtype=float)
+    then = bg.p_active(t, x, tx, tx)
+    return np.clip(1.0 - bg.p_active(t, x, tx, T) / np.maximum(then, 1e-12), 0.0, 1.0)
+
+
+WINBACK_COLUMNS = ["customer_id", "segment", "total_spend", "purchases", "last_purchase", "days_since",
+                   "p_active", "chance_lost", "value_at_stake", "expected_spend_if_back"]
+
+
+def winback_list(customers: pd.DataFrame, horizon_days: int, recommendations: pd.DataFrame | None = None,
+                 limit: int = 500) -> pd.DataFrame:
+    """High past value and a falling P(active), ranked by value at stake; with up to three
+    recommended products per customer when a recommendations frame (customer_id, product_id,
+    product_name?, score? or rank?) is given."""
+    c = customers
+    if c.empty:
+        return pd.DataFrame(columns=WINBACK_COLUMNS)
+    spend = c["total_spend"].to_numpy()
+    high = spend >= np.quantile(spend, 1 - WINBACK_VALUE_SHARE)
+    falling = c["chance_lost"].to_numpy() >= 1 - WINBACK_FALL
+    w = c[high & falling & (c["value_at_stake"].to_numpy() > 0)].copy()
+    w["expected_spend_if_back"] = w["spend_per_purchase"]
+    w = w.sort_values("value_at_stake", ascending=False, kind="stable").head(limit)
+    w = w[[col for col in WINBACK_COLUMNS if col in w]].reset_index(drop=True)
+    if recommendations is not None and len(recommendations) and len(w):
+        w["recommended_products"] = _top3(recommendations, w["customer_id"])
+    return w
+
+
+def _top3(recs: pd.DataFrame, ids: pd.Series) -> list[str]:
+    r = recs[recs["customer_id"].isin(set(ids))].copy()
+    if "rank" in r:
+        r = r.sort_values(["customer_id", "rank"], kind="stable")
+    elif "score" in r:
+        r = r.sort_values(["customer_id", "score"], ascending=[True, False], kind="stable")
+    label = r["product_name"].fillna(r["product_id"]).astype(str) if "product_name" in r else r["product_id"].astype(str)
+    top = label.groupby(r["customer_id"]).apply(lambda s: "; ".join(s.head(3)))
+    return [top.get(i, "") for i in ids]
