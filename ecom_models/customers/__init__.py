@@ -13,23 +13,37 @@ Modules, in the order they build on each other:
 
 The public API of the package; importing it loads no model library."""
 
-from ecom_models.customers.summary import purchase_days, customer_summary, holdout_activity  # noqa: F401
-from ecom_models.customers.models import BetaGeo, GammaGamma, spend_inputs, MIN_CUSTOMERS  # noqa: F401
+from ecom_models.customers.analysis import HORIZONS, CustomersResult, analyse_customers  # noqa: F401
+from ecom_models.customers.backtest import (  # noqa: F401
+    MEASURE_WORDS,
+    MEASURES,
+    Backtest,
+    roc_auc,
+    run_backtest,
+    top_decile_capture,
+)
 from ecom_models.customers.lapse import LapseModel  # noqa: F401
-from ecom_models.customers.predict import seasonal_factor, fit_models, predict_frame, predictor  # noqa: F401
+from ecom_models.customers.models import (  # noqa: F401
+    MIN_CUSTOMERS,
+    BetaGeo,
+    GammaGamma,
+    spend_inputs,
+)
+from ecom_models.customers.predict import (  # noqa: F401
+    fit_models,
+    predict_frame,
+    predictor,
+    seasonal_factor,
+)
+from ecom_models.customers.retention import cohort_table, repeat_curve  # noqa: F401
 from ecom_models.customers.segments import (  # noqa: F401
     SEGMENT_RULES,
     WINBACK_COLUMNS,
     assign_segments,
     winback_list,
 )
-from ecom_models.customers.retention import cohort_table, repeat_curve  # noqa: F401
-from ecom_models.customers.backtest import (  # noqa: F401
-    Backtest,
-    MEASURES,
-    MEASURE_WORDS,
-    run_backtest,
-    roc_auc,
-    top_decile_capture,
+from ecom_models.customers.summary import (  # noqa: F401
+    customer_summary,
+    holdout_activity,
+    purchase_days,
 )
-from ecom_models.customers.analysis import CustomersResult, analyse_customers, HORIZONS  # noqa: F401

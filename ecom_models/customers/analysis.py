@@ -11,16 +11,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from ecom_models.core.errors import InputError
 from ecom_models.customers.backtest import run_backtest
 from ecom_models.customers.lapse import LapseModel
 from ecom_models.customers.models import MIN_CUSTOMERS
-from ecom_models.customers.predict import fit_models, predict_frame, predictor, seasonal_factor
+from ecom_models.customers.predict import (
+    cached_fitter,
+    predict_frame,
+    predictor,
+    seasonal_factor,
+)
 from ecom_models.customers.retention import cohort_table, repeat_curve
-from ecom_models.customers.segments import SEGMENT_RULES, assign_segments, chance_lost, value_at_stake, winback_list
+from ecom_models.customers.segments import (
+    assign_segments,
+    chance_lost,
+    segment_rules,
+    value_at_stake,
+    winback_list,
+)
 from ecom_models.customers.summary import customer_summary, purchase_days
 
 HORIZONS = (90, 180, 365)
@@ -47,12 +57,12 @@ class CustomersResult:
         """Segment, rule, customers, share, total spend, expected spend over the horizon."""
         c = self.customers
         h = self.horizon_days
-        g = c.groupby("segment").agg(customers=("customer_id", "size"), total_spend=("monetary", "sum"),
+        g = c.groupby("segment").agg(customers=("customer_id", "size"), total_spend=("total_spend", "sum"),
                                      expected_spend=(f"expected_spend_{h}", "sum"))
         rows = []
-        for name, rule in SEGMENT_RULES.items():
+        for name, rule in segment_rules(c, h).items():
             if name in g.index:
-                rows.append({"segment": name, "rule": rule.format(h=h), "customers": int(g.loc[name, "customers"]),
+                rows.append({"segment": name, "rule": rule, "customers": int(g.loc[name, "customers"]),
                              "share": float(g.loc[name, "customers"] / max(len(c), 1)),
                              "total_spend": float(g.loc[name, "total_spend"]),
                              "expected_spend": float(g.loc[name, "expected_spend"])})
@@ -77,11 +87,12 @@ def analyse_customers(orders: pd.DataFrame, horizon_days: int = 90, cutoff=None,
     notes = []
     if guests[0]:
         notes.append(f"{guests[1]:,} guest orders ({guests[0]:,} lines) have no customer id and are left out.")
-    bg, gg = fit_models(summary)
+    fit = cached_fitter()
+    bg, gg = fit(summary)
     horizons = tuple(sorted(set(HORIZONS) | {int(horizon_days)}))
     factor, season_note = seasonal_factor(days, as_of, int(horizon_days))
     notes.append(season_note)
-    lapse = LapseModel().fit(days, as_of, horizon_days, fit_models)
+    lapse = LapseModel().fit(days, as_of, horizon_days, fit)
     notes.append(lapse.note)
     pred = predict_frame(summary, bg, gg, horizons=horizons, factor=factor, lapse=lapse)
     customers = summary.merge(pred, on="customer_id")
@@ -92,7 +103,7 @@ def analyse_customers(orders: pd.DataFrame, horizon_days: int = 90, cutoff=None,
     bt = None
     if backtest:
         try:
-            bt = run_backtest(days, predictor(), cutoff=cutoff).__dict__
+            bt = run_backtest(days, predictor(fit), cutoff=cutoff).__dict__
         except InputError as exc:
             if cutoff is not None:
                 raise

@@ -67,7 +67,7 @@ def top_decile_capture(predicted: np.ndarray, actual: np.ndarray) -> float:
     total = float(np.sum(actual))
     if total <= 0:
         return float("nan")
-    k = max(1, int(round(len(predicted) * 0.1)))
+    k = max(1, round(len(predicted) * 0.1))
     top = np.argsort(-np.asarray(predicted), kind="stable")[:k]
     return float(np.sum(np.asarray(actual)[top]) / total)
 
@@ -145,5 +145,5 @@ def run_backtest(days: pd.DataFrame, predict, cutoff=None, holdout_days: int | N
     for name, (bp, bs, bc) in baselines(days, summary, cutoff, holdout).items():
         models.append(measures(name, bp, bs, bc, truth))
     winner, verdict = pick_winner(models)
-    return Backtest(cutoff=cutoff.date().isoformat(), holdout_days=holdout, customers=int(len(summary)),
+    return Backtest(cutoff=cutoff.date().isoformat(), holdout_days=holdout, customers=len(summary),
                     models=models, winner=winner, verdict=verdict)

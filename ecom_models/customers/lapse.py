@@ -48,7 +48,7 @@ def _logistic(F: np.ndarray, y: np.ndarray) -> np.ndarray:
         g[1:] += 2e-4 * w[1:]
         return g
 
-    w = optimize.minimize(nll, np.zeros(F.shape[1]), jac=grad, method="L-BFGS-B").x
+    w = optimize.minimize(nll, np.zeros(F.shape[1]), jac=grad, method="BFGS").x
     return w / scale
 
 
@@ -59,7 +59,7 @@ class LapseModel:
         self.weights: np.ndarray | None = None
         self.note = ""
 
-    def fit(self, days: pd.DataFrame, cutoff, horizon_days: float, fit_models) -> "LapseModel":
+    def fit(self, days: pd.DataFrame, cutoff, horizon_days: float, fit_models) -> LapseModel:
         cutoff = pd.Timestamp(cutoff)
         span = (cutoff - days["day"].min()).days
         window = int(min(horizon_days, span // 2))
@@ -76,8 +76,7 @@ class LapseModel:
         if min(y.sum(), len(y) - y.sum()) < MIN_PER_CLASS:
             self.note = "Nearly everyone (or no one) came back in the earlier window: P(active) is the BG/NBD model's."
             return self
-        bg = BetaGeo.fit(inner["frequency"], inner["recency"], inner["T"])
-        gg = GammaGamma.fit(*spend_inputs(inner))
+        bg, gg = fit_models(inner)
         self.weights = _logistic(features(inner, bg, gg, window), y)
         self.window = window
         self.note = (f"P(active) learned on the store's own past: who bought in the {window} days after "

@@ -47,25 +47,44 @@ class BetaGeo:
                           -np.inf)
         return a1 + a2 + np.logaddexp(a3, a4)
 
+    @staticmethod
+    def grad(params, x, tx, T) -> np.ndarray:
+        """d loglik / d log(param), per customer (customers x 4): for the optimiser."""
+        r, alpha, a, b = params
+        a3 = -(r + x) * np.log(alpha + T)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a4 = np.where(x > 0, np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) - (r + x) * np.log(alpha + tx),
+                          -np.inf)
+        w4 = np.exp(a4 - np.logaddexp(a3, a4))
+        w3 = 1.0 - w4
+        dr = (special.digamma(r + x) - special.digamma(r) + np.log(alpha)
+              - w3 * np.log(alpha + T) - w4 * np.log(alpha + tx))
+        dalpha = r / alpha - w3 * (r + x) / (alpha + T) - w4 * (r + x) / (alpha + tx)
+        da = special.digamma(a + b) - special.digamma(a + b + x) + w4 / a
+        db = (special.digamma(a + b) + special.digamma(b + x) - special.digamma(b) - special.digamma(a + b + x)
+              - np.where(x > 0, w4 / np.maximum(b + x - 1, 1e-300), 0.0))
+        return np.column_stack([dr * r, dalpha * alpha, da * a, db * b])
+
     @classmethod
-    def fit(cls, x, tx, T) -> "BetaGeo":
+    def fit(cls, x, tx, T) -> BetaGeo:
         x, tx, T = (np.asarray(v, dtype=float) for v in (x, tx, T))
-        # the likelihood depends on (x, tx, T) only: fit on the distinct triples, weighted
-        keys, inverse, counts = np.unique(np.column_stack([x, tx, T]), axis=0, return_inverse=True,
-                                          return_counts=True)
-        ux, utx, uT = keys.T
         scale = max(float(np.mean(T)), 1.0)  # fit in units of the mean age: better conditioned
+        # the likelihood depends on (x, tx, T) only: fit on the distinct triples, weighted
+        keys, counts = np.unique(np.column_stack([x, np.round(tx), np.round(T)]), axis=0, return_counts=True)
+        ux, utx, uT = keys[:, 0], keys[:, 1] / scale, keys[:, 2] / scale
+        weights = counts / counts.sum()
 
         def nll(logp):
-            r, alpha, a, b = np.exp(logp)
-            return -float(np.sum(counts * cls.loglik((r, alpha, a, b), ux, utx / scale, uT / scale))) / counts.sum()
+            params = np.exp(np.clip(logp, -12, 12))
+            value = -float(np.sum(weights * cls.loglik(params, ux, utx, uT)))
+            return value, -(weights @ cls.grad(params, ux, utx, uT))
 
         best = None
         for start in ([0.0, 0.0, 0.0, 0.0], [-1.0, -2.0, 0.0, 1.0]):
-            res = optimize.minimize(nll, np.array(start), method="L-BFGS-B", bounds=[(-12, 12)] * 4)
+            res = optimize.minimize(nll, np.array(start), jac=True, method="BFGS")
             if best is None or res.fun < best.fun:
                 best = res
-        r, alpha, a, b = np.exp(best.x)
+        r, alpha, a, b = np.exp(np.clip(best.x, -12, 12))
         return cls(float(r), float(alpha * scale), float(a), float(b))
 
     # -- predictions -------------------------------------------------------------------------------
@@ -99,20 +118,27 @@ class BetaGeo:
             out = np.where(bad, self.sample_purchases(t, x, tx, T, draws=400).mean(axis=1), out)
         return out
 
-    def sample_purchases(self, t, x, tx, T, draws: int = 200, seed: int = 0) -> np.ndarray:
-        """Draws (customers x draws) of the purchases in the next t days. Alive with P(alive);
-        then purchases = min(Poisson(lambda t), Geometric(p)): the customer buys until the purchase
-        after which they drop out. Posteriors given alive: lambda ~ Gamma(r + x, alpha + T),
-        p ~ Beta(a, b + x)."""
+    def sample_state(self, x, tx, T, draws: int = 200, seed: int = 0):
+        """Draws (customers x draws) of what the history says about each customer: alive (with
+        P(alive)), their rate lambda ~ Gamma(r + x, alpha + T) and the purchase J ~ Geometric(p),
+        p ~ Beta(a, b + x), after which they would drop out. Shared by every horizon."""
         rng = np.random.default_rng(seed)
         x, tx, T = (np.asarray(v, dtype=float) for v in (x, tx, T))
         n = len(x)
         alive = rng.random((n, draws)) < self.p_alive(x, tx, T)[:, None]
         lam = rng.gamma((self.r + x)[:, None], 1.0 / (self.alpha + T)[:, None], size=(n, draws))
-        p = rng.beta(self.a, (self.b + x)[:, None], size=(n, draws))
-        k = rng.poisson(lam * t)
-        j = rng.geometric(np.clip(p, 1e-12, 1.0))
-        return np.where(alive, np.minimum(k, j), 0).astype(float)
+        j = rng.geometric(np.clip(rng.beta(self.a, (self.b + x)[:, None], size=(n, draws)), 1e-12, 1.0))
+        return alive, lam, j, rng
+
+    @staticmethod
+    def purchases_from_state(state, t) -> np.ndarray:
+        """Purchases in the next t days: min(Poisson(lambda t), J) for the alive, else 0."""
+        alive, lam, j, rng = state
+        return np.where(alive, np.minimum(rng.poisson(lam * t), j), 0).astype(float)
+
+    def sample_purchases(self, t, x, tx, T, draws: int = 200, seed: int = 0) -> np.ndarray:
+        """Draws (customers x draws) of the purchases in the next t days."""
+        return self.purchases_from_state(self.sample_state(x, tx, T, draws, seed), t)
 
 
 @dataclass
@@ -128,17 +154,28 @@ class GammaGamma:
                 + (p * x - 1) * np.log(m) + p * x * np.log(x) - (p * x + q) * np.log(x * m + v))
 
     @classmethod
-    def fit(cls, x, m) -> "GammaGamma":
+    def fit(cls, x, m) -> GammaGamma:
         x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
         keep = (x > 0) & (m > 0)
         x, m = x[keep], m[keep]
         scale = float(np.mean(m))  # fit in units of the mean purchase
+        ms = m / scale
+        logx, logm = np.log(x), np.log(ms)
 
         def nll(logp):
-            return -float(np.mean(cls.loglik(np.exp(logp), x, m / scale)))
+            p, q, v = np.exp(np.clip(logp, -10, 10))
+            px = p * x
+            log_xmv = np.log(x * ms + v)
+            value = -float(np.mean(special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * np.log(v)
+                                   + (px - 1) * logm + px * logx - (px + q) * log_xmv))
+            dg = special.digamma(px + q)
+            dp = np.mean(x * (dg - special.digamma(px) + logm + logx - log_xmv))
+            dq = np.mean(dg - special.digamma(q) + np.log(v) - log_xmv)
+            dv = np.mean(q / v - (px + q) / (x * ms + v))
+            return value, -np.array([dp * p, dq * q, dv * v])
 
-        res = optimize.minimize(nll, np.array([1.0, 1.0, 0.0]), method="L-BFGS-B", bounds=[(-10, 10)] * 3)
-        p, q, v = np.exp(res.x)
+        res = optimize.minimize(nll, np.array([1.0, 1.0, 0.0]), jac=True, method="BFGS")
+        p, q, v = np.exp(np.clip(res.x, -10, 10))
         if q <= 1.0:  # the mean spend is infinite: keep it finite (q just above 1)
             q = 1.05
         return cls(float(p), float(q), float(v * scale))
@@ -148,17 +185,22 @@ class GammaGamma:
         x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
         return self.p * (self.v + x * m) / (self.p * x + self.q - 1)
 
-    def sample_total(self, purchases: np.ndarray, x, m, seed: int = 1) -> np.ndarray:
-        """Draws of the total spend of `purchases` (customers x draws) purchases: the scale nu ~
-        Gamma(q + p x, v + x m) per draw, each purchase Gamma(p, nu), so n of them Gamma(p n, nu)."""
+    def sample_scale(self, x, m, shape, seed: int = 1):
+        """Draws of each customer's spend scale nu ~ Gamma(q + p x, v + x m) (customers x draws)."""
         rng = np.random.default_rng(seed)
         x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
-        nu = rng.gamma((self.q + self.p * x)[:, None], 1.0 / (self.v + x * m)[:, None], size=purchases.shape)
-        shape = self.p * purchases
+        return rng.gamma((self.q + self.p * x)[:, None], 1.0 / (self.v + x * m)[:, None], size=shape), rng
+
+    def total_from_scale(self, purchases: np.ndarray, scale) -> np.ndarray:
+        """Total spend of `purchases` purchases, each Gamma(p, nu): n of them Gamma(p n, nu)."""
+        nu, rng = scale
         out = np.zeros(purchases.shape)
-        pos = shape > 0
-        out[pos] = rng.gamma(shape[pos], 1.0 / nu[pos])
+        pos = purchases > 0
+        out[pos] = rng.gamma(self.p * purchases[pos], 1.0 / nu[pos])
         return out
+
+    def sample_total(self, purchases: np.ndarray, x, m, seed: int = 1) -> np.ndarray:
+        return self.total_from_scale(purchases, self.sample_scale(x, m, purchases.shape, seed))
 
 
 def spend_inputs(summary):

@@ -6,7 +6,12 @@ Same shape as the other capabilities' pipelines (see ecom_models/workspace/resul
 
 from __future__ import annotations
 
-from ecom_models.workspace.results import ResultsStore, dataclass_from_doc, dataclass_to_doc, result_key
+from ecom_models.workspace.results import (
+    ResultsStore,
+    dataclass_from_doc,
+    dataclass_to_doc,
+    result_key,
+)
 from ecom_models.workspace.runs import say as _say
 
 CUSTOMERS_VERSION = 1

@@ -52,7 +52,7 @@ def fit_models(summary: pd.DataFrame) -> tuple[BetaGeo, GammaGamma]:
 
 
 def predict_frame(summary: pd.DataFrame, bg: BetaGeo, gg: GammaGamma, horizons=(90, 180, 365), factor: float = 1.0,
-                  draws: int = 200, lapse: LapseModel | None = None) -> pd.DataFrame:
+                  draws: int = 100, lapse: LapseModel | None = None) -> pd.DataFrame:
     """One row per customer: p_alive, and per horizon h: p_active_h, expected_purchases_h (+ _low,
     _high), expected_spend_h (+ _low, _high), spend_per_purchase."""
     x, tx, T = (summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
@@ -60,6 +60,10 @@ def predict_frame(summary: pd.DataFrame, bg: BetaGeo, gg: GammaGamma, horizons=(
     per = gg.expected_spend(gx, gm)
     out = pd.DataFrame({"customer_id": summary["customer_id"].to_numpy(), "p_alive": bg.p_alive(x, tx, T),
                         "spend_per_purchase": per})
+    chunk = 20_000  # bounded memory: 20k customers x draws at a time
+    states = [(slice(i, i + chunk), bg.sample_state(x[i:i + chunk], tx[i:i + chunk], T[i:i + chunk], draws, seed=i),
+               gg.sample_scale(gx[i:i + chunk], gm[i:i + chunk], (len(x[i:i + chunk]), draws), seed=i + 1))
+              for i in range(0, len(x), chunk)]
     for h in horizons:
         t = h * factor
         out[f"p_active_{h}"] = lapse.p_active(summary, bg, gg, t) if lapse is not None else bg.p_active(t, x, tx, T)
@@ -67,10 +71,9 @@ def predict_frame(summary: pd.DataFrame, bg: BetaGeo, gg: GammaGamma, horizons=(
         out[f"expected_purchases_{h}"] = mean
         out[f"expected_spend_{h}"] = mean * per
         lo_p, hi_p, lo_s, hi_s = (np.empty(len(x)) for _ in range(4))
-        for start in range(0, len(x), 20_000):  # bounded memory: 20k customers x draws at a time
-            sl = slice(start, start + 20_000)
-            purchases = bg.sample_purchases(t, x[sl], tx[sl], T[sl], draws=draws, seed=h)
-            spend = gg.sample_total(purchases, gx[sl], gm[sl], seed=h + 1)
+        for sl, state, scale in states:
+            purchases = bg.purchases_from_state(state, t)
+            spend = gg.total_from_scale(purchases, scale)
             lo_p[sl], hi_p[sl] = np.quantile(purchases, INTERVAL, axis=1)
             lo_s[sl], hi_s[sl] = np.quantile(spend, INTERVAL, axis=1)
         out[f"expected_purchases_{h}_low"], out[f"expected_purchases_{h}_high"] = lo_p, np.maximum(hi_p, mean)
@@ -78,19 +81,33 @@ def predict_frame(summary: pd.DataFrame, bg: BetaGeo, gg: GammaGamma, horizons=(
     return out
 
 
-def predictor():
+def cached_fitter():
+    """`fit_models` remembering its fits by cut-off: the P(active) model's earlier cut-off is
+    often the backtest's cut-off, fitted once."""
+    fits: dict = {}
+
+    def fit(summary):
+        key = (summary.attrs.get("cutoff"), len(summary), float(summary["purchases"].sum()))
+        if key not in fits:
+            fits[key] = fit_models(summary)
+        return fits[key]
+
+    return fit
+
+
+def predictor(fit=fit_models):
     """The backtest's view of the model: fit on the summary up to the cut-off, predict the
     held-out period with the seasonality and P(active) learned before the cut-off."""
 
     def predict(summary, holdout_days, days_before):
-        bg, gg = fit_models(summary)
+        bg, gg = fit(summary)
         cutoff = summary.attrs["cutoff"]
         factor, _ = seasonal_factor(days_before, cutoff, holdout_days)
         x, tx, T = (summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
         gx, gm = spend_inputs(summary)
         t = holdout_days * factor
         purchases = bg.expected_purchases(t, x, tx, T)
-        lapse = LapseModel().fit(days_before, cutoff, holdout_days, fit_models)
+        lapse = LapseModel().fit(days_before, cutoff, holdout_days, fit)
         return purchases, purchases * gg.expected_spend(gx, gm), lapse.p_active(summary, bg, gg, t)
 
     return predict

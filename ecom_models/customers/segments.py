@@ -1,7 +1,10 @@
 """Segments as merchants name them, each with its rule in one line, and the win-back list.
 
-Rules, in order (the first that holds names the customer); "chance" is P(active) over the horizon,
-"top spenders" the 20% with the highest total spend so far:
+A store whose customers buy every week and one whose customers buy once a year cannot share
+fixed probability cut-offs: "likely" and "unlikely" are the top and bottom thirds of the store's
+own customers by their chance of buying within the horizon (P(active)), and the rules printed
+on the page carry the store's own cut-off values. "Top spenders" are the 20% with the highest
+total spend so far. The first rule that holds names the customer.
 """
 
 from __future__ import annotations
@@ -10,36 +13,54 @@ import numpy as np
 import pandas as pd
 
 SEGMENT_RULES = {
-    "champions": "top-20% spenders with 3+ purchases and at least a 50% chance of buying in the next {h} days",
-    "loyal": "3+ purchases and at least a 50% chance of buying in the next {h} days",
-    "promising": "1-2 purchases and at least a 30% chance of buying in the next {h} days",
-    "needs attention": "3+ purchases, a 30-50% chance of buying in the next {h} days",
-    "can't lose them": "top-20% spenders whose chance of buying in the next {h} days fell below 30%",
-    "at risk": "2+ purchases, a 10-30% chance of buying in the next {h} days",
-    "hibernating": "one purchase, a 10-30% chance of buying in the next {h} days",
-    "lost": "less than a 10% chance of buying in the next {h} days",
+    "champions": "top-20% spenders with 3+ purchases and a likely chance of buying in the next {h} days (≥ {hi})",
+    "loyal": "3+ purchases and a likely chance of buying in the next {h} days (≥ {hi})",
+    "promising": "1-2 purchases and a likely chance of buying in the next {h} days (≥ {hi})",
+    "needs attention": "2+ purchases and an average chance of buying in the next {h} days ({lo}-{hi})",
+    "can't lose them": "top-20% spenders with 2+ purchases whose chance of buying in the next {h} days fell below "
+                       "{lo}",
+    "at risk": "2+ purchases, chance of buying in the next {h} days below {lo} but above {lost}",
+    "hibernating": "one purchase, chance of buying in the next {h} days below {hi} but above {lost}",
+    "lost": "chance of buying in the next {h} days below {lost}",
 }
 TOP_SHARE = 0.2
+LIKELY, UNLIKELY, LOST = 2 / 3, 1 / 3, 0.1  # quantiles of P(active): top third, bottom third, bottom tenth
 WINBACK_VALUE_SHARE = 0.4  # the win-back list: the top 40% by past spend...
 WINBACK_FALL = 0.5  # ...whose P(active) is at most half what it was right after their last purchase
 
 
+def thresholds(p_active: np.ndarray) -> dict:
+    """The store's own cut-offs: hi (top third), lo (bottom third), lost (bottom tenth)."""
+    if len(p_active) == 0:
+        return {"hi": 0.5, "lo": 0.3, "lost": 0.1}
+    hi, lo, lost = np.quantile(p_active, [LIKELY, UNLIKELY, LOST])
+    return {"hi": float(hi), "lo": float(lo), "lost": float(lost)}
+
+
 def assign_segments(customers: pd.DataFrame, horizon_days: int) -> np.ndarray:
     p = customers[f"p_active_{horizon_days}"].to_numpy()
+    cut = thresholds(p)
     n = customers["purchases"].to_numpy()
     spend = customers["total_spend"].to_numpy()
     top = spend >= np.quantile(spend, 1 - TOP_SHARE) if len(spend) else spend > 0
+    likely, unlikely, lost = p >= cut["hi"], p < cut["lo"], p < cut["lost"]
     conditions = [
-        top & (n >= 3) & (p >= 0.5),
-        (n >= 3) & (p >= 0.5),
-        (n <= 2) & (p >= 0.3),
-        (n >= 3) & (p >= 0.3),
-        top & (p < 0.3),
-        (n >= 2) & (p >= 0.1),
-        (n < 2) & (p >= 0.1),
+        top & (n >= 3) & likely,
+        (n >= 3) & likely,
+        (n <= 2) & likely,
+        (n >= 2) & ~unlikely,
+        top & (n >= 2) & unlikely,
+        (n >= 2) & ~lost,
+        (n < 2) & ~lost,
     ]
     names = list(SEGMENT_RULES)
     return np.select(conditions, names[:-1], default=names[-1])
+
+
+def segment_rules(customers: pd.DataFrame, horizon_days: int) -> dict[str, str]:
+    cut = thresholds(customers[f"p_active_{horizon_days}"].to_numpy())
+    words = {k: f"{v:.0%}" if v >= 0.095 else f"{v:.1%}" for k, v in cut.items()}
+    return {name: rule.format(h=horizon_days, **words) for name, rule in SEGMENT_RULES.items()}
 
 
 def value_at_stake(customers: pd.DataFrame, bg, gg, t: float) -> np.ndarray:
