@@ -33,9 +33,14 @@ from ecom_models.customers.predict import (  # noqa: F401
     fit_models,
     predict_frame,
     predictor,
-    seasonal_factor,
 )
 from ecom_models.customers.retention import cohort_table, repeat_curve  # noqa: F401
+from ecom_models.customers.season import (  # noqa: F401
+    horizon_on_clock,
+    on_clock,
+    seasonal_factor,
+    seasonality,
+)
 from ecom_models.customers.segments import (  # noqa: F401
     SEGMENT_RULES,
     WINBACK_COLUMNS,

@@ -17,13 +17,9 @@ from ecom_models.core.errors import InputError
 from ecom_models.customers.backtest import run_backtest
 from ecom_models.customers.lapse import LapseModel
 from ecom_models.customers.models import MIN_CUSTOMERS
-from ecom_models.customers.predict import (
-    cached_fitter,
-    predict_frame,
-    predictor,
-    seasonal_factor,
-)
+from ecom_models.customers.predict import cached_fitter, predict_frame, predictor
 from ecom_models.customers.retention import cohort_table, repeat_curve
+from ecom_models.customers.season import horizon_on_clock, on_clock, seasonality
 from ecom_models.customers.segments import (
     assign_segments,
     chance_lost,
@@ -87,18 +83,20 @@ def analyse_customers(orders: pd.DataFrame, horizon_days: int = 90, cutoff=None,
     notes = []
     if guests[0]:
         notes.append(f"{guests[1]:,} guest orders ({guests[0]:,} lines) have no customer id and are left out.")
-    fit = cached_fitter()
-    bg, gg = fit(summary)
-    horizons = tuple(sorted(set(HORIZONS) | {int(horizon_days)}))
-    factor, season_note = seasonal_factor(days, as_of, int(horizon_days))
+    index, season_note = seasonality(days, as_of)
     notes.append(season_note)
-    lapse = LapseModel().fit(days, as_of, horizon_days, fit)
+    on = on_clock(summary, index)
+    fit = cached_fitter()
+    bg, gg = fit(on)
+    clock = {h: horizon_on_clock(as_of, h, index) for h in sorted(set(HORIZONS) | {int(horizon_days)})}
+    t = clock[int(horizon_days)]
+    lapse = LapseModel().fit(days, as_of, horizon_days, fit, index)
     notes.append(lapse.note)
-    pred = predict_frame(summary, bg, gg, horizons=horizons, factor=factor, lapse=lapse)
+    pred = predict_frame(on, bg, gg, horizons=clock, lapse=lapse)
     customers = summary.merge(pred, on="customer_id")
     customers["p_active"] = customers[f"p_active_{horizon_days}"]
-    customers["chance_lost"] = chance_lost(customers, bg, horizon_days * factor)
-    customers["value_at_stake"] = value_at_stake(customers, bg, gg, horizon_days * factor)
+    customers["chance_lost"] = chance_lost(on, bg, t)
+    customers["value_at_stake"] = value_at_stake(on, bg, gg, t)
     customers["segment"] = assign_segments(customers, horizon_days)
     bt = None
     if backtest:
@@ -114,5 +112,5 @@ def analyse_customers(orders: pd.DataFrame, horizon_days: int = 90, cutoff=None,
         cohorts=cohort_table(days), repeat=repeat_curve(summary),
         winback=winback_list(customers, horizon_days, recommendations), guest_lines=int(guests[0]),
         guest_orders=int(guests[1]), median_days_between=float(gaps.median()) if len(gaps) else None,
-        seasonal_factor=factor, notes=[n for n in notes if n],
+        seasonal_factor=t / horizon_days, notes=[n for n in notes if n],
         params={"r": bg.r, "alpha": bg.alpha, "a": bg.a, "b": bg.b, "p": gg.p, "q": gg.q, "v": gg.v})

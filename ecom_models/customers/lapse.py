@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import optimize
 
 from ecom_models.customers.models import BetaGeo, GammaGamma, spend_inputs
+from ecom_models.customers.season import horizon_on_clock, on_clock
 from ecom_models.customers.summary import customer_summary, holdout_activity
 
 MIN_WINDOW_DAYS = 30
@@ -59,7 +60,8 @@ class LapseModel:
         self.weights: np.ndarray | None = None
         self.note = ""
 
-    def fit(self, days: pd.DataFrame, cutoff, horizon_days: float, fit_models) -> LapseModel:
+    def fit(self, days: pd.DataFrame, cutoff, horizon_days: float, fit_models, index=None) -> LapseModel:
+        """`index`: the store's month-of-year index (season.seasonality) or None."""
         cutoff = pd.Timestamp(cutoff)
         span = (cutoff - days["day"].min()).days
         window = int(min(horizon_days, span // 2))
@@ -67,7 +69,7 @@ class LapseModel:
             self.note = "Too little history to learn from the store's own past: P(active) is the BG/NBD model's."
             return self
         inner_cut = cutoff - pd.Timedelta(days=window)
-        inner = customer_summary(days[days["day"] <= inner_cut], inner_cut)
+        inner = on_clock(customer_summary(days[days["day"] <= inner_cut], inner_cut), index)
         if len(inner) < 2 * MIN_PER_CLASS:
             self.note = "Too few customers before the earlier cut-off: P(active) is the BG/NBD model's."
             return self
@@ -77,7 +79,7 @@ class LapseModel:
             self.note = "Nearly everyone (or no one) came back in the earlier window: P(active) is the BG/NBD model's."
             return self
         bg, gg = fit_models(inner)
-        self.weights = _logistic(features(inner, bg, gg, window), y)
+        self.weights = _logistic(features(inner, bg, gg, horizon_on_clock(inner_cut, window, index)), y)
         self.window = window
         self.note = (f"P(active) learned on the store's own past: who bought in the {window} days after "
                      f"{inner_cut.date()}.")
