@@ -47,7 +47,7 @@ def simulate_orders(customers: int = 4000, seed: int = 0, start: str = "2021-01-
         return 1.0 + seasonal * np.cos(2 * np.pi * (doy - 320) / 365)
 
     ids, days = [np.arange(customers)], [t.copy()]
-    alive = rng.random(customers) >= p  # may drop out right after the first purchase
+    alive = np.ones(customers, dtype=bool)  # BG/NBD: dropout only after a repeat purchase
     while alive.any():
         idx = np.flatnonzero(alive)
         t[idx] += rng.exponential(1.0 / (lam[idx] * smax))

@@ -26,7 +26,8 @@ SEGMENT_RULES = {
 TOP_SHARE = 0.2
 LIKELY, UNLIKELY, LOST = 2 / 3, 1 / 3, 0.1  # quantiles of P(active): top third, bottom third, bottom tenth
 WINBACK_VALUE_SHARE = 0.4  # the win-back list: the top 40% by past spend...
-WINBACK_FALL = 0.5  # ...whose P(active) is at most half what it was right after their last purchase
+WINBACK_FALL = 0.5  # ...whose P(active) is at most half what it was right after their last purchase...
+WINBACK_GONE_DAYS = 365  # ...and who bought within the last year (longer gone: a campaign rarely reaches them)
 
 
 def thresholds(p_active: np.ndarray) -> dict:
@@ -90,7 +91,7 @@ WINBACK_COLUMNS = ["customer_id", "segment", "total_spend", "purchases", "last_p
 
 def winback_list(customers: pd.DataFrame, horizon_days: int, recommendations: pd.DataFrame | None = None,
                  limit: int = 500) -> pd.DataFrame:
-    """High past value and a falling P(active), ranked by value at stake; with up to three
+    """High past value, a falling P(active), gone less than a year, ranked by value at stake; with up to three
     recommended products per customer when a recommendations frame (customer_id, product_id,
     product_name?, score? or rank?) is given."""
     c = customers
@@ -99,7 +100,8 @@ def winback_list(customers: pd.DataFrame, horizon_days: int, recommendations: pd
     spend = c["total_spend"].to_numpy()
     high = spend >= np.quantile(spend, 1 - WINBACK_VALUE_SHARE)
     falling = c["chance_lost"].to_numpy() >= 1 - WINBACK_FALL
-    w = c[high & falling & (c["value_at_stake"].to_numpy() > 0)].copy()
+    recent = c["days_since"].to_numpy() <= max(WINBACK_GONE_DAYS, 2 * horizon_days)
+    w = c[high & falling & recent & (c["value_at_stake"].to_numpy() > 0)].copy()
     w["expected_spend_if_back"] = w["spend_per_purchase"]
     w = w.sort_values("value_at_stake", ascending=False, kind="stable").head(limit)
     w = w[[col for col in WINBACK_COLUMNS if col in w]].reset_index(drop=True)
