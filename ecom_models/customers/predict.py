@@ -44,8 +44,9 @@ def predict_frame(summary: pd.DataFrame, bg: BetaGeo, gg: GammaGamma, horizons: 
             spend = gg.total_from_scale(purchases, scale)
             lo_p[sl], hi_p[sl] = np.quantile(purchases, INTERVAL, axis=1)
             lo_s[sl], hi_s[sl] = np.quantile(spend, INTERVAL, axis=1)
-        out[f"expected_purchases_{h}_low"], out[f"expected_purchases_{h}_high"] = lo_p, np.maximum(hi_p, mean)
-        out[f"expected_spend_{h}_low"], out[f"expected_spend_{h}_high"] = lo_s, np.maximum(hi_s, mean * per)
+        # a customer unlikely to buy has the range 0-0 and a small expected value above it: both true
+        out[f"expected_purchases_{h}_low"], out[f"expected_purchases_{h}_high"] = lo_p, hi_p
+        out[f"expected_spend_{h}_low"], out[f"expected_spend_{h}_high"] = lo_s, hi_s
     return out
 
 
