@@ -102,7 +102,8 @@ def winback_list(customers: pd.DataFrame, horizon_days: int, recommendations: pd
     falling = c["chance_lost"].to_numpy() >= 1 - WINBACK_FALL
     recent = c["days_since"].to_numpy() <= max(WINBACK_GONE_DAYS, 2 * horizon_days)
     w = c[high & falling & recent & (c["value_at_stake"].to_numpy() > 0)].copy()
-    w["expected_spend_if_back"] = w["spend_per_purchase"]
+    # a customer who comes back buys at least once, at their usual pace over the horizon
+    w["expected_spend_if_back"] = np.maximum(w["spend_per_purchase"], w["value_at_stake"] + w[f"expected_spend_{horizon_days}"])
     w = w.sort_values("value_at_stake", ascending=False, kind="stable").head(limit)
     w = w[[col for col in WINBACK_COLUMNS if col in w]].reset_index(drop=True)
     if recommendations is not None and len(recommendations) and len(w):
