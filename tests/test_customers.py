@@ -217,3 +217,15 @@ def test_cli_prints_the_files_own_ids(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "ecom_models", "customers", str(path), "--cutoff", "soon", "--json"],
                          capture_output=True, text=True, env=env, check=False, timeout=300)
     assert bad.returncode == 2 and "--cutoff" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_winback_test_plan_sizes_the_holdout_test():
+    from ecom_models.abtest import winback_test_plan
+    from ecom_models.core.stats import sample_size_per_arm
+
+    plan = winback_test_plan(5000, 0.10, 0.03)
+    assert plan.per_arm == sample_size_per_arm(0.10, 0.3) and plan.feasible and "random" in plan.message
+    small = winback_test_plan(100, 0.10, 0.03)
+    assert not small.feasible and "per group" in small.message
+    # a larger assumed response needs fewer people
+    assert winback_test_plan(5000, 0.10, 0.10).per_arm < plan.per_arm
