@@ -31,6 +31,12 @@ def test_customers_page_demo(monkeypatch, tmp_path):
     assert len(at.get("plotly_chart")) == 2
     win = next(f for f in frames if "value_at_stake" in f.columns)
     assert len(win) > 0 and win["value_at_stake"].is_monotonic_decreasing
+    # the demo store's planted lapsing regulars lead the win-back list
+    from ecom_models.demo.store import demo_store
+
+    planted = set(demo_store().truth["lapsing_customers"])
+    assert len(planted) == 40 and len(planted & set(win["customer_id"].head(45))) >= 36
+    assert any(b.label.startswith("Download the win-back list") for b in at.get("download_button"))
 
 
 def test_customers_page_guests_only(monkeypatch, tmp_path):
