@@ -48,22 +48,31 @@ class BetaGeo:
         return a1 + a2 + np.logaddexp(a3, a4)
 
     @staticmethod
-    def grad(params, x, tx, T) -> np.ndarray:
-        """d loglik / d log(param), per customer (customers x 4): for the optimiser."""
+    def loglik_grad(params, x, tx, T) -> tuple[np.ndarray, np.ndarray]:
+        """(loglik per customer, d loglik / d log(param) per customer (customers x 4)), sharing
+        the work: the optimiser calls this a hundred-odd times."""
         r, alpha, a, b = params
-        a3 = -(r + x) * np.log(alpha + T)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            a4 = np.where(x > 0, np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) - (r + x) * np.log(alpha + tx),
-                          -np.inf)
-        w4 = np.exp(a4 - np.logaddexp(a3, a4))
+        log_aT, log_atx = np.log(alpha + T), np.log(alpha + tx)
+        lg_bx, lg_abx = special.gammaln(b + x), special.gammaln(a + b + x)
+        a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+        a2 = special.gammaln(a + b) + lg_bx - special.gammaln(b) - lg_abx
+        a3 = -(r + x) * log_aT
+        pos = x > 0
+        bx1 = np.where(pos, b + x - 1, 1.0)
+        a4 = np.where(pos, np.log(a) - np.log(bx1) - (r + x) * log_atx, -np.inf)
+        both = np.logaddexp(a3, a4)
+        w4 = np.exp(a4 - both)
         w3 = 1.0 - w4
-        dr = (special.digamma(r + x) - special.digamma(r) + np.log(alpha)
-              - w3 * np.log(alpha + T) - w4 * np.log(alpha + tx))
+        dg_abx = special.digamma(a + b + x)
+        dr = special.digamma(r + x) - special.digamma(r) + np.log(alpha) - w3 * log_aT - w4 * log_atx
         dalpha = r / alpha - w3 * (r + x) / (alpha + T) - w4 * (r + x) / (alpha + tx)
-        da = special.digamma(a + b) - special.digamma(a + b + x) + w4 / a
-        db = (special.digamma(a + b) + special.digamma(b + x) - special.digamma(b) - special.digamma(a + b + x)
-              - np.where(x > 0, w4 / np.maximum(b + x - 1, 1e-300), 0.0))
-        return np.column_stack([dr * r, dalpha * alpha, da * a, db * b])
+        da = special.digamma(a + b) - dg_abx + w4 / a
+        db = special.digamma(a + b) + special.digamma(b + x) - special.digamma(b) - dg_abx - np.where(pos, w4 / bx1, 0.0)
+        return a1 + a2 + both, np.column_stack([dr * r, dalpha * alpha, da * a, db * b])
+
+    @classmethod
+    def grad(cls, params, x, tx, T) -> np.ndarray:
+        return cls.loglik_grad(params, x, tx, T)[1]
 
     @classmethod
     def fit(cls, x, tx, T) -> BetaGeo:
@@ -75,9 +84,8 @@ class BetaGeo:
         weights = counts / counts.sum()
 
         def nll(logp):
-            params = np.exp(np.clip(logp, -12, 12))
-            value = -float(np.sum(weights * cls.loglik(params, ux, utx, uT)))
-            return value, -(weights @ cls.grad(params, ux, utx, uT))
+            ll, g = cls.loglik_grad(np.exp(np.clip(logp, -12, 12)), ux, utx, uT)
+            return -float(weights @ ll), -(weights @ g)
 
         best = None
         for start in ([0.0, 0.0, 0.0, 0.0], [-1.0, -2.0, 0.0, 1.0]):

@@ -20,7 +20,7 @@ def fit_models(summary: pd.DataFrame) -> tuple[BetaGeo, GammaGamma]:
 
 
 def predict_frame(summary: pd.DataFrame, bg: BetaGeo, gg: GammaGamma, horizons: dict[int, float],
-                  draws: int = 100, lapse: LapseModel | None = None) -> pd.DataFrame:
+                  draws: int = 60, lapse: LapseModel | None = None) -> pd.DataFrame:
     """One row per customer: p_alive, and per horizon h (calendar days; `horizons` maps each to
     its length on the operational clock): p_active_h, expected_purchases_h (+ _low, _high),
     expected_spend_h (+ _low, _high), spend_per_purchase. `summary` on the operational clock."""

@@ -62,20 +62,19 @@ def seasonality(days: pd.DataFrame, cutoff) -> tuple[np.ndarray | None, str]:
 
 def operational_clock(index: np.ndarray | None):
     """clock(dates) -> operational days since 2000-01-01 (calendar days when index is None)."""
-    origin = pd.Timestamp("2000-01-01")
+    origin = np.datetime64("2000-01-01", "D")
 
     def clock(dates) -> np.ndarray:
-        dates = pd.DatetimeIndex(pd.to_datetime(np.atleast_1d(dates))).normalize()
-        plain = ((dates - origin) / pd.Timedelta(days=1)).to_numpy(dtype=float)
+        d = np.asarray(dates, dtype="datetime64[D]")
+        plain = (d - origin).astype(float)
         if index is None:
             return plain
         # cumulative index over whole days: a lookup table from the earliest to the latest date
-        lo, hi = dates.min(), dates.max()
-        grid = pd.date_range(lo, hi, freq="D")
-        weights = index[grid.month - 1]
-        cum = np.concatenate([[0.0], np.cumsum(weights)])
-        pos = ((dates - lo) / pd.Timedelta(days=1)).to_numpy(dtype=int)
-        return ((lo - origin) / pd.Timedelta(days=1)) + cum[pos]
+        lo, hi = d.min(), d.max()
+        grid = np.arange(lo, hi + np.timedelta64(1, "D"), dtype="datetime64[D]")
+        months = grid.astype("datetime64[M]").astype(int) % 12
+        cum = np.concatenate([[0.0], np.cumsum(index[months])])
+        return float((lo - origin).astype(float)) + cum[(d - lo).astype(int)]
 
     return clock
 
@@ -84,11 +83,11 @@ def on_clock(summary: pd.DataFrame, index: np.ndarray | None) -> pd.DataFrame:
     """The summary with T and recency in operational days (the models' inputs)."""
     if index is None:
         return summary
-    cutoff = summary.attrs["cutoff"]
     clock = operational_clock(index)
     out = summary.copy()
-    first = pd.to_datetime(out["first_purchase"])
-    stamps = clock(pd.DatetimeIndex(list(first) + list(pd.to_datetime(out["last_purchase"])) + [cutoff]))
+    first = out["first_purchase"].to_numpy(dtype="datetime64[D]")
+    last = out["last_purchase"].to_numpy(dtype="datetime64[D]")
+    stamps = clock(np.concatenate([first, last, [np.datetime64(pd.Timestamp(summary.attrs["cutoff"]).date(), "D")]]))
     n = len(out)
     out["T"] = stamps[-1] - stamps[:n]
     out["recency"] = stamps[n:2 * n] - stamps[:n]
@@ -98,8 +97,8 @@ def on_clock(summary: pd.DataFrame, index: np.ndarray | None) -> pd.DataFrame:
 def horizon_on_clock(cutoff, horizon_days: int, index: np.ndarray | None) -> float:
     if index is None:
         return float(horizon_days)
-    start = pd.Timestamp(cutoff)
-    stamps = operational_clock(index)(pd.DatetimeIndex([start, start + pd.Timedelta(days=int(horizon_days))]))
+    start = np.datetime64(pd.Timestamp(cutoff).date(), "D")
+    stamps = operational_clock(index)(np.array([start, start + np.timedelta64(int(horizon_days), "D")]))
     return float(stamps[1] - stamps[0])
 
 
