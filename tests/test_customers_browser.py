@@ -7,7 +7,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, assert_no_crash, streamlit_server, wait_until_idle
+from tests.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    assert_no_crash,
+    streamlit_server,
+    wait_until_idle,
+)
 
 playwright = pytest.importorskip("playwright.sync_api")
 
