@@ -160,7 +160,8 @@ def main() -> None:
             continue
         doc = json.loads(out.stdout.strip().splitlines()[-1])
         doc["fresh_process_s"] = round(time.perf_counter() - started, 2)
-        print(f"\n{doc['store']}: {doc['customers']:,} customers, analysis {doc['analysis_s']} s, fresh process "
+        print(f"\n{doc['store']}: {doc['customers']:,} customers, analysis {doc['analysis_s']} s wall "
+              f"({doc.get('cpu_s')} s CPU), fresh process "
               f"{doc['fresh_process_s']} s, peak {doc['peak_mb']:.0f} MB; backtest cut-off {doc['cutoff']} "
               f"({doc['holdout_days']} days held out), seasonal factor {doc['seasonal_factor']}, winner {doc['winner']}")
         for m in doc["models"]:
