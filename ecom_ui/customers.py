@@ -81,8 +81,34 @@ def customer_table(result: CustomersResult, currency_fmt) -> pd.DataFrame:
     return _display_ids(out.rename(columns={"Customer": "customer_id"})).rename(columns={"customer_id": "Customer"})
 
 
-def winback_frame(result: CustomersResult) -> pd.DataFrame:
+@st.cache_data(show_spinner=False, max_entries=4)
+def _recommended(data_key: str, ids: tuple[str, ...]) -> pd.DataFrame | None:
+    """Three products per customer from the Recommendations page's kept recommender, or None
+    when it has not run on this data yet."""
+    from ecom_models.recommend import pipeline as RP
+    from ecom_models.recommend.serve import recommend_for_users
+    from ecom_ui.common import results
+
+    d = RP.RECOMMEND_DEFAULTS
+    try:
+        report = RP.stored_recommendations(results(), RP.recommend_key(data_key, d["k"], d["split"], d["half_life"],
+                                                                       d["deep"]))
+        if report is None or getattr(report, "model", None) is None:
+            return None
+        recs = recommend_for_users(report, list(ids), k=3)
+    except Exception:  # noqa: BLE001 - a partial or older report: the list is shown without products
+        return None
+    return recs.rename(columns={"user_id": "customer_id", "item_id": "product_id"})
+
+
+def winback_frame(result: CustomersResult, data_key: str | None = None) -> pd.DataFrame:
     w = result.winback.copy()
+    if data_key is not None and len(w):
+        recs = _recommended(data_key, tuple(w["customer_id"].astype(str)))
+        if recs is not None:
+            from ecom_models.customers import winback_list
+
+            w = winback_list(result.customers, result.horizon_days, recs)
     if "last_purchase" in w:
         w["last_purchase"] = pd.to_datetime(w["last_purchase"]).dt.date
     return _display_ids(w)

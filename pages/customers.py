@@ -85,7 +85,7 @@ with right:
 st.header("Win-back list")
 st.markdown("Customers who spent a lot and whose chance of buying has at least halved since their last purchase, "
             "ranked by the spend at stake over the next 90 days.")
-w = C.winback_frame(result)
+w = C.winback_frame(result, data.key)
 if w.empty:
     st.success("No valuable customer is slipping away right now.", icon=":material/check_circle:")
 else:
@@ -94,5 +94,7 @@ else:
     st.dataframe(w, hide_index=True, column_config={
         "p_active": st.column_config.NumberColumn("Chance of buying", format="percent"),
         "chance_lost": st.column_config.NumberColumn("Chance lost", format="percent")})
+    if "recommended_products" not in w:
+        st.caption("Open the Recommendations page once to add three products to suggest to each customer.")
     st.download_button("Download the win-back list (CSV)", csv_bytes(w), file_name="winback.csv", mime="text/csv",
                        key="winback_download")

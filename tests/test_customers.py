@@ -229,3 +229,22 @@ def test_winback_test_plan_sizes_the_holdout_test():
     assert not small.feasible and "per group" in small.message
     # a larger assumed response needs fewer people
     assert winback_test_plan(5000, 0.10, 0.10).per_arm < plan.per_arm
+
+
+def test_winback_rows_carry_the_real_recommenders_products():
+    """The page's path: the Recommendations report's top 3 per win-back customer (a real
+    recommender, no deep model for time), joined by the customers capability without importing it."""
+    from ecom_models import recommend as R
+    from ecom_models.customers import winback_list
+    from ecom_models.recommend.serve import recommend_for_users
+
+    orders = simulate_orders(1500, seed=11, lapsing=10)
+    rng = np.random.default_rng(0)
+    orders["product_id"] = rng.choice([f"P{i}" for i in range(60)], len(orders))
+    orders["product_name"] = orders["product_id"] + " name"
+    result = analyse_customers(orders, backtest=False)
+    report = R.build_recommender(R.interactions_from_orders(orders), k=10, include_deep=False)
+    recs = recommend_for_users(report, list(result.winback["customer_id"]), k=3)
+    w = winback_list(result.customers, 90, recs.rename(columns={"user_id": "customer_id", "item_id": "product_id"}))
+    three = w["recommended_products"].str.split("; ")
+    assert len(w) > 0 and (three.str.len() == 3).all() and three.iloc[0][0].endswith(" name")
