@@ -14,6 +14,7 @@ PAGES = {
         st.Page("pages/reviews.py", title="Reviews", icon=":material/reviews:"),
         st.Page("pages/images.py", title="Product images", icon=":material/image:"),
         st.Page("pages/risk.py", title="Risk & anomalies", icon=":material/shield:"),
+        st.Page("pages/customers.py", title="Customers", icon=":material/groups:"),
         st.Page("pages/forecast.py", title="Forecast & what-if", icon=":material/trending_up:"),
         st.Page("pages/customer_service.py", title="Customer service", icon=":material/support_agent:"),
     ],

@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sentiment": ("ecom_models.reviews.cli", "score review sentiment and aspects"),
     "images": ("ecom_models.images.cli", "classify product photos, find duplicates and quality problems"),
     "anomalies": ("ecom_models.risk.cli", "score orders or days for risk"),
+    "customers": ("ecom_models.customers.cli", "predict what each customer will buy, who is lapsing, whom to win back"),
     "value": ("ecom_models.value.cli", "add up the business value of every model"),
     "support": ("ecom_models.support.cli", "find what customers ask, match tickets with your FAQ, value the deflection"),
     "workspace": ("ecom_models.workspace.cli", "list, export or import workspaces (for scripts and schedulers)"),

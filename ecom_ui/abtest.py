@@ -326,3 +326,33 @@ def method_notes(notes: list[str]) -> None:
         st.caption("Conversion metrics: two-proportion z-test. Averages: Welch's t-test. Ratios: delta method. "
                    "Relative ranges: delta method. Chance to win: normal posterior on the relative lift, as GrowthBook does. "
                    "Sequential mode: asymptotic confidence sequences (Waudby-Smith et al.), as GrowthBook does.")
+
+
+def plan_winback_test() -> None:
+    """The test that measures a win-back campaign (proposed from the Customers page's list and the
+    response rate Business value assumes)."""
+    from ecom_models.abtest import winback_test_plan
+    from ecom_models.customers.pipeline import CUSTOMERS_DEFAULTS, customers_document
+    from ecom_models.value.priors import prior
+    from ecom_ui.common import active_data, results
+
+    orders = active_data("orders")
+    h = CUSTOMERS_DEFAULTS["horizon_days"]
+    found = customers_document(results(), orders.key, h) if orders is not None else None
+    if found is None:
+        st.caption("Open the **Customers** page once: its win-back list is what this test would split.")
+        return
+    w = found.winback
+    if w.empty:
+        st.caption("The Customers page finds no valuable customer slipping away: no win-back test to plan.")
+        return
+    p = prior("winback", "response_rate")
+    response = st.number_input("Customers the campaign brings back (%)", 0.1, 50.0, p.value * 100, 0.5,
+                               help=f"The response Business value assumes. {p.source}") / 100
+    plan = winback_test_plan(len(w), float(w["p_active"].mean()), response, h)
+    m = st.columns(3)
+    m[0].metric("Customers on the win-back list", number(plan.targeted), help="From the Customers page.")
+    m[1].metric("Buying anyway (control)", pct(plan.base_rate), help=f"Their average chance of buying in {h} days.")
+    m[2].metric("People per group", number(plan.per_arm) if plan.per_arm else "–",
+                help="For an 80% chance of detecting the assumed response at 95% confidence.")
+    (st.success if plan.feasible else st.warning)(plan.message)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ecom_models.customers import pipeline as CP
 from ecom_models.forecast import pipeline as FP
 from ecom_models.recommend import pipeline as RP
 from ecom_models.risk import pipeline as KP
 from ecom_models.workspace import runs
 
-LABELS = {"recommend": "Recommendations", "risk": "Risk scores", "forecast": "Forecast", "value": "Business value"}
+LABELS = {"recommend": "Recommendations", "risk": "Risk scores", "forecast": "Forecast", "value": "Business value",
+          "customers": "Customers"}
 
 
 # -- what runs when data arrives ------------------------------------------------------------------
@@ -57,6 +59,9 @@ def start_for_orders(ws, info, df, traffic=None) -> list[runs.Run]:
         FP.forecast(store, parts, series, f["horizon"], f["series_key"], country, f["tune"], run=run)
 
     started.append(runs.submit(FP.forecast_result_key(parts), LABELS["forecast"], group=data_key, work=forecast_work))
+    h = CP.CUSTOMERS_DEFAULTS["horizon_days"]
+    started.append(runs.submit(CP.customers_key(data_key, h), LABELS["customers"], group=data_key,
+                               work=lambda run: CP.customers_analysis(store, data_key, orders, h, run=run)))
     return started
 
 

@@ -199,11 +199,13 @@ else:
 
 # -- 4. planning ---------------------------------------------------------------------------------
 st.subheader(f"{next(_section)}. Planning")
-tab_now, tab_new = st.tabs(["This test so far", "Plan a new test"])
+tab_now, tab_new, tab_wb = st.tabs(["This test so far", "Plan a new test", "Win-back campaign test"])
 with tab_now:
     ui.plan_this_test(result, primary, v.call)
 with tab_new:
     ui.plan_new_test(df, result, choice, primary)
+with tab_wb:
+    ui.plan_winback_test()
 
 # -- 5. slices -----------------------------------------------------------------------------------
 if spec.segment_cols and not spec.aggregated:

@@ -19,6 +19,7 @@ PAGES = {  # path: (text of the drawn result, text shown only while a model is b
     "/risk": ("Orders scored", "Scoring every order"),  # first: a deep link as the very first request
     "/recommendations": ("Which model wins", "Comparing models on purchases"),
     "/forecast": ("Your forecast", "Checking every model on past weeks"),
+    "/customers": ("Win-back list", "Fitting the purchase and spend models"),
 }
 
 

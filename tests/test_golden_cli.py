@@ -85,6 +85,7 @@ CASES = [
     Case("anomalies", ["anomalies", "orders.csv", "--truth", "fraud_ids.txt", "--top", "200"]),
     Case("anomalies_daily", ["anomalies", "orders.csv", "--level", "daily", "--traffic", "traffic.csv",
                              "--segment", "country", "--top", "60"]),
+    Case("customers", ["customers", "orders.csv", "--top", "40"]),
     Case("support", ["support", "tickets.csv", "--faq", "faq.csv"], varies=["seconds"]),
     Case("support_examples", ["support", "tickets.csv", "--faq", "faq.csv", "--examples", "examples.csv"],
          varies=["seconds"]),

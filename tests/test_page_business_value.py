@@ -33,6 +33,7 @@ def _levers():
         "risk": Lever("risk", problem="no orders with risk scores yet.", source="missing"),
         "reviews": Lever("reviews", problem="This model is not available in this version yet.", source="missing"),
         "images": Lever("images", problem="no product photos analysed yet.", source="missing"),
+        "winback": Lever("winback", problem="no customer analysis yet.", source="missing"),
         "abtest": Lever("abtest", ValueEstimate("abtest", "ship 'treatment' (converted)", 3000, -1000, 7000,
                                                 "measured A/B test: converted 5.5% vs 5.0%", "measured A/B test", []),
                         context="control treatment converted"),
@@ -48,6 +49,7 @@ def stubbed(monkeypatch):
     monkeypatch.setattr(C, "lever_reviews", lambda *a, **k: levers["reviews"])
     monkeypatch.setattr(C, "lever_images", lambda *a, **k: levers["images"])
     monkeypatch.setattr(C, "lever_abtest", lambda *a, **k: levers["abtest"])
+    monkeypatch.setattr(C, "lever_winback", lambda *a, **k: levers["winback"])
     from ecom_ui import value as U
 
     monkeypatch.setattr(U, "demo_photo_folder", lambda: None)
@@ -112,7 +114,7 @@ def test_page_shows_the_reports_figures(stubbed):
     rows = at.dataframe[0].value
     rows = rows.data if hasattr(rows, "data") else rows  # a Styler: its frame
     assert list(rows["Model"]) == ["A/B test", "Forecasting", "Recommendations", "Risk & fraud", "Reviews",
-                                   "Product images", "Customer service"]  # measured, backtest, offline; missing rows last
+                                   "Product images", "Customer service", "Win-back campaign"]  # measured, backtest, offline; missing rows last
     assert list(rows["Share of revenue"])[:3] == [RP.fmt_share(r.share_of_revenue) for r in expected.rows[:3]]
     images = rows[rows["Model"] == "Product images"].iloc[0]
     assert images["Status"] == "not computed yet" and "Product images page" in images["Evidence"]

@@ -33,6 +33,7 @@ from ecom_models.abtest.detect import (  # noqa: F401
     shown_metric_name,
 )
 from ecom_models.abtest.quality import SRM_CAUTION_P, SRM_WARNING_P, DataQuality, check_quality, exclude_problems  # noqa: F401
+from ecom_models.abtest.plans import WinbackPlan, winback_test_plan  # noqa: F401
 from ecom_models.abtest.stats import (  # noqa: F401
     SEQUENTIAL_TUNING,
     CupedStats,

@@ -9,7 +9,9 @@ check that the models recover it:
 - price: store-wide list-price steps, units respond as (price / reference) ** elasticity;
 - promotions: periods with a 15% coupon; units rise by `promo_lift` on those days;
 - baskets: each product has two "bought together" partners;
-- customers: new and repeat, guest checkouts without an id;
+- customers: new and repeat, guest checkouts without an id; a planted lapsing segment (40
+  regulars who bought every two to four weeks for a year, then stopped five months before the
+  end: `truth["lapsing_customers"]`, found by the Customers page's win-back list);
 - cancellations, returns (more for apparel and shoes: size and fit), postage lines;
 - fraud: pricing-error abuse, card-testing bursts from new customers, bulk buys, shipped to
   countries the store rarely sees; broken days on which a checkout bug lost most orders;
@@ -79,7 +81,7 @@ class DemoStore:
 # The default store ships prebuilt in data/demo (Parquet + JSON) so the home page opens in well
 # under a second; tests/test_demo.py checks the files still equal what the generator makes.
 # Bump DEMO_VERSION whenever the generator changes, then run `python -m ecom_models.demo.store`.
-DEMO_VERSION = 1
+DEMO_VERSION = 2
 DEMO_DIR = paths.DEMO_DIR
 _TABLES = ("orders", "products", "reviews", "traffic", "experiment")
 
@@ -137,6 +139,7 @@ def build_demo_store(seed: int = 42) -> DemoStore:
         "aspects": ASPECTS,
         "ad_spend_effect": 0.0,
         "currency": CURRENCY,
+        "lapsing_customers": orders.attrs.pop("lapsing_customers", []),
     }
     return DemoStore(orders=orders, products=products, reviews=reviews, traffic=traffic,
                      experiment=experiment, truth=truth, seed=seed)
@@ -217,6 +220,7 @@ def _orders(products: pd.DataFrame, drivers: pd.DataFrame, rng) -> tuple[pd.Data
     customer[guest] = None
     home_country = rng.choice(COUNTRIES[0], int(new_count[-1]) + 1, p=COUNTRIES[1])
     country = home_country[customer_number]
+    lapsing = _plant_lapsing(customer, country, is_new | guest, drivers["date"].to_numpy()[day_index])
     channel = rng.choice(CHANNELS[0], n_orders, p=CHANNELS[1])
 
     # Lines: the first product by popularity, then partners ("bought together") or random picks.
@@ -262,7 +266,42 @@ def _orders(products: pd.DataFrame, drivers: pd.DataFrame, rng) -> tuple[pd.Data
     orders["category"] = orders["category"].astype("str")
     orders["is_duplicate"] = False
     orders = orders.sort_values(["order_date", "order_id"], kind="stable").reset_index(drop=True)
+    orders.attrs["lapsing_customers"] = lapsing
     return orders, fraud_ids
+
+
+LAPSING_CUSTOMERS = 40
+LAPSED_DAYS = 150  # the planted regulars' last order is at least this long before END_DATE
+
+
+def _plant_lapsing(customer: np.ndarray, country: np.ndarray, taken: np.ndarray, order_day: np.ndarray) -> list[str]:
+    """Hand some returning orders of the year before the lapse to 40 new regulars (ids, orders,
+    revenue and dates of the store unchanged; only who placed them), every two to four weeks.
+    Its own random stream: the rest of the store is drawn exactly as before."""
+    rng = np.random.default_rng(20261031)
+    stop = np.datetime64(END_DATE - pd.Timedelta(days=LAPSED_DAYS))
+    start = stop - np.timedelta64(365, "D")
+    free = np.flatnonzero(~taken & (order_day >= start) & (order_day <= stop))
+    free_days = order_day[free]
+    used = np.zeros(len(free), dtype=bool)
+    ids = []
+    for k in range(LAPSING_CUSTOMERS):
+        cid = f"CUST-9{k:05d}"
+        when = start + np.timedelta64(int(rng.integers(0, 20)), "D")
+        home = None
+        while when <= stop:
+            pos = np.searchsorted(free_days, when)
+            while pos < len(free) and used[pos]:
+                pos += 1
+            if pos >= len(free) or free_days[pos] > stop:
+                break
+            used[pos] = True
+            customer[free[pos]] = cid
+            home = country[free[pos]] if home is None else home
+            country[free[pos]] = home
+            when = free_days[pos] + np.timedelta64(int(rng.integers(14, 29)), "D")
+        ids.append(cid)
+    return ids
 
 
 def _hour_profile() -> np.ndarray:

@@ -99,6 +99,7 @@ from ecom_models.value.valuation import (  # noqa: F401
     abtest_value,
     value_details,
     support_value,
+    winback_value,
 )
 from ecom_models.value.settings import (  # noqa: F401
     NAMESPACE,

@@ -147,6 +147,8 @@ def run(args: argparse.Namespace) -> dict:
     if "images" in only:
         levers["images"] = C.lever_images(images, products, orders) if images else Lever(
             "images", problem="No photos given (use --images FOLDER).", source="missing")
+    if "winback" in only:
+        levers["winback"] = C.lever_winback(orders)
     if "abtest" in only:
         levers["abtest"] = C.lever_abtest(experiment, orders, traffic)
 

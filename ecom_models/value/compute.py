@@ -110,6 +110,30 @@ def lever_risk(orders, labels: dict | None = None, result=None, capacity_per_day
     return _run("risk", work)
 
 
+def winback_evidence(result) -> dict:
+    """The win-back row's evidence from a CustomersResult (plain figures, storable)."""
+    w = result.winback
+    return {"targeted": int(len(w)), "horizon_days": int(result.horizon_days),
+            "spend_if_back": float(w["expected_spend_if_back"].mean()) if len(w) else 0.0,
+            "at_stake": float(w["value_at_stake"].sum()) if len(w) else 0.0}
+
+
+def lever_winback(orders, result=None) -> Lever:
+    """`result`: the Customers page's CustomersResult (results store), else fitted here."""
+
+    def work():
+        nonlocal result
+        _need(orders, "orders", "upload your orders on the Data page.")
+        if result is None:
+            from ecom_models.customers import analyse_customers
+
+            result = analyse_customers(orders, backtest=False)
+        kwargs = dict(evidence=winback_evidence(result), currency=store_figures(orders)["currency"])
+        return priced("winback", "winback_value", kwargs)
+
+    return _run("winback", work)
+
+
 def priced(model: str, valuation_fn: str, kwargs: dict) -> Lever:
     """A lever priced by `ecom_models.value.valuation.<valuation_fn>(**kwargs)` from plain evidence."""
     from ecom_models.value import valuation as VAL

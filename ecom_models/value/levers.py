@@ -44,6 +44,9 @@ LEVERS: dict[str, LeverSpec] = {s.model: s for s in (
     LeverSpec("support", "Customer service", "agent hours saved by answering repetitive tickets with the FAQ",
               "support tickets and an FAQ (Customer service page)", False, ("chatbot", "faq", "support", "deflect"),
               ("support.value",)),
+    LeverSpec("winback", "Win-back campaign", "repeat purchases from valuable customers who are slipping away",
+              "orders with customer ids (upload them on the Data page)", True,
+              ("winback", "win back", "reactivat", "lapsed", "lapsing", "comeback", "come back"), ("winback.value",)),
     LeverSpec("abtest", "A/B test", "measured lift of the change you tested",
               "an A/B test file (upload it on the Data page or the A/B tests page)", True, (), ("abtest.value",)),
 )}

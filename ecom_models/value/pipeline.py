@@ -59,6 +59,7 @@ def lever_inputs(orders, *, reviews=None, experiment=None, traffic=None, labels:
         ("reviews", f"{orders.key}|{reviews.key if reviews else 'none'}",
          (orders.df, reviews.df if reviews else None, review_analysis), {}),
         ("images", f"{orders.key}|{photo_folder}", (orders.df, photo_folder, products), {}),
+        ("winback", orders.key, (orders.df,), {}),
         ("abtest", f"{orders.key}|{experiment.key if experiment else 'none'}|{traffic.key if traffic else 'none'}",
          (orders.df, experiment.df if experiment else None, traffic.df if traffic else None), {}),
     ]
@@ -131,6 +132,8 @@ def compute_lever(store, model: str, key: str, orders, other=None, third=None, l
         return compute.lever_reviews(other, orders, analysis=analysis)
     if model == "images":
         return compute.lever_images(other, third, orders)
+    if model == "winback":  # the Customers page's kept analysis (results store)
+        return compute.lever_winback(orders, result=_kept(store, "customers", data_key, orders))
     return Lever(model, problem="Unknown model.", source="missing")
 
 
@@ -145,6 +148,10 @@ def _kept(store, model: str, data_key: str, orders, forecast_traffic=None):
             from ecom_models.recommend.pipeline import recommendations_for_value
 
             return recommendations_for_value(store, data_key, orders)
+        if model == "customers":
+            from ecom_models.customers.pipeline import customers_analysis
+
+            return customers_analysis(store, data_key, orders)
         from ecom_models.forecast.pipeline import default_forecast
 
         # the traffic the Forecast page uses, so that its kept forecast is the one found

@@ -30,6 +30,7 @@ forecasting  a stock policy: safety stock z x sd x sqrt(L) at service level z, r
 reviews      rating gain from fixing top complaints x revenue per star + returns avoided.
 images       revenue of listings with photo problems x assumed conversion gain.
 abtest       visitors x exposed share x conversion today x measured relative lift x AOV.
+winback      customers targeted x response rate x spend of a returning customer (`winback.py`).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from ecom_models.intake.orders import store_figures
 from ecom_models.core.formatting import format_money
 from ecom_models.core.stats import finite as _finite
 from ecom_models.value.priors import as_assumption, prior, prior_value
+from ecom_models.value.winback import winback_value  # noqa: F401 - priced by name (compute.priced)
 
 
 # =========================================================================================
