@@ -9,12 +9,13 @@ import streamlit as st
 
 from ecom_models.customers import pipeline as P
 from ecom_models.customers.analysis import CustomersResult
+from ecom_ui.identities import show_ids
 
 
 def _display_ids(df: pd.DataFrame) -> pd.DataFrame:
-    """Every customer table and download on the page passes through here."""
-    # wired to ecom_ui.identities.show_ids at integration
-    return df
+    """Every customer table and download on the page passes through here: the merchant's own ids
+    unless "Hide customer identities" is on."""
+    return show_ids(df, "customer_id")
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
