@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from ecom_models.value import calibration as C  # noqa: E402
+from ecom_models.value import calibration as C
 
 
 def main() -> None:

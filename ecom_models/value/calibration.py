@@ -136,8 +136,8 @@ def value_with_decisions(store: pd.DataFrame, fraud: set[str], scored, capacity_
                          shapes: tuple[str, ...], seed: int, extra: dict | None = None) -> list[dict]:
     """Truth (the planted fraud among the `capacity x days` riskiest, per month) and the risk row
     without decisions and with decisions of each shape, on one scored store."""
-    from ecom_models.risk.inject import risk_evidence
     from ecom_models.intake.orders import store_figures
+    from ecom_models.risk.inject import risk_evidence
     from ecom_models.value.valuation import risk_value
 
     ranked = scored.orders
