@@ -213,3 +213,14 @@ def coverage_table(cases: list[dict], by: list[str]) -> pd.DataFrame:
     return df.groupby(by).agg(seeds=("covered", "size"), coverage=("covered", "mean"),
                               truth=("truth_share", "median"), point=("value_share", "median"),
                               low=("low_share", "median"), high=("high_share", "median")).reset_index()
+
+
+def wholesaler_case(orders: pd.DataFrame, rate: float = 0.009, shapes: tuple[str, ...] = ("top100",),
+                    capacity_per_day: float = 5.0, seed: int = 0) -> list[dict]:
+    """The issue's setup on any canonical store (e.g. three months of a UK wholesaler's invoices):
+    fraud injected in `rate` of its orders, decisions of each shape, the queue at `capacity_per_day`."""
+    from ecom_models.risk import score_orders
+
+    store, fraud = plant_fraud(orders, rate, seed)
+    return value_with_decisions(store, fraud, score_orders(store), capacity_per_day, shapes, seed,
+                                extra={"rate": rate})

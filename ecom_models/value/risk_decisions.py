@@ -17,8 +17,8 @@ keeps its rank:
 Any shape of decisions works: the top N (the curve is extrapolated below them, its slope only
 loosely known, so the range is wide), a random sample of the queue, scattered picks, orders
 outside the queue (the curve bounds the queue from below; the flat slope prior from above).
-With fewer than `valuation.MIN_DECISIONS` decisions the curve is not fitted: the caller prices
-the undecided part with the prior.
+With fewer than CURVE_MIN_DECISIONS decisions the curve is not fitted: the undecided part is
+priced with the prior's draws (confirmed money stays measured), so the range is the prior's width.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def split_decisions(evidence, k: int):
 
 
 def curve_posterior(ranks: np.ndarray, fraud: np.ndarray):
-    """(a grid, b grid, posterior weights [b, a], ref rank) of the precision-by-rank curve."""
+    """(posterior weights [b, a], ref rank) of the precision-by-rank curve."""
     ref = float(np.exp(np.mean(np.log(ranks))))
     x = np.log(ranks / ref)
     loglik = np.empty((len(SLOPES), len(LEVELS)))
@@ -78,7 +78,10 @@ def curve_posterior(ranks: np.ndarray, fraud: np.ndarray):
     return w / w.sum(), ref
 
 
-def decision_money(evidence, capacity_per_day: float, min_decisions: int = 20, n_draws: int = 4000,
+CURVE_MIN_DECISIONS = 30  # 20 decisions at the top pin the curve's level there, not its fall below
+
+
+def decision_money(evidence, capacity_per_day: float, min_decisions: int = CURVE_MIN_DECISIONS, n_draws: int = 4000,
                    seed: int = 0) -> DecisionMoney | None:
     """See the module docstring. None when the evidence carries no ranked queue (an old document)."""
     values = np.asarray(evidence.ranked_values, dtype=float)
