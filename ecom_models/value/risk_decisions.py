@@ -94,8 +94,8 @@ def decision_money(evidence, capacity_per_day: float, min_decisions: int = CURVE
     in_queue = ranks <= k
     confirmed = float(np.clip(dvalues[in_queue & fraud], 0, None).sum()) * per_month
     open_ranks = np.arange(1, k + 1)[open_]
-    base = dict(queue=k, confirmed=confirmed, confirmed_orders=int((in_queue & fraud).sum()),
-                decided_in_queue=int(in_queue.sum()), open_orders=int(open_.sum()))
+    base = {"queue": k, "confirmed": confirmed, "confirmed_orders": int((in_queue & fraud).sum()),
+            "decided_in_queue": int(in_queue.sum()), "open_orders": int(open_.sum())}
     if len(ranks) < min_decisions:
         return DecisionMoney(**base, extrapolated=float("nan"), extrapolated_low=float("nan"),
                              extrapolated_high=float("nan"), draws=np.full(n_draws, confirmed), p_top=float("nan"),
@@ -144,6 +144,7 @@ def decisions_estimate(dm: DecisionMoney, prior_draws: np.ndarray, evidence, cap
     loss included) so the range stays as wide as the prior's."""
     from ecom_models.core.evidence import ValueEstimate
     from ecom_models.core.formatting import format_money
+    from ecom_models.value.format import SPLIT_END, SPLIT_START
 
     cur = evidence.currency
     values = np.clip(np.asarray(evidence.ranked_values, dtype=float)[:dm.queue], 0, None)
@@ -165,9 +166,9 @@ def decisions_estimate(dm: DecisionMoney, prior_draws: np.ndarray, evidence, cap
     def m(x):
         return format_money(x, cur)
 
-    split = (f"Confirmed {m(confirmed)} a month (measured: the {dm.confirmed_orders:,} orders you marked fraud "
-             f"that the queue holds) + extrapolated {m(e_mid)} ({m(e_lo)} to {m(e_hi)}) for the {dm.open_orders:,} "
-             "queue orders you have not decided.")
+    split = (f"{SPLIT_START}{m(confirmed)} a month (measured: the {dm.confirmed_orders:,} orders you marked fraud "
+             f"that the queue holds) + extrapolated {m(e_mid)} ({m(e_lo)} to {m(e_hi)}) for the {dm.open_orders:,}"
+             f"{SPLIT_END}")
     evidence_text = (
         f"your {evidence.decided:,} decisions ({evidence.decided_fraud:,} fraud, {dm.decided_in_queue:,} in the review "
         f"queue of the {dm.queue:,} riskiest orders, {capacity:g} a day); the {dm.open_orders:,} undecided queue orders: "
