@@ -29,8 +29,11 @@ from dataclasses import dataclass
 import numpy as np
 
 DAYS_PER_MONTH = 30.44
-SLOPES = np.linspace(-3.0, 0.0, 61)
-LEVELS = np.linspace(-12.0, 6.0, 181)
+SLOPES = np.linspace(-3.0, 0.0, 31)  # b: the chance of fraud never rises down the list
+LEVELS = np.linspace(-12.0, 6.0, 121)  # a, on the logit scale
+VALUE_SLOPES = np.linspace(-2.0, 2.0, 13)  # c: at one rank, big orders may be more or less often fraud
+MODEL_SD = 0.6  # log-normal error of the curve's form itself (set on the simulated stores of bench/value_calibration.py)
+MAX_FIT = 1500  # decisions used for the fit (a random subset, weighted up, beyond it)
 
 
 @dataclass(frozen=True)
@@ -65,17 +68,18 @@ def split_decisions(evidence, k: int):
     return ranks, fraud, values, open_
 
 
-def curve_posterior(ranks: np.ndarray, fraud: np.ndarray):
-    """(posterior weights [b, a], ref rank) of the precision-by-rank curve."""
-    ref = float(np.exp(np.mean(np.log(ranks))))
-    x = np.log(ranks / ref)
-    loglik = np.empty((len(SLOPES), len(LEVELS)))
-    for i, b in enumerate(SLOPES):
-        eta = LEVELS[:, None] + b * x[None, :]
-        # log sigmoid(eta) for fraud, log sigmoid(-eta) for fine, without overflow
-        loglik[i] = -(np.logaddexp(0, -eta[:, fraud]).sum(1) + np.logaddexp(0, eta[:, ~fraud]).sum(1))
+def curve_posterior(x: np.ndarray, z: np.ndarray, fraud: np.ndarray, weight: float = 1.0) -> np.ndarray:
+    """Posterior weights [c, b, a] of logit p = a + b x + c z (x: log rank, z: log value, both centred),
+    flat priors on the grids; `weight`: each decision's weight (a subset stands for all)."""
+    loglik = np.empty((len(VALUE_SLOPES), len(SLOPES), len(LEVELS)))
+    for h, c in enumerate(VALUE_SLOPES):
+        for i, b in enumerate(SLOPES):
+            eta = LEVELS[:, None] + (b * x + c * z)[None, :]
+            # log sigmoid(eta) for fraud, log sigmoid(-eta) for fine, without overflow
+            loglik[h, i] = -(np.logaddexp(0, -eta[:, fraud]).sum(1) + np.logaddexp(0, eta[:, ~fraud]).sum(1))
+    loglik = loglik * weight
     w = np.exp(loglik - loglik.max())
-    return w / w.sum(), ref
+    return w / w.sum()
 
 
 CURVE_MIN_DECISIONS = 30  # 20 decisions at the top pin the curve's level there, not its fall below
@@ -100,36 +104,36 @@ def decision_money(evidence, capacity_per_day: float, min_decisions: int = CURVE
         return DecisionMoney(**base, extrapolated=float("nan"), extrapolated_low=float("nan"),
                              extrapolated_high=float("nan"), draws=np.full(n_draws, confirmed), p_top=float("nan"),
                              p_end=float("nan"), fitted=False)
-    w, ref = curve_posterior(ranks, fraud)
+    ref = float(np.exp(np.mean(np.log(ranks))))
+    queue_values = np.clip(values[:k], 0, None)
+    vref = float(np.median(queue_values[queue_values > 0])) if (queue_values > 0).any() else 1.0
+
+    def logv(v):
+        return np.log(np.clip(v, 0.01 * vref, None) / vref)
+
     rng = np.random.default_rng(seed)
+    fit = np.arange(len(ranks)) if len(ranks) <= MAX_FIT else rng.choice(len(ranks), MAX_FIT, replace=False)
+    w = curve_posterior(np.log(ranks[fit] / ref), logv(dvalues[fit]), fraud[fit], len(ranks) / len(fit))
     cells = rng.choice(w.size, size=n_draws, p=w.ravel())
     uniq, inverse = np.unique(cells, return_inverse=True)
-    bi, ai = np.unravel_index(uniq, w.shape)
-    x = np.log(open_ranks / ref) if len(open_ranks) else np.zeros(0)
-    count, count_var = np.zeros(len(uniq)), np.zeros(len(uniq))
+    ci, bi, ai = np.unravel_index(uniq, w.shape)
+    open_values = queue_values[open_]
+    x, z = np.log(open_ranks / ref), logv(open_values)
+    mean, var = np.zeros(len(uniq)), np.zeros(len(uniq))
     for start in range(0, len(uniq), 256):  # bounded memory on a long queue
         sl = slice(start, start + 256)
-        p = 1 / (1 + np.exp(-(LEVELS[ai[sl], None] + SLOPES[bi[sl], None] * x[None, :])))
-        count[sl], count_var[sl] = p.sum(1), (p * (1 - p)).sum(1)
-    # Fraud orders are priced at the value of the orders marked fraud, not at their neighbours':
-    # big wholesale orders rank high and are mostly fine, so v_j x p(j) would count them as fraud.
-    # Mean of the marked values (Bayesian bootstrap) with two orders' worth of the prior's figure
-    # (1.5 x the average order) so that few or no marked orders do not pin it.
-    fv = np.clip(dvalues[fraud], 0, None)
-    m0, pseudo = 1.5 * float(evidence.order_value if evidence.order_value == evidence.order_value else 0.0), 2.0
-    if len(fv):
-        wts = rng.dirichlet(np.ones(len(fv)), n_draws) * len(fv)
-        m_f = (wts @ fv + pseudo * m0) / (len(fv) + pseudo)
-        s2 = float(np.var(fv)) if len(fv) > 1 else (m0 ** 2)
-    else:
-        m_f, s2 = np.full(n_draws, m0), m0 ** 2
-    n_f, n_var = count[inverse], count_var[inverse]
-    sd = np.sqrt(n_var * m_f ** 2 + n_f * s2)  # how many are fraud, and what each is worth
-    extra = np.clip(n_f * m_f + rng.standard_normal(n_draws) * sd, 0, None) * per_month
+        eta = LEVELS[ai[sl], None] + SLOPES[bi[sl], None] * x[None, :] + VALUE_SLOPES[ci[sl], None] * z[None, :]
+        p = 1 / (1 + np.exp(-eta))
+        mean[sl], var[sl] = p @ open_values, (p * (1 - p)) @ open_values ** 2
+    # each undecided order at its own value: how many are fraud and which ones (normal approximation)
+    # and the curve's form is itself an assumption: decisions of one stretch of time or one part of the
+    # list can mislead it (on simulated stores by up to 2x), so the draws carry a model error (MODEL_SD)
+    model = np.exp(rng.standard_normal(n_draws) * MODEL_SD)
+    extra = np.clip(mean[inverse] + rng.standard_normal(n_draws) * np.sqrt(var[inverse]), 0, None) * model * per_month
     mid, lo, hi = (float(v) for v in np.quantile(extra, [0.5, 0.05, 0.95]))
 
     def p_at(rank):
-        eta = LEVELS[ai] + SLOPES[bi] * math.log(rank / ref)
+        eta = LEVELS[ai] + SLOPES[bi] * math.log(rank / ref)  # an order of the queue's median value
         return float(np.median((1 / (1 + np.exp(-eta)))[inverse]))
 
     return DecisionMoney(**base, extrapolated=mid, extrapolated_low=lo, extrapolated_high=hi, draws=confirmed + extra,
@@ -148,7 +152,7 @@ def decisions_estimate(dm: DecisionMoney, prior_draws: np.ndarray, evidence, cap
 
     cur = evidence.currency
     values = np.clip(np.asarray(evidence.ranked_values, dtype=float)[:dm.queue], 0, None)
-    _, _, _, open_ = split_decisions(evidence, dm.queue)
+    *_, open_ = split_decisions(evidence, dm.queue)
     confirmed = dm.confirmed * loss
     if dm.fitted:
         extra = (dm.draws - dm.confirmed) * loss
