@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -82,6 +83,24 @@ def curve_posterior(x: np.ndarray, z: np.ndarray, fraud: np.ndarray, weight: flo
     return w / w.sum()
 
 
+def _value_ref(values: np.ndarray) -> float:
+    positive = values[values > 0]
+    return float(np.median(positive)) if len(positive) else 1.0
+
+
+@lru_cache(maxsize=8)
+def _posterior(decisions: tuple, vref: float):
+    """(weights, ref rank, vref) for these decisions: the same at every review capacity, so the Risk
+    page's curve by capacity fits once."""
+    dec = np.asarray(decisions, dtype=float).reshape(-1, 3)
+    ranks, fraud, values = dec[:, 0], dec[:, 1] > 0.5, dec[:, 2]
+    ref = float(np.exp(np.mean(np.log(ranks))))
+    n = len(ranks)
+    fit = np.arange(n) if n <= MAX_FIT else np.random.default_rng(0).choice(n, MAX_FIT, replace=False)
+    z = np.log(np.clip(values[fit], 0.01 * vref, None) / vref)
+    return curve_posterior(np.log(ranks[fit] / ref), z, fraud[fit], n / len(fit)), ref, vref
+
+
 CURVE_MIN_DECISIONS = 30  # 20 decisions at the top pin the curve's level there, not its fall below
 
 
@@ -104,16 +123,13 @@ def decision_money(evidence, capacity_per_day: float, min_decisions: int = CURVE
         return DecisionMoney(**base, extrapolated=float("nan"), extrapolated_low=float("nan"),
                              extrapolated_high=float("nan"), draws=np.full(n_draws, confirmed), p_top=float("nan"),
                              p_end=float("nan"), fitted=False)
-    ref = float(np.exp(np.mean(np.log(ranks))))
     queue_values = np.clip(values[:k], 0, None)
-    vref = float(np.median(queue_values[queue_values > 0])) if (queue_values > 0).any() else 1.0
+    w, ref, vref = _posterior(tuple(tuple(float(v) for v in d) for d in evidence.decisions), _value_ref(values))
+    rng = np.random.default_rng(seed)
 
     def logv(v):
         return np.log(np.clip(v, 0.01 * vref, None) / vref)
 
-    rng = np.random.default_rng(seed)
-    fit = np.arange(len(ranks)) if len(ranks) <= MAX_FIT else rng.choice(len(ranks), MAX_FIT, replace=False)
-    w = curve_posterior(np.log(ranks[fit] / ref), logv(dvalues[fit]), fraud[fit], len(ranks) / len(fit))
     cells = rng.choice(w.size, size=n_draws, p=w.ravel())
     uniq, inverse = np.unique(cells, return_inverse=True)
     ci, bi, ai = np.unravel_index(uniq, w.shape)
