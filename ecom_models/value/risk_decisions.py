@@ -146,6 +146,13 @@ def decision_money(evidence, capacity_per_day: float, min_decisions: int = CURVE
     # list can mislead it (on simulated stores by up to 2x), so the draws carry a model error (MODEL_SD)
     model = np.exp(rng.standard_normal(n_draws) * MODEL_SD)
     extra = np.clip(mean[inverse] + rng.standard_normal(n_draws) * np.sqrt(var[inverse]), 0, None) * model * per_month
+    # A second form, equal weight: the chance by rank alone (the c = 0 slice of the same grid) times the
+    # value of the orders marked fraud (Bayesian bootstrap, with two orders' worth of the prior's 1.5x the
+    # average order). Where the two disagree (the tail below the top-N decisions, scattered picks),
+    # the range holds both.
+    half = n_draws // 2
+    extra[half:] = _by_count(w, ref, open_ranks, np.clip(dvalues[fraud], 0, None), evidence.order_value,
+                             n_draws - half, rng) * per_month
     mid, lo, hi = (float(v) for v in np.quantile(extra, [0.5, 0.05, 0.95]))
 
     def p_at(rank):
@@ -155,6 +162,32 @@ def decision_money(evidence, capacity_per_day: float, min_decisions: int = CURVE
     return DecisionMoney(**base, extrapolated=mid, extrapolated_low=lo, extrapolated_high=hi, draws=confirmed + extra,
                          p_top=p_at(open_ranks[0]) if len(open_ranks) else float("nan"),
                          p_end=p_at(k), fitted=True)
+
+
+def _by_count(w: np.ndarray, ref: float, open_ranks: np.ndarray, fraud_values: np.ndarray, order_value: float,
+              n: int, rng) -> np.ndarray:
+    """Draws of the undecided queue's fraud value: how many are fraud (rank-only curve) x their value."""
+    wc = w[int(np.argmin(np.abs(VALUE_SLOPES)))]
+    cells = rng.choice(wc.size, size=n, p=(wc / wc.sum()).ravel())
+    uniq, inverse = np.unique(cells, return_inverse=True)
+    bi, ai = np.unravel_index(uniq, wc.shape)
+    x = np.log(open_ranks / ref)
+    count, count_var = np.zeros(len(uniq)), np.zeros(len(uniq))
+    for start in range(0, len(uniq), 256):
+        sl = slice(start, start + 256)
+        p = 1 / (1 + np.exp(-(LEVELS[ai[sl], None] + SLOPES[bi[sl], None] * x[None, :])))
+        count[sl], count_var[sl] = p.sum(1), (p * (1 - p)).sum(1)
+    m0, pseudo = 1.5 * (order_value if math.isfinite(order_value) else 0.0), 2.0
+    if len(fraud_values):
+        boot = rng.dirichlet(np.ones(len(fraud_values)), n) * len(fraud_values)
+        m_f = (boot @ fraud_values + pseudo * m0) / (len(fraud_values) + pseudo)
+        s2 = float(np.var(fraud_values)) if len(fraud_values) > 1 else m0 ** 2
+    else:
+        m_f, s2 = np.full(n, m0), m0 ** 2
+    n_f, n_var = count[inverse], count_var[inverse]
+    sd = np.sqrt(n_var * m_f ** 2 + n_f * s2)
+    model = np.exp(rng.standard_normal(n) * MODEL_SD)
+    return np.clip(n_f * m_f + rng.standard_normal(n) * sd, 0, None) * model
 
 
 def decisions_estimate(dm: DecisionMoney, prior_draws: np.ndarray, evidence, capacity: float, loss: float,
