@@ -7,12 +7,15 @@ keeps its rank:
 
     confirmed     the orders marked fraud that the queue (the `capacity x days` riskiest) holds,
                   at their own values: measured, no model.
-    extrapolated  every undecided queue order j at its own value v_j x its chance of fraud
-                  p(j) = 1 / (1 + exp(-(a + b log(j / ref)))), b <= 0 (the chance never rises
-                  down the list), fitted on the decisions (rank, fraud or fine) as a grid posterior
-                  over (a, b) with flat priors (a on the logit scale, b in [-3, 0]); ref = the
-                  decisions' geometric-mean rank. The draws carry the curve's uncertainty and the
-                  chance that an order of probability p is fraud or not (normal approximation).
+    extrapolated  the undecided queue orders' fraud value, from a chance of fraud
+                  logit p = a + b log(rank / ref) + c log(value / vref), b <= 0 (the chance never
+                  rises down the list), c free (at one rank big wholesale orders are mostly fine),
+                  a grid posterior with flat priors fitted on the decisions (rank, value, fraud or
+                  fine); ref = their geometric-mean rank, vref = the riskiest orders' median value.
+                  Two forms, half the draws each: every order at its own value x p; and the count
+                  of fraud by the rank-only curve (c = 0) x the value of the orders marked fraud.
+                  The draws carry the curve's uncertainty, the chance that an order is fraud or
+                  not (normal approximation) and a model error (MODEL_SD).
 
 Any shape of decisions works: the top N (the curve is extrapolated below them, its slope only
 loosely known, so the range is wide), a random sample of the queue, scattered picks, orders
