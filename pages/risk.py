@@ -24,6 +24,7 @@ from ecom_models.risk import (
     revenue_missing,
     save_decisions,
 )
+from ecom_models.value import risk_split
 from ecom_ui import risk as R
 from ecom_ui.identities import show_ids
 from ecom_ui.common import (
@@ -224,8 +225,11 @@ with tab_money:
     k3.metric("Loss prevented per month (estimate)", money(est.monthly_value, currency),
               help=f"90% range {money(est.monthly_low, currency)} to {money(est.monthly_high, currency)}. A published "
                    "base rate of fraud (updated by your decisions) × the share of synthetic fraud that your review "
-                   "queue catches on your own orders × order value × the share of value lost. The same figure as the "
-                   "Business value page.")
+                   "queue catches on your own orders × order value × the share of value lost; with 30+ decisions, the "
+                   "fraud you marked in the queue plus a chance of fraud by rank fitted on them for the rest. The same "
+                   "figure as the Business value page.")
+    if risk_split(est):
+        st.text(risk_split(est))  # confirmed (measured) vs extrapolated, in one line
     st.caption(f"Evidence: {est.evidence}. {est.note} {mv.labelled_orders:,} of the {mv.reviewed_orders:,} orders "
                f"reviewed over {mv.days:.0f} days carry a decision.")
     st.plotly_chart(R.loss_curve_chart(curve, capacity, currency), width="stretch")

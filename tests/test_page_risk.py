@@ -35,6 +35,9 @@ def test_risk_page_demo(monkeypatch, tmp_path):
     at.button(key="risk_simulate").click().run()
     assert not at.exception, at.exception
     assert any("wins** on held-out decisions" in md.value for md in at.markdown)
+    # the money tab now rests on those decisions: confirmed (measured) vs extrapolated, in one line
+    split = [t.value for t in at.text if t.value.startswith("Confirmed ")]
+    assert split and "extrapolated" in split[0] and "queue orders you have not decided" in split[0]
 
 
 def test_risk_page_own_small_store(monkeypatch, tmp_path):

@@ -105,3 +105,71 @@ def test_base_rate_prior_has_the_stated_median_and_95th_point():
     assert grid[np.searchsorted(cdf, 0.5)] == pytest.approx(0.001, rel=0.05)
     assert grid[np.searchsorted(cdf, 0.95)] == pytest.approx(0.05, rel=0.05)
     assert math.isclose(w.sum(), 1.0)
+
+
+# -- rank-aware: decisions keep their place in the list (ecom_models.value.risk_decisions) ----------
+def _ranked_store(n_decided: int, shape: str, seed: int = 0):
+    """A store of 9,000 orders over 90 days, the queue its 450 riskiest (5 a day), fraud whose chance
+    falls with the rank (60% at the top, 1% by rank 450); every order worth 100, fraud 150.
+    Returns (evidence, the true monthly fraud value in the queue)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    n, k, days = 9000, 450, 90.0
+    rank = np.arange(1, n + 1)
+    p = 1 / (1 + np.exp(-(0.4 - 1.2 * np.log(rank / 1.0))))
+    is_fraud = rng.random(n) < p
+    value = np.where(is_fraud, 150.0, 100.0)
+    picked = {"top": np.arange(n_decided), "random": rng.choice(k, n_decided, replace=False),
+              "outside": k + rng.choice(2 * k, n_decided, replace=False)}[shape]
+    decisions = tuple((int(rank[i]), int(is_fraud[i]), float(value[i])) for i in picked)
+    df = int(is_fraud[picked].sum())
+    inq = picked < k
+    base = _risk_evidence(decided=(n_decided, df, int(inq.sum()), int((is_fraud[picked] & inq).sum())),
+                          orders=n / days * 30.44)
+    from dataclasses import replace
+
+    ev = replace(base, period_days=days, n_ranked=n, ranked_values=tuple(value[:2500]), decisions=decisions)
+    truth = float(value[:k][is_fraud[:k]].sum()) / days * 30.44
+    return ev, truth, picked, is_fraud, value
+
+
+def test_top_ranked_decisions_are_not_read_as_a_random_sample_of_the_queue():
+    from ecom_models.value.risk_decisions import decision_money
+
+    ev, truth, picked, is_fraud, value = _ranked_store(100, "top")
+    est = VAL.risk_value(ev)
+    assert est.monthly_low <= truth <= est.monthly_high
+    assert abs(est.monthly_value - truth) / truth < 0.35
+    # confirmed money: exactly the marked fraud among the 450 riskiest, at its own values
+    dm = decision_money(ev, 5.0)
+    assert dm.confirmed == pytest.approx(value[picked][is_fraud[picked]].sum() / 90 * 30.44)
+    assert dm.open_orders == 350 and dm.fitted and dm.p_top > dm.p_end  # the chance falls down the list
+    assert "Confirmed" in est.note and "extrapolated" in est.note and "(extrapolated)" in est.evidence
+    # the old reading (decisions = a random sample of the queue) overstates this store
+    old = VAL.risk_value(replace_ranked(ev))
+    assert old.monthly_value > 1.5 * truth
+
+
+def replace_ranked(ev):
+    from dataclasses import replace
+
+    return replace(ev, ranked_values=(), decisions=())
+
+
+@pytest.mark.parametrize("shape", ["random", "outside"])
+def test_decisions_of_other_shapes_are_covered(shape):
+    ev, truth, *_ = _ranked_store(100, shape, seed=3)
+    est = VAL.risk_value(ev)
+    assert est.monthly_low <= truth <= est.monthly_high, (shape, truth, est)
+
+
+def test_few_decisions_fall_back_to_the_prior_with_the_confirmed_money_kept():
+    ev, truth, picked, is_fraud, value = _ranked_store(10, "top")
+    est = VAL.risk_value(ev)
+    confirmed = value[picked][is_fraud[picked]].sum() / 90 * 30.44
+    assert est.monthly_low >= confirmed - 1e-6  # what was marked is money for sure
+    assert est.monthly_low <= truth <= est.monthly_high
+    assert est.evidence_kind == "assumption" and "too few decisions" in est.evidence
+    wide = VAL.risk_value(_ranked_store(100, "top")[0])
+    assert est.monthly_high - est.monthly_low > 3 * (wide.monthly_high - wide.monthly_low)

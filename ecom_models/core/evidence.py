@@ -142,6 +142,11 @@ class RiskEvidence:
     fraud_value_ratio: float = float("nan")  # mean value of the orders marked fraud / average order value
     fraud_value_n: int = 0  # how many orders marked fraud that ratio rests on
     fraud_value_log_sd: float = float("nan")  # spread of log(order value) among them
+    # rank-aware pricing (ecom_models.value.risk_decisions): the store's own scores over its whole period
+    period_days: float = float("nan")  # days the scored orders cover
+    n_ranked: int = 0  # orders scored
+    ranked_values: tuple = ()  # values of the riskiest orders, riskiest first (enough for 50 reviews a day)
+    decisions: tuple = ()  # (rank, 1 fraud / 0 fine, order value) per decided order
 
 
 @dataclass(frozen=True)

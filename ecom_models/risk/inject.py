@@ -206,6 +206,7 @@ def risk_evidence(orders: pd.DataFrame, capacity_per_day: float = 5.0, labels: d
     decided = {str(k): v for k, v in (labels or {}).items() if v in ("fraud", "fine")}
     d = df = dfi = dffi = n_ratio = 0
     ratio = log_sd = float("nan")
+    ranked_extra = _ranked(result, decided, capacity_per_day) if result is not None else {}
     if decided and (result is not None or own is not None):
         if result is not None:  # the store's own scores: every decision can be placed
             ranked = result.orders[["order_id", "rank", "order_date"]]
@@ -232,4 +233,23 @@ def risk_evidence(orders: pd.DataFrame, capacity_per_day: float = 5.0, labels: d
     return RiskEvidence(catch=catch, monthly_orders=figs["monthly_orders"], order_value=figs["order_value"],
                         capacity_per_day=float(capacity_per_day), orders_per_day=per_day, decided=d, decided_fraud=df,
                         decided_in_queue=dfi, decided_fraud_in_queue=dffi, currency=figs["currency"],
-                        fraud_value_ratio=ratio, fraud_value_n=n_ratio, fraud_value_log_sd=log_sd)
+                        fraud_value_ratio=ratio, fraud_value_n=n_ratio, fraud_value_log_sd=log_sd, **ranked_extra)
+
+
+MAX_CAPACITY = 50  # the most reviews a day the pages offer: the evidence keeps that many orders' values
+
+
+def _ranked(result, decided: dict[str, str], capacity_per_day: float) -> dict:
+    """The store's own ranking for the rank-aware price: the values of its riskiest orders and each
+    decision's (rank, fraud, value)."""
+    df = result.orders
+    dates = pd.to_datetime(df["order_date"])
+    days = max(1.0, (dates.max() - dates.min()).total_seconds() / 86400 + 1) if len(df) else 1.0
+    ordered = df.sort_values("rank", kind="stable")
+    keep = int(min(len(df), np.ceil(max(MAX_CAPACITY, capacity_per_day) * days)))
+    values = tuple(round(float(v), 2) for v in ordered["order_value"].to_numpy(float)[:keep])
+    ids = df["order_id"].astype("str")
+    mine = df[ids.isin(decided.keys()).to_numpy()]
+    decisions = tuple((int(r), int(decided[str(o)] == "fraud"), round(float(v), 2))
+                      for o, r, v in zip(mine["order_id"].astype("str"), mine["rank"], mine["order_value"]))
+    return {"period_days": float(days), "n_ranked": len(df), "ranked_values": values, "decisions": decisions}

@@ -33,7 +33,14 @@ from ecom_models.value.priors import (  # noqa: F401
     as_assumption,
     priors_table,
 )
-from ecom_models.value.format import KIND_COLOURS, fmt_assumption, fmt_figure, fmt_interval, fmt_money  # noqa: F401
+from ecom_models.value.format import (  # noqa: F401
+    KIND_COLOURS,
+    fmt_assumption,
+    fmt_figure,
+    fmt_interval,
+    fmt_money,
+    risk_split,
+)
 from ecom_models.value.summary import (  # noqa: F401
     MODELS_COUNTED_HELP,
     MODELS_COUNTED_LABEL,

@@ -95,16 +95,51 @@ def plant_fraud(orders: pd.DataFrame, rate: float, seed: int) -> tuple[pd.DataFr
     return planted, {k.replace("SYNTHFRAUD-", "PLANTED-") for k in ids}
 
 
-def risk_case(rate: float, seed: int, capacity_per_day: float = 2.0, n_orders: int = 2500, days: int = 120) -> list[dict]:
+SHAPES = ("recent", "random", "top20", "top50", "top100", "top200", "scattered", "outside")
+
+
+def decision_sample(queue_ids: list[str], all_ids: list[str], recent_ids: list[str], shape: str, seed: int,
+                    n: int = 100) -> list[str]:
+    """The orders a merchant decides on, by shape. `queue_ids` and `all_ids` riskiest first.
+
+    recent: every queue order of the last 30 days; random: n queue orders at random; topN: the N
+    riskiest; scattered: n orders of the whole store at random; outside: n orders at random
+    among the next 2 queues' worth below the queue (none inside it)."""
+    rng = np.random.default_rng(20_000 + seed)
+    if shape == "recent":
+        return list(recent_ids)
+    if shape == "random":
+        return list(rng.choice(queue_ids, min(n, len(queue_ids)), replace=False))
+    if shape.startswith("top"):
+        return list(all_ids[:int(shape[3:])])
+    if shape == "scattered":
+        return list(rng.choice(all_ids, min(n, len(all_ids)), replace=False))
+    if shape == "outside":
+        below = all_ids[len(queue_ids):3 * len(queue_ids)]
+        return list(rng.choice(below, min(n, len(below)), replace=False))
+    raise ValueError(f"unknown decision shape {shape!r}; one of {SHAPES}")
+
+
+def risk_case(rate: float, seed: int, capacity_per_day: float = 2.0, n_orders: int = 2500, days: int = 120,
+              shapes: tuple[str, ...] = ("recent",)) -> list[dict]:
     """One simulated store: the truth and the risk row's estimate (per month), without labels
-    and with the merchant's decisions on the last 30 days of the review queue."""
+    (shape "none") and with the merchant's decisions of each shape (`decision_sample`; the
+    labels are the truth)."""
     from ecom_models.risk import score_orders
-    from ecom_models.risk.inject import risk_evidence
-    from ecom_models.intake.orders import store_figures
-    from ecom_models.value.valuation import risk_value
 
     store, fraud = plant_fraud(simulated_store(n_orders, days, seed=seed), rate, seed)
-    scored = score_orders(store)
+    return value_with_decisions(store, fraud, score_orders(store), capacity_per_day, shapes, seed,
+                                extra={"rate": rate})
+
+
+def value_with_decisions(store: pd.DataFrame, fraud: set[str], scored, capacity_per_day: float,
+                         shapes: tuple[str, ...], seed: int, extra: dict | None = None) -> list[dict]:
+    """Truth (the planted fraud among the `capacity x days` riskiest, per month) and the risk row
+    without decisions and with decisions of each shape, on one scored store."""
+    from ecom_models.intake.orders import store_figures
+    from ecom_models.risk.inject import risk_evidence
+    from ecom_models.value.valuation import risk_value
+
     ranked = scored.orders
     dates = pd.to_datetime(ranked["order_date"])
     span = max(1.0, (dates.max() - dates.min()).total_seconds() / 86400 + 1)
@@ -112,18 +147,21 @@ def risk_case(rate: float, seed: int, capacity_per_day: float = 2.0, n_orders: i
     queue = ranked[ranked["rank"] <= k]
     truth = float(queue.loc[queue["order_id"].isin(fraud), "order_value"].sum()) / span * 30.44
     recent = queue[pd.to_datetime(queue["order_date"]) > dates.max() - pd.Timedelta(days=30)]
-    labels = {o: ("fraud" if o in fraud else "fine") for o in recent["order_id"]}  # the merchant's review
+    all_ids = ranked.sort_values("rank")["order_id"].astype("str").tolist()
     revenue = store_figures(store)["monthly_net_revenue"]
     out, catch = [], None
-    for with_labels in (False, True):
-        ev = risk_evidence(store, capacity_per_day, labels=labels if with_labels else None, result=scored, seed=seed,
-                           catch=catch)
-        catch = ev.catch  # the same measurement serves both
+    for shape in ("none", *shapes):
+        picked = [] if shape == "none" else decision_sample(all_ids[:len(queue)], all_ids,
+                                                            recent["order_id"].astype("str").tolist(), shape, seed)
+        labels = {o: ("fraud" if o in fraud else "fine") for o in picked}  # the merchant's review
+        ev = risk_evidence(store, capacity_per_day, labels=labels or None, result=scored, seed=seed, catch=catch)
+        catch = ev.catch  # the same measurement serves every shape
         est = risk_value(ev)
-        out.append({"rate": rate, "seed": seed, "labels": with_labels, "truth": truth, "value": est.monthly_value,
-                    "low": est.monthly_low, "high": est.monthly_high, "revenue": revenue,
+        out.append({**(extra or {}), "seed": seed, "labels": bool(labels), "shape": shape, "truth": truth,
+                    "value": est.monthly_value, "low": est.monthly_low, "high": est.monthly_high, "revenue": revenue,
                     "covered": est.monthly_low - 1e-9 <= truth <= est.monthly_high + 1e-9,
-                    "catch": ev.catch.catch_share, "kind": est.evidence_kind, "decisions": len(labels)})
+                    "catch": ev.catch.catch_share, "kind": est.evidence_kind, "decisions": len(labels),
+                    "decided_fraud": sum(v == "fraud" for v in labels.values())})
     return out
 
 
@@ -175,3 +213,14 @@ def coverage_table(cases: list[dict], by: list[str]) -> pd.DataFrame:
     return df.groupby(by).agg(seeds=("covered", "size"), coverage=("covered", "mean"),
                               truth=("truth_share", "median"), point=("value_share", "median"),
                               low=("low_share", "median"), high=("high_share", "median")).reset_index()
+
+
+def wholesaler_case(orders: pd.DataFrame, rate: float = 0.009, shapes: tuple[str, ...] = ("top100",),
+                    capacity_per_day: float = 5.0, seed: int = 0) -> list[dict]:
+    """The issue's setup on any canonical store (e.g. three months of a UK wholesaler's invoices):
+    fraud injected in `rate` of its orders, decisions of each shape, the queue at `capacity_per_day`."""
+    from ecom_models.risk import score_orders
+
+    store, fraud = plant_fraud(orders, rate, seed)
+    return value_with_decisions(store, fraud, score_orders(store), capacity_per_day, shapes, seed,
+                                extra={"rate": rate})

@@ -98,13 +98,18 @@ def lever_risk(orders, labels: dict | None = None, result=None, capacity_per_day
         from ecom_models.risk.inject import risk_evidence
 
         _need(orders, "orders", "upload your orders on the Data page.")
+        scored = result
+        if scored is None and labels:  # decisions keep their rank on the store's own scores (rank-aware price)
+            from ecom_models.risk import score_orders
+
+            scored = score_orders(orders)
         if catch is not None:
             from ecom_models.risk.inject import at_capacity
 
             found = at_capacity(catch, capacity_per_day)
         else:
             found = None
-        evidence = risk_evidence(orders, capacity_per_day, labels=labels or None, result=result, seed=seed, catch=found)
+        evidence = risk_evidence(orders, capacity_per_day, labels=labels or None, result=scored, seed=seed, catch=found)
         return priced("risk", "risk_value", dict(evidence=evidence))
 
     return _run("risk", work)

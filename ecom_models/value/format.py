@@ -49,3 +49,16 @@ def fmt_assumption(value, unit: str) -> str:
     text = f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.4g}"
     return text + (f" {unit}" if unit else "")
 
+
+
+SPLIT_START, SPLIT_END = "Confirmed ", " queue orders you have not decided."
+
+
+def risk_split(estimate) -> str:
+    """The risk row's one line "Confirmed X a month (measured ...) + extrapolated Y (range) for the N
+    queue orders you have not decided." when it is priced from the merchant's decisions
+    (ecom_models.value.risk_decisions writes it first in the note), else ""."""
+    note = getattr(estimate, "note", "") or ""
+    if not note.startswith(SPLIT_START) or SPLIT_END not in note:
+        return ""
+    return note[:note.index(SPLIT_END) + len(SPLIT_END)]

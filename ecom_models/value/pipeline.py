@@ -19,7 +19,7 @@ from typing import Callable
 from ecom_models.value import compute
 from ecom_models.value.summary import Lever
 
-VALUE_VERSION = 2  # bump when a valuation or the shape of its evidence changes
+VALUE_VERSION = 3  # bump when a valuation or the shape of its evidence changes (3: rank-aware risk decisions)
 RESULT_KIND = "value.lever"  # persisted: never rename
 CATCH_KIND = "risk.catch"  # the Risk page's test of the review queue on synthetic fraud (shared with it)
 CATCH_PARAMS = (5.0, 60)  # (review capacity per day, injected fraud orders) it is measured at: as the Risk page

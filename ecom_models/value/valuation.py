@@ -144,7 +144,12 @@ def risk_value(evidence: RiskEvidence, base_rate: float | None = None, fraud_ord
     rng = np.random.default_rng(seed)
     q = rng.beta(catch.caught + 1, catch.injected - catch.caught + 1, _N_DRAWS)
     use_labels = evidence.decided > 0
-    grid, w = base_rate_posterior(median, high, evidence if use_labels else None, catch.catch_share)
+    ranked = None
+    if use_labels and evidence.ranked_values:  # rank-aware: the decisions keep their place in the list
+        from ecom_models.value.risk_decisions import decision_money, decisions_estimate
+
+        ranked = decision_money(evidence, capacity, n_draws=_N_DRAWS, seed=seed)
+    grid, w = base_rate_posterior(median, high, evidence if use_labels and ranked is None else None, catch.catch_share)
     r = rng.choice(grid, size=_N_DRAWS, p=w)
     caught_orders = np.minimum(r * evidence.monthly_orders * q, capacity * 30.44)
     sizes = size * np.exp(rng.standard_normal(_N_DRAWS) * size_sd)
@@ -164,21 +169,24 @@ def risk_value(evidence: RiskEvidence, base_rate: float | None = None, fraud_ord
     precision = min(1.0, r_mid * catch.lift) if _finite(catch.lift) else float("nan")
     note = (f"Chance that a reviewed order is fraud: about {precision:.1%} (fraud share x {catch.lift:.1f}). "
             "Only orders stopped before shipping count; review time is not costed.")
+    assumptions = [
+        Assumption("capacity_per_day", "Orders your team can review per day", capacity, "orders/day",
+                   "how many of the riskiest orders someone checks before shipping", 1.0, 50.0),
+        Assumption("base_rate", p_rate.label, median, "%",
+                   p_rate.source + (" Your decisions update it." if use_labels else ""), 0.0005, 0.01),
+        as_assumption("risk", "fraud_order_value", size,
+                      help_=None if size_source == "prior" else f"measured: mean of {evidence.fraud_value_n} orders "
+                                                                "you marked as fraud, against your average order"),
+        as_assumption("risk", "loss_share", loss),
+    ]
+    if ranked is not None:
+        catch_text = evidence_text.split("; share of orders")[0]
+        return decisions_estimate(ranked, draws, evidence, capacity, loss, catch_text,
+                                  f"prior {median:.2%} of orders ({catch.catch_share:.0%} of them caught)", assumptions)
     return ValueEstimate(
         model="risk", lever="fraud losses prevented by reviewing the riskiest orders before shipping",
         monthly_value=mid, monthly_low=min(lo, mid), monthly_high=max(hi, mid), evidence=evidence_text,
-        evidence_kind=kind, currency=cur, note=note,
-        assumptions=[
-            Assumption("capacity_per_day", "Orders your team can review per day", capacity, "orders/day",
-                       "how many of the riskiest orders someone checks before shipping", 1.0, 50.0),
-            Assumption("base_rate", p_rate.label, median, "%",
-                       p_rate.source + (" Your decisions update it." if use_labels else ""), 0.0005, 0.01),
-            as_assumption("risk", "fraud_order_value", size,
-                          help_=None if size_source == "prior" else f"measured: mean of {evidence.fraud_value_n} orders "
-                                                                    "you marked as fraud, against your average order"),
-            as_assumption("risk", "loss_share", loss),
-        ],
-    )
+        evidence_kind=kind, currency=cur, note=note, assumptions=assumptions)
 
 
 # =========================================================================================
