@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import sys
 import tempfile
 import time
@@ -37,24 +36,6 @@ def thumbs(split: str) -> list[dict]:
     kinds = {"tune": TUNE_KINDS, "held-out": HELD_OUT_KINDS, "all": TUNE_KINDS + HELD_OUT_KINDS}[split]
     rows = list(csv.DictReader((PHOTOS / "more_thumbs" / "labels.csv").open(encoding="utf-8")))
     return [dict(r, path=PHOTOS / "more_thumbs" / r["file"]) for r in rows if r["category"] in kinds]
-
-
-def small_copy(img, rng, short_side=(35, 41), max_crop=0.05, brightness=0.10, quality=(60, 80),
-               longest: bool = False) -> bytes:
-    """A re-upload shrunk so its shortest side is 35-41 px (a 60 x 80 thumbnail at 58-68%); with
-    `longest`, its longest side (a 60 x 80 thumbnail at 44-51%, 26-31 x 35-41 px)."""
-    from PIL import Image, ImageEnhance
-
-    w, h = img.size
-    cx, cy = rng.uniform(0, max_crop) * w, rng.uniform(0, max_crop) * h
-    lx, ty = rng.uniform(0, 1) * cx, rng.uniform(0, 1) * cy
-    out = img.crop((int(round(lx)), int(round(ty)), int(round(w - (cx - lx))), int(round(h - (cy - ty)))))
-    out = ImageEnhance.Brightness(out).enhance(float(rng.uniform(1 - brightness, 1 + brightness)))
-    k = int(rng.integers(short_side[0], short_side[1] + 1)) / (max(out.size) if longest else min(out.size))
-    out = out.resize((max(1, round(out.width * k)), max(1, round(out.height * k))), Image.Resampling.LANCZOS)
-    buf = io.BytesIO()
-    out.save(buf, "JPEG", quality=int(rng.integers(quality[0], quality[1] + 1)))
-    return buf.getvalue()
 
 
 def build(split: str, folder: Path, seed: int, n_small: int = 60, n_full: int = 15, longest: bool = False) -> set:
@@ -78,7 +59,7 @@ def build(split: str, folder: Path, seed: int, n_small: int = 60, n_full: int = 
     truth = set()
     for k in rng.choice(len(names), size=n_small, replace=False):
         copy = names[k].replace(".jpg", "-copy.jpg")
-        (folder / copy).write_bytes(small_copy(Image.open(folder / names[k]).convert("RGB"), rng, longest=longest))
+        (folder / copy).write_bytes(C.small_copy(Image.open(folder / names[k]).convert("RGB"), rng, longest=longest))
         truth.add(tuple(sorted((names[k], copy))))
     for k in rng.choice(len(full), size=n_full, replace=False):
         copy = full[k].replace(".jpg", "-copy.jpg")
@@ -100,7 +81,7 @@ def run(split: str, seed: int, longest: bool = False) -> dict:
         wall = time.perf_counter() - t0
     sc = C.pair_scores(analysis.duplicate_groups, truth)
     members = [f for g in analysis.duplicate_groups for f in g]
-    kind = lambda name: "full-size" if name.startswith("full-") else name.split("-")[0]  # noqa: E731
+    kind = lambda name: "full-size" if name.startswith("full-") else name.split("-")[0]
     tk, mk = Counter(kind(a) for a, _ in truth), Counter(kind(a) for a, _ in sc["missed_pairs"])
     print(f"{split}{' (longest side)' if longest else ''}, seed {seed}: {n} photos, {len(truth)} planted copies: precision {sc['precision']:.3f}, "
           f"recall {sc['recall']:.3f} ({sc['pairs_found']} pairs found); largest group "
