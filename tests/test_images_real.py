@@ -105,3 +105,37 @@ def test_black_and_brown_shoes_of_one_cut_at_30_px_are_not_copies(tmp_path):
         truth.add((f"{n}-copy.jpg", f"{n}.jpg"))
     analysis = vision.analyse(tmp_path, learn_categories=False, keep_thumbnails=False)
     assert {tuple(sorted(g)) for g in analysis.duplicate_groups} == truth
+
+
+needs_thumbs = pytest.mark.skipif(not (SHARED / "more_thumbs" / "labels.csv").exists(),
+                                  reason="the shared real catalog thumbnails are not here")
+
+
+@needs_thumbs
+def test_copies_of_real_thumbnails_shrunk_to_35_to_41_px_are_found(tmp_path):
+    # Real 60 x 80 catalog thumbnails of every kind (perfume and lipstick, rings and earrings,
+    # watches, sunglasses, bags, belts, caps, ties): many are different products shot alike
+    # (one lipstick in two shades, one watch in two colours). A copy of one in five is
+    # re-uploaded at 35-41 px on its shortest side (58-68%), JPEG 60-80.
+    rows = list(csv.DictReader((SHARED / "more_thumbs" / "labels.csv").open(encoding="utf-8")))[1::4]
+    rng = np.random.default_rng(24)
+    names = []
+    for r in rows:
+        name = r["file"].replace("/", "-")
+        (tmp_path / name).write_bytes((SHARED / "more_thumbs" / r["file"]).read_bytes())
+        names.append(name)
+    truth = set()
+    for k in rng.choice(len(names), size=len(names) // 5, replace=False):
+        copy = names[k].replace(".jpg", "-copy.jpg")
+        img = Image.open(tmp_path / names[k]).convert("RGB")
+        (tmp_path / copy).write_bytes(C.small_copy(img, rng, side=(35, 41)))
+        assert 35 <= min(Image.open(tmp_path / copy).size) <= 41
+        truth.add(tuple(sorted((names[k], copy))))
+    analysis = vision.analyse(tmp_path, learn_categories=False, keep_thumbnails=False)
+    score = C.pair_scores(analysis.duplicate_groups, truth)
+    assert score["precision"] >= 0.95, score["false_pairs"]
+    # main's rules found 25 of these 29 copies (0.86), these 27 (0.93): the 0.95 is not reached
+    # here yet (a pair of earrings and a make-up box, whose tiny copies lose their colour to JPEG).
+    assert score["recall"] >= 0.92, score["missed_pairs"]
+    members = [f for g in analysis.duplicate_groups for f in g]
+    assert len(members) == len(set(members))  # a file in one group at most

@@ -32,6 +32,26 @@ def reupload_copy(img, rng: np.random.Generator, max_crop: float = 0.05, brightn
     return buf.getvalue(), {"crop": box, "brightness": round(factor, 3), "scale": round(k, 3), "quality": q}
 
 
+def small_copy(img, rng: np.random.Generator, side: tuple[int, int] = (35, 41), longest: bool = False,
+               max_crop: float = 0.05, brightness: float = 0.10, quality: tuple[int, int] = (60, 80)) -> bytes:
+    """A re-upload of a (thumbnail) photo shrunk to `side` px on its shortest side (on its longest
+    with `longest`): a 60 x 80 thumbnail at 58-68% (44-51%), cropped and re-encoded as in `reupload_copy`."""
+    import io
+
+    from PIL import Image, ImageEnhance
+
+    w, h = img.size
+    cx, cy = rng.uniform(0, max_crop) * w, rng.uniform(0, max_crop) * h
+    lx, ty = rng.uniform(0, 1) * cx, rng.uniform(0, 1) * cy
+    out = img.crop((round(lx), round(ty), round(w - (cx - lx)), round(h - (cy - ty))))
+    out = ImageEnhance.Brightness(out).enhance(float(rng.uniform(1 - brightness, 1 + brightness)))
+    k = int(rng.integers(side[0], side[1] + 1)) / (max(out.size) if longest else min(out.size))
+    out = out.resize((max(1, round(out.width * k)), max(1, round(out.height * k))), Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    out.save(buf, "JPEG", quality=int(rng.integers(quality[0], quality[1] + 1)))
+    return buf.getvalue()
+
+
 def reupload_catalog(photos: list, folder, *, seed: int = 0, copies: int | None = None, thumbnail_share: float = 0.5,
                      thumbnail_size: tuple[int, int] = (60, 80)) -> set[tuple[str, str]]:
     """A test catalog from real photos (paths): about `thumbnail_share` of them saved as small

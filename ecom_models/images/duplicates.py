@@ -80,6 +80,13 @@ class Thresholds:
     large_side: int = 200
     scales_tiny: tuple = (0.02, 0.45, 0.05, 0.07, 0.03, 0.04, 0.04)
     scales_large: tuple = (0.004, 0.20, 0.02, 0.04, 0.025, 0.02, 0.04)
+    # A copy shrunk to a tiny thumbnail (its longest side at most `tiny_whole_side` px) loses the
+    # product's outline (a silver ring or a white bottle on white: its box comes out differently),
+    # so its whole photo is compared too, and must agree this closely (in the units of
+    # `max_distance`): on the tune kinds of bench/images_thumbs.py, copies 0.1-0.75, other
+    # products 0.7 and up at that size.
+    tiny_whole_side: int = 56
+    tiny_whole_distance: float = 0.6
     same_product_embedding: float = 0.90  # different photos this close in the model are likely one product
     looks_alike_embedding: float = 0.80
 
@@ -396,8 +403,15 @@ def verify(a: Fingerprint, b: Fingerprint, embedding: float, t: Thresholds = DEF
     # The box can also come out differently on a tiny copy (a faint strap or a shadow lost in
     # the re-encoding): then the boxes disagree in shape, and the whole photos are compared too.
     box_shapes_differ = abs(np.log(max(a.aspect, 1e-3) / max(b.aspect, 1e-3))) > 0.15 or framing > t.framing
+    have_frames = a.frame_grey is not None and b.frame_grey is not None
+    if not ev.same_photo and boxed and have_frames and min(a.photo_side, b.photo_side) <= t.tiny_whole_side:
+        whole = _compare(a.frame_grey, b.frame_grey, a.frame_colour, b.frame_colour,
+                         min(a.photo_side, b.photo_side), 0.0, embedding,
+                         replace(t, max_distance=t.tiny_whole_distance), cache=cache)
+        if whole.same_photo:
+            return whole
     if (not ev.same_photo and boxed and (touches(a.box) or touches(b.box) or box_shapes_differ)
-            and a.frame_grey is not None and b.frame_grey is not None):
+            and have_frames):
         # Whole photos share more background (studio white, the same model's face) than two
         # product boxes; when the product does not even reach the edge (the boxes merely came out
         # differently), they must agree more closely: 30% of the distance allowed (a brown slip-on

@@ -1,0 +1,133 @@
+"""Duplicates and categories on REAL 60 x 80 catalog thumbnails (../shared/data/product_photos/more_thumbs:
+beauty, jewellery, watches, eyewear, bags, accessories), with small re-uploaded copies planted.
+
+Run: python bench/images_thumbs.py [--split tune|held-out|all] [--seeds 0 1] [--repo PATH]
+
+The thumbnails are split by kind of product BEFORE any tuning:
+- tune: beauty, watches, bags (the rules may be chosen on these);
+- held-out: jewellery, eyewear, accessories (belts, caps, ties): never looked at while tuning, so
+  their figure says how the rules generalise to kinds of product not tuned on.
+Each catalog: every thumbnail of the split as it is, the fashion studio shots at full size, and
+planted copies: 60 of the thumbnails re-uploaded at 35-41 px on their shortest side (crop <= 5%,
+brightness +/-10%, JPEG 60-80) and 15 of the full-size photos at 50-68%. Many thumbnails are
+different products shot alike (one perfume in two sizes, one watch in two colours): any group of
+them is a false pair. `--repo` runs another checkout's code (e.g. /work/main: the figures before).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+PHOTOS = ROOT.parent / "shared" / "data" / "product_photos"
+TUNE_KINDS = ("beauty", "watches", "bags")
+HELD_OUT_KINDS = ("jewellery", "eyewear", "accessories")
+
+
+def thumbs(split: str) -> list[dict]:
+    kinds = {"tune": TUNE_KINDS, "held-out": HELD_OUT_KINDS, "all": TUNE_KINDS + HELD_OUT_KINDS}[split]
+    rows = list(csv.DictReader((PHOTOS / "more_thumbs" / "labels.csv").open(encoding="utf-8")))
+    return [dict(r, path=PHOTOS / "more_thumbs" / r["file"]) for r in rows if r["category"] in kinds]
+
+
+def build(split: str, folder: Path, seed: int, n_small: int = 60, n_full: int = 15, longest: bool = False) -> set:
+    from PIL import Image
+
+    from ecom_models.images import copies as C
+
+    rng = np.random.default_rng(seed)
+    names = []
+    for r in thumbs(split):
+        name = f"{r['category']}-{r['fine_class']}-{Path(r['file']).stem}.jpg"
+        (folder / name).write_bytes(r["path"].read_bytes())
+        names.append(name)
+    full = []
+    ids = {Path(r["file"]).stem for r in thumbs("all")}
+    # (two fashion shots are also in more_thumbs: left out, or their thumbnail would be a true copy)
+    for p in sorted(q for q in (PHOTOS / "fashion").glob("*/*.jpg") if q.stem not in ids):
+        name = f"full-{p.parent.name}-{p.stem}.jpg"
+        (folder / name).write_bytes(p.read_bytes())
+        full.append(name)
+    truth = set()
+    for k in rng.choice(len(names), size=n_small, replace=False):
+        copy = names[k].replace(".jpg", "-copy.jpg")
+        (folder / copy).write_bytes(C.small_copy(Image.open(folder / names[k]).convert("RGB"), rng, longest=longest))
+        truth.add(tuple(sorted((names[k], copy))))
+    for k in rng.choice(len(full), size=n_full, replace=False):
+        copy = full[k].replace(".jpg", "-copy.jpg")
+        data, _ = C.reupload_copy(Image.open(folder / full[k]).convert("RGB"), rng)
+        (folder / copy).write_bytes(data)
+        truth.add(tuple(sorted((full[k], copy))))
+    return truth
+
+
+def run(split: str, seed: int, longest: bool = False) -> dict:
+    from ecom_models import images as V
+    from ecom_models.images import copies as C
+
+    with tempfile.TemporaryDirectory() as tmp:
+        truth = build(split, Path(tmp), seed, longest=longest)
+        n = len(list(Path(tmp).iterdir()))
+        t0 = time.perf_counter()
+        analysis = V.analyse(tmp, learn_categories=False, keep_thumbnails=False)
+        wall = time.perf_counter() - t0
+    sc = C.pair_scores(analysis.duplicate_groups, truth)
+    members = [f for g in analysis.duplicate_groups for f in g]
+    kind = lambda name: "full-size" if name.startswith("full-") else name.split("-")[0]
+    tk, mk = Counter(kind(a) for a, _ in truth), Counter(kind(a) for a, _ in sc["missed_pairs"])
+    print(f"{split}{' (longest side)' if longest else ''}, seed {seed}: {n} photos, {len(truth)} planted copies: precision {sc['precision']:.3f}, "
+          f"recall {sc['recall']:.3f} ({sc['pairs_found']} pairs found); largest group "
+          f"{max((len(g) for g in analysis.duplicate_groups), default=0)}; files in two groups: "
+          f"{len(members) - len(set(members))}; {n / wall:.1f} photos/s")
+    print("   recall by kind: " + ", ".join(f"{k} {tk[k] - mk[k]}/{tk[k]}" for k in sorted(tk)))
+    for a, b in sc["false_pairs"][:10]:
+        print(f"   false pair: {a} ~ {b}")
+    for a, b in sc["missed_pairs"][:20]:
+        print(f"   missed: {a} ~ {b}")
+    return sc
+
+
+def categories(split: str) -> None:
+    from PIL import Image
+
+    from ecom_models import images as V
+
+    rows = thumbs(split)
+    imgs = [Image.open(r["path"]).convert("RGB") for r in rows]
+    probs, emb = V.embed(imgs)
+    names, _ = V.coarse_categories(probs, embeddings=emb)
+    truth = np.array(["jewellery & watches" if r["category"] in ("jewellery", "watches") else r["category"] for r in rows])
+    ok = np.array(names) == truth
+    print(f"coarse category, {split} thumbnails: {ok.mean():.3f} of {len(ok)}")
+    for c in sorted(set(truth)):
+        m = truth == c
+        print(f"   {c:<12} {ok[m].mean():.3f} of {m.sum():>3}   wrong: {Counter(np.array(names)[m & ~ok]).most_common(3)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--split", choices=["tune", "held-out", "all"], default="tune")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--repo", default=str(ROOT), help="checkout whose ecom_models to measure")
+    parser.add_argument("--categories", action="store_true")
+    parser.add_argument("--longest", action="store_true", help="copies 35-41 px on their LONGEST side (harder)")
+    args = parser.parse_args()
+    sys.path.insert(0, args.repo)
+    if args.categories:
+        categories(args.split)
+        return
+    scores = [run(args.split, s, args.longest) for s in args.seeds]
+    print(f"== {args.split}: precision " + " ".join(f"{s['precision']:.3f}" for s in scores)
+          + ", recall " + " ".join(f"{s['recall']:.3f}" for s in scores))
+
+
+if __name__ == "__main__":
+    main()
