@@ -16,6 +16,10 @@ fill the results store while the merchant looks around.
   tests cover the background path).
 - Finished runs are kept in memory (the last 200) so pages can say "done"; the results
   themselves are in the workspace, so a restart loses only the progress display.
+- Work given as a `Task` (ecom_models/workspace/tasks.py: a picklable "module:function" and
+  its arguments) runs in a worker process instead of a thread: the heavy model work of
+  reviews, customer service and product images. What a task returns (a value the results
+  store cannot hold) is kept on the run, for the last few runs only (`_KEEP_VALUES`).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from typing import Callable
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 _KEEP = 200
+_KEEP_VALUES = 6  # finished runs whose returned value stays in memory (analyses with photos are large)
 
 
 @dataclass
@@ -46,6 +51,8 @@ class Run:
     submitted_at: float = field(default_factory=time.time)
     started_at: float | None = None
     finished_at: float | None = None
+    value: object = field(default=None, repr=False)  # what a Task returned (None once dropped)
+    has_value: bool = False
 
     @property
     def active(self) -> bool:
@@ -110,6 +117,15 @@ def submit(run_id: str, label: str, work: Callable[[Run], None], *, group: str =
         run = Run(id=run_id, label=label, group=group)
         _runs[run_id] = run
         _trim()
+    from ecom_models.workspace.tasks import Task, dispatch
+
+    if isinstance(work, Task):
+        if os.environ.get("ECOM_RUNS_INLINE"):
+            task = work
+            _execute(run, lambda r: _keep_value(r, task.call(r)))
+        else:
+            dispatch(run, work)
+        return run
     if os.environ.get("ECOM_RUNS_INLINE"):
         _execute(run, work)  # page tests (AppTest) draw the finished page in one script run
     else:
@@ -172,6 +188,27 @@ def _execute(run: Run, work: Callable[[Run], None]) -> None:
     if callable(more):  # inline: finish here
         return _execute(run, more)
     run.status, run.fraction, run.message = DONE, 1.0, "Done"
+    run.finished_at = time.time()
+
+
+def _keep_value(run: Run, value) -> None:
+    run.value, run.has_value = value, value is not None
+    with _lock:
+        kept = sorted((r for r in _runs.values() if r.has_value and r is not run), key=lambda r: r.finished_at or 0)
+        for old in kept[: max(0, len(kept) - (_KEEP_VALUES - 1))]:
+            old.value, old.has_value = None, False
+
+
+def finish_done(run: Run, value=None) -> None:
+    """A worker process finished the run (tasks.py)."""
+    if value is not None:
+        _keep_value(run, value)
+    run.status, run.fraction, run.message = DONE, 1.0, "Done"
+    run.finished_at = time.time()
+
+
+def finish_failed(run: Run, error: str, detail: str | None = None) -> None:
+    run.error, run.detail, run.status = error, detail, FAILED
     run.finished_at = time.time()
 
 

@@ -1,0 +1,237 @@
+"""Heavy background runs in worker processes, not in threads of the web server.
+
+Model work holds the GIL for long stretches (tokenising, k-means loops, pandas), and in threads
+of the Streamlit process it starved the server's own loop (health checks took 9 s with five
+sessions). So a run made of a `Task` executes in a small pool of worker processes:
+
+- `concurrent.futures.ProcessPoolExecutor` with a `forkserver` context (no copy of the server's
+  threads and locks; the fork server preloads the light modules so a new worker starts in
+  well under a second). Size: `ECOM_RUN_WORKERS`, default cores − 1, at least 1. Workers run
+  at a lower CPU priority (`ECOM_RUN_NICE`, default 5) so the server answers first.
+- A `Task` is picklable: a function named as "module:function" and plain arguments (a
+  workspace name and folder, a dataset id or a small frame, settings). The worker opens the
+  workspace itself (ecom_models/workspace/lock.py lets processes take turns on the file) and
+  stores its result in the results store; it may also return a value, pickled back to the
+  server (only values the store cannot hold; the server keeps a few of them, see runs.py).
+- Progress: the worker writes `{fraction, message, stage}` to a small JSON file per run
+  (atomic replace); one monitor thread of the server reads it into the `Run` every 0.25 s.
+- A worker that dies (killed, out of memory) breaks the pool: the monitor marks the run that
+  had started FAILED with a plain sentence (the page offers "Try again"), resubmits the runs
+  that had not started yet, and the next submission gets a fresh pool. The server keeps running.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import tempfile
+import threading
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# what the fork server imports once, so every worker starts with them loaded
+_PRELOAD = ["numpy", "pandas", "ecom_models.workspace.results", "ecom_models.workspace.workspace"]
+
+
+@dataclass(frozen=True)
+class Task:
+    """Work a worker process can run: `func` ("package.module:function") called as
+    `func(*args, run=<progress reporter>, **kwargs)`. Everything must pickle."""
+
+    func: str
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+
+    def resolve(self):
+        module, name = self.func.split(":")
+        return getattr(importlib.import_module(module), name)
+
+    def call(self, run) -> Any:
+        return self.resolve()(*self.args, run=run, **self.kwargs)
+
+
+def workers() -> int:
+    try:
+        return max(1, int(os.environ["ECOM_RUN_WORKERS"]))
+    except (KeyError, ValueError):
+        return max(1, (os.cpu_count() or 2) - 1)
+
+
+# -- worker side ----------------------------------------------------------------------------------
+class _Reporter:
+    """The `run` a task sees in a worker: progress goes to the run's JSON file."""
+
+    def __init__(self, path: str):
+        self.path, self.fraction, self.message, self.stage, self._last = path, 0.0, "Starting…", "", 0.0
+        self._write(force=True)
+
+    def progress(self, fraction: float, message: str | None = None) -> None:
+        self.fraction = float(min(max(fraction, 0.0), 1.0))
+        if message:
+            self.message = message
+        self._write()
+
+    def reached(self, stage: str) -> None:
+        self.stage = stage
+        self._write(force=True)
+
+    def _write(self, force: bool = False) -> None:
+        now = time.time()
+        if not force and now - self._last < 0.2:
+            return
+        self._last = now
+        tmp = f"{self.path}.{os.getpid()}.tmp"
+        with open(tmp, "w") as fh:
+            json.dump({"fraction": self.fraction, "message": self.message, "stage": self.stage,
+                       "pid": os.getpid()}, fh)
+        os.replace(tmp, self.path)
+
+
+def _init_worker() -> None:
+    try:
+        os.nice(int(os.environ.get("ECOM_RUN_NICE", "5")))
+    except (OSError, ValueError):
+        pass
+
+
+def _run_in_worker(task: Task, progress_path: str):
+    """Never raises: an error comes back as ("error", plain message, traceback), since an
+    exception object of the task may not survive pickling."""
+    reporter = _Reporter(progress_path)
+    try:
+        return ("ok", task.call(reporter))
+    except BaseException as exc:  # noqa: BLE001 - reported to the page as a sentence
+        from ecom_models.core.errors import InputError
+
+        message = exc.message if isinstance(exc, InputError) else None
+        return ("error", message, f"{type(exc).__name__}: {str(exc)[:200]}", traceback.format_exc())
+
+
+# -- server side ----------------------------------------------------------------------------------
+_pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.RLock()
+_progress_dir: Path | None = None
+_watched: dict[str, tuple] = {}  # run id -> (run, task, future, progress path, attempt)
+_monitor: threading.Thread | None = None
+dispatched: dict[str, int] = {}  # run id -> times sent to a worker (tests check "computed once")
+
+
+def _executor() -> ProcessPoolExecutor:
+    global _pool, _progress_dir
+    with _pool_lock:
+        if _pool is None:
+            import multiprocessing as mp
+
+            ctx = mp.get_context("forkserver")
+            ctx.set_forkserver_preload(_PRELOAD)
+            _pool = ProcessPoolExecutor(max_workers=workers(), mp_context=ctx, initializer=_init_worker)
+            if _progress_dir is None:
+                _progress_dir = Path(tempfile.mkdtemp(prefix="ecom-runs-"))
+        return _pool
+
+
+def _drop_pool(pool: ProcessPoolExecutor) -> None:
+    global _pool
+    with _pool_lock:
+        if _pool is pool:
+            _pool = None
+    try:
+        pool.shutdown(wait=False, cancel_futures=True)
+    except Exception:  # noqa: BLE001 - a broken pool may fail to shut down cleanly; it is gone anyway
+        pass
+
+
+def worker_pids() -> list[int]:
+    """The live worker processes (tests kill one; the load bench adds their memory)."""
+    with _pool_lock:
+        pool = _pool
+    return [] if pool is None else [p.pid for p in list((pool._processes or {}).values()) if p.is_alive()]
+
+
+def dispatch(run, task: Task, attempt: int = 0) -> None:
+    """Send the run's task to a worker; the monitor thread follows it to the end."""
+    for _ in range(2):
+        pool = _executor()
+        path = _progress_dir / f"{run.id}.{attempt}.json"
+        try:
+            future = pool.submit(_run_in_worker, task, str(path))
+            break
+        except (BrokenProcessPool, RuntimeError):  # broken or shut down: a fresh pool
+            _drop_pool(pool)
+    else:
+        raise RuntimeError("no worker process could be started")
+    dispatched[run.id] = dispatched.get(run.id, 0) + 1
+    with _pool_lock:
+        _watched[run.id] = (run, task, future, path, attempt, pool)
+    _start_monitor()
+
+
+def _start_monitor() -> None:
+    global _monitor
+    with _pool_lock:
+        if _monitor is None or not _monitor.is_alive():
+            _monitor = threading.Thread(target=_watch_loop, name="ecom-run-monitor", daemon=True)
+            _monitor.start()
+
+
+def _watch_loop() -> None:
+    while True:
+        with _pool_lock:
+            items = list(_watched.items())
+        for run_id, entry in items:
+            try:
+                _check(run_id, entry)
+            except Exception:  # noqa: BLE001 - the monitor must outlive any one run
+                traceback.print_exc()
+        time.sleep(0.25)
+
+
+def _read_progress(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _check(run_id: str, entry: tuple) -> None:
+    from ecom_models.workspace import runs
+
+    run, task, future, path, attempt, pool = entry
+    state = _read_progress(path)
+    if state is not None:
+        if run.status == runs.QUEUED:
+            run.status, run.started_at = runs.RUNNING, run.started_at or time.time()
+        run.fraction, run.message = state["fraction"], state["message"]
+        if state.get("stage") and state["stage"] != run.stage:
+            run.reached(state["stage"])
+    if not future.done():
+        return
+    with _pool_lock:
+        _watched.pop(run_id, None)
+    path.unlink(missing_ok=True)
+    try:
+        outcome = future.result()
+    except BrokenProcessPool:
+        _drop_pool(pool)
+        if state is None and attempt < 2:  # had not started: it was only queued behind the one that died
+            dispatch(run, task, attempt + 1)
+            return
+        runs.finish_failed(run, f"The worker process computing the {run.label.lower()} stopped before it finished "
+                                "(it was stopped, or the machine ran out of memory). The app itself is fine: "
+                                "press Try again.", "worker process died (BrokenProcessPool)")
+        return
+    except Exception as exc:  # noqa: BLE001 - e.g. an argument that could not be pickled
+        runs.finish_failed(run, f"{run.label} could not be sent to a worker process ({type(exc).__name__}).",
+                           traceback.format_exc())
+        return
+    if outcome[0] == "ok":
+        runs.finish_done(run, outcome[1])
+    else:
+        _, message, short, detail = outcome
+        runs.finish_failed(run, message or f"{run.label} stopped with an unexpected error ({short}).", detail)
