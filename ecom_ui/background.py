@@ -24,6 +24,18 @@ def _reviews_memory() -> dict:
     return {}
 
 
+@st.cache_resource(show_spinner=False)
+def warm_workers() -> bool:
+    """Once per server: start the worker processes (they load the model libraries meanwhile)."""
+    import os
+
+    if not os.environ.get("ECOM_RUNS_INLINE"):
+        from ecom_models.workspace.tasks import warm
+
+        warm()
+    return True
+
+
 def _source(data):
     return data.dataset_id if getattr(data, "dataset_id", None) else data.df
 

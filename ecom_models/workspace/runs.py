@@ -124,7 +124,9 @@ def submit(run_id: str, label: str, work: Callable[[Run], None], *, group: str =
             task = work
             _execute(run, lambda r: _keep_value(r, task.call(r)))
         else:
-            dispatch(run, work)
+            import sys
+
+            dispatch(run, work, sys.modules[__name__])
         return run
     if os.environ.get("ECOM_RUNS_INLINE"):
         _execute(run, work)  # page tests (AppTest) draw the finished page in one script run
@@ -197,6 +199,12 @@ def _keep_value(run: Run, value) -> None:
         kept = sorted((r for r in _runs.values() if r.has_value and r is not run), key=lambda r: r.finished_at or 0)
         for old in kept[: max(0, len(kept) - (_KEEP_VALUES - 1))]:
             old.value, old.has_value = None, False
+
+
+def started(run: Run) -> None:
+    """A worker process has begun the run (tasks.py)."""
+    if run.status == QUEUED:
+        run.status, run.started_at = RUNNING, run.started_at or time.time()
 
 
 def finish_done(run: Run, value=None) -> None:

@@ -93,11 +93,35 @@ class _Reporter:
         os.replace(tmp, self.path)
 
 
+# what a worker imports as it starts, before its first task: the model libraries the analyses
+# need (TensorFlow alone takes 5-10 s to import on a busy 2-core machine). The server starts its
+# pool when it starts (`warm`), so the first analysis does not pay for them.
+_WORKER_IMPORTS = ("onnxruntime", "tokenizers", "sklearn.linear_model", "sklearn.cluster", "tensorflow", "keras")
+
+
 def _init_worker() -> None:
     try:
         os.nice(int(os.environ.get("ECOM_RUN_NICE", "5")))
     except (OSError, ValueError):
         pass
+    if os.environ.get("ECOM_RUN_WARM", "1") != "0":
+        for name in _WORKER_IMPORTS:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - a missing optional library fails later, in the task, with a message
+                continue
+
+
+def _noop() -> None:
+    return None
+
+
+def warm() -> None:
+    """Start the worker processes now (server start), so they have loaded the model libraries
+    before the first analysis is asked for."""
+    pool = _executor()
+    for _ in range(workers()):
+        pool.submit(_noop)
 
 
 def _run_in_worker(task: Task, progress_path: str):
@@ -154,8 +178,10 @@ def worker_pids() -> list[int]:
     return [] if pool is None else [p.pid for p in list((pool._processes or {}).values()) if p.is_alive()]
 
 
-def dispatch(run, task: Task, attempt: int = 0) -> None:
-    """Send the run's task to a worker; the monitor thread follows it to the end."""
+def dispatch(run, task: Task, hooks, attempt: int = 0) -> None:
+    """Send the run's task to a worker; the monitor thread follows it to the end and calls
+    `hooks.started(run)`, `hooks.finish_done(run, value)` or `hooks.finish_failed(run, error, detail)`
+    (ecom_models.workspace.runs; passed in, so this module does not import it)."""
     for _ in range(2):
         pool = _executor()
         path = _progress_dir / f"{run.id}.{attempt}.json"
@@ -168,7 +194,7 @@ def dispatch(run, task: Task, attempt: int = 0) -> None:
         raise RuntimeError("no worker process could be started")
     dispatched[run.id] = dispatched.get(run.id, 0) + 1
     with _pool_lock:
-        _watched[run.id] = (run, task, future, path, attempt, pool)
+        _watched[run.id] = (run, task, future, path, attempt, pool, hooks)
     _start_monitor()
 
 
@@ -200,13 +226,10 @@ def _read_progress(path: Path) -> dict | None:
 
 
 def _check(run_id: str, entry: tuple) -> None:
-    from ecom_models.workspace import runs
-
-    run, task, future, path, attempt, pool = entry
+    run, task, future, path, attempt, pool, runs = entry
     state = _read_progress(path)
     if state is not None:
-        if run.status == runs.QUEUED:
-            run.status, run.started_at = runs.RUNNING, run.started_at or time.time()
+        runs.started(run)
         run.fraction, run.message = state["fraction"], state["message"]
         if state.get("stage") and state["stage"] != run.stage:
             run.reached(state["stage"])
@@ -220,7 +243,7 @@ def _check(run_id: str, entry: tuple) -> None:
     except BrokenProcessPool:
         _drop_pool(pool)
         if state is None and attempt < 2:  # had not started: it was only queued behind the one that died
-            dispatch(run, task, attempt + 1)
+            dispatch(run, task, runs, attempt + 1)
             return
         runs.finish_failed(run, f"The worker process computing the {run.label.lower()} stopped before it finished "
                                 "(it was stopped, or the machine ran out of memory). The app itself is fine: "
