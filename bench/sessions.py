@@ -8,7 +8,11 @@ Chromium sessions at once through every page, and prints:
   read from /proc), and
 - every time-out or exception.
 
-Usage: python bench/sessions.py [--sessions 1 3 5] [--root DIR] [--timeout 240]
+With --after-save: one session saves 3,000 demo reviews and 2,000 demo tickets on the Data page
+(as a merchant would) and times the first visit to Reviews and to Customer service right after
+each save (issue 24: 20 s at most each).
+
+Usage: python bench/sessions.py [--sessions 1 3 5] [--root DIR] [--timeout 240] [--after-save]
 `--root` runs another checkout's app.py (e.g. the main branch, for a "before" figure); each run
 gets its own fresh workspace folder. Say how busy the machine was: `uptime` is printed.
 """
@@ -114,6 +118,7 @@ async def walk(browser, url: str, n: int, timeout_s: float, results: dict, probl
             seconds = time.perf_counter() - started
             problems.append(f"session {n} {path}: {type(exc).__name__} after {seconds:.0f} s")
         results.setdefault(path, []).append(seconds)
+        print(f"  session {n} {path}: {seconds:.1f} s", file=sys.stderr, flush=True)
     await context.close()
 
 
@@ -129,7 +134,39 @@ async def drive(url: str, sessions: int, timeout_s: float) -> tuple[dict, list]:
     return results, problems
 
 
-def one(root: Path, sessions: int, timeout_s: float) -> None:
+def _export_files(folder: Path) -> list[tuple[Path, str, str]]:
+    from ecom_models.demo.store import demo_store
+    from ecom_models.demo.support import demo_support
+
+    reviews, tickets = folder / "reviews_3000.csv", folder / "tickets_2000.csv"
+    demo_store().reviews.head(3000).to_csv(reviews, index=False)
+    demo_support().tickets.head(2000).to_csv(tickets, index=False)
+    return [(reviews, "reviews", "/reviews"), (tickets, "support", "/customer_service")]
+
+
+async def save_then_visit(url: str, files, timeout_s: float) -> list[str]:
+    from playwright.async_api import async_playwright
+
+    lines = []
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = await (await browser.new_context(viewport={"width": 1400, "height": 1000})).new_page()
+        for path, kind, target in files:
+            await page.goto(url + "/data")
+            await page.locator('.st-key-data_upload input[type="file"]').set_input_files(str(path))
+            await page.get_by_role("heading", name=path.name).wait_for(timeout=120_000)
+            await page.get_by_role("button", name="Check and save to workspace").click()
+            await page.get_by_text(f"Saved {path.name}").wait_for(timeout=120_000)
+            started = time.perf_counter()
+            await page.goto(url + target)
+            await page.wait_for_timeout(700)
+            await page.wait_for_function(DRAWN_JS, timeout=timeout_s * 1000, polling=250)
+            lines.append(f"{target:<20} first visit after saving {path.name}: {time.perf_counter() - started:.1f} s")
+        await browser.close()
+    return lines
+
+
+def one(root: Path, sessions: int, timeout_s: float, after_save: bool = False) -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-sessions-"))
     port = free_port()
     env = dict(os.environ, ECOM_WORKSPACE_DIR=str(folder), ECOM_WORKSPACE="bench", PYTHONPATH=str(root))
@@ -151,6 +188,13 @@ def one(root: Path, sessions: int, timeout_s: float) -> None:
         watch.start()
         load_before = os.getloadavg()[0]
         t0 = time.perf_counter()
+        if after_save:
+            lines = asyncio.run(save_then_visit(url, _export_files(folder), timeout_s))
+            watch.stop = True
+            print(f"\n== after saving, app from {root}, load avg {load_before:.1f} -> {os.getloadavg()[0]:.1f} ==")
+            print("\n".join(lines))
+            print(f"peak server memory (PSS, server + workers): {watch.peak_mb:,.0f} MB")
+            return
         results, problems = asyncio.run(drive(url, sessions, timeout_s))
         wall = time.perf_counter() - t0
         watch.stop = True
@@ -184,8 +228,12 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, nargs="+", default=[1, 3, 5])
     parser.add_argument("--root", type=Path, default=ROOT)
     parser.add_argument("--timeout", type=float, default=240)
+    parser.add_argument("--after-save", action="store_true")
     args = parser.parse_args()
     print(subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+    if args.after_save:
+        one(args.root.resolve(), 1, args.timeout, after_save=True)
+        return
     for n in args.sessions:
         one(args.root.resolve(), n, args.timeout)
 
