@@ -134,6 +134,9 @@ async def drive(url: str, sessions: int, timeout_s: float) -> tuple[dict, list]:
     return results, problems
 
 
+CONTENT = {"/reviews": "Reviews read", "/customer_service": "Tickets read"}
+
+
 def _export_files(folder: Path) -> list[tuple[Path, str, str]]:
     from ecom_models.demo.store import demo_store
     from ecom_models.demo.support import demo_support
@@ -161,7 +164,10 @@ async def save_then_visit(url: str, files, timeout_s: float) -> list[str]:
             await page.goto(url + target)
             await page.wait_for_timeout(700)
             await page.wait_for_function(DRAWN_JS, timeout=timeout_s * 1000, polling=250)
-            lines.append(f"{target:<20} first visit after saving {path.name}: {time.perf_counter() - started:.1f} s")
+            seconds = time.perf_counter() - started
+            shown = await page.get_by_text(CONTENT[target]).count() > 0  # the analysis, not a message
+            lines.append(f"{target:<20} first visit after saving {path.name}: {seconds:.1f} s"
+                         + ("" if shown else f" (but '{CONTENT[target]}' is not on the page)"))
         await browser.close()
     return lines
 
