@@ -1,9 +1,11 @@
 """Background runs inside the app's own process: model fits that start when data arrives and
 fill the results store while the merchant looks around.
 
-- A few daemon worker threads (`ECOM_RUN_WORKERS`, default 2: one per core of a small
-  machine) run the work in submission order; no separate service. numpy, scikit-learn, TensorFlow and DuckDB release the GIL
-  during their heavy work, so the pages stay responsive.
+- Work given as a `Task` (reviews, customer service, product photos, risk scores, forecasts)
+  runs in a small pool of worker processes (ecom_models/workspace/tasks.py; `ECOM_RUN_WORKERS`,
+  default cores - 1): Python-bound model work in threads of the web server starved its loop.
+- Other work (a callable: the staged recommendations started by the Data page) runs in a
+  few daemon threads (`ECOM_RUN_WORKERS`, default 2) in submission order.
 - One run per id at a time: a run id is the results key it fills (data hash + settings +
   version), so two sessions asking for the same result share one run, whichever came first.
 - A run reports progress (`fraction`, `message`) and what it has stored so far (`stage`);
