@@ -119,12 +119,20 @@ def submit(run_id: str, label: str, work: Callable[[Run], None], *, group: str =
         run = Run(id=run_id, label=label, group=group)
         _runs[run_id] = run
         _trim()
+    from ecom_models.workspace import tasks
     from ecom_models.workspace.tasks import Task, dispatch
 
     if isinstance(work, Task):
         if os.environ.get("ECOM_RUNS_INLINE"):
             task = work
-            _execute(run, lambda r: _keep_value(r, task.call(r)))
+
+            def inline(r):
+                value = task.call(r)
+                while value == tasks.MORE:  # staged work: every stage now
+                    value = task.call(r)
+                _keep_value(r, value)
+
+            _execute(run, inline)
         else:
             import sys
 

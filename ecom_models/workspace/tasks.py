@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+MORE = "__ecom_run_more__"  # a task's answer: "stored a stage, send me again" (to the back of the queue)
+
 # what the fork server imports once, so every worker starts with them loaded
 _PRELOAD = ["numpy", "pandas", "ecom_models.workspace.results", "ecom_models.workspace.workspace"]
 
@@ -253,7 +255,10 @@ def _check(run_id: str, entry: tuple) -> None:
         runs.finish_failed(run, f"{run.label} could not be sent to a worker process ({type(exc).__name__}).",
                            traceback.format_exc())
         return
-    if outcome[0] == "ok":
+    if outcome[0] == "ok" and outcome[1] == MORE:  # other runs queued meanwhile go first
+        run.status = "queued"
+        dispatch(run, task, runs, 0)
+    elif outcome[0] == "ok":
         runs.finish_done(run, outcome[1])
     else:
         _, message, short, detail = outcome
