@@ -39,6 +39,15 @@ from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
 PAGES = ["/", "/data", "/recommendations", "/reviews", "/images", "/risk", "/forecast", "/customer_service",
          "/ab_tests", "/business_value"]
 
+# a page's main result (not a progress message): its first visit ends when this text shows (and no
+# spinner); pages not listed end when the script is idle with no spinner and no progress bar
+MARKERS = {"/recommendations": "Which model wins", "/reviews": "Reviews read", "/images": "Photos that break a rule",
+           "/risk": "Orders scored", "/forecast": "Your forecast", "/customer_service": "Tickets read",
+           "/business_value": "The business case"}
+MARKED_JS = (
+    "(text) => [...document.querySelectorAll('[data-testid=\"stMain\"] h1, [data-testid=\"stMain\"] h2,"
+    " [data-testid=\"stMain\"] h3, [data-testid=\"stMetricLabel\"]')].some(e => e.innerText.trim().startsWith(text))"
+    " && !document.querySelector('[data-testid=\"stSpinner\"]')")
 DRAWN_JS = (
     "() => !!document.querySelector('[data-testid=\"stMain\"] h1')"
     " && !document.querySelector('[data-testid=\"stSpinner\"]')"
@@ -107,7 +116,10 @@ async def walk(browser, url: str, n: int, timeout_s: float, results: dict, probl
         try:
             await page.goto(url + path, timeout=timeout_s * 1000)
             await page.wait_for_timeout(700)  # the page's own script run has started
-            await page.wait_for_function(DRAWN_JS, timeout=timeout_s * 1000, polling=250)
+            if path in MARKERS:
+                await page.wait_for_function(MARKED_JS, arg=MARKERS[path], timeout=timeout_s * 1000, polling=250)
+            else:
+                await page.wait_for_function(DRAWN_JS, timeout=timeout_s * 1000, polling=250)
             seconds = time.perf_counter() - started
             if await page.locator('[data-testid="stException"]').count():
                 problems.append(f"session {n} {path}: exception: "
@@ -163,7 +175,7 @@ async def save_then_visit(url: str, files, timeout_s: float) -> list[str]:
             started = time.perf_counter()
             await page.goto(url + target)
             await page.wait_for_timeout(700)
-            await page.wait_for_function(DRAWN_JS, timeout=timeout_s * 1000, polling=250)
+            await page.wait_for_function(MARKED_JS, arg=CONTENT[target], timeout=timeout_s * 1000, polling=250)
             seconds = time.perf_counter() - started
             shown = await page.get_by_text(CONTENT[target]).count() > 0  # the analysis, not a message
             lines.append(f"{target:<20} first visit after saving {path.name}: {seconds:.1f} s"
