@@ -25,13 +25,16 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import sys
 import tempfile
 import threading
 import time
 import traceback
+import types
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from multiprocessing.context import ForkServerContext, ForkServerProcess
 from pathlib import Path
 from typing import Any
 
@@ -148,15 +151,44 @@ _monitor: threading.Thread | None = None
 dispatched: dict[str, int] = {}  # run id -> times sent to a worker (tests check "computed once")
 
 
+_main_swap = threading.Lock()
+
+
+class _WorkerProcess(ForkServerProcess):
+    """A forkserver process that never re-runs the server's `__main__`.
+
+    multiprocessing makes a new process import the parent's main module first. In the app that
+    is whatever Streamlit set as `__main__` for the page script running at that moment (app.py):
+    a worker would run the app's script, start a pool of its own and die. So while a worker is
+    being started, `__main__` is briefly a blank module (the worker needs nothing from it)."""
+
+    @staticmethod
+    def _Popen(process_obj):
+        with _main_swap:
+            saved = sys.modules.get("__main__")
+            sys.modules["__main__"] = types.ModuleType("__main__")
+            try:
+                return ForkServerProcess._Popen(process_obj)
+            finally:
+                sys.modules["__main__"] = saved
+
+
+class _WorkerContext(ForkServerContext):
+    Process = _WorkerProcess
+
+
+def _context() -> _WorkerContext:
+    import multiprocessing as mp
+
+    mp.get_context("forkserver").set_forkserver_preload(_PRELOAD)
+    return _WorkerContext()
+
+
 def _executor() -> ProcessPoolExecutor:
     global _pool, _progress_dir
     with _pool_lock:
         if _pool is None:
-            import multiprocessing as mp
-
-            ctx = mp.get_context("forkserver")
-            ctx.set_forkserver_preload(_PRELOAD)
-            _pool = ProcessPoolExecutor(max_workers=workers(), mp_context=ctx, initializer=_init_worker)
+            _pool = ProcessPoolExecutor(max_workers=workers(), mp_context=_context(), initializer=_init_worker)
             if _progress_dir is None:
                 _progress_dir = Path(tempfile.mkdtemp(prefix="ecom-runs-"))
         return _pool
