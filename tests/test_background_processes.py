@@ -5,8 +5,10 @@ Real work: the reviews analysis of demo reviews, in a real forkserver worker pro
 
 import os
 import signal
+import sys
 import threading
 import time
+import types
 
 import pytest
 
@@ -52,7 +54,7 @@ def test_two_sessions_asking_for_the_same_reviews_analysis_run_it_once(backgroun
     assert os.getpid() not in tasks.worker_pids()  # computed outside this (the server's) process
 
 
-def test_a_killed_worker_shows_a_message_then_a_retry_succeeds(background):
+def test_a_killed_worker_shows_a_message_then_a_retry_succeeds(background, monkeypatch, tmp_path):
     ws, df, data_key = Workspace("test"), _reviews(400), "killed-worker"
     run_id = RVP.analysis_key(data_key)
     task = RVP.analysis_task(ws, data_key, df)
@@ -70,6 +72,13 @@ def test_a_killed_worker_shows_a_message_then_a_retry_succeeds(background):
     assert "Try again" in run.error and "Traceback" not in run.error
     assert not RVP.analysis_ready(ws, data_key)
 
+    # As in the app, `__main__` is the running page script (Streamlit sets it): the fresh workers
+    # must not run it again (a worker running app.py died at once and the runs failed).
+    script = tmp_path / "page_script.py"
+    script.write_text("raise SystemExit('the page script ran in a worker')\n")
+    page_main = types.ModuleType("__main__")
+    page_main.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", page_main)
     again = runs.submit(run_id, RVP.LABEL, task, group=data_key, retry=True)  # the page's "Try again"
     assert again is not run
     again = runs.wait(run_id, timeout=300)
