@@ -22,6 +22,7 @@ sessions). So a run made of a `Task` executes in a small pool of worker processe
 
 from __future__ import annotations
 
+import heapq
 import importlib
 import json
 import os
@@ -146,7 +147,9 @@ def _run_in_worker(task: Task, progress_path: str):
 _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.RLock()
 _progress_dir: Path | None = None
-_watched: dict[str, tuple] = {}  # run id -> (run, task, future, progress path, attempt)
+_watched: dict[str, tuple] = {}  # run id -> (run, task, future, progress path, attempt, pool, hooks): at a worker
+_waiting: list[tuple] = []  # heap of (priority, order, run, task, hooks, attempt): for a free worker
+_seq = 0
 _monitor: threading.Thread | None = None
 dispatched: dict[str, int] = {}  # run id -> times sent to a worker (tests check "computed once")
 
@@ -212,24 +215,41 @@ def worker_pids() -> list[int]:
     return [] if pool is None else [p.pid for p in list((pool._processes or {}).values()) if p.is_alive()]
 
 
-def dispatch(run, task: Task, hooks, attempt: int = 0) -> None:
-    """Send the run's task to a worker; the monitor thread follows it to the end and calls
+def dispatch(run, task: Task, hooks, attempt: int = 0, later: bool = False) -> None:
+    """Queue the run's task for a worker; the monitor thread follows it to the end and calls
     `hooks.started(run)`, `hooks.finish_done(run, value)` or `hooks.finish_failed(run, error, detail)`
-    (ecom_models.workspace.runs; passed in, so this module does not import it)."""
-    for _ in range(2):
-        pool = _executor()
-        path = _progress_dir / f"{run.id}.{attempt}.json"
-        try:
-            future = pool.submit(_run_in_worker, task, str(path))
-            break
-        except (BrokenProcessPool, RuntimeError):  # broken or shut down: a fresh pool
-            _drop_pool(pool)
-    else:
-        raise RuntimeError("no worker process could be started")
-    dispatched[run.id] = dispatched.get(run.id, 0) + 1
+    (ecom_models.workspace.runs; passed in, so this module does not import it).
+
+    The queue is kept here, not in the pool (whose queue is first come, first served): a task
+    goes to a worker only when one is free, and the next stage of a staged run (`later`: the
+    leaderboard is already on its page) waits behind every first result someone is waiting for."""
+    global _seq
     with _pool_lock:
-        _watched[run.id] = (run, task, future, path, attempt, pool, hooks)
+        _seq += 1
+        heapq.heappush(_waiting, (1 if later else 0, _seq, run, task, hooks, attempt))
+        dispatched[run.id] = dispatched.get(run.id, 0) + 1
+    _pump()
     _start_monitor()
+
+
+def _pump() -> None:
+    """Send waiting tasks to the workers while some are free."""
+    with _pool_lock:
+        while _waiting and len(_watched) < workers():
+            _, _, run, task, hooks, attempt = heapq.heappop(_waiting)
+            for _ in range(2):
+                pool = _executor()
+                path = _progress_dir / f"{run.id}.{attempt}.json"
+                try:
+                    future = pool.submit(_run_in_worker, task, str(path))
+                    break
+                except (BrokenProcessPool, RuntimeError):  # broken or shut down: a fresh pool
+                    _drop_pool(pool)
+            else:
+                hooks.finish_failed(run, "No worker process could be started for the "
+                                         f"{run.label.lower()}. Press Try again.", "pool could not start")
+                continue
+            _watched[run.id] = (run, task, future, path, attempt, pool, hooks)
 
 
 def _start_monitor() -> None:
@@ -249,6 +269,7 @@ def _watch_loop() -> None:
                 _check(run_id, entry)
             except Exception:  # noqa: BLE001 - the monitor must outlive any one run
                 traceback.print_exc()
+        _pump()
         time.sleep(0.25)
 
 
@@ -289,7 +310,7 @@ def _check(run_id: str, entry: tuple) -> None:
         return
     if outcome[0] == "ok" and outcome[1] == MORE:  # other runs queued meanwhile go first
         run.status = "queued"
-        dispatch(run, task, runs, 0)
+        dispatch(run, task, runs, 0, later=True)
     elif outcome[0] == "ok":
         runs.finish_done(run, outcome[1])
     else:
