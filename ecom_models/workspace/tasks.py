@@ -6,8 +6,9 @@ sessions). So a run made of a `Task` executes in a small pool of worker processe
 
 - `concurrent.futures.ProcessPoolExecutor` with a `forkserver` context (no copy of the server's
   threads and locks; the fork server preloads the light modules so a new worker starts in
-  well under a second). Size: `ECOM_RUN_WORKERS`, default cores − 1, at least 1. Workers run
-  at a lower CPU priority (`ECOM_RUN_NICE`, default 5) so the server answers first.
+  well under a second). Size: `ECOM_RUN_WORKERS`, default cores − 1, at least 1. `ECOM_RUN_NICE`
+  (default 0) lowers the workers' CPU priority (on a machine shared with other programs a
+  positive value starves them).
 - A `Task` is picklable: a function named as "module:function" and plain arguments (a
   workspace name and folder, a dataset id or a small frame, settings). The worker opens the
   workspace itself (ecom_models/workspace/lock.py lets processes take turns on the file) and
@@ -107,7 +108,7 @@ _WORKER_IMPORTS = ("onnxruntime", "tokenizers", "sklearn.linear_model", "sklearn
 
 def _init_worker() -> None:
     try:
-        os.nice(int(os.environ.get("ECOM_RUN_NICE", "5")))
+        os.nice(int(os.environ.get("ECOM_RUN_NICE", "0")))
     except (OSError, ValueError):
         pass
     if os.environ.get("ECOM_RUN_WARM", "1") != "0":
@@ -232,11 +233,23 @@ def dispatch(run, task: Task, hooks, attempt: int = 0, later: bool = False) -> N
     _start_monitor()
 
 
+_LATER_AFTER_S = 10.0  # a later stage starts only when no first result was asked for this long
+_last_first = 0.0
+
+
 def _pump() -> None:
-    """Send waiting tasks to the workers while some are free."""
+    """Send waiting tasks to the workers while some are free. A later stage (say the deep model
+    after the leaderboard is shown) waits until no first result was asked for in the last
+    `_LATER_AFTER_S` seconds: a merchant walking the pages gets each page's first result
+    first, instead of waiting behind a training that cannot be interrupted."""
+    global _last_first
     with _pool_lock:
         while _waiting and len(_watched) < workers():
-            _, _, run, task, hooks, attempt = heapq.heappop(_waiting)
+            if _waiting[0][0] == 1 and time.time() - _last_first < _LATER_AFTER_S:
+                break
+            priority, _, run, task, hooks, attempt = heapq.heappop(_waiting)
+            if priority == 0:
+                _last_first = time.time()
             for _ in range(2):
                 pool = _executor()
                 path = _progress_dir / f"{run.id}.{attempt}.json"
