@@ -234,7 +234,8 @@ def dispatch(run, task: Task, hooks, attempt: int = 0, later: bool = False) -> N
 
 
 _LATER_AFTER_S = 10.0  # a later stage starts only when no first result was asked for this long
-_last_first = 0.0
+_last_first = 0.0  # when a first result was last asked for or finished
+_later_ids: set[str] = set()  # runs at a worker for a later stage
 
 
 def _pump() -> None:
@@ -250,6 +251,8 @@ def _pump() -> None:
             priority, _, run, task, hooks, attempt = heapq.heappop(_waiting)
             if priority == 0:
                 _last_first = time.time()
+            else:
+                _later_ids.add(run.id)
             for _ in range(2):
                 pool = _executor()
                 path = _progress_dir / f"{run.id}.{attempt}.json"
@@ -303,8 +306,13 @@ def _check(run_id: str, entry: tuple) -> None:
             run.reached(state["stage"])
     if not future.done():
         return
+    global _last_first
     with _pool_lock:
         _watched.pop(run_id, None)
+        if run_id in _later_ids:
+            _later_ids.discard(run_id)
+        else:  # the merchant's next page usually asks for its result within seconds
+            _last_first = time.time()
     path.unlink(missing_ok=True)
     try:
         outcome = future.result()
