@@ -248,7 +248,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=240)
     parser.add_argument("--after-save", action="store_true")
     args = parser.parse_args()
-    print(subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+    print(subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip())
     if args.after_save:
         one(args.root.resolve(), 1, args.timeout, after_save=True)
         return

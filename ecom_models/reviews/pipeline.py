@@ -48,4 +48,4 @@ def analyse_and_store(ws_name: str, ws_folder: str, data_key: str, source, run=N
     return
 
 
-__all__ = ["KIND", "LABEL", "analysis_key", "analysis_ready", "analysis_task", "analyse_and_store", "load_analysis"]
+__all__ = ["KIND", "LABEL", "analyse_and_store", "analysis_key", "analysis_ready", "analysis_task", "load_analysis"]
