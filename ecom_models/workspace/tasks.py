@@ -106,7 +106,22 @@ class _Reporter:
 _WORKER_IMPORTS = ("onnxruntime", "tokenizers", "sklearn.linear_model", "sklearn.cluster", "tensorflow", "keras")
 
 
-def _init_worker() -> None:
+def _watch_server(server_pid: int) -> None:
+    """A worker outlives a server that was stopped (its queue pipe is not closed while the
+    worker imports or computes): it leaves when the server's process is gone."""
+    while True:
+        time.sleep(2.0)
+        try:
+            os.kill(server_pid, 0)
+        except ProcessLookupError:
+            os._exit(0)
+        except OSError:
+            continue
+
+
+def _init_worker(server_pid: int | None = None) -> None:
+    if server_pid is not None:
+        threading.Thread(target=_watch_server, args=(server_pid,), name="ecom-server-watch", daemon=True).start()
     try:
         os.nice(int(os.environ.get("ECOM_RUN_NICE", "0")))
     except (OSError, ValueError):
@@ -192,7 +207,8 @@ def _executor() -> ProcessPoolExecutor:
     global _pool, _progress_dir
     with _pool_lock:
         if _pool is None:
-            _pool = ProcessPoolExecutor(max_workers=workers(), mp_context=_context(), initializer=_init_worker)
+            _pool = ProcessPoolExecutor(max_workers=workers(), mp_context=_context(), initializer=_init_worker,
+                                        initargs=(os.getpid(),))
             if _progress_dir is None:
                 _progress_dir = Path(tempfile.mkdtemp(prefix="ecom-runs-"))
         return _pool
