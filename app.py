@@ -25,6 +25,9 @@ PAGES = {
 }
 
 st.session_state.setdefault("use_demo", True)
+from ecom_ui.background import warm_workers  # noqa: E402
+
+warm_workers()  # once per server: worker processes for the model runs start loading their libraries
 navigation = st.navigation(PAGES)
 from ecom_ui.identities import sidebar_switch
 

@@ -50,11 +50,10 @@ def kept_forecast(data_key: str, traffic_key: str, metric: str, by: str | None, 
     key = P.forecast_result_key(parts)
     store = results()
 
-    def work(run):
-        P.forecast(store, parts, series_obj, horizon, series_key, country, True, run=run)
-
     doc = P.stored_forecast_doc(store, parts)
     if doc is None:
+        # in a worker process: the backtests are Python-heavy and would slow every session's pages
+        work = P.forecast_task(store.ws, parts, series_obj, horizon, series_key, country, True)
         run = jobs.ensure(key, "Forecast", work, group=parts[0], ready=lambda: P.forecast_ready(store, parts))
         doc = P.stored_forecast_doc(store, parts)  # inline runs (page tests) have finished by now
         if doc is None:

@@ -17,13 +17,10 @@ from ecom_models.reviews import (
     ASPECTS,
     FineTuneResult,
     ReviewAnalysis,
-    analyse_reviews,
     aspect_summary,
     early_warnings,
-    load_analysis,
     model_report,
     product_summary,
-    save_analysis,
     semantic_search,
 )
 from ecom_models.text import LANGUAGE_NAMES
@@ -35,26 +32,13 @@ MODEL_NAMES = {"fine_tuned": "Fine-tuned on your stars", "bundled": "Bundled tex
 ENCODER_NAMES = {"minilm": "English model (MiniLM)", "multilingual-e5": "Multilingual model (multilingual-e5)", None: "—"}
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _memory() -> dict:
-    return {}
+def analysis(key: str, df: pd.DataFrame, ws, data=None) -> ReviewAnalysis:
+    """The analysis for this dataset: stored, else made by a background run in a worker process
+    (one for every session; the page shows its progress and stops until it is done)."""
+    from ecom_ui.background import reviews_analysis
+    from ecom_ui.common import ActiveData
 
-
-def analysis(key: str, df: pd.DataFrame, ws) -> ReviewAnalysis:
-    """The analysis for this dataset: from memory, else the workspace, else computed (with a progress bar)."""
-    mem = _memory()
-    if key in mem:
-        return mem[key]
-    result = load_analysis(ws, key, df)
-    if result is None:
-        bar = st.progress(0.0, text="Reading your reviews with the bundled text model…")
-        result = analyse_reviews(df, progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
-        bar.empty()
-        save_analysis(ws, key, result)
-    while len(mem) >= 4:  # keep the last few datasets only
-        mem.pop(next(iter(mem)))
-    mem[key] = result
-    return result
+    return reviews_analysis(ws, data if data is not None else ActiveData(df=df, key=key))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

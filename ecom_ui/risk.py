@@ -35,9 +35,8 @@ def scored(key: str, orders: pd.DataFrame) -> RiskResult:
     if doc is not None:
         return _decoded(key, doc)
 
-    def work(run):
-        P.risk_scores(store, key, orders, run=run)
-
+    # in a worker process: scoring is Python-heavy and would slow every session's pages
+    work = P.risk_task(store.ws, key, orders)
     run = jobs.ensure(P.risk_key(key), "Risk scores", work, group=key,
                       ready=lambda: P.risk_is_stored(store, key))
     doc = P.risk_document(store, key)

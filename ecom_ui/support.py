@@ -11,8 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from ecom_models.support import analyse_tickets, apply_edits, load_edits, load_examples, load_faq, load_saved_intents
-from ecom_models.workspace.workspace import content_hash
+from ecom_models.support import apply_edits, load_edits, load_examples, load_faq, load_saved_intents
 from ecom_ui.common import ActiveData, active_data, workspace
 
 
@@ -51,28 +50,13 @@ def saved_frame() -> pd.DataFrame | None:
     return load_saved_intents(workspace())
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _memory() -> dict:
-    return {}
-
-
 def analysis(data: ActiveData, faq: pd.DataFrame | None, examples: pd.DataFrame | None, saved: pd.DataFrame | None,
              use_saved: bool):
-    """The analysis for these inputs: from memory, else computed with a progress bar."""
-    key = "|".join([data.key, content_hash(faq) if faq is not None else "-",
-                    content_hash(examples) if examples is not None else "-",
-                    content_hash(saved) if (saved is not None and use_saved) else "-"])
-    mem = _memory()
-    if key in mem:
-        return mem[key]
-    bar = st.progress(0.0, text="Reading your tickets…")
-    result = analyse_tickets(data.df, examples=examples, faq=faq, saved=saved if use_saved else None,
-                             progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
-    bar.empty()
-    while len(mem) >= 4:
-        mem.pop(next(iter(mem)))
-    mem[key] = result
-    return result
+    """The analysis for these inputs: made once by a background run in a worker process, shared by
+    every session; until it is done the page shows its progress and stops."""
+    from ecom_ui.background import support_analysis
+
+    return support_analysis(workspace(), data, faq, examples, saved if use_saved else None)
 
 
 def edited(a, data_key: str):

@@ -93,6 +93,10 @@ with tab_upload:
                         from ecom_ui.jobs import start_for_orders
 
                         start_for_orders(ws, saved, result.df, traffic=active_data("traffic"))
+                    elif kind in ("reviews", "support"):  # their analysis starts now too, in a worker process
+                        from ecom_ui.background import start_for_saved
+
+                        start_for_saved(ws, kind, saved)
                 except InputError as exc:
                     st.error(exc.message, icon=":material/error:")
                 else:

@@ -10,11 +10,12 @@ import streamlit as st
 from ecom_models.core.errors import InputError
 from ecom_models.core.safe_export import csv_bytes
 from ecom_models.demo import ensure_demo_photos
-from ecom_models.images import (ImageAnalysis, analyse, batch_key, export_table, listing_problems, read_products,
+from ecom_models.images import (ImageAnalysis, batch_key, export_table, listing_problems, read_products,
                                 reassess, resolve_products, revenue_at_stake, save_batch, save_products, save_rules,
                                 save_threshold, saved_products, saved_rules, saved_threshold, stored_photos)
 from ecom_models.value import images_value, load_page_assumptions, save_page_assumptions, save_page_estimate
 from ecom_ui import images as I
+from ecom_ui.background import photos_analysis
 from ecom_ui.common import active_data, demo_store, guarded, money, page_header, pct, show_input_error, workspace
 
 page_header("Product images", "Which product photos break marketplace rules, which listings share a photo, which "
@@ -28,10 +29,10 @@ def _demo_folder(seed: int = 42) -> str:
     return str(ensure_demo_photos(seed))
 
 
-@st.cache_resource(show_spinner=False, max_entries=3)
-def _analysis(key: str, _source, _products: pd.DataFrame | None) -> ImageAnalysis:
-    """The model run (reading, embeddings, category model). Keyed on the photos' content hash."""
-    return analyse(_source, products=_products)
+def _analysis(key: str, source, products: pd.DataFrame | None) -> ImageAnalysis:
+    """The model run (reading, embeddings, category model), keyed on the photos' content hash: a
+    background run in a worker process, shared by every session; the page follows it until done."""
+    return photos_analysis(key, source, products)
 
 
 # -- which photos --------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ page_header("Reviews", "What your customers praise and complain about, per produ
 data = require_data("reviews", "(review text, ideally with stars, product and date)")
 ws = workspace()
 
-analysis = guarded(R.analysis, data.key, data.df, ws)
+analysis = guarded(R.analysis, data.key, None, ws, data)
 if analysis is None:
     st.stop()
 for note in analysis.notes:

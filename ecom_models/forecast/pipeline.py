@@ -70,3 +70,19 @@ def forecast(store: ResultsStore, parts: list, series, horizon: int, series_key:
 
     return store.get_or_compute(RESULT_KIND, parts, compute, to_store=dataclass_to_doc, from_store=forecast_from_doc,
                                 version=FORECAST_VERSION)
+
+
+def forecast_task(ws, parts: list, series, horizon: int, series_key: str | None, country: str | None, tune: bool = True):
+    """The forecast as picklable work for a worker process (ecom_models/workspace/tasks.py)."""
+    from ecom_models.workspace.tasks import Task
+
+    return Task("ecom_models.forecast.pipeline:forecast_in_worker",
+                (ws.name, str(ws.folder), parts, series, horizon, series_key, country, tune))
+
+
+def forecast_in_worker(ws_name: str, ws_folder: str, parts: list, series, horizon: int, series_key: str | None,
+                       country: str | None, tune: bool = True, run=None) -> None:
+    """Runs in a worker process: backtest, forecast and store (the server reads the stored result)."""
+    from ecom_models.workspace.workspace import Workspace
+
+    forecast(ResultsStore(Workspace(ws_name, ws_folder)), parts, series, horizon, series_key, country, tune, run=run)

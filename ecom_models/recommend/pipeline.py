@@ -128,3 +128,23 @@ def recommendations_for_value(store: ResultsStore, data_key: str, orders, wait_s
             break
         time.sleep(0.5)  # the background run started by the Data page stores EASE soon
     return recommendations(store, keys[1], orders, "orders", d["k"], d["split"], d["half_life"], False)
+
+
+def recommendations_task(ws, key: str, df, kind: str, k: int, split: str, half_life: float | None, deep: bool):
+    """The staged fit as picklable work for a worker process (ecom_models/workspace/tasks.py):
+    one stage per turn, then back at the end of the workers' queue (`tasks.MORE`)."""
+    from ecom_models.workspace.tasks import Task
+
+    return Task("ecom_models.recommend.pipeline:recommend_in_worker",
+                (ws.name, str(ws.folder), key, df, kind, k, split, half_life, deep))
+
+
+def recommend_in_worker(ws_name: str, ws_folder: str, key: str, df, kind: str, k: int, split: str,
+                        half_life: float | None, deep: bool, run=None):
+    """Runs in a worker process: fit and store the next stage; MORE while stages remain."""
+    from ecom_models.workspace.tasks import MORE
+    from ecom_models.workspace.workspace import Workspace
+
+    report = recommendations(ResultsStore(Workspace(ws_name, ws_folder)), key, df, kind, k, split, half_life, deep,
+                             run=run, max_stages=1)
+    return None if report.stage == "full" else MORE

@@ -63,3 +63,17 @@ def catch_evidence(store: ResultsStore, data_key: str, orders):
     return store.get_or_compute("risk.catch", [data_key, CATCH_CAPACITY, 60],
                                 lambda: measure_catch(orders, CATCH_CAPACITY), to_store=asdict,
                                 from_store=lambda doc: CatchEvidence(**doc), version=CATCH_VERSION)
+
+
+def risk_task(ws, data_key: str, orders):
+    """The scoring as picklable work for a worker process (ecom_models/workspace/tasks.py)."""
+    from ecom_models.workspace.tasks import Task
+
+    return Task("ecom_models.risk.pipeline:score_in_worker", (ws.name, str(ws.folder), data_key, orders))
+
+
+def score_in_worker(ws_name: str, ws_folder: str, data_key: str, orders, run=None) -> None:
+    """Runs in a worker process: score and store (the server reads the stored scores)."""
+    from ecom_models.workspace.workspace import Workspace
+
+    risk_scores(ResultsStore(Workspace(ws_name, ws_folder)), data_key, orders, run=run)

@@ -1,9 +1,11 @@
 """Background runs inside the app's own process: model fits that start when data arrives and
 fill the results store while the merchant looks around.
 
-- A few daemon worker threads (`ECOM_RUN_WORKERS`, default 2: one per core of a small
-  machine) run the work in submission order; no separate service. numpy, scikit-learn, TensorFlow and DuckDB release the GIL
-  during their heavy work, so the pages stay responsive.
+- Work given as a `Task` (reviews, customer service, product photos, risk scores, forecasts)
+  runs in a small pool of worker processes (ecom_models/workspace/tasks.py; `ECOM_RUN_WORKERS`,
+  default cores - 1): Python-bound model work in threads of the web server starved its loop.
+- Other work (a callable: the staged recommendations started by the Data page) runs in a
+  few daemon threads (`ECOM_RUN_WORKERS`, default 2) in submission order.
 - One run per id at a time: a run id is the results key it fills (data hash + settings +
   version), so two sessions asking for the same result share one run, whichever came first.
 - A run reports progress (`fraction`, `message`) and what it has stored so far (`stage`);
@@ -16,6 +18,10 @@ fill the results store while the merchant looks around.
   tests cover the background path).
 - Finished runs are kept in memory (the last 200) so pages can say "done"; the results
   themselves are in the workspace, so a restart loses only the progress display.
+- Work given as a `Task` (ecom_models/workspace/tasks.py: a picklable "module:function" and
+  its arguments) runs in a worker process instead of a thread: the heavy model work of
+  reviews, customer service and product images. What a task returns (a value the results
+  store cannot hold) is kept on the run, for the last few runs only (`_KEEP_VALUES`).
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from typing import Callable
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 _KEEP = 200
+_KEEP_VALUES = 6  # finished runs whose returned value stays in memory (analyses with photos are large)
 
 
 @dataclass
@@ -46,6 +53,8 @@ class Run:
     submitted_at: float = field(default_factory=time.time)
     started_at: float | None = None
     finished_at: float | None = None
+    value: object = field(default=None, repr=False)  # what a Task returned (None once dropped)
+    has_value: bool = False
 
     @property
     def active(self) -> bool:
@@ -110,6 +119,25 @@ def submit(run_id: str, label: str, work: Callable[[Run], None], *, group: str =
         run = Run(id=run_id, label=label, group=group)
         _runs[run_id] = run
         _trim()
+    from ecom_models.workspace import tasks
+    from ecom_models.workspace.tasks import Task, dispatch
+
+    if isinstance(work, Task):
+        if os.environ.get("ECOM_RUNS_INLINE"):
+            task = work
+
+            def inline(r):
+                value = task.call(r)
+                while value == tasks.MORE:  # staged work: every stage now
+                    value = task.call(r)
+                _keep_value(r, value)
+
+            _execute(run, inline)
+        else:
+            import sys
+
+            dispatch(run, work, sys.modules[__name__])
+        return run
     if os.environ.get("ECOM_RUNS_INLINE"):
         _execute(run, work)  # page tests (AppTest) draw the finished page in one script run
     else:
@@ -172,6 +200,33 @@ def _execute(run: Run, work: Callable[[Run], None]) -> None:
     if callable(more):  # inline: finish here
         return _execute(run, more)
     run.status, run.fraction, run.message = DONE, 1.0, "Done"
+    run.finished_at = time.time()
+
+
+def _keep_value(run: Run, value) -> None:
+    run.value, run.has_value = value, value is not None
+    with _lock:
+        kept = sorted((r for r in _runs.values() if r.has_value and r is not run), key=lambda r: r.finished_at or 0)
+        for old in kept[: max(0, len(kept) - (_KEEP_VALUES - 1))]:
+            old.value, old.has_value = None, False
+
+
+def started(run: Run) -> None:
+    """A worker process has begun the run (tasks.py)."""
+    if run.status == QUEUED:
+        run.status, run.started_at = RUNNING, run.started_at or time.time()
+
+
+def finish_done(run: Run, value=None) -> None:
+    """A worker process finished the run (tasks.py)."""
+    if value is not None:
+        _keep_value(run, value)
+    run.status, run.fraction, run.message = DONE, 1.0, "Done"
+    run.finished_at = time.time()
+
+
+def finish_failed(run: Run, error: str, detail: str | None = None) -> None:
+    run.error, run.detail, run.status = error, detail, FAILED
     run.finished_at = time.time()
 
 

@@ -1,0 +1,87 @@
+"""Background runs in worker processes (ecom_models/workspace/tasks.py): one computation per key
+for every session, and a worker killed mid-run becomes a message, then a retry succeeds.
+
+Real work: the reviews analysis of demo reviews, in a real forkserver worker process."""
+
+import os
+import signal
+import sys
+import threading
+import time
+import types
+
+import pytest
+
+from ecom_models.demo.store import demo_store
+from ecom_models.reviews import pipeline as RVP
+from ecom_models.workspace import runs, tasks
+from ecom_models.workspace.workspace import Workspace
+
+
+@pytest.fixture
+def background(monkeypatch):
+    monkeypatch.delenv("ECOM_RUNS_INLINE", raising=False)
+    monkeypatch.setenv("ECOM_RUN_WORKERS", "1")
+
+
+def _reviews(n: int = 300):
+    return demo_store().reviews.head(n).reset_index(drop=True)
+
+
+def test_two_sessions_asking_for_the_same_reviews_analysis_run_it_once(background):
+    ws, df, data_key = Workspace("test"), _reviews(), "two-sessions"
+    run_id = RVP.analysis_key(data_key)
+    barrier, got = threading.Barrier(2), []
+
+    def session():
+        barrier.wait()
+        got.append(runs.submit(run_id, RVP.LABEL, RVP.analysis_task(ws, data_key, df), group=data_key))
+
+    threads = [threading.Thread(target=session) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got[0] is got[1]  # the second session follows the first one's run (same progress)
+    run = runs.wait(run_id, timeout=300)
+    assert run.status == runs.DONE, run.error
+    assert tasks.dispatched[run_id] == 1  # sent to a worker once
+    # a third request after the end reuses the result instead of computing again
+    assert runs.submit(run_id, RVP.LABEL, RVP.analysis_task(ws, data_key, df), group=data_key) is run
+    assert tasks.dispatched[run_id] == 1
+    analysis = RVP.load_analysis(ws, data_key, df)
+    assert analysis is not None and len(analysis.scored) == len(df)
+    assert os.getpid() not in tasks.worker_pids()  # computed outside this (the server's) process
+
+
+def test_a_killed_worker_shows_a_message_then_a_retry_succeeds(background, monkeypatch, tmp_path):
+    ws, df, data_key = Workspace("test"), _reviews(400), "killed-worker"
+    run_id = RVP.analysis_key(data_key)
+    task = RVP.analysis_task(ws, data_key, df)
+    run = runs.submit(run_id, RVP.LABEL, task, group=data_key)
+    deadline = time.time() + 120
+    while run.status != runs.RUNNING and time.time() < deadline:  # the worker has started on it
+        time.sleep(0.05)
+    assert run.status == runs.RUNNING
+    pids = tasks.worker_pids()
+    assert pids
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    run = runs.wait(run_id, timeout=60)
+    assert run.status == runs.FAILED
+    assert "Try again" in run.error and "Traceback" not in run.error
+    assert not RVP.analysis_ready(ws, data_key)
+
+    # As in the app, `__main__` is the running page script (Streamlit sets it): the fresh workers
+    # must not run it again (a worker running app.py died at once and the runs failed).
+    script = tmp_path / "page_script.py"
+    script.write_text("raise SystemExit('the page script ran in a worker')\n")
+    page_main = types.ModuleType("__main__")
+    page_main.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", page_main)
+    again = runs.submit(run_id, RVP.LABEL, task, group=data_key, retry=True)  # the page's "Try again"
+    assert again is not run
+    again = runs.wait(run_id, timeout=300)
+    assert again.status == runs.DONE, again.error
+    assert RVP.analysis_ready(ws, data_key)
+    assert set(tasks.worker_pids()).isdisjoint(pids)  # a fresh pool
