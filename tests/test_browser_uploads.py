@@ -25,6 +25,7 @@ from tests.browser import (CHROMIUM, CHROMIUM_ARGS, assert_no_crash, streamlit_s
 
 playwright = pytest.importorskip("playwright.sync_api")
 expect = playwright.expect
+PlaywrightTimeout = playwright.TimeoutError
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
 needs_photos = pytest.mark.skipif(not (files.SHARED_PHOTOS / "fashion" / "labels.csv").exists(),
                                   reason="the shared real product photos (../shared/data/product_photos) are not here")
@@ -214,7 +215,16 @@ def test_orders_and_reviews_exports_are_saved_and_listed_after_a_reload(browser,
         page.reload()
         wait_until_idle(page)
         assert chips(page, "data_upload") == 0
-        page.get_by_role("tab", name="Your datasets").click()
+        # The page may still be finishing a rerun started by the background runs when the tab is clicked;
+        # a click swallowed by that rerun is clicked again (a merchant would click again too).
+        first = page.get_by_role("radio", name=re.compile(rf"^{re.escape(orders.name)} — "))
+        for _ in range(3):
+            page.get_by_role("tab", name="Your datasets").click()
+            try:
+                first.wait_for(timeout=10_000)
+                break
+            except PlaywrightTimeout:
+                wait_until_idle(page)
         for name in (orders.name, reviews.name):  # listed, and the one each page uses
             option = page.get_by_role("radio", name=re.compile(rf"^{re.escape(name)} — "))
             expect(option).to_be_checked()
