@@ -121,8 +121,8 @@ def backtest_table(bt: dict) -> pd.DataFrame:
         def err(kind, m=m):
             a = m[f"total_{kind}_actual"]
             return (m[f"total_{kind}_predicted"] - a) / a if a else float("nan")
-        rows.append({"Model": m["name"], "Purchases: predicted vs actual": err("purchases"),
-                     "Spend: predicted vs actual": err("spend"), "Error per customer (purchases)": m["mae_purchases"],
+        rows.append({"Model": m["name"], "Purchases: predicted vs actual": 100 * err("purchases"),
+                     "Spend: predicted vs actual": 100 * err("spend"), "Error per customer (purchases)": m["mae_purchases"],
                      "Spend rank correlation": m["spearman_spend"], "Top-10% capture": m["top_decile_capture"],
                      "Spotting who lapses (AUC)": m["churn_auc"]})
     return pd.DataFrame(rows)

@@ -27,6 +27,9 @@ h = 90
 cur = data.df["currency"].dropna().iloc[0] if "currency" in data.df and data.df["currency"].notna().any() else None
 
 
+MONEY = st.column_config.NumberColumn(format="%.2f")
+
+
 def fmt(v):
     return money(v, cur)
 
@@ -40,23 +43,28 @@ k = st.columns(4)
 k[0].metric("Customers with an id", number(len(c)), help="Guest checkouts have no id and cannot be followed.")
 k[1].metric(f"Expected spend, next {horizon} days", fmt(c[f"expected_spend_{horizon}"].sum()),
             help="Sum over customers of the spend the models expect; new customers are not included.")
-k[2].metric(f"Likely to buy in {h} days", pct(float((c["p_active"] >= 0.5).mean())),
-            help=f"Share of customers with at least a 50% chance of buying in the next {h} days.")
+k[2].metric(f"Expected to buy in {h} days", pct(float(c["p_active"].mean())),
+            help=f"The share of your customers expected to buy at least once in the next {h} days (the average of "
+                 "each customer's chance).")
 k[3].metric("Typical days between purchases",
             number(result.median_days_between) if result.median_days_between is not None else "–",
             help="Median days between one purchase and the next, over customers who came back.")
-if result.guest_orders:
-    st.caption(f"{result.guest_orders:,} guest orders without a customer id are left out.")
 
 st.header("Segments")
 seg = result.segments
 st.dataframe(seg.rename(columns={"segment": "Segment", "rule": "Rule", "customers": "Customers", "share": "Share",
                                  "total_spend": "Spend so far", "expected_spend": f"Expected spend ({h} d)"}),
-             hide_index=True, column_config={"Share": st.column_config.NumberColumn(format="percent")})
+             hide_index=True, column_config={"Share": st.column_config.NumberColumn(format="percent"),
+                                             "Spend so far": MONEY, f"Expected spend ({h} d)": MONEY})
 
 st.header("Every customer")
 st.dataframe(C.customer_table(result, fmt), hide_index=True, height=320,
-             column_config={f"Chance of buying in {h} days": st.column_config.NumberColumn(format="percent")})
+             column_config={f"Chance of buying in {h} days": st.column_config.NumberColumn(format="percent"),
+                            f"Expected purchases ({h} d)": st.column_config.NumberColumn(format="%.2f"),
+                            f"Expected spend ({h} d)": MONEY, "Total spend": MONEY,
+                            "80% range": st.column_config.TextColumn(help=(
+                                "8 times in 10 the spend falls in this range. For a customer unlikely to buy, it "
+                                "starts (and may end) at 0 while the expected spend, an average, is above 0."))})
 
 st.header("Does the model beat simple rules?")
 bt = result.backtest
@@ -66,9 +74,14 @@ else:
     st.markdown(f"Fitted on the orders up to **{bt['cutoff']}**, then compared with what customers really did in "
                 f"the {bt['holdout_days']} days after. **{bt['verdict']}**")
     st.dataframe(C.backtest_table(bt), hide_index=True, column_config={
-        "Purchases: predicted vs actual": st.column_config.NumberColumn(format="percent"),
-        "Spend: predicted vs actual": st.column_config.NumberColumn(format="percent")})
-    st.caption("Past rate: each customer keeps their own past pace. Recency: the last period repeats, and the "
+        "Purchases: predicted vs actual": st.column_config.NumberColumn(format="%+.1f%%"),
+        "Spend: predicted vs actual": st.column_config.NumberColumn(format="%+.1f%%"),
+        "Error per customer (purchases)": st.column_config.NumberColumn(format="%.3f"),
+        "Spend rank correlation": st.column_config.NumberColumn(format="%.3f"),
+        "Top-10% capture": st.column_config.NumberColumn(format="percent"),
+        "Spotting who lapses (AUC)": st.column_config.NumberColumn(format="%.3f")})
+    st.caption("Predicted vs actual: how far the total predicted for the held-out days was from what customers "
+               "really bought (+ too high, − too low). Past rate: each customer keeps their own past pace. Recency: the last period repeats, and the "
                "longest-gone are the likeliest to lapse. Top-10% capture: share of the held-out spend made by the "
                "10% predicted to spend most. AUC: 0.5 is chance, 1 is perfect.")
 
@@ -92,8 +105,13 @@ else:
     st.metric("Spend at stake", fmt(w["value_at_stake"].sum()), help="What these customers would spend at "
               "their usual pace over the next 90 days, minus what the models now expect them to spend.")
     st.dataframe(w, hide_index=True, column_config={
-        "p_active": st.column_config.NumberColumn("Chance of buying", format="percent"),
-        "chance_lost": st.column_config.NumberColumn("Chance lost", format="percent")})
+        "customer_id": "Customer", "segment": "Segment", "total_spend": st.column_config.NumberColumn(
+            "Spend so far", format="%.2f"), "purchases": "Purchases", "last_purchase": "Last purchase",
+        "days_since": "Days since", "recommended_products": "Suggest",
+        "p_active": st.column_config.NumberColumn(f"Chance of buying in {h} days", format="percent"),
+        "chance_lost": st.column_config.NumberColumn("Chance lost since last purchase", format="percent"),
+        "value_at_stake": st.column_config.NumberColumn("Spend at stake", format="%.2f"),
+        "expected_spend_if_back": st.column_config.NumberColumn("Spend if won back", format="%.2f")})
     if "recommended_products" not in w:
         st.caption("Open the Recommendations page once to add three products to suggest to each customer.")
     st.download_button("Download the win-back list (CSV)", csv_bytes(w), file_name="winback.csv", mime="text/csv",
