@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
 
-PAGES = ["/", "/data", "/recommendations", "/reviews", "/images", "/risk", "/forecast", "/customer_service",
+PAGES = ["/", "/data", "/recommendations", "/reviews", "/images", "/risk", "/customers", "/forecast", "/customer_service",
          "/ab_tests", "/business_value"]
 
 # a page's main result (not a progress message): its first visit ends when this text shows (and no
