@@ -34,10 +34,10 @@ def analysis(key: str, orders: pd.DataFrame, horizon: int = 90) -> CustomersResu
     if doc is not None:
         return _decoded(key, horizon, doc)
 
-    def work(run):
-        P.customers_analysis(store, key, orders, horizon, run=run)
+    from ecom_ui.common import workspace
 
-    run = jobs.ensure(P.customers_key(key, horizon), "Customers", work, group=key,
+    run = jobs.ensure(P.customers_key(key, horizon), "Customers", P.customers_task(workspace(), key, orders, horizon),
+                      group=key,
                       ready=lambda: P.customers_is_stored(store, key, horizon))
     doc = store.get("customers.analysis", P.customers_key(key, horizon))
     if doc is not None:  # finished already (inline runs in page tests)

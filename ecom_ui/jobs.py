@@ -61,7 +61,7 @@ def start_for_orders(ws, info, df, traffic=None) -> list[runs.Run]:
     started.append(runs.submit(FP.forecast_result_key(parts), LABELS["forecast"], group=data_key, work=forecast_work))
     h = CP.CUSTOMERS_DEFAULTS["horizon_days"]
     started.append(runs.submit(CP.customers_key(data_key, h), LABELS["customers"], group=data_key,
-                               work=lambda run: CP.customers_analysis(store, data_key, orders, h, run=run)))
+                               work=CP.customers_task(ws, data_key, orders(), h)))  # in a worker process
     return started
 
 

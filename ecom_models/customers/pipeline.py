@@ -34,6 +34,23 @@ def customers_analysis(store: ResultsStore, data_key: str, orders, horizon_days:
                                 to_store=dataclass_to_doc, from_store=customers_from_store, version=CUSTOMERS_VERSION)
 
 
+def customers_task(ws, data_key: str, orders, horizon_days: int = 90):
+    """The analysis as picklable work for a worker process (ecom_models/workspace/tasks.py): the fits are
+    Python-heavy, and in the server's threads they slowed every session's page (82 s with five sessions)."""
+    from ecom_models.workspace.tasks import Task
+
+    return Task("ecom_models.customers.pipeline:customers_in_worker",
+                (ws.name, str(ws.folder), data_key, orders, int(horizon_days)))
+
+
+def customers_in_worker(ws_name: str, ws_folder: str, data_key: str, orders, horizon_days: int = 90,
+                        run=None) -> None:
+    """Runs in a worker process: analyse and store (the server reads the stored result)."""
+    from ecom_models.workspace.workspace import Workspace
+
+    customers_analysis(ResultsStore(Workspace(ws_name, ws_folder)), data_key, orders, horizon_days, run=run)
+
+
 def customers_from_store(doc):
     from ecom_models.customers.analysis import CustomersResult
 
