@@ -53,6 +53,7 @@ import numpy as np
 
 from ecom_models.core.errors import InputError
 from ecom_models.core import paths
+from ecom_models.text.batching import embed_sorted
 
 MODELS_DIR = paths.MODELS_DIR
 E5_DIR = MODELS_DIR / "multilingual_e5"
@@ -222,24 +223,8 @@ class E5Model:
         out = np.zeros((n, EMBED_DIM), dtype=np.float32)
         trunc = np.zeros(n, dtype=bool)
         if n:
-            enc = self.tokenize(list(texts))
-            lengths = np.array([len(e.ids) for e in enc])
-            trunc = np.array([bool(e.overflowing) for e in enc])
-            order = np.argsort(lengths, kind="stable")
-            done = 0
-            for start in range(0, n, batch_size):
-                idx = order[start:start + batch_size]
-                width = int(lengths[idx].max())
-                ids = np.ones((len(idx), width), dtype=np.int64)  # <pad> is 1 in XLM-R
-                mask = np.zeros((len(idx), width), dtype=np.int64)
-                for row, j in enumerate(idx):
-                    ids[row, :lengths[j]] = enc[j].ids
-                    mask[row, :lengths[j]] = 1
-                with self._lock:
-                    out[idx] = self.session.run(["embedding"], {"input_ids": ids, "attention_mask": mask})[0]
-                done += len(idx)
-                if progress:
-                    progress(done / n, f"Reading texts: {done:,} of {n:,}")
+            # <pad> is 1 in XLM-R
+            trunc = embed_sorted(self.session, self._lock, self.tokenize(list(texts)), out, batch_size, 1, progress, "texts")
         return (out, trunc) if return_truncated else out
 
 

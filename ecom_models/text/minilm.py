@@ -14,6 +14,7 @@ import numpy as np
 
 from ecom_models.core import paths
 from ecom_models.core.errors import InputError
+from ecom_models.text.batching import embed_sorted
 
 MODEL_DIR = paths.MODELS_DIR / "minilm"
 MODEL_FILE = "model_int8.onnx"
@@ -59,24 +60,8 @@ class Encoder:
         truncated = np.zeros(n, dtype=bool)
         if n == 0:
             return out, truncated
-        enc = self.tokenize(list(texts))
-        lengths = np.array([len(e.ids) for e in enc])
-        truncated = np.array([bool(e.overflowing) for e in enc])
-        order = np.argsort(lengths, kind="stable")
-        done = 0
-        for start in range(0, n, batch_size):
-            idx = order[start:start + batch_size]
-            width = int(lengths[idx].max())
-            ids = np.zeros((len(idx), width), dtype=np.int64)
-            mask = np.zeros((len(idx), width), dtype=np.int64)
-            for row, j in enumerate(idx):
-                ids[row, :lengths[j]] = enc[j].ids
-                mask[row, :lengths[j]] = 1
-            with self._lock:
-                out[idx] = self.session.run(["embedding"], {"input_ids": ids, "attention_mask": mask})[0]
-            done += len(idx)
-            if progress:
-                progress(done / n, f"Reading reviews: {done:,} of {n:,}")
+        truncated = embed_sorted(self.session, self._lock, self.tokenize(list(texts)), out, batch_size, 0, progress,
+                                 "reviews")
         return out, truncated
 
 
