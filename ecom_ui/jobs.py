@@ -85,8 +85,11 @@ def _watch(run_id: str, seen_stage: str) -> None:
     # a restart has reached no stage yet ("") while the page shows the stored one: not new.
     if (run.stage and run.stage != seen_stage) or not run.active:
         st.rerun(scope="app")
-    waiting = " (waiting for another model run to finish)" if run.status == runs.QUEUED else ""
-    st.progress(run.fraction, text=f"{run.message}…{waiting} {run.seconds:.0f} s")
+    # a queued run's message already says it waits for a worker; messages may end in "…" themselves
+    text = run.message.rstrip("…. ")
+    if run.status == runs.QUEUED:
+        text = f"{text} (another model run is using it)"
+    st.progress(run.fraction, text=f"{text}… {run.seconds:.0f} s")
 
 
 def follow(run: runs.Run, seen_stage: str = "") -> None:
