@@ -4,9 +4,9 @@ BG/NBD assumes steady buying. A store whose customers buy twice as much in Novem
 under-predicted for an autumn horizon (PyMC-Marketing alone: -24% on a wholesaler's Sep-Dec).
 `seasonality` estimates a month-of-year index from the store's own purchases (a Poisson
 regression of monthly *repeat* purchases per customer already acquired, on a smooth trend and the
-calendar month, so that a growing store's later months are not read as a season), and the models run on *operational time*: a
-customer's age, recency and the horizon are measured in "average days" (a November day counts as,
-say, 1.4), for the fit and the predictions alike. With less than a year of history not every
+calendar month, so that a growing store's later months are not read as a season), and the models
+run on *operational time*: a customer's age, recency and the horizon are measured in "average days"
+(a November day counts as, say, 1.4), for the fit and the predictions alike. With less than a year of history not every
 calendar month has been seen: no index (said in the notes).
 """
 
