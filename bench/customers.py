@@ -1,5 +1,6 @@
 """Customers: fit time, backtest figures and peak memory on generated stores of 4k, 20k and 100k
-customers, a seasonal wholesaler-like store, and CDNOW when its file is at hand.
+customers, a seasonal wholesaler-like store, a growing seasonal one seen through an export window
+(several seeds), and CDNOW when its file is at hand.
 
 Generated stores follow the BG/NBD story (each customer buys at their own rate and may drop out
 after any purchase), with spend per purchase from Gamma-Gamma, plus optional yearly seasonality
@@ -30,16 +31,17 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def simulate_orders(customers: int = 4000, seed: int = 0, start: str = "2021-01-01", end: str = "2023-12-31",
                     seasonal: float = 0.0, guests: float = 0.0, r: float = 0.6, alpha: float = 60.0, a: float = 0.9,
-                    b: float = 6.0, lapsing: int = 0) -> pd.DataFrame:
+                    b: float = 6.0, lapsing: int = 0, growth: float = 0.0) -> pd.DataFrame:
     """Canonical order lines (one line per order). `seasonal`: amplitude of the yearly cycle
     (0.6 = autumn 1.6x, spring 0.4x the average rate); `guests`: share of extra orders without a
-    customer id; `lapsing`: customers who bought often and then stopped (planted, ids LAPSE-*)."""
+    customer id; `lapsing`: customers who bought often and then stopped (planted, ids LAPSE-*);
+    `growth`: a growing store (acquisitions at a rate rising with time^growth; 0 = even)."""
     rng = np.random.default_rng(seed)
     start_ts, end_ts = pd.Timestamp(start), pd.Timestamp(end)
     span = (end_ts - start_ts).days
     lam = rng.gamma(r, 1.0 / alpha, customers)
     p = rng.beta(a, b, customers)
-    t = rng.uniform(0, span * 0.8, customers)  # acquisition: the first purchase
+    t = span * 0.8 * rng.uniform(0, 1, customers) ** (1.0 / (1.0 + growth))  # acquisition: the first purchase
     smax = 1.0 + seasonal
 
     def season(day):
@@ -108,6 +110,11 @@ def _one(kind: str, size: int, cdnow: str | None, cutoff: str | None) -> dict:
         orders = cdnow_orders(cdnow)
     elif kind == "seasonal":
         orders = simulate_orders(size, seed=3, start="2021-09-01", end="2023-12-31", seasonal=0.6)
+    elif kind.startswith("wholesaler"):
+        # a growing store with a Q4 peak, exported from Sep 2021 on (its older customers seen mid-life)
+        orders = simulate_orders(size, seed=int(kind.rsplit("-", 1)[1]), start="2020-09-01", end="2023-12-31",
+                                 seasonal=0.6, growth=2.0)
+        orders = orders[orders["order_date"] >= "2021-09-01"].reset_index(drop=True)
     else:
         orders = simulate_orders(size, seed=1)
     t1 = time.perf_counter()
@@ -139,6 +146,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="4000,20000,100000")
     parser.add_argument("--cdnow", default=os.environ.get("CDNOW"))
+    parser.add_argument("--wholesalers", type=int, default=3, help="seeds of the growing seasonal store")
     parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -146,7 +154,8 @@ def main() -> None:
         kind, size, cutoff = args.one
         print(json.dumps(_one(kind, int(size), args.cdnow, None if cutoff == "-" else cutoff)))
         return
-    jobs = [("generated", int(s), "-") for s in args.sizes.split(",")] + [("seasonal", 3400, "2023-08-31")]
+    jobs = ([("generated", int(s), "-") for s in args.sizes.split(",")] + [("seasonal", 3400, "2023-08-31")]
+            + [(f"wholesaler-{seed}", 6000, "2023-08-31") for seed in range(1, args.wholesalers + 1)])
     if args.cdnow and Path(args.cdnow).exists():
         jobs.append(("cdnow", 0, "1997-09-30"))
     for kind, size, cutoff in jobs:

@@ -131,7 +131,9 @@ def test_seasonality_is_measured_and_used():
     assert steady_factor == 1.0  # under a year of history: nothing measured
     result = analyse_customers(orders, cutoff=cutoff)
     model = result.backtest["models"][0]
-    assert abs(model["total_purchases_predicted"] / model["total_purchases_actual"] - 1) < 0.2
+    # the bar for a seasonal store (the index learned from repeat purchases per customer;
+    # from all purchases this store was -19%)
+    assert abs(model["total_purchases_predicted"] / model["total_purchases_actual"] - 1) < 0.15
 
 
 def test_backtest_model_beats_both_baselines(steady_result):
@@ -171,7 +173,8 @@ def test_predictions_intervals_segments_and_winback(steady_result):
     planted = w.index[w["customer_id"].str.startswith("LAPSE-")]
     assert len(planted) == 25 and np.median(planted) < 0.2 * len(w), (len(w), list(planted))
     lapsed = c[c["customer_id"].str.startswith("LAPSE-")]
-    assert lapsed["segment"].isin(["can't lose them", "at risk", "lost"]).mean() >= 0.8
+    # regulars whose own chance has fallen are flagged, though mid-store by P(active)
+    assert lapsed["segment"].isin(["can't lose them", "at risk"]).all(), lapsed["segment"].value_counts()
     # retention tables
     assert (r.cohorts["share"].between(0, 1)).all() and (r.cohorts.query("months_since == 0")["share"] == 1).all()
     assert r.repeat["share"].is_monotonic_decreasing and r.median_days_between > 0

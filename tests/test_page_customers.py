@@ -36,6 +36,8 @@ def test_customers_page_demo(monkeypatch, tmp_path):
 
     planted = set(demo_store().truth["lapsing_customers"])
     assert len(planted) == 40 and len(planted & set(win["customer_id"].head(45))) >= 36
+    # ...and are named as slipping away, not 'needs attention'
+    assert win.loc[win["customer_id"].isin(planted), "segment"].isin(["can't lose them", "at risk"]).all()
     assert any(b.label.startswith("Download the win-back list") for b in at.get("download_button"))
 
 

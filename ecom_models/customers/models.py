@@ -48,14 +48,17 @@ class BetaGeo:
         return a1 + a2 + np.logaddexp(a3, a4)
 
     @staticmethod
-    def loglik_grad(params, x, tx, T) -> tuple[np.ndarray, np.ndarray]:
+    def loglik_grad(params, x, tx, T, x_groups=None) -> tuple[np.ndarray, np.ndarray]:
         """(loglik per customer, d loglik / d log(param) per customer (customers x 4)), sharing
-        the work: the optimiser calls this a hundred-odd times."""
+        the work: the optimiser calls this a hundred-odd times. `x_groups` = np.unique(x,
+        return_inverse=True): the gamma functions depend on x alone, which takes few values, so they
+        are computed once per value (100,000 customers: a fit 4x faster)."""
         r, alpha, a, b = params
+        xs, inv = x_groups if x_groups is not None else (x, slice(None))
         log_aT, log_atx = np.log(alpha + T), np.log(alpha + tx)
-        lg_bx, lg_abx = special.gammaln(b + x), special.gammaln(a + b + x)
-        a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-        a2 = special.gammaln(a + b) + lg_bx - special.gammaln(b) - lg_abx
+        lg_abx = special.gammaln(a + b + xs)
+        a1 = (special.gammaln(r + xs) - special.gammaln(r) + r * np.log(alpha))[inv]
+        a2 = (special.gammaln(a + b) + special.gammaln(b + xs) - special.gammaln(b) - lg_abx)[inv]
         a3 = -(r + x) * log_aT
         pos = x > 0
         bx1 = np.where(pos, b + x - 1, 1.0)
@@ -63,11 +66,12 @@ class BetaGeo:
         both = np.logaddexp(a3, a4)
         w4 = np.exp(a4 - both)
         w3 = 1.0 - w4
-        dg_abx = special.digamma(a + b + x)
-        dr = special.digamma(r + x) - special.digamma(r) + np.log(alpha) - w3 * log_aT - w4 * log_atx
+        dg_abx = special.digamma(a + b + xs)
+        dr = (special.digamma(r + xs) - special.digamma(r) + np.log(alpha))[inv] - w3 * log_aT - w4 * log_atx
         dalpha = r / alpha - w3 * (r + x) / (alpha + T) - w4 * (r + x) / (alpha + tx)
-        da = special.digamma(a + b) - dg_abx + w4 / a
-        db = special.digamma(a + b) + special.digamma(b + x) - special.digamma(b) - dg_abx - np.where(pos, w4 / bx1, 0.0)
+        da = (special.digamma(a + b) - dg_abx)[inv] + w4 / a
+        db = ((special.digamma(a + b) + special.digamma(b + xs) - special.digamma(b) - dg_abx)[inv]
+              - np.where(pos, w4 / bx1, 0.0))
         return a1 + a2 + both, np.column_stack([dr * r, dalpha * alpha, da * a, db * b])
 
     @classmethod
@@ -82,9 +86,10 @@ class BetaGeo:
         keys, counts = np.unique(np.column_stack([x, np.round(tx), np.round(T)]), axis=0, return_counts=True)
         ux, utx, uT = keys[:, 0], keys[:, 1] / scale, keys[:, 2] / scale
         weights = counts / counts.sum()
+        groups = np.unique(ux, return_inverse=True)
 
         def nll(logp):
-            ll, g = cls.loglik_grad(np.exp(np.clip(logp, -12, 12)), ux, utx, uT)
+            ll, g = cls.loglik_grad(np.exp(np.clip(logp, -12, 12)), ux, utx, uT, groups)
             return -float(weights @ ll), -(weights @ g)
 
         best = None

@@ -3,10 +3,10 @@
 BG/NBD assumes steady buying. A store whose customers buy twice as much in November is
 under-predicted for an autumn horizon (PyMC-Marketing alone: -24% on a wholesaler's Sep-Dec).
 `seasonality` estimates a month-of-year index from the store's own purchases (a Poisson
-regression of monthly purchase counts on a smooth trend and the calendar month, so that a growing
-store's later months are not read as a season), and the models run on *operational time*: a
-customer's age, recency and the horizon are measured in "average days" (a November day counts as,
-say, 1.4), for the fit and the predictions alike. With less than a year of history not every
+regression of monthly *repeat* purchases per customer already acquired, on a smooth trend and the
+calendar month, so that a growing store's later months are not read as a season), and the models
+run on *operational time*: a customer's age, recency and the horizon are measured in "average days"
+(a November day counts as, say, 1.4), for the fit and the predictions alike. With less than a year of history not every
 calendar month has been seen: no index (said in the notes).
 """
 
@@ -18,6 +18,7 @@ from scipy import optimize
 
 INDEX_BOUNDS = (0.25, 4.0)
 MIN_MONTHS = 12
+MIN_REPEATS = 200
 
 
 def seasonality(days: pd.DataFrame, cutoff) -> tuple[np.ndarray | None, str]:
@@ -30,28 +31,38 @@ def seasonality(days: pd.DataFrame, cutoff) -> tuple[np.ndarray | None, str]:
     months = pd.period_range(first, cutoff, freq="M")
     if len(months) < MIN_MONTHS + 1:
         return None, "Less than a year of history: no seasonal adjustment (the models assume steady buying)."
-    counts = d.dt.to_period("M").value_counts().reindex(months, fill_value=0).to_numpy(dtype=float)
+    # repeat purchases only: a first purchase is an acquisition, which the purchase model does not
+    # predict, and a store that acquires evenly would dilute its customers' season (generated
+    # seasonal store: peak month 1.44x -> 1.62x, truth 1.60x; Sep-Dec total -18% -> -8%)
+    before = days.loc[days["day"] <= cutoff, ["customer_id", "day"]].sort_values("day", kind="stable")
+    repeat = before.loc[before.duplicated("customer_id"), "day"]
+    if len(repeat) < MIN_REPEATS:
+        return None, "Too few repeat purchases to learn a season from: no seasonal adjustment."
+    counts = repeat.dt.to_period("M").value_counts().reindex(months, fill_value=0).to_numpy(dtype=float)
     start = np.array([max(m.start_time, first) for m in months], dtype="datetime64[ns]")
     end = np.array([min(m.end_time.normalize(), cutoff) for m in months], dtype="datetime64[ns]")
-    exposure = ((end - start) / np.timedelta64(1, "D")).astype(float) + 1.0
     moy = np.array([m.month - 1 for m in months])
     trend = np.linspace(-1.0, 1.0, len(months))
-    # the customer base: customers acquired by the middle of each month (a store that is still
-    # acquiring buys more each month for that reason, not the calendar's)
-    firsts = days.loc[days["day"] <= cutoff].groupby("customer_id")["day"].min()
-    mids = np.array([m.start_time + pd.Timedelta(days=14) for m in months], dtype="datetime64[ns]")
-    base = np.searchsorted(np.sort(firsts.to_numpy(dtype="datetime64[ns]")), mids, side="right").astype(float)
-    X = np.column_stack([np.ones(len(months)), trend, np.log1p(base) - np.log1p(base).mean(), np.eye(12)[moy]])
+    # per customer already acquired: a repeat purchase needs a first one, and a store that is still
+    # acquiring buys more each month for that reason, not the calendar's. Exposure = customer-days
+    # after each customer's first purchase; the trend takes the base's ageing (dropouts)
+    firsts = before.groupby("customer_id")["day"].min().to_numpy(dtype="datetime64[D]")
+    s_day, e_day = start.astype("datetime64[D]"), end.astype("datetime64[D]")
+    exposure = np.array([np.clip((e - np.maximum(firsts, s)).astype(float) + 1.0, 0.0, None).sum()
+                         for s, e in zip(s_day, e_day)]) + 1.0
+    X = np.column_stack([np.ones(len(months)), trend, np.eye(12)[moy]])
+    fixed = 2
 
     def nll(beta):
         eta = np.clip(X @ beta, -30, 30)
         mu = exposure * np.exp(eta)
-        ridge = 1e-3 * np.sum(beta[3:] ** 2)
-        return float(np.sum(mu - counts * (np.log(exposure) + eta)) + ridge), X.T @ (mu - counts) + np.r_[0, 0, 0, 2e-3 * beta[3:]]
+        ridge = 1e-3 * np.sum(beta[fixed:] ** 2)
+        grad = X.T @ (mu - counts) + np.r_[np.zeros(fixed), 2e-3 * beta[fixed:]]
+        return float(np.sum(mu - counts * (np.log(exposure) + eta)) + ridge), grad
 
     beta = optimize.minimize(nll, np.r_[np.log(max(counts.sum(), 1) / exposure.sum()), np.zeros(X.shape[1] - 1)],
                              jac=True, method="BFGS").x
-    gamma = beta[3:]
+    gamma = beta[fixed:]
     index = np.exp(gamma - np.log(np.mean(np.exp(gamma))))
     index = np.clip(index, *INDEX_BOUNDS)
     busiest = int(np.argmax(index))

@@ -16,10 +16,12 @@ SEGMENT_RULES = {
     "champions": "top-20% spenders with 3+ purchases and a likely chance of buying in the next {h} days (≥ {hi})",
     "loyal": "3+ purchases and a likely chance of buying in the next {h} days (≥ {hi})",
     "promising": "1-2 purchases and a likely chance of buying in the next {h} days (≥ {hi})",
-    "needs attention": "2+ purchases and an average chance of buying in the next {h} days ({lo}-{hi})",
+    "needs attention": "2+ purchases, an average chance of buying in the next {h} days ({lo}-{hi}), not halved "
+                       "since their last purchase",
     "can't lose them": "top-20% spenders with 2+ purchases whose chance of buying in the next {h} days fell below "
-                       "{lo}",
-    "at risk": "2+ purchases, chance of buying in the next {h} days below {lo} but above {lost}",
+                       "{lo} or has halved since their last purchase",
+    "at risk": "2+ purchases, chance of buying in the next {h} days below {lo} or halved since their last "
+               "purchase, but above {lost}",
     "hibernating": "one purchase, chance of buying in the next {h} days below {hi} but above {lost}",
     "lost": "chance of buying in the next {h} days below {lost}",
 }
@@ -45,12 +47,16 @@ def assign_segments(customers: pd.DataFrame, horizon_days: int) -> np.ndarray:
     spend = customers["total_spend"].to_numpy()
     top = spend >= np.quantile(spend, 1 - TOP_SHARE) if len(spend) else spend > 0
     likely, unlikely, lost = p >= cut["hi"], p < cut["lo"], p < cut["lost"]
+    # a regular who stopped can still sit mid-store (most customers bought once and have a low chance
+    # anyway): their own fall, as on the win-back list, says they are slipping away
+    falling = (customers["chance_lost"].to_numpy() >= 1 - WINBACK_FALL if "chance_lost" in customers
+               else np.zeros(len(p), dtype=bool))
     conditions = [
         top & (n >= 3) & likely,
         (n >= 3) & likely,
         (n <= 2) & likely,
-        (n >= 2) & ~unlikely,
-        top & (n >= 2) & unlikely,
+        (n >= 2) & ~unlikely & ~falling,
+        top & (n >= 2) & (unlikely | falling),
         (n >= 2) & ~lost,
         (n < 2) & ~lost,
     ]
