@@ -20,12 +20,6 @@ from ecom_ui import jobs
 
 
 @st.cache_resource(show_spinner=False)
-def _reviews_memory() -> dict:
-    """Loaded analyses shared by every session (a few datasets only)."""
-    return {}
-
-
-@st.cache_resource(show_spinner=False)
 def warm_workers() -> bool:
     """Once per server: start the worker processes (they load the model libraries meanwhile)."""
     import os
@@ -47,31 +41,7 @@ def _wait(run: runs.Run) -> None:
     st.stop()
 
 
-# -- reviews: stored in the results store ------------------------------------------------------------
-def start_reviews(ws, data_key: str, source) -> runs.Run:
-    return jobs.ensure(RVP.analysis_key(data_key), RVP.LABEL, RVP.analysis_task(ws, data_key, source),
-                       group=data_key, ready=lambda: RVP.analysis_ready(ws, data_key))
-
-
-def reviews_analysis(ws, data):
-    """The stored analysis of these reviews; else the page shows the run making it and stops."""
-    mem = _reviews_memory()
-    if data.key in mem:
-        return mem[data.key]
-    found = RVP.load_analysis(ws, data.key, data.df)
-    if found is None:
-        run = start_reviews(ws, data.key, _source(data))
-        if run.status == runs.DONE:  # ECOM_RUNS_INLINE: finished on return
-            found = RVP.load_analysis(ws, data.key, data.df)
-        if found is None:
-            _wait(run)
-    while len(mem) >= 3:
-        mem.pop(next(iter(mem)))
-    mem[data.key] = found
-    return found
-
-
-# -- customer service and photos: stored in the results store too -------------------------------------
+# -- the stored analysis, or the run making it --------------------------------------------------------
 @st.cache_resource(show_spinner=False)
 def _loaded() -> dict:
     """Analyses read back from the store, shared by every session (a few only: photos are large)."""
@@ -99,15 +69,30 @@ def _stored(key: str, load, start):
     return found
 
 
-def _stored_or_held(ws, key: str, ready) -> bool:
+def _stored_or_held(key: str, stored) -> bool:
+    """`ensure`'s test of a finished run: its analysis is stored, or (over the size cap) held on the run."""
     current = runs.get(key)
-    return ready(ws, key) or bool(current is not None and current.has_value)
+    return stored() or bool(current is not None and current.has_value)
 
 
+# -- reviews ------------------------------------------------------------------------------------------
+def start_reviews(ws, data_key: str, source) -> runs.Run:
+    key = RVP.analysis_key(data_key)
+    return jobs.ensure(key, RVP.LABEL, RVP.analysis_task(ws, data_key, source), group=data_key,
+                       ready=lambda: _stored_or_held(key, lambda: RVP.analysis_ready(ws, data_key)))
+
+
+def reviews_analysis(ws, data):
+    """The stored analysis of these reviews; else the page shows the run making it and stops."""
+    return _stored(RVP.analysis_key(data.key), lambda: RVP.load_analysis(ws, data.key, data.df),
+                   lambda: start_reviews(ws, data.key, _source(data)))
+
+
+# -- customer service and photos ----------------------------------------------------------------------
 def start_support(ws, data_key: str, source, faq=None, examples=None, saved=None) -> runs.Run:
     key = SP.analysis_key(data_key, faq, examples, saved)
     return jobs.ensure(key, SP.LABEL, SP.analysis_task(ws, key, source, faq, examples, saved), group=data_key,
-                       ready=lambda: _stored_or_held(ws, key, SP.analysis_ready))
+                       ready=lambda: _stored_or_held(key, lambda: SP.analysis_ready(ws, key)))
 
 
 def support_analysis(ws, data, faq, examples, saved):
@@ -120,7 +105,7 @@ def support_analysis(ws, data, faq, examples, saved):
 def start_photos(ws, photos_key: str, source, products) -> runs.Run:
     key = IP.analysis_key(photos_key, products)
     return jobs.ensure(key, IP.LABEL, IP.analysis_task(ws, key, source, products), group=photos_key,
-                       ready=lambda: _stored_or_held(ws, key, IP.analysis_ready))
+                       ready=lambda: _stored_or_held(key, lambda: IP.analysis_ready(ws, key)))
 
 
 def photos_analysis(photos_key: str, source, products, ws=None):
