@@ -167,3 +167,20 @@ def test_an_entry_that_no_longer_reads_is_dropped(discovered):
     _restart()
     assert SP.load_analysis(ws, "old") is None
     assert not SP.analysis_ready(ws, "old")  # so the next run computes it instead of finding it
+
+
+def test_a_reviews_analysis_over_the_size_cap_is_handed_back_once(monkeypatch):
+    """Reviews go through the same path: the worker hands back what it could not store, and the page
+    shows it instead of starting the run again on every visit."""
+    from ecom_models.reviews import pipeline as RVP
+    from ecom_ui import background
+    from ecom_ui.common import ActiveData
+
+    made, computed = object(), []
+    monkeypatch.setattr("ecom_models.reviews.analysis.analyse_reviews", lambda *x, **k: computed.append(1) or made)
+    monkeypatch.setattr(RVP, "save_analysis", lambda ws, key, analysis: False)  # over the cap: not stored
+    data = ActiveData(df=pd.DataFrame({"text": ["good", "bad"]}), source="r.csv", key="reviews-too-large")
+    assert background.reviews_analysis(Workspace("test"), data) is made
+    _restart()
+    assert background.reviews_analysis(Workspace("test"), data) is made
+    assert computed == [1] and runs.get(RVP.analysis_key(data.key)).has_value
