@@ -345,15 +345,17 @@ def _nested_as_json(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     as the lists and dicts they were."""
     nested: list[str] = []
     out = df
-    for col in df.columns:
-        if df[col].dtype != object:
+    for i, col in enumerate(df.columns):
+        column = df.iloc[:, i]
+        if column.dtype != object:
             continue
-        values = df[col].to_numpy()
+        values = column.to_numpy()
         if not any(isinstance(v, (list, tuple, dict, np.ndarray)) for v in values):
             continue
         if out is df:
             out = df.copy()
-        out[col] = [None if v is None else json.dumps(v, ensure_ascii=False, default=_json_default) for v in values]
+        out.iloc[:, i] = pd.Series([None if v is None else json.dumps(v, ensure_ascii=False, default=_json_default)
+                                    for v in values], index=df.index, dtype=object)
         nested.append(str(col))
     return out, nested
 
@@ -393,7 +395,9 @@ def _decode(doc: Any, parts: dict[str, tuple[str, bytes]]) -> Any:
     if "__frame__" in doc:
         frame = pd.read_parquet(io.BytesIO(parts[doc["__frame__"]][1]), engine="pyarrow")
         for col in doc.get("json") or ():
-            frame[col] = [json.loads(v) if isinstance(v, str) else v for v in frame[col]]
+            # only None was left out of the JSON (Parquet may give it back as NaN)
+            frame[col] = pd.Series([json.loads(v) if isinstance(v, str) else None for v in frame[col]],
+                                   index=frame.index, dtype=object)
         return frame
     if "__series__" in doc:
         series = pd.read_parquet(io.BytesIO(parts[doc["__series__"]][1]), engine="pyarrow")["__value__"]
