@@ -1,9 +1,10 @@
 """Reviews, customer service and product photos as background runs, one per key for every session.
 
 Saving reviews or tickets on the Data page (and saving photos on the Images page) starts the
-analysis in a worker process (ecom_models/workspace/tasks.py); a page asks for the result and
-gets it, or shows the run's live progress (`jobs.follow`) and stops there; the page draws
-itself again when the run ends. A second session asking for the same result follows the same
+analysis in a worker process (ecom_models/workspace/tasks.py), which stores it in the workspace's
+results store; a page asks for the stored result and gets it (a reload or a restart reads it back,
+nothing is computed again), or shows the run's live progress (`jobs.follow`) and stops there; the
+page draws itself again when the run ends. A second session asking for the same result follows the same
 run: nothing is computed twice. A run that failed shows its message with "Try again".
 """
 
@@ -16,12 +17,6 @@ from ecom_models.reviews import pipeline as RVP
 from ecom_models.support import pipeline as SP
 from ecom_models.workspace import runs
 from ecom_ui import jobs
-
-
-@st.cache_resource(show_spinner=False)
-def _reviews_memory() -> dict:
-    """Loaded analyses shared by every session (a few datasets only)."""
-    return {}
 
 
 @st.cache_resource(show_spinner=False)
@@ -46,56 +41,81 @@ def _wait(run: runs.Run) -> None:
     st.stop()
 
 
-# -- reviews: stored in the results store ------------------------------------------------------------
-def start_reviews(ws, data_key: str, source) -> runs.Run:
-    return jobs.ensure(RVP.analysis_key(data_key), RVP.LABEL, RVP.analysis_task(ws, data_key, source),
-                       group=data_key, ready=lambda: RVP.analysis_ready(ws, data_key))
+# -- the stored analysis, or the run making it --------------------------------------------------------
+@st.cache_resource(show_spinner=False)
+def _loaded() -> dict:
+    """Analyses read back from the store, shared by every session (a few only: photos are large)."""
+    return {}
 
 
-def reviews_analysis(ws, data):
-    """The stored analysis of these reviews; else the page shows the run making it and stops."""
-    mem = _reviews_memory()
-    if data.key in mem:
-        return mem[data.key]
-    found = RVP.load_analysis(ws, data.key, data.df)
+def _stored(key: str, load, start):
+    """The stored analysis under `key` (`load()`: it or None); else the run making it (`start()`),
+    followed on the page. A run whose analysis was over the store's size cap returned it instead."""
+    mem = _loaded()
+    if key in mem:
+        return mem[key]
+    found = load()
     if found is None:
-        run = start_reviews(ws, data.key, _source(data))
-        if run.status == runs.DONE:  # ECOM_RUNS_INLINE: finished on return
-            found = RVP.load_analysis(ws, data.key, data.df)
+        run = start()
+        if run.status == runs.DONE:  # ECOM_RUNS_INLINE, or the analysis was too large to store
+            found = load()
+            if found is None and run.has_value:
+                return run.value
         if found is None:
             _wait(run)
     while len(mem) >= 3:
         mem.pop(next(iter(mem)))
-    mem[data.key] = found
+    mem[key] = found
     return found
 
 
-# -- customer service and photos: the value the worker returned, kept on the run ------------------
-def _value(run_id: str, label: str, task, group: str):
-    def ready() -> bool:
-        current = runs.get(run_id)
-        return current is not None and current.has_value
-
-    run = jobs.ensure(run_id, label, task, group=group, ready=ready)
-    if run.status == runs.DONE and run.has_value:
-        return run.value
-    _wait(run)
+def _stored_or_held(key: str, stored) -> bool:
+    """`ensure`'s test of a finished run: its analysis is stored, or (over the size cap) held on the run."""
+    current = runs.get(key)
+    return stored() or bool(current is not None and current.has_value)
 
 
+# -- reviews ------------------------------------------------------------------------------------------
+def start_reviews(ws, data_key: str, source) -> runs.Run:
+    key = RVP.analysis_key(data_key)
+    return jobs.ensure(key, RVP.LABEL, RVP.analysis_task(ws, data_key, source), group=data_key,
+                       ready=lambda: _stored_or_held(key, lambda: RVP.analysis_ready(ws, data_key)))
+
+
+def reviews_analysis(ws, data):
+    """The stored analysis of these reviews; else the page shows the run making it and stops."""
+    return _stored(RVP.analysis_key(data.key), lambda: RVP.load_analysis(ws, data.key, data.df),
+                   lambda: start_reviews(ws, data.key, _source(data)))
+
+
+# -- customer service and photos ----------------------------------------------------------------------
 def start_support(ws, data_key: str, source, faq=None, examples=None, saved=None) -> runs.Run:
     key = SP.analysis_key(data_key, faq, examples, saved)
-    return jobs.ensure(key, SP.LABEL, SP.analysis_task(ws, source, faq, examples, saved), group=data_key,
-                       ready=lambda: bool(runs.get(key) and runs.get(key).has_value))
+    return jobs.ensure(key, SP.LABEL, SP.analysis_task(ws, key, source, faq, examples, saved), group=data_key,
+                       ready=lambda: _stored_or_held(key, lambda: SP.analysis_ready(ws, key)))
 
 
 def support_analysis(ws, data, faq, examples, saved):
     """`saved`: the saved intents when used, else None."""
-    return _value(SP.analysis_key(data.key, faq, examples, saved), SP.LABEL,
-                  SP.analysis_task(ws, _source(data), faq, examples, saved), data.key)
+    key = SP.analysis_key(data.key, faq, examples, saved)
+    return _stored(key, lambda: SP.load_analysis(ws, key),
+                   lambda: start_support(ws, data.key, _source(data), faq, examples, saved))
 
 
-def photos_analysis(key: str, source, products):
-    return _value(f"images|{key}", IP.LABEL, IP.analysis_task(source, products), key)
+def start_photos(ws, photos_key: str, source, products) -> runs.Run:
+    key = IP.analysis_key(photos_key, products)
+    return jobs.ensure(key, IP.LABEL, IP.analysis_task(ws, key, source, products), group=photos_key,
+                       ready=lambda: _stored_or_held(key, lambda: IP.analysis_ready(ws, key)))
+
+
+def photos_analysis(photos_key: str, source, products, ws=None):
+    """The analysis of a photo set (`photos_key`: batch_key, or the demo store's key)."""
+    if ws is None:
+        from ecom_ui.common import workspace
+
+        ws = workspace()
+    key = IP.analysis_key(photos_key, products)
+    return _stored(key, lambda: IP.load_analysis(ws, key), lambda: start_photos(ws, photos_key, source, products))
 
 
 def start_for_saved(ws, kind: str, info) -> None:

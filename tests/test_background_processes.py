@@ -85,3 +85,61 @@ def test_a_killed_worker_shows_a_message_then_a_retry_succeeds(background, monke
     assert again.status == runs.DONE, again.error
     assert RVP.analysis_ready(ws, data_key)
     assert set(tasks.worker_pids()).isdisjoint(pids)  # a fresh pool
+
+
+def _restart_server(run_id: str) -> None:
+    """What a server restart forgets: the runs, the results store's memory layer, the loaded analyses."""
+    from ecom_models.workspace import results
+    from ecom_ui import background as BG
+
+    runs.forget(run_id)
+    results._memory.clear()
+    BG._loaded().clear()
+
+
+def test_the_worker_stores_the_support_analysis_and_a_restart_reads_it(background):
+    from ecom_models.demo.support import demo_support
+    from ecom_models.support import pipeline as SP
+    from ecom_ui import background as BG
+    from ecom_ui.common import ActiveData
+
+    d = demo_support()
+    ws, df, data_key = Workspace("test"), d.tickets.head(200).reset_index(drop=True), "worker-tickets"
+    key = SP.analysis_key(data_key, d.faq)
+    run = runs.submit(key, SP.LABEL, SP.analysis_task(ws, key, df, d.faq), group=data_key)
+    run = runs.wait(key, timeout=300)
+    assert run.status == runs.DONE, run.error
+    assert not run.has_value  # written to the workspace by the worker, nothing sent back to keep in memory
+    assert tasks.dispatched[key] == 1
+
+    _restart_server(key)
+    got = BG.support_analysis(Workspace("test"), ActiveData(df=df, source="t.csv", key=data_key), d.faq, None, None)
+    assert len(got.tickets) == len(df) and got.has_faq
+    assert runs.get(key) is None and tasks.dispatched[key] == 1  # read back: nothing computed again
+
+
+def test_the_worker_stores_the_photo_analysis_and_a_restart_reads_it(background, tmp_path):
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from ecom_models.images import pipeline as IP
+    from ecom_ui import background as BG
+
+    for i, colour in enumerate([(200, 30, 30), (30, 30, 200), (30, 160, 30)]):
+        img = Image.new("RGB", (600, 600), "white")
+        ImageDraw.Draw(img).ellipse([100 + 20 * i, 150, 500, 450], fill=colour)
+        buf = io.BytesIO()
+        img.save(buf, "JPEG")
+        (tmp_path / f"SKU-{i}.jpg").write_bytes(buf.getvalue())
+    ws, photos_key = Workspace("test"), "upload-worker"
+    key = IP.analysis_key(photos_key)
+    run = runs.submit(key, IP.LABEL, IP.analysis_task(ws, key, str(tmp_path)), group=photos_key)
+    run = runs.wait(key, timeout=300)
+    assert run.status == runs.DONE, run.error
+    assert not run.has_value and tasks.dispatched[key] == 1
+
+    _restart_server(key)
+    got = BG.photos_analysis(photos_key, str(tmp_path), None, ws=Workspace("test"))
+    assert sorted(got.table["file"]) == ["SKU-0.jpg", "SKU-1.jpg", "SKU-2.jpg"] and len(got.thumbnails) == 3
+    assert runs.get(key) is None and tasks.dispatched[key] == 1

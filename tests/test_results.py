@@ -58,6 +58,20 @@ def test_values_survive_a_restart_and_are_not_pickled(tmp_path):
     assert set(blobs) == {"parquet", "npy", "raw"}  # plain formats only
 
 
+def test_frame_columns_of_lists_and_dicts_come_back_as_lists_and_dicts(tmp_path):
+    frame = pd.DataFrame({"words": [["late", "parcel"], [], None],
+                          "labels": [[{"label": "shoe", "probability": np.float32(0.5)}], [], [{"label": "bag"}]],
+                          "mixed": ["text", ["a"], None], "n": [1, 2, 3]})
+    ws = Workspace("shop", tmp_path)
+    assert ResultsStore(ws).put("k", "x", {"frame": frame})
+    RS._memory.clear()
+    back = ResultsStore(Workspace("shop", tmp_path)).get("k", "x")["frame"]
+    assert back["words"].tolist() == [["late", "parcel"], [], None]
+    assert back["labels"].tolist() == [[{"label": "shoe", "probability": 0.5}], [], [{"label": "bag"}]]
+    assert back["mixed"].tolist() == ["text", ["a"], None] and back["n"].tolist() == [1, 2, 3]
+    assert (back["words"].str.len().fillna(0) > 0).tolist() == [True, False, False]
+
+
 def test_key_changes_with_data_settings_and_version():
     base = result_key("forecast", ["hash1", "revenue", 90], version=1)
     assert base == result_key("forecast", ["hash1", "revenue", 90], version=1)

@@ -1,28 +1,67 @@
-"""The product photos analysis as a background run in a worker process, one per photo set.
+"""The product photos analysis as a background run in a worker process, kept in the results store.
 
-Keyed by `batch_key` (the photos' content and the products file). The page starts the run as
-soon as photos are saved and follows it (the same run for every session). The analysis holds
-thumbnails and embeddings in objects the results store does not keep, so the worker returns it
-(pickled between the app's own processes only) and the server keeps the last few in memory
-(ecom_models/workspace/runs.py).
+Keyed by the photo set (`batch_key`: the photos' names, sizes and times, and the products file; or
+the demo store's key) and the products table's content (`analysis_key`, also the run's id). The
+page starts the run as soon as photos are saved and reads the stored analysis or follows the run
+(the same run for every session). The worker stores the analysis as plain data (kind
+`images.analysis`, `store.analysis_to_doc`: tables, embeddings, fingerprints, thumbnails as JPEG
+bytes), so a reload, a restart or another session reads it back instead of running the image model
+again. An analysis over the store's size cap is not stored (ResultsStore): the worker then returns
+it and the server keeps the last few in memory (ecom_models/workspace/runs.py).
 """
 
 from __future__ import annotations
 
+from ecom_models.images.store import ANALYSIS as KIND
+from ecom_models.images.store import analysis_from_doc, analysis_to_doc
+from ecom_models.workspace.results import ResultsStore, result_key
 from ecom_models.workspace.runs import say as _say
 from ecom_models.workspace.tasks import Task
+from ecom_models.workspace.workspace import content_hash
 
 LABEL = "Photo analysis"
+VERSION = 1  # bump when the analysis (or what is stored of it) changes
 
 
-def analysis_task(source, products=None) -> Task:
-    """`source`: a folder path or the stored photos (`ImageFile`s that point at files)."""
-    return Task("ecom_models.images.pipeline:analyse_photos", (source, products))
+def analysis_key(photos_key: str, products=None) -> str:
+    """The results key (and run id) of a photo set's analysis with these products."""
+    return result_key(KIND, [photos_key, content_hash(products) if products is not None else "-"], VERSION)
 
 
-def analyse_photos(source, products, run=None):
-    """Runs in a worker process: the ImageAnalysis of these photos."""
+def analysis_ready(ws, key: str) -> bool:
+    return ResultsStore(ws).has(KIND, key)
+
+
+def load_analysis(ws, key: str):
+    """The stored ImageAnalysis, or None. An entry that no longer reads as one (stored by code whose
+    analysis had other fields) is dropped, so the next run computes it again instead of finding it."""
+    store = ResultsStore(ws)
+    doc = store.get(KIND, key)
+    if doc is None:
+        return None
+    try:
+        return analysis_from_doc(doc)
+    except (KeyError, TypeError, ValueError):
+        store.delete(KIND, key)
+        return None
+
+
+def analysis_task(ws, key: str, source, products=None) -> Task:
+    """`key`: analysis_key of these photos; `source`: a folder path or the stored photos (`ImageFile`s
+    that point at files)."""
+    return Task("ecom_models.images.pipeline:analyse_and_store", (ws.name, str(ws.folder), key, source, products))
+
+
+def analyse_and_store(ws_name: str, ws_folder: str, key: str, source, products, run=None):
+    """Runs in a worker process: analyse the photos and store the analysis. Returns None when it is
+    stored, else (over the size cap) the analysis itself."""
     from ecom_models.images.analysis import analyse
+    from ecom_models.workspace.workspace import Workspace
 
+    ws = Workspace(ws_name, ws_folder)
+    if analysis_ready(ws, key):
+        return None
     _say(run, 0.05, "Reading the photos and running the image model")
-    return analyse(source, products=products)
+    analysis = analyse(source, products=products)
+    _say(run, 0.99, "Saving the analysis")
+    return None if ResultsStore(ws).put(KIND, key, analysis_to_doc(analysis)) else analysis

@@ -1,7 +1,8 @@
 """What the Product images page keeps in the merchant's workspace: the uploaded photos (a folder per
 workspace, replaced whole by a new upload, saved once per set of files), the products file, the photo
-rules and the duplicate threshold. Namespace strings (`images.upload`, `images.products`,
-`images.rules`, `images.settings`) are persisted data and never change."""
+rules and the duplicate threshold; and the photo analysis as plain data for the results store
+(`analysis_to_doc`, kind `images.analysis`). Namespace and kind strings (`images.upload`, `images.products`,
+`images.rules`, `images.settings`, `images.analysis`) are persisted data and never change."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import hashlib
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ecom_models.images.analysis import normalise_products
@@ -114,3 +116,82 @@ def save_threshold(ws, threshold: float) -> bool:
         return False
     ws.put(SETTINGS, "same_product", threshold)
     return True
+
+
+# -- the analysis in the results store ---------------------------------------------------------------
+ANALYSIS = "images.analysis"  # results-store kind: persisted, never changes
+
+
+def analysis_to_doc(analysis) -> dict:
+    """An ImageAnalysis as plain data for the results store (frames, arrays, numbers, bytes; nothing
+    pickled). Every field is kept by name, so a field added to the analysis is stored too (or refused
+    by the store if it is not plain data, which a round-trip test catches). Per-photo items are kept
+    column-wise (one array per fingerprint field, one blob for every thumbnail) so thousands of photos
+    are a few entries, not thousands."""
+    from ecom_models.workspace.results import dataclass_to_doc
+
+    doc = dataclass_to_doc(analysis)
+    doc["problems"] = [dataclass_to_doc(p) for p in analysis.problems]
+    doc["categories"] = dataclass_to_doc(analysis.categories) if analysis.categories is not None else None
+    doc["rules"] = analysis.rules.as_dict()
+    names = list(analysis.thumbnails)
+    doc["thumbnails"] = {"files": names, "sizes": [len(analysis.thumbnails[f]) for f in names],
+                         "data": b"".join(analysis.thumbnails[f] for f in names)}
+    prints = analysis.fingerprints
+    if prints:
+        doc["fingerprints"] = {"n": len(prints),
+                               "fields": {f.name: _column([getattr(p, f.name) for p in prints])
+                                          for f in fields(prints[0])}}
+    else:
+        doc["fingerprints"] = None
+    return doc
+
+
+def _column(values: list) -> dict:
+    """One fingerprint field for every photo: stacked into one array when every value is an array of
+    one shape and type (the common case), else the values one by one."""
+    first = values[0]
+    if isinstance(first, np.ndarray) and all(isinstance(v, np.ndarray) and v.shape == first.shape
+                                              and v.dtype == first.dtype for v in values):
+        return {"stacked": np.stack(values)}
+    return {"values": [list(v) if isinstance(v, tuple) else v for v in values],
+            "tuples": [i for i, v in enumerate(values) if isinstance(v, tuple)]}
+
+
+def _uncolumn(col: dict) -> list:
+    if "stacked" in col:
+        return list(col["stacked"])
+    values = list(col["values"])
+    for i in col.get("tuples") or ():
+        values[i] = tuple(values[i])
+    return values
+
+
+def analysis_from_doc(doc: dict):
+    """The ImageAnalysis stored by `analysis_to_doc`."""
+    from ecom_models.images.analysis import ImageAnalysis
+    from ecom_models.images.categories import CategoryEvaluation
+    from ecom_models.images.duplicates import Fingerprint
+    from ecom_models.images.files import Problem
+    from ecom_models.workspace.results import dataclass_from_doc
+
+    doc = dict(doc)
+    doc["problems"] = [dataclass_from_doc(Problem, p) for p in doc.get("problems") or []]
+    if doc.get("categories") is not None:
+        doc["categories"] = dataclass_from_doc(CategoryEvaluation, doc["categories"])
+    known = {f.name for f in fields(QualityRules)}
+    doc["rules"] = QualityRules(**{k: v for k, v in (doc.get("rules") or {}).items() if k in known})
+    thumbs, start = {}, 0
+    packed = doc.get("thumbnails") or {"files": [], "sizes": [], "data": b""}
+    for name, size in zip(packed["files"], packed["sizes"]):
+        thumbs[name] = packed["data"][start:start + size]
+        start += size
+    doc["thumbnails"] = thumbs
+    prints = doc.get("fingerprints")
+    if prints:
+        columns = {name: _uncolumn(col) for name, col in prints["fields"].items()}
+        doc["fingerprints"] = [dataclass_from_doc(Fingerprint, {name: columns[name][i] for name in columns},
+                                                  tuples=("box",)) for i in range(prints["n"])]
+    else:
+        doc["fingerprints"] = []
+    return dataclass_from_doc(ImageAnalysis, doc)

@@ -32,8 +32,10 @@ def analysis_task(ws, data_key: str, source) -> Task:
     return Task("ecom_models.reviews.pipeline:analyse_and_store", (ws.name, str(ws.folder), data_key, source))
 
 
-def analyse_and_store(ws_name: str, ws_folder: str, data_key: str, source, run=None) -> None:
-    """Runs in a worker process: read the reviews, analyse them, store the analysis."""
+def analyse_and_store(ws_name: str, ws_folder: str, data_key: str, source, run=None):
+    """Runs in a worker process: read the reviews, analyse them, store the analysis. Returns None when
+    it is stored, else (over the store's size cap) the analysis itself, which the server keeps on the
+    run (runs.py) instead of starting the run again and again."""
     from ecom_models.reviews.analysis import analyse_reviews
     from ecom_models.workspace.workspace import Workspace
 
@@ -44,8 +46,7 @@ def analyse_and_store(ws_name: str, ws_folder: str, data_key: str, source, run=N
     df = ws.load_dataset(source) if isinstance(source, str) else source
     result = analyse_reviews(df, progress=lambda f, msg: _say(run, f, msg))
     _say(run, 0.99, "Saving the analysis")
-    save_analysis(ws, data_key, result)
-    return
+    return None if save_analysis(ws, data_key, result) else result
 
 
 __all__ = ["KIND", "LABEL", "analyse_and_store", "analysis_key", "analysis_ready", "analysis_task", "load_analysis"]

@@ -14,9 +14,10 @@ from ecom_models.reviews.heads import KerasHead
 MODEL_VERSION = "minilm-int8-v5+me5-v1"
 
 
-def save_analysis(ws, key: str, analysis: ReviewAnalysis) -> None:
+def save_analysis(ws, key: str, analysis: ReviewAnalysis) -> bool:
     """Keep the results in the workspace's results store (kind `sentiment.analysis`, keyed by the
-    reviews' content hash and the model version) so a restart or another session re-uses them."""
+    reviews' content hash and the model version) so a restart or another session re-uses them.
+    False when the analysis is over the store's size cap (not stored)."""
     from ecom_models.workspace.results import ResultsStore, result_key
 
     scored = analysis.scored.copy()
@@ -30,7 +31,7 @@ def save_analysis(ws, key: str, analysis: ReviewAnalysis) -> None:
            "sentences": analysis.sentences if analysis.sentence_embeddings is not None else None,
            "sentence_embeddings": (None if analysis.sentences is None or analysis.sentence_embeddings is None
                                    else np.asarray(analysis.sentence_embeddings, dtype=np.float32))}
-    ResultsStore(ws).put("sentiment.analysis", result_key("sentiment.analysis", [key], MODEL_VERSION), doc)
+    return ResultsStore(ws).put("sentiment.analysis", result_key("sentiment.analysis", [key], MODEL_VERSION), doc)
 
 
 def load_analysis(ws, key: str, original: pd.DataFrame | None = None) -> ReviewAnalysis | None:

@@ -100,3 +100,39 @@ def load_settings(ws) -> dict:
 
 def save_settings(ws, settings: dict) -> None:
     ws.put(SETTINGS, CURRENT, settings)
+
+
+# -- the analysis in the results store ---------------------------------------------------------------
+ANALYSIS = "support.analysis"  # results-store kind: persisted, never changes
+
+
+def analysis_to_doc(analysis) -> dict:
+    """A SupportAnalysis as plain data for the results store (frames, numbers, text; nothing pickled).
+
+    Every field is kept by name, so a field added to the analysis is stored too (or refused by the
+    store if it is not plain data, which a round-trip test catches)."""
+    from ecom_models.workspace.results import dataclass_to_doc
+
+    doc = dataclass_to_doc(analysis)
+    doc["comparison"] = analysis.comparison.to_dict() if analysis.comparison is not None else None
+    doc["tradeoff"] = dataclass_to_doc(analysis.tradeoff) if analysis.tradeoff is not None else None
+    doc["silhouette"] = [[k, v] for k, v in (analysis.silhouette or {}).items()]  # int keys stay ints
+    return doc
+
+
+def analysis_from_doc(doc: dict):
+    """The SupportAnalysis stored by `analysis_to_doc`."""
+    from ecom_models.support.analysis import SupportAnalysis
+    from ecom_models.support.faq import TradeOff
+    from ecom_models.support.intents import Comparison
+    from ecom_models.workspace.results import dataclass_from_doc
+
+    doc = dict(doc)
+    if doc.get("comparison") is not None:
+        comp = dict(doc["comparison"])
+        comp["interval"] = {k: tuple(v) for k, v in (comp.get("interval") or {}).items()}
+        doc["comparison"] = dataclass_from_doc(Comparison, comp, tuples=("difference_interval",))
+    if doc.get("tradeoff") is not None:
+        doc["tradeoff"] = dataclass_from_doc(TradeOff, doc["tradeoff"])
+    doc["silhouette"] = {int(k): v for k, v in doc.get("silhouette") or []}
+    return dataclass_from_doc(SupportAnalysis, doc)

@@ -13,7 +13,8 @@ Key
 
 Values (nothing stored is ever unpickled)
     A value is a JSON document that may hold, at any depth:
-    - `pandas.DataFrame` / `pandas.Series`: stored as Parquet (index and dtypes kept);
+    - `pandas.DataFrame` / `pandas.Series`: stored as Parquet (index and dtypes kept); a frame's
+      columns of lists or dicts as JSON text, back as lists and dicts;
     - `numpy.ndarray` of numbers, booleans, dates or fixed-width text: stored as `.npy`
       read back with `allow_pickle=False`; arrays of Python objects (say ids) as JSON lists;
     - `scipy.sparse` CSR/CSC matrices: their three arrays and shape;
@@ -297,7 +298,11 @@ def _encode(value: Any, blobs: dict[str, tuple[str, bytes]]) -> Any:
     if isinstance(value, (list, tuple)):
         return [_encode(v, blobs) for v in value]
     if isinstance(value, pd.DataFrame):
-        return {"__frame__": _add_blob(blobs, "parquet", _frame_bytes(value))}
+        frame, nested = _nested_as_json(value)
+        doc = {"__frame__": _add_blob(blobs, "parquet", _frame_bytes(frame))}
+        if nested:
+            doc["json"] = nested
+        return doc
     if isinstance(value, pd.Series):
         frame = value.to_frame(name="__value__")
         return {"__series__": _add_blob(blobs, "parquet", _frame_bytes(frame)), "name": _encode(value.name, blobs)}
@@ -332,6 +337,37 @@ def _add_blob(blobs: dict, fmt: str, data: bytes) -> str:
     return name
 
 
+def _nested_as_json(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Columns holding lists or dicts (an intent's telling words, a photo's problems) as JSON text.
+
+    Parquet would give them back as NumPy arrays (where `.str.len()` and `== []` behave otherwise)
+    or, for mixed rows, the store's fallback would turn them into their repr; as JSON they come back
+    as the lists and dicts they were."""
+    nested: list[str] = []
+    out = df
+    for i, col in enumerate(df.columns):
+        column = df.iloc[:, i]
+        if column.dtype != object:
+            continue
+        values = column.to_numpy()
+        if not any(isinstance(v, (list, tuple, dict, np.ndarray)) for v in values):
+            continue
+        if out is df:
+            out = df.copy()
+        out.iloc[:, i] = pd.Series([None if v is None else json.dumps(v, ensure_ascii=False, default=_json_default)
+                                    for v in values], index=df.index, dtype=object)
+        nested.append(str(col))
+    return out, nested
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)
+
+
 def _frame_bytes(df: pd.DataFrame) -> bytes:
     frame = df.copy()
     frame.columns = [str(c) for c in frame.columns]
@@ -357,7 +393,12 @@ def _decode(doc: Any, parts: dict[str, tuple[str, bytes]]) -> Any:
     if not isinstance(doc, dict):
         return doc
     if "__frame__" in doc:
-        return pd.read_parquet(io.BytesIO(parts[doc["__frame__"]][1]), engine="pyarrow")
+        frame = pd.read_parquet(io.BytesIO(parts[doc["__frame__"]][1]), engine="pyarrow")
+        for col in doc.get("json") or ():
+            # only None was left out of the JSON (Parquet may give it back as NaN)
+            frame[col] = pd.Series([json.loads(v) if isinstance(v, str) else None for v in frame[col]],
+                                   index=frame.index, dtype=object)
+        return frame
     if "__series__" in doc:
         series = pd.read_parquet(io.BytesIO(parts[doc["__series__"]][1]), engine="pyarrow")["__value__"]
         series.name = _decode(doc.get("name"), parts)

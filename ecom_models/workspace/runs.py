@@ -20,8 +20,9 @@ fill the results store while the merchant looks around.
   themselves are in the workspace, so a restart loses only the progress display.
 - Work given as a `Task` (ecom_models/workspace/tasks.py: a picklable "module:function" and
   its arguments) runs in a worker process instead of a thread: the heavy model work of
-  reviews, customer service and product images. What a task returns (a value the results
-  store cannot hold) is kept on the run, for the last few runs only (`_KEEP_VALUES`).
+  reviews, customer service and product images, which store what they make. What a task
+  returns (a value the results store cannot hold: over its size cap) is kept on the run, for
+  the last few runs only (`_KEEP_VALUES`).
 """
 
 from __future__ import annotations
