@@ -153,13 +153,17 @@ def recommendation_case(effect: float, seed: int, n_users: int = 600, n_items: i
 
 
 def coverage_table(cases: list[dict], by: list[str]) -> pd.DataFrame:
-    """Coverage and the median point / range as shares of revenue, per scenario."""
+    """Coverage and the median point / range as shares of revenue, per scenario; `width`: the median
+    range (high - low) over the truth, where there is a truth to compare with (a range that covers
+    by being useless shows here)."""
     df = pd.DataFrame(cases)
     for c in ("truth", "value", "low", "high"):
         df[c + "_share"] = df[c] / df["revenue"]
+    df["width"] = ((df["high"] - df["low"]) / df["truth"]).where(df["truth"] > 0)
     return df.groupby(by).agg(seeds=("covered", "size"), coverage=("covered", "mean"),
                               truth=("truth_share", "median"), point=("value_share", "median"),
-                              low=("low_share", "median"), high=("high_share", "median")).reset_index()
+                              low=("low_share", "median"), high=("high_share", "median"),
+                              width=("width", "median")).reset_index()
 
 
 def wholesaler_case(orders: pd.DataFrame, rate: float = 0.009, shapes: tuple[str, ...] = ("top100",),
