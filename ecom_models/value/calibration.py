@@ -85,12 +85,15 @@ def value_with_decisions(store: pd.DataFrame, fraud: set[str], scored, capacity_
     without decisions and with decisions of each shape, on one scored store."""
     from ecom_models.intake.orders import store_figures
     from ecom_models.risk.inject import risk_evidence
+    from ecom_models.value.risk_decisions import queue_size
     from ecom_models.value.valuation import risk_value
 
     ranked = scored.orders
     dates = pd.to_datetime(ranked["order_date"])
     span = max(1.0, (dates.max() - dates.min()).total_seconds() / 86400 + 1)
-    k = capacity_per_day * span
+    # the queue the row prices (2 a day over 120.4 days: 241 orders, not 240): with another count the
+    # truth and the row disagree on one order, the very one "outside" decisions start at
+    k = queue_size(capacity_per_day, span, len(ranked))
     queue = ranked[ranked["rank"] <= k]
     truth = float(queue.loc[queue["order_id"].isin(fraud), "order_value"].sum()) / span * 30.44
     recent = queue[pd.to_datetime(queue["order_date"]) > dates.max() - pd.Timedelta(days=30)]
