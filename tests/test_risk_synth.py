@@ -1,10 +1,10 @@
-"""An invoice-style synthetic store with fraud injected independently of the demo store.
+"""An invoice-style synthetic store with fraud injected independently of the detector's own injection.
 
-The store imitates a wholesale gift shop's invoice export: one home country with most of
-the orders and a long tail of foreign ones, wholesalers who buy in bulk, quantity-tier
-prices, guest invoices without a customer id, opening hours 7-20 and no Saturday trading,
-cancellations. The fraud patterns differ from the demo's on purpose (no rare-country
-shortcut for most of them): bulk resale, pricing-error abuse, card testing from an ordinary
+The store (ecom_models.demo.wholesale, shared with the money rows' calibration) imitates a wholesale
+gift shop's invoice export: one home country with most of the orders and a long tail of foreign ones,
+wholesalers who buy in bulk, quantity-tier prices, guest invoices without a customer id, opening hours
+7-20 and no Saturday trading, cancellations. The fraud patterns differ from the demo's on purpose (no
+rare-country shortcut for most of them): bulk resale, pricing-error abuse, card testing from an ordinary
 country, a night-time order, and an account take-over of a repeat customer.
 """
 
@@ -15,68 +15,15 @@ import pandas as pd
 import pytest
 
 from ecom_models import risk as A
-
-COLUMNS = ["order_id", "order_date", "customer_id", "product_id", "product_name", "category", "quantity",
-           "unit_price", "revenue", "discount", "currency", "country", "channel", "status", "line_type",
-           "is_duplicate"]
+from ecom_models.demo.wholesale import COLUMNS, LONG_TAIL, wholesale_store
 
 
 def make_store(n_orders: int = 6000, n_customers: int = 900, n_products: int = 400, seed: int = 7) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    countries = ["United Kingdom", "Germany", "France", "EIRE", "Spain", "Netherlands", "Belgium", "Switzerland",
-                 "Portugal", "Australia", "Norway", "Italy", "Channel Islands", "Finland", "Cyprus", "Japan"]
-    share = np.array([0.86, 0.03, 0.025, 0.02, 0.01, 0.008, 0.008, 0.007, 0.006, 0.005, 0.004, 0.004, 0.003,
-                      0.003, 0.001, 0.001])
-    cust_country = rng.choice(countries, n_customers, p=share / share.sum())
-    wholesale = rng.random(n_customers) < 0.12
-    activity = rng.pareto(1.2, n_customers) + 0.2
-    price = np.round(np.exp(rng.normal(0.9, 0.8, n_products)), 2) + 0.15
-    pack = rng.choice([1, 2, 4, 6, 12, 24], n_products, p=[0.25, 0.15, 0.15, 0.2, 0.17, 0.08])
-    popularity = rng.dirichlet(np.full(n_products, 0.6))
-
-    start = pd.Timestamp("2024-01-01")
-    day = rng.integers(0, 365, n_orders * 2)
-    dates = start + pd.to_timedelta(day, unit="D")
-    day = day[dates.day_of_week != 5][:n_orders]  # no Saturday trading
-    hour = np.clip(rng.normal(12.5, 2.3, n_orders), 7, 20.9)
-    t = start + pd.to_timedelta(day, unit="D") + pd.to_timedelta(hour * 3600, unit="s").round("s")
-    guest = rng.random(n_orders) < 0.2
-    cust = rng.choice(n_customers, n_orders, p=activity / activity.sum())
-    n_lines = 1 + rng.geometric(0.12, n_orders)
-    n_lines = np.where(wholesale[cust], n_lines * 2, n_lines).clip(1, 80)
-
-    o = np.repeat(np.arange(n_orders), n_lines)
-    prod = rng.choice(n_products, len(o), p=popularity)
-    mult = rng.choice([1, 1, 1, 2, 3, 4], len(o))
-    mult = np.where(wholesale[cust[o]], mult * rng.choice([4, 8, 12], len(o)), mult)
-    qty = (pack[prod] * mult).astype(float)
-    unit = np.where(qty >= 4 * pack[prod], np.round(price[prod] * 0.85, 2), price[prod])
-    df = pd.DataFrame({
-        "order_id": pd.array([f"{536000 + i}" for i in o], dtype="str"),
-        "order_date": t[o],
-        "customer_id": pd.array(np.where(guest[o], None, np.char.add("1", (2000 + cust[o]).astype(str))), dtype="str"),
-        "product_id": pd.array(np.char.add("SKU", prod.astype(str)), dtype="str"),
-        "product_name": pd.array(np.char.add("ITEM ", prod.astype(str)), dtype="str"),
-        "category": pd.array([None] * len(o), dtype="str"),
-        "quantity": qty,
-        "unit_price": unit,
-        "revenue": np.round(qty * unit, 2),
-        "discount": 0.0,
-        "currency": "GBP",
-        "country": pd.array(cust_country[cust[o]], dtype="str"),
-        "channel": pd.array([None] * len(o), dtype="str"),
-        "status": pd.array([None] * len(o), dtype="str"),
-        "line_type": "sale",
-        "is_duplicate": False,
-    })
-    # cancellations: about 2% of orders get a negative "C" invoice
-    cancel_orders = rng.choice(n_orders, n_orders // 50, replace=False)
-    c = df[df["order_id"].isin({f"{536000 + i}" for i in cancel_orders})].groupby("order_id").head(1).copy()
-    c["order_id"] = "C" + c["order_id"]
-    c["quantity"] *= -1
-    c["revenue"] *= -1
-    c["line_type"] = "cancellation"
-    return pd.concat([df, c], ignore_index=True)[COLUMNS]
+    """A year of the shared wholesale store (the one the money rows are calibrated on), with a longer,
+    thinner country tail and longer baskets than the calibration's."""
+    return wholesale_store(n_orders=n_orders, days=365, n_customers=n_customers, n_products=n_products, seed=seed,
+                           start="2024-01-01", countries=LONG_TAIL, guest_share=0.2, extra_lines_p=0.12,
+                           max_lines=80, first_id=536000)
 
 
 def inject_fraud(orders: pd.DataFrame, n_each: int = 8, seed: int = 11) -> tuple[pd.DataFrame, set[str]]:

@@ -10,16 +10,21 @@ keeps its rank:
     extrapolated  the undecided queue orders' fraud value, from a chance of fraud
                   logit p = a + b log(rank / ref) + c log(value / vref), b <= 0 (the chance never
                   rises down the list), c free (at one rank big wholesale orders are mostly fine),
-                  a grid posterior with flat priors fitted on the decisions (rank, value, fraud or
-                  fine); ref = their geometric-mean rank, vref = the riskiest orders' median value.
+                  a grid posterior fitted on the decisions (rank, value, fraud or fine), flat in the
+                  slopes, its prior on (a, b) the row's prior on the share of orders that are fraud
+                  (each curve weighted by the prior mass of the store-wide share it implies: decisions
+                  far from the top pin the level where they are, not the slope, and flat priors read
+                  steep slopes up the list into dozens of fraud orders in the queue);
+                  ref = their geometric-mean rank, vref = the riskiest orders' median value.
                   Two forms, half the draws each: every order at its own value x p; and the count
-                  of fraud by the rank-only curve (c = 0) x the value of the orders marked fraud.
+                  of fraud by the rank-only curve (c = 0) x the value of the orders marked fraud
+                  (with two orders' worth of the prior fraud order value, itself uncertain).
                   The draws carry the curve's uncertainty, the chance that an order is fraud or
                   not (normal approximation) and a model error (MODEL_SD).
 
 Any shape of decisions works: the top N (the curve is extrapolated below them, its slope only
 loosely known, so the range is wide), a random sample of the queue, scattered picks, orders
-outside the queue (the curve bounds the queue from below; the flat slope prior from above).
+outside the queue (the curve bounds the queue from below; the share-of-fraud prior from above).
 With fewer than CURVE_MIN_DECISIONS decisions the curve is not fitted: the undecided part is
 priced with the prior's draws (confirmed money stays measured), so the range is the prior's width.
 """
@@ -72,16 +77,18 @@ def split_decisions(evidence, k: int):
     return ranks, fraud, values, open_
 
 
-def curve_posterior(x: np.ndarray, z: np.ndarray, fraud: np.ndarray, weight: float = 1.0) -> np.ndarray:
-    """Posterior weights [c, b, a] of logit p = a + b x + c z (x: log rank, z: log value, both centred),
-    flat priors on the grids; `weight`: each decision's weight (a subset stands for all)."""
+def curve_posterior(x: np.ndarray, z: np.ndarray, fraud: np.ndarray, weight: float = 1.0,
+                    log_prior: np.ndarray | float = 0.0) -> np.ndarray:
+    """Posterior weights [c, b, a] of logit p = a + b x + c z (x: log rank, z: log value, both centred);
+    `log_prior` [b, a] (`rate_log_prior`; flat when 0); `weight`: each decision's weight (a subset
+    stands for all)."""
     loglik = np.empty((len(VALUE_SLOPES), len(SLOPES), len(LEVELS)))
     for h, c in enumerate(VALUE_SLOPES):
         for i, b in enumerate(SLOPES):
             eta = LEVELS[:, None] + (b * x + c * z)[None, :]
             # log sigmoid(eta) for fraud, log sigmoid(-eta) for fine, without overflow
             loglik[h, i] = -(np.logaddexp(0, -eta[:, fraud]).sum(1) + np.logaddexp(0, eta[:, ~fraud]).sum(1))
-    loglik = loglik * weight
+    loglik = loglik * weight + log_prior
     w = np.exp(loglik - loglik.max())
     return w / w.sum()
 
@@ -91,8 +98,34 @@ def _value_ref(values: np.ndarray) -> float:
     return float(np.median(positive)) if len(positive) else 1.0
 
 
+def rate_log_prior(n_ranked: int, ref: float, rate_prior: tuple[float, float] | None) -> np.ndarray | float:
+    """Log prior weights [b, a] of the curve from the prior on the share of orders that are fraud
+    (log-normal `rate_prior` = (mu, sigma), the one the row uses without decisions): each grid cell
+    gets the prior mass of the store-wide fraud share its curve implies (mean chance over all
+    `n_ranked` orders, at an order of median value). Flat when there is no prior.
+
+    Why: a few decisions far from the top of the list (scattered picks, orders below the queue) pin
+    the curve's level where they are but hardly its slope, and with flat priors most steep slopes,
+    read up the list, put dozens of fraud orders in the queue: a store-wide share far above
+    anything the decisions or the prior support."""
+    if rate_prior is None or n_ranked < 1:
+        return 0.0
+    from scipy.stats import norm
+
+    mu, sigma = rate_prior
+    # ranks 1..n in geometric cells: one representative rank and the count of ranks it stands for
+    edges = np.unique(np.round(np.geomspace(1, n_ranked + 1, 400)).astype(int))
+    rep, count = np.sqrt(edges[:-1] * np.maximum(edges[1:] - 1, edges[:-1])), np.diff(edges)
+    step = LEVELS[1] - LEVELS[0]
+    a_edges = np.concatenate([LEVELS - step / 2, [LEVELS[-1] + step / 2]])
+    eta = a_edges[None, :, None] + SLOPES[:, None, None] * np.log(rep / ref)[None, None, :]
+    rate = (count / (1 + np.exp(-eta))).sum(-1) / n_ranked  # [b, a edge], rising in a
+    mass = np.diff(norm.cdf((np.log(np.clip(rate, 1e-300, None)) - mu) / sigma), axis=1)
+    return np.log(np.clip(mass, 1e-300, None))
+
+
 @lru_cache(maxsize=8)
-def _posterior(decisions: tuple, vref: float):
+def _posterior(decisions: tuple, vref: float, n_ranked: int = 0, rate_prior: tuple[float, float] | None = None):
     """(weights, ref rank, vref) for these decisions: the same at every review capacity, so the Risk
     page's curve by capacity fits once."""
     dec = np.asarray(decisions, dtype=float).reshape(-1, 3)
@@ -101,15 +134,17 @@ def _posterior(decisions: tuple, vref: float):
     n = len(ranks)
     fit = np.arange(n) if n <= MAX_FIT else np.random.default_rng(0).choice(n, MAX_FIT, replace=False)
     z = np.log(np.clip(values[fit], 0.01 * vref, None) / vref)
-    return curve_posterior(np.log(ranks[fit] / ref), z, fraud[fit], n / len(fit)), ref, vref
+    log_prior = rate_log_prior(max(n_ranked, int(ranks.max())), ref, rate_prior)
+    return curve_posterior(np.log(ranks[fit] / ref), z, fraud[fit], n / len(fit), log_prior), ref, vref
 
 
 CURVE_MIN_DECISIONS = 30  # 20 decisions at the top pin the curve's level there, not its fall below
 
 
 def decision_money(evidence, capacity_per_day: float, min_decisions: int = CURVE_MIN_DECISIONS, n_draws: int = 4000,
-                   seed: int = 0) -> DecisionMoney | None:
-    """See the module docstring. None when the evidence carries no ranked queue (an old document)."""
+                   seed: int = 0, rate_prior: tuple[float, float] | None = None) -> DecisionMoney | None:
+    """See the module docstring. None when the evidence carries no ranked queue (an old document).
+    `rate_prior`: (mu, sigma) of the log-normal prior on the share of orders that are fraud."""
     values = np.asarray(evidence.ranked_values, dtype=float)
     days = float(evidence.period_days)
     if not len(values) or not (days > 0):
@@ -127,7 +162,8 @@ def decision_money(evidence, capacity_per_day: float, min_decisions: int = CURVE
                              extrapolated_high=float("nan"), draws=np.full(n_draws, confirmed), p_top=float("nan"),
                              p_end=float("nan"), fitted=False)
     queue_values = np.clip(values[:k], 0, None)
-    w, ref, vref = _posterior(tuple(tuple(float(v) for v in d) for d in evidence.decisions), _value_ref(values))
+    w, ref, vref = _posterior(tuple(tuple(float(v) for v in d) for d in evidence.decisions), _value_ref(values),
+                              int(evidence.n_ranked), None if rate_prior is None else tuple(map(float, rate_prior)))
     rng = np.random.default_rng(seed)
 
     def logv(v):
@@ -180,13 +216,21 @@ def _by_count(w: np.ndarray, ref: float, open_ranks: np.ndarray, fraud_values: n
         sl = slice(start, start + 256)
         p = 1 / (1 + np.exp(-(LEVELS[ai[sl], None] + SLOPES[bi[sl], None] * x[None, :])))
         count[sl], count_var[sl] = p.sum(1), (p * (1 - p)).sum(1)
-    m0, pseudo = 1.5 * (order_value if math.isfinite(order_value) else 0.0), 2.0
+    from ecom_models.value.priors import prior
+
+    size = prior("risk", "fraud_order_value")
+    pseudo = 2.0
+    # the prior's fraud order value is itself uncertain (its own range): with one or two orders marked
+    # fraud the Bayesian bootstrap barely moves, so without this the value of the undecided fraud
+    # would be read as known from a single order
+    m0 = (size.value * (order_value if math.isfinite(order_value) else 0.0)
+          * np.exp(rng.standard_normal(n) * math.log(size.high / size.value) / 1.645))
     if len(fraud_values):
         boot = rng.dirichlet(np.ones(len(fraud_values)), n) * len(fraud_values)
         m_f = (boot @ fraud_values + pseudo * m0) / (len(fraud_values) + pseudo)
         s2 = float(np.var(fraud_values)) if len(fraud_values) > 1 else m0 ** 2
     else:
-        m_f, s2 = np.full(n, m0), m0 ** 2
+        m_f, s2 = m0, m0 ** 2
     n_f, n_var = count[inverse], count_var[inverse]
     sd = np.sqrt(n_var * m_f ** 2 + n_f * s2)
     model = np.exp(rng.standard_normal(n) * MODEL_SD)
@@ -230,8 +274,8 @@ def decisions_estimate(dm: DecisionMoney, prior_draws: np.ndarray, evidence, cap
         f"queue of the {dm.queue:,} riskiest orders, {capacity:g} a day); the {dm.open_orders:,} undecided queue orders: "
         f"{how} (extrapolated); {catch_text}")
     note = split + " Only orders stopped before shipping count; review time is not costed."
-    if dm.fitted:  # the curve replaces the prior's base rate and fraud order size
-        assumptions = [a for a in assumptions if a.key in ("capacity_per_day", "loss_share")]
+    if dm.fitted:  # the curve replaces the fraud order size; the base rate stays the curve's prior
+        assumptions = [a for a in assumptions if a.key in ("capacity_per_day", "loss_share", "base_rate")]
     kind = "measured" if dm.open_orders == 0 else ("labels" if dm.fitted else "assumption")
     return ValueEstimate(
         model="risk", lever="fraud losses prevented by reviewing the riskiest orders before shipping",

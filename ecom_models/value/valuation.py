@@ -148,7 +148,8 @@ def risk_value(evidence: RiskEvidence, base_rate: float | None = None, fraud_ord
     if use_labels and evidence.ranked_values:  # rank-aware: the decisions keep their place in the list
         from ecom_models.value.risk_decisions import decision_money, decisions_estimate
 
-        ranked = decision_money(evidence, capacity, n_draws=_N_DRAWS, seed=seed)
+        ranked = decision_money(evidence, capacity, n_draws=_N_DRAWS, seed=seed,
+                                rate_prior=_base_rate_lognormal(median, high))
     grid, w = base_rate_posterior(median, high, evidence if use_labels and ranked is None else None, catch.catch_share)
     r = rng.choice(grid, size=_N_DRAWS, p=w)
     caught_orders = np.minimum(r * evidence.monthly_orders * q, capacity * 30.44)
