@@ -146,6 +146,17 @@ def tradeoff_chart(curve: pd.DataFrame, chosen: dict, target: float) -> go.Figur
     return fig
 
 
+def standing_line(chosen: dict, target: float, n: int) -> str:
+    """Where the merchant stands on the curve, in one sentence."""
+    if not chosen.get("answered"):
+        return (f"**You are here:** no setting is expected to be right {target:.0%} of the time, so the FAQ answers none "
+                "of your tickets. Lower the target or add phrasings to the FAQ.")
+    right = round(chosen["precision"] * 10)
+    return (f"**You are here:** the FAQ answers **{chosen['coverage']:.0%}** of your tickets ({chosen['answered']:,} of "
+            f"{n:,}) and about **{right} in 10** of those answers are expected to be right "
+            f"({chosen['precision']:.0%}); the rest go to an agent as today.")
+
+
 def tradeoff_caption(tradeoff, faq_source: str) -> str:
     """One line on what the curve rests on."""
     from ecom_models.support import TRANSFER_ERROR

@@ -189,6 +189,7 @@ with tabs[4]:
                        f"at this threshold, with a confidence from {a.tradeoff.source}.")
         f3.metric("Confidence threshold", "–" if threshold == float("inf") else f"{threshold:.2f}",
                   help="A ticket is answered only when its match is at least this sure.")
+        st.markdown(U.standing_line(chosen, target, a.tradeoff.n))
         st.plotly_chart(U.tradeoff_chart(a.tradeoff.curve, chosen, target), width="stretch")
         st.caption(U.tradeoff_caption(a.tradeoff, faq_source))
         st.dataframe(faq_usage(a, answered).rename(columns={
