@@ -52,6 +52,9 @@ def test_customer_service_page_on_demo(monkeypatch, tmp_path):
     assert abs(here["y"][0] * 100 - float(labels["Expected precision"].rstrip("%"))) < 0.1
     assert here["y"][0] >= 0.9 - 1e-9  # the default target is met
     assert any("expected" in c.value and "mean confidence" in c.value for c in at.caption)
+    # and in one sentence, with the same figures as the metrics
+    standing = next(md.value for md in at.markdown if md.value.startswith("**You are here:**"))
+    assert f"**{labels['Tickets the FAQ answers']}**" in standing and f"({labels['Expected precision']})" in standing
     assert "Saved per month (estimate)" in labels
     assert any("tickets per half" in md.value for md in at.markdown)
 

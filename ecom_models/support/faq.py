@@ -41,7 +41,7 @@ MARGIN_WEIGHT = 2.0
 # stat = best + 2 x margin of the ticket, median = the median stat of all the merchant's tickets. The median is
 # there because the share of right matches changes from one store to the next (an FAQ that covers what customers
 # ask, or one that misses a third of it) and a ticket's own score cannot see that; the whole set's scores can.
-# Fitted by `bench/support.py --fit-prior` (26 sets of intents A, FAQs of 5-14 entries, some with tickets the FAQ
+# Fitted by `bench/support.py --fit-prior` (21 sets of intents A, FAQs of 5-14 entries, some with tickets the FAQ
 # has no entry for; docs/support.md).
 PRIOR_CURVES = {"minilm": (4.93, 4.14, -5.65), "multilingual": (17.56, 4.17, -18.05)}
 # Largest gap between the expected and the delivered precision at a 90% target on the held-out sets of
