@@ -154,7 +154,8 @@ def standing_line(chosen: dict, target: float, n: int) -> str:
     right = round(chosen["precision"] * 10)
     return (f"**You are here:** the FAQ answers **{pct(chosen['coverage'])}** of your tickets ({chosen['answered']:,} of "
             f"{n:,}) and about **{right} in 10** of those answers are expected to be right "
-            f"({pct(chosen['precision'])}); the other tickets go to an agent as today.")
+            f"({pct(chosen['precision'])}); "
+            + ("wrong answers still reach an agent." if chosen["answered"] >= n else "the other tickets go to an agent as today."))
 
 
 def check_answers(ws, data_key: str, a, threshold: float, checks: dict | None) -> None:

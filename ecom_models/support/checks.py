@@ -63,7 +63,7 @@ def with_checks(analysis, checks: pd.DataFrame | None):
     c = conf.loc[checks["ticket_id"]].to_numpy(dtype=float)
     shift, sd = fit_shift(c, checks["right"].to_numpy(dtype=bool))
     new = np.round(shifted(t["faq_confidence"].to_numpy(dtype=float), shift), 3)
-    source = f"the bundled confidence curve corrected by {len(checks)} answers you checked"
+    source = f"the bundled confidence curve corrected by {len(checks)} answer{'s' if len(checks) > 1 else ''} you checked"
     tradeoff = expected_tradeoff(new, source)
     tickets = t.assign(faq_confidence=new)
     summary = {"checked": int(len(checks)), "right": int(checks["right"].sum()), "shift": shift, "sd": sd,
