@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ecom_models.support import apply_edits, load_edits, load_examples, load_faq, load_saved_intents
-from ecom_ui.common import ActiveData, active_data, workspace
+from ecom_ui.common import ActiveData, active_data, pct, workspace
 
 
 @st.cache_resource(show_spinner=False)
@@ -146,11 +146,69 @@ def tradeoff_chart(curve: pd.DataFrame, chosen: dict, target: float) -> go.Figur
     return fig
 
 
+def standing_line(chosen: dict, target: float, n: int) -> str:
+    """Where the merchant stands on the curve, in one sentence."""
+    if not chosen.get("answered"):
+        return (f"**You are here:** no setting is expected to be right {target:.0%} of the time, so the FAQ answers none "
+                "of your tickets. Lower the target or add phrasings to the FAQ.")
+    right = round(chosen["precision"] * 10)
+    return (f"**You are here:** the FAQ answers **{pct(chosen['coverage'])}** of your tickets ({chosen['answered']:,} of "
+            f"{n:,}) and about **{right} in 10** of those answers are expected to be right "
+            f"({pct(chosen['precision'])}); "
+            + ("wrong answers still reach an agent." if chosen["answered"] >= n else "the other tickets go to an agent as today."))
+
+
+def check_answers(ws, data_key: str, a, threshold: float, checks: dict | None) -> None:
+    """One answered ticket at a time to mark right or wrong; the marks correct the confidence curve."""
+    from ecom_models.support import add_check, answers_to_check, forget_checks, precision_range
+    from ecom_ui.common import md_escape
+
+    with st.expander("Check a few answers" + (f" ({checks['checked']} checked)" if checks else ""), expanded=False):
+        if a.tradeoff.n_calibration:
+            st.caption("The curve is fitted on your labelled tickets already.")
+            return
+        if checks:
+            lo, hi = precision_range(a, checks, threshold)
+            st.markdown(f"{checks['right']} of your {checks['checked']} checked answers were right. The curve is "
+                        f"corrected by them: expected precision at your setting {pct(lo, 0)} – {pct(hi, 0)} "
+                        "(90% range; more checks narrow it).")
+        else:
+            st.markdown("The expected precision comes from a curve learnt on example support messages. Mark a few "
+                        "answers right or wrong (10–20 is plenty) and the curve is corrected for your store.")
+        checked = set() if checks is None else set(_checked_ids(ws, data_key))
+        nxt = answers_to_check(a, threshold, checked)
+        if nxt.empty:
+            st.caption("No answered ticket left to check at this setting.")
+        else:
+            r = nxt.iloc[0]
+            question = a.faq.loc[a.faq["faq_id"] == r["faq_id"], "question"].head(1)
+            st.markdown(f"**Ticket:** {md_escape(str(r['text'])[:500])}  \n**Answered with:** "
+                        f"{md_escape(str(question.iloc[0]) if len(question) else str(r['faq_id']))}")
+            c1, c2, c3 = st.columns(3)
+            if c1.button("Right answer", key="support_check_right"):
+                add_check(ws, data_key, r["ticket_id"], True)
+                st.rerun()
+            if c2.button("Wrong answer", key="support_check_wrong"):
+                add_check(ws, data_key, r["ticket_id"], False)
+                st.rerun()
+            if checks and c3.button("Forget my checks", key="support_check_forget"):
+                forget_checks(ws, data_key)
+                st.rerun()
+
+
+def _checked_ids(ws, data_key: str) -> list[str]:
+    from ecom_models.support import load_checks
+
+    c = load_checks(ws, data_key)
+    return [] if c is None else list(c["ticket_id"])
+
+
 def tradeoff_caption(tradeoff, faq_source: str) -> str:
     """One line on what the curve rests on."""
     from ecom_models.support import TRANSFER_ERROR
 
     basis = (f"a confidence curve fitted on {tradeoff.n_calibration} of your labelled tickets" if tradeoff.n_calibration
+             else tradeoff.source if "corrected" in tradeoff.source
              else "the bundled confidence curve (learnt on labelled example support messages that ship with the app; "
                   f"on questions it never saw it delivered within {TRANSFER_ERROR:.0%} of the target when the FAQ "
                   "covers the questions asked, and below it when many tickets ask something the FAQ has no entry for)")

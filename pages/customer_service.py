@@ -6,8 +6,9 @@ import ecom_ui  # noqa: F401  (first: a deep link before any other page runs app
 import streamlit as st
 
 from ecom_models.support import (DEFAULT_COST_PER_HOUR, UNSURE, ab_test_plan, add_edit, answered_at, deflection,
-                                 faq_usage, forget_intents, has_upload, load_settings, operating_point, remove_upload,
-                                 save_intents, save_settings, save_upload, tickets_per_month, undo_edit)
+                                 faq_usage, forget_intents, has_upload, load_checks, load_settings, operating_point,
+                                 remove_upload, save_intents, save_settings, save_upload, tickets_per_month, undo_edit,
+                                 with_checks)
 from ecom_models.value import save_page_estimate
 from ecom_ui import support as U
 from ecom_ui.common import (data_source_note, empty_state, guarded, md_escape, money, number, page_header, pct,
@@ -169,6 +170,7 @@ with tabs[3]:
 
 # -- FAQ -----------------------------------------------------------------------------------------
 settings = load_settings(ws)
+a, checks = with_checks(a, load_checks(ws, data.key))  # answers the merchant marked right or wrong correct the curve
 with tabs[4]:
     st.header("Which questions your FAQ already answers")
     if not a.has_faq:
@@ -189,8 +191,10 @@ with tabs[4]:
                        f"at this threshold, with a confidence from {a.tradeoff.source}.")
         f3.metric("Confidence threshold", "–" if threshold == float("inf") else f"{threshold:.2f}",
                   help="A ticket is answered only when its match is at least this sure.")
+        st.markdown(U.standing_line(chosen, target, a.tradeoff.n))
         st.plotly_chart(U.tradeoff_chart(a.tradeoff.curve, chosen, target), width="stretch")
         st.caption(U.tradeoff_caption(a.tradeoff, faq_source))
+        U.check_answers(ws, data.key, a, threshold, checks)
         st.dataframe(faq_usage(a, answered).rename(columns={
             "faq_id": "FAQ entry", "tickets_answered": "Tickets answered", "question": "Question", "answer": "Answer"}),
             hide_index=True, width="stretch")

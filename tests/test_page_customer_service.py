@@ -52,8 +52,20 @@ def test_customer_service_page_on_demo(monkeypatch, tmp_path):
     assert abs(here["y"][0] * 100 - float(labels["Expected precision"].rstrip("%"))) < 0.1
     assert here["y"][0] >= 0.9 - 1e-9  # the default target is met
     assert any("expected" in c.value and "mean confidence" in c.value for c in at.caption)
+    # and in one sentence, with the same figures as the metrics
+    standing = next(md.value for md in at.markdown if md.value.startswith("**You are here:**"))
+    assert f"**{labels['Tickets the FAQ answers']}**" in standing and f"({labels['Expected precision']})" in standing
     assert "Saved per month (estimate)" in labels
     assert any("tickets per half" in md.value for md in at.markdown)
+
+    # the merchant checks two answers (one wrong): the curve is corrected, with a range, and the count is kept
+    at.button(key="support_check_wrong").click().run()
+    assert not at.exception, at.exception
+    at.button(key="support_check_right").click().run()
+    assert not at.exception, at.exception
+    assert any("1 of your 2 checked answers were right" in md.value and "90% range" in md.value for md in at.markdown)
+    assert any("corrected by 2 answers you checked" in c.value for c in at.caption)
+    labels = {m.label: m.value for m in at.metric}
 
     # a stricter operating point answers fewer tickets
     before = float(labels["Tickets the FAQ answers"].rstrip("%"))

@@ -82,7 +82,8 @@ def test_discovery_examples_and_faq(english):
     assert answered.mean() > 0.4
     assert (a.tickets.loc[answered, "faq_id"] == english.loc[answered, "intent"]).mean() > 0.85
     d = deflection(a, cost_per_hour=30)
-    assert 0 < d["share_low"] <= d["share"] <= d["share_high"] < 1
+    # every ticket may be answered here (the 8-entry FAQ matches better than the 90% asked): the top can reach 1
+    assert 0 < d["share_low"] <= d["share"] <= d["share_high"] <= 1
     assert d["hours_saved_per_month"] == pytest.approx(d["tickets_per_month"] * d["share"] * 6.0 / 60)
     from ecom_models.value.valuation import support_value
 

@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pandas as pd
 
 from ecom_models.demo.support import build_demo_support, demo_support
@@ -35,11 +36,18 @@ def test_analysis_finds_the_planted_spike_and_defect():
     found = [r.intent for r in spikes.itertuples() if start - pd.Timedelta(days=7) <= r.spike_week <= end
              and (t.loc[t["intent"] == r.intent, "truth"] == "track_order").mean() > 0.7]
     assert found
-    # the FAQ answers the everyday questions and keeps quiet about most of the defect (it has no entry). The
-    # operating point holds the answers to 90% precision overall, not to silence on every unknown question:
-    # "won't charge" reads like "charged twice" (payment), so about a fifth of the defect tickets get the payment
-    # answer at the default (16 of 85; 4 of 85 under the old, over-cautious operating point; docs/support.md Limits)
+    # the FAQ answers the everyday questions at the precision asked (90%, within 3 points) and knows which answers
+    # are shaky: the defect has no entry ("won't charge" reads like "charged twice"), so its tickets get the lowest
+    # confidence. At the default the demo's matches are right often enough (91%) to answer every ticket, defect
+    # included; a stricter target keeps quiet on nearly all of them (docs/support.md Limits)
     answered = t["faq_id"].notna()
     assert answered.mean() > 0.5
-    assert (t.loc[answered, "faq_id"] == t.loc[answered, "truth"]).mean() > 0.9
-    assert t.loc[t["truth"] == "earbuds_defect", "faq_id"].notna().mean() < 0.25
+    assert 0.9 - 0.03 <= (t.loc[answered, "faq_id"] == t.loc[answered, "truth"]).mean() <= 0.9 + 0.03
+    from sklearn.metrics import roc_auc_score
+
+    defect = (t["truth"] == "earbuds_defect").to_numpy()
+    right = (t["best_faq_id"] == t["truth"]).to_numpy()
+    conf = t["faq_confidence"].to_numpy(dtype=float)
+    assert roc_auc_score(np.r_[np.ones(right.sum()), np.zeros(defect.sum())], np.r_[conf[right], conf[defect]]) > 0.95
+    strict = conf >= a.tradeoff.threshold_for(0.95)
+    assert strict[defect].mean() < 0.15 and strict.mean() > 0.5

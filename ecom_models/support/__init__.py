@@ -9,7 +9,8 @@ them is worth. See docs/support.md.
 
 Modules: `tickets` (canonical frame, chat grouping), `features` (encoder + character n-grams),
 `intents` (discovery, few-shot classifier, baseline comparison), `faq` (matching with abstention),
-`analysis` (one call, trends, edits, operating point, deflection), `store` (what the page keeps in the
+`analysis` (one call, trends, edits, operating point, deflection), `checks` (answers the merchant
+marked right or wrong correct the confidence curve), `store` (what the page keeps in the
 workspace: FAQ, labelled tickets, edits, saved intents, settings). The demo's tickets are in
 `ecom_models.demo` (`support`, `support_synth`).
 Heavy libraries (onnxruntime, scikit-learn) load inside functions.
@@ -29,10 +30,14 @@ from ecom_models.support.analysis import (  # noqa: F401
     saved_intents,
     tickets_per_month,
 )
+from ecom_models.support.checks import answers_to_check, precision_range, with_checks  # noqa: F401
 from ecom_models.support.faq import TRANSFER_ERROR, clean_faq  # noqa: F401
 from ecom_models.support.intents import UNSURE  # noqa: F401
 from ecom_models.support.store import (  # noqa: F401
+    add_check,
     add_edit,
+    forget_checks,
+    load_checks,
     forget_intents,
     has_upload,
     load_edits,

@@ -5,7 +5,9 @@ Namespaces (persisted data: their strings never change; docs/support.md):
   uploaded, read and cleaned once when dropped (`save_upload`: `clean_faq` / `clean_examples`);
 - `support.edits` (key: the tickets' content hash): the rename/merge/split edits of that file's intents;
 - `support.intents` (frame, key "saved"): typical tickets per edited intent, reused for the next file;
-- `support.settings` (key "current"): target precision, tickets per month, minutes per ticket, cost per hour.
+- `support.settings` (key "current"): target precision, tickets per month, minutes per ticket, cost per hour;
+- `support.checks` (key: the tickets' content hash): FAQ answers the merchant marked right or wrong
+  ([{ticket_id, right}]), which correct the bundled confidence curve (`support.checks`).
 The money estimate (`support.value`) goes through `ecom_models.value.settings.save_page_estimate`.
 `ws` is a `ecom_models.workspace.Workspace`.
 """
@@ -19,6 +21,7 @@ EXAMPLES = "support.examples"
 EDITS = "support.edits"
 INTENTS = "support.intents"
 SETTINGS = "support.settings"
+CHECKS = "support.checks"
 CURRENT, SAVED = "current", "saved"
 UPLOADS = (FAQ, EXAMPLES)
 
@@ -136,3 +139,18 @@ def analysis_from_doc(doc: dict):
         doc["tradeoff"] = dataclass_from_doc(TradeOff, doc["tradeoff"])
     doc["silhouette"] = {int(k): v for k, v in doc.get("silhouette") or []}
     return dataclass_from_doc(SupportAnalysis, doc)
+
+
+def load_checks(ws, data_key: str) -> pd.DataFrame | None:
+    """The FAQ answers of this tickets file the merchant checked: ticket_id, right; None when none."""
+    rows = ws.get(CHECKS, data_key, []) or []
+    return pd.DataFrame(rows, columns=["ticket_id", "right"]) if rows else None
+
+
+def add_check(ws, data_key: str, ticket_id: str, right: bool) -> None:
+    rows = [r for r in (ws.get(CHECKS, data_key, []) or []) if r["ticket_id"] != str(ticket_id)]
+    ws.put(CHECKS, data_key, rows + [{"ticket_id": str(ticket_id), "right": bool(right)}])
+
+
+def forget_checks(ws, data_key: str) -> None:
+    ws.put(CHECKS, data_key, [])
