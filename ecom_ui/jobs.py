@@ -69,7 +69,13 @@ def ensure(run_id: str, label: str, work, *, group: str, ready) -> runs.Run:
 
 
 # -- following a run on a page ---------------------------------------------------------------------
-@st.fragment(run_every=1.0)
+# Every rerun of a fragment starts a script thread from the server's event loop, which waits for
+# it to start: with five sessions following runs, a poll every second meant five such waits per
+# second on a busy machine. Every 2 s is still live enough for a progress bar.
+POLL_S = 2.0
+
+
+@st.fragment(run_every=POLL_S)
 def _watch(run_id: str, seen_stage: str) -> None:
     run = runs.get(run_id)
     if run is None:
@@ -100,7 +106,7 @@ def show_failure(run: runs.Run) -> None:
 def data_page_panel(group: str) -> None:
     """The Data page's list of model runs for the active orders, live while any is going."""
 
-    @st.fragment(run_every=1.5)
+    @st.fragment(run_every=POLL_S)
     def panel():
         found = runs.runs(group)
         if not found:
