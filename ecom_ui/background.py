@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ecom_models.images import pipeline as IP
-from ecom_models.reviews import pipeline as RVP
-from ecom_models.support import pipeline as SP
 from ecom_models.workspace import runs
 from ecom_ui import jobs
+
+# The capabilities' pipelines are imported where they are used: app.py imports this module for
+# `warm_workers` on every first visit, and the images and customers packages pull in scipy (2 s
+# of imports while five sessions open the home page at once).
 
 
 @st.cache_resource(show_spinner=False)
@@ -48,12 +49,16 @@ def _wait(run: runs.Run) -> None:
 
 # -- reviews: stored in the results store ------------------------------------------------------------
 def start_reviews(ws, data_key: str, source) -> runs.Run:
+    from ecom_models.reviews import pipeline as RVP
+
     return jobs.ensure(RVP.analysis_key(data_key), RVP.LABEL, RVP.analysis_task(ws, data_key, source),
                        group=data_key, ready=lambda: RVP.analysis_ready(ws, data_key))
 
 
 def reviews_analysis(ws, data):
     """The stored analysis of these reviews; else the page shows the run making it and stops."""
+    from ecom_models.reviews import pipeline as RVP
+
     mem = _reviews_memory()
     if data.key in mem:
         return mem[data.key]
@@ -83,6 +88,8 @@ def _value(run_id: str, label: str, task, group: str):
 
 
 def start_support(ws, data_key: str, source, faq=None, examples=None, saved=None) -> runs.Run:
+    from ecom_models.support import pipeline as SP
+
     key = SP.analysis_key(data_key, faq, examples, saved)
     return jobs.ensure(key, SP.LABEL, SP.analysis_task(ws, source, faq, examples, saved), group=data_key,
                        ready=lambda: bool(runs.get(key) and runs.get(key).has_value))
@@ -90,11 +97,15 @@ def start_support(ws, data_key: str, source, faq=None, examples=None, saved=None
 
 def support_analysis(ws, data, faq, examples, saved):
     """`saved`: the saved intents when used, else None."""
+    from ecom_models.support import pipeline as SP
+
     return _value(SP.analysis_key(data.key, faq, examples, saved), SP.LABEL,
                   SP.analysis_task(ws, _source(data), faq, examples, saved), data.key)
 
 
 def photos_analysis(key: str, source, products):
+    from ecom_models.images import pipeline as IP
+
     return _value(f"images|{key}", IP.LABEL, IP.analysis_task(source, products), key)
 
 

@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ecom_models.customers import pipeline as CP
-from ecom_models.forecast import pipeline as FP
-from ecom_models.recommend import pipeline as RP
-from ecom_models.risk import pipeline as KP
 from ecom_models.workspace import runs
 
 LABELS = {"recommend": "Recommendations", "risk": "Risk scores", "forecast": "Forecast", "value": "Business value",
@@ -29,6 +25,10 @@ def start_for_orders(ws, info, df, traffic=None) -> list[runs.Run]:
     the forecast's key); `traffic`: the active traffic ActiveData or None. The workers read the
     stored dataset themselves: the server neither loads nor pickles it here."""
     from ecom_models import forecast as F
+    from ecom_models.customers import pipeline as CP
+    from ecom_models.forecast import pipeline as FP
+    from ecom_models.recommend import pipeline as RP
+    from ecom_models.risk import pipeline as KP
     from ecom_models.workspace.results import ResultsStore
 
     store = ResultsStore(ws)

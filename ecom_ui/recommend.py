@@ -70,6 +70,15 @@ def kept_report(source_key: str, source_df, source_kind: str, k: int, split: str
     return report, key
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def hit_gain(key: str, stage: str, chosen: str, _chosen_eval, _base_eval) -> dict:
+    """The chosen model's hit-rate gain over best sellers with its bootstrap interval, once per
+    stored stage (1,000 resamples of every test customer: too slow to redo on every rerun)."""
+    from ecom_models.recommend.evaluation import paired_gain
+
+    return paired_gain(_chosen_eval, _base_eval, "hit")
+
+
 @st.cache_data(show_spinner=False, max_entries=4)
 def export_csv(key: str, k: int, _report_obj, ids: str = "") -> bytes:
     """Top k for every customer from the chosen model, as a spreadsheet-safe CSV, with the
