@@ -16,18 +16,6 @@ RECOMMEND_DEFAULTS = {"k": 10, "split": "random", "half_life": None, "deep": Tru
 VALIDATION_SAMPLE = 1500  # customers scored on the validation split (the page says so)
 
 
-def recommendations_work(store: ResultsStore, key: str, df, kind: str, k: int, split: str,
-                         half_life: float | None, deep: bool):
-    """A background run's work: one stage per turn, then back in the queue until complete."""
-
-    def work(run):
-        frame = df() if callable(df) else df
-        report = recommendations(store, key, frame, kind, k, split, half_life, deep, run=run, max_stages=1)
-        return None if report.stage == "full" else work
-
-    return work
-
-
 def recommend_key(data_key: str, k: int, split: str, half_life: float | None, deep: bool) -> str:
     return result_key("recommend.report", [data_key, int(k), split, half_life, bool(deep)], RECOMMEND_VERSION)
 
