@@ -12,7 +12,7 @@ With --after-save: one session saves 3,000 demo reviews and 2,000 demo tickets o
 (as a merchant would) and times the first visit to Reviews and to Customer service right after
 each save (issue 24: 20 s at most each).
 
-Usage: python bench/sessions.py [--sessions 1 3 5] [--root DIR] [--timeout 240] [--after-save]
+Usage: python bench/sessions.py [--sessions/--n 1 3 5] [--root DIR] [--timeout 240] [--after-save] [--every 0.5]
 `--root` runs another checkout's app.py (e.g. the main branch, for a "before" figure); each run
 gets its own fresh workspace folder. Say how busy the machine was: `uptime` is printed.
 """
@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_process  # noqa: E402
 
 PAGES = ["/", "/data", "/recommendations", "/reviews", "/images", "/risk", "/customers", "/forecast", "/customer_service",
          "/ab_tests", "/business_value"]
@@ -88,13 +88,16 @@ def _pss_mb(pid: int) -> float:
 
 
 class Watch(threading.Thread):
-    """Health-check latency and server memory, sampled every 0.5 s."""
+    """Health-check latency and server memory, sampled every `every` seconds (memory at most
+    every 0.5 s: reading /proc of the whole tree costs a little)."""
 
-    def __init__(self, url: str, pid: int):
+    def __init__(self, url: str, pid: int, every: float = 0.5):
         super().__init__(daemon=True)
         self.url, self.pid, self.health, self.failures, self.peak_mb, self.stop = url, pid, [], 0, 0.0, False
+        self.every, self.timeline, self.t0 = every, [], time.perf_counter()
 
     def run(self):
+        last_mem = 0.0
         while not self.stop:
             t = time.perf_counter()
             try:
@@ -104,8 +107,10 @@ class Watch(threading.Thread):
             except OSError:
                 self.failures += 1
                 self.health.append(time.perf_counter() - t)
-            self.peak_mb = max(self.peak_mb, _pss_mb(self.pid))
-            time.sleep(max(0.0, 0.5 - (time.perf_counter() - t)))
+            self.timeline.append((t - self.t0, self.health[-1]))
+            if t - last_mem >= 0.5:
+                self.peak_mb, last_mem = max(self.peak_mb, _pss_mb(self.pid)), t
+            time.sleep(max(0.0, self.every - (time.perf_counter() - t)))
 
 
 async def walk(browser, url: str, n: int, timeout_s: float, results: dict, problems: list) -> None:
@@ -184,25 +189,11 @@ async def save_then_visit(url: str, files, timeout_s: float) -> list[str]:
     return lines
 
 
-def one(root: Path, sessions: int, timeout_s: float, after_save: bool = False) -> None:
+def one(root: Path, sessions: int, timeout_s: float, after_save: bool = False, every: float = 0.5) -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-sessions-"))
-    port = free_port()
-    env = dict(os.environ, ECOM_WORKSPACE_DIR=str(folder), ECOM_WORKSPACE="bench", PYTHONPATH=str(root))
-    env.pop("ECOM_RUNS_INLINE", None)
-    log = open(folder / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.headless", "true", "--server.address", "127.0.0.1"],
-                            cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.3)
-        watch = Watch(url, proc.pid)
+    with streamlit_process(folder, "bench", root=root, log_path=folder / "server.log", start_timeout=120) as (
+            url, proc, _log):
+        watch = Watch(url, proc.pid, every)
         watch.start()
         load_before = os.getloadavg()[0]
         t0 = time.perf_counter()
@@ -227,33 +218,31 @@ def one(root: Path, sessions: int, timeout_s: float, after_save: bool = False) -
             if values:
                 print(f"{path:<20} {statistics.median(values):>9.1f} {max(values):>8.1f}")
         print(f"health check: max {max(health):.2f} s, p95 {p95:.2f} s over {len(health)} checks"
-              f" ({watch.failures} failed)")
+              f" ({watch.failures} failed, one every {every} s)")
+        slow = [(at, s) for at, s in watch.timeline if s > 1.0]
+        if slow:
+            print("health checks over 1 s (seconds into the walk: latency): "
+                  + ", ".join(f"{at:.0f}: {s:.2f}" for at, s in slow[:20]))
         print(f"peak server memory (PSS, server + workers): {watch.peak_mb:,.0f} MB")
         print("problems: " + ("none" if not problems else ""))
         for line in problems:
             print("  - " + line)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, nargs="+", default=[1, 3, 5])
+    parser.add_argument("--sessions", "--n", type=int, nargs="+", default=[1, 3, 5])
     parser.add_argument("--root", type=Path, default=ROOT)
     parser.add_argument("--timeout", type=float, default=240)
     parser.add_argument("--after-save", action="store_true")
+    parser.add_argument("--every", type=float, default=0.5, help="seconds between health checks")
     args = parser.parse_args()
     print(subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip())
     if args.after_save:
         one(args.root.resolve(), 1, args.timeout, after_save=True)
         return
     for n in args.sessions:
-        one(args.root.resolve(), n, args.timeout)
+        one(args.root.resolve(), n, args.timeout, every=args.every)
 
 
 if __name__ == "__main__":

@@ -12,11 +12,29 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ecom_models.images import pipeline as IP
-from ecom_models.reviews import pipeline as RVP
-from ecom_models.support import pipeline as SP
 from ecom_models.workspace import runs
 from ecom_ui import jobs
+
+
+# The capabilities' pipelines are imported when first used: app.py imports this module for
+# `warm_workers` on every first visit, and the images and customers packages pull in scipy (2 s
+# of imports while five sessions open the home page at once).
+def _rvp():
+    from ecom_models.reviews import pipeline
+
+    return pipeline
+
+
+def _sp():
+    from ecom_models.support import pipeline
+
+    return pipeline
+
+
+def _ip():
+    from ecom_models.images import pipeline
+
+    return pipeline
 
 
 @st.cache_resource(show_spinner=False)
@@ -77,35 +95,35 @@ def _stored_or_held(key: str, stored) -> bool:
 
 # -- reviews ------------------------------------------------------------------------------------------
 def start_reviews(ws, data_key: str, source) -> runs.Run:
-    key = RVP.analysis_key(data_key)
-    return jobs.ensure(key, RVP.LABEL, RVP.analysis_task(ws, data_key, source), group=data_key,
-                       ready=lambda: _stored_or_held(key, lambda: RVP.analysis_ready(ws, data_key)))
+    key = _rvp().analysis_key(data_key)
+    return jobs.ensure(key, _rvp().LABEL, _rvp().analysis_task(ws, data_key, source), group=data_key,
+                       ready=lambda: _stored_or_held(key, lambda: _rvp().analysis_ready(ws, data_key)))
 
 
 def reviews_analysis(ws, data):
     """The stored analysis of these reviews; else the page shows the run making it and stops."""
-    return _stored(RVP.analysis_key(data.key), lambda: RVP.load_analysis(ws, data.key, data.df),
+    return _stored(_rvp().analysis_key(data.key), lambda: _rvp().load_analysis(ws, data.key, data.df),
                    lambda: start_reviews(ws, data.key, _source(data)))
 
 
 # -- customer service and photos ----------------------------------------------------------------------
 def start_support(ws, data_key: str, source, faq=None, examples=None, saved=None) -> runs.Run:
-    key = SP.analysis_key(data_key, faq, examples, saved)
-    return jobs.ensure(key, SP.LABEL, SP.analysis_task(ws, key, source, faq, examples, saved), group=data_key,
-                       ready=lambda: _stored_or_held(key, lambda: SP.analysis_ready(ws, key)))
+    key = _sp().analysis_key(data_key, faq, examples, saved)
+    return jobs.ensure(key, _sp().LABEL, _sp().analysis_task(ws, key, source, faq, examples, saved), group=data_key,
+                       ready=lambda: _stored_or_held(key, lambda: _sp().analysis_ready(ws, key)))
 
 
 def support_analysis(ws, data, faq, examples, saved):
     """`saved`: the saved intents when used, else None."""
-    key = SP.analysis_key(data.key, faq, examples, saved)
-    return _stored(key, lambda: SP.load_analysis(ws, key),
+    key = _sp().analysis_key(data.key, faq, examples, saved)
+    return _stored(key, lambda: _sp().load_analysis(ws, key),
                    lambda: start_support(ws, data.key, _source(data), faq, examples, saved))
 
 
 def start_photos(ws, photos_key: str, source, products) -> runs.Run:
-    key = IP.analysis_key(photos_key, products)
-    return jobs.ensure(key, IP.LABEL, IP.analysis_task(ws, key, source, products), group=photos_key,
-                       ready=lambda: _stored_or_held(key, lambda: IP.analysis_ready(ws, key)))
+    key = _ip().analysis_key(photos_key, products)
+    return jobs.ensure(key, _ip().LABEL, _ip().analysis_task(ws, key, source, products), group=photos_key,
+                       ready=lambda: _stored_or_held(key, lambda: _ip().analysis_ready(ws, key)))
 
 
 def photos_analysis(photos_key: str, source, products, ws=None):
@@ -114,8 +132,8 @@ def photos_analysis(photos_key: str, source, products, ws=None):
         from ecom_ui.common import workspace
 
         ws = workspace()
-    key = IP.analysis_key(photos_key, products)
-    return _stored(key, lambda: IP.load_analysis(ws, key), lambda: start_photos(ws, photos_key, source, products))
+    key = _ip().analysis_key(photos_key, products)
+    return _stored(key, lambda: _ip().load_analysis(ws, key), lambda: start_photos(ws, photos_key, source, products))
 
 
 def start_for_saved(ws, kind: str, info) -> None:

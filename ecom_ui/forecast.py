@@ -2,8 +2,10 @@
 
 The forecast itself is kept in the results store (ecom_models.forecast.pipeline), filled by a
 background run that the Data page may already have started; `kept_forecast` shows that run's
-progress and stops the page until the result is there. Series and what-if fits are cached per
-process (st.cache_*), keyed on the data's content hash and the settings. The charts and tables
+progress and stops the page until the result is there. A product's stock forecast and the what-if
+model are fitted in worker processes too (one run per key for every session); the page draws the
+rest meanwhile. Series are cached per process (st.cache_data), keyed on the data's content hash
+and the settings. The charts and tables
 below only shape and word what the library returns.
 """
 
@@ -67,16 +69,53 @@ def kept_forecast(data_key: str, traffic_key: str, metric: str, by: str | None, 
 
 
 def product_forecast(data_key: str, traffic_key: str, units_by_product: SeriesData, product: str, horizon: int,
-                     country: str | None) -> ForecastResult:
-    """One product's units forecast (no Prophet tuning: it runs while the merchant waits), kept."""
+                     country: str | None) -> ForecastResult | None:
+    """One product's units forecast (no Prophet tuning: it runs while the merchant waits), kept;
+    None while a worker process makes it (its progress is shown)."""
     parts = P.forecast_key(data_key, traffic_key, "units", "product_id", product, horizon, country, False)
-    return P.forecast(results(), parts, units_by_product, horizon, product, country, False)
+    key = P.forecast_result_key(parts)
+    store = results()
+    doc = P.stored_forecast_doc(store, parts)
+    if doc is None:
+        work = P.forecast_task(store.ws, parts, units_by_product, horizon, product, country, False)
+        run = jobs.ensure(key, "Product forecast", work, group=data_key, ready=lambda: P.forecast_ready(store, parts))
+        doc = P.stored_forecast_doc(store, parts)  # inline runs (page tests) have finished by now
+        if doc is None:
+            jobs.follow(run)
+            return None
+    return _decoded(key, doc)
 
 
-@st.cache_resource(show_spinner="Learning how price and promotions move your sales…", max_entries=4)
-def fitted_whatif(key: str, _series_obj: SeriesData, series_key: str | None, country: str | None, use_spend: bool,
-                  cps: float) -> WhatIf:
-    return WhatIf(country=country, changepoint_prior_scale=cps, use_spend=use_spend).fit(_series_obj, series_key)
+@st.cache_resource(show_spinner=False)
+def _whatif_memory() -> dict:
+    """Fitted what-if models of the last few settings, shared by every session."""
+    return {}
+
+
+def fitted_whatif(data_key: str, traffic_key: str, units_series: SeriesData, by: str | None, series_key: str | None,
+                  country: str | None, use_spend: bool, cps: float, horizon: int) -> WhatIf | None:
+    """The what-if model for these settings, fitted once in a worker process for every session;
+    None while it is being fitted (its progress is shown) or if it failed (the message is shown)."""
+    key = P.whatif_key(data_key, traffic_key, by, series_key, country, use_spend, cps)
+    mem = _whatif_memory()
+    if key in mem:
+        return mem[key]
+
+    def ready() -> bool:
+        current = runs.get(key)
+        return current is not None and current.has_value
+
+    run = jobs.ensure(key, "What-if model", P.whatif_task(units_series, series_key, country, use_spend, cps, horizon),
+                      group=data_key, ready=ready)
+    if run.status == runs.DONE and run.has_value:
+        while len(mem) >= 4:
+            mem.pop(next(iter(mem)))
+        mem[key] = run.value
+        return run.value
+    if run.status != runs.FAILED:
+        st.caption("Learning how price and promotions move your sales (once for these settings)…")
+    jobs.follow(run)
+    return None
 
 
 # -- drawing ------------------------------------------------------------------------------------

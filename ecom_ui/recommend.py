@@ -43,14 +43,13 @@ def kept_report(source_key: str, source_df, source_kind: str, k: int, split: str
     report = _decoded(key, doc["stage"], doc) if doc is not None else None
     run = None
     if report is None or report.stage != "full":
-        # in a worker process (the frame is loaded here only when no run for it exists yet)
-        run_now = runs.get(key)
-        work = (P.recommendations_work(store, key, source_df, source_kind, k, split, half_life, deep)
-                if run_now is not None and run_now.active else
-                P.recommendations_task(store.ws, key, source_df() if callable(source_df) else source_df, source_kind,
-                                       k, split, half_life, deep))
-        run = jobs.ensure(key, "Recommendations", work, group=source_key,
-                          ready=lambda: P.recommendations_complete(store, key))
+        # in a worker process (the frame is loaded here only when no run for it is going yet)
+        run = runs.get(key)
+        if run is None or not run.active:
+            work = P.recommendations_task(store.ws, key, source_df() if callable(source_df) else source_df,
+                                          source_kind, k, split, half_life, deep)
+            run = jobs.ensure(key, "Recommendations", work, group=source_key,
+                              ready=lambda: P.recommendations_complete(store, key))
         doc = P.recommendations_document(store, key)  # inline runs (page tests) have finished by now
         report = _decoded(key, doc["stage"], doc) if doc is not None else None
         if report is None:
@@ -68,6 +67,15 @@ def kept_report(source_key: str, source_df, source_kind: str, k: int, split: str
                 "update by themselves when they finish.", icon=":material/hourglass_top:")
         jobs.follow(run, report.stage)
     return report, key
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def hit_gain(key: str, stage: str, chosen: str, _chosen_eval, _base_eval) -> dict:
+    """The chosen model's hit-rate gain over best sellers with its bootstrap interval, once per
+    stored stage (1,000 resamples of every test customer: too slow to redo on every rerun)."""
+    from ecom_models.recommend.evaluation import paired_gain
+
+    return paired_gain(_chosen_eval, _base_eval, "hit")
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

@@ -119,30 +119,42 @@ def day_chart(alerts: pd.DataFrame, metric: str, segment: str) -> go.Figure:
     return fig
 
 
-@st.cache_resource(show_spinner="Testing the detector on synthetic fraud in a copy of your orders…", max_entries=4)
-def catch_evidence(key: str, _orders: pd.DataFrame):
+def catch_evidence(key: str, orders: pd.DataFrame):
     """How much synthetic fraud the review queue catches on these orders (shared with the
     Business value page; any review capacity is read off the same scored copy), kept in the
-    results store."""
-    try:
-        from ecom_ui.common import results
+    results store. Measured in a worker process by the risk run, after the scores; None while it
+    is being measured (the run's progress is shown)."""
+    from ecom_models.workspace import runs
+    from ecom_ui import jobs
+    from ecom_ui.common import results
 
-        return P.catch_evidence(results(), key, _orders)
-    except Exception:  # a store that cannot be used only costs the measurement
-        from ecom_models.risk.inject import measure_catch
-
-        return measure_catch(_orders, P.CATCH_CAPACITY)
+    store = results()
+    found = P.stored_catch(store, key)
+    if found is not None:
+        return found
+    run = jobs.ensure(P.risk_key(key), "Risk scores", P.risk_task(store.ws, key, orders), group=key,
+                      ready=lambda: P.risk_is_stored(store, key) and P.catch_is_stored(store, key))
+    found = P.stored_catch(store, key)  # inline runs (page tests) have finished by now
+    if found is None:
+        if run.status != runs.FAILED:
+            st.info("Testing the detector on synthetic fraud in a copy of your orders (once for this data; the "
+                    "result is kept in your workspace).", icon=":material/hourglass_top:")
+        jobs.follow(run, run.stage)
+    return found
 
 
 def loss_prevented(key: str, orders: pd.DataFrame, result: RiskResult, capacity: float, loss_share: float,
                    labels: dict | None, capacities=(1, 2, 3, 5, 8, 10, 15, 20, 30, 40, 50)):
-    """The Business value page's risk row at this capacity, and the same by capacity (curve):
-    a published base rate of fraud (updated by the decisions) x the share of synthetic fraud the
+    """The Business value page's risk row at this capacity, and the same by capacity (curve), or
+    None while the test on synthetic fraud is still running: a published base rate of fraud (updated by the decisions) x the share of synthetic fraud the
     queue catches on these orders (ecom_models.value.valuation.risk_value)."""
     from ecom_models.risk.inject import at_capacity, risk_evidence
     from ecom_models.value.valuation import risk_value
 
-    catch = at_capacity(catch_evidence(key, orders), capacity)
+    found = catch_evidence(key, orders)
+    if found is None:
+        return None
+    catch = at_capacity(found, capacity)
     ev = risk_evidence(orders, capacity, labels=labels or None, result=result, catch=catch)
     est = risk_value(ev, loss_share=loss_share, capacity_per_day=capacity)
     rows = []

@@ -3,8 +3,9 @@ once per set of edits, the report files once per summary.
 
 Levers go through the workspace's results store (`ecom_models.value.pipeline`: kind `value.lever`,
 keyed by the datasets' content hashes, the settings and the app version): a restart or another
-session reads the stored evidence and estimate and prices it again (no model is fitted).
-st.cache_resource keeps them in memory on top; summaries and report bytes go through st.cache_data.
+session reads the stored evidence and estimate and prices it again (no model is fitted). Missing
+ones are valued by one run in a worker process (`pipeline.levers_task`), whichever session asked
+first; the last few sets stay in memory on top; summaries and report bytes go through st.cache_data.
 """
 
 from __future__ import annotations
@@ -13,23 +14,15 @@ import json
 
 import streamlit as st
 
-from ecom_models.value import (TITLES, WHAT_IT_MEASURES, CostInputs, Lever, ValueSummary, report_csv, report_html, report_pdf,
+from ecom_models.value import (TITLES, CostInputs, Lever, ValueSummary, report_csv, report_html, report_pdf,
                                store_figures, summarise)
 from ecom_models.value import pipeline
 
 
-@st.cache_resource(show_spinner=False, max_entries=24)
-def lever(model: str, key: str, _orders, _other=None, _third=None, _labels=None) -> Lever:
-    """One model's lever. `key` must identify every input (content hashes, labels): it keys the
-    results store, so a stored lever is only ever read back for the same data and settings."""
-    from ecom_ui.common import active_data, results
-
-    try:
-        store = results()
-    except Exception:  # a store that cannot be opened only costs a recomputation
-        store = None
-    return pipeline.lever(store, model, key, _orders, _other, _third, _labels,
-                          forecast_traffic=lambda: active_data("traffic"))
+@st.cache_resource(show_spinner=False)
+def _levers_memory() -> dict:
+    """Levers of the last few sets of inputs, shared by every session (objects, priced from evidence)."""
+    return {}
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -58,25 +51,51 @@ def lever_inputs(ws, orders, *, reviews=None, experiment=None, traffic=None) -> 
     return jobs, pipeline.ready_key(jobs)
 
 
-def all_levers(jobs, ready_key: str) -> dict[str, Lever]:
-    """Each job's lever (cached). The first time this set of inputs is seen in the session, a status
-    box shows each model as it is valued."""
-    if st.session_state.get("value_ready") == ready_key:
-        return {model: lever(model, key, *args, **kw) for model, key, args, kw in jobs}
-    levers = {}
-    with st.status("Putting a money value on each model (first visit only: one to two minutes)…",
-                   expanded=True) as status:
-        for model, key, args, kw in jobs:
-            line = st.empty()
-            line.markdown(f"⏳ {TITLES[model]}: {WHAT_IT_MEASURES[model]}…")
-            levers[model] = done = lever(model, key, *args, **kw)
-            line.markdown(f"{'✅' if done.estimate is not None else '➖'} {TITLES[model]}"
-                          + (f" ({done.seconds:.0f} s)" if done.seconds >= 1 else ""))
+def all_levers(ws, jobs, ready_key: str, reviews=None) -> dict[str, Lever]:
+    """Each job's lever: kept in the results store, else valued by one run in a worker process for
+    every session asking (the page shows its progress and stops until it ends). The first time this
+    set of inputs is seen in the session, a status box lists each model as valued or not."""
+    from ecom_models.value import compute
+    from ecom_models.workspace import runs
+    from ecom_ui import jobs as J
+    from ecom_ui.common import active_data, results
+
+    mem = _levers_memory()
+    levers = mem.get((str(ws.folder), ws.name, ready_key))
+    if levers is None:
+        store = results()
+        levers = {model: pipeline.stored_lever(store, model, key) for model, key, _, _ in jobs}
+        if any(lv is None for lv in levers.values()):
+            run_id = pipeline.levers_run_key(ws, ready_key)
+
+            def ready() -> bool:
+                current = runs.get(run_id)
+                return current is not None and current.has_value
+
+            traffic = active_data("traffic")  # the Forecast page's: its kept forecast is the one found
+            task = pipeline.levers_task(
+                ws, jobs, reviews=pipeline.Data(reviews.key, reviews.df) if reviews is not None else None,
+                forecast_traffic=pipeline.Data(traffic.key, traffic.df) if traffic is not None else None)
+            run = J.ensure(run_id, pipeline.LABEL, task, group=jobs[0][1], ready=ready)
+            if not (run.status == runs.DONE and run.has_value):
+                if run.status != runs.FAILED:
+                    st.info("Putting a money value on each model (first visit only: one to two minutes; the results "
+                            "are kept in your workspace).", icon=":material/hourglass_top:")
+                J.follow(run)
+                st.stop()
+            levers = {model: compute.lever_from_store(doc) for model, doc in run.value.items()}
+        while len(mem) >= 4:
+            mem.pop(next(iter(mem)))
+        mem[(str(ws.folder), ws.name, ready_key)] = levers
+    if st.session_state.get("value_ready") != ready_key:
         # No count here: the page's "Models counted" is the one count of models (ValueSummary.models_counted);
         # this box only saw the models valued on this page, not the estimates saved by their own pages.
-        status.update(label="Models valued on this data (✅ valued, ➖ needs more data); the results are kept, so the "
-                            "next visit is instant.", state="complete", expanded=False)
-    st.session_state["value_ready"] = ready_key
+        with st.status("Models valued on this data (✅ valued, ➖ needs more data); the results are kept, so the "
+                       "next visit is instant.", state="complete", expanded=False):
+            for model, lv in levers.items():
+                st.markdown(f"{'✅' if lv.estimate is not None else '➖'} {TITLES[model]}"
+                            + (f" ({lv.seconds:.0f} s)" if lv.seconds >= 1 else ""))
+        st.session_state["value_ready"] = ready_key
     return levers
 
 

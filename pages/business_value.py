@@ -45,7 +45,7 @@ effective = effective_overrides(ws, overrides)  # ... updated with the edits mad
 
 # -- each model's lever (computed once per dataset, then cached) -------------------------------
 jobs, ready_key = U.lever_inputs(ws, orders, reviews=reviews, experiment=experiment, traffic=traffic)
-levers = U.all_levers(jobs, ready_key)
+levers = U.all_levers(ws, jobs, ready_key, reviews)
 levers = fill_from_saved(levers, ws)  # estimates saved by the models' own pages fill the rows not computed here
 ab_guess = ab_lever_guess(levers.get("abtest"), experiment.source if experiment else "")
 ab_replaces = ab_replaced_lever(ab_choice, ab_guess)

@@ -106,12 +106,9 @@ use_spend = st.checkbox("Include marketing spend as a driver", value=False, disa
                         help="Uses daily ad spend from your traffic data. If spend always rises during promotions, "
                              "the two effects are hard to tell apart, so this is off by default.")
 whatif = None
-if units_series is not None:
-    try:
-        whatif = ui.fitted_whatif(data.key + traffic_key, units_series, series_key, country, use_spend,
-                                  float(result.prophet_params.get("changepoint_prior_scale", 0.05)))
-    except InputError as exc:
-        show_input_error(exc)
+if units_series is not None:  # fitted in a worker process; None (progress shown) until it is there
+    whatif = ui.fitted_whatif(data.key, traffic_key, units_series, by, series_key, country, use_spend,
+                              float(result.prophet_params.get("changepoint_prior_scale", 0.05)), horizon)
 if whatif is not None:
     ui.effect_metrics(whatif.effects())
     start = fc["ds"].min().date()
@@ -212,12 +209,12 @@ if "product_id" in orders.columns:
         service = i3.select_slider("How often you want to avoid running out", [0.8, 0.9, 0.95, 0.98, 0.99], value=0.95,
                                    format_func=lambda v: f"{v:.0%}", key="fc_inv_service",
                                    help="Service level: the share of reorder cycles without a stock-out.")
-        try:
-            with st.spinner("Forecasting this product…"):
-                inv_res = ui.product_forecast(data.key, traffic_key, prod_series, product, inventory_horizon(lead), country)
-            ui.plan_metrics(inventory_plan(inv_res, lead, service), inv_res.chosen)
-        except InputError as exc:
-            show_input_error(exc)
+        inv_res = ui.product_forecast(data.key, traffic_key, prod_series, product, inventory_horizon(lead), country)
+        if inv_res is not None:  # else its progress is shown (a worker process forecasts it)
+            try:
+                ui.plan_metrics(inventory_plan(inv_res, lead, service), inv_res.chosen)
+            except InputError as exc:
+                show_input_error(exc)
 
 # -- value --------------------------------------------------------------------------------------
 st.header("What it could be worth")

@@ -15,7 +15,6 @@ from ecom_models.recommend import (
     cold_start,
     frequently_bought_together,
     looks_like_interactions,
-    paired_gain,
     recommend_for_users,
 )
 from ecom_models.intake import store_figures
@@ -95,7 +94,7 @@ c3.metric("Chosen model", MODEL_SHORT[report.chosen],
           help=f"{MODEL_LABELS[report.chosen]}. Picked automatically: best nDCG on a validation split carved out of "
                "the training data.")
 if chosen_eval is not None and base_eval is not None:
-    gain = paired_gain(chosen_eval, base_eval, "hit")
+    gain = UR.hit_gain(result_key, report.stage, report.chosen, chosen_eval, base_eval)
     c4.metric(f"Hit rate@{report.k}", pct(chosen_eval.metrics["hit_rate"]),
               delta=f"{(chosen_eval.metrics['hit_rate'] - base_eval.metrics['hit_rate']) * 100:+.1f} pts vs best sellers",
               help=f"Share of test customers who later bought at least one of the {report.k} products shown, versus "

@@ -215,24 +215,26 @@ with tab_money:
     R.save_assumptions(workspace(), {"capacity_per_day": capacity, "loss_share": loss_share})  # for Business value
     mv = money_view(result, capacity, loss_share=loss_share, labels=labels)
     # the same figure as the Business value page's risk row (ecom_models.value.valuation.risk_value)
-    est, curve = R.loss_prevented(data.key, data.df, result, capacity, loss_share, labels)
-    k1, k2, k3 = st.columns(3)
-    k1.metric("Value of flagged orders", money(mv.value_at_risk, currency),
-              help="Total value of the orders flagged in the Risky orders tab. Not a loss: most flagged orders "
-                   "turn out fine; the loss a review would prevent is the figure on the right.")
-    k2.metric("Orders reviewed per month", number(capacity * DAYS_PER_MONTH),
-              help="Your review capacity over an average month, riskiest orders first.")
-    k3.metric("Loss prevented per month (estimate)", money(est.monthly_value, currency),
-              help=f"90% range {money(est.monthly_low, currency)} to {money(est.monthly_high, currency)}. A published "
-                   "base rate of fraud (updated by your decisions) × the share of synthetic fraud that your review "
-                   "queue catches on your own orders × order value × the share of value lost; with 30+ decisions, the "
-                   "fraud you marked in the queue plus a chance of fraud by rank fitted on them for the rest. The same "
-                   "figure as the Business value page.")
-    if risk_split(est):
-        st.text(risk_split(est))  # confirmed (measured) vs extrapolated, in one line
-    st.caption(f"Evidence: {est.evidence}. {est.note} {mv.labelled_orders:,} of the {mv.reviewed_orders:,} orders "
-               f"reviewed over {mv.days:.0f} days carry a decision.")
-    st.plotly_chart(R.loss_curve_chart(curve, capacity, currency), width="stretch")
-    st.caption("Each extra review catches less: the curve reads the share of synthetic fraud caught at each "
-               "capacity off the same test of the detector on your orders. Without decisions the range is wide "
-               "(the base rate of fraud is a published prior); mark reviewed orders to narrow it.")
+    money_case = R.loss_prevented(data.key, data.df, result, capacity, loss_share, labels)
+    if money_case is not None:  # else the test on synthetic fraud is still running (its progress is shown)
+        est, curve = money_case
+        k1, k2, k3 = st.columns(3)
+        k1.metric("Value of flagged orders", money(mv.value_at_risk, currency),
+                  help="Total value of the orders flagged in the Risky orders tab. Not a loss: most flagged orders "
+                       "turn out fine; the loss a review would prevent is the figure on the right.")
+        k2.metric("Orders reviewed per month", number(capacity * DAYS_PER_MONTH),
+                  help="Your review capacity over an average month, riskiest orders first.")
+        k3.metric("Loss prevented per month (estimate)", money(est.monthly_value, currency),
+                  help=f"90% range {money(est.monthly_low, currency)} to {money(est.monthly_high, currency)}. A published "
+                       "base rate of fraud (updated by your decisions) × the share of synthetic fraud that your review "
+                       "queue catches on your own orders × order value × the share of value lost; with 30+ decisions, the "
+                       "fraud you marked in the queue plus a chance of fraud by rank fitted on them for the rest. The same "
+                       "figure as the Business value page.")
+        if risk_split(est):
+            st.text(risk_split(est))  # confirmed (measured) vs extrapolated, in one line
+        st.caption(f"Evidence: {est.evidence}. {est.note} {mv.labelled_orders:,} of the {mv.reviewed_orders:,} orders "
+                   f"reviewed over {mv.days:.0f} days carry a decision.")
+        st.plotly_chart(R.loss_curve_chart(curve, capacity, currency), width="stretch")
+        st.caption("Each extra review catches less: the curve reads the share of synthetic fraud caught at each "
+                   "capacity off the same test of the detector on your orders. Without decisions the range is wide "
+                   "(the base rate of fraud is a published prior); mark reviewed orders to narrow it.")

@@ -27,19 +27,33 @@ def free_port() -> int:
 @contextlib.contextmanager
 def streamlit_server(workspace_dir: Path, workspace: str = "browser", port: int | None = None,
                      extra_env: dict | None = None, extra_args: tuple[str, ...] = ()):
+    """`streamlit run app.py` on a fresh workspace; yields its URL."""
+    with streamlit_process(workspace_dir, workspace, port, extra_env, extra_args) as (url, _proc, _log):
+        yield url
+
+
+@contextlib.contextmanager
+def streamlit_process(workspace_dir: Path, workspace: str = "browser", port: int | None = None,
+                      extra_env: dict | None = None, extra_args: tuple[str, ...] = (), root: Path = ROOT,
+                      log_path: Path | None = None, start_timeout: float = 90):
+    """Like `streamlit_server`, yielding (url, the server's Popen, its log file's path) for callers
+    that watch the process too (bench/sessions.py: its memory). `root`: the checkout whose app.py runs."""
     port = port or free_port()
     env = dict(os.environ, ECOM_WORKSPACE_DIR=str(workspace_dir), ECOM_WORKSPACE=workspace, **(extra_env or {}))
     env.pop("ECOM_RUNS_INLINE", None)  # a real server runs models in the background
+    if Path(root).resolve() != ROOT:  # another checkout's packages, not this one's
+        env["PYTHONPATH"] = str(root)
     # The server's output goes to a file: an unread pipe fills up (64 kB of model-run logs) and
     # then blocks the server in the middle of a page run.
-    log = tempfile.NamedTemporaryFile(prefix="streamlit-server-", suffix=".log", delete=False)
+    log = open(log_path, "w") if log_path else tempfile.NamedTemporaryFile(
+        "w", prefix="streamlit-server-", suffix=".log", delete=False)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
          "--server.address", "127.0.0.1", *extra_args],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 90
+        deadline = time.time() + start_timeout
         while time.time() < deadline:
             try:
                 with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:
@@ -49,11 +63,11 @@ def streamlit_server(workspace_dir: Path, workspace: str = "browser", port: int 
                 time.sleep(0.3)
         else:
             raise RuntimeError("streamlit did not start: " + Path(log.name).read_text(errors="replace")[-20000:])
-        yield url
+        yield url, proc, Path(log.name)
     finally:
         proc.terminate()
         try:
-            proc.wait(10)
+            proc.wait(15)
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()

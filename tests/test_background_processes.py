@@ -143,3 +143,38 @@ def test_the_worker_stores_the_photo_analysis_and_a_restart_reads_it(background,
     got = BG.photos_analysis(photos_key, str(tmp_path), None, ws=Workspace("test"))
     assert sorted(got.table["file"]) == ["SKU-0.jpg", "SKU-1.jpg", "SKU-2.jpg"] and len(got.thumbnails) == 3
     assert runs.get(key) is None and tasks.dispatched[key] == 1
+
+
+def test_saving_orders_sends_the_pages_own_tasks_to_the_workers(tmp_path, monkeypatch):
+    """The Data page's save starts recommendations, risk, forecast and customers as worker Tasks
+    under the run ids the pages ask for (a page visited meanwhile follows that run), and sends
+    the saved dataset's id, not a frame: the server neither loads nor pickles the orders."""
+    import pandas as pd
+
+    from ecom_models import forecast as F
+    from ecom_models.customers import pipeline as CP
+    from ecom_models.forecast import pipeline as FP
+    from ecom_models.recommend import pipeline as RP
+    from ecom_models.risk import pipeline as KP
+    from ecom_ui import jobs
+
+    sent = {}
+
+    def fake_submit(run_id, label, work, *, group="", retry=False):
+        sent[run_id] = work
+        return runs.Run(id=run_id, label=label, group=group)
+
+    monkeypatch.setattr(runs, "submit", fake_submit)
+    orders = demo_store().orders.head(3000)
+    ws = Workspace("saving", tmp_path)
+    info = ws.save_dataset("orders", "orders", orders)
+    jobs.start_for_orders(ws, info, orders)
+    key, d, f = info.content_hash, RP.RECOMMEND_DEFAULTS, FP.FORECAST_DEFAULTS
+    parts = FP.forecast_key(key, "none", f["metric"], f["by"], f["series_key"], f["horizon"], F.main_country(orders),
+                            f["tune"])
+    expected = {RP.recommend_key(key, d["k"], d["split"], d["half_life"], d["deep"]), KP.risk_key(key),
+                FP.forecast_result_key(parts), CP.customers_key(key, CP.CUSTOMERS_DEFAULTS["horizon_days"])}
+    assert set(sent) == expected
+    for work in sent.values():
+        assert isinstance(work, tasks.Task), work
+        assert info.id in work.args and not any(isinstance(a, pd.DataFrame) for a in work.args), work.func

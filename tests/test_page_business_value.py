@@ -60,7 +60,7 @@ def stubbed(monkeypatch):
 
 def _clear(U):
     # only this page's caches: the demo store and the workspaces stay cached between tests
-    for fn in (U.lever, U.summary, U.report_file):
+    for fn in (U._levers_memory, U.summary, U.report_file):
         fn.clear()
 
 

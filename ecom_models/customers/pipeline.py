@@ -48,7 +48,8 @@ def customers_in_worker(ws_name: str, ws_folder: str, data_key: str, orders, hor
     """Runs in a worker process: analyse and store (the server reads the stored result)."""
     from ecom_models.workspace.workspace import Workspace
 
-    customers_analysis(ResultsStore(Workspace(ws_name, ws_folder)), data_key, orders, horizon_days, run=run)
+    ws = Workspace(ws_name, ws_folder)
+    customers_analysis(ResultsStore(ws), data_key, lambda: ws.frame(orders), horizon_days, run=run)
 
 
 def customers_from_store(doc):

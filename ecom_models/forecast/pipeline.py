@@ -86,3 +86,62 @@ def forecast_in_worker(ws_name: str, ws_folder: str, parts: list, series, horizo
     from ecom_models.workspace.workspace import Workspace
 
     forecast(ResultsStore(Workspace(ws_name, ws_folder)), parts, series, horizon, series_key, country, tune, run=run)
+
+
+def orders_forecast_task(ws, parts: list, orders, traffic, metric: str, by: str | None, horizon: int,
+                         series_key: str | None, country: str | None, tune: bool = True):
+    """The forecast from the orders themselves, as picklable work: the worker builds the daily
+    series (the very `build_series` call the page makes) and then runs `forecast`. `orders` and
+    `traffic`: frames or saved datasets' ids (read by the worker); `traffic` may be None."""
+    from ecom_models.workspace.tasks import Task
+
+    return Task("ecom_models.forecast.pipeline:orders_forecast_in_worker",
+                (ws.name, str(ws.folder), parts, orders, traffic, metric, by, horizon, series_key, country, tune))
+
+
+def orders_forecast_in_worker(ws_name: str, ws_folder: str, parts: list, orders, traffic, metric: str,
+                              by: str | None, horizon: int, series_key: str | None, country: str | None,
+                              tune: bool = True, run=None) -> None:
+    from ecom_models.forecast.series import build_series
+    from ecom_models.workspace.workspace import Workspace
+
+    ws = Workspace(ws_name, ws_folder)
+    store = ResultsStore(ws)
+    if forecast_ready(store, parts):
+        return
+    _say(run, 0.02, "Building the daily series")
+    series = build_series(ws.frame(orders), metric, by=by, traffic=None if traffic is None else ws.frame(traffic))
+    forecast(store, parts, series, horizon, series_key, country, tune, run=run)
+
+
+WHATIF_VERSION = 1
+
+
+def whatif_key(data_key: str, traffic_key: str, by: str | None, series_key: str | None, country: str | None,
+               use_spend: bool, changepoint_prior_scale: float) -> str:
+    """The run id of one what-if model (the fitted model is kept in memory, not in the store)."""
+    return result_key("forecast.whatif", [data_key, traffic_key, by, series_key, country, bool(use_spend),
+                                          float(changepoint_prior_scale)], WHATIF_VERSION)
+
+
+def whatif_task(units_series, series_key: str | None, country: str | None, use_spend: bool,
+                changepoint_prior_scale: float, horizon: int):
+    """The what-if model's fit (Prophet plus the price and promotion effects: half a minute on a busy
+    machine) as picklable work for a worker process; it returns the fitted `WhatIf` (small) with its
+    baseline for `horizon` days made, so scenarios on the page are only arithmetic."""
+    from ecom_models.workspace.tasks import Task
+
+    return Task("ecom_models.forecast.pipeline:whatif_in_worker",
+                (units_series, series_key, country, bool(use_spend), float(changepoint_prior_scale), int(horizon)))
+
+
+def whatif_in_worker(units_series, series_key: str | None, country: str | None, use_spend: bool,
+                     changepoint_prior_scale: float, horizon: int, run=None):
+    from ecom_models.forecast.whatif import WhatIf
+
+    _say(run, 0.05, "Learning how price and promotions move your sales")
+    model = WhatIf(country=country, changepoint_prior_scale=changepoint_prior_scale, use_spend=use_spend).fit(
+        units_series, series_key)
+    _say(run, 0.9, "Forecasting the usual days ahead")
+    model.baseline(horizon)
+    return model

@@ -243,6 +243,17 @@ class WhatIf:
                          "meaning": "change in units per extra 100 of daily ad spend (an association, not proof)"})
         return pd.DataFrame(rows, columns=["driver", "estimate", "low", "high", "meaning"])
 
+    def baseline(self, horizon: int, base: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Prophet's business-as-usual forecast for `horizon` days, made once per horizon: every
+        scenario is this times its own effects (predicting again took a second per scenario)."""
+        kept = self.__dict__.setdefault("baselines_", {})
+        if horizon not in kept:
+            if base is None:
+                base = future_frame(self.history_, horizon, "D", self.series_.closed_weekdays,
+                                    self.series_.closure_dates)
+            kept[horizon] = _apply_closed(self.model_.predict(base), base)
+        return kept[horizon]
+
     def run(self, scenario: Scenario, horizon: int = 28) -> ScenarioResult:
         horizon = check_horizon(horizon)
         h = self.history_
@@ -276,7 +287,7 @@ class WhatIf:
                         rng_txt, now, words = f"{lo:,.0f} to {hi:,.0f} per day", f"{float(v.max()):,.0f}", "Marketing spend"
                     warn.append(f"{words} in this scenario ({now}) are outside anything seen in your history "
                                 f"({rng_txt}): this is an extrapolation, treat it with care.")
-        b = _apply_closed(self.model_.predict(base), base)
+        b = self.baseline(horizon, base)
         event_mult = np.ones(len(scen))
         for d in scenario.events:
             if "Black Friday" not in self.events_:

@@ -16,18 +16,6 @@ RECOMMEND_DEFAULTS = {"k": 10, "split": "random", "half_life": None, "deep": Tru
 VALIDATION_SAMPLE = 1500  # customers scored on the validation split (the page says so)
 
 
-def recommendations_work(store: ResultsStore, key: str, df, kind: str, k: int, split: str,
-                         half_life: float | None, deep: bool):
-    """A background run's work: one stage per turn, then back in the queue until complete."""
-
-    def work(run):
-        frame = df() if callable(df) else df
-        report = recommendations(store, key, frame, kind, k, split, half_life, deep, run=run, max_stages=1)
-        return None if report.stage == "full" else work
-
-    return work
-
-
 def recommend_key(data_key: str, k: int, split: str, half_life: float | None, deep: bool) -> str:
     return result_key("recommend.report", [data_key, int(k), split, half_life, bool(deep)], RECOMMEND_VERSION)
 
@@ -56,7 +44,8 @@ def recommendations(store: ResultsStore, key: str, df, kind: str, k: int, split:
     """Fit in stages (fast models, then EASE, then the deep model), storing the report after
     each stage so a page can show the leaderboard as soon as the fast models are scored.
     `max_stages`: stop after fitting this many stages (the rest on a later call, which starts
-    from the stored report)."""
+    from the stored report). `df` may be a function that reads the data (called only when no
+    stage is stored yet)."""
     from ecom_models.recommend.documents import report_document
     from ecom_models.recommend.interactions import interactions_from_orders, interactions_from_table
     from ecom_models.recommend.leaderboard import build_recommender, staged_plan
@@ -69,9 +58,9 @@ def recommendations(store: ResultsStore, key: str, df, kind: str, k: int, split:
     if previous is not None:
         inter = previous.inter
     elif kind == "table":
-        inter = interactions_from_table(df, half_life_days=half_life)
+        inter = interactions_from_table(df() if callable(df) else df, half_life_days=half_life)
     else:
-        inter = interactions_from_orders(df, half_life_days=half_life)
+        inter = interactions_from_orders(df() if callable(df) else df, half_life_days=half_life)
     plan = staged_plan(inter, include_deep=deep)
     report = previous
     fitted = 0
@@ -127,12 +116,23 @@ def recommendations_for_value(store: ResultsStore, data_key: str, orders, wait_s
         if not any(r is not None and r.active for r in going) or time.time() > deadline:
             break
         time.sleep(0.5)  # the background run started by the Data page stores EASE soon
+    if recommendations_document(store, keys[0]) is not None:
+        # the page's staged report has begun (a worker process sees no run to wait for): add its
+        # next stages up to the deep model, kept for the Recommendations page too, not a second fit
+        report = None
+        for _ in range(4):  # stages: fast models, EASE, deep (one more turn at most, as a guard)
+            if report is not None and (_enough_for_value(report) or report.stage == "full"):
+                break
+            report = recommendations(store, keys[0], orders, "orders", d["k"], d["split"], d["half_life"], True,
+                                     max_stages=1)
+        return report
     return recommendations(store, keys[1], orders, "orders", d["k"], d["split"], d["half_life"], False)
 
 
 def recommendations_task(ws, key: str, df, kind: str, k: int, split: str, half_life: float | None, deep: bool):
     """The staged fit as picklable work for a worker process (ecom_models/workspace/tasks.py):
-    one stage per turn, then back at the end of the workers' queue (`tasks.MORE`)."""
+    one stage per turn, then back at the end of the workers' queue (`tasks.MORE`). `df`: a frame,
+    or a saved dataset's id (the worker reads it)."""
     from ecom_models.workspace.tasks import Task
 
     return Task("ecom_models.recommend.pipeline:recommend_in_worker",
@@ -145,6 +145,8 @@ def recommend_in_worker(ws_name: str, ws_folder: str, key: str, df, kind: str, k
     from ecom_models.workspace.tasks import MORE
     from ecom_models.workspace.workspace import Workspace
 
-    report = recommendations(ResultsStore(Workspace(ws_name, ws_folder)), key, df, kind, k, split, half_life, deep,
+    ws = Workspace(ws_name, ws_folder)
+    # a later stage starts from the stored interactions: the data is read for the first one only
+    report = recommendations(ResultsStore(ws), key, lambda: ws.frame(df), kind, k, split, half_life, deep,
                              run=run, max_stages=1)
     return None if report.stage == "full" else MORE

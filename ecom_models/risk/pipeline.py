@@ -51,6 +51,22 @@ def risk_is_stored(store: ResultsStore, data_key: str) -> bool:
     return store.has("risk.scores", risk_key(data_key))
 
 
+def catch_key(data_key: str) -> str:
+    return result_key("risk.catch", [data_key, CATCH_CAPACITY, 60], CATCH_VERSION)
+
+
+def catch_is_stored(store: ResultsStore, data_key: str) -> bool:
+    return store.has("risk.catch", catch_key(data_key))
+
+
+def stored_catch(store: ResultsStore, data_key: str):
+    """The kept CatchEvidence for this dataset, or None (nothing is measured here)."""
+    from ecom_models.core.evidence import CatchEvidence
+
+    doc = store.get("risk.catch", catch_key(data_key))
+    return None if doc is None else CatchEvidence(**doc)
+
+
 def catch_evidence(store: ResultsStore, data_key: str, orders):
     """How much synthetic fraud the review queue catches on these orders (a CatchEvidence),
     measured once per dataset: shared by the Risk and Business value pages, and kept so that a
@@ -66,14 +82,29 @@ def catch_evidence(store: ResultsStore, data_key: str, orders):
 
 
 def risk_task(ws, data_key: str, orders):
-    """The scoring as picklable work for a worker process (ecom_models/workspace/tasks.py)."""
+    """The scoring as picklable work for a worker process (ecom_models/workspace/tasks.py).
+    `orders`: a frame, or a saved dataset's id (the worker reads it)."""
     from ecom_models.workspace.tasks import Task
 
     return Task("ecom_models.risk.pipeline:score_in_worker", (ws.name, str(ws.folder), data_key, orders))
 
 
-def score_in_worker(ws_name: str, ws_folder: str, data_key: str, orders, run=None) -> None:
-    """Runs in a worker process: score and store (the server reads the stored scores)."""
+def score_in_worker(ws_name: str, ws_folder: str, data_key: str, orders, run=None):
+    """Runs in a worker process: score and store (the server reads the stored scores), then, on a
+    later turn (`MORE`: other pages' first results go first), the test on synthetic fraud that the
+    Risk page's money tab and the Business value page read (tens of seconds: it scores a copy)."""
+    from ecom_models.workspace.tasks import MORE
     from ecom_models.workspace.workspace import Workspace
 
-    risk_scores(ResultsStore(Workspace(ws_name, ws_folder)), data_key, orders, run=run)
+    ws = Workspace(ws_name, ws_folder)
+    store = ResultsStore(ws)
+    if not risk_is_stored(store, data_key):
+        risk_scores(store, data_key, ws.frame(orders), run=run)
+        if not catch_is_stored(store, data_key):
+            if run is not None:
+                run.reached("scores")
+            return MORE
+    if not catch_is_stored(store, data_key):
+        _say(run, 0.5, "Testing the detector on synthetic fraud in a copy of your orders")
+        catch_evidence(store, data_key, ws.frame(orders))
+    return None

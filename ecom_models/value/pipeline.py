@@ -8,13 +8,17 @@ exist: the Recommendations page's report, the Forecast page's default forecast, 
 its test on synthetic fraud, kind `risk.catch`, and the Reviews page's saved analysis) and keeps it.
 The results store is passed in (the app's or a test's); nothing here knows Streamlit, whose caches stay
 in ecom_ui/value.py.
+
+The page values its levers in a worker process (`levers_task`, ecom_models/workspace/tasks.py), one run
+per set of inputs for every session: the fits and scorings behind them (risk scores, the synthetic-fraud
+test, a forecast, photo checks) held the web server's loop for tens of seconds when done in its threads.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from ecom_models.value import compute
 from ecom_models.value.summary import Lever
@@ -190,3 +194,63 @@ def saved_review_analysis(ws, reviews):
         return load_analysis(ws, reviews.key, reviews.df)
     except Exception:
         return None
+
+
+# --------------------------------------------------------------------------------------------
+# All levers at once, in a worker process
+# --------------------------------------------------------------------------------------------
+LABEL = "Business value"
+
+
+class Data(NamedTuple):
+    """What a lever reads of a dataset (its content key and frame), picklable for a worker."""
+
+    key: str
+    df: object
+
+
+def stored_lever(store, model: str, key: str) -> Lever | None:
+    """The lever kept for this key, priced again from its evidence; None if none is kept."""
+    try:
+        doc = store.get(RESULT_KIND, store.key(RESULT_KIND, [model, key], version=VALUE_VERSION))
+    except Exception:  # a store that cannot be read: the levers are computed again
+        return None
+    return None if doc is None else compute.lever_from_store(doc)
+
+
+def levers_run_key(ws, ready: str) -> str:
+    """The run id of one set of levers in one workspace (`ready_key` names every input; hashed: it is
+    long). The run's value is what the page shows: another workspace's decisions are not these."""
+    return "value.levers|" + hashlib.sha256(f"{ws.folder}|{ws.name}|{ready}".encode()).hexdigest()[:24]
+
+
+def levers_task(ws, jobs: list[tuple[str, str, tuple, dict]], reviews=None, forecast_traffic=None):
+    """Every lever of `jobs` (`lever_inputs`) as picklable work for a worker process. Callables in the
+    jobs are dropped: the worker loads the Reviews page's saved analysis itself (from `reviews`, a
+    `Data` or None). `forecast_traffic`: the traffic the Forecast page uses (a `Data` or None)."""
+    from ecom_models.workspace.tasks import Task
+
+    plain = [(model, key, tuple(None if callable(a) else a for a in args), dict(kw)) for model, key, args, kw in jobs]
+    return Task("ecom_models.value.pipeline:levers_in_worker", (ws.name, str(ws.folder), plain, reviews,
+                                                                forecast_traffic))
+
+
+def levers_in_worker(ws_name: str, ws_folder: str, jobs, reviews=None, forecast_traffic=None, run=None) -> dict:
+    """Runs in a worker process: each lever from the results store, else computed and kept there.
+    Returns {model: plain document} (`compute.lever_to_store`), levers without an estimate included
+    (those are not kept in the store: they are retried on a later run)."""
+    from ecom_models.value.levers import TITLES, WHAT_IT_MEASURES
+    from ecom_models.workspace.results import ResultsStore
+    from ecom_models.workspace.runs import say
+    from ecom_models.workspace.workspace import Workspace
+
+    ws = Workspace(ws_name, ws_folder)
+    store = ResultsStore(ws)
+    docs = {}
+    for i, (model, key, args, kw) in enumerate(jobs):
+        say(run, i / len(jobs), f"{TITLES[model]}: {WHAT_IT_MEASURES[model]}")
+        if model == "reviews":
+            args = (*args[:2], (lambda: saved_review_analysis(ws, reviews)) if reviews is not None else None)
+        found = lever(store, model, key, *args, labels=kw.get("_labels"), forecast_traffic=forecast_traffic)
+        docs[model] = compute.lever_to_store(found)
+    return docs

@@ -1,11 +1,12 @@
 """Background runs inside the app's own process: model fits that start when data arrives and
 fill the results store while the merchant looks around.
 
-- Work given as a `Task` (reviews, customer service, product photos, risk scores, forecasts)
+- Work given as a `Task` (every model run of the app: recommendations, reviews, customer
+  service, product photos, risk scores, forecasts and what-ifs, customers, Business value)
   runs in a small pool of worker processes (ecom_models/workspace/tasks.py; `ECOM_RUN_WORKERS`,
   default cores - 1): Python-bound model work in threads of the web server starved its loop.
-- Other work (a callable: the staged recommendations started by the Data page) runs in a
-  few daemon threads (`ECOM_RUN_WORKERS`, default 2) in submission order.
+- Other work (a callable; the app no longer submits any, scripts and tests may) runs in a few
+  daemon threads (`ECOM_RUN_WORKERS`, default 2) in submission order.
 - One run per id at a time: a run id is the results key it fills (data hash + settings +
   version), so two sessions asking for the same result share one run, whichever came first.
 - A run reports progress (`fraction`, `message`) and what it has stored so far (`stage`);

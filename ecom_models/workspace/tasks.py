@@ -8,7 +8,8 @@ sessions). So a run made of a `Task` executes in a small pool of worker processe
   threads and locks; the fork server preloads the light modules so a new worker starts in
   well under a second). Size: `ECOM_RUN_WORKERS`, default cores − 1, at least 1. `ECOM_RUN_NICE`
   (default 0) lowers the workers' CPU priority (on a machine shared with other programs a
-  positive value starves them).
+  positive value starves them). Workers run under the SCHED_BATCH policy (`ECOM_RUN_BATCH=0`
+  turns it off): same share of the CPU, but no wake-up preference over the web server.
 - A `Task` is picklable: a function named as "module:function" and plain arguments (a
   workspace name and folder, a dataset id or a small frame, settings). The worker opens the
   workspace itself (ecom_models/workspace/lock.py lets processes take turns on the file) and
@@ -126,6 +127,14 @@ def _init_worker(server_pid: int | None = None) -> None:
         os.nice(int(os.environ.get("ECOM_RUN_NICE", "0")))
     except (OSError, ValueError):
         pass
+    if os.environ.get("ECOM_RUN_BATCH", "1") != "0" and hasattr(os, "sched_setscheduler"):
+        # SCHED_BATCH: the same CPU share as any other program (a nice value starved the workers
+        # behind other programs), but a waking web server is not made to wait behind a worker's
+        # long computation: its health check and page runs get the core first.
+        try:
+            os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+        except OSError:
+            pass
     if os.environ.get("ECOM_RUN_WARM", "1") != "0":
         for name in _WORKER_IMPORTS:
             try:

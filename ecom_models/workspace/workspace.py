@@ -240,6 +240,11 @@ class Workspace:
             raise KeyError(dataset_id)
         return _restored(self._read(f"SELECT * FROM data_{dataset_id}"))
 
+    def frame(self, source) -> pd.DataFrame:
+        """`source` as a frame: a saved dataset's id is read here (a worker process reads the
+        data itself, so the web server neither loads nor pickles it), a frame is used as is."""
+        return self.load_dataset(source) if isinstance(source, str) else source
+
     def set_active(self, dataset_id: str | None, kind: str) -> None:
         def work(cur):
             cur.execute("UPDATE datasets SET active = FALSE WHERE kind = ?", [kind])
