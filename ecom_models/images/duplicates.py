@@ -87,6 +87,15 @@ class Thresholds:
     # products 0.7 and up at that size.
     tiny_whole_side: int = 56
     tiny_whole_distance: float = 0.6
+    # A tiny copy's own evidence is thin, but it is singular: its original is the one photo of the
+    # catalog it comes closest to, by far, and it is the photo closest to that original. A pair
+    # with a tiny photo that failed the rules above still counts when both hold (`mutual_best`):
+    # closest distance (box or whole photo) at most `mutual_distance`, and the tiny photo's next
+    # candidate at least 1 / `mutual_ratio` times as far. Chosen on the tune kinds of
+    # bench/images_thumbs.py (true pairs there reach 1.24; no false pair came this close and
+    # mutual at once).
+    mutual_distance: float = 1.5
+    mutual_ratio: float = 0.7
     same_product_embedding: float = 0.90  # different photos this close in the model are likely one product
     looks_alike_embedding: float = 0.80
 
@@ -288,6 +297,7 @@ class PairEvidence:
     small: bool  # compared at thumbnail resolution
     distance: float  # mean squared evidence in units of re-upload noise (see Thresholds)
     same_photo: bool
+    closest: float = 99.0  # smallest distance of the comparisons made (box, whole photo); see `mutual_best`
 
 
 def _signed_windows(offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -404,12 +414,14 @@ def verify(a: Fingerprint, b: Fingerprint, embedding: float, t: Thresholds = DEF
     # the re-encoding): then the boxes disagree in shape, and the whole photos are compared too.
     box_shapes_differ = abs(np.log(max(a.aspect, 1e-3) / max(b.aspect, 1e-3))) > 0.15 or framing > t.framing
     have_frames = a.frame_grey is not None and b.frame_grey is not None
+    closest = ev.distance if ev.framing <= t.framing else 99.0
     if not ev.same_photo and boxed and have_frames and min(a.photo_side, b.photo_side) <= t.tiny_whole_side:
         whole = _compare(a.frame_grey, b.frame_grey, a.frame_colour, b.frame_colour,
                          min(a.photo_side, b.photo_side), 0.0, embedding,
                          replace(t, max_distance=t.tiny_whole_distance), cache=cache)
+        closest = min(closest, whole.distance)
         if whole.same_photo:
-            return whole
+            return replace(whole, closest=closest)
     if (not ev.same_photo and boxed and (touches(a.box) or touches(b.box) or box_shapes_differ)
             and have_frames):
         # Whole photos share more background (studio white, the same model's face) than two
@@ -421,8 +433,8 @@ def verify(a: Fingerprint, b: Fingerprint, embedding: float, t: Thresholds = DEF
         whole = _compare(a.frame_grey, b.frame_grey, a.frame_colour, b.frame_colour,
                          min(a.photo_side, b.photo_side), 0.0, embedding, strict, cache=cache)
         if whole.same_photo or whole.distance < ev.distance:
-            return whole
-    return ev
+            return replace(whole, closest=min(closest, whole.distance))
+    return replace(ev, closest=closest)
 
 
 def _compare(grey_a: np.ndarray, grey_b: np.ndarray, colour_a: np.ndarray, colour_b: np.ndarray, min_side: int,
@@ -505,6 +517,37 @@ def _one_blas_thread():
 
 
 # -- groups -------------------------------------------------------------------------------------------------------
+def mutual_best(prints: list[Fingerprint], evidence: dict[tuple[int, int], PairEvidence],
+                t: Thresholds = DEFAULT_THRESHOLDS) -> list[tuple[int, int]]:
+    """Pairs with a tiny photo that failed verification but are each other's closest candidate,
+    within `t.mutual_distance`, the tiny photo's next candidate well behind (`t.mutual_ratio`).
+
+    A copy shrunk to 35 px keeps too little of a silver ring or a coiled belt for the per-pair
+    rules (its outline and colours blur into the background), but it still resembles its
+    original more than anything else in the catalog; two different products shot alike leave
+    each of them a rival about as close, which the ratio refuses."""
+    matched = {k for pair, ev in evidence.items() if ev.same_photo for k in pair}  # these found theirs
+    ranked: dict[int, list[tuple[float, int]]] = {}
+    for (i, j), ev in evidence.items():
+        ranked.setdefault(i, []).append((ev.closest, j))
+        ranked.setdefault(j, []).append((ev.closest, i))
+    for v in ranked.values():
+        v.sort()
+    out = []
+    for (i, j), ev in evidence.items():
+        if ev.same_photo or ev.closest > t.mutual_distance or i in matched or j in matched:
+            continue
+        if min(prints[i].photo_side, prints[j].photo_side) > t.tiny_whole_side:
+            continue
+        if ranked[i][0][1] != j or ranked[j][0][1] != i:
+            continue
+        tiny = i if prints[i].photo_side <= prints[j].photo_side else j
+        rival = ranked[tiny][1][0] if len(ranked[tiny]) > 1 else 99.0
+        if ev.closest <= t.mutual_ratio * rival:
+            out.append((i, j))
+    return out
+
+
 def complete_linkage(n: int, edges: dict[tuple[int, int], float]) -> list[list[int]]:
     """Groups where every pair is an edge: merge the strongest pairs first, and two groups only
     when all pairs across them are edges (no chaining). Returns groups of 2+ members."""
@@ -545,6 +588,8 @@ def find_duplicates(files: list[str], prints: list[Fingerprint], embeddings: np.
             evidence[(i, j)] = ev
             if ev.same_photo:
                 edges[(i, j)] = -ev.distance  # the closest pairs are grouped first
+    for i, j in mutual_best(prints, evidence, t):
+        edges[(i, j)] = -evidence[(i, j)].closest
     if sha1 is not None:
         first: dict[str, list[int]] = {}
         for i, h in enumerate(sha1):
