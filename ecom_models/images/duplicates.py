@@ -96,6 +96,10 @@ class Thresholds:
     # mutual at once).
     mutual_distance: float = 1.5
     mutual_ratio: float = 0.7
+    # ... and so a tiny photo also meets its `tiny_neighbours` nearest photos by model, by box shape
+    # and by whole-photo shape, whatever the candidate rules say (its colours and outline may be too
+    # washed out for them): the mutual test needs its true match and its rivals in view.
+    tiny_neighbours: int = 3
     same_product_embedding: float = 0.90  # different photos this close in the model are likely one product
     looks_alike_embedding: float = 0.80
 
@@ -222,8 +226,18 @@ def candidate_pairs(prints: list[Fingerprint], embeddings: np.ndarray, t: Thresh
             if len(ii):
                 good = np.abs(col[start + ii] - col[jj]).mean(axis=1) <= t.candidate_colour
                 found.update((int(a) + start, int(b)) for a, b in zip(ii[good], jj[good]))
+        tiny = np.array([prints[k].photo_side <= t.tiny_whole_side for k in range(start, stop)])
+        if t.tiny_neighbours and tiny.any():
+            rows = np.where(tiny)[0]
+            for sim in (embeddings[start:stop] @ embeddings.T, s_box, s_frame):
+                sim = sim[rows].copy()
+                sim[np.arange(len(rows)), rows + start] = -np.inf  # not itself
+                k = min(t.tiny_neighbours, n - 1)
+                near = np.argpartition(-sim, k - 1, axis=1)[:, :k]
+                found.update((min(int(r) + start, int(c)), max(int(r) + start, int(c)))
+                             for r, cs in zip(rows, near) for c in cs)
         pairs += sorted(found)
-    return pairs
+    return sorted(set(pairs))
 
 
 # -- pixel verification of one pair ---------------------------------------------------------------------------
