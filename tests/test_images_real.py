@@ -52,6 +52,8 @@ def test_a_tiny_photo_pairs_with_its_closest_match_only_when_no_rival_is_near():
     assert D.mutual_best(prints, {(0, 1): _evidence(0.8)}, t) == []
     # 0's closest is 2, not the tiny photo: not mutual
     assert D.mutual_best(prints, {(0, 3): _evidence(1.0), (0, 2): _evidence(0.5)}, t) == []
+    # two tiny photos: both too blurred to tell two products shot alike apart
+    assert D.mutual_best(prints + [_print(50)], {(3, 4): _evidence(0.5)}, t) == []
     # a photo already verified as the same photo as another has found its copy
     assert D.mutual_best(prints, {(0, 3): _evidence(1.0), (2, 3): _evidence(0.2, same=True)}, t) == []
     # in find_duplicates the pair becomes a group

@@ -533,7 +533,7 @@ def _one_blas_thread():
 # -- groups -------------------------------------------------------------------------------------------------------
 def mutual_best(prints: list[Fingerprint], evidence: dict[tuple[int, int], PairEvidence],
                 t: Thresholds = DEFAULT_THRESHOLDS) -> list[tuple[int, int]]:
-    """Pairs with a tiny photo that failed verification but are each other's closest candidate,
+    """Pairs of a tiny photo and a larger one that failed verification but are each other's closest candidate,
     within `t.mutual_distance`, the tiny photo's next candidate well behind (`t.mutual_ratio`).
 
     A copy shrunk to 35 px keeps too little of a silver ring or a coiled belt for the per-pair
@@ -551,7 +551,10 @@ def mutual_best(prints: list[Fingerprint], evidence: dict[tuple[int, int], PairE
     for (i, j), ev in evidence.items():
         if ev.same_photo or ev.closest > t.mutual_distance or i in matched or j in matched:
             continue
-        if min(prints[i].photo_side, prints[j].photo_side) > t.tiny_whole_side:
+        # one tiny photo and one that is not: two tiny photos of two belts shot alike are both too
+        # blurred to tell apart, and one's closest is easily the other
+        if (min(prints[i].photo_side, prints[j].photo_side) > t.tiny_whole_side
+                or max(prints[i].photo_side, prints[j].photo_side) <= t.tiny_whole_side):
             continue
         if ranked[i][0][1] != j or ranked[j][0][1] != i:
             continue
