@@ -171,6 +171,27 @@ def test_taxonomy_mapping_covers_every_named_class():
     assert m.shape == (1000, len(vision.TAXONOMY)) and (m.sum(axis=1) == 1).all()
 
 
+def test_thin_thumbnail_probabilities_still_get_their_group():
+    names = vision.class_names()
+    probs = np.full((3, 1000), 0.0, dtype=np.float32)
+    probs[0, names.index("sunglass")] = 0.07  # a thumbnail's spread-out answer: still eyewear
+    probs[1, names.index("safety pin")] = 0.5  # how the model reads a brooch
+    probs[2, names.index("loupe")] = 0.5  # a magnifier (or a belt's round buckle), not glasses
+    probs += (1.0 - probs.sum(axis=1, keepdims=True)) / 1000
+    cats, _ = vision.coarse_categories(probs)
+    assert cats[0] == "eyewear" and cats[1] == "jewellery & watches" and cats[2] != "eyewear"
+
+
+def test_thumbnails_are_blown_up_bicubic_and_large_photos_shrunk_bilinear():
+    from ecom_models.images import model as M
+
+    rng = np.random.default_rng(0)
+    for size, method in (((60, 60), Image.Resampling.BICUBIC), ((400, 400), Image.Resampling.BILINEAR)):
+        img = Image.fromarray(rng.integers(0, 255, (*size, 3), dtype=np.uint8))
+        want = (np.asarray(img.resize((224, 224), method), dtype=np.float32) - 127.0) / 128.0
+        assert np.allclose(M.model_input(img), want.transpose(2, 0, 1))
+
+
 def test_taxonomy_of_merchant_category_names():
     assert vision.taxonomy_of("Watches & Jewellery") == "jewellery & watches"
     assert vision.taxonomy_of("home") == "home & kitchen" and vision.taxonomy_of("Kitchen") == "home & kitchen"

@@ -35,6 +35,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from ecom_models.images.linkage import complete_linkage, mutual_best  # noqa: F401 (re-exported)
+
 SIG_SIDE = 64  # grey signature of the object's box kept per photo
 COARSE_SIDE = 8  # grid on which two photos are first lined up (every combination of crops)
 CMP_SIDE = 24  # grid on which two photos are aligned
@@ -87,6 +89,19 @@ class Thresholds:
     # products 0.7 and up at that size.
     tiny_whole_side: int = 56
     tiny_whole_distance: float = 0.6
+    # A tiny copy's own evidence is thin, but it is singular: its original is the one photo of the
+    # catalog it comes closest to, by far, and it is the photo closest to that original. A pair
+    # with a tiny photo that failed the rules above still counts when both hold (`mutual_best`):
+    # closest distance (box or whole photo) at most `mutual_distance`, and the tiny photo's next
+    # candidate at least 1 / `mutual_ratio` times as far. Chosen on the tune kinds of
+    # bench/images_thumbs.py (true pairs there reach 1.24; no false pair came this close and
+    # mutual at once).
+    mutual_distance: float = 1.5
+    mutual_ratio: float = 0.7
+    # ... and so a tiny photo also meets its `tiny_neighbours` nearest photos by model, by box shape
+    # and by whole-photo shape, whatever the candidate rules say (its colours and outline may be too
+    # washed out for them): the mutual test needs its true match and its rivals in view.
+    tiny_neighbours: int = 3
     same_product_embedding: float = 0.90  # different photos this close in the model are likely one product
     looks_alike_embedding: float = 0.80
 
@@ -213,8 +228,18 @@ def candidate_pairs(prints: list[Fingerprint], embeddings: np.ndarray, t: Thresh
             if len(ii):
                 good = np.abs(col[start + ii] - col[jj]).mean(axis=1) <= t.candidate_colour
                 found.update((int(a) + start, int(b)) for a, b in zip(ii[good], jj[good]))
+        tiny = np.array([prints[k].photo_side <= t.tiny_whole_side for k in range(start, stop)])
+        if t.tiny_neighbours and tiny.any():
+            rows = np.where(tiny)[0]
+            for sim in (embeddings[start:stop] @ embeddings.T, s_box, s_frame):
+                sim = sim[rows].copy()
+                sim[np.arange(len(rows)), rows + start] = -np.inf  # not itself
+                k = min(t.tiny_neighbours, n - 1)
+                near = np.argpartition(-sim, k - 1, axis=1)[:, :k]
+                found.update((min(int(r) + start, int(c)), max(int(r) + start, int(c)))
+                             for r, cs in zip(rows, near) for c in cs)
         pairs += sorted(found)
-    return pairs
+    return sorted(set(pairs))
 
 
 # -- pixel verification of one pair ---------------------------------------------------------------------------
@@ -288,6 +313,7 @@ class PairEvidence:
     small: bool  # compared at thumbnail resolution
     distance: float  # mean squared evidence in units of re-upload noise (see Thresholds)
     same_photo: bool
+    closest: float = 99.0  # smallest distance of the comparisons made (box, whole photo); see `mutual_best`
 
 
 def _signed_windows(offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -404,12 +430,14 @@ def verify(a: Fingerprint, b: Fingerprint, embedding: float, t: Thresholds = DEF
     # the re-encoding): then the boxes disagree in shape, and the whole photos are compared too.
     box_shapes_differ = abs(np.log(max(a.aspect, 1e-3) / max(b.aspect, 1e-3))) > 0.15 or framing > t.framing
     have_frames = a.frame_grey is not None and b.frame_grey is not None
+    closest = ev.distance if ev.framing <= t.framing else 99.0
     if not ev.same_photo and boxed and have_frames and min(a.photo_side, b.photo_side) <= t.tiny_whole_side:
         whole = _compare(a.frame_grey, b.frame_grey, a.frame_colour, b.frame_colour,
                          min(a.photo_side, b.photo_side), 0.0, embedding,
                          replace(t, max_distance=t.tiny_whole_distance), cache=cache)
+        closest = min(closest, whole.distance)
         if whole.same_photo:
-            return whole
+            return replace(whole, closest=closest)
     if (not ev.same_photo and boxed and (touches(a.box) or touches(b.box) or box_shapes_differ)
             and have_frames):
         # Whole photos share more background (studio white, the same model's face) than two
@@ -421,8 +449,8 @@ def verify(a: Fingerprint, b: Fingerprint, embedding: float, t: Thresholds = DEF
         whole = _compare(a.frame_grey, b.frame_grey, a.frame_colour, b.frame_colour,
                          min(a.photo_side, b.photo_side), 0.0, embedding, strict, cache=cache)
         if whole.same_photo or whole.distance < ev.distance:
-            return whole
-    return ev
+            return replace(whole, closest=min(closest, whole.distance))
+    return replace(ev, closest=closest)
 
 
 def _compare(grey_a: np.ndarray, grey_b: np.ndarray, colour_a: np.ndarray, colour_b: np.ndarray, min_side: int,
@@ -504,23 +532,7 @@ def _one_blas_thread():
     return threadpool_limits(limits=1, user_api="blas")
 
 
-# -- groups -------------------------------------------------------------------------------------------------------
-def complete_linkage(n: int, edges: dict[tuple[int, int], float]) -> list[list[int]]:
-    """Groups where every pair is an edge: merge the strongest pairs first, and two groups only
-    when all pairs across them are edges (no chaining). Returns groups of 2+ members."""
-    group = list(range(n))
-    members = {i: [i] for i in range(n)}
-    for (i, j), _ in sorted(edges.items(), key=lambda kv: -kv[1]):
-        gi, gj = group[i], group[j]
-        if gi == gj:
-            continue
-        if all((min(x, y), max(x, y)) in edges for x in members[gi] for y in members[gj]):
-            for x in members[gj]:
-                group[x] = gi
-            members[gi] += members.pop(gj)
-    return [sorted(m) for m in members.values() if len(m) > 1]
-
-
+# -- groups: complete linkage and the mutual-closest rule live in images.linkage ---------------------------------
 @dataclass
 class DuplicateResult:
     groups: list[list[str]]  # same photo, complete linkage; never share a file
@@ -545,6 +557,8 @@ def find_duplicates(files: list[str], prints: list[Fingerprint], embeddings: np.
             evidence[(i, j)] = ev
             if ev.same_photo:
                 edges[(i, j)] = -ev.distance  # the closest pairs are grouped first
+    for i, j in mutual_best(prints, evidence, t):
+        edges[(i, j)] = -evidence[(i, j)].closest
     if sha1 is not None:
         first: dict[str, list[int]] = {}
         for i, h in enumerate(sha1):

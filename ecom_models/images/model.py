@@ -69,7 +69,11 @@ def model_input(img) -> np.ndarray:
         canvas = Image.new("RGB", (side, side), (255, 255, 255))
         canvas.paste(img, ((side - w) // 2, (side - h) // 2))
         img = canvas
-    img = img.resize((INPUT_SIZE, INPUT_SIZE), Image.Resampling.BILINEAR)
+    # A thumbnail is blown up to the model's size: bicubic keeps its edges (bilinear blurs a 60 x 80
+    # photo's product into what the model reads as other things: 0.63 -> 0.65 coarse categories right
+    # on real thumbnails). Shrinking a larger photo stays bilinear, as the grocery references were made.
+    resample = Image.Resampling.BICUBIC if side < INPUT_SIZE else Image.Resampling.BILINEAR
+    img = img.resize((INPUT_SIZE, INPUT_SIZE), resample)
     arr = (np.asarray(img, dtype=np.float32) - 127.0) / 128.0
     return arr.transpose(2, 0, 1)
 
@@ -92,7 +96,7 @@ def embed(images: list, batch_size: int = 16) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(probs).astype(np.float32), emb
 
 
-def coarse_categories(probs: np.ndarray, min_mass: float = 0.10, embeddings: np.ndarray | None = None,
+def coarse_categories(probs: np.ndarray, min_mass: float = 0.05, embeddings: np.ndarray | None = None,
                       longest_side=None) -> tuple[list[str], np.ndarray]:
     """Coarse category per image: the product group with the most ImageNet probability mass.
 
@@ -100,7 +104,8 @@ def coarse_categories(probs: np.ndarray, min_mass: float = 0.10, embeddings: np.
     (ImageNet reads yoghurt tubs as sunscreen); with `longest_side`, photos below
     MIN_SIDE_FOR_CATEGORY pixels are TOO_SMALL rather than a guess.
     Returns (category names, confidence: mass of the chosen group, or the grocery similarity).
-    'other' when no product group reaches min_mass.
+    'other' when no product group reaches min_mass (0.05: a thumbnail's probability is spread thin;
+    at 0.10, 2% more of the real 60 x 80 catalog thumbnails tuned on were 'other' though their group led).
     """
     mass = probs @ taxonomy_matrix()
     product_groups = mass[:, :-1]
