@@ -82,6 +82,29 @@ def customer_table(result: CustomersResult, currency_fmt) -> pd.DataFrame:
     return _display_ids(out.rename(columns={"Customer": "customer_id"})).rename(columns={"customer_id": "Customer"})
 
 
+# A table of every customer is sent whole to each browser (5 MB for 47,800 customers): five people
+# opening it at once held the server's event loop back. The page shows the top ones and finds the rest.
+SHOWN = 1000
+
+
+def find_customers(table: pd.DataFrame, segment: str | None, query: str) -> pd.DataFrame:
+    """The rows of `customer_table` in this segment (None: all) whose id contains `query` (any case)."""
+    out = table if not segment else table[table["Segment"] == segment]
+    q = (query or "").strip().lower()
+    if q:
+        out = out[out["Customer"].astype(str).str.lower().str.contains(q, regex=False)]
+    return out
+
+
+def customers_export(result: CustomersResult) -> pd.DataFrame:
+    """Every customer with numbers a spreadsheet can sum (the range as two columns), own ids as shown."""
+    h = result.horizon_days
+    c = result.customers.sort_values(f"expected_spend_{h}", ascending=False, kind="stable")
+    cols = ["customer_id", "segment", "p_active", f"expected_purchases_{h}", f"expected_spend_{h}",
+            f"expected_spend_{h}_low", f"expected_spend_{h}_high", "last_purchase", "purchases", "total_spend"]
+    return _display_ids(c[[col for col in cols if col in c]].reset_index(drop=True))
+
+
 @st.cache_data(show_spinner=False, max_entries=4)
 def _recommended(data_key: str, ids: tuple[str, ...]) -> pd.DataFrame | None:
     """Three products per customer from the Recommendations page's kept recommender, or None

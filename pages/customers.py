@@ -58,13 +58,28 @@ st.dataframe(seg.rename(columns={"segment": "Segment", "rule": "Rule", "customer
                                              "Spend so far": MONEY, f"Expected spend ({h} d)": MONEY})
 
 st.header("Every customer")
-st.dataframe(C.customer_table(result, fmt), hide_index=True, height=320,
+table = C.customer_table(result, fmt)
+f1, f2 = st.columns([1, 2])
+segment = f1.selectbox("Segment", ["All segments", *seg["segment"]], key="customers_segment")
+query = f2.text_input("Find a customer", key="customers_find", placeholder="Part of a customer id")
+found = C.find_customers(table, None if segment == "All segments" else segment, query)
+if found.empty:
+    st.info("No customer matches: check the id, or choose All segments.", icon=":material/search:")
+st.dataframe(found.head(C.SHOWN), hide_index=True, height=320,
              column_config={f"Chance of buying in {h} days": st.column_config.NumberColumn(format="percent"),
                             f"Expected purchases ({h} d)": st.column_config.NumberColumn(format="%.2f"),
                             f"Expected spend ({h} d)": MONEY, "Total spend": MONEY,
                             "80% range": st.column_config.TextColumn(help=(
                                 "8 times in 10 the spend falls in this range. For a customer unlikely to buy, it "
                                 "starts (and may end) at 0 while the expected spend, an average, is above 0."))})
+
+more = f"the {C.SHOWN:,} with the highest expected spend of {len(found):,}" if len(found) > C.SHOWN else \
+    f"{len(found):,} customer{'s' if len(found) != 1 else ''}"
+st.caption(f"Showing {more}, highest expected spend first. Pick a segment or type part of an id to find others; "
+           "the download has every customer.")
+export = C.customers_export(result)
+st.download_button("Download every customer (CSV)", lambda: csv_bytes(export), file_name="customers.csv",
+                   mime="text/csv", key="customers_download", icon=":material/download:")
 
 st.header("Does the model beat simple rules?")
 bt = result.backtest

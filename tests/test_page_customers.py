@@ -39,6 +39,22 @@ def test_customers_page_demo(monkeypatch, tmp_path):
     # ...and are named as slipping away, not 'needs attention'
     assert win.loc[win["customer_id"].isin(planted), "segment"].isin(["can't lose them", "at risk"]).all()
     assert any(b.label.startswith("Download the win-back list") for b in at.get("download_button"))
+    assert any(b.label.startswith("Download every customer") for b in at.get("download_button"))
+
+    # every customer: at most SHOWN rows go to the browser; a segment and part of an id find the rest
+    from ecom_ui.customers import SHOWN
+
+    every = next(f for f in frames if "Total spend" in f.columns)
+    assert len(every) == SHOWN and every.iloc[:, 4].is_monotonic_decreasing
+    assert any("highest expected spend of" in c.value for c in at.caption)
+    one = sorted(planted)[7]
+    at.text_input(key="customers_find").input(one[-4:].lower()).run()
+    found = next(df.value for df in at.dataframe if "Total spend" in df.columns)
+    assert one in set(found["Customer"]) and found["Customer"].str.lower().str.contains(one[-4:].lower()).all()
+    at.text_input(key="customers_find").input("").run()
+    at.selectbox(key="customers_segment").select("can't lose them").run()
+    found = next(df.value for df in at.dataframe if "Total spend" in df.columns)
+    assert len(found) > 0 and (found["Segment"] == "can't lose them").all()
 
 
 def test_customers_page_guests_only(monkeypatch, tmp_path):
