@@ -113,6 +113,13 @@ def money(value: float | None, currency: str | None = None, decimals: int | None
     return format_money(value, currency or store_currency(), decimals)
 
 
+def money_column(currency: str | None = None, **kw):
+    """A table column of amounts in the store's currency, with thousands separators ($1,234.56);
+    currencies without a preset in Streamlit show as plain localized numbers."""
+    preset = {"USD": "dollar", "EUR": "euro", "JPY": "yen"}.get((currency or store_currency() or "").upper(), "localized")
+    return st.column_config.NumberColumn(format=preset, **kw)
+
+
 def pct(value: float | None, decimals: int = 1, signed: bool = False) -> str:
     if value is None or pd.isna(value):
         return "–"

@@ -75,7 +75,7 @@ def customer_table(result: CustomersResult, currency_fmt) -> pd.DataFrame:
         "Customer": c["customer_id"], "Segment": c["segment"], f"Chance of buying in {h} days": c["p_active"],
         f"Expected purchases ({h} d)": c[f"expected_purchases_{h}"],
         f"Expected spend ({h} d)": c[f"expected_spend_{h}"],
-        "80% range": [f"{currency_fmt(lo)} – {currency_fmt(hi)}" for lo, hi in
+        "80% range": ["unlikely to buy" if hi <= 0 else f"{currency_fmt(lo)} – {currency_fmt(hi)}" for lo, hi in
                       zip(c[f"expected_spend_{h}_low"], c[f"expected_spend_{h}_high"])],
         "Last purchase": pd.to_datetime(c["last_purchase"]).dt.date, "Purchases": c["purchases"].astype(int),
         "Total spend": c["total_spend"]})

@@ -8,7 +8,7 @@ import streamlit as st
 
 from ecom_models.core.safe_export import csv_bytes
 from ecom_ui import customers as C
-from ecom_ui.common import guarded, money, number, page_header, pct, require_data
+from ecom_ui.common import guarded, money, money_column, number, page_header, pct, require_data
 
 page_header("Customers", "What each customer is likely to buy next, who is slipping away, and whom to win back. "
             "Fitted on your own orders (BG/NBD for purchases, Gamma-Gamma for spend) and checked on your last quarter.")
@@ -27,7 +27,7 @@ h = 90
 cur = data.df["currency"].dropna().iloc[0] if "currency" in data.df and data.df["currency"].notna().any() else None
 
 
-MONEY = st.column_config.NumberColumn(format="%.2f")
+MONEY = money_column(cur)
 
 
 def fmt(v):
@@ -70,8 +70,9 @@ st.dataframe(found.head(C.SHOWN), hide_index=True, height=320,
                             f"Expected purchases ({h} d)": st.column_config.NumberColumn(format="%.2f"),
                             f"Expected spend ({h} d)": MONEY, "Total spend": MONEY,
                             "80% range": st.column_config.TextColumn(help=(
-                                "8 times in 10 the spend falls in this range. For a customer unlikely to buy, it "
-                                "starts (and may end) at 0 while the expected spend, an average, is above 0."))})
+                                "8 times in 10 the spend falls in this range. It starts at 0 for most customers (a purchase is not "
+                                "certain); 'unlikely to buy' means 8 in 10 spend nothing, while the expected spend, an "
+                                "average, is above 0."))})
 
 more = f"the {C.SHOWN:,} with the highest expected spend of {len(found):,}" if len(found) > C.SHOWN else \
     f"{len(found):,} customer{'s' if len(found) != 1 else ''}"
