@@ -522,16 +522,6 @@ def _compare(grey_a: np.ndarray, grey_b: np.ndarray, colour_a: np.ndarray, colou
                         distance=round(distance, 3), same_photo=bool(same))
 
 
-def _one_blas_thread():
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - installed with scikit-learn
-        from contextlib import nullcontext
-
-        return nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 # -- groups: complete linkage and the mutual-closest rule live in images.linkage ---------------------------------
 @dataclass
 class DuplicateResult:
@@ -551,7 +541,9 @@ def find_duplicates(files: list[str], prints: list[Fingerprint], embeddings: np.
     # The pair checks are many small matrix products: BLAS threads only fight over the cores
     # for them (ten times slower on a busy machine), so they run on one thread.
     cache: dict = {}  # coarse crops of each signature, by the signature's identity (kept alive in `prints`)
-    with _one_blas_thread():
+    from threadpoolctl import threadpool_limits  # installed with scikit-learn
+
+    with threadpool_limits(limits=1, user_api="blas"):
         for i, j in candidate_pairs(prints, embeddings, t):
             ev = verify(prints[i], prints[j], float(embeddings[i] @ embeddings[j]), t, cache=cache)
             evidence[(i, j)] = ev
