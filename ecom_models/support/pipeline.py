@@ -33,17 +33,8 @@ def analysis_ready(ws, key: str) -> bool:
 
 
 def load_analysis(ws, key: str):
-    """The stored SupportAnalysis, or None. An entry that no longer reads as one (stored by code whose
-    analysis had other fields) is dropped, so the next run computes it again instead of finding it."""
-    store = ResultsStore(ws)
-    doc = store.get(KIND, key)
-    if doc is None:
-        return None
-    try:
-        return analysis_from_doc(doc)
-    except (KeyError, TypeError, ValueError):
-        store.delete(KIND, key)
-        return None
+    """The stored SupportAnalysis, or None (an entry that no longer reads as one is dropped)."""
+    return ResultsStore(ws).get_as(KIND, key, analysis_from_doc)
 
 
 def analysis_task(ws, key: str, source, faq=None, examples=None, saved=None) -> Task:

@@ -148,6 +148,19 @@ class ResultsStore:
         self._touch(kind, key, float(rows.iloc[0]["used_at"]))
         return value
 
+    def get_as(self, kind: str, key: str, decode: Callable[[Any], Any]) -> Any:
+        """The stored value turned into its object by `decode`, or None. An entry that no longer
+        decodes (stored by code whose object had other fields) is dropped, so the next run computes
+        it again instead of finding it ready."""
+        doc = self.get(kind, key)
+        if doc is None:
+            return None
+        try:
+            return decode(doc)
+        except (KeyError, TypeError, ValueError):
+            self.delete(kind, key)
+            return None
+
     def has(self, kind: str, key: str) -> bool:
         if self._mem_key(kind, key) in _memory:
             return True
