@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from ecom_models.core.errors import InputError
-from ecom_models.core.formatting import format_money
+from ecom_models.core.formatting import format_money, format_money_range
 from ecom_models.workspace.workspace import Workspace, content_hash, default_workspace_name
 
 
@@ -111,6 +111,11 @@ def store_currency() -> str:
 def money(value: float | None, currency: str | None = None, decimals: int | None = None) -> str:
     """Format an amount in the store's currency: $1,234 / €12.5k / £3.2M."""
     return format_money(value, currency or store_currency(), decimals)
+
+
+def money_range(low: float | None, high: float | None, currency: str | None = None) -> str:
+    """"$4.9k to $117.4k": both ends at one scale."""
+    return format_money_range(low, high, currency or store_currency())
 
 
 def money_column(currency: str | None = None, **kw):

@@ -21,7 +21,7 @@ from ecom_models.abtest import (
 from ecom_models.core.errors import InputError
 from ecom_models.value import abtest_value
 from ecom_ui import abtest as ui
-from ecom_ui.common import (active_data, data_source_note, empty_state, guarded, money, number, page_header,
+from ecom_ui.common import (active_data, data_source_note, empty_state, guarded, money, money_range, number, page_header,
                             show_input_error, store_currency)
 
 page_header("A/B tests", "Did the change work, how sure can you be, what is it worth per month, and how long to keep the test "
@@ -194,7 +194,7 @@ else:
     m = st.columns(2)
     m[0].metric("Extra conversions per month", number(conv_mid), help=f"Likely between {number(conv_lo)} and {number(conv_hi)}: visitors × today's rate × the lift and its range.")
     m[1].metric("Extra revenue per month", money(est.monthly_value, currency), help="Extra conversions × average order value. Negative means the variant loses money.")
-    st.caption(f"Likely range: {money(est.monthly_low, currency)} to {money(est.monthly_high, currency)} per month "
+    st.caption(f"Likely range: {money_range(est.monthly_low, est.monthly_high, currency)} per month "
                f"({number(conv_lo)} to {number(conv_hi)} conversions). Assumes every visitor would see the change, and each extra conversion is one average order.")
 
 # -- 4. planning ---------------------------------------------------------------------------------

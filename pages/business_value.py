@@ -16,6 +16,7 @@ from ecom_ui import value as U
 from ecom_ui.common import (
     active_data,
     money,
+    money_range,
     page_header,
     require_data,
     workspace,
@@ -60,13 +61,13 @@ with c1.container(border=True):
     st.metric("Shown by your data", money(summary.measured.mid, cur),
               help="Rows resting on your own data: an A/B test on your store, a backtest on held-out days of your "
                    "history, or the orders you marked. Before your margin and costs.")
-    st.caption(f"a month · 90% range {money(summary.measured.low, cur)} to {money(summary.measured.high, cur)} · "
+    st.caption(f"a month · 90% range {money_range(summary.measured.low, summary.measured.high, cur)} · "
                f"{fmt_share(summary.share(summary.measured.mid))} of your net revenue")
 with c2.container(border=True):
     st.metric("If the assumptions hold", money(summary.assumed.mid, cur),
               help="Rows resting on an offline metric mapped through a published prior, or mostly on an assumption. "
                    "Confirm the largest ones with an A/B test before counting on them.")
-    st.caption(f"a month · 90% range {money(summary.assumed.low, cur)} to {money(summary.assumed.high, cur)} · "
+    st.caption(f"a month · 90% range {money_range(summary.assumed.low, summary.assumed.high, cur)} · "
                f"{fmt_share(summary.share(summary.assumed.mid))} of your net revenue")
 c3.metric("Your net revenue per month", money(summary.monthly_net_revenue, cur),
           help="Sales minus cancellations and returns, per month of your order history. Every share of revenue on "
@@ -84,7 +85,7 @@ c5, c9, c6, c7, c8 = st.columns(5)
 c5.metric("Net gain in the first year", money(summary.first_year_net.mid, cur),
           help="Twelve months of (value x your margin on extra sales, minus the running cost), minus the one-off setup "
                "cost. Both kinds of rows together.")
-c5.caption(f"90% range {money(summary.first_year_net.low, cur)} to {money(summary.first_year_net.high, cur)}")
+c5.caption(f"90% range {money_range(summary.first_year_net.low, summary.first_year_net.high, cur)}")
 c9.metric("Profit per month", money(summary.monthly_profit.mid, cur),
           help="Monthly value after your gross margin on extra sales; costs avoided (forecasting, fraud) count in full.")
 c6.metric("First-year ROI", fmt_figure(summary.roi_first_year, "ratio", cur),
@@ -95,7 +96,7 @@ c7.metric("Payback time", fmt_figure(summary.payback_months, "months", cur),
 c8.metric(MODELS_COUNTED_LABEL, summary.models_counted_text, help=MODELS_COUNTED_HELP)
 st.caption("Ranges: each row's low/high is read as its own 90% range; the totals add the rows up in "
            f"{summary.n_sims:,} simulated outcomes. Both together: {money(summary.monthly.mid, cur)} a month "
-           f"({money(summary.monthly.low, cur)} to {money(summary.monthly.high, cur)}). Estimates, not promises: each row "
+           f"({money_range(summary.monthly.low, summary.monthly.high, cur)}). Estimates, not promises: each row "
            "says what its evidence is.")
 
 with st.expander("Your costs (for the net gain and the return on investment)", expanded=costs.monthly_cost == 0 and costs.setup_cost == 0):

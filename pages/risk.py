@@ -32,6 +32,7 @@ from ecom_ui.common import (
     demo_store,
     guarded,
     money,
+    money_range,
     number,
     page_header,
     require_data,
@@ -225,7 +226,7 @@ with tab_money:
         k2.metric("Orders reviewed per month", number(capacity * DAYS_PER_MONTH),
                   help="Your review capacity over an average month, riskiest orders first.")
         k3.metric("Loss prevented per month (estimate)", money(est.monthly_value, currency),
-                  help=f"90% range {money(est.monthly_low, currency)} to {money(est.monthly_high, currency)}. A published "
+                  help=f"90% range {money_range(est.monthly_low, est.monthly_high, currency)}. A published "
                        "base rate of fraud (updated by your decisions) × the share of synthetic fraud that your review "
                        "queue catches on your own orders × order value × the share of value lost; with 30+ decisions, the "
                        "fraud you marked in the queue plus a chance of fraud by rank fitted on them for the rest. The same "

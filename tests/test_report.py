@@ -270,8 +270,8 @@ def test_pdf_prints_every_range_and_evidence_as_the_html_does(currency, tmp_path
     ranges = _ranges(s)
     symbol = {"USD": "$", "GBP": "£", "EUR": "€"}[currency]
     # the cases the bug report named, in this currency: a negative low, thousands, k and M
-    for expected in (f"-{symbol}105 to {symbol}713", f"{symbol}3,228 to {symbol}95.1k", f"{symbol}0.00 to {symbol}79.8k",
-                     f"{symbol}820.0k to {symbol}1.90M"):
+    for expected in (f"-{symbol}105 to {symbol}713", f"{symbol}3.2k to {symbol}95.1k", f"{symbol}0 to {symbol}79.8k",
+                     f"{symbol}0.82M to {symbol}1.90M"):
         assert expected in ranges
     page = RP.report_html(s)
     text = _pdf_text(RP.report_pdf(s, store_name="Bob's shop"), tmp_path)
@@ -324,3 +324,14 @@ def test_chinese_and_japanese_names_survive_into_the_pdf(tmp_path):
     text = _pdf_text(pdf, tmp_path)
     assert "What AI is worth to 深圳小店 東京ストア" in text
     assert " ".join(evidence["risk"].split()) in text
+
+
+def test_a_money_range_reads_at_one_scale():
+    from ecom_models.core.formatting import format_money_range as r
+
+    assert r(4_899, 117_400) == "$4.9k to $117.4k"
+    assert r(-105, 713) == "-$105 to $713"
+    assert r(-105, 95_100) == "-$105 to $95.1k"
+    assert r(0, 79_800, "GBP") == "£0 to £79.8k"
+    assert r(820_000, 1_900_000, "EUR") == "€0.82M to €1.90M"
+    assert r(float("nan"), 3) == ""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from ecom_models.core.formatting import format_money
+from ecom_models.core.formatting import format_money, format_money_range
 from ecom_models.core.stats import finite as _finite
 
 KIND_COLOURS = {"measured": "#1b5e20", "backtest": "#2e7d32", "labels": "#558b2f", "offline": "#ef6c00",
@@ -37,6 +37,8 @@ def fmt_figure(value, unit: str, currency: str = "USD") -> str:
 def fmt_interval(low, high, unit: str, currency: str = "USD") -> str:
     if low is None or high is None or not (_finite(low) and _finite(high)):
         return ""
+    if unit not in ("months", "ratio", "%"):
+        return format_money_range(low, high, currency)
     return f"{fmt_figure(low, unit, currency)} to {fmt_figure(high, unit, currency)}"
 
 

@@ -243,7 +243,7 @@ def decisions_estimate(dm: DecisionMoney, prior_draws: np.ndarray, evidence, cap
     curve, the undecided queue orders take their share of the prior's draws (`prior_draws`, monthly,
     loss included) so the range stays as wide as the prior's."""
     from ecom_models.core.evidence import ValueEstimate
-    from ecom_models.core.formatting import format_money
+    from ecom_models.core.formatting import format_money, format_money_range
     from ecom_models.value.format import SPLIT_END, SPLIT_START
 
     cur = evidence.currency
@@ -267,7 +267,7 @@ def decisions_estimate(dm: DecisionMoney, prior_draws: np.ndarray, evidence, cap
         return format_money(x, cur)
 
     split = (f"{SPLIT_START}{m(confirmed)} a month (measured: the {dm.confirmed_orders:,} orders you marked fraud "
-             f"that the queue holds) + extrapolated {m(e_mid)} ({m(e_lo)} to {m(e_hi)}) for the {dm.open_orders:,}"
+             f"that the queue holds) + extrapolated {m(e_mid)} ({format_money_range(e_lo, e_hi, cur)}) for the {dm.open_orders:,}"
              f"{SPLIT_END}")
     evidence_text = (
         f"your {evidence.decided:,} decisions ({evidence.decided_fraud:,} fraud, {dm.decided_in_queue:,} in the review "
