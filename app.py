@@ -1,6 +1,15 @@
 """Ecom Value Lab: entry point. Sets up the page, the navigation and shared state only."""
 
+import os
+import sys
+
 import streamlit as st
+
+# The server's event loop (and its health check) shares the GIL with every session's script thread. Each
+# time the loop waits on a socket it must win the GIL back, and with five sessions' threads busy it waited
+# up to the 5 ms switch interval per waiting thread, per wait: seconds for one request. A shorter interval
+# hands the GIL over sooner; read once per server, the first time any session runs this file.
+sys.setswitchinterval(float(os.environ.get("ECOM_SWITCH_INTERVAL", "0.001")))
 
 st.set_page_config(page_title="Ecom Value Lab", page_icon=":material/insights:", layout="wide")
 
