@@ -149,3 +149,28 @@ def test_unstorable_values_are_refused(tmp_path):
     store = ResultsStore(Workspace("shop", tmp_path))
     with pytest.raises(TypeError, match="plain data"):
         store.put("k", "x", {"model": object()})
+
+
+def test_sessions_reading_a_stored_result_at_once_decode_it_once(tmp_path, monkeypatch):
+    ws = Workspace("shop", tmp_path)
+    store = ResultsStore(ws)
+    store.put("risk.scores", "k", _value())
+    RS._memory.clear()  # as in a server that did not compute it: the value is only on disk
+    decodes = []
+    real = ResultsStore._read_and_remember
+
+    def slow_read(self, *a):
+        decodes.append(1)
+        time.sleep(0.05)  # a large result takes a while: the other readers arrive meanwhile
+        return real(self, *a)
+
+    monkeypatch.setattr(ResultsStore, "_read_and_remember", slow_read)
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(ResultsStore(ws).get("risk.scores", "k"))) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 5 and all(g is got[0] for g in got)  # one object, shared
+    assert len(decodes) == 1
+    assert got[0]["chosen"] == "ease"

@@ -81,6 +81,15 @@ _key_locks: dict[tuple[str, str, str], threading.Lock] = {}
 _key_locks_guard = threading.Lock()
 _memory: OrderedDict[tuple[str, str, str], Any] = OrderedDict()
 _memory_guard = threading.Lock()
+_MISSING = object()
+_read_locks: dict[tuple[str, str, str], threading.Lock] = {}
+
+
+def _read_lock(mem_key) -> threading.Lock:
+    with _memory_guard:
+        if len(_read_locks) > 256:  # keys of results long gone; a lock in use is re-made at most once
+            _read_locks.clear()
+        return _read_locks.setdefault(mem_key, threading.Lock())
 
 
 def max_bytes_default() -> int:
@@ -129,11 +138,27 @@ class ResultsStore:
     def get(self, kind: str, key: str, default: Any = None) -> Any:
         """The stored value, or `default` when there is none."""
         mem_key = self._mem_key(kind, key)
+        found = self._from_memory(mem_key, kind, key)
+        if found is not _MISSING:
+            return found
+        # one reader decodes, the others wait for it and take what it remembered: five sessions opening
+        # a page at once decoded a 40 MB result five times over, and the server's loop waited behind them
+        with _read_lock(mem_key):
+            found = self._from_memory(mem_key, kind, key)
+            if found is not _MISSING:
+                return found
+            return self._read_and_remember(mem_key, kind, key, default)
+
+    def _from_memory(self, mem_key, kind: str, key: str) -> Any:
         with _memory_guard:
-            if mem_key in _memory:
-                _memory.move_to_end(mem_key)
-                self._touch(kind, key)
-                return _memory[mem_key]
+            if mem_key not in _memory:
+                return _MISSING
+            _memory.move_to_end(mem_key)
+            value = _memory[mem_key]
+        self._touch(kind, key)
+        return value
+
+    def _read_and_remember(self, mem_key, kind: str, key: str, default: Any) -> Any:
         rows = self.ws._read("SELECT doc, used_at FROM results WHERE kind = ? AND key = ?", [kind, key])
         if rows.empty:
             return default
