@@ -131,7 +131,9 @@ while True:
 
 
 def probe(url: str, every: float, path: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", PROBE, url, str(every), str(path)])
+    # a session of its own too: in the browsers' session it waits for the CPU behind their threads (Linux
+    # shares the CPU per session first), and its own delay read as the server's
+    return subprocess.Popen([sys.executable, "-c", PROBE, url, str(every), str(path)], start_new_session=True)
 
 
 def probed(path: Path) -> list[tuple[float, float]]:
@@ -215,9 +217,11 @@ async def save_then_visit(url: str, files, timeout_s: float) -> list[str]:
     return lines
 
 
-def one(root: Path, sessions: int, timeout_s: float, after_save: bool = False, every: float = 0.5) -> None:
+def one(root: Path, sessions: int, timeout_s: float, after_save: bool = False, every: float = 0.5,
+        own_session: bool = True) -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-sessions-"))
-    with streamlit_process(folder, "bench", root=root, log_path=folder / "server.log", start_timeout=120) as (
+    with streamlit_process(folder, "bench", root=root, log_path=folder / "server.log", start_timeout=120,
+                           own_session=own_session) as (
             url, proc, _log):
         watch = Watch(url, proc.pid, every)
         watch.start()
@@ -240,7 +244,8 @@ def one(root: Path, sessions: int, timeout_s: float, after_save: bool = False, e
         own = probed(folder / "health.txt")
         health = sorted(watch.health)
         p95 = health[int(0.95 * (len(health) - 1))] if health else float("nan")
-        print(f"\n== {sessions} session(s), app from {root}, load avg {load_before:.1f} -> {os.getloadavg()[0]:.1f},"
+        where = "its own" if own_session else "the browsers'"
+        print(f"\n== {sessions} session(s), app from {root}, server in {where} session, load avg {load_before:.1f} -> {os.getloadavg()[0]:.1f},"
               f" walk {wall:.0f} s ==")
         print(f"{'page':<20} {'median s':>9} {'worst s':>8}")
         for path in PAGES:
@@ -270,6 +275,9 @@ def main() -> None:
     parser.add_argument("--root", type=Path, default=ROOT)
     parser.add_argument("--timeout", type=float, default=240)
     parser.add_argument("--after-save", action="store_true")
+    parser.add_argument("--shared-session", action="store_true",
+                        help="start the server as a child of this bench, in the browsers' session (the CPU is then "
+                             "shared among all their threads, as if the five browsers ran inside the server)")
     parser.add_argument("--every", type=float, default=0.5, help="seconds between health checks")
     args = parser.parse_args()
     print(subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip())
@@ -277,7 +285,7 @@ def main() -> None:
         one(args.root.resolve(), 1, args.timeout, after_save=True)
         return
     for n in args.sessions:
-        one(args.root.resolve(), n, args.timeout, every=args.every)
+        one(args.root.resolve(), n, args.timeout, every=args.every, own_session=not args.shared_session)
 
 
 if __name__ == "__main__":

@@ -35,9 +35,12 @@ def streamlit_server(workspace_dir: Path, workspace: str = "browser", port: int 
 @contextlib.contextmanager
 def streamlit_process(workspace_dir: Path, workspace: str = "browser", port: int | None = None,
                       extra_env: dict | None = None, extra_args: tuple[str, ...] = (), root: Path = ROOT,
-                      log_path: Path | None = None, start_timeout: float = 90):
+                      log_path: Path | None = None, start_timeout: float = 90, own_session: bool = False):
     """Like `streamlit_server`, yielding (url, the server's Popen, its log file's path) for callers
-    that watch the process too (bench/sessions.py: its memory). `root`: the checkout whose app.py runs."""
+    that watch the process too (bench/sessions.py: its memory). `root`: the checkout whose app.py runs.
+    `own_session`: start the server in a session of its own, as an operator's shell or a service
+    manager does, instead of as a child of the browsers' driver (Linux then shares the CPU between
+    the two groups rather than among all their threads)."""
     port = port or free_port()
     env = dict(os.environ, ECOM_WORKSPACE_DIR=str(workspace_dir), ECOM_WORKSPACE=workspace, **(extra_env or {}))
     env.pop("ECOM_RUNS_INLINE", None)  # a real server runs models in the background
@@ -50,7 +53,7 @@ def streamlit_process(workspace_dir: Path, workspace: str = "browser", port: int
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
          "--server.address", "127.0.0.1", *extra_args],
-        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=own_session)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + start_timeout
