@@ -123,15 +123,15 @@ def product_chart(products: pd.DataFrame, n: int = 15) -> go.Figure:
     d = products.head(n).iloc[::-1]
     err_plus = (d["share_negative_high"] - d["share_negative"]).clip(lower=0)
     err_minus = (d["share_negative"] - d["share_negative_low"]).clip(lower=0)
-    # the order is the table's (lowest average stars first); the stars are written on each bar so that a
+    # the order is the table's (lowest average stars first); the stars stand in each bar's label so that a
     # product ranked above one with a longer bar reads as expected: fewer stars, not more negative text
     stars = [f"{r:.1f} ★" if r == r else "no stars" for r in d["mean_rating"]]
+    labels = [f"{p}  ·  {s}" for p, s in zip(d["product_id"].astype(str), stars)]
     fig = go.Figure(go.Bar(
-        x=d["share_negative"], y=d["product_id"].astype(str), orientation="h", marker_color="#c62828",
+        x=d["share_negative"], y=labels, orientation="h", marker_color="#c62828",
         error_x=dict(type="data", array=err_plus, arrayminus=err_minus, color="#555"),
-        text=stars, textposition="outside", cliponaxis=False, customdata=stars,
-        hovertemplate="%{y}: %{customdata}, %{x:.0%} negative<extra></extra>"))
-    fig.update_layout(height=max(260, 24 * len(d) + 60), margin=dict(l=10, r=60, t=10, b=10),
+        hovertemplate="%{y}: %{x:.0%} negative<extra></extra>"))
+    fig.update_layout(height=max(260, 24 * len(d) + 60), margin=dict(l=10, r=10, t=10, b=10),
                       xaxis=dict(tickformat=".0%", title="Share of negative reviews (with 90% interval)", range=[0, 1]))
     return fig
 

@@ -66,8 +66,8 @@ with tabs[0]:
     if products.empty:
         st.info("No product ids in these reviews, so there is no per-product view.")
     else:
-        st.caption("Lowest average stars first (text sentiment where a review has no stars), written at the end of "
-                   "each bar. The bar is the share of negative reviews; the whisker is its 90% interval — "
+        st.caption("Lowest average stars first (text sentiment where a review has no stars), written beside each "
+                   "product. The bar is the share of negative reviews; the whisker is its 90% interval — "
                    "wide whiskers mean few reviews, so judge with care.")
         st.plotly_chart(R.product_chart(products), width="stretch")
         st.dataframe(
