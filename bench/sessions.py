@@ -13,6 +13,7 @@ With --after-save: one session saves 3,000 demo reviews and 2,000 demo tickets o
 each save (issue 24: 20 s at most each).
 
 Usage: python bench/sessions.py [--sessions/--n 1 3 5] [--root DIR] [--timeout 240] [--after-save] [--every 0.5]
+                               [--walks 1] [--shared-session]
 `--root` runs another checkout's app.py (e.g. the main branch, for a "before" figure); each run
 gets its own fresh workspace folder. Say how busy the machine was: `uptime` is printed.
 """
@@ -218,7 +219,7 @@ async def save_then_visit(url: str, files, timeout_s: float) -> list[str]:
 
 
 def one(root: Path, sessions: int, timeout_s: float, after_save: bool = False, every: float = 0.5,
-        own_session: bool = True) -> None:
+        own_session: bool = True, walks: int = 1) -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-sessions-"))
     with streamlit_process(folder, "bench", root=root, log_path=folder / "server.log", start_timeout=120,
                            own_session=own_session) as (
@@ -237,6 +238,14 @@ def one(root: Path, sessions: int, timeout_s: float, after_save: bool = False, e
             return
         results, problems = asyncio.run(drive(url, sessions, timeout_s))
         wall = time.perf_counter() - t0
+        # later walks: the same pages again on the same server (revisits), to see memory settle, not grow
+        peaks, after = [watch.peak_mb], [_pss_mb(proc.pid)]
+        for _ in range(walks - 1):
+            watch.peak_mb = 0.0
+            problems += asyncio.run(drive(url, sessions, timeout_s))[1]
+            peaks.append(watch.peak_mb)
+            after.append(_pss_mb(proc.pid))
+        watch.peak_mb = max(peaks)
         watch.stop = True
         watch.join(5)
         prober.terminate()
@@ -264,6 +273,8 @@ def one(root: Path, sessions: int, timeout_s: float, after_save: bool = False, e
             print("health checks over 1 s (seconds into the walk: latency): "
                   + ", ".join(f"{at:.0f}: {s:.2f}" for at, s in slow[:20]))
         print(f"peak server memory (PSS, server + workers): {watch.peak_mb:,.0f} MB")
+        if walks > 1:
+            print("per walk, peak / after it (MB): " + ", ".join(f"{p:,.0f} / {a:,.0f}" for p, a in zip(peaks, after)))
         print("problems: " + ("none" if not problems else ""))
         for line in problems:
             print("  - " + line)
@@ -275,6 +286,7 @@ def main() -> None:
     parser.add_argument("--root", type=Path, default=ROOT)
     parser.add_argument("--timeout", type=float, default=240)
     parser.add_argument("--after-save", action="store_true")
+    parser.add_argument("--walks", type=int, default=1, help="walks of every page on the same server (memory per walk)")
     parser.add_argument("--shared-session", action="store_true",
                         help="start the server as a child of this bench, in the browsers' session (the CPU is then "
                              "shared among all their threads, as if the five browsers ran inside the server)")
@@ -285,7 +297,8 @@ def main() -> None:
         one(args.root.resolve(), 1, args.timeout, after_save=True)
         return
     for n in args.sessions:
-        one(args.root.resolve(), n, args.timeout, every=args.every, own_session=not args.shared_session)
+        one(args.root.resolve(), n, args.timeout, every=args.every, own_session=not args.shared_session,
+            walks=args.walks)
 
 
 if __name__ == "__main__":
