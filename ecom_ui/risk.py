@@ -60,6 +60,27 @@ def order_risk(key: str, orders: pd.DataFrame, contamination: float) -> RiskResu
     return _reflagged(key, contamination, scored(key, orders))
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _scores_csv(key: str, contamination: float, ws_key: str, hidden: bool, _result: RiskResult) -> bytes:
+    from ecom_models.core.safe_export import csv_bytes
+    from ecom_models.risk import export_frame
+    from ecom_ui.identities import show_ids
+
+    return csv_bytes(show_ids(export_frame(_result)))
+
+
+def scores_csv(key: str, contamination: float, result: RiskResult) -> bytes:
+    """Every order's scores as CSV, with the merchant's own ids unless hidden: made once per data,
+    flag share and switch position (80k lines took a second of the server on every rerun). Not
+    made on click: the page reruns every 2 s while its checks run, and a deferred download was lost."""
+    from ecom_models.workspace import get_hide_identities
+    from ecom_ui.common import workspace
+
+    ws = workspace()
+    hidden = bool(get_hide_identities(ws))
+    return _scores_csv(key, contamination, str(ws._key), hidden, result)
+
+
 @st.cache_data(show_spinner="Checking every day…", max_entries=6)
 def day_alerts(key: str, _orders: pd.DataFrame, traffic_key: str, _traffic: pd.DataFrame | None,
                segment: str | None, threshold: float) -> pd.DataFrame:

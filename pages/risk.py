@@ -7,13 +7,11 @@ import ecom_ui  # noqa: F401  (first: a deep link before any other page runs app
 import pandas as pd
 import streamlit as st
 
-from ecom_models.core.safe_export import csv_bytes
 from ecom_models.risk import (
     DAYS_PER_MONTH,
     METRICS,
     clear_labels,
     daily_scores,
-    export_frame,
     label_known_answers,
     label_readiness,
     labels_in,
@@ -26,7 +24,6 @@ from ecom_models.risk import (
 )
 from ecom_models.value import risk_split
 from ecom_ui import risk as R
-from ecom_ui.identities import show_ids
 from ecom_ui.common import (
     active_data,
     demo_store,
@@ -92,8 +89,7 @@ with tab_orders:
 
     st.subheader("Flagged orders, riskiest first")
     R.show_flagged(flagged, labels, currency)
-    # made when clicked: every order's scores as CSV took a second of the server's time on each rerun
-    st.download_button("Download all scores (CSV)", lambda: csv_bytes(show_ids(export_frame(result))), file_name="order_risk_scores.csv",
+    st.download_button("Download all scores (CSV)", R.scores_csv(data.key, flag_share, result), file_name="order_risk_scores.csv",
                        mime="text/csv")
 
     counts = reason_counts(flagged)
