@@ -52,10 +52,15 @@ k[3].metric("Typical days between purchases",
 
 st.header("Segments")
 seg = result.segments
-st.dataframe(seg.rename(columns={"segment": "Segment", "rule": "Rule", "customers": "Customers", "share": "Share",
-                                 "total_spend": "Spend so far", "expected_spend": f"Expected spend ({h} d)"}),
+st.dataframe(seg.drop(columns=["rule"]).rename(columns={
+                 "segment": "Segment", "customers": "Customers", "share": "Share", "total_spend": "Spend so far",
+                 "expected_spend": f"Expected spend ({h} d)"}),
              hide_index=True, column_config={"Share": st.column_config.NumberColumn(format="percent"),
+                                             "Customers": st.column_config.NumberColumn(format="localized"),
                                              "Spend so far": MONEY, f"Expected spend ({h} d)": MONEY})
+# the rules in full, below the table: in a table column they were cut off mid-sentence ("$" escaped: markdown
+# would read the text between two of them as math)
+st.markdown("\n".join(f"- **{r.segment}**: {str(r.rule).replace('$', chr(92) + '$')}" for r in seg.itertuples()))
 
 st.header("Every customer")
 table = C.customer_table(result, fmt)

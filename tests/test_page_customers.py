@@ -23,8 +23,13 @@ def test_customers_page_demo(monkeypatch, tmp_path):
         assert expected in headers
     assert all(m.help for m in at.metric)
     frames = [df.value for df in at.dataframe]
-    seg = next(f for f in frames if "Rule" in f.columns)
-    assert len(seg) >= 3 and seg["Rule"].str.len().gt(20).all()
+    seg = next(f for f in frames if "Segment" in f.columns and "Share" in f.columns)
+    assert len(seg) >= 3
+    # every segment's rule in full, one line each, under the table
+    rules = next(md.value for md in at.markdown if md.value.startswith("- **"))
+    lines = rules.splitlines()
+    assert len(lines) == len(seg) and all(len(line) > 30 for line in lines)
+    assert all(f"**{name}**" in rules for name in seg["Segment"])
     assert any("wins on" in md.value for md in at.markdown)
     bt = next(f for f in frames if "Model" in f.columns)
     assert list(bt["Model"]) == ["model", "past rate", "recency"]
