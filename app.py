@@ -5,10 +5,10 @@ import sys
 
 import streamlit as st
 
-# The server's event loop (and its health check) shares the GIL with every session's script thread. Each
-# time the loop waits on a socket it must win the GIL back, and with five sessions' threads busy it waited
-# up to the 5 ms switch interval per waiting thread, per wait: seconds for one request. A shorter interval
-# hands the GIL over sooner; read once per server, the first time any session runs this file.
+# The server's event loop (and its health check) shares the GIL with every session's script thread and
+# must win it back after each socket wait; a 1 ms switch interval (Python's default: 5 ms) hands it over
+# sooner. Process-wide, so setting it on every run is harmless. Not measured on its own: the five-session
+# figures in docs/speed.md were all taken with it.
 sys.setswitchinterval(float(os.environ.get("ECOM_SWITCH_INTERVAL", "0.001")))
 
 st.set_page_config(page_title="Ecom Value Lab", page_icon=":material/insights:", layout="wide")

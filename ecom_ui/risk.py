@@ -61,7 +61,7 @@ def order_risk(key: str, orders: pd.DataFrame, contamination: float) -> RiskResu
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _scores_csv(key: str, contamination: float, ws_key: str, hidden: bool, _result: RiskResult) -> bytes:
+def _scores_csv(key: str, contamination: float, ws_path: str, hidden: bool, _result: RiskResult) -> bytes:
     from ecom_models.core.safe_export import csv_bytes
     from ecom_models.risk import export_frame
     from ecom_ui.identities import show_ids
@@ -78,7 +78,7 @@ def scores_csv(key: str, contamination: float, result: RiskResult) -> bytes:
 
     ws = workspace()
     hidden = bool(get_hide_identities(ws))
-    return _scores_csv(key, contamination, str(ws._key), hidden, result)
+    return _scores_csv(key, contamination, str(ws.path), hidden, result)
 
 
 @st.cache_data(show_spinner="Checking every day…", max_entries=6)

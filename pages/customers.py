@@ -58,9 +58,8 @@ st.dataframe(seg.drop(columns=["rule"]).rename(columns={
              hide_index=True, column_config={"Share": st.column_config.NumberColumn(format="percent"),
                                              "Customers": st.column_config.NumberColumn(format="localized"),
                                              "Spend so far": MONEY, f"Expected spend ({h} d)": MONEY})
-# the rules in full, below the table: in a table column they were cut off mid-sentence ("$" escaped: markdown
-# would read the text between two of them as math)
-st.markdown("\n".join(f"- **{r.segment}**: {str(r.rule).replace('$', chr(92) + '$')}" for r in seg.itertuples()))
+# the rules in full, below the table: in a table column they were cut off mid-sentence
+st.markdown("\n".join(f"- **{r.segment}**: {r.rule}" for r in seg.itertuples()))
 
 st.header("Every customer")
 table = C.customer_table(result, fmt)

@@ -28,7 +28,7 @@ def format_money_range(low, high, currency: str = "USD") -> str:
             return f"{symbol}0"
         if abs(v) < floor:
             return format_money(v, currency)
-        return f"{'-' if v < 0 else ''}{symbol}{abs(v) / div:,.{dec}f}{suffix}"
+        return _scaled(v, symbol, div, suffix, dec)
 
     return f"{one(lo)} to {one(hi)}"
 
@@ -42,12 +42,14 @@ def format_money(value, currency: str = "USD", decimals: int | None = None) -> s
     if not math.isfinite(v):
         return "–"
     symbol = CURRENCY_SYMBOLS.get(currency, f"{currency} ")
-    sign = "-" if v < 0 else ""
-    v = abs(v)
     if decimals is None:
-        if v >= 1e6:
-            return f"{sign}{symbol}{v / 1e6:,.2f}M"
-        if v >= 1e4:
-            return f"{sign}{symbol}{v / 1e3:,.1f}k"
-        decimals = 0 if v >= 100 else 2
-    return f"{sign}{symbol}{v:,.{decimals}f}"
+        if abs(v) >= 1e6:
+            return _scaled(v, symbol, 1e6, "M", 2)
+        if abs(v) >= 1e4:
+            return _scaled(v, symbol, 1e3, "k", 1)
+        decimals = 0 if abs(v) >= 100 else 2
+    return _scaled(v, symbol, 1.0, "", decimals)
+
+
+def _scaled(v: float, symbol: str, div: float, suffix: str, decimals: int) -> str:
+    return f"{'-' if v < 0 else ''}{symbol}{abs(v) / div:,.{decimals}f}{suffix}"

@@ -82,14 +82,8 @@ _key_locks_guard = threading.Lock()
 _memory: OrderedDict[tuple[str, str, str], Any] = OrderedDict()
 _memory_guard = threading.Lock()
 _MISSING = object()
+# separate from _key_locks: get_or_compute holds a key's compute lock while it calls get
 _read_locks: dict[tuple[str, str, str], threading.Lock] = {}
-
-
-def _read_lock(mem_key) -> threading.Lock:
-    with _memory_guard:
-        if len(_read_locks) > 256:  # keys of results long gone; a lock in use is re-made at most once
-            _read_locks.clear()
-        return _read_locks.setdefault(mem_key, threading.Lock())
 
 
 def max_bytes_default() -> int:
@@ -143,7 +137,7 @@ class ResultsStore:
             return found
         # one reader decodes, the others wait for it and take what it remembered: five sessions opening
         # a page at once decoded a 40 MB result five times over, and the server's loop waited behind them
-        with _read_lock(mem_key):
+        with _key_lock(*mem_key, locks=_read_locks):
             found = self._from_memory(mem_key, kind, key)
             if found is not _MISSING:
                 return found
@@ -298,9 +292,9 @@ class ResultsStore:
 _touched: dict[tuple[str, str, str], float] = {}
 
 
-def _key_lock(ws_key: str, kind: str, key: str) -> threading.Lock:
+def _key_lock(ws_key: str, kind: str, key: str, locks: dict = _key_locks) -> threading.Lock:
     with _key_locks_guard:
-        return _key_locks.setdefault((ws_key, kind, key), threading.Lock())
+        return locks.setdefault((ws_key, kind, key), threading.Lock())
 
 
 def _evict(cur, max_bytes: int, keep: tuple[str, str]) -> None:
