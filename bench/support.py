@@ -275,7 +275,7 @@ def fit_prior() -> None:
     print(f"  |delivered - 90%| mean {np.nanmean(e):.3f}, max {np.nanmax(e):.3f}; within 3 points on {int((e <= 0.03).sum())} of {len(e)}")
 
 
-TARGETS = (0.8, 0.85, 0.9, 0.95)
+TARGETS = (0.8, 0.85, 0.9, 0.93, 0.95)  # 0.93: the page's default (support.analysis)
 
 
 def operating_points() -> list[dict]:
@@ -306,10 +306,14 @@ def operating_points() -> list[dict]:
 
 def faq_27_seeds() -> list[dict]:
     """The case closest to the issue's real retail set, over 5 seeds: a 27-entry FAQ, 1,000 tickets of the held-out
-    intents B or of all 27, plain or noisy; precision delivered and coverage at 90% without labels."""
+    intents B or of all 27, plain or noisy; precision delivered and coverage without labels at 90% and at the
+    default target (the issue's bar: >= 90% precision at >= 50% answered)."""
     from threadpoolctl import threadpool_limits
 
     from ecom_models.demo.support_synth import faq, messages
+    from ecom_models.support.analysis import DEFAULT_TARGET_PRECISION
+
+    targets = sorted({0.9, DEFAULT_TARGET_PRECISION})
 
     _, B = intent_split()
     out = []
@@ -321,15 +325,22 @@ def faq_27_seeds() -> list[dict]:
                                  extras=extras, typo_rate=typos)
                     m, feats, _, _, right = _match_stats(t, faq(), None)
                     to = m.calibrate().tradeoff(feats)
-                    ans = m.match(feats)["faq_confidence"].to_numpy(dtype=float) >= to.threshold_for(0.9)
-                    out.append({"seed": seed, "set": f"27-entry FAQ, {label}, {level}", "precision": float(right[ans].mean()),
-                                "coverage": float(ans.mean())})
+                    conf = m.match(feats)["faq_confidence"].to_numpy(dtype=float)
+                    for target in targets:
+                        ans = conf >= to.threshold_for(target)
+                        out.append({"seed": seed, "set": f"27-entry FAQ, {label}, {level}", "target": target,
+                                    "precision": float(right[ans].mean()), "coverage": float(ans.mean())})
     r = pd.DataFrame(out)
-    print("\n27-entry FAQ, 5 seeds x 1,000 tickets, target 90%: precision delivered mean [min-max], coverage mean")
-    for name, g in r.groupby("set", sort=False):
-        print(f"  {name:36s} {g['precision'].mean():.3f} [{g['precision'].min():.3f}-{g['precision'].max():.3f}]  "
-              f"{g['coverage'].mean():.0%}   within 3 points {int(((g['precision'] - 0.9).abs() <= 0.03).sum())}/5, "
-              f">= 90% {int((g['precision'] >= 0.9).sum())}/5")
+    for target, rt in r.groupby("target"):
+        print(f"\n27-entry FAQ, 5 seeds x 1,000 tickets, target {target:.0%}: precision delivered mean [min-max], "
+              "coverage mean [min]")
+        for name, g in rt.groupby("set", sort=False):
+            print(f"  {name:36s} {g['precision'].mean():.3f} [{g['precision'].min():.3f}-{g['precision'].max():.3f}]  "
+                  f"{g['coverage'].mean():.0%} [{g['coverage'].min():.0%}]   within 3 points of the target "
+                  f"{int(((g['precision'] - target).abs() <= 0.03).sum())}/5, >= 90% {int((g['precision'] >= 0.9).sum())}/5,"
+                  f" >= 90% and >= 50% answered {int(((g['precision'] >= 0.9) & (g['coverage'] >= 0.5)).sum())}/5")
+        print(f"  all 20: within 3 points {int(((rt['precision'] - target).abs() <= 0.03).sum())}/20, >= 90% at >= 50% "
+              f"answered {int(((rt['precision'] >= 0.9) & (rt['coverage'] >= 0.5)).sum())}/20")
     return out
 
 
@@ -389,10 +400,14 @@ def faq_bench(before: str | None) -> None:
         for name, g in r.groupby("set", sort=False):
             cells = "  ".join(f"{t:.0%}: {p:.3f} ({c:.0%})" for t, p, c in zip(g["target"], g["precision"], g["coverage"]))
             print(f"  {name:32s} {cells}   oracle {g['oracle_coverage_90'].iloc[0]:.0%}")
-        at90 = r[r["target"] == 0.9]
-        err = (at90["precision"] - 0.9).abs()
-        print(f"  at 90%: |delivered - target| mean {err.mean():.3f}, max {err.max():.3f}; within 3 points on "
-              f"{int((err <= 0.03).sum())} of {len(err)} sets")
+        for target in (0.9, 0.93):
+            at = r[np.isclose(r["target"], target)]
+            if at.empty:
+                continue
+            err = (at["precision"] - target).abs()
+            print(f"  at {target:.0%}: |delivered - target| mean {err.mean():.3f}, max {err.max():.3f}; within 3 points on "
+                  f"{int((err <= 0.03).sum())} of {len(err)} sets; >= 90% at >= 50% answered on "
+                  f"{int(((at['precision'] >= 0.9) & (at['coverage'] >= 0.5)).sum())}")
 
 
 if __name__ == "__main__":

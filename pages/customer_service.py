@@ -5,9 +5,9 @@ from __future__ import annotations
 import ecom_ui  # noqa: F401  (first: a deep link before any other page runs app.py's navigation)
 import streamlit as st
 
-from ecom_models.support import (DEFAULT_COST_PER_HOUR, UNSURE, ab_test_plan, add_edit, answered_at, deflection,
-                                 faq_usage, forget_intents, has_upload, load_checks, load_settings, operating_point,
-                                 remove_upload, save_intents, save_settings, save_upload, tickets_per_month, undo_edit,
+from ecom_models.support import (DEFAULT_COST_PER_HOUR, DEFAULT_TARGET_PRECISION, UNSURE, ab_test_plan, add_edit,
+                                 answered_at, deflection, faq_usage, forget_intents, has_upload, load_checks,
+                                 load_settings, operating_point, remove_upload, save_intents, save_settings, save_upload, tickets_per_month, undo_edit,
                                  with_checks)
 from ecom_models.value import save_page_estimate
 from ecom_ui import support as U
@@ -179,8 +179,10 @@ with tabs[4]:
         target, threshold, chosen = None, float("inf"), {}
     else:
         target = st.slider("Target precision: how often an answer must be right", 0.70, 0.99,
-                           float(settings.get("target_precision", 0.9)), 0.01, key="support_target",
-                           help="Higher means fewer, safer answers. The bot keeps quiet on every ticket below the matching confidence.")
+                           float(settings.get("target_precision", DEFAULT_TARGET_PRECISION)), 0.01, key="support_target",
+                           help="Higher means fewer, safer answers. The bot keeps quiet on every ticket below the matching confidence. "
+                                f"The default {DEFAULT_TARGET_PRECISION:.0%} keeps a margin: without checked answers, "
+                                "the precision delivered can land about 3 points either side of the target.")
         threshold, chosen = operating_point(a, target)
         answered = answered_at(a, threshold)
         share = float(answered["faq_id"].notna().mean())

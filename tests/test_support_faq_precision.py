@@ -1,5 +1,5 @@
-"""The FAQ keeps its word: without labels, the precision delivered at the default 90% target is within 3 points
-of it on tickets of intents the bundled confidence curve never saw (faq.PRIOR_CURVES is fitted on the other half of
+"""The FAQ keeps its word: without labels, the precision delivered at the default target (93%) is within 3 points
+of it, and at 90% or better, on tickets of intents the bundled confidence curve never saw (faq.PRIOR_CURVES is fitted on the other half of
 the 27 intents, bench/support.py --fit-prior), matched against a 27-entry FAQ as in the issue, and it answers
 at least half of them.
 
@@ -24,13 +24,13 @@ def test_default_target_delivers_its_precision_on_held_out_intents():
     tickets = pd.concat([messages(450, seed=5000, intents=HELD_OUT, extras=0.3, typo_rate=0.02),
                          messages(450, seed=5001, intents=HELD_OUT, extras=1.0, typo_rate=0.04)], ignore_index=True)
     a = analyse_tickets(tickets.drop(columns="intent"), faq=faq(), k=13)  # the whole 27-entry FAQ
-    assert a.tradeoff.source == SOURCE_PRIOR and a.target_precision == DEFAULT_TARGET_PRECISION == 0.9
+    assert a.tradeoff.source == SOURCE_PRIOR and a.target_precision == DEFAULT_TARGET_PRECISION == 0.93
     answered = a.tickets["faq_id"].notna().to_numpy()
     delivered = float((a.tickets["faq_id"].to_numpy()[answered] == tickets["intent"].to_numpy()[answered]).mean())
-    assert abs(delivered - 0.9) <= 0.03, (delivered, answered.mean())
+    assert abs(delivered - DEFAULT_TARGET_PRECISION) <= 0.03 and delivered >= 0.9, (delivered, answered.mean())
     assert answered.mean() >= 0.5
     d = deflection(a)
-    assert d["precision"] >= 0.9 and d["precision_interval"][0] <= delivered <= d["precision_interval"][1]
+    assert d["precision"] >= DEFAULT_TARGET_PRECISION - 0.01 and d["precision_interval"][0] <= delivered <= d["precision_interval"][1]
 
 
 def test_stricter_target_answers_fewer_and_the_curve_is_monotone():

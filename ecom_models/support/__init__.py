@@ -18,6 +18,7 @@ Heavy libraries (onnxruntime, scikit-learn) load inside functions.
 
 from ecom_models.support.analysis import (  # noqa: F401
     DEFAULT_COST_PER_HOUR,
+    DEFAULT_TARGET_PRECISION,
     SupportAnalysis,
     ab_test_plan,
     analyse_tickets,

@@ -18,7 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("tickets", help="support tickets or chat messages (CSV, Excel, Parquet or JSON Lines)")
     parser.add_argument("--examples", help="labelled tickets: text,intent")
     parser.add_argument("--faq", help="FAQ: faq_id,question,answer (several rows per faq_id = phrasings)")
-    parser.add_argument("--precision", type=float, default=0.9, help="target precision of FAQ answers (default 0.9)")
+    parser.add_argument("--precision", type=float, default=None,
+                        help="target precision of FAQ answers (default 0.93: support.analysis.DEFAULT_TARGET_PRECISION)")
     parser.add_argument("--minutes", type=float, default=None,
                         help="agent minutes per ticket (default: median handling time in the file, else 8)")
     parser.add_argument("--cost-per-hour", type=float, default=25.0, help="agent cost per hour (default 25)")
@@ -30,9 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> dict:
     from ecom_models.intake import read_table
-    from ecom_models.support.analysis import analyse_tickets, deflection
+    from ecom_models.support.analysis import DEFAULT_TARGET_PRECISION, analyse_tickets, deflection
     from ecom_models.support.tickets import support_frame
 
+    if args.precision is None:
+        args.precision = DEFAULT_TARGET_PRECISION
     if not 0.5 <= args.precision < 1.0:
         raise InputError(f"--precision {args.precision} is outside 0.5 to 0.99.", fix="give a share such as 0.9.")
     tickets, report = support_frame(args.tickets)
@@ -58,7 +61,7 @@ def run(args: argparse.Namespace) -> dict:
     t = a.tickets
     rows = [{"ticket_id": tid, "intent": intent, "confidence": float(c),
              "faq_id": fid if isinstance(fid, str) else None,
-             "faq_confidence": None if fc is None or not np.isfinite(fc) else float(fc)}
+             "faq_confidence": None if fc is None or not np.isfinite(fc) else round(float(fc), 3)}
             for tid, intent, c, fid, fc in zip(t["ticket_id"], t["intent"], t["confidence"], t["faq_id"],
                                                t["faq_confidence"].astype(float))]
     intents = [{"intent": r.intent, "size": int(r.size), "share": float(r.share), "top_terms": list(r.top_terms),

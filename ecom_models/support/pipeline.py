@@ -19,7 +19,7 @@ from ecom_models.workspace.tasks import Task
 from ecom_models.workspace.workspace import content_hash
 
 LABEL = "Customer service analysis"
-VERSION = 2  # bump when the analysis (or what is stored of it) changes
+VERSION = 3  # bump when the analysis (or what is stored of it) changes
 
 
 def analysis_key(data_key: str, faq=None, examples=None, saved=None) -> str:
