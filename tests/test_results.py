@@ -174,3 +174,22 @@ def test_sessions_reading_a_stored_result_at_once_decode_it_once(tmp_path, monke
     assert len(got) == 5 and all(g is got[0] for g in got)  # one object, shared
     assert len(decodes) == 1
     assert got[0]["chosen"] == "ease"
+
+
+def test_memory_layer_keeps_to_its_byte_budget(tmp_path, monkeypatch):
+    # three 1 MB frames against a 2.5 MB budget: the oldest leaves memory (still stored on disk), the newest stays
+    monkeypatch.setenv("ECOM_RESULTS_MEMORY_MB", "2.5")
+    ws = Workspace("shop", tmp_path)
+    store = ResultsStore(ws)
+    frames = {k: pd.DataFrame({"x": np.full(131_072, i, dtype=np.float64)}) for i, k in enumerate("abc")}
+    assert 1_000_000 < RS.approx_bytes(frames["a"]) < 1_100_000
+    for k, df in frames.items():
+        store.put("t", k, df)
+    in_memory = {mk[2] for mk in RS._memory if mk[0] == ws._key}
+    assert in_memory == {"b", "c"}
+    pd.testing.assert_frame_equal(store.get("t", "a"), frames["a"])  # read back from the workspace file
+    assert {mk[2] for mk in RS._memory if mk[0] == ws._key} == {"c", "a"}
+    # one result alone over the budget is still kept: the sessions reading it now share one copy
+    monkeypatch.setenv("ECOM_RESULTS_MEMORY_MB", "0.5")
+    store.put("t", "big", frames["b"])
+    assert [mk[2] for mk in RS._memory if mk[0] == ws._key] == ["big"]

@@ -43,7 +43,8 @@ Concurrency
     Writes are one workspace transaction each. `get_or_compute` holds a lock per key, so two
     sessions asking for the same missing result compute it once: the second waits and reads.
     A small in-process memory layer avoids re-reading Parquet on every page rerun; values it
-    returns are shared between callers, so treat them as read-only.
+    returns are shared between callers, so treat them as read-only. It keeps at most 32 results
+    and `ECOM_RESULTS_MEMORY_MB` (default 768) of them decoded, least recently used out first.
 
 API
     store = ResultsStore(workspace)
@@ -75,11 +76,15 @@ from ecom_models import __version__ as APP_VERSION
 
 DEFAULT_MAX_MB = 512
 _MEMORY_ENTRIES = 32
+# The memory layer is bounded by size as well as count: the demo store's results take ~100 MB decoded, but
+# a big store's scores are 20-50x that, and 32 of them would not fit a small server (ECOM_RESULTS_MEMORY_MB).
+DEFAULT_MEMORY_MB = 768
 _TOUCH_EVERY_S = 30.0  # last-used time is rewritten at most this often per result
 
 _key_locks: dict[tuple[str, str, str], threading.Lock] = {}
 _key_locks_guard = threading.Lock()
 _memory: OrderedDict[tuple[str, str, str], Any] = OrderedDict()
+_memory_sizes: dict[tuple[str, str, str], int] = {}
 _memory_guard = threading.Lock()
 _MISSING = object()
 # separate from _key_locks: get_or_compute holds a key's compute lock while it calls get
@@ -92,6 +97,37 @@ def max_bytes_default() -> int:
     except ValueError:
         mb = DEFAULT_MAX_MB
     return int(mb * 1024 * 1024)
+
+
+def memory_bytes_default() -> int:
+    try:
+        mb = float(os.environ.get("ECOM_RESULTS_MEMORY_MB") or DEFAULT_MEMORY_MB)
+    except ValueError:
+        mb = DEFAULT_MEMORY_MB
+    return int(mb * 1024 * 1024)
+
+
+def approx_bytes(value: Any) -> int:
+    """Roughly what a decoded value takes in memory (frames with their text, arrays, nested documents):
+    the memory layer's budget, not an exact figure."""
+    if isinstance(value, pd.DataFrame):
+        return int(value.memory_usage(index=True, deep=True).sum())
+    if isinstance(value, pd.Series):
+        return int(value.memory_usage(index=True, deep=True))
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes) if value.dtype != object else 64 * int(value.size)
+    if isinstance(value, dict):
+        return 64 * len(value) + sum(approx_bytes(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        if len(value) > 1000 and not isinstance(value[0], (dict, list, tuple, pd.DataFrame, np.ndarray)):
+            return 64 * len(value)  # a long list of scalars: not worth walking
+        return 8 * len(value) + sum(approx_bytes(v) for v in value)
+    if isinstance(value, (bytes, str)):
+        return len(value) + 49
+    data = getattr(value, "data", None)  # scipy.sparse
+    if isinstance(data, np.ndarray):
+        return sum(int(getattr(value, a).nbytes) for a in ("data", "indices", "indptr") if hasattr(value, a))
+    return 32
 
 
 def result_key(kind: str, parts: Any, version: Any = 1) -> str:
@@ -209,6 +245,7 @@ class ResultsStore:
     def delete(self, kind: str, key: str) -> None:
         with _memory_guard:
             _memory.pop(self._mem_key(kind, key), None)
+            _memory_sizes.pop(self._mem_key(kind, key), None)
 
         def work(cur):
             cur.execute("DELETE FROM result_blobs WHERE kind = ? AND key = ?", [kind, key])
@@ -221,6 +258,7 @@ class ResultsStore:
         with _memory_guard:
             for mem_key in [k for k in _memory if k[0] == self.ws._key]:
                 del _memory[mem_key]
+                _memory_sizes.pop(mem_key, None)
 
         def work(cur):
             cur.execute("DELETE FROM result_blobs")
@@ -269,11 +307,18 @@ class ResultsStore:
 
     # -- internals ---------------------------------------------------------------------------
     def _remember(self, mem_key, value) -> None:
+        size = approx_bytes(value)  # outside the guard: a big frame takes a few tens of ms to measure
+        budget = memory_bytes_default()
         with _memory_guard:
             _memory[mem_key] = value
+            _memory_sizes[mem_key] = size
             _memory.move_to_end(mem_key)
-            while len(_memory) > _MEMORY_ENTRIES:
-                _memory.popitem(last=False)
+            # the newest entry always stays, even alone over the budget: the sessions reading it now share it
+            for gone in [k for k in _memory_sizes if k not in _memory]:
+                del _memory_sizes[gone]
+            while len(_memory) > 1 and (len(_memory) > _MEMORY_ENTRIES or sum(_memory_sizes.values()) > budget):
+                old, _ = _memory.popitem(last=False)
+                _memory_sizes.pop(old, None)
 
     def _touch(self, kind: str, key: str, used_at: float | None = None) -> None:
         """Mark a result as used (for the least-recently-used eviction), cheaply."""
