@@ -39,9 +39,14 @@ def _ip():
 
 @st.cache_resource(show_spinner=False)
 def warm_workers() -> bool:
-    """Once per server: start the worker processes (they load the model libraries meanwhile)."""
+    """Once per server: start the worker processes (they load the model libraries meanwhile), and
+    keep the server's freed memory going back to the system (ecom_models.core.memory)."""
     import os
 
+    from ecom_models.core import memory
+
+    memory.limit_arenas()
+    memory.start_trimmer()
     if not os.environ.get("ECOM_RUNS_INLINE"):
         from ecom_models.workspace.tasks import warm
 

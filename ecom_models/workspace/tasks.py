@@ -121,6 +121,9 @@ def _watch_server(server_pid: int) -> None:
 
 
 def _init_worker(server_pid: int | None = None) -> None:
+    from ecom_models.core import memory
+
+    memory.limit_arenas()
     if server_pid is not None:
         threading.Thread(target=_watch_server, args=(server_pid,), name="ecom-server-watch", daemon=True).start()
     try:
@@ -166,6 +169,12 @@ def _run_in_worker(task: Task, progress_path: str):
 
         message = exc.message if isinstance(exc, InputError) else None
         return ("error", message, f"{type(exc).__name__}: {str(exc)[:200]}", traceback.format_exc())
+    finally:
+        # a worker lives for the server's lifetime: what a task freed goes back to the system, not
+        # kept in its heap until a later task happens to need as much
+        from ecom_models.core import memory
+
+        memory.release()
 
 
 # -- server side ----------------------------------------------------------------------------------

@@ -1,0 +1,82 @@
+"""Giving freed memory back to the system, for a server that runs for days.
+
+pandas and numpy free their buffers with the C library's `free()`. glibc keeps the freed pages in
+its heaps for reuse, and each thread that allocates may get a heap (an "arena") of its own: up to
+8 per core. Streamlit runs every session's page in a thread of its own, so five sessions leave
+pages spread over many arenas, and the server's resident memory crept from one walk of every page
+to the next (docs/speed.md) though nothing kept the objects.
+
+- `limit_arenas(n)`: at most n arenas for the threads started from now on (glibc's M_ARENA_MAX;
+  `ECOM_MALLOC_ARENAS`, default 2, 0 leaves glibc's default).
+- `release()`: `malloc_trim(0)`, which hands every wholly free page of every arena back.
+- `start_trimmer(every_s)`: a daemon thread calling `release()` every so often (`ECOM_TRIM_EVERY_S`,
+  default 30, 0 = off). ctypes lets go of the GIL during the call, so pages keep running.
+
+Elsewhere than glibc (macOS, Windows, musl) these do nothing and say so by returning False.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import sys
+import threading
+import time
+
+_M_ARENA_MAX = -8  # glibc's malloc.h
+_started = False
+_lock = threading.Lock()
+
+
+def _glibc():
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
+    except OSError:
+        return None
+
+
+def limit_arenas(n: int | None = None) -> bool:
+    if n is None:
+        try:
+            n = int(os.environ.get("ECOM_MALLOC_ARENAS", "2"))
+        except ValueError:
+            n = 2
+    libc = _glibc()
+    if libc is None or n <= 0:
+        return False
+    return bool(libc.mallopt(_M_ARENA_MAX, int(n)))
+
+
+def release() -> bool:
+    libc = _glibc()
+    if libc is None:
+        return False
+    libc.malloc_trim(0)
+    return True
+
+
+def _trim_forever(every_s: float) -> None:
+    while True:
+        time.sleep(every_s)
+        release()
+
+
+def start_trimmer(every_s: float | None = None) -> bool:
+    """Once per process; True when a trimmer runs (started now or before)."""
+    global _started
+    if every_s is None:
+        try:
+            every_s = float(os.environ.get("ECOM_TRIM_EVERY_S", "30"))
+        except ValueError:
+            every_s = 30.0
+    if every_s <= 0 or _glibc() is None:
+        return False
+    with _lock:
+        if not _started:
+            threading.Thread(target=_trim_forever, args=(every_s,), name="ecom-malloc-trim", daemon=True).start()
+            _started = True
+    return True

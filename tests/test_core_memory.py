@@ -1,0 +1,36 @@
+"""Freed memory goes back to the system (ecom_models.core.memory): a server's resident memory must not
+keep what a page run freed. Run in a fresh interpreter so other tests' heaps do not blur the figures."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SCRIPT = """
+import sys
+sys.path.insert(0, {root!r})
+from ecom_models.core import memory
+
+def rss_mb():
+    return int(open("/proc/self/statm").read().split()[1]) * 4096 / 1e6
+
+chunks = [bytes(2000) + bytes([i % 256]) for i in range(100_000)]  # ~200 MB in 2 kB pieces
+keep = [bytes(2000) for _ in range(10)]  # allocated after them: the heap's top cannot shrink by itself
+high = rss_mb()
+del chunks
+freed = rss_mb()
+assert memory.release()
+print(high, freed, rss_mb())
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
+def test_release_hands_freed_pages_back():
+    out = subprocess.run([sys.executable, "-c", SCRIPT.format(root=str(ROOT))], capture_output=True, text=True,
+                         check=True)
+    high, freed, trimmed = map(float, out.stdout.split())
+    assert freed > high - 50  # glibc kept the pages after the free ...
+    assert trimmed < freed - 150  # ... and release() gave them back
