@@ -39,12 +39,14 @@ def _ip():
 
 @st.cache_resource(show_spinner=False)
 def warm_workers() -> bool:
-    """Once per server: start the worker processes (they load the model libraries meanwhile), and
-    keep the server's freed memory going back to the system (ecom_models.core.memory)."""
+    """Once per server: a CPU share of its own (ecom_models.core.process), the worker processes started
+    (they load the model libraries meanwhile), and freed memory handed back (ecom_models.core.memory)."""
     import os
 
-    from ecom_models.core import memory
+    from ecom_models.core import memory, process
 
+    if process.is_streamlit_server():  # not in a test runner running the pages itself (AppTest)
+        process.own_session()  # before the workers start, so they follow the server into its CPU share
     memory.limit_arenas()
     memory.start_trimmer()
     if not os.environ.get("ECOM_RUNS_INLINE"):
