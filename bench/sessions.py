@@ -14,6 +14,8 @@ each save (issue 24: 20 s at most each).
 
 Usage: python bench/sessions.py [--sessions/--n 1 3 5] [--root DIR] [--timeout 240] [--after-save] [--every 0.5]
                                [--walks 1] [--shared-session]
+`--shared-session` starts the server as a child of the browsers' driver, as a harness might; the app then
+moves itself to a session of its own (ecom_models.core.process) unless ECOM_OWN_SESSION=0 is set.
 `--root` runs another checkout's app.py (e.g. the main branch, for a "before" figure); each run
 gets its own fresh workspace folder. Say how busy the machine was: `uptime` is printed.
 """
@@ -253,7 +255,12 @@ def one(root: Path, sessions: int, timeout_s: float, after_save: bool = False, e
         own = probed(folder / "health.txt")
         health = sorted(watch.health)
         p95 = health[int(0.95 * (len(health) - 1))] if health else float("nan")
-        where = "its own" if own_session else "the browsers'"
+        try:  # started in the browsers' session, a server may still have moved to one of its own (core.process)
+            moved = not own_session and os.getsid(proc.pid) != os.getsid(0)
+        except OSError:
+            moved = False
+        where = ("its own" if own_session else
+                 "the browsers'" + (" (it took one of its own: core.process)" if moved else ""))
         print(f"\n== {sessions} session(s), app from {root}, server in {where} session, load avg {load_before:.1f} -> {os.getloadavg()[0]:.1f},"
               f" walk {wall:.0f} s ==")
         print(f"{'page':<20} {'median s':>9} {'worst s':>8}")
