@@ -110,10 +110,10 @@ left, right = st.columns([3, 2])
 with left:
     st.markdown("**Share of each first-purchase month still buying, by months since**")
     if len(result.cohorts):
-        st.plotly_chart(C.cohort_heatmap(result.cohorts), use_container_width=True)
+        st.plotly_chart(C.cohort_heatmap(result.cohorts), width="stretch")
 with right:
     st.markdown("**Customers with a 2nd, 3rd, … purchase**")
-    st.plotly_chart(C.repeat_chart(result.repeat), use_container_width=True)
+    st.plotly_chart(C.repeat_chart(result.repeat), width="stretch")
 
 st.header("Win-back list")
 st.markdown("Customers who spent a lot and whose chance of buying has at least halved since their last purchase, "
