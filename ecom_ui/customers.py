@@ -72,7 +72,7 @@ def customer_table(result: CustomersResult, currency_fmt) -> pd.DataFrame:
     h = result.horizon_days
     c = result.customers.sort_values(f"expected_spend_{h}", ascending=False, kind="stable")
     out = pd.DataFrame({
-        "Customer": c["customer_id"], "Segment": c["segment"], f"Chance of buying in {h} days": c["p_active"],
+        "Customer": c["customer_id"], "Segment": c["segment"], f"Chance of buying in {h} days": c["p_active"].round(2),  # whole percents: "12%", not "12.34%" beside "15%"
         f"Expected purchases ({h} d)": c[f"expected_purchases_{h}"],
         f"Expected spend ({h} d)": c[f"expected_spend_{h}"],
         "80% range": ["unlikely to buy" if hi <= 0 else f"{currency_fmt(lo)} – {currency_fmt(hi)}" for lo, hi in

@@ -180,8 +180,9 @@ with tabs[4]:
     else:
         target = st.slider("Target precision: how often an answer must be right", 0.70, 0.99,
                            float(settings.get("target_precision", DEFAULT_TARGET_PRECISION)), 0.01, key="support_target",
-                           help="Higher means fewer, safer answers. The bot keeps quiet on every ticket below the matching confidence. "
-                                f"The default {DEFAULT_TARGET_PRECISION:.0%} keeps a margin: without checked answers, "
+                           format="percent",
+                           help="Higher means fewer, safer answers. The bot keeps quiet on every ticket below the matching "
+                                f"confidence. The default {DEFAULT_TARGET_PRECISION:.0%} keeps a margin: without checked answers, "
                                 "the precision delivered can land about 3 points either side of the target.")
         threshold, chosen = operating_point(a, target)
         answered = answered_at(a, threshold)

@@ -124,7 +124,8 @@ if w.empty:
 else:
     st.metric("Spend at stake", fmt(w["value_at_stake"].sum()), help="What these customers would spend at "
               "their usual pace over the next 90 days, minus what the models now expect them to spend.")
-    st.dataframe(w, hide_index=True, column_config={
+    shown = w.assign(**{c: w[c].round(2) for c in ("p_active", "chance_lost") if c in w})  # whole percents on screen
+    st.dataframe(shown, hide_index=True, column_config={
         "customer_id": "Customer", "segment": "Segment", "total_spend": st.column_config.NumberColumn(
             "Spend so far", format="%.2f"), "purchases": "Purchases", "last_purchase": "Last purchase",
         "days_since": "Days since", "recommended_products": "Suggest",
