@@ -313,10 +313,11 @@ class ResultsStore:
             _memory[mem_key] = value
             _memory_sizes[mem_key] = size
             _memory.move_to_end(mem_key)
-            # the newest entry always stays, even alone over the budget: the sessions reading it now share it
             for gone in [k for k in _memory_sizes if k not in _memory]:
                 del _memory_sizes[gone]
-            while len(_memory) > 1 and (len(_memory) > _MEMORY_ENTRIES or sum(_memory_sizes.values()) > budget):
+            # over the byte budget the newest entry still stays, alone: the sessions reading it now share it
+            while _memory and (len(_memory) > _MEMORY_ENTRIES
+                               or (len(_memory) > 1 and sum(_memory_sizes.values()) > budget)):
                 old, _ = _memory.popitem(last=False)
                 _memory_sizes.pop(old, None)
 
