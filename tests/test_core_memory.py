@@ -34,3 +34,19 @@ def test_release_hands_freed_pages_back():
     high, freed, trimmed = map(float, out.stdout.split())
     assert freed > high - 50  # glibc kept the pages after the free ...
     assert trimmed < freed - 150  # ... and release() gave them back
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
+def test_release_starts_no_process(monkeypatch):
+    # ctypes.util.find_library runs ldconfig in a subprocess: a fork of a 1.5 GB worker after every task
+    import subprocess as sp
+
+    from ecom_models.core import memory
+
+    memory.release()  # the library looked up once, here at the latest
+    started = []
+    monkeypatch.setattr(sp.Popen, "__init__", lambda self, *a, **k: started.append(a) or (_ for _ in ()).throw(OSError))
+    for _ in range(3):
+        assert memory.release()
+    assert memory.limit_arenas(2)
+    assert started == []

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
 import sys
 import threading
@@ -29,14 +30,20 @@ _started = False
 _lock = threading.Lock()
 
 
+@functools.lru_cache(maxsize=1)
 def _glibc():
+    """The C library, looked up once. Not with `ctypes.util.find_library` on every call: it runs
+    `ldconfig` in a subprocess, and forking a 1.5 GB worker after every task (or the server every
+    30 s) briefly doubled the memory counted for it and stalled the health check."""
     if not sys.platform.startswith("linux"):
         return None
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    for name in ("libc.so.6", None):
+        try:
+            libc = ctypes.CDLL(name or ctypes.util.find_library("c"))
+        except (OSError, TypeError):
+            continue
         return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
-    except OSError:
-        return None
+    return None
 
 
 def limit_arenas(n: int | None = None) -> bool:
