@@ -32,13 +32,13 @@ def test_a_plain_child_moves_to_a_session_of_its_own():
     assert not moved and sid == mine
 
 
-def test_only_a_streamlit_server_counts_as_one(monkeypatch):
+def test_only_a_streamlit_server_counts_as_one():
     from ecom_models.core.process import is_streamlit_server
 
     assert not is_streamlit_server()  # pytest running pages through AppTest must never leave its session
-    monkeypatch.setattr(sys, "argv", ["/venv/lib/python3.11/site-packages/streamlit/__main__.py", "run", "app.py"])
-    assert is_streamlit_server()
-    monkeypatch.setattr(sys, "argv", ["/venv/bin/streamlit", "run", "app.py"])
-    assert is_streamlit_server()
-    monkeypatch.setattr(sys, "argv", ["/venv/bin/streamlit", "hello"])
-    assert not is_streamlit_server()
+    # the process's real command line: `streamlit run` rewrites sys.argv to ["app.py"] before the app runs
+    assert is_streamlit_server(["/venv/bin/python", "-m", "streamlit", "run", "app.py", "--server.port", "8501"])
+    assert is_streamlit_server(["/venv/bin/python", "/venv/bin/streamlit", "run", "app.py"])
+    assert is_streamlit_server(["streamlit", "run", "app.py"])
+    assert not is_streamlit_server(["/venv/bin/streamlit", "hello"])
+    assert not is_streamlit_server(["app.py"])

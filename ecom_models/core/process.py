@@ -27,10 +27,21 @@ import sys
 from pathlib import Path
 
 
-def is_streamlit_server() -> bool:
-    """True in the process of `streamlit run` (the console script or `python -m streamlit`)."""
-    argv = sys.argv
-    return len(argv) > 1 and argv[1] == "run" and "streamlit" in Path(argv[0]).parts[-2:]
+def is_streamlit_server(cmdline: list[str] | None = None) -> bool:
+    """True in the process of `streamlit run` (the console script or `python -m streamlit`).
+
+    Read from /proc/self/cmdline, not sys.argv: `streamlit run` rewrites sys.argv to the page
+    script's own (["app.py"]) before the app runs."""
+    if cmdline is None:
+        try:
+            cmdline = Path("/proc/self/cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            cmdline = list(sys.argv)
+    args = [a for a in cmdline if a]
+    for i, a in enumerate(args[:-1]):
+        if args[i + 1] == "run" and ("streamlit" in Path(a).parts[-2:] or a == "streamlit"):
+            return True
+    return False
 
 
 def own_session() -> bool:
