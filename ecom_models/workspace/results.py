@@ -91,20 +91,20 @@ _MISSING = object()
 _read_locks: dict[tuple[str, str, str], threading.Lock] = {}
 
 
-def max_bytes_default() -> int:
+def _env_bytes(name: str, default_mb: float) -> int:
     try:
-        mb = float(os.environ.get("ECOM_RESULTS_MAX_MB") or DEFAULT_MAX_MB)
+        mb = float(os.environ.get(name) or default_mb)
     except ValueError:
-        mb = DEFAULT_MAX_MB
+        mb = default_mb
     return int(mb * 1024 * 1024)
+
+
+def max_bytes_default() -> int:
+    return _env_bytes("ECOM_RESULTS_MAX_MB", DEFAULT_MAX_MB)
 
 
 def memory_bytes_default() -> int:
-    try:
-        mb = float(os.environ.get("ECOM_RESULTS_MEMORY_MB") or DEFAULT_MEMORY_MB)
-    except ValueError:
-        mb = DEFAULT_MEMORY_MB
-    return int(mb * 1024 * 1024)
+    return _env_bytes("ECOM_RESULTS_MEMORY_MB", DEFAULT_MEMORY_MB)
 
 
 def approx_bytes(value: Any) -> int:
