@@ -50,3 +50,40 @@ def test_release_starts_no_process(monkeypatch):
         assert memory.release()
     assert memory.limit_arenas(2)
     assert started == []
+
+
+TRIMMER = """
+import gc, sys, time, weakref
+sys.path.insert(0, {root!r})
+from ecom_models.core import memory
+
+gc.disable()  # as if Python's own thresholds were not reached: only the trimmer may collect
+class Node:
+    pass
+a, b = Node(), Node()
+a.other, b.other = b, a  # a cycle: reference counting alone never frees it
+gone = []
+weakref.finalize(a, gone.append, True)
+del a, b
+assert memory.start_trimmer(0.05)
+for _ in range(100):
+    if gone:
+        break
+    time.sleep(0.02)
+print(bool(gone))
+"""
+
+
+def test_trimmer_collects_cycles():
+    # Streamlit's collection after every script run is off (.streamlit/config.toml): the trimmer's
+    # collection is what keeps a long-running server's cyclic garbage from piling up
+    out = subprocess.run([sys.executable, "-c", TRIMMER.format(root=str(ROOT))], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "True"
+
+
+def test_server_config_leaves_collection_to_the_trimmer():
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["runner"]["postScriptGC"] is False

@@ -9,10 +9,14 @@ to the next (docs/speed.md) though nothing kept the objects.
 - `limit_arenas(n)`: at most n arenas for the threads started from now on (glibc's M_ARENA_MAX;
   `ECOM_MALLOC_ARENAS`, default 2, 0 leaves glibc's default).
 - `release()`: `malloc_trim(0)`, which hands every wholly free page of every arena back.
-- `start_trimmer(every_s)`: a daemon thread calling `release()` every so often (`ECOM_TRIM_EVERY_S`,
-  default 30, 0 = off). ctypes lets go of the GIL during the call, so pages keep running.
+- `start_trimmer(every_s)`: a daemon thread that collects Python's cyclic garbage and then calls
+  `release()` every so often (`ECOM_TRIM_EVERY_S`, default 30, 0 = off). ctypes lets go of the GIL
+  during the trim, so pages keep running. The collection stands in for Streamlit's own after every
+  script run (turned off in .streamlit/config.toml): a full collection of the server holds the GIL
+  for 0.1-0.3 s, and after every run of every session's page it kept the health check waiting.
 
-Elsewhere than glibc (macOS, Windows, musl) these do nothing and say so by returning False.
+Elsewhere than glibc (macOS, Windows, musl) `limit_arenas` and `release` do nothing and say so by
+returning False; the trimmer still collects.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import gc
 import os
 import sys
 import threading
@@ -69,6 +74,7 @@ def release() -> bool:
 def _trim_forever(every_s: float) -> None:
     while True:
         time.sleep(every_s)
+        gc.collect()  # first, so that what it frees can be handed back by the trim
         release()
 
 
@@ -80,7 +86,7 @@ def start_trimmer(every_s: float | None = None) -> bool:
             every_s = float(os.environ.get("ECOM_TRIM_EVERY_S", "30"))
         except ValueError:
             every_s = 30.0
-    if every_s <= 0 or _glibc() is None:
+    if every_s <= 0:
         return False
     with _lock:
         if not _started:
