@@ -186,12 +186,22 @@ def loss_prevented(key: str, orders: pd.DataFrame, result: RiskResult, capacity:
 
 
 # -- drawing --------------------------------------------------------------------------------------
-def show_score_check(result: RiskResult, labels: dict, truth=None) -> None:
-    """How good the score is: against the demo store's planted fraud (`truth`) or the merchant's
-    decisions, with ROC-AUC and precision in the top k; a hint when there is nothing to check."""
-    from ecom_models.risk.evaluation import evaluate_for, evaluation_summary
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _evaluation(key: str, decisions: tuple, truth: tuple | None, _result: RiskResult):
+    from ecom_models.risk.evaluation import evaluate_for
 
-    evaluation, source, decided = evaluate_for(result, labels, truth=truth)
+    return evaluate_for(_result, dict(decisions), truth=list(truth) if truth is not None else None)
+
+
+def show_score_check(key: str, result: RiskResult, labels: dict, truth=None) -> None:
+    """How good the score is: against the demo store's planted fraud (`truth`) or the merchant's
+    decisions, with ROC-AUC and precision in the top k; a hint when there is nothing to check.
+    Once per data and set of decisions (ranking 80k orders' scores four times took the server a
+    tenth of a second on every rerun of every session)."""
+    from ecom_models.risk.evaluation import evaluation_summary
+
+    evaluation, source, decided = _evaluation(
+        key, tuple(sorted(labels.items())), tuple(sorted(map(str, truth))) if truth is not None else None, result)
     if evaluation is None:
         st.info("No known answers yet, so the score cannot be checked on your store. Mark flagged orders as fraud "
                 "or fine in **Review & labels**: the check appears here once 5 of each are marked.", icon="ℹ️")

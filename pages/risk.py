@@ -85,7 +85,7 @@ with tab_orders:
                 "averaged. The reasons say what stands out, compared with your own store.")
 
     st.subheader("How good is the score?")
-    R.show_score_check(result, labels, truth=demo_store().truth["fraud_order_ids"] if data.is_demo else None)
+    R.show_score_check(data.key, result, labels, truth=demo_store().truth["fraud_order_ids"] if data.is_demo else None)
 
     st.subheader("Flagged orders, riskiest first")
     R.show_flagged(flagged, labels, currency)
