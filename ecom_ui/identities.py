@@ -45,10 +45,24 @@ def show_ids(df: pd.DataFrame, column: str = "customer_id") -> pd.DataFrame:
 
 def show_id(value):
     """One customer id as the merchant should see it."""
+    return id_formatter()(value)
+
+
+def id_formatter():
+    """`show_id` with the key looked up once: for a select box's `format_func`, which is called for
+    every option (300 lookups of the switch and the key per run took the server 2 s a walk)."""
     key = _key()
-    if key is None or not isinstance(value, str) or value not in key.index:
-        return value
-    return key.at[value, "customer_id"] or value
+    if key is None or key.empty:
+        return lambda value: value
+    own = key["customer_id"]
+
+    def shown(value):
+        if not isinstance(value, str):
+            return value
+        mine = own.get(value)
+        return mine if isinstance(mine, str) and mine else value
+
+    return shown
 
 
 def show_text(text: str) -> str:

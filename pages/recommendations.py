@@ -21,7 +21,7 @@ from ecom_models.intake import store_figures
 from ecom_models.value import recommendations_value
 from ecom_models.workspace import content_hash
 from ecom_ui import recommend as UR
-from ecom_ui.identities import show_id, to_pseudonym
+from ecom_ui.identities import id_formatter, to_pseudonym
 from ecom_ui.identities import token as ids_token
 from ecom_ui.common import (active_data, data_source_note, empty_state, guarded, money, number, page_header, pct,
                             show_input_error, workspace)
@@ -125,7 +125,7 @@ if not board.empty:
 st.header("What a customer would see")
 top_customers = inter.most_active(300)
 col_a, col_b = st.columns([2, 1])
-picked = col_a.selectbox("Customer (most active first)", top_customers, key="rec_customer", format_func=show_id,
+picked = col_a.selectbox("Customer (most active first)", top_customers, key="rec_customer", format_func=id_formatter(),
                          help="The 300 customers with the most products; type another id on the right.")
 typed = col_b.text_input("…or type a customer id", key="rec_customer_typed",
                          help="Any id. An id we have never seen gets the new-customer list.")
