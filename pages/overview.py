@@ -35,7 +35,6 @@ traffic = traffic_data.df if traffic_data is not None else None
 currency = store_currency()
 
 
-
 # Everything below is computed once per data, period and segments, and shared by every session: on
 # the demo store's 179k lines these filters and groupings took the server about 1.7 s of CPU per visit,
 # and with five people opening the home page at once the server's health check waited behind them.
@@ -45,12 +44,11 @@ def _choices(orders_key, _orders):
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _views(orders_key, start, end, segments_key, _orders):
+def _views(orders_key, start, end, freq, segments_key, _orders):
     segmented = filter_orders(_orders, **dict(segments_key))
-    days = (end - start).days + 1
     period_lines = filter_orders(segmented, start, end)
-    trend = revenue_trend(filter_orders(segmented, start - pd.Timedelta(days=days), end), "D" if days <= 62 else "W",
-                          end=end)
+    before = start - pd.Timedelta(days=(end - start).days + 1)  # the previous period, as long as this one
+    trend = revenue_trend(filter_orders(segmented, before, end), freq, end=end)
     return (trend, top_by(period_lines, "category", 8), top_by(period_lines, "product_id", 10),
             top_by(period_lines, "country", 10))
 
@@ -99,10 +97,10 @@ for i, kpi in enumerate(kpis):
 if traffic is None:
     st.caption("Conversion needs a traffic file (date, sessions): add one on the Data page.")
 
-trend, top_categories, products, countries = _views(orders_data.key, start, end, segments_key, orders)
+freq = "D" if days <= 62 else "W"
+trend, top_categories, products, countries = _views(orders_data.key, start, end, freq, segments_key, orders)
 left, right = st.columns([3, 2])
 with left:
-    freq = "D" if days <= 62 else "W"
     # Streamlit's built-in (Vega-Lite) charts: the home page then never loads Plotly's large bundle.
     st.markdown(f"**{'Daily' if freq == 'D' else 'Weekly'} net revenue** (this period and the one before; "
                 f"the period starts {start:%d %b})")
