@@ -2,6 +2,7 @@
 beauty, jewellery, watches, eyewear, bags, accessories), with small re-uploaded copies planted.
 
 Run: python bench/images_thumbs.py [--split tune|held-out|all] [--seeds 0 1] [--repo PATH]
+     [--longest] [--side LO HI] [--quality LO HI] [--decoys N] [--categories]
 
 The thumbnails are split by kind of product BEFORE any tuning:
 - tune: beauty, watches, bags (the rules may be chosen on these);
@@ -12,6 +13,10 @@ planted copies: 60 of the thumbnails re-uploaded at 35-41 px on their shortest s
 brightness +/-10%, JPEG 60-80) and 15 of the full-size photos at 50-68%. Many thumbnails are
 different products shot alike (one perfume in two sizes, one watch in two colours): any group of
 them is a false pair. `--repo` runs another checkout's code (e.g. /work/main: the figures before).
+Harder catalogs: `--longest` sizes the copies on their longest side, `--side` / `--quality` set
+their size and JPEG ranges, and `--decoys N` adds N tiny re-uploads whose original is taken OUT of
+the catalog (any pair with one is false: it measures how often a tiny photo is paired with a mere
+look-alike). Decoys have a random generator of their own, so the rest of a catalog is the same.
 """
 
 from __future__ import annotations
@@ -38,7 +43,8 @@ def thumbs(split: str) -> list[dict]:
     return [dict(r, path=PHOTOS / "more_thumbs" / r["file"]) for r in rows if r["category"] in kinds]
 
 
-def build(split: str, folder: Path, seed: int, n_small: int = 60, n_full: int = 15, longest: bool = False) -> set:
+def build(split: str, folder: Path, seed: int, n_small: int = 60, n_full: int = 15, longest: bool = False,
+          side: tuple[int, int] = (35, 41), quality: tuple[int, int] = (60, 80), decoys: int = 0) -> set:
     from PIL import Image
 
     from ecom_models.images import copies as C
@@ -59,22 +65,37 @@ def build(split: str, folder: Path, seed: int, n_small: int = 60, n_full: int = 
     truth = set()
     for k in rng.choice(len(names), size=n_small, replace=False):
         copy = names[k].replace(".jpg", "-copy.jpg")
-        (folder / copy).write_bytes(C.small_copy(Image.open(folder / names[k]).convert("RGB"), rng, longest=longest))
+        (folder / copy).write_bytes(C.small_copy(Image.open(folder / names[k]).convert("RGB"), rng, side=side,
+                                                    longest=longest, quality=quality))
         truth.add(tuple(sorted((names[k], copy))))
     for k in rng.choice(len(full), size=n_full, replace=False):
         copy = full[k].replace(".jpg", "-copy.jpg")
         data, _ = C.reupload_copy(Image.open(folder / full[k]).convert("RGB"), rng)
         (folder / copy).write_bytes(data)
         truth.add(tuple(sorted((full[k], copy))))
+    # Decoys: tiny re-uploads of thumbnails whose original is NOT in the catalog (replaced by the
+    # copy). Every tiny photo above has its original somewhere; a decoy has none, so any group
+    # with a decoy is a false pair: what a rule that pairs a tiny photo with its closest match
+    # would do to a catalog of small photos. Drawn with a generator of their own, so the catalog
+    # above is the same with and without them.
+    in_truth = {f for pair in truth for f in pair}
+    free = [n for n in names if n not in in_truth]
+    drng = np.random.default_rng(10_000 + seed)
+    for k in drng.choice(len(free), size=min(decoys, len(free)), replace=False):
+        img = Image.open(folder / free[k]).convert("RGB")
+        (folder / free[k]).unlink()
+        (folder / free[k].replace(".jpg", "-decoy.jpg")).write_bytes(
+            C.small_copy(img, drng, side=side, longest=longest, quality=quality))
     return truth
 
 
-def run(split: str, seed: int, longest: bool = False) -> dict:
+def run(split: str, seed: int, longest: bool = False, side: tuple[int, int] = (35, 41),
+        quality: tuple[int, int] = (60, 80), decoys: int = 0) -> dict:
     from ecom_models import images as V
     from ecom_models.images import copies as C
 
     with tempfile.TemporaryDirectory() as tmp:
-        truth = build(split, Path(tmp), seed, longest=longest)
+        truth = build(split, Path(tmp), seed, longest=longest, side=side, quality=quality, decoys=decoys)
         n = len(list(Path(tmp).iterdir()))
         t0 = time.perf_counter()
         analysis = V.analyse(tmp, learn_categories=False, keep_thumbnails=False)
@@ -124,12 +145,16 @@ def main() -> None:
     parser.add_argument("--repo", default=str(ROOT), help="checkout whose ecom_models to measure")
     parser.add_argument("--categories", action="store_true")
     parser.add_argument("--longest", action="store_true", help="copies 35-41 px on their LONGEST side (harder)")
+    parser.add_argument("--side", type=int, nargs=2, default=[35, 41], help="copies' size range in px (harder: smaller)")
+    parser.add_argument("--quality", type=int, nargs=2, default=[60, 80], help="copies' JPEG quality range")
+    parser.add_argument("--decoys", type=int, default=0,
+                        help="tiny copies whose original is left out of the catalog (any pair with one is false)")
     args = parser.parse_args()
     sys.path.insert(0, args.repo)
     if args.categories:
         categories(args.split)
         return
-    scores = [run(args.split, s, args.longest) for s in args.seeds]
+    scores = [run(args.split, s, args.longest, tuple(args.side), tuple(args.quality), args.decoys) for s in args.seeds]
     print(f"== {args.split}: precision " + " ".join(f"{s['precision']:.3f}" for s in scores)
           + ", recall " + " ".join(f"{s['recall']:.3f}" for s in scores))
 

@@ -47,6 +47,11 @@ def test_a_tiny_photo_pairs_with_its_closest_match_only_when_no_rival_is_near():
     # a rival almost as close (two products shot alike): no pair
     rival = {(0, 3): _evidence(1.0), (1, 3): _evidence(1.2)}
     assert D.mutual_best(prints, rival, t) == []
+    # a tiny photo of a product shot like two others, whose own original is not in the catalog,
+    # comes closest to one of them with the other only 1.6x as far: not singular enough
+    assert D.mutual_best(prints, {(0, 3): _evidence(1.2), (1, 3): _evidence(1.9)}, t) == []
+    # a copy re-encoded harder lands further from its original, but nothing else comes near
+    assert D.mutual_best(prints, {(0, 3): _evidence(1.8), (1, 3): _evidence(6.0)}, t) == [(0, 3)]
     # too far for any rule, or between two photos that are not tiny
     assert D.mutual_best(prints, {(0, 3): _evidence(t.mutual_distance + 0.1)}, t) == []
     assert D.mutual_best(prints, {(0, 1): _evidence(0.8)}, t) == []
