@@ -20,7 +20,7 @@ from ecom_models.workspace.tasks import Task
 from ecom_models.workspace.workspace import content_hash
 
 LABEL = "Photo analysis"
-VERSION = 1  # bump when the analysis (or what is stored of it) changes
+VERSION = 2  # bump when the analysis (or what is stored of it) changes (2: tiny photos' mutual-match limits)
 
 
 def analysis_key(photos_key: str, products=None) -> str:
