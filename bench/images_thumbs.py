@@ -2,7 +2,7 @@
 beauty, jewellery, watches, eyewear, bags, accessories), with small re-uploaded copies planted.
 
 Run: python bench/images_thumbs.py [--split tune|held-out|all] [--seeds 0 1] [--repo PATH]
-     [--longest] [--side LO HI] [--quality LO HI] [--decoys N] [--categories]
+     [--longest] [--side LO HI] [--quality LO HI] [--decoys N] [--twins N] [--categories]
 
 The thumbnails are split by kind of product BEFORE any tuning:
 - tune: beauty, watches, bags (the rules may be chosen on these);
@@ -16,7 +16,8 @@ them is a false pair. `--repo` runs another checkout's code (e.g. /work/main: th
 Harder catalogs: `--longest` sizes the copies on their longest side, `--side` / `--quality` set
 their size and JPEG ranges, and `--decoys N` adds N tiny re-uploads whose original is taken OUT of
 the catalog (any pair with one is false: it measures how often a tiny photo is paired with a mere
-look-alike). Decoys have a random generator of their own, so the rest of a catalog is the same.
+look-alike), and `--twins N` replaces N thumbnails by two tiny copies each (a true pair of two tiny
+photos). Decoys and twins have random generators of their own, so the rest of a catalog is the same.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ def thumbs(split: str) -> list[dict]:
 
 
 def build(split: str, folder: Path, seed: int, n_small: int = 60, n_full: int = 15, longest: bool = False,
-          side: tuple[int, int] = (35, 41), quality: tuple[int, int] = (60, 80), decoys: int = 0) -> set:
+          side: tuple[int, int] = (35, 41), quality: tuple[int, int] = (60, 80), decoys: int = 0,
+          twins: int = 0) -> set:
     from PIL import Image
 
     from ecom_models.images import copies as C
@@ -86,16 +88,28 @@ def build(split: str, folder: Path, seed: int, n_small: int = 60, n_full: int = 
         (folder / free[k]).unlink()
         (folder / free[k].replace(".jpg", "-decoy.jpg")).write_bytes(
             C.small_copy(img, drng, side=side, longest=longest, quality=quality))
+    # Twins: two tiny re-uploads of one thumbnail whose original is taken out: a true pair of two
+    # tiny photos (the copies above all pair a tiny photo with a larger one). Own generator too.
+    free = [n for n in names if n not in in_truth and (folder / n).exists()]
+    trng = np.random.default_rng(20_000 + seed)
+    for k in trng.choice(len(free), size=min(twins, len(free)), replace=False):
+        img = Image.open(folder / free[k]).convert("RGB")
+        (folder / free[k]).unlink()
+        pair = tuple(free[k].replace(".jpg", f"-twin{m}.jpg") for m in (1, 2))
+        for name in pair:
+            (folder / name).write_bytes(C.small_copy(img, trng, side=side, longest=longest, quality=quality))
+        truth.add(tuple(sorted(pair)))
     return truth
 
 
 def run(split: str, seed: int, longest: bool = False, side: tuple[int, int] = (35, 41),
-        quality: tuple[int, int] = (60, 80), decoys: int = 0) -> dict:
+        quality: tuple[int, int] = (60, 80), decoys: int = 0, twins: int = 0) -> dict:
     from ecom_models import images as V
     from ecom_models.images import copies as C
 
     with tempfile.TemporaryDirectory() as tmp:
-        truth = build(split, Path(tmp), seed, longest=longest, side=side, quality=quality, decoys=decoys)
+        truth = build(split, Path(tmp), seed, longest=longest, side=side, quality=quality, decoys=decoys,
+                      twins=twins)
         n = len(list(Path(tmp).iterdir()))
         t0 = time.perf_counter()
         analysis = V.analyse(tmp, learn_categories=False, keep_thumbnails=False)
@@ -149,12 +163,15 @@ def main() -> None:
     parser.add_argument("--quality", type=int, nargs=2, default=[60, 80], help="copies' JPEG quality range")
     parser.add_argument("--decoys", type=int, default=0,
                         help="tiny copies whose original is left out of the catalog (any pair with one is false)")
+    parser.add_argument("--twins", type=int, default=0,
+                        help="thumbnails replaced by two tiny copies each (a true pair of two tiny photos)")
     args = parser.parse_args()
     sys.path.insert(0, args.repo)
     if args.categories:
         categories(args.split)
         return
-    scores = [run(args.split, s, args.longest, tuple(args.side), tuple(args.quality), args.decoys) for s in args.seeds]
+    scores = [run(args.split, s, args.longest, tuple(args.side), tuple(args.quality), args.decoys, args.twins)
+              for s in args.seeds]
     print(f"== {args.split}: precision " + " ".join(f"{s['precision']:.3f}" for s in scores)
           + ", recall " + " ".join(f"{s['recall']:.3f}" for s in scores))
 
