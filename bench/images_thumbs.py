@@ -75,6 +75,16 @@ def build(split: str, folder: Path, seed: int, n_small: int = 60, n_full: int = 
         data, _ = C.reupload_copy(Image.open(folder / full[k]).convert("RGB"), rng)
         (folder / copy).write_bytes(data)
         truth.add(tuple(sorted((full[k], copy))))
+
+    def tiny_in_place(name: str, tags: tuple, r) -> list[str]:
+        """Replaces a thumbnail by tiny copies of it named `<name>-<tag>.jpg`; their names."""
+        img = Image.open(folder / name).convert("RGB")
+        (folder / name).unlink()
+        out = [name.replace(".jpg", f"-{tag}.jpg") for tag in tags]
+        for copy in out:
+            (folder / copy).write_bytes(C.small_copy(img, r, side=side, longest=longest, quality=quality))
+        return out
+
     # Decoys: tiny re-uploads of thumbnails whose original is NOT in the catalog (replaced by the
     # copy). Every tiny photo above has its original somewhere; a decoy has none, so any group
     # with a decoy is a false pair: what a rule that pairs a tiny photo with its closest match
@@ -84,21 +94,13 @@ def build(split: str, folder: Path, seed: int, n_small: int = 60, n_full: int = 
     free = [n for n in names if n not in in_truth]
     drng = np.random.default_rng(10_000 + seed)
     for k in drng.choice(len(free), size=min(decoys, len(free)), replace=False):
-        img = Image.open(folder / free[k]).convert("RGB")
-        (folder / free[k]).unlink()
-        (folder / free[k].replace(".jpg", "-decoy.jpg")).write_bytes(
-            C.small_copy(img, drng, side=side, longest=longest, quality=quality))
+        tiny_in_place(free[k], ("decoy",), drng)
     # Twins: two tiny re-uploads of one thumbnail whose original is taken out: a true pair of two
     # tiny photos (the copies above all pair a tiny photo with a larger one). Own generator too.
     free = [n for n in names if n not in in_truth and (folder / n).exists()]
     trng = np.random.default_rng(20_000 + seed)
     for k in trng.choice(len(free), size=min(twins, len(free)), replace=False):
-        img = Image.open(folder / free[k]).convert("RGB")
-        (folder / free[k]).unlink()
-        pair = tuple(free[k].replace(".jpg", f"-twin{m}.jpg") for m in (1, 2))
-        for name in pair:
-            (folder / name).write_bytes(C.small_copy(img, trng, side=side, longest=longest, quality=quality))
-        truth.add(tuple(sorted(pair)))
+        truth.add(tuple(sorted(tiny_in_place(free[k], ("twin1", "twin2"), trng))))
     return truth
 
 

@@ -11,6 +11,7 @@ flagged), `ASSUMED_TOTAL_BOUND` the same for the "if the assumptions hold" total
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 from ecom_models.core.evidence import Assumption
@@ -105,6 +106,19 @@ BOUNDS: dict[str, tuple[float, str]] = {
 }
 DEFAULT_BOUND = (0.05, "no published range for this lever yet")
 ASSUMED_TOTAL_BOUND = 0.15  # an "if the assumptions hold" total above this share of revenue is flagged
+
+
+def zero_lognormal(median: float, high: float, p_zero: float) -> tuple[float, float]:
+    """(mu, sigma) of the log-normal part of a prior that is zero with chance `p_zero` and
+    log-normal otherwise, such that the whole mixture has this median and this 95th percentile
+    (the share of orders that are fraud; the offline-to-online transfer)."""
+    from scipy.stats import norm
+
+    z_mid = norm.ppf((0.5 - p_zero) / (1 - p_zero))
+    z_hi = norm.ppf((0.95 - p_zero) / (1 - p_zero))
+    median, high = max(median, 1e-7), max(high, median * 1.01)
+    sigma = (math.log(high) - math.log(median)) / (z_hi - z_mid)
+    return math.log(median) - z_mid * sigma, sigma
 
 
 def prior(lever: str, key: str) -> Prior:

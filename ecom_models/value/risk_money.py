@@ -8,24 +8,11 @@ import math
 
 from ecom_models.core.evidence import Assumption, RiskEvidence, ValueEstimate
 from ecom_models.core.stats import finite as _finite
-from ecom_models.value.priors import as_assumption, prior, prior_value
+from ecom_models.value.priors import as_assumption, prior, prior_value, zero_lognormal
 
 P_NO_FRAUD = 0.10  # prior chance that a store has no fraud at all
 MIN_DECISIONS = 20  # from this many decisions the row rests on the merchant's labels
 _N_DRAWS = 4000
-
-
-def _base_rate_lognormal(median: float, high: float, p_zero: float | None = None) -> tuple[float, float]:
-    """(mu, sigma) of the log-normal part so that the mixture (`p_zero` at zero, default
-    P_NO_FRAUD) has this median and this 95th percentile."""
-    from scipy.stats import norm
-
-    p0 = P_NO_FRAUD if p_zero is None else p_zero
-    z_mid = norm.ppf((0.5 - p0) / (1 - p0))
-    z_hi = norm.ppf((0.95 - p0) / (1 - p0))
-    median, high = max(median, 1e-7), max(high, median * 1.01)
-    sigma = (math.log(high) - math.log(median)) / (z_hi - z_mid)
-    return math.log(median) - z_mid * sigma, sigma
 
 
 def base_rate_posterior(median: float, high: float, evidence: RiskEvidence | None = None, q: float | None = None):
@@ -36,7 +23,7 @@ def base_rate_posterior(median: float, high: float, evidence: RiskEvidence | Non
     import numpy as np
     from scipy.stats import norm
 
-    mu, sigma = _base_rate_lognormal(median, high)
+    mu, sigma = zero_lognormal(median, high, P_NO_FRAUD)
     grid = np.concatenate([[0.0], np.logspace(-6, math.log10(0.5), 600)])
     edges = np.concatenate([[grid[1] / 2], np.sqrt(grid[1:-1] * grid[2:]), [grid[-1] * 1.01]])
     cdf = norm.cdf((np.log(edges[:-1]) - mu) / sigma)  # cell i (i >= 1) ends at edges[i]
@@ -109,7 +96,7 @@ def risk_value(evidence: RiskEvidence, base_rate: float | None = None, fraud_ord
         from ecom_models.value.risk_decisions import decision_money, decisions_estimate
 
         ranked = decision_money(evidence, capacity, n_draws=_N_DRAWS, seed=seed,
-                                rate_prior=_base_rate_lognormal(median, high))
+                                rate_prior=zero_lognormal(median, high, P_NO_FRAUD))
     grid, w = base_rate_posterior(median, high, evidence if use_labels and ranked is None else None, catch.catch_share)
     r = rng.choice(grid, size=_N_DRAWS, p=w)
     caught_orders = np.minimum(r * evidence.monthly_orders * q, capacity * 30.44)

@@ -43,9 +43,9 @@ from ecom_models.core.evidence import Assumption, StockEvidence, ValueEstimate
 from ecom_models.intake.orders import store_figures
 from ecom_models.core.formatting import format_money
 from ecom_models.core.stats import finite as _finite
-from ecom_models.value.priors import as_assumption, prior, prior_value
+from ecom_models.value.priors import as_assumption, prior, prior_value, zero_lognormal
 from ecom_models.value.risk_money import (  # noqa: F401 - priced by name (compute.priced)
-    MIN_DECISIONS, P_NO_FRAUD, _base_rate_lognormal, base_rate_posterior, risk_value)
+    MIN_DECISIONS, P_NO_FRAUD, base_rate_posterior, risk_value)
 from ecom_models.value.winback import winback_value  # noqa: F401 - priced by name (compute.priced)
 
 
@@ -73,7 +73,7 @@ def transfer_draws(rng, n: int, median: float, high: float):
     """The offline-to-online transfer: P_NO_TRANSFER at zero, else log-normal (median, 95th point)."""
     import numpy as np
 
-    mu, sigma = _base_rate_lognormal(max(median, 1e-6), max(high, median * 1.01), P_NO_TRANSFER)
+    mu, sigma = zero_lognormal(max(median, 1e-6), max(high, median * 1.01), P_NO_TRANSFER)
     out = np.exp(mu + sigma * rng.standard_normal(n))
     return np.where(rng.random(n) < P_NO_TRANSFER, 0.0, np.minimum(out, 1.5))
 
